@@ -1,0 +1,3 @@
+from lml.cli import main
+
+main()

@@ -1,0 +1,54 @@
+"""Composition root of the API: builds the Litestar app (no work at import time)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from litestar import Litestar
+from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.datastructures import State
+
+from lml.config import Settings
+from lml.identity.infrastructure.http import router as identity_router
+from lml.platform.http.health import router as health_router
+from lml.platform.http.problems import exception_handlers
+from lml.platform.http.request_context import RequestContext
+from lml.platform.logging import configure_logging, get_logger
+from lml.platform.resources import Resources
+
+log = get_logger("lml.app")
+
+
+def create_app(settings: Settings | None = None, resources: Resources | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+    configure_logging(settings)
+    resources = resources or Resources(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        await resources.open()
+        log.info("api_started", env=settings.env)
+        try:
+            yield
+        finally:
+            await resources.close()
+            log.info("api_stopped")
+
+    app = Litestar(
+        route_handlers=[health_router, identity_router],
+        lifespan=[lifespan],
+        exception_handlers=exception_handlers(),
+        request_max_body_size=settings.max_body_bytes,
+        openapi_config=OpenAPIConfig(
+            title="LML (Last Minute Live)",
+            version="1",
+            path="/schema",
+            render_plugins=[JsonRenderPlugin()],
+        ),
+        state=State({"resources": resources, "settings": settings, "tokens": resources.tokens}),
+        debug=False,
+    )
+    app.asgi_handler = RequestContext(app.asgi_handler)
+    return app

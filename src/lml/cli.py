@@ -1,0 +1,91 @@
+"""The `lml` command: serve, worker, migrate, create-admin, seed-demo."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Sequence
+
+from lml.config import Settings, SettingsError
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> None:
+    from granian import Granian
+    from granian.constants import Interfaces
+
+    Granian(
+        "lml.app:create_app",
+        factory=True,
+        interface=Interfaces.ASGI,
+        address=settings.host,
+        port=settings.port,
+        workers=args.workers,
+        log_access=False,
+        workers_kill_timeout=30,
+    ).serve()
+
+
+def _worker(settings: Settings, args: argparse.Namespace) -> None:
+    from lml.worker import Worker
+    from lml.platform.logging import configure_logging
+
+    configure_logging(settings)
+    Worker(settings, threads=args.threads).run()
+
+
+def _migrate(settings: Settings, args: argparse.Namespace) -> None:
+    from lml.platform import migrations
+
+    if args.status:
+        for item in migrations.status(settings.migrate_database_url):
+            print(f"{'applied' if item.applied else 'pending'}  {item.name}")
+        return
+    applied = migrations.migrate(settings.migrate_database_url)
+    print(f"{len(applied)} migration(s) applied" if applied else "the database is up to date")
+
+
+def _create_admin(settings: Settings, args: argparse.Namespace) -> None:
+    from lml.identity.infrastructure.commands import create_platform_admin
+
+    asyncio.run(create_platform_admin(settings, args.email, args.password, args.name))
+    print(f"platform admin {args.email} is ready")
+
+
+def _seed_demo(settings: Settings, args: argparse.Namespace) -> None:
+    from lml.seed_demo import seed_demo
+
+    asyncio.run(seed_demo(settings))
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="lml", description="LML (Last Minute Live) ticketing backend")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="run the HTTP API")
+    serve.add_argument("--workers", type=int, default=int(os.environ.get("LML_API_WORKERS", "1")))
+    serve.set_defaults(run=_serve)
+    worker = commands.add_parser("worker", help="run the background worker")
+    worker.add_argument("--threads", type=int, default=8)
+    worker.set_defaults(run=_worker)
+    migrate = commands.add_parser("migrate", help="apply pending database migrations")
+    migrate.add_argument("--status", action="store_true", help="list applied and pending migrations")
+    migrate.set_defaults(run=_migrate)
+    admin = commands.add_parser("create-admin", help="create (or promote) a platform admin")
+    admin.add_argument("--email", required=True)
+    admin.add_argument("--password", required=True)
+    admin.add_argument("--name", default="Platform admin")
+    admin.set_defaults(run=_create_admin)
+    seed = commands.add_parser("seed-demo", help="add demo data (idempotent)")
+    seed.set_defaults(run=_seed_demo)
+    args = parser.parse_args(argv)
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"lml: invalid settings: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+    args.run(settings, args)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Integration events published by identity."""

@@ -1,0 +1,79 @@
+"""PostgreSQL: one async pool per process and a unit of work that rolls back unless committed."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from psycopg import AsyncConnection
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
+
+from lml.config import Settings
+
+
+def session_options(settings: Settings) -> str:
+    """Server-side limits for every session, sent in the startup packet (no extra round trip)."""
+    return " ".join(
+        [
+            f"-c statement_timeout={settings.db_statement_timeout_ms}",
+            f"-c lock_timeout={settings.db_lock_timeout_ms}",
+            f"-c idle_in_transaction_session_timeout={settings.db_idle_in_transaction_timeout_ms}",
+            "-c timezone=UTC",
+            "-c application_name=lml",
+        ]
+    )
+
+
+class UnitOfWork:
+    """One transaction on one connection. Leaving the block without `commit()` rolls back."""
+
+    def __init__(self, conn: AsyncConnection[dict[str, Any]]) -> None:
+        self.conn = conn
+        self.committed = False
+
+    async def commit(self) -> None:
+        await self.conn.commit()
+        self.committed = True
+
+    async def act_as_organization(self, org_id: str | None) -> None:
+        """Row-level security: policies on tenant tables compare rows with `app.org_id`."""
+        await self.conn.execute("SELECT set_config('app.org_id', %s, true)", (org_id or "",))
+
+
+class Database:
+    def __init__(self, settings: Settings, *, dsn: str | None = None) -> None:
+        self.pool: AsyncConnectionPool[AsyncConnection[dict[str, Any]]] = AsyncConnectionPool(
+            dsn or settings.database_url,
+            min_size=settings.db_pool_min,
+            max_size=settings.db_pool_max,
+            kwargs={"options": session_options(settings), "row_factory": dict_row},
+            open=False,
+            name="lml",
+            timeout=10,
+        )
+
+    async def open(self) -> None:
+        # Not waiting: the API starts while PostgreSQL is down and /readyz says so.
+        await self.pool.open(wait=False)
+
+    async def close(self) -> None:
+        await self.pool.close()
+
+    @asynccontextmanager
+    async def unit_of_work(self, *, org_id: str | None = None) -> AsyncIterator[UnitOfWork]:
+        """A transaction, optionally acting as one organization (row-level security)."""
+        async with self.pool.connection() as conn:
+            uow = UnitOfWork(conn)
+            try:
+                if org_id is not None:
+                    await uow.act_as_organization(org_id)
+                yield uow
+            finally:
+                if not uow.committed:
+                    await conn.rollback()
+
+    async def ping(self) -> None:
+        async with self.pool.connection(timeout=2) as conn:
+            await conn.execute("SELECT 1")

@@ -1,0 +1,1 @@
+"""Primitives every context's domain may use: no I/O here."""

@@ -1,0 +1,59 @@
+"""The base of domain errors. Each context names its own; one mapping turns them into problems."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+
+class DomainError(Exception):
+    """Something the business refuses. `detail` is safe to show to the caller."""
+
+    def __init__(self, detail: str | None = None, **extensions: Any) -> None:
+        self.detail = detail or (self.__doc__ or type(self).__name__).strip().splitlines()[0]
+        self.extensions = extensions
+        super().__init__(self.detail)
+
+
+class FieldError(msgspec.Struct, frozen=True):
+    """One problem with one input field; `path` is JSON-pointer-like (`/sections/0/rows/2`)."""
+
+    path: str
+    message: str
+
+
+class InvalidInput(DomainError):
+    """The input breaks one or more rules."""
+
+    def __init__(self, errors: list[FieldError], detail: str | None = None) -> None:
+        self.errors = errors
+        super().__init__(detail or f"{len(errors)} problem(s) with the input", errors=errors)
+
+
+class NotFound(DomainError):
+    """The resource does not exist (or is not yours to see)."""
+
+
+class Conflict(DomainError):
+    """The request conflicts with the current state of the resource."""
+
+
+class Forbidden(DomainError):
+    """You may not do this."""
+
+
+class Unauthorized(DomainError):
+    """Authentication is required or failed."""
+
+
+class PreconditionFailed(DomainError):
+    """A precondition (If-Match) does not hold."""
+
+
+class TooManyRequests(DomainError):
+    """Too many requests; try again later."""
+
+    def __init__(self, retry_after: int, detail: str | None = None) -> None:
+        self.retry_after = max(1, retry_after)
+        super().__init__(detail)

@@ -1,0 +1,45 @@
+"""Bearer authentication for routes: a `principal` dependency and scope guards."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+
+from lml.platform.domain.errors import Forbidden, Unauthorized
+from lml.platform.tokens import InvalidToken, Principal, TokenCodec
+
+
+def bearer_principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
+    cached = connection.scope.get("state", {}).get("principal")
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    header = connection.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("A bearer access token is required")
+    codec: TokenCodec = connection.app.state.tokens
+    try:
+        principal = codec.verify(token.strip())
+    except InvalidToken:
+        raise Unauthorized("The access token is invalid or expired") from None
+    connection.scope.setdefault("state", {})["principal"] = principal
+    return principal
+
+
+async def provide_principal(request: Any) -> Principal:
+    return bearer_principal(request)
+
+
+def requires_scope(scope: str) -> Any:
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        if not bearer_principal(connection).has_scope(scope):
+            raise Forbidden(f"This needs the `{scope}` scope")
+
+    return guard
+
+
+def client_address(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    client = connection.client
+    return client.host if client else "unknown"

@@ -1,0 +1,32 @@
+"""Liveness, readiness and Prometheus metrics."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, Router, get
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+
+from lml.platform.resources import Resources
+
+
+@get("/livez", include_in_schema=True, sync_to_thread=False, tags=["platform"])
+def livez() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@get("/readyz", tags=["platform"])
+async def readyz(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
+    resources: Resources = request.app.state.resources
+    checks = await resources.check()
+    failing = [name for name, result in checks.items() if result != "ok"]
+    body = {"status": "ok" if not failing else "unavailable", "checks": checks, "failing": failing}
+    return Response(body, status_code=503 if failing else 200, headers={"Cache-Control": "no-store"})
+
+
+@get("/metrics", include_in_schema=False, sync_to_thread=False)
+def metrics() -> Response[bytes]:
+    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+
+router = Router(path="/", route_handlers=[livez, readyz, metrics])

@@ -1,0 +1,169 @@
+"""RFC 9457 problem details: the one place where exceptions become error responses."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import msgspec
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.utils.scope.state import ScopeState
+from litestar.types import Empty
+
+from lml.platform.domain.errors import (
+    Conflict,
+    DomainError,
+    FieldError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PreconditionFailed,
+    TooManyRequests,
+    Unauthorized,
+)
+from lml.platform.http.validation import collect_field_errors
+from lml.platform.logging import get_logger
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "https://lml.dev/problems/"
+
+log = get_logger("lml.problems")
+
+# Base class → HTTP status. A context's own error inherits from one of these.
+_STATUS_OF: list[tuple[type[DomainError], int]] = [
+    (InvalidInput, 422),
+    (Unauthorized, 401),
+    (Forbidden, 403),
+    (NotFound, 404),
+    (Conflict, 409),
+    (PreconditionFailed, 412),
+    (TooManyRequests, 429),
+]
+
+_TITLES = {
+    400: "Bad request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    412: "Precondition failed",
+    413: "Request body too large",
+    415: "Unsupported media type",
+    422: "Unprocessable content",
+    429: "Too many requests",
+    500: "Internal server error",
+    503: "Service unavailable",
+}
+
+
+def _kebab(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
+
+
+def problem(
+    status: int,
+    kind: str,
+    detail: str,
+    *,
+    title: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extensions: Any,
+) -> Response[bytes]:
+    body: dict[str, Any] = {
+        "type": TYPE_BASE + kind,
+        "title": title or _TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        **extensions,
+    }
+    return Response(
+        content=msgspec.json.encode(body),
+        status_code=status,
+        media_type=PROBLEM_JSON,
+        headers=headers,
+    )
+
+
+def _with_instance(request: Request[Any, Any, Any], response: Response[bytes]) -> Response[bytes]:
+    body = msgspec.json.decode(response.content)
+    body["instance"] = request.url.path
+    if request_id := request.scope.get("state", {}).get("request_id"):
+        body["request_id"] = request_id
+    response.content = msgspec.json.encode(body)
+    return response
+
+
+def status_of(exc: DomainError) -> int:
+    for base, status in _STATUS_OF:
+        if isinstance(exc, base):
+            return status
+    return 400
+
+
+def handle_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[bytes]:
+    status = status_of(exc)
+    headers: dict[str, str] = {}
+    if isinstance(exc, TooManyRequests):
+        headers["Retry-After"] = str(exc.retry_after)
+    if isinstance(exc, Unauthorized):
+        headers["WWW-Authenticate"] = 'Bearer realm="lml"'
+    extensions = {k: msgspec.to_builtins(v) for k, v in exc.extensions.items()}
+    return _with_instance(request, problem(status, _kebab(type(exc).__name__), exc.detail, headers=headers, **extensions))
+
+
+def _body_errors(request: Request[Any, Any, Any], exc: ValidationException) -> list[FieldError]:
+    messages: list[dict[str, Any]] = exc.extra if isinstance(exc.extra, list) else []
+    body_failed = any(m.get("source") == "body" for m in messages)
+    data_param = request.route_handler.parsed_fn_signature.parameters.get("data")
+    body = ScopeState.from_scope(request.scope).json
+    if body_failed and data_param is not None and body is not Empty:
+        errors = collect_field_errors(body, data_param.annotation)
+        if errors:
+            return errors
+    return [
+        FieldError("/" + str(m.get("key", "")) if m.get("key") else "/", str(m.get("message", "is invalid")))
+        for m in messages
+    ]
+
+
+def handle_validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[bytes]:
+    errors = _body_errors(request, exc)
+    detail = "; ".join(f"{e.path}: {e.message}" for e in errors[:5])
+    return _with_instance(
+        request, problem(422, "validation-error", detail or "The input is invalid", errors=msgspec.to_builtins(errors))
+    )
+
+
+def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:
+    status = exc.status_code
+    if status >= 500:
+        return handle_unexpected(request, exc)
+    title = _TITLES.get(status, "Error")
+    detail = exc.detail if exc.detail and exc.detail.lower() != title.lower() else title
+    kind = title.lower().replace(" ", "-")
+    if status == 400 and "json" in detail.lower():
+        kind, detail = "malformed-json", "The request body is not valid JSON"
+    if status == 413:
+        detail = "The request body is too large"
+    headers = dict(exc.headers or {})
+    return _with_instance(request, problem(status, kind, detail, headers=headers))
+
+
+def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    log.error("unhandled_error", path=request.url.path, error_type=type(exc).__name__, exc_info=exc)
+    return _with_instance(
+        request, problem(500, "internal-error", "Something went wrong on our side; it has been logged")
+    )
+
+
+def exception_handlers() -> dict[type[Exception] | int, Any]:
+    return {
+        DomainError: handle_domain_error,
+        ValidationException: handle_validation,
+        HTTPException: handle_http_exception,
+        Exception: handle_unexpected,
+    }
+
+

@@ -1,0 +1,126 @@
+"""Forward-only SQL migrations: numbered files applied in order, each in its own transaction,
+under an advisory lock so that concurrent runs are safe, recorded in `platform.schema_migrations`."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import psycopg.conninfo
+import psycopg.errors
+import psycopg.sql
+
+# Any fixed 64-bit number; every `lml migrate` takes the same one.
+_LOCK_KEY = 0x4C4D4C_4D494752  # "LML" "MIGR"
+_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+DEFAULT_DIR = Path(__file__).resolve().parents[3] / "migrations"
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    sql: str
+
+    @property
+    def checksum(self) -> str:
+        return hashlib.sha256(self.sql.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class MigrationStatus:
+    version: int
+    name: str
+    applied: bool
+
+
+class MigrationError(Exception):
+    pass
+
+
+def discover(directory: Path = DEFAULT_DIR) -> list[Migration]:
+    migrations = []
+    for path in sorted(directory.glob("*.sql")):
+        match = _NAME.match(path.name)
+        if not match:
+            raise MigrationError(f"{path.name}: migration files are named NNNN_description.sql")
+        migrations.append(Migration(int(match.group(1)), path.name, path.read_text()))
+    versions = [m.version for m in migrations]
+    if len(set(versions)) != len(versions):
+        raise MigrationError("two migrations share a number")
+    return migrations
+
+
+_BOOKKEEPING = """
+CREATE SCHEMA IF NOT EXISTS platform;
+CREATE TABLE IF NOT EXISTS platform.schema_migrations (
+    version integer PRIMARY KEY,
+    name text NOT NULL,
+    checksum text NOT NULL,
+    applied_at timestamptz NOT NULL DEFAULT now()
+);
+"""
+
+
+def _applied(conn: psycopg.Connection) -> dict[int, str]:
+    rows = conn.execute("SELECT version, checksum FROM platform.schema_migrations").fetchall()
+    return {int(v): str(c) for v, c in rows}
+
+
+def status(dsn: str, directory: Path = DEFAULT_DIR) -> list[MigrationStatus]:
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(_BOOKKEEPING)
+        applied = _applied(conn)
+    return [MigrationStatus(m.version, m.name, m.version in applied) for m in discover(directory)]
+
+
+def ensure_database(dsn: str, report: Callable[[str], None] = print) -> None:
+    """Create the database named in `dsn` when it does not exist yet (a fresh machine)."""
+    info = psycopg.conninfo.conninfo_to_dict(dsn)
+    name = str(info.get("dbname") or "")
+    try:
+        psycopg.connect(dsn, connect_timeout=5).close()
+        return
+    except psycopg.OperationalError as exc:
+        if not name or f'"{name}" does not exist' not in str(exc):
+            raise
+    admin = psycopg.conninfo.make_conninfo(dsn, dbname="postgres")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        try:
+            conn.execute(psycopg.sql.SQL("CREATE DATABASE {}").format(psycopg.sql.Identifier(name)))
+            report(f"created database {name}")
+        except psycopg.errors.DuplicateDatabase:
+            pass
+
+
+def migrate(dsn: str, directory: Path = DEFAULT_DIR, report: Callable[[str], None] = print) -> list[str]:
+    """Apply pending migrations; returns the names applied. Safe to run from many processes at once."""
+    ensure_database(dsn, report)
+    pending = discover(directory)
+    done: list[str] = []
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (_LOCK_KEY,))
+        try:
+            conn.execute(_BOOKKEEPING)
+            applied = _applied(conn)
+            for migration in pending:
+                if migration.version in applied:
+                    if applied[migration.version] != migration.checksum:
+                        raise MigrationError(f"{migration.name} changed after it was applied")
+                    continue
+                with conn.transaction():
+                    conn.execute(migration.sql.encode())
+                    conn.execute(
+                        "INSERT INTO platform.schema_migrations (version, name, checksum) VALUES (%s, %s, %s)",
+                        (migration.version, migration.name, migration.checksum),
+                    )
+                report(f"applied {migration.name}")
+                done.append(migration.name)
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (_LOCK_KEY,))
+    return done

@@ -1,0 +1,33 @@
+"""Redis: one asyncio client per process, and Lua scripts loaded once and called by SHA."""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.commands.core import AsyncScript
+
+from lml.config import Settings
+
+
+def create_redis(settings: Settings) -> aioredis.Redis:
+    return aioredis.Redis.from_url(
+        settings.redis_url,
+        decode_responses=False,
+        health_check_interval=30,
+        socket_connect_timeout=2,
+        socket_timeout=5,
+        max_connections=256,
+    )
+
+
+class LuaScript:
+    """A script from a package's `lua/` folder; redis-py calls EVALSHA and reloads on NOSCRIPT."""
+
+    def __init__(self, client: aioredis.Redis, package: str, name: str) -> None:
+        source = resources.files(package).joinpath("lua", name).read_text()
+        self._script: AsyncScript = client.register_script(source)
+
+    async def __call__(self, keys: list[Any], args: list[Any]) -> Any:
+        return await self._script(keys=keys, args=args)

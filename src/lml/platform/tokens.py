@@ -1,0 +1,80 @@
+"""Access tokens: signed JWTs with issuer, audience, expiry and an algorithm allow-list."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Literal
+
+import jwt
+import msgspec
+
+from lml.config import Settings
+from lml.platform.ids import new_id
+
+PrincipalKind = Literal["user", "guest"]
+
+
+class Principal(msgspec.Struct, frozen=True):
+    """Who is calling: a registered user or a guest buyer, with the scopes the token grants."""
+
+    subject: str
+    kind: PrincipalKind
+    scopes: frozenset[str]
+    email: str | None = None
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scopes
+
+
+class InvalidToken(Exception):
+    """The token is missing, malformed, expired, or not ours."""
+
+
+class TokenCodec:
+    def __init__(self, settings: Settings) -> None:
+        self._secret = settings.jwt_secret
+        self._issuer = settings.jwt_issuer
+        self._audience = settings.jwt_audience
+        self._algorithm = settings.jwt_algorithm
+        self.access_seconds = settings.access_token_seconds
+
+    def issue(self, principal: Principal, now: datetime, seconds: int | None = None) -> str:
+        lifetime = timedelta(seconds=seconds or self.access_seconds)
+        claims = {
+            "iss": self._issuer,
+            "aud": self._audience,
+            "sub": principal.subject,
+            "iat": int(now.timestamp()),
+            "nbf": int(now.timestamp()),
+            "exp": int((now + lifetime).timestamp()),
+            "jti": new_id(),
+            "kind": principal.kind,
+            "scope": " ".join(sorted(principal.scopes)),
+        }
+        if principal.email:
+            claims["email"] = principal.email
+        return jwt.encode(claims, self._secret, algorithm=self._algorithm)
+
+    def verify(self, token: str) -> Principal:
+        try:
+            claims = jwt.decode(
+                token,
+                self._secret,
+                # One algorithm only: `none` and algorithm-confusion tokens are refused.
+                algorithms=[self._algorithm],
+                audience=self._audience,
+                issuer=self._issuer,
+                options={"require": ["exp", "iat", "sub", "iss", "aud"]},
+                leeway=5,
+            )
+        except jwt.PyJWTError as exc:
+            raise InvalidToken(str(exc)) from None
+        kind = claims.get("kind")
+        if kind not in ("user", "guest"):
+            raise InvalidToken("unknown principal kind")
+        return Principal(
+            subject=str(claims["sub"]),
+            kind=kind,
+            scopes=frozenset(str(claims.get("scope", "")).split()),
+            email=claims.get("email"),
+        )
