@@ -1,0 +1,110 @@
+"""Fixtures: a clean world per test on real services started once per run."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+
+import psycopg
+import pytest
+import redis
+from litestar import Litestar
+from litestar.testing import AsyncTestClient
+from pymongo import MongoClient
+
+from lml.app import create_app
+from lml.config import Settings
+from lml.platform.resources import Resources
+from tests import services
+
+# Tables that hold reference data the migrations insert; everything else is emptied per test.
+_KEEP = {"platform.schema_migrations"}
+
+
+@pytest.fixture(scope="session")
+def service_urls() -> Iterator[dict[str, str]]:
+    owner_dsn = os.environ.get("LML_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    redis_url = os.environ.get("LML_TEST_REDIS_URL", "redis://127.0.0.1:6379")
+    with (
+        services.workdir() as work,
+        services.postgres_database(owner_dsn) as (owner, app_dsn),
+        services.mongo_server(work) as mongo_url,
+        services.stripe_emulator(work) as stripe_url,
+        services.redis_database(redis_url) as isolated_redis_url,
+    ):
+        yield {
+            "owner_dsn": owner,
+            "app_dsn": app_dsn,
+            "redis_url": isolated_redis_url,
+            "mongo_url": mongo_url,
+            "stripe_url": stripe_url,
+        }
+
+
+@pytest.fixture(scope="session")
+def base_settings(service_urls: dict[str, str]) -> Settings:
+    return Settings(
+        env="development",
+        database_url=service_urls["app_dsn"],
+        migrate_database_url=service_urls["owner_dsn"],
+        redis_url=service_urls["redis_url"],
+        mongo_url=service_urls["mongo_url"],
+        mongo_database="lml_test",
+        stripe_api_base=service_urls["stripe_url"],
+        stripe_secret_key="sk_test_lml",
+        stripe_webhook_secret="whsec_test_lml",
+        log_level="warning",
+        db_pool_min=1,
+        db_pool_max=10,
+    )
+
+
+@pytest.fixture(scope="session")
+def _tables(service_urls: dict[str, str]) -> list[str]:
+    with psycopg.connect(service_urls["owner_dsn"]) as conn:
+        rows = conn.execute(
+            "SELECT schemaname || '.' || tablename FROM pg_tables"
+            " WHERE schemaname IN ('platform','identity','venues','catalog','seating','ordering','payments')"
+        ).fetchall()
+    return [r[0] for r in rows if r[0] not in _KEEP]
+
+
+@pytest.fixture
+def clean_world(service_urls: dict[str, str], base_settings: Settings, _tables: list[str]) -> None:
+    """Every test starts with empty tables, an empty Redis database and an empty Mongo database."""
+    with psycopg.connect(service_urls["owner_dsn"], autocommit=True) as conn:
+        if _tables:
+            conn.execute(f"TRUNCATE {', '.join(_tables)} RESTART IDENTITY CASCADE")
+    client = redis.Redis.from_url(base_settings.redis_url)
+    client.flushdb()
+    client.close()
+    mongo: MongoClient[dict[str, object]] = MongoClient(base_settings.mongo_url, serverSelectionTimeoutMS=5000)
+    mongo.drop_database(base_settings.mongo_database)
+    mongo.close()
+
+
+@pytest.fixture
+def settings(base_settings: Settings, clean_world: None) -> Settings:
+    return base_settings
+
+
+@pytest.fixture
+async def resources(settings: Settings) -> AsyncIterator[Resources]:
+    res = Resources(settings)
+    await res.open()
+    await res.db.pool.wait(timeout=10)
+    try:
+        yield res
+    finally:
+        await res.close()
+
+
+@pytest.fixture
+def app(settings: Settings) -> Litestar:
+    return create_app(settings)
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
+    async with AsyncTestClient(app=app, base_url="http://testserver.local") as test_client:
+        yield test_client

@@ -1,0 +1,123 @@
+"""Real services for the test run: a fresh PostgreSQL database, an isolated Redis index,
+an nx-27017 MongoDB wire server and a localstripe Stripe emulator, each on a free port."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import psycopg
+import psycopg.conninfo
+import psycopg.sql
+import redis
+
+from lml.platform import migrations
+
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_for_port(port: int, process: subprocess.Popen[bytes], what: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{what} exited with {process.returncode}")
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise RuntimeError(f"{what} did not listen on {port} within {timeout}s")
+
+
+@contextmanager
+def background(cmd: list[str], port: int, what: str, cwd: str) -> Iterator[None]:
+    log = open(Path(cwd) / f"{what}.log", "wb")  # noqa: SIM115 - closed below
+    process = subprocess.Popen(cmd, cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        wait_for_port(port, process, what)
+        yield
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+@contextmanager
+def mongo_server(workdir: str) -> Iterator[str]:
+    if url := os.environ.get("LML_TEST_MONGO_URL"):
+        yield url
+        return
+    port = free_port()
+    cmd = [str(BIN / "nx-27017"), "--db", "memory", "--port", str(port),
+           "--log-file", f"{workdir}/nx.log", "--pid-file", f"{workdir}/nx.pid"]
+    with background(cmd, port, "nx-27017", workdir):
+        yield f"mongodb://127.0.0.1:{port}"
+
+
+@contextmanager
+def stripe_emulator(workdir: str) -> Iterator[str]:
+    port = free_port()
+    with background([str(BIN / "localstripe"), "--port", str(port)], port, "localstripe", workdir):
+        yield f"http://127.0.0.1:{port}"
+
+
+@contextmanager
+def postgres_database(owner_dsn: str) -> Iterator[tuple[str, str]]:
+    """A new database migrated from scratch; yields (owner dsn, application dsn); dropped afterwards."""
+    name = f"lml_test_{uuid.uuid4().hex[:10]}"
+    admin = psycopg.conninfo.make_conninfo(owner_dsn, dbname="postgres")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(psycopg.sql.SQL("CREATE DATABASE {}").format(psycopg.sql.Identifier(name)))
+    owner = psycopg.conninfo.make_conninfo(owner_dsn, dbname=name)
+    app = psycopg.conninfo.make_conninfo(owner_dsn, dbname=name, user="lml_app")
+    try:
+        migrations.migrate(owner, report=lambda _: None)
+        yield owner, app
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(psycopg.sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(psycopg.sql.Identifier(name)))
+
+
+@contextmanager
+def redis_database(url: str) -> Iterator[str]:
+    """A Redis database index claimed for this run alone (test runs may overlap on one machine)."""
+    base = url.rsplit("/", 1)[0] if url.count("/") > 2 else url
+    claims = redis.Redis.from_url(f"{base}/0")
+    token = uuid.uuid4().hex
+    try:
+        for index in range(1, 16):
+            if claims.set(f"lml:test-run:db:{index}", token, nx=True, ex=3600):
+                break
+        else:
+            raise RuntimeError("every Redis database index is claimed by another test run")
+        yield f"{base}/{index}"
+    finally:
+        if claims.get(f"lml:test-run:db:{index}") == token.encode():
+            claims.delete(f"lml:test-run:db:{index}")
+        claims.close()
+
+
+@contextmanager
+def workdir() -> Iterator[str]:
+    path = tempfile.mkdtemp(prefix="lml-test-")
+    try:
+        yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
