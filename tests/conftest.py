@@ -17,6 +17,8 @@ from lml.config import Settings
 from lml.platform.resources import Resources
 from tests import services
 
+pytest_plugins = ["tests.fixtures.identity", "tests.fixtures.venues"]
+
 # Tables that hold reference data the migrations insert; everything else is emptied per test.
 _KEEP = {"platform.schema_migrations"}
 

@@ -12,6 +12,7 @@ from litestar.datastructures import State
 
 from lml.config import Settings
 from lml.identity.infrastructure.http import router as identity_router
+from lml.venues.infrastructure.http import router as venues_router
 from lml.platform.http.health import router as health_router
 from lml.platform.http.problems import exception_handlers
 from lml.platform.http.request_context import RequestContext
@@ -37,7 +38,7 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
             log.info("api_stopped")
 
     app = Litestar(
-        route_handlers=[health_router, identity_router],
+        route_handlers=[health_router, identity_router, venues_router],
         lifespan=[lifespan],
         exception_handlers=exception_handlers(),
         request_max_body_size=settings.max_body_bytes,
