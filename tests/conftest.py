@@ -17,7 +17,14 @@ from lml.config import Settings
 from lml.platform.resources import Resources
 from tests import services
 
-pytest_plugins = ["tests.fixtures.identity", "tests.fixtures.venues"]
+pytest_plugins = [
+    "tests.fixtures.identity",
+    "tests.fixtures.venues",
+    "tests.fixtures.catalog",
+    "tests.fixtures.seating",
+    "tests.fixtures.ordering",
+    "tests.fixtures.payments",
+]
 
 # Tables that hold reference data the migrations insert; everything else is emptied per test.
 _KEEP = {"platform.schema_migrations"}

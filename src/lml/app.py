@@ -12,6 +12,10 @@ from litestar.datastructures import State
 
 from lml.config import Settings
 from lml.identity.infrastructure.http import router as identity_router
+from lml.catalog.infrastructure.http import router as catalog_router
+from lml.ordering.infrastructure.http import router as ordering_router
+from lml.payments.infrastructure.http import router as payments_router
+from lml.seating.infrastructure.http import router as seating_router
 from lml.venues.infrastructure.http import router as venues_router
 from lml.platform.http.health import router as health_router
 from lml.platform.http.problems import exception_handlers
@@ -38,7 +42,15 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
             log.info("api_stopped")
 
     app = Litestar(
-        route_handlers=[health_router, identity_router, venues_router],
+        route_handlers=[
+            health_router,
+            identity_router,
+            venues_router,
+            catalog_router,
+            seating_router,
+            ordering_router,
+            payments_router,
+        ],
         lifespan=[lifespan],
         exception_handlers=exception_handlers(),
         request_max_body_size=settings.max_body_bytes,

@@ -1,0 +1,5 @@
+"""Payments HTTP routes."""
+
+from litestar import Router
+
+router = Router(path="/", route_handlers=[])

@@ -1,0 +1,5 @@
+"""Seating HTTP routes."""
+
+from litestar import Router
+
+router = Router(path="/", route_handlers=[])
