@@ -18,6 +18,7 @@ from lml.payments.infrastructure.http import router as payments_router
 from lml.seating.infrastructure.http import router as seating_router
 from lml.venues.infrastructure.http import router as venues_router
 from lml.platform.http.health import router as health_router
+from lml.platform.idempotency import IdempotencyStore
 from lml.platform.http.problems import exception_handlers
 from lml.platform.http.request_context import RequestContext
 from lml.platform.logging import configure_logging, get_logger
@@ -60,7 +61,14 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
             path="/schema",
             render_plugins=[JsonRenderPlugin()],
         ),
-        state=State({"resources": resources, "settings": settings, "tokens": resources.tokens}),
+        state=State(
+            {
+                "resources": resources,
+                "settings": settings,
+                "tokens": resources.tokens,
+                "idempotency": IdempotencyStore(resources.redis, settings.redis_key_prefix),
+            }
+        ),
         debug=False,
     )
     app.asgi_handler = RequestContext(app.asgi_handler)
