@@ -92,7 +92,8 @@ def postgres_database(owner_dsn: str) -> Iterator[tuple[str, str]]:
         yield owner, app
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(psycopg.sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(psycopg.sql.Identifier(name)))
+            drop = psycopg.sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+            conn.execute(drop.format(psycopg.sql.Identifier(name)))
 
 
 @contextmanager

@@ -6,23 +6,23 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from litestar import Litestar
+from litestar.datastructures import State
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
-from litestar.datastructures import State
 
+from lml.catalog.infrastructure.http import router as catalog_router
 from lml.config import Settings
 from lml.identity.infrastructure.http import router as identity_router
-from lml.catalog.infrastructure.http import router as catalog_router
 from lml.ordering.infrastructure.http import router as ordering_router
 from lml.payments.infrastructure.http import router as payments_router
-from lml.seating.infrastructure.http import router as seating_router
-from lml.venues.infrastructure.http import router as venues_router
 from lml.platform.http.health import router as health_router
-from lml.platform.idempotency import IdempotencyStore
 from lml.platform.http.problems import exception_handlers
 from lml.platform.http.request_context import RequestContext
+from lml.platform.idempotency import IdempotencyStore
 from lml.platform.logging import configure_logging, get_logger
 from lml.platform.resources import Resources
+from lml.seating.infrastructure.http import router as seating_router
+from lml.venues.infrastructure.http import router as venues_router
 
 log = get_logger("lml.app")
 
