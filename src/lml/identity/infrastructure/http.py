@@ -1,5 +1,244 @@
-"""Identity's HTTP routes."""
+"""Identity's HTTP routes: registration, tokens, the caller's profile, organizations and members."""
 
-from litestar import Router
+from __future__ import annotations
 
-router = Router(path="/", route_handlers=[])
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qsl
+
+import msgspec
+from litestar import Request, Response, Router, get, post
+from litestar.connection import ASGIConnection
+from litestar.datastructures import CacheControlHeader
+from litestar.exceptions import ClientException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
+from litestar.params import FromPath, JSONBody
+
+from lml.identity.application.add_member import add_member
+from lml.identity.application.authorize_operator import authorize_operator
+from lml.identity.application.create_organization import create_organization
+from lml.identity.application.get_profile import get_profile
+from lml.identity.application.login import login_with_password
+from lml.identity.application.refresh_session import refresh_session
+from lml.identity.application.register_user import register_user
+from lml.identity.application.sessions import TokenPair
+from lml.identity.domain.access import MEMBER_ADMIN_ROLES, parse_org_id
+from lml.identity.domain.user import PLATFORM_ADMIN_SCOPE, User
+from lml.identity.infrastructure.services import IdentityServices
+from lml.platform.domain.errors import FieldError, InvalidInput
+from lml.platform.http.auth import bearer_principal, client_address, requires_scope
+from lml.platform.http.validation import collect_field_errors
+
+AnyRequest = Request[Any, Any, Any]
+
+
+def _services(request: AnyRequest) -> IdentityServices:
+    """Identity's adapters for this app, built on first use from the app's `Resources`."""
+    services: IdentityServices | None = request.app.state.get("identity")
+    if services is None:
+        services = IdentityServices.from_resources(request.app.state.resources)
+        request.app.state["identity"] = services
+    return services
+
+
+def _authenticated(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    bearer_principal(connection)
+
+
+class UserOut(msgspec.Struct, frozen=True):
+    user_id: str
+    email: str
+    name: str
+    is_platform_admin: bool
+    created_at: datetime
+
+    @classmethod
+    def of(cls, user: User) -> UserOut:
+        return cls(user.id, user.email, user.name, user.is_platform_admin, user.created_at)
+
+
+class RegisterBody(msgspec.Struct, frozen=True):
+    email: str
+    password: str
+    name: str
+
+
+@post("/v1/auth/register", status_code=201, tags=["identity"], summary="Create an account")
+async def register(request: AnyRequest, data: JSONBody[RegisterBody]) -> UserOut:
+    services = _services(request)
+    await services.throttle.registration(client_address(request))
+    user = await register_user(uow=services.uow, hasher=services.hasher, clock=services.clock,
+                               email=data.email, password=data.password, name=data.name)
+    return UserOut.of(user)
+
+
+class TokenRequest(msgspec.Struct, frozen=True, kw_only=True):
+    grant_type: str
+    email: str | None = None
+    username: str | None = None  # what OAuth 2 clients call the email
+    password: str | None = None
+    refresh_token: str | None = None
+
+
+_FORM = "application/x-www-form-urlencoded"
+
+
+def _token_request_schema() -> Schema:
+    text = Schema(type=OpenAPIType.STRING)
+    return Schema(
+        type=OpenAPIType.OBJECT,
+        required=["grant_type"],
+        properties={
+            "grant_type": Schema(type=OpenAPIType.STRING, enum=["password", "refresh_token"]),
+            "email": text,
+            "username": Schema(type=OpenAPIType.STRING, description="the email, as OAuth 2 clients send it"),
+            "password": text,
+            "refresh_token": text,
+        },
+    )
+
+
+@dataclass
+class _TokenOperation(Operation):
+    """The token route parses its own body (JSON or a form), so its schema is declared here."""
+
+    def __post_init__(self) -> None:
+        schema = _token_request_schema()
+        self.request_body = RequestBody(
+            required=True,
+            content={media: OpenAPIMediaType(schema=schema) for media in ("application/json", _FORM)},
+        )
+
+
+async def _read_token_request(request: AnyRequest) -> TokenRequest:
+    raw: Any
+    if request.content_type[0] == _FORM:
+        try:
+            raw = dict(parse_qsl((await request.body()).decode("utf-8"), keep_blank_values=True))
+        except UnicodeDecodeError:
+            raise ClientException("The request body is not valid form data") from None
+    else:
+        try:
+            raw = await request.json()  # malformed JSON becomes the platform's 400 problem
+        except RecursionError:
+            raise ClientException("The request body is nested too deeply") from None
+    errors = collect_field_errors(raw, TokenRequest)
+    if errors:
+        raise InvalidInput(errors)
+    return msgspec.convert(raw, TokenRequest, strict=False)
+
+
+def _missing(*fields: tuple[str, str | None]) -> InvalidInput:
+    return InvalidInput([FieldError(path, "is required") for path, value in fields if value is None])
+
+
+@post(
+    "/v1/auth/token",
+    status_code=200,
+    tags=["identity"],
+    summary="Get an access token (grant_type password or refresh_token)",
+    operation_class=_TokenOperation,
+)
+async def token(request: AnyRequest) -> Response[TokenPair]:
+    services = _services(request)
+    form = await _read_token_request(request)
+    address = client_address(request)
+    if form.grant_type == "password":
+        email = form.email if form.email is not None else form.username
+        if email is None or form.password is None:
+            raise _missing(("/email", email), ("/password", form.password))
+        await services.throttle.token_attempt(address, email)
+        pair = await login_with_password(uow=services.uow, hasher=services.hasher, sessions=services.sessions,
+                                         email=email, password=form.password)
+    elif form.grant_type == "refresh_token":
+        if form.refresh_token is None:
+            raise _missing(("/refresh_token", None))
+        await services.throttle.token_attempt(address, None)
+        pair = await refresh_session(uow=services.uow, sessions=services.sessions, refresh_token=form.refresh_token)
+    else:
+        raise InvalidInput([FieldError("/grant_type", "must be password or refresh_token")])
+    # RFC 6749 §5.1: responses carrying tokens are never cached.
+    return Response(pair, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+
+
+class MyOrganization(msgspec.Struct, frozen=True):
+    org_id: str
+    name: str
+    role: str
+
+
+class MeOut(msgspec.Struct, frozen=True):
+    user: UserOut
+    organizations: list[MyOrganization]
+
+
+@get(
+    "/v1/me",
+    guards=[_authenticated],
+    cache_control=CacheControlHeader(no_store=True),
+    tags=["identity"],
+    summary="The caller, their organizations and roles",
+)
+async def me(request: AnyRequest) -> MeOut:
+    profile = await get_profile(uow=_services(request).uow, principal=bearer_principal(request))
+    return MeOut(
+        user=UserOut.of(profile.user),
+        organizations=[MyOrganization(m.org_id, m.org_name, m.role) for m in profile.memberships],
+    )
+
+
+class NewOrganization(msgspec.Struct, frozen=True):
+    name: str
+
+
+class OrganizationOut(msgspec.Struct, frozen=True):
+    org_id: str
+    name: str
+    created_at: datetime
+
+
+@post(
+    "/v1/admin/organizations",
+    status_code=201,
+    guards=[requires_scope(PLATFORM_ADMIN_SCOPE)],
+    tags=["identity"],
+    summary="Create an organization (platform admins)",
+)
+async def new_organization(request: AnyRequest, data: JSONBody[NewOrganization]) -> OrganizationOut:
+    services = _services(request)
+    organization = await create_organization(uow=services.uow, clock=services.clock, name=data.name)
+    return OrganizationOut(organization.id, organization.name, organization.created_at)
+
+
+class NewMember(msgspec.Struct, frozen=True):
+    email: str
+    role: str
+
+
+class MemberOut(msgspec.Struct, frozen=True):
+    org_id: str
+    user_id: str
+    email: str
+    role: str
+
+
+@post(
+    "/v1/admin/organizations/{org_id:str}/members",
+    guards=[_authenticated],
+    tags=["identity"],
+    summary="Add a member to an organization, or change their role (owners and platform admins)",
+)
+async def new_member(
+    request: AnyRequest, org_id: FromPath[str], data: JSONBody[NewMember]
+) -> Response[MemberOut]:
+    services = _services(request)
+    access = await authorize_operator(uow=services.uow, principal=bearer_principal(request),
+                                      org_id=parse_org_id(org_id, "/org_id"), allowed_roles=MEMBER_ADMIN_ROLES)
+    added = await add_member(uow=services.uow, org_id=access.org_id, email=data.email, role=data.role)
+    return Response(MemberOut(added.org_id, added.user_id, added.email, added.role),
+                    status_code=201 if added.is_new else 200)
+
+
+router = Router(path="/", route_handlers=[register, token, me, new_organization, new_member])

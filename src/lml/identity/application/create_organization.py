@@ -1,0 +1,27 @@
+"""Create an organization (a tenant). With a given id it is idempotent, for seeding."""
+
+from __future__ import annotations
+
+from lml.identity.application.ports import UnitOfWorkFactory
+from lml.identity.domain.organization import Organization
+from lml.identity.domain.rules import name_problem, raise_if_any
+from lml.identity.events import OrganizationCreated
+from lml.platform.clock import Clock
+from lml.platform.ids import new_id
+
+
+async def create_organization(
+    *, uow: UnitOfWorkFactory, clock: Clock, name: str, org_id: str | None = None
+) -> Organization:
+    name = name.strip()
+    raise_if_any([("/name", name_problem(name))])
+    organization = Organization(id=org_id or new_id(), name=name, created_at=clock.now())
+    async with uow() as tx:
+        if not await tx.organizations.add(organization):
+            existing = await tx.organizations.get(organization.id)
+            assert existing is not None  # add() found it a moment ago and nothing deletes organizations
+            return existing
+        await tx.publish(OrganizationCreated(org_id=organization.id, name=organization.name,
+                                             created_at=organization.created_at))
+        await tx.commit()
+    return organization

@@ -1,0 +1,95 @@
+"""What identity's use cases need from the outside world, as Protocols."""
+
+from __future__ import annotations
+
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime
+from typing import Protocol
+
+import msgspec
+
+from lml.identity.domain.access import AccessFacts
+from lml.identity.domain.organization import Membership, Organization
+from lml.identity.domain.refresh_token import RefreshToken
+from lml.identity.domain.user import User
+from lml.platform.tokens import Principal
+
+
+class UserRepository(Protocol):
+    async def add(self, user: User) -> None:
+        """Raises `EmailTaken` when the email is registered already (in any letter case)."""
+
+    async def by_id(self, user_id: str) -> User | None: ...
+
+    async def by_email(self, email: str) -> User | None: ...
+
+    async def set_password_hash(self, user_id: str, password_hash: str) -> None: ...
+
+    async def set_platform_admin(self, user_id: str, is_platform_admin: bool) -> None: ...
+
+
+class OrganizationRepository(Protocol):
+    async def add(self, organization: Organization) -> bool:
+        """False (and nothing changed) when an organization with this id exists already."""
+
+    async def get(self, org_id: str) -> Organization | None: ...
+
+    async def set_member(self, org_id: str, user_id: str, role: str) -> bool:
+        """Add the user with `role`, or change their role; True when they were not a member before."""
+
+    async def memberships_of(self, user_id: str) -> list[Membership]: ...
+
+    async def access_facts(self, org_id: str, user_id: str) -> AccessFacts | None:
+        """None when the organization or the user does not exist."""
+
+
+class RefreshTokenRepository(Protocol):
+    async def add(self, token: RefreshToken) -> None: ...
+
+    async def get_for_update(self, token_hash: str) -> RefreshToken | None:
+        """The token, locked until the unit of work ends, so that two rotations of it queue up."""
+
+    async def mark_used(self, token_hash: str, at: datetime) -> None: ...
+
+    async def revoke_family(self, family_id: str, at: datetime) -> None: ...
+
+
+class IdentityUnitOfWork(Protocol):
+    """One transaction over identity's stores; leaving it without `commit()` undoes everything."""
+
+    @property
+    def users(self) -> UserRepository: ...
+
+    @property
+    def organizations(self) -> OrganizationRepository: ...
+
+    @property
+    def refresh_tokens(self) -> RefreshTokenRepository: ...
+
+    async def publish(self, event: msgspec.Struct) -> None:
+        """Record an integration event, delivered after (and only if) the transaction commits."""
+
+    async def commit(self) -> None: ...
+
+
+class UnitOfWorkFactory(Protocol):
+    def __call__(self) -> AbstractAsyncContextManager[IdentityUnitOfWork]: ...
+
+
+class PasswordHasher(Protocol):
+    """Slow, salted password hashing; implementations keep the work off the event loop."""
+
+    async def hash(self, password: str) -> str: ...
+
+    async def verify(self, password_hash: str, password: str) -> bool: ...
+
+    async def verify_nothing(self, password: str) -> None:
+        """Spend as long as a real `verify` does, so that unknown emails answer as slowly as known ones."""
+
+    def needs_rehash(self, password_hash: str) -> bool: ...
+
+
+class AccessTokenCodec(Protocol):
+    access_seconds: int
+
+    def issue(self, principal: Principal, now: datetime, seconds: int | None = None) -> str: ...

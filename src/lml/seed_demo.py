@@ -1,0 +1,63 @@
+"""`lml seed-demo`: demo data for a development machine, safe to run again and again.
+
+Each context adds its demo data with one call to its own facade below, inside the organization
+and as the operator created first (see `DemoTenant`).
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import msgspec
+
+from lml.config import Settings
+from lml.identity import facade as identity
+from lml.platform.domain.errors import InvalidInput
+from lml.platform.resources import Resources
+
+DEMO_ORGANIZATION = "Demo Arts Trust"
+DEMO_EMAIL = "demo@lml.dev"
+DEV_DEMO_PASSWORD = "demo-password-123"  # noqa: S105 - a development machine's well-known demo login
+# Fixed, so that the demo's X-Org-ID is the same on every machine and every run.
+DEMO_ORG_ID = str(uuid.uuid5(uuid.NAMESPACE_URL, "https://lml.dev/demo/organization"))
+
+
+class DemoTenant(msgspec.Struct, frozen=True):
+    org_id: str
+    operator_user_id: str
+    operator_email: str
+
+
+def demo_password(settings: Settings) -> str:
+    password = os.environ.get("LML_DEMO_PASSWORD", "")
+    if password:
+        return password
+    if settings.is_production:
+        raise SystemExit("lml seed-demo: LML_DEMO_PASSWORD must be set to seed demo data in production")
+    return DEV_DEMO_PASSWORD
+
+
+async def seed_demo(settings: Settings) -> None:
+    password = demo_password(settings)
+    resources = Resources(settings)
+    await resources.open()
+    try:
+        await resources.db.pool.wait(timeout=10)
+        try:
+            tenant = await _seed_identity(resources, password)
+        except InvalidInput as exc:
+            problems = "; ".join(f"{e.path.lstrip('/')} {e.message}" for e in exc.errors)
+            raise SystemExit(f"lml seed-demo: {problems}") from None
+        # Later contexts: `await <context>.facade.seed_demo(resources, tenant)`, one line each.
+    finally:
+        await resources.close()
+    print(f"demo organization: {DEMO_ORGANIZATION} (X-Org-ID: {tenant.org_id})")
+    print(f"demo operator (owner): {tenant.operator_email} / {password}")
+
+
+async def _seed_identity(resources: Resources, password: str) -> DemoTenant:
+    org_id = await identity.create_organization(resources.db, DEMO_ORGANIZATION, org_id=DEMO_ORG_ID)
+    await identity.ensure_user(resources.db, DEMO_EMAIL, password, "Demo Operator")
+    user_id = await identity.add_member(resources.db, org_id, DEMO_EMAIL, "owner")
+    return DemoTenant(org_id=org_id, operator_user_id=user_id, operator_email=DEMO_EMAIL)

@@ -1,0 +1,35 @@
+"""Use cases wired to the in-memory fakes, a fixed clock and a real token codec."""
+
+from __future__ import annotations
+
+import pytest
+
+from lml.config import Settings
+from lml.identity.application.sessions import SessionIssuer
+from lml.identity.application.testing import FakeHasher, FixedClock, InMemoryIdentityStore
+from lml.platform.tokens import TokenCodec
+
+
+@pytest.fixture
+def store() -> InMemoryIdentityStore:
+    return InMemoryIdentityStore()
+
+
+@pytest.fixture
+def hasher() -> FakeHasher:
+    return FakeHasher()
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    return FixedClock()
+
+
+@pytest.fixture
+def codec() -> TokenCodec:
+    return TokenCodec(Settings())
+
+
+@pytest.fixture
+def sessions(codec: TokenCodec, clock: FixedClock) -> SessionIssuer:
+    return SessionIssuer(codec, clock, refresh_seconds=7 * 24 * 3600)
