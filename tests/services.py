@@ -74,7 +74,8 @@ def mongo_server(workdir: str) -> Iterator[str]:
 @contextmanager
 def stripe_emulator(workdir: str) -> Iterator[str]:
     port = free_port()
-    with background([str(BIN / "localstripe"), "--port", str(port)], port, "localstripe", workdir):
+    launcher = Path(__file__).resolve().parents[1] / "ops" / "localstripe_in_memory.py"
+    with background([sys.executable, str(launcher), "--port", str(port)], port, "localstripe", workdir):
         yield f"http://127.0.0.1:{port}"
 
 
