@@ -1,0 +1,138 @@
+"""`GET /v1/events` throughput: the app in process (ASGI, no network), concurrent buyers paging the
+listing, with the answer in Redis (hit) and without the cache (every request reads PostgreSQL).
+
+    .venv/bin/python -m benchmarks.catalog_events --fresh                 # a throwaway world, like the tests'
+    .venv/bin/python -m benchmarks.catalog_events --events 1000 --concurrency 32
+
+Client and server share one process and one event loop, so the figures are a floor for one API
+process. Nothing here fails on timing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import statistics
+import sys
+import time
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import timedelta
+from unittest.mock import patch
+
+import msgspec
+from benchmarks.catalog_stores import bench_resources
+from litestar.testing import AsyncTestClient
+from tests.fixtures.venues import layout_json
+
+from lml.app import create_app
+from lml.catalog.application import manage_events, manage_shows
+from lml.catalog.domain.event import EventDraft
+from lml.catalog.domain.show import ShowDraft
+from lml.catalog.infrastructure import public_http
+from lml.catalog.infrastructure.public_cache import Cached, Fresh, PublicCache
+from lml.catalog.infrastructure.wiring import catalog_ports
+from lml.platform.resources import Resources
+from lml.venues.application.edit_layouts import create_layout
+from lml.venues.application.manage_venues import create_venue
+from lml.venues.application.publish_layout import publish_layout
+from lml.venues.domain.layout import LayoutDraft
+from lml.venues.domain.venue import VenueDraft
+from lml.venues.infrastructure.stores import stores_for
+
+CITIES = ("London", "Paris", "Berlin", "Madrid", "Rome")
+CATEGORIES = ("concert", "theatre", "comedy", "jazz", "opera")
+
+
+async def seed(resources: Resources, events: int) -> None:
+    org_id = str(uuid.uuid4())
+    stores = stores_for(resources)
+    ports = catalog_ports(resources)
+    layouts = []
+    for city in CITIES:
+        venue = await create_venue(stores, org_id=org_id, draft=VenueDraft(name=f"Hall {city} {org_id[:6]}",
+                                                                           city=city, timezone="UTC"))
+        created = await create_layout(stores, org_id=org_id, venue_id=venue.venue_id,
+                                      draft=msgspec.convert(layout_json(20), LayoutDraft))
+        published = await publish_layout(stores, org_id=org_id, venue_id=venue.venue_id,
+                                         layout_id=created.record.layout_id)
+        layouts.append((venue.venue_id, published.layout_id))
+    now = resources.clock.now()
+    for i in range(events):
+        venue_id, layout_id = layouts[i % len(layouts)]
+        event = await manage_events.create_event(ports, org_id=org_id, draft=EventDraft(
+            venue_id=venue_id, title=f"Event {i} live", category=CATEGORIES[i % len(CATEGORIES)],
+            description="Benchmark event with a few words to search"))
+        for n in range(1 + i % 3):
+            draft = msgspec.convert({
+                "starts_at": now + timedelta(days=1 + (i * 7 + n) % 90, hours=n), "layout_id": layout_id,
+                "price_tiers": [{"tier_id": "std", "name": "Standard", "price": 5000}],
+                "pricing": [{"section": "A", "tier_id": "std"}]}, ShowDraft)
+            await manage_shows.create_show(ports, org_id=org_id, event_id=event.event_id, draft=draft)
+        await manage_events.publish_event(ports, org_id=org_id, user_id=None, event_id=event.event_id)
+
+
+class Uncached(PublicCache):
+    """Every read loads: what each request costs when the answer is not in Redis."""
+
+    def __init__(self, resources: Resources) -> None:
+        super().__init__(resources.redis, resources.settings.redis_key_prefix)
+
+    async def read(self, depends_on: Sequence[str], name: str,
+                   load: Callable[[], Awaitable[Fresh | None]]) -> Cached | None:
+        fresh = await load()
+        return Cached(fresh.body, fresh.seconds) if fresh else None
+
+
+async def run(client: AsyncTestClient, resources: Resources, *, requests: int, concurrency: int,  # type: ignore[type-arg]
+              cached: bool, params: dict[str, str]) -> dict[str, float]:
+    latencies: list[float] = []
+    queue = iter(range(requests))
+
+    async def buyer() -> None:
+        for _ in queue:
+            started = time.perf_counter()
+            response = await client.get("/v1/events", params=params)
+            latencies.append(time.perf_counter() - started)
+            assert response.status_code == 200, response.text
+
+    await client.get("/v1/events", params=params)  # warm the cache (and the pool)
+    with contextlib.nullcontext() if cached else patch.object(public_http, "public_cache", Uncached):
+        started = time.perf_counter()
+        await asyncio.gather(*[buyer() for _ in range(concurrency)])
+        elapsed = time.perf_counter() - started
+    latencies.sort()
+    return {"rps": requests / elapsed, "p50": statistics.median(latencies) * 1000,
+            "p95": latencies[int(len(latencies) * 0.95) - 1] * 1000}
+
+
+async def main(argv: list[str]) -> None:
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request otherwise
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--fresh", action="store_true", help="run on a throwaway database, Redis index and MongoDB")
+    parser.add_argument("--events", type=int, default=500)
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=16)
+    args = parser.parse_args(argv)
+    async with bench_resources(args.fresh) as resources:
+        started = time.perf_counter()
+        await seed(resources, args.events)
+        print(f"seeded {args.events} published events in {time.perf_counter() - started:.1f}s")
+        app = create_app(resources.settings)
+        async with AsyncTestClient(app=app, base_url="http://bench.local") as client:
+            print("query | cache | req/s | p50 (ms) | p95 (ms)")
+            print("------|-------|-------|----------|---------")
+            for label, params in (("first page, 20", {"limit": "20"}),
+                                  ("city + category", {"city": "paris", "category": "jazz"}),
+                                  ("text", {"q": "live search"})):
+                for cached in (True, False):
+                    figures = await run(client, resources, requests=args.requests, concurrency=args.concurrency,
+                                        cached=cached, params=params)
+                    print(f"{label} | {'hit' if cached else 'miss'} | {figures['rps']:.0f} | {figures['p50']:.1f} | "
+                          f"{figures['p95']:.1f}")
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1:]))

@@ -1,0 +1,38 @@
+"""Stores for the catalog benchmarks: the LML_* settings' (a migrated database, Redis, MongoDB), or with
+`--fresh` a throwaway world like the tests' (new database, claimed Redis index, nx-27017), removed after."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import ExitStack, asynccontextmanager
+
+from lml.config import Settings
+from lml.platform.resources import Resources
+
+
+def _fresh_settings(stack: ExitStack) -> Settings:
+    from tests import services  # the test harness's throwaway services
+
+    owner_dsn = os.environ.get("LML_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    work = stack.enter_context(services.workdir())
+    owner, app_dsn = stack.enter_context(services.postgres_database(owner_dsn))
+    mongo_url = stack.enter_context(services.mongo_server(work))
+    redis_url = stack.enter_context(services.redis_database(os.environ.get("LML_TEST_REDIS_URL",
+                                                                           "redis://127.0.0.1:6379")))
+    return Settings(database_url=app_dsn, migrate_database_url=owner, redis_url=redis_url, mongo_url=mongo_url,
+                    mongo_database="lml_bench", log_level="warning", db_pool_min=2, db_pool_max=20,
+                    db_statement_timeout_ms=60_000)
+
+
+@asynccontextmanager
+async def bench_resources(fresh: bool) -> AsyncIterator[Resources]:
+    with ExitStack() as stack:
+        settings = _fresh_settings(stack) if fresh else Settings.from_env()
+        resources = Resources(settings)
+        await resources.open()
+        await resources.db.pool.wait(timeout=10)
+        try:
+            yield resources
+        finally:
+            await resources.close()

@@ -1,0 +1,129 @@
+"""Buyers' catalog routes (public, no login): published events of every organization, with their
+shows, price tiers and sale status. Answers are cached briefly in Redis (dropped when the catalog
+changes) and marked `Cache-Control: public` for browsers and CDNs."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, get
+from litestar.openapi import ResponseSpec
+from litestar.params import FromPath, QueryParameter
+
+from lml.catalog.domain.errors import EventNotFound, ShowNotFound
+from lml.catalog.domain.event import normalize_category
+from lml.catalog.infrastructure.public_cache import Cached, Fresh
+from lml.catalog.infrastructure.public_queries import (
+    EventFilters,
+    EventPage,
+    Moments,
+    PublicEvent,
+    PublicShowDetail,
+    event_detail,
+    list_events,
+    seconds_valid,
+    show_detail,
+)
+from lml.catalog.infrastructure.wiring import public_cache
+from lml.platform.db import UnitOfWork
+from lml.platform.domain.errors import FieldError, InvalidInput
+from lml.platform.resources import Resources
+
+LIST_SECONDS = 15
+DETAIL_SECONDS = 10
+
+
+def _json(cached: Cached) -> Response[bytes]:
+    return Response(cached.body, media_type="application/json",
+                    headers={"Cache-Control": f"public, max-age={cached.max_age}"})
+
+
+def _instant(raw: str | None, field: str) -> datetime | None:
+    """RFC 3339 (a time without an offset, or a date alone, is UTC)."""
+    if raw is None:
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise InvalidInput([FieldError(field, "must be an RFC 3339 date-time, e.g. 2027-03-01T19:30:00Z")]) from None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+async def _read(resources: Resources, depends_on: list[str], name: str,
+                query: Callable[[UnitOfWork, datetime], Awaitable[tuple[Any, Moments] | None]]) -> Cached | None:
+    async def load() -> Fresh | None:
+        now = resources.clock.now()
+        async with resources.db.unit_of_work() as uow:  # acting as no organization: published data only
+            found = await query(uow, now)
+        if found is None:
+            return None
+        view, moments = found
+        return Fresh(msgspec.json.encode(view), seconds_valid(now, moments, DETAIL_SECONDS))
+
+    return await public_cache(resources).read(depends_on, name, load)
+
+
+class PublicCatalog(Controller):
+    path = "/v1"
+    tags = ["catalog"]
+
+    @get("/events", summary="Published events with upcoming shows",
+         responses={200: ResponseSpec(EventPage, description="A page; `next_cursor` is null on the last")})
+    async def events(
+        self,
+        request: Request[Any, Any, Any],
+        starts_after: Annotated[str | None, QueryParameter(
+            name="from", required=False, description="shows starting after this instant (default: now)")] = None,
+        starts_before: Annotated[str | None, QueryParameter(
+            name="to", required=False, description="shows starting before this instant")] = None,
+        city: Annotated[str | None, QueryParameter(required=False, max_length=100)] = None,
+        category: Annotated[str | None, QueryParameter(required=False, max_length=40)] = None,
+        q: Annotated[str | None, QueryParameter(
+            required=False, max_length=200, description="words of the title or description")] = None,
+        cursor: Annotated[str | None, QueryParameter(required=False, max_length=500)] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
+    ) -> Response[bytes]:
+        resources: Resources = request.app.state.resources
+        filters = EventFilters(
+            starts_after=_instant(starts_after, "/from"), starts_before=_instant(starts_before, "/to"),
+            city=city.strip() or None if city else None,
+            category=normalize_category(category) or None if category else None,
+            text=q.strip() or None if q else None,
+        )
+        if filters.starts_after and filters.starts_before and filters.starts_before <= filters.starts_after:
+            raise InvalidInput([FieldError("/to", "must be after from")])
+
+        async def load() -> Fresh:
+            page = await _page(resources, filters, cursor, limit)
+            return Fresh(msgspec.json.encode(page), LIST_SECONDS)
+
+        name = f"list:{filters.fingerprint()}:{limit}:{cursor or ''}"
+        cached = await public_cache(resources).read(["list"], name, load)
+        assert cached is not None, "a listing always loads"
+        return _json(cached)
+
+    @get("/events/{event_id:str}", summary="A published event with its shows, price tiers and sale status",
+         responses={200: ResponseSpec(PublicEvent)})
+    async def event(self, request: Request[Any, Any, Any], event_id: FromPath[str]) -> Response[bytes]:
+        cached = await _read(request.app.state.resources, [f"event:{event_id}"], f"event:{event_id}",
+                             lambda uow, now: event_detail(uow, event_id, now))
+        if cached is None:
+            raise EventNotFound()
+        return _json(cached)
+
+    @get("/shows/{show_id:str}", summary="A show of a published event: price tiers and sale status",
+         responses={200: ResponseSpec(PublicShowDetail)})
+    async def show(self, request: Request[Any, Any, Any], show_id: FromPath[str]) -> Response[bytes]:
+        cached = await _read(request.app.state.resources, [f"show:{show_id}"], f"show:{show_id}",
+                             lambda uow, now: show_detail(uow, show_id, now))
+        if cached is None:
+            raise ShowNotFound()
+        return _json(cached)
+
+
+async def _page(resources: Resources, filters: EventFilters, cursor: str | None, limit: int) -> EventPage:
+    async with resources.db.unit_of_work() as uow:
+        return await list_events(uow, filters, cursor, limit, resources.clock.now())

@@ -1,0 +1,56 @@
+"""An in-memory fake of the inventory port, for unit tests of the use cases (and tested itself)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+
+from lml.seating.domain.inventory import (
+    InventoryCounts,
+    InventorySeat,
+    InventoryZone,
+    MaterializeResult,
+    SeatState,
+    SeatStatus,
+    ZoneCounts,
+    tally,
+)
+
+
+class InMemoryInventory:
+    def __init__(self) -> None:
+        self.seats: dict[str, dict[str, SeatState]] = {}
+        self.zones: dict[str, list[ZoneCounts]] = {}
+        self.versions: dict[tuple[str, str], int] = {}
+
+    async def create(
+        self, show_id: str, org_id: str, seats: Sequence[InventorySeat], zones: Sequence[InventoryZone]
+    ) -> MaterializeResult:
+        if show_id in self.seats:
+            return MaterializeResult(created=False, seats=len(self.seats[show_id]), zones=len(self.zones[show_id]))
+        self.seats[show_id] = {
+            s.seat_id: SeatState("blocked" if s.blocked else "available", s.tier_id) for s in seats
+        }
+        self.zones[show_id] = [
+            ZoneCounts(zone_id=z.zone_id, tier_id=z.tier_id, capacity=z.capacity, sold=0, reserved=0) for z in zones
+        ]
+        return MaterializeResult(created=True, seats=len(seats), zones=len(zones))
+
+    async def exists(self, show_id: str) -> bool:
+        return show_id in self.seats
+
+    async def seat_states(self, show_id: str, seat_ids: Sequence[str]) -> dict[str, SeatState]:
+        seats = self.seats.get(show_id, {})
+        return {seat_id: seats[seat_id] for seat_id in seat_ids if seat_id in seats}
+
+    async def set_seat_status(self, show_id: str, seat_ids: Sequence[str], status: SeatStatus) -> None:
+        for seat_id in seat_ids:
+            self.seats[show_id][seat_id] = SeatState(status, self.seats[show_id][seat_id].tier_id)
+            key = (show_id, seat_id)
+            self.versions[key] = self.versions.get(key, 0) + 1
+
+    async def counts(self, show_id: str) -> InventoryCounts | None:
+        if show_id not in self.seats:
+            return None
+        groups = Counter((state.tier_id, state.status) for state in self.seats[show_id].values())
+        return tally(show_id, ((tier, status, n) for (tier, status), n in groups.items()), self.zones[show_id])
