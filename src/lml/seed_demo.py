@@ -1,7 +1,7 @@
 """`lml seed-demo`: demo data for a development machine, safe to run again and again.
 
-Each context adds its demo data with one call to its own facade below, inside the organization
-and as the operator created first (see `DemoTenant`).
+Each context adds its demo data with one call to its own facade, inside the demo organization and
+as the operator created first (see `DemoTenant`).
 """
 
 from __future__ import annotations
@@ -11,10 +11,12 @@ import uuid
 
 import msgspec
 
+from lml.catalog import facade as catalog
 from lml.config import Settings
 from lml.identity import facade as identity
 from lml.platform.domain.errors import InvalidInput
 from lml.platform.resources import Resources
+from lml.venues import facade as venues
 
 DEMO_ORGANIZATION = "Demo Arts Trust"
 DEMO_EMAIL = "demo@lml.dev"
@@ -49,11 +51,18 @@ async def seed_demo(settings: Settings) -> None:
         except InvalidInput as exc:
             problems = "; ".join(f"{e.path.lstrip('/')} {e.message}" for e in exc.errors)
             raise SystemExit(f"lml seed-demo: {problems}") from None
-        # Later contexts: `await <context>.facade.seed_demo(resources, tenant)`, one line each.
+        demo_venues = await venues.seed_demo_venues(resources, tenant.org_id)
+        events = await catalog.seed_demo_catalog(
+            resources, org_id=tenant.org_id, user_id=tenant.operator_user_id, venues=demo_venues
+        )
     finally:
         await resources.close()
     print(f"demo organization: {DEMO_ORGANIZATION} (X-Org-ID: {tenant.org_id})")
     print(f"demo operator (owner): {tenant.operator_email} / {password}")
+    for venue in demo_venues:
+        print(f"demo venue: {venue.name} ({venue.seat_count} seats, {venue.zone_capacity} standing)")
+    for event in events:
+        print(f"demo event: {event.title} at {event.venue_name}, shows {', '.join(event.show_ids)}")
 
 
 async def _seed_identity(resources: Resources, password: str) -> DemoTenant:
