@@ -70,6 +70,8 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
             }
         ),
         debug=False,
+        # Our structlog set-up owns the root logger; Litestar's default would replace its handler.
+        logging_config=None,
     )
     app.asgi_handler = RequestContext(app.asgi_handler)
     return app

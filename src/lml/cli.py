@@ -10,11 +10,23 @@ from collections.abc import Sequence
 
 from lml.config import Settings, SettingsError
 
+# Granian's own lines (start, stop, worker crashes) go through our logging like every other library's.
+_GRANIAN_LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "loggers": {"_granian": {"propagate": True}, "granian.access": {"propagate": True}},
+}
+
 
 def _serve(settings: Settings, args: argparse.Namespace) -> None:
     from granian import Granian
     from granian.constants import Interfaces
 
+    from lml.platform.logging import configure_logging
+
+    configure_logging(settings)
+    # On SIGTERM granian stops accepting, lets the requests in flight finish (up to
+    # `workers_kill_timeout`), runs the app's lifespan shutdown, then exits 0.
     Granian(
         "lml.app:create_app",
         factory=True,
@@ -23,26 +35,32 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         port=settings.port,
         workers=args.workers,
         log_access=False,
+        log_dictconfig=_GRANIAN_LOGGING,
         workers_kill_timeout=30,
     ).serve()
 
 
 def _worker(settings: Settings, args: argparse.Namespace) -> None:
-    from lml.worker import Worker
-    from lml.platform.logging import configure_logging
+    from lml.worker import run_worker
 
-    configure_logging(settings)
-    Worker(settings, threads=args.threads).run()
+    run_worker(settings, threads=args.threads)
 
 
 def _migrate(settings: Settings, args: argparse.Namespace) -> None:
+    import psycopg
+
     from lml.platform import migrations
 
-    if args.status:
-        for item in migrations.status(settings.migrate_database_url):
-            print(f"{'applied' if item.applied else 'pending'}  {item.name}")
-        return
-    applied = migrations.migrate(settings.migrate_database_url)
+    try:
+        if args.status:
+            for item in migrations.status(settings.migrate_database_url):
+                state = "changed" if item.changed else "applied" if item.applied else "pending"
+                print(f"{state}  {item.name}")
+            return
+        applied = migrations.migrate(settings.migrate_database_url)
+    except (migrations.MigrationError, OSError, psycopg.Error) as exc:
+        print(f"lml migrate: {exc}", file=sys.stderr)
+        raise SystemExit(1) from None
     print(f"{len(applied)} migration(s) applied" if applied else "the database is up to date")
 
 

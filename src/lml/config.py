@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Literal
+from typing import Literal, get_args, get_origin, get_type_hints
+from urllib.parse import urlsplit
 
 import msgspec
+import psycopg
+from psycopg.conninfo import conninfo_to_dict
 
-DEV_JWT_SECRET = "development-only-secret-change-me-0123456789"
+# Development defaults: public, so production refuses to start with any of them.
+DEV_JWT_SECRET = "development-only-secret-change-me-0123456789"  # noqa: S105
+DEV_STRIPE_SECRET_KEY = "sk_test_local"  # noqa: S105
+DEV_STRIPE_WEBHOOK_SECRET = "whsec_local"  # noqa: S105
 DEV_TICKET_SIGNING_KEY = "development-only-ticket-key-0123456789"
 
 
@@ -39,14 +45,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     jwt_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
     access_token_seconds: int = 900
     refresh_token_seconds: int = 7 * 24 * 3600
-    stripe_secret_key: str = "sk_test_local"
+    stripe_secret_key: str = DEV_STRIPE_SECRET_KEY
     # Comma-separated: several secrets are accepted while one is rotated.
-    stripe_webhook_secret: str = "whsec_local"
+    stripe_webhook_secret: str = DEV_STRIPE_WEBHOOK_SECRET
     stripe_api_base: str = "http://127.0.0.1:8420"
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["json", "console"] = "console"
     max_body_bytes: int = 2 * 1024 * 1024
     outbox_max_attempts: int = 10
+    # HMAC-SHA256 key of the ticket payloads that door scanners verify offline (they hold it too).
+    ticket_signing_key: str = DEV_TICKET_SIGNING_KEY
 
     @property
     def is_production(self) -> bool:
@@ -58,48 +66,90 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        """Read every `LML_<FIELD>` variable; unset or empty ones keep their defaults."""
         environ = os.environ if environ is None else environ
         raw: dict[str, object] = {}
         for name in cls.__struct_fields__:
             value = environ.get(f"LML_{name.upper()}")
             if value is not None and value != "":
-                raw[name] = value.lower() if name in _CASE_INSENSITIVE else value
+                raw[name] = value.strip().lower() if name in _CASE_INSENSITIVE else value.strip()
         if "log_format" not in raw and raw.get("env") == "production":
             raw["log_format"] = "json"
-        try:
-            settings = msgspec.convert(raw, cls, strict=False)
-        except msgspec.ValidationError as exc:
-            raise SettingsError(_name_the_variable(str(exc))) from None
+        problems = []
+        # Field by field, so that every bad variable is named at once rather than the first only.
+        for name, given in raw.items():
+            try:
+                msgspec.convert({name: given}, cls, strict=False)
+            except msgspec.ValidationError:
+                problems.append(_expected(name, given))
+        if problems:
+            raise SettingsError("; ".join(problems))
+        settings = msgspec.convert(raw, cls, strict=False)
         settings.check()
         return settings
 
     def check(self) -> None:
+        """Rules that span fields or depend on the environment; raises naming every variable at fault."""
         problems = []
-        for name in ("port", "db_pool_min", "db_pool_max", "access_token_seconds", "refresh_token_seconds"):
+        for name in _POSITIVE:
             if getattr(self, name) <= 0:
                 problems.append(f"LML_{name.upper()} must be a positive integer")
+        if not 0 < self.port < 65536:
+            problems.append("LML_PORT must be between 1 and 65535")
         if self.db_pool_min > self.db_pool_max:
             problems.append("LML_DB_POOL_MIN must not exceed LML_DB_POOL_MAX")
-        if self.is_production:
-            if self.jwt_secret == DEV_JWT_SECRET:
-                problems.append("LML_JWT_SECRET must be set in production")
-            if self.stripe_secret_key == "sk_test_local":
-                problems.append("LML_STRIPE_SECRET_KEY must be set in production")
-            if self.stripe_webhook_secret == "whsec_local":
-                problems.append("LML_STRIPE_WEBHOOK_SECRET must be set in production")
+        for name in ("database_url", "migrate_database_url"):
+            if not _is_conninfo(getattr(self, name)):
+                problems.append(
+                    f"LML_{name.upper()} must be a postgresql:// URL or a libpq connection string (key=value ...)"
+                )
+        for name, schemes in _URL_SCHEMES.items():
+            if urlsplit(getattr(self, name)).scheme not in schemes:
+                starts = " or ".join(f"{scheme}://" for scheme in schemes)
+                problems.append(f"LML_{name.upper()} must be a URL starting with {starts}")
         if len(self.jwt_secret) < 32:
             problems.append("LML_JWT_SECRET must be at least 32 characters")
+        if len(self.ticket_signing_key) < 32:
+            problems.append("LML_TICKET_SIGNING_KEY must be at least 32 characters")
+        if self.is_production:
+            for name, development_value in _DEVELOPMENT_SECRETS.items():
+                if getattr(self, name) == development_value:
+                    problems.append(f"LML_{name.upper()} must be set in production (the development default is public)")
         if problems:
             raise SettingsError("; ".join(problems))
 
 
 _CASE_INSENSITIVE = {"env", "log_level", "log_format"}
+_POSITIVE = (
+    "db_pool_min", "db_pool_max", "db_statement_timeout_ms", "db_lock_timeout_ms",
+    "db_idle_in_transaction_timeout_ms", "access_token_seconds", "refresh_token_seconds",
+    "max_body_bytes", "outbox_max_attempts",
+)
+_URL_SCHEMES = {
+    "redis_url": ("redis", "rediss", "unix"),
+    "mongo_url": ("mongodb", "mongodb+srv"),
+    "stripe_api_base": ("http", "https"),
+}
+_DEVELOPMENT_SECRETS = {
+    "jwt_secret": DEV_JWT_SECRET,
+    "stripe_secret_key": DEV_STRIPE_SECRET_KEY,
+    "stripe_webhook_secret": DEV_STRIPE_WEBHOOK_SECRET,
+    "ticket_signing_key": DEV_TICKET_SIGNING_KEY,
+}
 
 
-def _name_the_variable(message: str) -> str:
-    # msgspec says e.g. "Expected `int`, got `str` - at `$.port`"
-    if " - at `$." in message:
-        what, _, where = message.rpartition(" - at `$.")
-        field = where.rstrip("`").split(".")[0].split("[")[0]
-        return f"LML_{field.upper()}: {what}"
-    return message
+def _is_conninfo(value: str) -> bool:
+    try:
+        return bool(conninfo_to_dict(value))
+    except psycopg.ProgrammingError:
+        return False
+
+
+def _expected(name: str, value: object) -> str:
+    """What a variable must look like. The value is echoed only for fields that cannot hold a secret."""
+    hint = get_type_hints(Settings)[name]
+    if get_origin(hint) is Literal:
+        return f"LML_{name.upper()} must be one of {', '.join(get_args(hint))}, not {value!r}"
+    if hint is int:
+        return f"LML_{name.upper()} must be an integer, not {value!r}"
+    return f"LML_{name.upper()} is invalid"

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import signal
 import threading
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from types import FrameType
 from typing import Any
 
 import dramatiq
-from dramatiq.brokers.redis import RedisBroker
 import redis as syncredis
 from dramatiq.asyncio import EventLoopThread, get_event_loop_thread
+from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware.asyncio import AsyncIO
 
 from lml.config import Settings
@@ -20,10 +21,14 @@ from lml.platform.resources import Resources
 
 log = get_logger("lml.worker")
 
+# How long a stop waits for the messages in flight before it gives up on them (they are redelivered).
+GRACE_MS = 30_000
+
 
 class OpenResources(dramatiq.Middleware):
     """Opens the process's connections on the worker's event loop, and closes them after the
-    last message in flight has finished (added before AsyncIO, so the loop still runs then)."""
+    last message in flight has finished. Added after AsyncIO: `after_*` hooks run in reverse
+    order, so this one closes the connections while the loop still runs."""
 
     def __init__(self, resources: Resources) -> None:
         self.resources = resources
@@ -43,27 +48,42 @@ def _loop() -> EventLoopThread:
 
 
 def build_broker(settings: Settings, resources: Resources) -> RedisBroker:
-    broker = RedisBroker(url=settings.redis_url, namespace=f"{settings.redis_key_prefix}:dramatiq")
-    broker.add_middleware(OpenResources(resources))
+    broker = RedisBroker(  # type: ignore[no-untyped-call]
+        url=settings.redis_url, namespace=f"{settings.redis_key_prefix}:dramatiq"
+    )
     broker.add_middleware(AsyncIO())
+    broker.add_middleware(OpenResources(resources))
     dramatiq.set_broker(broker)
     return broker
 
 
-def outbox_handlers() -> dict[str, list[Handler]]:
-    """Integration event type → the handlers each context registers for it."""
+def outbox_handlers(resources: Resources) -> dict[str, list[Handler]]:
+    """Integration event type → the handlers each context registers for it (merged lists)."""
     return {}
 
 
 class Worker:
-    """The worker process: broker, actors, and a ticker that schedules periodic actors cluster-wide."""
+    """The worker process: broker, actors, and a ticker that schedules periodic actors cluster-wide.
 
-    def __init__(self, settings: Settings, *, threads: int = 8, handlers: dict[str, list[Handler]] | None = None):
+    `run()` blocks until SIGTERM/SIGINT (or `request_stop()`), then stops gracefully: no new
+    message is taken, the ones in flight finish (up to `GRACE_MS`), connections close last.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        threads: int = 8,
+        handlers: Mapping[str, list[Handler]] | None = None,
+        resources: Resources | None = None,
+    ) -> None:
         self.settings = settings
-        self.resources = Resources(settings)
+        self.resources = resources or Resources(settings)
         self.broker = build_broker(settings, self.resources)
         self.relay = OutboxRelay(
-            self.resources.db, self.resources.clock, handlers if handlers is not None else outbox_handlers(),
+            self.resources.db,
+            self.resources.clock,
+            handlers if handlers is not None else outbox_handlers(self.resources),
             max_attempts=settings.outbox_max_attempts,
         )
         self.threads = threads
@@ -72,16 +92,27 @@ class Worker:
         self._stop = threading.Event()
         self._register()
 
-    def _actor(self, name: str, fn: Callable[..., Awaitable[Any]], **options: Any) -> None:
-        self.actors[name] = dramatiq.actor(fn, actor_name=name, broker=self.broker, **options)
+    def actor(
+        self, name: str, fn: Callable[..., Awaitable[Any]], *, every: float | None = None, **options: Any
+    ) -> dramatiq.Actor[Any, Any]:
+        """Register `fn(resources, *args)` as the actor `name` (sent with `*args`); with `every`, the
+        ticker also sends it every that many seconds, once per interval across all worker processes."""
+        resources = self.resources
+
+        async def perform(*args: Any) -> None:
+            await fn(resources, *args)
+
+        self.actors[name] = dramatiq.actor(actor_name=name, broker=self.broker, **options)(perform)
+        if every is not None:
+            self.periodic.append((name, every))
+        return self.actors[name]
 
     def _register(self) -> None:
-        async def relay_outbox() -> None:
+        async def relay_outbox(_: Resources) -> None:
             while await self.relay.relay_batch() > 0:
                 pass
 
-        self._actor("relay_outbox", relay_outbox, max_retries=0, time_limit=120_000)
-        self.periodic.append(("relay_outbox", 1.0))
+        self.actor("relay_outbox", relay_outbox, every=1.0, max_retries=0, time_limit=120_000)
 
     def _tick(self) -> None:
         """Every worker process runs this, but a Redis NX key lets one tick per interval through."""
@@ -99,27 +130,34 @@ class Worker:
         finally:
             client.close()
 
+    def request_stop(self, signum: int | None = None, _frame: FrameType | None = None) -> None:
+        """Ask `run()` to stop gracefully; safe from a signal handler or another thread."""
+        log.info("worker_stopping", signal=signum)
+        self._stop.set()
+
     def run(self) -> None:
+        # Installed first, so that a SIGTERM during start-up also stops gracefully. Signal handlers
+        # can only be installed from the main thread; elsewhere (tests, an embedding process) the
+        # owner calls `request_stop()`.
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, self.request_stop)
+            signal.signal(signal.SIGINT, self.request_stop)
         worker = dramatiq.Worker(self.broker, worker_threads=self.threads)
         worker.start()
         ticker = threading.Thread(target=self._tick, name="lml-ticker", daemon=True)
         ticker.start()
         log.info("worker_started", threads=self.threads, actors=sorted(self.actors))
-
-        def stop(signum: int, _: Any) -> None:
-            log.info("worker_stopping", signal=signum)
+        try:
+            self._stop.wait()
+        finally:
             self._stop.set()
-
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
-        self._stop.wait()
-        ticker.join(timeout=2)
-        # Graceful: messages in flight finish before the workers stop.
-        worker.stop(timeout=30_000)
-        log.info("worker_stopped")
+            ticker.join(timeout=2)
+            worker.stop(timeout=GRACE_MS)
+            self.broker.close()
+            log.info("worker_stopped")
 
 
-def run_worker(settings: Settings | None = None) -> None:
+def run_worker(settings: Settings | None = None, *, threads: int = 8) -> None:
     settings = settings or Settings.from_env()
     configure_logging(settings)
-    Worker(settings).run()
+    Worker(settings, threads=threads).run()

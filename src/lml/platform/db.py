@@ -1,7 +1,24 @@
-"""PostgreSQL: one async pool per process and a unit of work that rolls back unless committed."""
+"""PostgreSQL: one async pool per process and a unit of work that rolls back unless committed.
+
+Row-level security, the pattern every context copies for a table that holds one organization's rows:
+
+    CREATE TABLE venues.venue (id uuid PRIMARY KEY, organization_id uuid NOT NULL, ...);
+    ALTER TABLE venues.venue ENABLE ROW LEVEL SECURITY;
+    ALTER TABLE venues.venue FORCE ROW LEVEL SECURITY;
+    CREATE POLICY venue_tenant ON venues.venue
+        USING (organization_id = platform.current_org())
+        WITH CHECK (organization_id = platform.current_org());
+
+and reads or writes it inside `db.unit_of_work(org_id=...)`. The application connects as `lml_app`
+(neither superuser, owner nor BYPASSRLS), so a query that forgets `WHERE organization_id = ...` still
+sees only that organization's rows, cannot write another's, and sees nothing at all when no
+organization is set. Public reads of tenant data (a buyer browsing shows) need their own policy
+(`FOR SELECT USING (published)`) rather than skipping the organization.
+"""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -38,8 +55,11 @@ class UnitOfWork:
         self.committed = True
 
     async def act_as_organization(self, org_id: str | None) -> None:
-        """Row-level security: policies on tenant tables compare rows with `app.org_id`."""
-        await self.conn.execute("SELECT set_config('app.org_id', %s, true)", (org_id or "",))
+        """Row-level security: policies on tenant tables compare rows with `app.org_id`
+        (`SET LOCAL`: it ends with the transaction, so a pooled connection never carries it over)."""
+        # Checked here: a malformed id would otherwise fail later, inside the policy's uuid cast.
+        value = str(uuid.UUID(org_id)) if org_id else ""
+        await self.conn.execute("SELECT set_config('app.org_id', %s, true)", (value,))
 
 
 class Database:
@@ -67,11 +87,16 @@ class Database:
         async with self.pool.connection() as conn:
             uow = UnitOfWork(conn)
             try:
-                if org_id is not None:
-                    await uow.act_as_organization(org_id)
+                # Always the first statement: it opens the transaction, so that a `conn.transaction()`
+                # block inside the unit of work is a savepoint (psycopg would otherwise make it the
+                # outer transaction and commit it on its own), and no organization is ever inherited.
+                await uow.act_as_organization(org_id)
                 yield uow
             finally:
-                if not uow.committed:
+                # Also after a commit: statements run after it opened a new transaction that must not
+                # go back to the pool. A broken connection is left to the pool, so that the original
+                # error, not the failed rollback, reaches the caller.
+                if not conn.closed:
                     await conn.rollback()
 
     async def ping(self) -> None:

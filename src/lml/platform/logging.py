@@ -1,49 +1,121 @@
-"""structlog: JSON lines in production, readable console in development; request ids ride contextvars."""
+"""structlog: JSON lines in production, readable console in development; request ids ride contextvars.
+
+Libraries that log through the standard library (dramatiq, psycopg_pool, granian) go through the
+same processors, so production output is JSON lines throughout and secrets are redacted everywhere.
+"""
 
 from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Mapping, MutableMapping
+from typing import Any
 
 import structlog
+from structlog.tracebacks import ExceptionDictTransformer
 
 from lml.config import Settings
 
 _REDACTED = "[redacted]"
-_SECRET_KEYS = {"password", "token", "access_token", "refresh_token", "authorization", "secret", "client_secret",
-                "hold_token", "card", "api_key", "cookie"}
+# A key containing any of these is a secret, whatever the prefix (`stripe_secret_key`, `new_password`).
+_SECRET_FRAGMENTS = ("password", "secret", "token", "authorization", "cookie", "api_key", "apikey", "card")
 
 
-def _redact_secrets(_: object, __: str, event: dict[str, object]) -> dict[str, object]:
-    for key in list(event):
-        if key.lower() in _SECRET_KEYS:
-            event[key] = _REDACTED
+def _is_secret(key: str) -> bool:
+    lowered = key.lower()
+    return any(fragment in lowered for fragment in _SECRET_FRAGMENTS)
+
+
+def _redacted(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _REDACTED if isinstance(k, str) and _is_secret(k) else _redacted(v) for k, v in value.items()}
+    return value
+
+
+def _redact_secrets(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    for key, value in event.items():
+        event[key] = _REDACTED if _is_secret(key) else _redacted(value)
     return event
+
+
+def _processors(settings: Settings) -> tuple[list[structlog.typing.Processor], list[structlog.typing.Processor]]:
+    """(what every line goes through, how it is rendered)."""
+    shared: list[structlog.typing.Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _redact_secrets,
+    ]
+    # Tracebacks never show frame locals: they hold passwords, tokens and card data.
+    render: list[structlog.typing.Processor]
+    if settings.log_format == "json":
+        render = [
+            structlog.processors.ExceptionRenderer(ExceptionDictTransformer(show_locals=False)),
+            structlog.processors.JSONRenderer(),
+        ]
+    else:
+        colors = sys.stderr.isatty()
+        render = [
+            structlog.dev.set_exc_info,
+            structlog.dev.ConsoleRenderer(
+                colors=colors,
+                exception_formatter=structlog.dev.RichTracebackFormatter(show_locals=False, color_system="auto")
+                if colors
+                else structlog.dev.plain_traceback,
+            ),
+        ]
+    return shared, render
+
+
+def _stdlib_logger_name(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    event["logger_name"] = event["_record"].name
+    return event
+
+
+def _stderr_logger(*_: Any) -> structlog.PrintLogger:
+    return structlog.PrintLogger(sys.stderr)
+
+
+class _StdlibHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever `sys.stderr` is at the time; marks the handler this module installs,
+    so that configuring again replaces it."""
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _: Any) -> None:
+        pass
 
 
 def configure_logging(settings: Settings) -> None:
     level = getattr(logging, settings.log_level.upper())
-    renderer: structlog.typing.Processor = (
-        structlog.processors.JSONRenderer()
-        if settings.log_format == "json"
-        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
-    )
+    shared, render = _processors(settings)
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            _redact_secrets,
-            structlog.processors.dict_tracebacks if settings.log_format == "json" else structlog.dev.set_exc_info,
-            renderer,
-        ],
+        processors=[*shared, *render],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
-        cache_logger_on_first_use=True,
+        # `sys.stderr` as it is when a line is written, not when logging was configured: a stream
+        # swapped since (by a test runner, a daemonizer) is followed, and a closed one never written to.
+        logger_factory=_stderr_logger,
+        # Not cached: configuring again (a test, a second app in one process) reaches every logger.
+        cache_logger_on_first_use=False,
     )
-    # Libraries that log through the stdlib go to the same stream at the same level.
-    logging.basicConfig(level=max(level, logging.WARNING), stream=sys.stderr, format="%(levelname)s %(name)s %(message)s")
+    handler = _StdlibHandler()
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[_stdlib_logger_name, *shared],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *render],
+        )
+    )
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if isinstance(h, _StdlibHandler)]:
+        root.removeHandler(old)
+    root.addHandler(handler)
+    # Libraries are chatty at INFO; their warnings and errors are what matter here.
+    root.setLevel(max(level, logging.WARNING))
 
 
 def get_logger(name: str) -> structlog.typing.FilteringBoundLogger:
-    return structlog.get_logger(name)  # type: ignore[no-any-return]
+    # Lazy: the logger is built at its first use, from whatever configuration is in force then.
+    return structlog.get_logger(name, logger_name=name)  # type: ignore[no-any-return]

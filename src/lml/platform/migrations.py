@@ -37,6 +37,8 @@ class MigrationStatus:
     version: int
     name: str
     applied: bool
+    # Applied, but the file no longer matches what was applied: `migrate` refuses to go on.
+    changed: bool = False
 
 
 class MigrationError(Exception):
@@ -73,10 +75,16 @@ def _applied(conn: psycopg.Connection) -> dict[int, str]:
 
 
 def status(dsn: str, directory: Path = DEFAULT_DIR) -> list[MigrationStatus]:
+    """Each migration file, applied or pending. Changes nothing (a database never migrated is all pending)."""
     with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(_BOOKKEEPING)
-        applied = _applied(conn)
-    return [MigrationStatus(m.version, m.name, m.version in applied) for m in discover(directory)]
+        exists = conn.execute("SELECT to_regclass('platform.schema_migrations') IS NOT NULL").fetchone()
+        applied = _applied(conn) if exists and exists[0] else {}
+    return [
+        MigrationStatus(
+            m.version, m.name, m.version in applied, m.version in applied and applied[m.version] != m.checksum
+        )
+        for m in discover(directory)
+    ]
 
 
 def ensure_database(dsn: str, report: Callable[[str], None] = print) -> None:
@@ -91,36 +99,37 @@ def ensure_database(dsn: str, report: Callable[[str], None] = print) -> None:
             raise
     admin = psycopg.conninfo.make_conninfo(dsn, dbname="postgres")
     with psycopg.connect(admin, autocommit=True) as conn:
-        try:
+        # Runs racing to create the database would fail on the catalog's unique index: one at a time.
+        conn.execute("SELECT pg_advisory_lock(%s)", (_LOCK_KEY,))
+        if conn.execute("SELECT FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
             conn.execute(psycopg.sql.SQL("CREATE DATABASE {}").format(psycopg.sql.Identifier(name)))
             report(f"created database {name}")
-        except psycopg.errors.DuplicateDatabase:
-            pass
 
 
 def migrate(dsn: str, directory: Path = DEFAULT_DIR, report: Callable[[str], None] = print) -> list[str]:
-    """Apply pending migrations; returns the names applied. Safe to run from many processes at once."""
+    """Apply pending migrations; returns the names applied. Safe to run from many processes at once:
+    the others wait on the advisory lock, then find nothing left to do."""
     ensure_database(dsn, report)
-    pending = discover(directory)
+    files = discover(directory)
     done: list[str] = []
+    # The lock belongs to this session: closing the connection releases it, whatever went wrong.
     with psycopg.connect(dsn, autocommit=True) as conn:
         conn.execute("SELECT pg_advisory_lock(%s)", (_LOCK_KEY,))
-        try:
-            conn.execute(_BOOKKEEPING)
-            applied = _applied(conn)
-            for migration in pending:
-                if migration.version in applied:
-                    if applied[migration.version] != migration.checksum:
-                        raise MigrationError(f"{migration.name} changed after it was applied")
-                    continue
+        conn.execute(_BOOKKEEPING)
+        applied = _applied(conn)
+        changed = [m.name for m in files if m.version in applied and applied[m.version] != m.checksum]
+        if changed:
+            raise MigrationError(f"{', '.join(changed)} changed after it was applied; add a new migration instead")
+        for migration in (m for m in files if m.version not in applied):
+            try:
                 with conn.transaction():
                     conn.execute(migration.sql.encode())
                     conn.execute(
                         "INSERT INTO platform.schema_migrations (version, name, checksum) VALUES (%s, %s, %s)",
                         (migration.version, migration.name, migration.checksum),
                     )
-                report(f"applied {migration.name}")
-                done.append(migration.name)
-        finally:
-            conn.execute("SELECT pg_advisory_unlock(%s)", (_LOCK_KEY,))
+            except psycopg.Error as exc:
+                raise MigrationError(f"{migration.name} failed and was rolled back: {exc}") from exc
+            report(f"applied {migration.name}")
+            done.append(migration.name)
     return done

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Awaitable, Callable, Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
@@ -23,6 +23,17 @@ class OutboxEvent(msgspec.Struct, frozen=True):
     event_type: str
     payload: dict[str, Any]
     attempts: int
+
+
+class DeadEvent(msgspec.Struct, frozen=True):
+    """An event that failed `max_attempts` times: kept for an operator to read and retry."""
+
+    id: int
+    event_type: str
+    payload: dict[str, Any]
+    attempts: int
+    last_error: str | None
+    created_at: datetime
 
 
 # A handler runs inside the relay's transaction: its database writes commit together with
@@ -106,7 +117,19 @@ class OutboxRelay:
             (self.clock.now(), event.id),
         )
 
+    async def dead_events(self, limit: int = 100) -> list[DeadEvent]:
+        async with self.db.unit_of_work() as uow:
+            rows = await (
+                await uow.conn.execute(
+                    "SELECT id, event_type, payload, attempts, last_error, created_at FROM platform.outbox"
+                    " WHERE status = 'dead' ORDER BY id LIMIT %s",
+                    (limit,),
+                )
+            ).fetchall()
+        return [DeadEvent(**row) for row in rows]
+
     async def retry_dead(self, event_id: int) -> bool:
+        """Give a dead event a fresh set of attempts; False when it is not dead (or does not exist)."""
         async with self.db.unit_of_work() as uow:
             cur = await uow.conn.execute(
                 "UPDATE platform.outbox SET status = 'pending', attempts = 0, next_attempt_at = %s"

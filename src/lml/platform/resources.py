@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 
 import redis.asyncio as aioredis
 
 from lml.config import Settings
 from lml.platform.clock import Clock, SystemClock
 from lml.platform.db import Database
+from lml.platform.logging import get_logger
 from lml.platform.mongo import Mongo
 from lml.platform.redis import create_redis
 from lml.platform.tokens import TokenCodec
+
+log = get_logger("lml.resources")
 
 
 class Resources:
@@ -27,14 +31,21 @@ class Resources:
         await self.db.open()
 
     async def close(self) -> None:
-        await asyncio.gather(self.db.close(), self.redis.aclose(), self.mongo.close(), return_exceptions=True)
+        # Each store is closed even when another fails to; a failure is logged, shutdown goes on.
+        results = await asyncio.gather(
+            self.db.close(), self.redis.aclose(), self.mongo.close(), return_exceptions=True
+        )
+        for store, result in zip(("postgresql", "redis", "mongodb"), results, strict=True):
+            if isinstance(result, BaseException):
+                log.warning("store_close_failed", store=store, error=type(result).__name__)
 
-    async def check(self) -> dict[str, str]:
-        """Each store's health, `ok` or the reason it failed."""
+    async def check(self, seconds: float = 2.0) -> dict[str, str]:
+        """Each store's health, `ok` or the reason it failed; all probed at once, each within `seconds`
+        (as long as the pool waits for a connection, so that a busy pool alone is not "unready")."""
 
-        async def probe(check: object) -> str:
+        async def probe(check: Awaitable[object]) -> str:
             try:
-                await asyncio.wait_for(check, timeout=3)  # type: ignore[arg-type]
+                await asyncio.wait_for(check, timeout=seconds)
             except Exception as exc:  # noqa: BLE001 - any failure means not ready
                 return f"failed: {type(exc).__name__}"
             return "ok"

@@ -105,8 +105,6 @@ async def test_deeply_nested_json_to_the_token_route_is_400(client: Client) -> N
     problem(await client.post("/v1/auth/token", content=DEEP, headers=JSON), 400)
 
 
-@pytest.mark.xfail(reason="platform: msgspec's RecursionError on a deeply nested body becomes a 500 (reported)",
-                   strict=False)
 @pytest.mark.parametrize("route", ["register", "organizations", "members"])
 async def test_deeply_nested_json_is_400(
     client: Client, routes: dict[str, tuple[str, dict[str, str]]], route: str

@@ -57,3 +57,11 @@ class TooManyRequests(DomainError):
     def __init__(self, retry_after: int, detail: str | None = None) -> None:
         self.retry_after = max(1, retry_after)
         super().__init__(detail)
+
+
+class Unavailable(DomainError):
+    """A service we depend on cannot be reached; try again later."""
+
+    def __init__(self, retry_after: int = 5, detail: str | None = None) -> None:
+        self.retry_after = max(1, retry_after)
+        super().__init__(detail)

@@ -11,7 +11,7 @@ import re
 from typing import Any
 
 from litestar.connection import ASGIConnection
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, HTTPRequestEvent, Message, Receive, ReceiveMessage, Scope, Send
 
 from lml.platform.domain.errors import Conflict, FieldError, InvalidInput
 from lml.platform.http.auth import bearer_principal
@@ -61,7 +61,8 @@ def idempotent(app: ASGIApp) -> ASGIApp:
             raise InvalidInput([FieldError("/headers/Idempotency-Key", "must be 1 to 255 visible ASCII characters")])
         principal = bearer_principal(connection)
         body = await _read_body(receive)
-        fingerprint = hashlib.sha256(b"\0".join([scope["method"].encode(), scope["path"].encode(), body])).hexdigest()
+        method = str(scope.get("method", ""))
+        fingerprint = hashlib.sha256(b"\0".join([method.encode(), scope["path"].encode(), body])).hexdigest()
         record = f"{principal.kind}:{principal.subject}:{key}"
         store: IdempotencyStore = connection.app.state.idempotency
         begun = await store.begin(record, fingerprint)
@@ -75,12 +76,13 @@ def idempotent(app: ASGIApp) -> ASGIApp:
 
         replayed = False
 
-        async def replay_body() -> Message:
+        async def replay_body() -> ReceiveMessage:
             nonlocal replayed
             if replayed:
                 return await receive()
             replayed = True
-            return {"type": "http.request", "body": body, "more_body": False}
+            first: HTTPRequestEvent = {"type": "http.request", "body": body, "more_body": False}
+            return first
 
         status = 500
         headers: list[tuple[str, str]] = []

@@ -7,9 +7,9 @@ from typing import Any
 
 import msgspec
 from litestar import Request, Response
-from litestar.exceptions import HTTPException, ValidationException
-from litestar.utils.scope.state import ScopeState
+from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.types import Empty
+from litestar.utils.scope.state import ScopeState
 
 from lml.platform.domain.errors import (
     Conflict,
@@ -21,6 +21,7 @@ from lml.platform.domain.errors import (
     PreconditionFailed,
     TooManyRequests,
     Unauthorized,
+    Unavailable,
 )
 from lml.platform.http.validation import collect_field_errors
 from lml.platform.logging import get_logger
@@ -39,6 +40,7 @@ _STATUS_OF: list[tuple[type[DomainError], int]] = [
     (Conflict, 409),
     (PreconditionFailed, 412),
     (TooManyRequests, 429),
+    (Unavailable, 503),
 ]
 
 _TITLES = {
@@ -105,12 +107,15 @@ def status_of(exc: DomainError) -> int:
 def handle_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[bytes]:
     status = status_of(exc)
     headers: dict[str, str] = {}
-    if isinstance(exc, TooManyRequests):
-        headers["Retry-After"] = str(exc.retry_after)
+    # Any error that knows when to come back says so (429, 503, a request still in flight...).
+    retry_after = getattr(exc, "retry_after", None)
+    if isinstance(retry_after, int):
+        headers["Retry-After"] = str(max(1, retry_after))
     if isinstance(exc, Unauthorized):
         headers["WWW-Authenticate"] = 'Bearer realm="lml"'
     extensions = {k: msgspec.to_builtins(v) for k, v in exc.extensions.items()}
-    return _with_instance(request, problem(status, _kebab(type(exc).__name__), exc.detail, headers=headers, **extensions))
+    response = problem(status, _kebab(type(exc).__name__), exc.detail, headers=headers, **extensions)
+    return _with_instance(request, response)
 
 
 def _body_errors(request: Request[Any, Any, Any], exc: ValidationException) -> list[FieldError]:
@@ -143,12 +148,28 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
     title = _TITLES.get(status, "Error")
     detail = exc.detail if exc.detail and exc.detail.lower() != title.lower() else title
     kind = title.lower().replace(" ", "-")
-    if status == 400 and "json" in detail.lower():
-        kind, detail = "malformed-json", "The request body is not valid JSON"
+    if status == 400 and isinstance(exc.__cause__, SerializationException):
+        return handle_serialization_error(request, exc.__cause__)
     if status == 413:
         detail = "The request body is too large"
     headers = dict(exc.headers or {})
     return _with_instance(request, problem(status, kind, detail, headers=headers))
+
+
+def handle_serialization_error(request: Request[Any, Any, Any], exc: SerializationException) -> Response[bytes]:
+    """A body that does not decode is the caller's fault, whether Litestar decoded it for a `data`
+    parameter or a handler called `request.json()`; a response that does not encode is ours."""
+    if not isinstance(exc.__cause__, msgspec.DecodeError):
+        return handle_unexpected(request, exc)
+    return _with_instance(request, problem(400, "malformed-json", "The request body is not valid JSON"))
+
+
+def handle_recursion_error(request: Request[Any, Any, Any], exc: RecursionError) -> Response[bytes]:
+    """msgspec gives up on a body nested deeper than it decodes with a RecursionError of its own:
+    the caller's fault. Any other recursion is ours."""
+    if "while deserializing" not in str(exc):
+        return handle_unexpected(request, exc)
+    return _with_instance(request, problem(400, "malformed-json", "The request body is nested too deeply"))
 
 
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
@@ -163,6 +184,8 @@ def exception_handlers() -> dict[type[Exception] | int, Any]:
         DomainError: handle_domain_error,
         ValidationException: handle_validation,
         HTTPException: handle_http_exception,
+        SerializationException: handle_serialization_error,
+        RecursionError: handle_recursion_error,
         Exception: handle_unexpected,
     }
 

@@ -19,7 +19,7 @@ HTTP_REQUESTS = Counter("lml_http_requests_total", "HTTP requests", ["method", "
 HTTP_LATENCY = Histogram(
     "lml_http_request_duration_seconds",
     "HTTP request latency",
-    ["method", "route"],
+    ["method", "route", "status"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 
@@ -64,7 +64,7 @@ class RequestContext:
             route = scope.get("path_template") or "<unmatched>"
             method = scope.get("method", "")
             HTTP_REQUESTS.labels(method, route, str(status)).inc()
-            HTTP_LATENCY.labels(method, route).observe(elapsed)
+            HTTP_LATENCY.labels(method, route, str(status)).observe(elapsed)
             if route not in ("/livez", "/metrics"):
                 log.info("request", method=method, route=route, path=scope.get("path"), status=status,
                          ms=round(elapsed * 1000, 2))

@@ -1,0 +1,109 @@
+"""The worker: Dramatiq on Redis, whose periodic tick relays the outbox to the registered handlers."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import msgspec
+
+from lml.config import Settings
+from lml.platform.db import UnitOfWork
+from lml.platform.outbox import OutboxEvent, add_event, event_type_of
+from lml.platform.resources import Resources
+from lml.worker import Worker
+
+
+class DoorsOpened(msgspec.Struct, frozen=True):
+    show_id: str
+
+
+DOORS_OPENED = event_type_of(DoorsOpened(""))
+
+
+@contextmanager
+def running(worker: Worker) -> Iterator[Worker]:
+    """`lml worker` in a thread (no signal handlers there); stopped as SIGTERM would stop it."""
+    thread = threading.Thread(target=worker.run, name="lml-worker-under-test")
+    thread.start()
+    try:
+        yield worker
+    finally:
+        worker.request_stop()
+        thread.join(timeout=40)
+        assert not thread.is_alive(), "the worker did not stop"
+        assert worker.resources.db.pool.closed, "the worker left its connections open"
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = 15) -> None:
+    deadline = time.monotonic() + seconds
+    while not await check():
+        assert time.monotonic() < deadline, "not within the deadline"
+        await asyncio.sleep(0.05)
+
+
+async def status_of(resources: Resources, event_id: int) -> str:
+    async with resources.db.unit_of_work() as uow:
+        row = await (await uow.conn.execute("SELECT status FROM platform.outbox WHERE id = %s", (event_id,))).fetchone()
+    assert row is not None
+    return str(row["status"])
+
+
+async def publish(resources: Resources, event: msgspec.Struct) -> int:
+    async with resources.db.unit_of_work() as uow:
+        await add_event(uow, event)
+        row = await (await uow.conn.execute("SELECT max(id) AS id FROM platform.outbox")).fetchone()
+        await uow.commit()
+    assert row is not None
+    return int(row["id"])
+
+
+async def test_a_committed_event_is_delivered_by_the_workers_periodic_relay(
+    settings: Settings, resources: Resources
+) -> None:
+    delivered: list[dict[str, Any]] = []
+
+    async def on_doors_opened(event: OutboxEvent, uow: UnitOfWork) -> None:
+        delivered.append(event.payload)
+
+    with running(Worker(settings, threads=2, handlers={DOORS_OPENED: [on_doors_opened]})) as worker:
+        event_id = await publish(resources, DoorsOpened("show-42"))
+
+        async def done() -> bool:
+            return await status_of(resources, event_id) == "done"
+
+        await eventually(done)
+
+    assert delivered == [{"show_id": "show-42"}]
+    assert ("relay_outbox", 1.0) in worker.periodic
+
+
+async def test_a_message_in_flight_finishes_before_the_worker_stops(settings: Settings) -> None:
+    started = threading.Event()
+    finished: list[str] = []
+
+    async def slow_job(resources: Resources, order_id: str) -> None:
+        started.set()
+        await asyncio.sleep(0.5)  # slow work, under way when the stop is asked for
+        async with resources.db.unit_of_work() as uow:  # connections are still open
+            await uow.conn.execute("SELECT 1")
+        finished.append(order_id)
+
+    worker = Worker(settings, threads=2, handlers={})
+    slow = worker.actor("test_slow_job", slow_job)
+    with running(worker):
+        slow.send("order-7")
+
+        async def job_started() -> bool:
+            return started.is_set()
+
+        await eventually(job_started)
+        worker.request_stop()
+        assert finished == []
+    # `running` has joined the worker: the stop waited for the job, then closed the connections.
+
+    assert finished == ["order-7"]

@@ -1,0 +1,157 @@
+"""The PostgreSQL pool: session limits, the application role, and a unit of work that rolls back unless committed."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import msgspec
+import psycopg
+import pytest
+
+from lml.config import Settings
+from lml.platform.db import Database
+from lml.platform.resources import Resources
+
+
+@pytest.fixture
+async def db(settings: Settings) -> AsyncIterator[Database]:
+    # One connection, so that what one unit of work leaves behind is what the next one gets.
+    database = Database(
+        msgspec.structs.replace(
+            settings,
+            db_pool_min=1,
+            db_pool_max=1,
+            db_statement_timeout_ms=250,
+            db_lock_timeout_ms=150,
+            db_idle_in_transaction_timeout_ms=4000,
+        )
+    )
+    await database.open()
+    await database.pool.wait(timeout=10)
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+async def outbox_rows(db: Database) -> int:
+    async with db.unit_of_work() as uow:
+        row = await (await uow.conn.execute("SELECT count(*) AS n FROM platform.outbox")).fetchone()
+    assert row is not None
+    return int(row["n"])
+
+
+async def insert_row(uow_conn: psycopg.AsyncConnection[dict[str, object]]) -> None:
+    await uow_conn.execute("INSERT INTO platform.outbox (event_type, payload) VALUES ('test.Probe', '{}')")
+
+
+async def test_every_pooled_session_has_the_configured_limits(db: Database) -> None:
+    async with db.unit_of_work() as uow:
+        shown = {}
+        for name in ("statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout", "TimeZone",
+                     "application_name"):
+            row = await (await uow.conn.execute(f"SHOW {name}")).fetchone()
+            assert row is not None
+            shown[name] = next(iter(row.values()))
+
+    assert shown == {
+        "statement_timeout": "250ms",
+        "lock_timeout": "150ms",
+        "idle_in_transaction_session_timeout": "4s",
+        "TimeZone": "UTC",
+        "application_name": "lml",
+    }
+
+
+async def test_a_statement_over_the_timeout_is_cancelled(db: Database) -> None:
+    with pytest.raises(psycopg.errors.QueryCanceled):
+        async with db.unit_of_work() as uow:
+            await uow.conn.execute("SELECT pg_sleep(2)")
+
+
+async def test_the_defaults_are_sane_limits(resources: Resources) -> None:
+    async with resources.db.unit_of_work() as uow:
+        row = await (await uow.conn.execute("SHOW statement_timeout")).fetchone()
+
+    assert row == {"statement_timeout": "5s"}
+
+
+async def test_a_unit_of_work_left_without_commit_rolls_back(db: Database) -> None:
+    async with db.unit_of_work() as uow:
+        await insert_row(uow.conn)
+
+    assert await outbox_rows(db) == 0
+
+
+async def test_a_committed_unit_of_work_is_kept(db: Database) -> None:
+    async with db.unit_of_work() as uow:
+        await insert_row(uow.conn)
+        await uow.commit()
+
+    assert await outbox_rows(db) == 1
+
+
+async def test_an_exception_rolls_back_and_reaches_the_caller(db: Database) -> None:
+    with pytest.raises(LookupError, match="no such seat"):
+        async with db.unit_of_work() as uow:
+            await insert_row(uow.conn)
+            raise LookupError("no such seat")
+
+    assert await outbox_rows(db) == 0
+
+
+async def test_a_failed_statement_leaves_a_clean_connection_for_the_next_unit_of_work(db: Database) -> None:
+    with pytest.raises(psycopg.errors.UndefinedTable):
+        async with db.unit_of_work() as uow:
+            await uow.conn.execute("SELECT * FROM platform.no_such_table")
+
+    async with db.unit_of_work() as uow:
+        await insert_row(uow.conn)
+        await uow.commit()
+    assert await outbox_rows(db) == 1
+
+
+async def test_writes_after_commit_are_not_kept(db: Database) -> None:
+    async with db.unit_of_work() as uow:
+        await insert_row(uow.conn)
+        await uow.commit()
+        await insert_row(uow.conn)
+
+    assert await outbox_rows(db) == 1
+
+
+async def test_a_malformed_organization_id_is_refused_before_any_query(db: Database) -> None:
+    with pytest.raises(ValueError, match="badly formed"):
+        async with db.unit_of_work(org_id="not-a-uuid"):
+            pass
+
+
+async def test_the_app_connects_as_lml_app_which_is_no_superuser_and_does_not_bypass_rls(db: Database) -> None:
+    async with db.unit_of_work() as uow:
+        role = await (
+            await uow.conn.execute(
+                "SELECT rolname, rolsuper, rolbypassrls, rolcreaterole, rolcreatedb"
+                " FROM pg_roles WHERE rolname = current_user"
+            )
+        ).fetchone()
+        owned = await (
+            await uow.conn.execute(
+                "SELECT count(*) AS n FROM pg_class c JOIN pg_roles r ON r.oid = c.relowner"
+                " WHERE r.rolname = current_user"
+            )
+        ).fetchone()
+
+    assert role == {
+        "rolname": "lml_app", "rolsuper": False, "rolbypassrls": False, "rolcreaterole": False, "rolcreatedb": False
+    }
+    # It owns nothing: an owner would be exempt from its tables' policies unless they are FORCEd.
+    assert owned == {"n": 0}
+
+
+async def test_the_app_role_cannot_change_the_schema(db: Database) -> None:
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        async with db.unit_of_work() as uow:
+            await uow.conn.execute("CREATE TABLE platform.sneaky (id int)")
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        async with db.unit_of_work() as uow:
+            await uow.conn.execute("ALTER TABLE platform.outbox DISABLE ROW LEVEL SECURITY")

@@ -1,0 +1,149 @@
+"""Settings come from LML_* variables: safe development defaults, and a clear error naming each bad variable."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lml.cli import main
+from lml.config import DEV_JWT_SECRET, Settings, SettingsError
+
+PRODUCTION_SECRETS = {
+    "LML_ENV": "production",
+    "LML_JWT_SECRET": "a-production-secret-that-is-long-enough-0123",
+    "LML_STRIPE_SECRET_KEY": "sk_live_abc",
+    "LML_STRIPE_WEBHOOK_SECRET": "whsec_live_abc",
+    "LML_TICKET_SIGNING_KEY": "a-production-ticket-key-0123456789",
+}
+
+
+def test_defaults_load_for_local_development() -> None:
+    settings = Settings.from_env({})
+
+    assert settings.env == "development"
+    assert not settings.is_production
+    assert settings.log_format == "console"
+    assert settings.database_url.startswith("postgresql://lml_app@")
+    assert settings.redis_url.startswith("redis://")
+    assert settings.mongo_url.startswith("mongodb://")
+    assert settings.jwt_secret == DEV_JWT_SECRET
+
+
+def test_variables_override_defaults_and_empty_ones_are_ignored() -> None:
+    settings = Settings.from_env(
+        {
+            "LML_PORT": "9001",
+            "LML_DATABASE_URL": "postgresql://app@db:5432/lml",
+            "LML_MIGRATE_DATABASE_URL": "host=db user=owner dbname=lml",
+            "LML_LOG_LEVEL": "DEBUG",
+            "LML_JWT_ALGORITHM": "HS512",
+            "LML_REDIS_URL": "",
+            "LML_STRIPE_WEBHOOK_SECRET": "whsec_a, whsec_b",
+        }
+    )
+
+    assert settings.port == 9001
+    assert settings.database_url == "postgresql://app@db:5432/lml"
+    assert settings.migrate_database_url == "host=db user=owner dbname=lml"
+    assert settings.log_level == "debug"
+    assert settings.jwt_algorithm == "HS512"
+    assert settings.redis_url == Settings().redis_url
+    assert settings.stripe_webhook_secrets == ["whsec_a", "whsec_b"]
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("LML_PORT", "abc", "LML_PORT must be an integer, not 'abc'"),
+        ("LML_PORT", "70000", "LML_PORT must be between 1 and 65535"),
+        ("LML_ENV", "staging", "LML_ENV must be one of development, production, not 'staging'"),
+        ("LML_LOG_FORMAT", "xml", "LML_LOG_FORMAT must be one of json, console, not 'xml'"),
+        ("LML_LOG_LEVEL", "loud", "LML_LOG_LEVEL must be one of"),
+        ("LML_JWT_ALGORITHM", "none", "LML_JWT_ALGORITHM must be one of HS256, HS384, HS512"),
+        ("LML_DB_POOL_MAX", "0", "LML_DB_POOL_MAX must be a positive integer"),
+        ("LML_DB_STATEMENT_TIMEOUT_MS", "-5", "LML_DB_STATEMENT_TIMEOUT_MS must be a positive integer"),
+        ("LML_DATABASE_URL", "mysql://root@db/lml", "LML_DATABASE_URL must be a postgresql:// URL or a libpq"),
+        ("LML_MIGRATE_DATABASE_URL", "lml", "LML_MIGRATE_DATABASE_URL must be a postgresql:// URL"),
+        ("LML_REDIS_URL", "127.0.0.1:6379", "LML_REDIS_URL must be a URL starting with redis://"),
+        ("LML_MONGO_URL", "http://mongo", "LML_MONGO_URL must be a URL starting with mongodb://"),
+        ("LML_JWT_SECRET", "short", "LML_JWT_SECRET must be at least 32 characters"),
+    ],
+)
+def test_an_invalid_value_names_its_variable(variable: str, value: str, message: str) -> None:
+    with pytest.raises(SettingsError) as error:
+        Settings.from_env({variable: value})
+
+    assert message in str(error.value)
+
+
+def test_every_invalid_variable_is_named_at_once() -> None:
+    with pytest.raises(SettingsError) as error:
+        Settings.from_env({"LML_PORT": "abc", "LML_ENV": "staging", "LML_LOG_FORMAT": "xml"})
+
+    assert {"LML_PORT", "LML_ENV", "LML_LOG_FORMAT"} <= set(str(error.value).replace(";", " ").split())
+
+
+def test_a_bad_secret_is_named_without_echoing_it() -> None:
+    with pytest.raises(SettingsError) as error:
+        Settings.from_env({"LML_JWT_SECRET": "hunter2"})
+
+    assert "LML_JWT_SECRET" in str(error.value)
+    assert "hunter2" not in str(error.value)
+
+
+def test_pool_bounds_must_be_ordered() -> None:
+    with pytest.raises(SettingsError, match="LML_DB_POOL_MIN must not exceed LML_DB_POOL_MAX"):
+        Settings.from_env({"LML_DB_POOL_MIN": "5", "LML_DB_POOL_MAX": "2"})
+
+
+def test_production_refuses_every_development_secret() -> None:
+    with pytest.raises(SettingsError) as error:
+        Settings.from_env({"LML_ENV": "production"})
+
+    for variable in ("LML_JWT_SECRET", "LML_STRIPE_SECRET_KEY", "LML_STRIPE_WEBHOOK_SECRET", "LML_TICKET_SIGNING_KEY"):
+        assert f"{variable} must be set in production" in str(error.value)
+
+
+def test_production_with_real_secrets_logs_json_by_default() -> None:
+    settings = Settings.from_env(PRODUCTION_SECRETS)
+
+    assert settings.is_production
+    assert settings.log_format == "json"
+    assert Settings.from_env({**PRODUCTION_SECRETS, "LML_LOG_FORMAT": "console"}).log_format == "console"
+
+
+def test_cli_prints_the_settings_error_and_exits_2(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("LML_PORT", "abc")
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["migrate", "--status"])
+
+    assert exit_.value.code == 2
+    assert "LML_PORT must be an integer" in capsys.readouterr().err
+
+
+def test_the_installed_lml_command_exits_2_on_invalid_settings() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LML_")} | {"LML_ENV": "staging"}
+
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "lml"), "migrate", "--status"],
+        env=env, capture_output=True, text=True, timeout=30, check=False,
+    )
+
+    assert done.returncode == 2
+    assert "LML_ENV must be one of development, production" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_every_field_round_trips_through_its_variable() -> None:
+    """What `lml serve` / `lml worker` subprocesses of the tests rely on: str(value) reads back the same."""
+    settings = Settings.from_env(PRODUCTION_SECRETS)
+    environ = {f"LML_{name.upper()}": str(getattr(settings, name)) for name in Settings.__struct_fields__}
+
+    assert Settings.from_env(environ) == settings
