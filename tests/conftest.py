@@ -82,8 +82,11 @@ def _tables(service_urls: dict[str, str]) -> list[str]:
 def clean_world(service_urls: dict[str, str], base_settings: Settings, _tables: list[str]) -> None:
     """Every test starts with empty tables, an empty Redis database and an empty Mongo database."""
     with psycopg.connect(service_urls["owner_dsn"], autocommit=True) as conn:
-        if _tables:
-            conn.execute(f"TRUNCATE {', '.join(_tables)} RESTART IDENTITY CASCADE")
+        # TRUNCATE of every table costs a third of a second; most tests touch a few tables only.
+        probe = " UNION ALL ".join(f"SELECT '{t}' WHERE EXISTS (SELECT FROM {t})" for t in _tables)  # noqa: S608
+        used = [row[0] for row in conn.execute(probe).fetchall()] if _tables else []
+        if used:
+            conn.execute(f"TRUNCATE {', '.join(used)} RESTART IDENTITY CASCADE")
     client = redis.Redis.from_url(base_settings.redis_url)
     client.flushdb()
     client.close()
