@@ -1,1 +1,18 @@
 """Integration events published by seating."""
+
+from __future__ import annotations
+
+import msgspec
+
+
+class InventoryChanged(msgspec.Struct, frozen=True, kw_only=True):
+    """Seats or GA places of a show changed in PostgreSQL (an order reserved, sold, released or
+    refunded them; an operator blocked them). Seating's fast store (Redis) follows from it: the
+    outbox delivers it at least once, and applying it again changes nothing (Redis takes a row only
+    when its version is newer). `order_id` names the order's places; `hold_id` a hold to drop."""
+
+    show_id: str
+    order_id: str | None = None
+    seat_ids: list[str] = msgspec.field(default_factory=list)
+    zone_ids: list[str] = msgspec.field(default_factory=list)
+    hold_id: str | None = None

@@ -1,5 +1,12 @@
 """What other contexts may call on seating.
 
+Holds (ordering): `verify_hold` checks a buyer's hold (live, theirs, its token) and gives its seats
+with their tiers and its GA places; `reserve_for_order`, `mark_sold`, `release_order` and
+`return_to_sale` move an order's seats and places in PostgreSQL inside the caller's unit of work
+(conditional updates: exactly those seats, or `SeatsUnavailable` and nothing changed), and
+`sync_order` makes Redis follow right after the caller commits (the outbox does it too, at least
+once). `held_counts` says how many places live holds take, per tier.
+
 Inventory: the catalog creates a show's inventory when the show goes on sale, blocks and unblocks
 seats for operators, and reads the counts (its `sold_out`). Each call runs inside the caller's
 unit of work (`lml.platform.db.UnitOfWork`) and never commits it: the caller's transaction makes
@@ -16,6 +23,8 @@ from lml.platform.outbox import add_event
 from lml.seating.application import block_seats
 from lml.seating.application import inventory_counts as counts_use_case
 from lml.seating.application import materialize_inventory as materialize_use_case
+from lml.seating.domain.errors import HoldNotFound, HoldTokenMismatch, SeatsUnavailable
+from lml.seating.domain.hold import HeldSeat, HeldZone, VerifiedHold
 from lml.seating.domain.inventory import (
     InventoryCounts,
     InventoryNotFound,
@@ -28,9 +37,23 @@ from lml.seating.domain.inventory import (
     ZoneCounts,
 )
 from lml.seating.events import InventoryChanged
+from lml.seating.infrastructure.order_facade import (
+    held_counts,
+    mark_sold,
+    release_order,
+    reserve_for_order,
+    return_to_sale,
+    sync_order,
+    verify_hold,
+)
 from lml.seating.infrastructure.pg_inventory import PgInventory
 
 __all__ = [
+    "HeldSeat",
+    "HeldZone",
+    "HoldNotFound",
+    "HoldTokenMismatch",
+    "InventoryChanged",
     "InventoryCounts",
     "InventoryNotFound",
     "InventorySeat",
@@ -38,11 +61,20 @@ __all__ = [
     "MaterializeResult",
     "SeatStatus",
     "SeatsNotBlockable",
+    "SeatsUnavailable",
     "TierCounts",
+    "VerifiedHold",
     "ZoneCounts",
+    "held_counts",
     "inventory_counts",
+    "mark_sold",
     "materialize_inventory",
+    "release_order",
+    "reserve_for_order",
+    "return_to_sale",
     "set_seats_blocked",
+    "sync_order",
+    "verify_hold",
 ]
 
 

@@ -24,12 +24,15 @@ from lml.identity.application.login import login_with_password
 from lml.identity.application.refresh_session import refresh_session
 from lml.identity.application.register_user import register_user
 from lml.identity.application.sessions import TokenPair
+from lml.identity.application.start_guest_session import GuestSession, start_guest_session
 from lml.identity.domain.access import MEMBER_ADMIN_ROLES, parse_org_id
 from lml.identity.domain.user import PLATFORM_ADMIN_SCOPE, User
 from lml.identity.infrastructure.services import IdentityServices
 from lml.platform.domain.errors import FieldError, InvalidInput
 from lml.platform.http.auth import bearer_principal, client_address, requires_scope
+from lml.platform.http.rate_limits import address_key, rate_limited
 from lml.platform.http.validation import collect_field_errors
+from lml.platform.rate_limit import RateLimit
 
 AnyRequest = Request[Any, Any, Any]
 
@@ -163,6 +166,30 @@ async def token(request: AnyRequest) -> Response[TokenPair]:
     return Response(pair, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
 
 
+class GuestBody(msgspec.Struct, frozen=True):
+    email: str
+    name: str
+
+
+# Per client address, never per token: each guest session is a new token, so keying by token would
+# give every request a fresh bucket. Generous enough for a household or an office behind one address.
+GUEST_SESSIONS_PER_ADDRESS = RateLimit(capacity=20, refill_per_second=1 / 6)
+
+
+@post(
+    "/v1/auth/guest",
+    status_code=201,
+    middleware=[rate_limited("identity:guest", GUEST_SESSIONS_PER_ADDRESS, by=address_key)],
+    tags=["identity"],
+    summary="Check out as a guest: a short-lived buyer token (no password; the email receives the tickets)",
+)
+async def guest(request: AnyRequest, data: JSONBody[GuestBody]) -> Response[GuestSession]:
+    services = _services(request)
+    session = await start_guest_session(tokens=services.sessions.tokens, clock=services.clock,
+                                        email=data.email, name=data.name)
+    return Response(session, status_code=201, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+
+
 class MyOrganization(msgspec.Struct, frozen=True):
     org_id: str
     name: str
@@ -241,4 +268,4 @@ async def new_member(
                     status_code=201 if added.is_new else 200)
 
 
-router = Router(path="/", route_handlers=[register, token, me, new_organization, new_member])
+router = Router(path="/", route_handlers=[register, token, guest, me, new_organization, new_member])

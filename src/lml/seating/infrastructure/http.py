@@ -1,5 +1,185 @@
-"""Seating HTTP routes."""
+"""Seating's HTTP routes: holds (place, extend, release), the seat map, availability and its stream."""
 
-from litestar import Router
+from __future__ import annotations
 
-router = Router(path="/", route_handlers=[])
+from datetime import datetime
+from typing import Any
+
+import msgspec
+from litestar import Request, Response, Router, delete, get, patch, post
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+from litestar.params import FromPath, JSONBody
+from litestar.response import ServerSentEvent
+from litestar.status_codes import HTTP_304_NOT_MODIFIED
+
+from lml.platform.http.auth import bearer_principal, requires_scope
+from lml.platform.http.idempotency import idempotent
+from lml.platform.http.rate_limits import rate_limited
+from lml.platform.rate_limit import RateLimit
+from lml.seating.application.change_hold import extend_hold, release_hold
+from lml.seating.application.place_hold import place_hold
+from lml.seating.application.read_availability import read_availability
+from lml.seating.domain.availability import Availability
+from lml.seating.domain.hold import HoldRequest, owner_of
+from lml.seating.infrastructure.services import SeatingServices, services_for
+from lml.seating.infrastructure.sse import availability_events
+
+AnyRequest = Request[Any, Any, Any]
+
+BUYER = "buyer"
+# A person picking seats: a burst of tries, then one a second; a script gets no further.
+PLACE_HOLDS = RateLimit(capacity=20, refill_per_second=1.0)
+CHANGE_HOLDS = RateLimit(capacity=30, refill_per_second=1.0)
+SEATMAP_MAX_AGE = 24 * 3600
+
+
+def _inline(guard: Any) -> Any:
+    """Litestar runs a synchronous guard on a worker thread (a thread hop per request, on the hottest
+    route of the app); wrapped in a coroutine it runs inline."""
+
+    async def run(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+        guard(connection, handler)
+
+    return run
+
+
+BUYERS_ONLY = [_inline(requires_scope(BUYER))]
+
+
+def services_of(request: AnyRequest) -> SeatingServices:
+    return services_for(request.app.state.resources)
+
+
+def _owner(request: AnyRequest) -> str:
+    principal = bearer_principal(request)
+    return owner_of(principal.kind, principal.subject)
+
+
+def _etag(version: str) -> str:
+    return f'"{version}"'
+
+
+def _matches(if_none_match: str | None, etag: str) -> bool:
+    if not if_none_match:
+        return False
+    tags = [t.strip().removeprefix("W/") for t in if_none_match.split(",")]
+    return "*" in tags or etag in tags
+
+
+def _token(if_match: str | None) -> str | None:
+    """The hold token from `If-Match`, bare or quoted like an entity tag."""
+    if if_match is None:
+        return None
+    return if_match.strip().removeprefix("W/").strip('"') or None
+
+
+class HoldBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    seat_ids: list[str] = []
+    zones: dict[str, int] = {}
+
+
+class HoldOut(msgspec.Struct, frozen=True):
+    hold_id: str
+    hold_token: str
+    show_id: str
+    expires_at: datetime
+    max_expires_at: datetime
+    seats: tuple[str, ...]
+    zones: dict[str, int]
+
+
+class ExtendedOut(msgspec.Struct, frozen=True):
+    hold_id: str
+    expires_at: datetime
+    max_expires_at: datetime
+
+
+@post(
+    "/v1/shows/{show_id:str}/holds",
+    status_code=201,
+    guards=BUYERS_ONLY,
+    middleware=[rate_limited("seating:holds", PLACE_HOLDS), idempotent],
+    tags=["seating"],
+    summary="Hold seats and GA places of a show: all or none",
+)
+async def place(request: AnyRequest, show_id: FromPath[str], data: JSONBody[HoldBody]) -> Response[HoldOut]:
+    hold_request = HoldRequest.parse(data.seat_ids, data.zones)
+    placed = await place_hold(services_of(request).holding, show_id=show_id, owner=_owner(request),
+                              request=hold_request)
+    body = HoldOut(placed.hold_id, placed.hold_token, placed.show_id, placed.expires_at, placed.max_expires_at,
+                   placed.seat_ids, placed.zones)
+    return Response(body, status_code=201, headers={"Location": f"/v1/holds/{placed.hold_id}",
+                                                    "Cache-Control": "no-store"})
+
+
+@patch(
+    "/v1/holds/{hold_id:str}",
+    guards=BUYERS_ONLY,
+    middleware=[rate_limited("seating:hold-changes", CHANGE_HOLDS)],
+    tags=["seating"],
+    summary="Extend a hold (If-Match: <hold_token>), up to its cap on total life",
+)
+async def extend(request: AnyRequest, hold_id: FromPath[str]) -> ExtendedOut:
+    extended = await extend_hold(services_of(request).holding, hold_id=hold_id, owner=_owner(request),
+                                 token=_token(request.headers.get("if-match")))
+    return ExtendedOut(extended.hold_id, extended.expires_at, extended.max_expires_at)
+
+
+@delete(
+    "/v1/holds/{hold_id:str}",
+    guards=BUYERS_ONLY,
+    middleware=[rate_limited("seating:hold-changes", CHANGE_HOLDS)],
+    tags=["seating"],
+    summary="Release a hold (If-Match: <hold_token>)",
+)
+async def release(request: AnyRequest, hold_id: FromPath[str]) -> None:
+    await release_hold(services_of(request).holding, hold_id=hold_id, owner=_owner(request),
+                       token=_token(request.headers.get("if-match")))
+
+
+@get("/v1/shows/{show_id:str}/seatmap", tags=["seating"], summary="The show's seat map: geometry, tiers, prices")
+async def seatmap(request: AnyRequest, show_id: FromPath[str]) -> Response[bytes]:
+    seatmaps = services_of(request).seatmaps
+    headers = {"Cache-Control": f"public, max-age={SEATMAP_MAX_AGE}"}
+    current = _etag(await seatmaps.version(show_id))
+    if _matches(request.headers.get("if-none-match"), current):
+        return Response(b"", status_code=HTTP_304_NOT_MODIFIED, headers={**headers, "ETag": current})
+    version, body = await seatmaps.body(show_id)
+    return Response(body, media_type="application/json", headers={**headers, "ETag": _etag(version)})
+
+
+@get("/v1/shows/{show_id:str}/availability", tags=["seating"],
+     summary="Every seat's status (one character per seat, seat map order) and each GA zone's places left")
+async def availability(request: AnyRequest, show_id: FromPath[str]) -> Response[bytes]:
+    services = services_of(request)
+    await services.shows.show(show_id)
+    cached = services.availability_bodies.get(show_id)
+    found = await read_availability(services.holding, show_id=show_id, known_version=cached[0] if cached else None)
+    if isinstance(found, Availability):
+        cached = services.availability_bodies.put(found)
+    assert cached is not None
+    version, body = cached
+    headers = {"ETag": _etag(version), "Cache-Control": "no-cache"}
+    if _matches(request.headers.get("if-none-match"), headers["ETag"]):
+        return Response(b"", status_code=HTTP_304_NOT_MODIFIED, headers=headers)
+    return Response(body, media_type="application/json", headers=headers)
+
+
+@get("/v1/shows/{show_id:str}/availability/stream", tags=["seating"],
+     summary="Server-Sent Events of availability changes (snapshot, then changes; Last-Event-ID resumes)")
+async def availability_stream(request: AnyRequest, show_id: FromPath[str]) -> ServerSentEvent:
+    services = services_of(request)
+    await services.shows.show(show_id)
+
+    async def snapshot() -> Availability:
+        found = await read_availability(services.holding, show_id=show_id)
+        assert isinstance(found, Availability)
+        return found
+
+    events = availability_events(services.hub, services.store, show_id, snapshot,
+                                 request.headers.get("last-event-id"), heartbeat_seconds=services.heartbeat_seconds)
+    return ServerSentEvent(events, headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+router = Router(path="/", route_handlers=[place, extend, release, seatmap, availability, availability_stream])

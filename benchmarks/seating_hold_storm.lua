@@ -1,0 +1,58 @@
+-- wrk script of the seating hold storm (driven by benchmarks/seating_hold_storm.py):
+--   wrk -t2 -c64 -d10s -s benchmarks/seating_hold_storm.lua URL -- TOKENS SEATS SHOW_ID SEATS_PER_HOLD
+--   wrk -t2 -c64 -d10s -s benchmarks/seating_hold_storm.lua URL -- ceiling     (GET /livez, the same way)
+-- Each request is one buyer (a random one of TOKENS) asking for a block of adjacent seats starting at a
+-- random seat of SEATS (ascending seat ids), so that asks overlap. Counts answers per status and prints
+-- one JSON line: status counts and latency percentiles (microseconds) of every request.
+local threads = {}
+local counter = 1
+
+function setup(thread)
+  thread:set("id", counter)
+  counter = counter + 1
+  table.insert(threads, thread)
+end
+
+local tokens, seats, path, per, ceiling = {}, {}, nil, 2, false
+statuses = {}
+
+function init(args)
+  if args[1] == "ceiling" then
+    ceiling = true
+    return
+  end
+  for line in io.lines(args[1]) do tokens[#tokens + 1] = "Bearer " .. line end
+  for line in io.lines(args[2]) do seats[#seats + 1] = line end
+  path = "/v1/shows/" .. args[3] .. "/holds"
+  per = tonumber(args[4])
+  math.randomseed(os.time() * 1000 + id)
+end
+
+function request()
+  if ceiling then return wrk.format("GET", "/livez") end
+  local first = math.random(#seats - per + 1)
+  local body = '{"seat_ids":["' .. table.concat(seats, '","', first, first + per - 1) .. '"]}'
+  local headers = {["Authorization"] = tokens[math.random(#tokens)], ["Content-Type"] = "application/json"}
+  return wrk.format("POST", path, headers, body)
+end
+
+function response(status, headers, body)
+  statuses[status] = (statuses[status] or 0) + 1
+end
+
+function done(summary, latency, requests)
+  local total = {}
+  for _, thread in ipairs(threads) do
+    for status, n in pairs(thread:get("statuses")) do
+      total[tostring(status)] = (total[tostring(status)] or 0) + n
+    end
+  end
+  local parts = {}
+  for status, n in pairs(total) do parts[#parts + 1] = string.format('"%s":%d', status, n) end
+  io.write(string.format(
+    'RESULT {"statuses":{%s},"requests":%d,"seconds":%.3f,"p50_us":%d,"p95_us":%d,"p99_us":%d,"max_us":%d,' ..
+    '"socket_errors":%d}\n',
+    table.concat(parts, ","), summary.requests, summary.duration / 1e6, latency:percentile(50),
+    latency:percentile(95), latency:percentile(99), latency.max,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout))
+end

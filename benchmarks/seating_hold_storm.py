@@ -1,0 +1,279 @@
+"""A hold storm on one show, over HTTP, against `lml serve` (granian) and a real Redis.
+
+    .venv/bin/python -m benchmarks.seating_hold_storm                       # 20,000 seats, 64 connections, 10 s
+    .venv/bin/python -m benchmarks.seating_hold_storm --workers 2 --connections 64 --duration 10 --seats 20000
+
+What it does, on a throwaway world like the tests' (new database, claimed Redis index, nx-27017):
+  1. puts a show of `--seats` seats on sale (max 8 seats per buyer, 10-minute holds) and signs
+     `--buyers` guest tokens;
+  2. starts `lml serve --workers N` on a free port and waits for /livez;
+  3. runs wrk on GET /livez: the framework's ceiling on this machine, same app, same server;
+  4. runs wrk with benchmarks/seating_hold_storm.lua: every request a random buyer asking for a block
+     of `--per-hold` adjacent seats at a random place, so asks overlap more and more as the show fills;
+  5. checks that no seat is held twice: every live hold's seats from Redis, the seat → hold map, and
+     as many holds as 201 answers;
+  6. prints holds/s (201 and 409 apart), p50/p95/p99, the ratio to the ceiling, the check, and the
+     load average.
+
+Needs `wrk` (apt-get install wrk). Reports only; it fails only when the double-hold check fails.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import resource
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from contextlib import ExitStack
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import redis
+
+from lml.catalog.application import manage_events, manage_shows
+from lml.catalog.application.put_on_sale import put_show_on_sale
+from lml.catalog.domain.event import EventDraft
+from lml.catalog.domain.show import ShowDraft
+from lml.catalog.infrastructure.http_access import catalog_ports
+from lml.config import Settings
+from lml.platform.resources import Resources
+from lml.platform.tokens import Principal
+from lml.seating.infrastructure.redis_holds import ShowKeys
+from lml.venues.application.edit_layouts import create_layout
+from lml.venues.application.manage_venues import create_venue
+from lml.venues.application.publish_layout import publish_layout
+from lml.venues.domain.layout import LayoutDraft
+from lml.venues.domain.venue import VenueDraft
+from lml.venues.infrastructure.stores import stores_for
+
+HERE = Path(__file__).parent
+ROOT = HERE.parent
+SECTIONS = 20
+
+
+def _fresh_settings(stack: ExitStack) -> Settings:
+    from tests import services  # the test harness's throwaway services
+
+    owner_dsn = os.environ.get("LML_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+    work = stack.enter_context(services.workdir())
+    owner, app_dsn = stack.enter_context(services.postgres_database(owner_dsn))
+    mongo_url = stack.enter_context(services.mongo_server(work))
+    redis_url = stack.enter_context(services.redis_database(os.environ.get("LML_TEST_REDIS_URL",
+                                                                           "redis://127.0.0.1:6379")))
+    return Settings(database_url=app_dsn, migrate_database_url=owner, redis_url=redis_url, mongo_url=mongo_url,
+                    mongo_database="lml_bench", log_level="warning", db_pool_min=1, db_pool_max=10)
+
+
+async def _show_on_sale(settings: Settings, seats: int) -> tuple[str, list[str]]:
+    from tests.fixtures.venues import layout_json
+
+    resources = Resources(settings)
+    await resources.open()
+    try:
+        await resources.db.pool.wait(timeout=10)
+        org_id = str(uuid.uuid4())
+        stores = stores_for(resources)
+        venue = await create_venue(stores, org_id=org_id, draft=VenueDraft(name="Storm arena", city="Benchville",
+                                                                          timezone="UTC"))
+        draft = msgspec.convert(layout_json(seats, sections=SECTIONS, name="Storm"), LayoutDraft)
+        created = await create_layout(stores, org_id=org_id, venue_id=venue.venue_id, draft=draft)
+        layout = await publish_layout(stores, org_id=org_id, venue_id=venue.venue_id,
+                                      layout_id=created.record.layout_id)
+        ports = catalog_ports(resources)
+        event = await manage_events.create_event(ports, org_id=org_id, draft=EventDraft(
+            venue_id=venue.venue_id, title="Hold storm", category="bench"))
+        await manage_events.publish_event(ports, org_id=org_id, user_id=None, event_id=event.event_id)
+        sections = [chr(ord("A") + i) for i in range(SECTIONS)]
+        show = await manage_shows.create_show(ports, org_id=org_id, event_id=event.event_id, draft=msgspec.convert({
+            "starts_at": resources.clock.now() + timedelta(days=30), "layout_id": layout.layout_id,
+            "price_tiers": [{"tier_id": "front", "name": "Front", "price": 9900},
+                            {"tier_id": "rest", "name": "Rest", "price": 4900}],
+            "pricing": [{"section": s, "tier_id": "front" if i < 4 else "rest"} for i, s in enumerate(sections)],
+            "max_seats_per_buyer": 8, "hold_seconds": 600,
+        }, ShowDraft))
+        await put_show_on_sale(ports, org_id=org_id, show_id=show.show_id)
+        async with resources.db.unit_of_work() as uow:
+            rows = await (await uow.conn.execute(
+                "SELECT seat_id FROM seating.show_seats WHERE show_id = %s", (show.show_id,))).fetchall()
+        return show.show_id, sorted(r["seat_id"] for r in rows)
+    finally:
+        await resources.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _env(settings: Settings, port: int) -> dict[str, str]:
+    env = dict(os.environ)
+    for name in ("database_url", "migrate_database_url", "redis_url", "mongo_url", "mongo_database", "log_level",
+                 "db_pool_min", "db_pool_max"):
+        env[f"LML_{name.upper()}"] = str(getattr(settings, name))
+    env.update(LML_HOST="127.0.0.1", LML_PORT=str(port), LML_LOG_FORMAT="json")
+    return env
+
+
+def _wait_ready(base: str, server: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError(f"lml serve exited with {server.returncode}")
+        try:
+            with urllib.request.urlopen(base + "/livez", timeout=1) as answer:  # noqa: S310 - our own server
+                if answer.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.1)
+    raise RuntimeError("lml serve did not answer /livez in time")
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time the processes have used so far (from /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+    return total / ticks
+
+
+def _server_pids(server: subprocess.Popen[bytes]) -> list[int]:
+    children = subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True, text=True).stdout.split()
+    return [server.pid, *map(int, children)]
+
+
+def _redis_cpu(settings: Settings) -> float:
+    client = redis.Redis.from_url(settings.redis_url)
+    try:
+        info = client.info("cpu")
+    finally:
+        client.close()
+    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
+
+
+def _wrk(base: str, args: argparse.Namespace, script_args: list[str]) -> dict[str, Any]:
+    command = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s", "--timeout", "5s",
+               "-s", str(HERE / "seating_hold_storm.lua"), base, "--", *script_args]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    line = next(line for line in output.splitlines() if line.startswith("RESULT "))
+    result: dict[str, Any] = json.loads(line.removeprefix("RESULT "))
+    result["rps"] = result["requests"] / result["seconds"]
+    result["wrk_cpu_s"] = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return result
+
+
+def _double_hold_check(settings: Settings, show_id: str, created: int, in_flight: int) -> dict[str, Any]:
+    """Every live hold's seats from Redis: no seat in two holds, the seat → hold map agrees, and as many
+    holds as 201 answers (holds live 10 minutes, far longer than the run), give or take the requests
+    still in flight when wrk stopped counting (at most one per connection)."""
+    keys = ShowKeys(settings.redis_key_prefix, show_id)
+    client = redis.Redis.from_url(settings.redis_url)
+    try:
+        holds = client.hgetall(keys.keys[3])
+        holder = {k.decode(): v.decode() for k, v in client.hgetall(keys.keys[2]).items()}
+    finally:
+        client.close()
+    owner_of_seat: dict[str, str] = {}
+    doubles = 0
+    for hold_id, raw in holds.items():
+        for seat in json.loads(raw)["s"].split(","):
+            if seat in owner_of_seat:
+                doubles += 1
+            owner_of_seat[seat] = hold_id.decode()
+    mismatched = sum(1 for seat, hold_id in owner_of_seat.items() if holder.get(seat) != hold_id)
+    return {"holds": len(holds), "created": created, "seats_held": len(owner_of_seat), "doubles": doubles,
+            "map_mismatches": mismatched, "ok": doubles == 0 and mismatched == 0
+            and created <= len(holds) <= created + in_flight and len(holder) == len(owner_of_seat)}
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seats", type=int, default=20_000)
+    parser.add_argument("--per-hold", type=int, default=2)
+    parser.add_argument("--buyers", type=int, default=20_000)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--threads", type=int, default=2, help="wrk threads")
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    args = parser.parse_args(argv)
+    if shutil.which("wrk") is None:
+        print("wrk is needed: apt-get install -y wrk", file=sys.stderr)
+        return 2
+    with ExitStack() as stack:
+        settings = _fresh_settings(stack)
+        show_id, seat_ids = asyncio.run(_show_on_sale(settings, args.seats))
+        work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="lml-storm-")))
+        codec_resources = Resources(settings)
+        now = datetime.now(UTC)
+        tokens = [codec_resources.tokens.issue(Principal(str(uuid.uuid4()), "guest", frozenset({"buyer"})), now,
+                                               3600) for _ in range(args.buyers)]
+        (work / "tokens.txt").write_text("\n".join(tokens) + "\n")
+        (work / "seats.txt").write_text("\n".join(seat_ids) + "\n")
+        port = _free_port()
+        base = f"http://127.0.0.1:{port}"
+        log = stack.enter_context(open(work / "server.log", "wb"))
+        server = subprocess.Popen([str(Path(sys.executable).parent / "lml"), "serve", "--workers", str(args.workers)],
+                                  env=_env(settings, port), stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
+        try:
+            _wait_ready(base, server)
+            # Warm each worker: the show's inventory into Redis, the show's rules into the cache.
+            for _ in range(4 * args.workers):
+                urllib.request.urlopen(f"{base}/v1/shows/{show_id}/availability", timeout=10).read()  # noqa: S310
+            ceiling = _wrk(base, args, ["ceiling"])
+            load = os.getloadavg()
+            pids = _server_pids(server)
+            server_cpu, redis_cpu = _cpu_seconds(pids), _redis_cpu(settings)
+            storm = _wrk(base, args, [str(work / "tokens.txt"), str(work / "seats.txt"), show_id,
+                                      str(args.per_hold)])
+            server_cpu, redis_cpu = _cpu_seconds(pids) - server_cpu, _redis_cpu(settings) - redis_cpu
+            load_after = os.getloadavg()
+        finally:
+            server.terminate()
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+        statuses = {int(k): v for k, v in storm["statuses"].items()}
+        check = _double_hold_check(settings, show_id, statuses.get(201, 0), args.connections)
+        seconds = storm["seconds"]
+        report = {
+            "seats": args.seats, "per_hold": args.per_hold, "buyers": args.buyers, "workers": args.workers,
+            "connections": args.connections, "duration_s": args.duration,
+            "ceiling_rps": round(ceiling["rps"]), "ceiling_p99_ms": ceiling["p99_us"] / 1000,
+            "hold_rps": round(storm["rps"]), "ratio_to_ceiling": round(storm["rps"] / ceiling["rps"], 3),
+            "created_201_per_s": round(statuses.get(201, 0) / seconds),
+            "conflict_409_per_s": round(statuses.get(409, 0) / seconds),
+            "other_statuses": {s: n for s, n in statuses.items() if s not in (201, 409)},
+            "p50_ms": storm["p50_us"] / 1000, "p95_ms": storm["p95_us"] / 1000, "p99_ms": storm["p99_us"] / 1000,
+            "max_ms": storm["max_us"] / 1000, "socket_errors": storm["socket_errors"],
+            # CPU per hold request: what the run cost, whatever else the machine was doing meanwhile
+            # (Redis' figure includes other clients of the same server, if any were busy).
+            "cpu_ms_per_request": {"api": round(server_cpu * 1000 / storm["requests"], 3),
+                                   "redis": round(redis_cpu * 1000 / storm["requests"], 3),
+                                   "wrk": round(storm["wrk_cpu_s"] * 1000 / storm["requests"], 3)},
+            "double_hold_check": check,
+            "load_average_before": [round(x, 2) for x in load], "load_average_after": [round(x, 2) for x in load_after],
+        }
+        print(json.dumps(report, indent=2))
+        return 0 if check["ok"] else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))

@@ -1,0 +1,64 @@
+"""What the hold and availability use cases need from the outside world, as Protocols."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from lml.seating.domain.availability import Availability, InventoryState, SeatRow, ZoneRow
+from lml.seating.domain.hold import (
+    Hold,
+    HoldChangeRefused,
+    HoldExtended,
+    HoldRequest,
+    HoldTerms,
+    PlaceOutcome,
+)
+from lml.seating.domain.sale_rules import SaleRules
+
+
+class HoldStore(Protocol):
+    """Holds and live availability of shows, decided atomically per show (the fast store)."""
+
+    async def place(
+        self, show_id: str, hold_id: str, owner: str, token_hash: str, request: HoldRequest, terms: HoldTerms
+    ) -> PlaceOutcome: ...
+
+    async def extend(
+        self, show_id: str, hold_id: str, owner: str, token_hash: str, hold_ms: int
+    ) -> HoldExtended | HoldChangeRefused: ...
+
+    async def release(self, show_id: str, hold_id: str, owner: str, token_hash: str) -> HoldChangeRefused | None: ...
+
+    async def get(self, show_id: str, hold_id: str) -> Hold | None:
+        """The hold while it is live."""
+
+    async def load(self, show_id: str, state: InventoryState) -> None:
+        """Rebuild the show's inventory from PostgreSQL's state (rows the store has newer are kept)."""
+
+    async def apply(
+        self, show_id: str, seats: Sequence[SeatRow], zones: Sequence[ZoneRow], *, drop_hold: str | None = None
+    ) -> int:
+        """Follow committed PostgreSQL changes (newer row versions only); returns how many applied."""
+
+    async def availability(self, show_id: str, known_version: str | None = None) -> Availability | str | None:
+        """The snapshot; just its version when that is still `known_version`; None when not loaded."""
+
+
+class SaleRulesSource(Protocol):
+    async def rules(self, show_id: str) -> SaleRules:
+        """Raises ShowNotFound for a show that does not exist."""
+
+
+class InventoryStateSource(Protocol):
+    async def state(self, show_id: str) -> InventoryState | None:
+        """PostgreSQL's seats and zones of the show; None when it has no inventory (never on sale)."""
+
+
+class PlaceDescriptions(Protocol):
+    """What ordering needs to know of held places: their price tiers and printable labels."""
+
+    async def seats(self, show_id: str, seat_ids: Sequence[str]) -> dict[str, tuple[str | None, str | None]]:
+        """seat id → (tier id, label)."""
+
+    async def zone_tiers(self, show_id: str, zone_ids: Sequence[str]) -> dict[str, str]: ...

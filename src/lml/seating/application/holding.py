@@ -1,0 +1,58 @@
+"""The collaborators every hold use case works with, wired once per process."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from lml.platform.clock import Clock
+from lml.seating.application.hold_ports import HoldStore, InventoryStateSource, SaleRulesSource
+from lml.seating.domain.hold import HOLD_ID_RANDOM_BYTES
+from lml.seating.domain.inventory import InventoryNotFound
+
+
+@dataclass
+class Holding:
+    holds: HoldStore
+    rules: SaleRulesSource
+    inventory: InventoryStateSource
+    clock: Clock
+    random_bytes: Callable[[int], bytes] = os.urandom
+    _loading: dict[str, asyncio.Future[None]] = field(default_factory=dict)
+
+    def new_hold_secrets(self) -> tuple[bytes, str]:
+        """Random bytes for a hold id and a hold token (32 bytes, base64url), from one read of the
+        system's randomness: each read is a system call, and this is the hottest route."""
+        random = self.random_bytes(HOLD_ID_RANDOM_BYTES + 32)
+        token = base64.urlsafe_b64encode(random[HOLD_ID_RANDOM_BYTES:]).rstrip(b"=").decode()
+        return random[:HOLD_ID_RANDOM_BYTES], token
+
+    async def load_inventory(self, show_id: str) -> None:
+        """Rebuild a show in the fast store from PostgreSQL. Requests arriving meanwhile for the same
+        show wait for the one load in progress in this process instead of starting their own."""
+        while (running := self._loading.get(show_id)) is not None:
+            await asyncio.wait([running])
+            if not running.cancelled():
+                running.result()  # the loader's error, if any, is every waiter's answer too
+                return
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._loading[show_id] = future
+        try:
+            state = await self.inventory.state(show_id)
+            if state is None:
+                raise InventoryNotFound()
+            await self.holds.load(show_id, state)
+        except asyncio.CancelledError:
+            future.cancel()
+            raise
+        except Exception as exc:
+            future.set_exception(exc)
+            future.exception()  # retrieved: without waiters, asyncio would log it as lost
+            raise
+        else:
+            future.set_result(None)
+        finally:
+            del self._loading[show_id]

@@ -1,0 +1,50 @@
+"""Place a hold: the show must be on sale; every seat and zone is taken, or none."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import msgspec
+
+from lml.seating.application.holding import Holding
+from lml.seating.domain.errors import refusal_error
+from lml.seating.domain.hold import (
+    HoldPlaced,
+    HoldRefused,
+    HoldRequest,
+    InventoryNotLoaded,
+    from_ms,
+    new_hold_id,
+    token_hash,
+)
+
+
+class PlacedHold(msgspec.Struct, frozen=True, kw_only=True):
+    hold_id: str
+    hold_token: str  # the fencing secret: shown once, only its digest is kept
+    show_id: str
+    expires_at: datetime
+    max_expires_at: datetime
+    seat_ids: tuple[str, ...]
+    zones: dict[str, int]
+
+
+async def place_hold(holding: Holding, *, show_id: str, owner: str, request: HoldRequest) -> PlacedHold:
+    rules = await holding.rules.rules(show_id)
+    rules.ensure_open(holding.clock.now())
+    random, token = holding.new_hold_secrets()
+    hold_id = new_hold_id(show_id, random)
+    digest = token_hash(token)
+    outcome = await holding.holds.place(show_id, hold_id, owner, digest, request, rules.terms())
+    if isinstance(outcome, InventoryNotLoaded):
+        await holding.load_inventory(show_id)
+        outcome = await holding.holds.place(show_id, hold_id, owner, digest, request, rules.terms())
+    if isinstance(outcome, HoldRefused):
+        raise refusal_error(request, outcome)
+    if not isinstance(outcome, HoldPlaced):
+        # Loaded a moment ago yet gone again: Redis lost its data twice in a row.
+        raise RuntimeError(f"the inventory of show {show_id} cannot be kept loaded")
+    return PlacedHold(
+        hold_id=hold_id, hold_token=token, show_id=show_id, expires_at=from_ms(outcome.expires_at_ms),
+        max_expires_at=from_ms(outcome.max_expires_at_ms), seat_ids=request.seat_ids, zones=request.zones_dict(),
+    )

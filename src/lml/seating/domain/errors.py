@@ -1,0 +1,101 @@
+"""What seating refuses about holds, each named for what happened (the problem `type` says it)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from lml.platform.domain.errors import Conflict, FieldError, InvalidInput, NotFound, PreconditionFailed
+from lml.seating.domain.hold import HoldRefused, HoldRequest
+
+
+class ShowNotFound(NotFound):
+    """The show does not exist."""
+
+
+class ShowNotOnSale(InvalidInput):
+    """The show is not on sale now."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__([FieldError("/show_id", reason)], detail=f"The show is not on sale: {reason}")
+
+
+class UnknownSeats(InvalidInput):
+    """Some seats or GA zones are not part of this show."""
+
+    def __init__(self, errors: list[FieldError], seat_ids: Sequence[str], zone_ids: Sequence[str]) -> None:
+        detail = f"{len(seat_ids)} seat(s) and {len(zone_ids)} zone(s) are not part of this show"
+        super().__init__(errors, detail=detail)
+        self.extensions.update(unknown_seats=list(seat_ids), unknown_zones=list(zone_ids))
+
+
+class SeatsBlocked(InvalidInput):
+    """Some seats are not for sale (blocked by the organizer)."""
+
+    def __init__(self, errors: list[FieldError], seat_ids: Sequence[str]) -> None:
+        super().__init__(errors, detail=f"{len(seat_ids)} seat(s) are not for sale")
+        self.extensions["blocked_seats"] = list(seat_ids)
+
+
+class BuyerLimitExceeded(InvalidInput):
+    """The hold would take the buyer over the show's limit of seats per buyer."""
+
+    def __init__(self, *, requested: int, held: int, limit: int) -> None:
+        message = (f"would make {held + requested} seats held by you for this show; "
+                   f"the limit is {limit} (you hold {held} already)")
+        super().__init__([FieldError("/seat_ids", message)], detail=f"Too many seats: {message}")
+        self.extensions.update(limit=limit, held=held, requested=requested)
+
+
+class SeatsUnavailable(Conflict):
+    """Some of the seats (or GA places) are taken; `conflicts` lists exactly those seats."""
+
+    def __init__(
+        self, seat_ids: Sequence[str], zones: Mapping[str, int] | None = None,
+        requested: Mapping[str, int] | None = None,
+    ) -> None:
+        """`zones`: each GA zone that has too few places, with the places it has left."""
+        self.seat_ids = list(seat_ids)
+        self.zones = dict(zones or {})
+        parts = []
+        if self.seat_ids:
+            parts.append(f"{len(self.seat_ids)} seat(s) are taken")
+        if self.zones:
+            parts.append(f"{len(self.zones)} GA zone(s) have too few places left")
+        zone_conflicts = [{"zone_id": zone_id, "requested": (requested or {}).get(zone_id), "remaining": left}
+                          for zone_id, left in self.zones.items()]
+        super().__init__("; ".join(parts), conflicts=self.seat_ids, zone_conflicts=zone_conflicts)
+
+
+class HoldNotFound(NotFound):
+    """The hold does not exist, has expired, or is not yours."""
+
+
+class HoldTokenRequired(PreconditionFailed):
+    """`If-Match: <hold_token>` is required to change a hold."""
+
+
+class HoldTokenMismatch(PreconditionFailed):
+    """The hold token in If-Match is not this hold's."""
+
+
+class HoldExtensionLimitReached(Conflict):
+    """The hold already lives as long as a hold may; it cannot be extended further."""
+
+
+def _seat_fields(request: HoldRequest, seat_ids: Sequence[str], message: str) -> list[FieldError]:
+    index = {seat_id: i for i, seat_id in enumerate(request.seat_ids)}
+    return [FieldError(f"/seat_ids/{index[s]}", message) for s in seat_ids if s in index]
+
+
+def refusal_error(request: HoldRequest, refused: HoldRefused) -> InvalidInput | Conflict:
+    """The problem a refused hold is reported as, naming the fields at fault."""
+    if refused.reason == "unknown":
+        errors = _seat_fields(request, refused.seat_ids, "is not a seat of this show")
+        errors += [FieldError(f"/zones/{z}", "is not a GA zone of this show") for z in refused.zone_ids]
+        return UnknownSeats(errors, refused.seat_ids, refused.zone_ids)
+    if refused.reason == "blocked":
+        return SeatsBlocked(_seat_fields(request, refused.seat_ids, "is not for sale"), refused.seat_ids)
+    if refused.reason == "over_limit":
+        return BuyerLimitExceeded(requested=request.quantity, held=refused.held, limit=refused.limit)
+    short = dict(zip(refused.zone_ids, refused.zone_remaining, strict=True))
+    return SeatsUnavailable(refused.seat_ids, short, request.zones_dict())

@@ -1,0 +1,202 @@
+"""Holds: a buyer's claim on seats and GA places of one show for a few minutes.
+
+A hold is all or none, belongs to one buyer, and is fenced by a secret token: extending or
+releasing it needs the token. Its id carries the show id, so that `/v1/holds/{hold_id}` finds the
+show's data without a lookup (opaque to clients, checked when decoded)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import re
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Literal
+
+import msgspec
+
+from lml.platform.domain.errors import FieldError, InvalidInput
+
+# Seat ids are 16 lower-case hex characters (venues' deterministic ids); zone ids are the
+# layout's own (letters, digits, '_' and '-', at most 64).
+SEAT_ID = re.compile(r"^[0-9a-f]{16}$")
+ZONE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# One request is one buyer's basket: no show sells more than 100 seats per buyer.
+MAX_SEATS_PER_REQUEST = 100
+MAX_ZONES_PER_REQUEST = 20
+MAX_ZONE_QUANTITY = 100
+HOLD_ID_RANDOM_BYTES = 12
+
+
+class HoldRequest(msgspec.Struct, frozen=True):
+    """What a buyer asks to hold, checked: distinct well-formed seat ids, sane zone quantities."""
+
+    seat_ids: tuple[str, ...]
+    zones: tuple[tuple[str, int], ...]
+
+    @property
+    def quantity(self) -> int:
+        return len(self.seat_ids) + sum(qty for _, qty in self.zones)
+
+    def zones_dict(self) -> dict[str, int]:
+        return dict(self.zones)
+
+    @classmethod
+    def parse(cls, seat_ids: Sequence[str], zones: Mapping[str, int]) -> HoldRequest:
+        """Every problem at once, each naming its field; nothing is held on any of them."""
+        errors: list[FieldError] = []
+        if len(seat_ids) > MAX_SEATS_PER_REQUEST:
+            errors.append(FieldError("/seat_ids", f"at most {MAX_SEATS_PER_REQUEST} seats per hold"))
+        else:
+            first_at: dict[str, int] = {}
+            for index, seat_id in enumerate(seat_ids):
+                if not SEAT_ID.match(seat_id):
+                    errors.append(FieldError(f"/seat_ids/{index}", "is not a seat id (16 lower-case hex characters)"))
+                elif seat_id in first_at:
+                    errors.append(FieldError(f"/seat_ids/{index}", f"repeats /seat_ids/{first_at[seat_id]}"))
+                else:
+                    first_at[seat_id] = index
+        if len(zones) > MAX_ZONES_PER_REQUEST:
+            errors.append(FieldError("/zones", f"at most {MAX_ZONES_PER_REQUEST} zones per hold"))
+        else:
+            for zone_id, qty in zones.items():
+                if not ZONE_ID.match(zone_id):
+                    pointer = zone_id[:64].replace("~", "~0").replace("/", "~1")
+                    errors.append(FieldError(f"/zones/{pointer}", "is not a zone id"))
+                elif not 1 <= qty <= MAX_ZONE_QUANTITY:
+                    errors.append(FieldError(f"/zones/{zone_id}", f"must be between 1 and {MAX_ZONE_QUANTITY}"))
+        if not errors and not seat_ids and not zones:
+            errors.append(FieldError("/seat_ids", "ask for at least one seat or one GA place (zones)"))
+        if errors:
+            raise InvalidInput(errors, detail="; ".join(f"{e.path}: {e.message}" for e in errors[:5]))
+        return cls(tuple(seat_ids), tuple(zones.items()))
+
+
+def is_canonical_show_id(show_id: str) -> bool:
+    """Show ids are lower-case hyphenated uuids, spelled exactly so (keys are built from them)."""
+    try:
+        return str(uuid.UUID(show_id)) == show_id
+    except ValueError:
+        return False
+
+
+def new_hold_id(show_id: str, random: bytes) -> str:
+    """Base64url of the show's 16 uuid bytes and 12 random ones (38 characters)."""
+    if len(random) != HOLD_ID_RANDOM_BYTES:
+        raise ValueError(f"a hold id needs {HOLD_ID_RANDOM_BYTES} random bytes")
+    raw = uuid.UUID(show_id).bytes + random
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def show_of_hold(hold_id: str) -> str | None:
+    """The show a hold id belongs to, or None when it is no hold id of ours."""
+    if len(hold_id) != 38:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(hold_id + "==")
+    except (binascii.Error, ValueError):
+        return None
+    if len(raw) != 16 + HOLD_ID_RANDOM_BYTES or new_hold_id(str(uuid.UUID(bytes=raw[:16])), raw[16:]) != hold_id:
+        return None
+    return str(uuid.UUID(bytes=raw[:16]))
+
+
+def token_hash(token: str) -> str:
+    """Only this digest of a hold token is stored: a leaked store does not leak working tokens."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def owner_of(kind: str, subject: str) -> str:
+    """The buyer a hold belongs to: a registered user or a guest, from the access token."""
+    return f"{kind}:{subject}"
+
+
+def from_ms(value: int) -> datetime:
+    return datetime.fromtimestamp(value / 1000, UTC)
+
+
+class HoldTerms(msgspec.Struct, frozen=True):
+    """The show's rules a hold is placed under."""
+
+    hold_ms: int
+    cap_ms: int  # total life a hold can reach by extensions
+    max_per_buyer: int
+
+
+# What the hold store answers to a placement (decided atomically against the show's state).
+class HoldPlaced(msgspec.Struct, frozen=True, tag="placed"):
+    expires_at_ms: int
+    max_expires_at_ms: int
+
+
+class InventoryNotLoaded(msgspec.Struct, frozen=True, tag="not_loaded"):
+    """The show's inventory is not in the fast store (first use, flush, restart): load it first."""
+
+
+RefusalReason = Literal["unknown", "blocked", "over_limit", "conflict"]
+
+
+class HoldRefused(msgspec.Struct, frozen=True, tag="refused"):
+    reason: RefusalReason
+    seat_ids: tuple[str, ...] = ()
+    zone_ids: tuple[str, ...] = ()  # unknown zones, or zones short of places
+    zone_remaining: tuple[int, ...] = ()  # with `conflict`: what each short zone has left
+    held: int = 0  # with `over_limit`: what the buyer holds already
+    limit: int = 0
+
+
+PlaceOutcome = HoldPlaced | InventoryNotLoaded | HoldRefused
+
+
+class Hold(msgspec.Struct, frozen=True, kw_only=True):
+    """A live hold as stored."""
+
+    hold_id: str
+    show_id: str
+    owner: str
+    token_hash: str
+    seat_ids: tuple[str, ...]
+    zones: dict[str, int]
+    created_at_ms: int
+    expires_at_ms: int
+    max_expires_at_ms: int
+
+
+class HoldExtended(msgspec.Struct, frozen=True, tag="extended"):
+    expires_at_ms: int
+    max_expires_at_ms: int
+
+
+# Why an extension or release did not happen: the hold is gone (or another buyer's), the token is
+# wrong, or (extension) the hold already lives as long as it may.
+HoldChangeRefused = Literal["not_found", "bad_token", "at_cap"]
+
+
+class HeldSeat(msgspec.Struct, frozen=True, kw_only=True):
+    seat_id: str
+    tier_id: str | None
+    label: str | None  # e.g. "Stalls, row C, seat 12"
+
+
+class HeldZone(msgspec.Struct, frozen=True, kw_only=True):
+    zone_id: str
+    tier_id: str | None
+    quantity: int
+
+
+class VerifiedHold(msgspec.Struct, frozen=True, kw_only=True):
+    """A live hold checked against its token and owner, with what ordering prices it by."""
+
+    hold_id: str
+    show_id: str
+    owner: str
+    seats: list[HeldSeat]
+    zones: list[HeldZone]
+    expires_at: datetime
+    max_expires_at: datetime
+
+
+def seat_label(section: str, row: str, number: int) -> str:
+    return f"{section}, row {row}, seat {number}"

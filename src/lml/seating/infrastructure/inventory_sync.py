@@ -1,0 +1,33 @@
+"""Redis follows PostgreSQL: after an order's or an operator's change commits, the rows it touched
+are read back and applied to the show's fast store (newer row versions only), and the converted
+hold is dropped. Called right after the commit (fast path) and by the outbox (the guarantee)."""
+
+from __future__ import annotations
+
+from lml.platform.db import UnitOfWork
+from lml.platform.resources import Resources
+from lml.seating.domain.availability import SeatRow, ZoneRow
+from lml.seating.events import InventoryChanged
+from lml.seating.infrastructure.pg_order_inventory import PgOrderInventory
+from lml.seating.infrastructure.services import services_for
+
+
+async def follow(resources: Resources, uow: UnitOfWork, change: InventoryChanged) -> int:
+    """Apply what PostgreSQL now says of the places `change` names; returns how many Redis took."""
+    inventory = PgOrderInventory(uow.conn)
+    seats: list[SeatRow] = []
+    zones: list[ZoneRow] = []
+    if change.order_id is not None:
+        seats, zones = await inventory.order_state(change.show_id, change.order_id)
+    if change.seat_ids or change.zone_ids:
+        more_seats, more_zones = await inventory.places_state(change.show_id, change.seat_ids, change.zone_ids)
+        seats += more_seats
+        zones += more_zones
+    if not seats and not zones and change.hold_id is None:
+        return 0
+    return await services_for(resources).store.apply(change.show_id, seats, zones, drop_hold=change.hold_id)
+
+
+async def follow_now(resources: Resources, change: InventoryChanged) -> int:
+    async with resources.db.unit_of_work() as uow:
+        return await follow(resources, uow, change)

@@ -1,0 +1,32 @@
+-- Rebuild a show's inventory from PostgreSQL (first use, or after a flush or restart), in chunks
+-- of seats given in the canonical order; the last chunk carries the zones and sets the marker that
+-- lets holds be placed. A seat or zone already in Redis with a newer row version (written by the
+-- order flow meanwhile) keeps it: the snapshot never moves a sold seat back to available.
+-- ARGV[3] epoch (ms), [4] position of the chunk's first seat, [5] '1' on the last chunk,
+-- [6] number of seats n, then n seat/state/version triples, then zone/capacity/taken/version quadruples.
+if redis.call('EXISTS', K_LOADED) == 1 then return 0 end
+local offset, n = tonumber(ARGV[4]), tonumber(ARGV[6])
+local codes = {}
+for i = 7, 6 + 3 * n, 3 do
+  local seat, state, version = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
+  local current = redis.call('HGET', K_INV, seat)
+  if not current or row_version(current) < version then
+    redis.call('HSET', K_INV, seat, state .. version)
+  end
+  redis.call('HSET', K_IDX, seat, offset + #codes)
+  codes[#codes + 1] = seat_code(seat)
+end
+if #codes > 0 then redis.call('SETRANGE', K_STATUS, offset, table.concat(codes)) end
+if ARGV[5] ~= '1' then return 1 end
+for i = 7 + 3 * n, #ARGV, 4 do
+  local zone, capacity, taken, version = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
+  redis.call('HSET', K_ZONES, 'cap:' .. zone, capacity)
+  redis.call('HSETNX', K_ZONES, 'held:' .. zone, 0)
+  local current = redis.call('HGET', K_ZONES, 'ver:' .. zone)
+  if not current or tonumber(current) < version then
+    redis.call('HSET', K_ZONES, 'taken:' .. zone, taken, 'ver:' .. zone, version)
+  end
+end
+redis.call('SET', K_LOADED, ARGV[3])
+emit(true)
+return 1

@@ -1,0 +1,118 @@
+-- The state of one show's holds, shared by every seating script (the adapter puts it in front of
+-- each script when it loads it). Every key is one show's and carries its hash tag, so a script
+-- never spans Cluster slots; all of them are declared in KEYS:
+--   inv      HASH seat -> state char (a available, b blocked, r reserved, s sold) .. PostgreSQL row version
+--   idx      HASH seat -> position of the seat in the status string (ascending seat id)
+--   holder   HASH seat -> id of the hold that has it
+--   holds    HASH hold id -> JSON record {o owner, t token sha256, s seats "a,b", z {zone: qty}, n places, c created, m max expiry}
+--   expiry   ZSET hold id -> expiry (ms): the one index every expiry goes through
+--   zones    HASH cap:Z, taken:Z (sold + reserved in PostgreSQL), ver:Z, held:Z (places in live holds)
+--   buyers   HASH owner -> places in the owner's live holds (the per-buyer limit)
+--   status   STRING one status char per seat (what /availability returns)
+--   version  STRING counter of availability changes
+--   log      STREAM of change messages (SSE resume)
+--   loaded   STRING epoch (ms) of the last rebuild from PostgreSQL; absent: not loaded
+-- ARGV[1] is the time in ms ('' = the Redis server's clock), ARGV[2] the pub/sub channel of changes.
+--
+-- Expiry without a worker: a hold is live while its expiry score is in the future. Every script
+-- first drops the holds whose score has passed (seats, zone places and buyer counts with them), so
+-- what it reads is exact; the work is proportional to what expired since the last script ran.
+local K_INV, K_IDX, K_HOLDER, K_HOLDS, K_EXPIRY, K_ZONES, K_BUYERS, K_STATUS, K_VERSION, K_LOG, K_LOADED =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11]
+local CHANNEL = ARGV[2]
+local LOG_LENGTH = 1000
+
+local function now_ms()
+  if ARGV[1] ~= '' then return tonumber(ARGV[1]) end
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+local changed_seats, changed_zones, dirty = {}, {}, false
+
+local function touch_seat(seat)
+  changed_seats[seat] = true
+  dirty = true
+end
+
+local function touch_zone(zone)
+  changed_zones[zone] = true
+  dirty = true
+end
+
+local function row_version(value)
+  return tonumber(string.sub(value, 2))
+end
+
+-- A seat's status as buyers see it: PostgreSQL's state wins over a hold (a reserved or sold seat
+-- is never shown as held).
+local function seat_code(seat)
+  local state = redis.call('HGET', K_INV, seat)
+  if not state then return nil end
+  local code = string.sub(state, 1, 1)
+  if code == 'a' and redis.call('HEXISTS', K_HOLDER, seat) == 1 then return 'h' end
+  return code
+end
+
+local function zone_remaining(zone)
+  local v = redis.call('HMGET', K_ZONES, 'cap:' .. zone, 'taken:' .. zone, 'held:' .. zone)
+  if not v[1] then return nil end
+  local left = tonumber(v[1]) - tonumber(v[2] or '0') - tonumber(v[3] or '0')
+  if left < 0 then return 0 end
+  return left
+end
+
+local function drop_hold(hid, raw)
+  local rec = cjson.decode(raw)
+  for seat in string.gmatch(rec.s, '[^,]+') do
+    if redis.call('HGET', K_HOLDER, seat) == hid then
+      redis.call('HDEL', K_HOLDER, seat)
+      touch_seat(seat)
+    end
+  end
+  for zone, qty in pairs(rec.z) do
+    redis.call('HINCRBY', K_ZONES, 'held:' .. zone, -qty)
+    touch_zone(zone)
+  end
+  if redis.call('HINCRBY', K_BUYERS, rec.o, -rec.n) <= 0 then
+    redis.call('HDEL', K_BUYERS, rec.o)
+  end
+  redis.call('HDEL', K_HOLDS, hid)
+  redis.call('ZREM', K_EXPIRY, hid)
+end
+
+local function purge(now)
+  local expired = redis.call('ZRANGEBYSCORE', K_EXPIRY, '-inf', now)
+  for _, hid in ipairs(expired) do
+    local raw = redis.call('HGET', K_HOLDS, hid)
+    if raw then drop_hold(hid, raw) else redis.call('ZREM', K_EXPIRY, hid) end
+  end
+end
+
+local function current_version()
+  return (redis.call('GET', K_LOADED) or '0') .. '.' .. (redis.call('GET', K_VERSION) or '0')
+end
+
+-- Publishes what this script changed, if anything: the status string, the version, the log (for
+-- SSE resume) and the channel (live SSE), all in the same atomic step as the change itself.
+local function emit(reset)
+  if not dirty and not reset then return end
+  local seats = {}
+  for seat in pairs(changed_seats) do
+    local code = seat_code(seat)
+    if code then
+      seats[seat] = code
+      local idx = redis.call('HGET', K_IDX, seat)
+      if idx then redis.call('SETRANGE', K_STATUS, tonumber(idx), code) end
+    end
+  end
+  local zones = {}
+  for zone in pairs(changed_zones) do
+    zones[zone] = zone_remaining(zone)
+  end
+  redis.call('INCR', K_VERSION)
+  local body = cjson.encode({v = current_version(), seats = seats, zones = zones, reset = reset})
+  local id = redis.call('XADD', K_LOG, 'MAXLEN', '~', LOG_LENGTH, '*', 'm', body)
+  redis.call('PUBLISH', CHANNEL, id .. ' ' .. body)
+end
+

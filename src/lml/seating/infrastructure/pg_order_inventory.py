@@ -1,0 +1,177 @@
+"""The order path on a show's inventory in PostgreSQL, inside the caller's unit of work: reserve an
+order's seats and GA places (conditionally: exactly those, or nothing), sell them, release them,
+return them to sale. PostgreSQL is the final judge of "never sold twice"; Redis follows after commit.
+
+Every statement is conditional on the current status, so each call is idempotent, and every change
+counts the row's version up (Redis applies a change only when its version is newer)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from psycopg import AsyncConnection
+
+from lml.seating.domain.availability import SeatRow, ZoneRow
+from lml.seating.domain.errors import SeatsUnavailable
+
+
+class PgOrderInventory:
+    def __init__(self, conn: AsyncConnection[dict[str, Any]]) -> None:
+        self.conn = conn
+
+    async def reserve(self, show_id: str, order_id: str, seat_ids: Sequence[str], zones: Mapping[str, int]) -> None:
+        """`available → reserved` for exactly these seats and GA places, or raises SeatsUnavailable
+        naming every conflict and leaves nothing changed (a savepoint undoes the partial work)."""
+        async with self.conn.transaction():
+            taken: list[str] = []
+            if seat_ids:
+                # Rows are locked in seat id order first, so that two orders never wait on each other crosswise.
+                reserved = await (
+                    await self.conn.execute(
+                        """
+                        WITH wanted AS (
+                            SELECT seat_id FROM seating.show_seats
+                            WHERE show_id = %(show)s AND seat_id = ANY(%(seats)s)
+                            ORDER BY seat_id
+                            FOR UPDATE
+                        )
+                        UPDATE seating.show_seats s
+                        SET status = 'reserved', order_id = %(order)s, version = s.version + 1, updated_at = now()
+                        FROM wanted
+                        WHERE s.show_id = %(show)s AND s.seat_id = wanted.seat_id AND s.status = 'available'
+                        RETURNING s.seat_id
+                        """,
+                        {"show": show_id, "seats": list(seat_ids), "order": order_id},
+                    )
+                ).fetchall()
+                got = {row["seat_id"] for row in reserved}
+                taken = [seat_id for seat_id in seat_ids if seat_id not in got]
+            short: dict[str, int] = {}
+            for zone_id in sorted(zones):
+                row = await (
+                    await self.conn.execute(
+                        """
+                        UPDATE seating.show_zones
+                        SET reserved = reserved + %(qty)s, version = version + 1, updated_at = now()
+                        WHERE show_id = %(show)s AND zone_id = %(zone)s AND sold + reserved + %(qty)s <= capacity
+                        RETURNING zone_id
+                        """,
+                        {"show": show_id, "zone": zone_id, "qty": zones[zone_id]},
+                    )
+                ).fetchone()
+                if row is None:
+                    left = await (
+                        await self.conn.execute(
+                            "SELECT capacity - sold - reserved AS left FROM seating.show_zones"
+                            " WHERE show_id = %s AND zone_id = %s",
+                            (show_id, zone_id),
+                        )
+                    ).fetchone()
+                    short[zone_id] = max(0, left["left"]) if left else 0
+            if taken or short:
+                raise SeatsUnavailable(taken, short, zones)
+            places = [(seat_id, False, 1) for seat_id in seat_ids] + [(z, True, q) for z, q in zones.items()]
+            await self.conn.execute(
+                """
+                INSERT INTO seating.order_places (show_id, order_id, place, is_zone, quantity, organization_id, status)
+                SELECT %(show)s, %(order)s, u.place, u.is_zone, u.quantity, i.organization_id, 'reserved'
+                FROM unnest(%(places)s::text[], %(zone)s::boolean[], %(qty)s::integer[]) AS u (place, is_zone, quantity)
+                CROSS JOIN seating.show_inventories i
+                WHERE i.show_id = %(show)s
+                """,
+                {"show": show_id, "order": order_id, "places": [p[0] for p in places],
+                 "zone": [p[1] for p in places], "qty": [p[2] for p in places]},
+            )
+
+    async def sell(self, show_id: str, order_id: str) -> int:
+        """The order's reserved seats and places become sold."""
+        return await self._move(show_id, order_id, "reserved", "sold", seat_status="sold", reserved=-1, sold=1)
+
+    async def release(self, show_id: str, order_id: str) -> int:
+        """The order's reserved seats and places go back on sale (it expired or was cancelled)."""
+        return await self._move(show_id, order_id, "reserved", "released", seat_status="available", reserved=-1,
+                                sold=0)
+
+    async def return_to_sale(self, show_id: str, order_id: str) -> int:
+        """The order's sold seats and places go back on sale (it was refunded)."""
+        return await self._move(show_id, order_id, "sold", "returned", seat_status="available", reserved=0, sold=-1)
+
+    async def _move(
+        self, show_id: str, order_id: str, source: str, target: str, *, seat_status: str, reserved: int, sold: int
+    ) -> int:
+        row = await (
+            await self.conn.execute(
+                """
+                WITH moved AS (
+                    UPDATE seating.order_places SET status = %(target)s, updated_at = now()
+                    WHERE order_id = %(order)s AND show_id = %(show)s AND status = %(source)s
+                    RETURNING place, is_zone, quantity
+                ), seats AS (
+                    UPDATE seating.show_seats s
+                    SET status = %(seat_status)s,
+                        order_id = CASE WHEN %(seat_status)s = 'available' THEN NULL ELSE s.order_id END,
+                        version = s.version + 1, updated_at = now()
+                    FROM moved
+                    WHERE NOT moved.is_zone AND s.show_id = %(show)s AND s.seat_id = moved.place
+                      AND s.order_id = %(order)s AND s.status = %(source)s
+                    RETURNING s.seat_id
+                ), zones AS (
+                    UPDATE seating.show_zones z
+                    SET reserved = z.reserved + %(reserved)s * moved.quantity,
+                        sold = z.sold + %(sold)s * moved.quantity,
+                        version = z.version + 1, updated_at = now()
+                    FROM moved
+                    WHERE moved.is_zone AND z.show_id = %(show)s AND z.zone_id = moved.place
+                    RETURNING z.zone_id
+                )
+                SELECT (SELECT count(*) FROM seats) + (SELECT count(*) FROM zones) AS moved
+                """,
+                {"show": show_id, "order": order_id, "source": source, "target": target, "seat_status": seat_status,
+                 "reserved": reserved, "sold": sold},
+            )
+        ).fetchone()
+        return int(row["moved"]) if row else 0
+
+    async def order_state(self, show_id: str, order_id: str) -> tuple[list[SeatRow], list[ZoneRow]]:
+        """The current rows of every seat and zone the order ever took (for Redis to follow)."""
+        rows = await (
+            await self.conn.execute(
+                """
+                SELECT p.place, p.is_zone, s.status, s.version AS seat_version,
+                       z.capacity, z.sold + z.reserved AS taken, z.version AS zone_version
+                FROM seating.order_places p
+                LEFT JOIN seating.show_seats s ON NOT p.is_zone AND s.show_id = p.show_id AND s.seat_id = p.place
+                LEFT JOIN seating.show_zones z ON p.is_zone AND z.show_id = p.show_id AND z.zone_id = p.place
+                WHERE p.order_id = %s AND p.show_id = %s
+                """,
+                (order_id, show_id),
+            )
+        ).fetchall()
+        return _rows(rows)
+
+    async def places_state(
+        self, show_id: str, seat_ids: Sequence[str], zone_ids: Sequence[str]
+    ) -> tuple[list[SeatRow], list[ZoneRow]]:
+        seats = await (
+            await self.conn.execute(
+                "SELECT seat_id, status, version FROM seating.show_seats WHERE show_id = %s AND seat_id = ANY(%s)",
+                (show_id, list(seat_ids)),
+            )
+        ).fetchall()
+        zones = await (
+            await self.conn.execute(
+                "SELECT zone_id, capacity, sold + reserved AS taken, version FROM seating.show_zones"
+                " WHERE show_id = %s AND zone_id = ANY(%s)",
+                (show_id, list(zone_ids)),
+            )
+        ).fetchall()
+        return ([SeatRow(r["seat_id"], r["status"], r["version"]) for r in seats],
+                [ZoneRow(r["zone_id"], r["capacity"], r["taken"], r["version"]) for r in zones])
+
+
+def _rows(rows: list[dict[str, Any]]) -> tuple[list[SeatRow], list[ZoneRow]]:
+    seats = [SeatRow(r["place"], r["status"], r["seat_version"]) for r in rows if not r["is_zone"] and r["status"]]
+    zones = [ZoneRow(r["place"], r["capacity"], r["taken"], r["zone_version"])
+             for r in rows if r["is_zone"] and r["capacity"] is not None]
+    return seats, zones

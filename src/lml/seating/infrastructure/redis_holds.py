@@ -1,0 +1,257 @@
+"""HoldStore on Redis: one Lua script per decision over one show's keys (see lua/show_state.lua
+for the structure). Scripts are loaded once and called by SHA (reloaded on NOSCRIPT)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from functools import lru_cache
+from importlib import resources
+from typing import Any, cast
+
+import msgspec
+import redis.asyncio as aioredis
+from redis.commands.core import AsyncScript
+
+from lml.platform.redis_batch import ScriptBatcher
+from lml.seating.domain.availability import (
+    CODE_OF_STATUS,
+    Availability,
+    AvailabilityChange,
+    InventoryState,
+    SeatRow,
+    ZoneAvailability,
+    ZoneRow,
+    seat_order,
+)
+from lml.seating.domain.hold import (
+    Hold,
+    HoldChangeRefused,
+    HoldExtended,
+    HoldPlaced,
+    HoldRefused,
+    HoldRequest,
+    HoldTerms,
+    InventoryNotLoaded,
+    PlaceOutcome,
+)
+
+_KEYS = ("inv", "idx", "holder", "holds", "expiry", "zones", "buyers", "status", "version", "log", "loaded")
+# Seats per call when a show is rebuilt: each call stays short, so Redis keeps serving other shows.
+LOAD_CHUNK = 5_000
+
+
+class _Record(msgspec.Struct, frozen=True):
+    o: str
+    t: str
+    s: str
+    z: dict[str, int] | list[Any]  # Lua's cjson writes an empty table as `{}`; never a list in practice
+    n: int
+    c: int
+    m: int
+
+
+class _Change(msgspec.Struct, frozen=True):
+    v: str
+    seats: dict[str, str] | list[Any]
+    zones: dict[str, int] | list[Any]
+    reset: bool = False
+
+
+class ShowKeys:
+    """The keys of one show; `{show_id}` is the hash tag, so they share one Cluster slot."""
+
+    def __init__(self, prefix: str, show_id: str) -> None:
+        self.keys = [f"{prefix}:seating:{name}:{{{show_id}}}" for name in _KEYS]
+        self.channel = f"{prefix}:seating:changes:{{{show_id}}}"
+        self.log = self.keys[_KEYS.index("log")]
+        self.expiry = self.keys[_KEYS.index("expiry")]
+
+
+def changes_pattern(prefix: str) -> str:
+    return f"{prefix}:seating:changes:*"
+
+
+def show_of_channel(channel: str) -> str:
+    return channel[channel.index("{") + 1 : channel.rindex("}")]
+
+
+def parse_change(entry_id: str, body: bytes | str) -> AvailabilityChange:
+    change = msgspec.json.decode(body, type=_Change)
+    return AvailabilityChange(
+        id=entry_id,
+        version=change.v,
+        seats=change.seats if isinstance(change.seats, dict) else {},
+        zones=change.zones if isinstance(change.zones, dict) else {},
+        reset=change.reset,
+    )
+
+
+def _load_script(client: aioredis.Redis, name: str) -> AsyncScript:
+    lua = resources.files("lml.seating.infrastructure").joinpath("lua")
+    source = lua.joinpath("show_state.lua").read_text() + lua.joinpath(name).read_text()
+    return client.register_script(source)
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+class RedisHoldStore:
+    def __init__(self, client: aioredis.Redis, key_prefix: str, *, now_ms: Callable[[], int] | None = None) -> None:
+        """`now_ms` drives the scripts' clock (tests); None uses the Redis server's clock, the one
+        every API process agrees on."""
+        self._redis = client
+        self._prefix = key_prefix
+        self._now_ms = now_ms
+        self._batcher = ScriptBatcher(client)
+        self._place = _load_script(client, "place_hold.lua")
+        self._change = _load_script(client, "change_hold.lua")
+        self._read = _load_script(client, "read_hold.lua")
+        self._apply = _load_script(client, "apply_inventory.lua")
+        self._loader = _load_script(client, "load_inventory.lua")
+        self._snapshot = _load_script(client, "snapshot.lua")
+        self._purge = _load_script(client, "purge.lua")
+        self.show_keys = lru_cache(maxsize=4096)(self._show_keys)
+        self.active_shows_key = f"{key_prefix}:seating:active-shows"
+
+    def _show_keys(self, show_id: str) -> ShowKeys:
+        return ShowKeys(self._prefix, show_id)
+
+    async def _run(self, script: AsyncScript, show_id: str, args: Sequence[Any]) -> Any:
+        keys = self.show_keys(show_id)
+        now = "" if self._now_ms is None else str(self._now_ms())
+        return await self._batcher.run(script, keys.keys, [now, keys.channel, *args])
+
+    async def place(
+        self, show_id: str, hold_id: str, owner: str, token_hash: str, request: HoldRequest, terms: HoldTerms
+    ) -> PlaceOutcome:
+        args: list[Any] = [hold_id, owner, token_hash, terms.hold_ms, terms.cap_ms, terms.max_per_buyer,
+                           len(request.seat_ids), *request.seat_ids]
+        for zone_id, qty in request.zones:
+            args += [zone_id, qty]
+        reply = await self._run(self._place, show_id, args)
+        kind = reply[0]
+        if kind == b"ok":
+            if int(reply[3]) == 1:
+                # The show's first live hold: the worker's sweep publishes its expiry (see actors.py).
+                await self._redis.sadd(self.active_shows_key, show_id)
+            return HoldPlaced(int(reply[1]), int(reply[2]))
+        if kind == b"not_loaded":
+            return InventoryNotLoaded()
+        if kind == b"over_limit":
+            return HoldRefused("over_limit", held=int(reply[1]), limit=int(reply[2]))
+        if kind == b"blocked":
+            return HoldRefused("blocked", seat_ids=tuple(_text(s) for s in reply[1:]))
+        seat_count = int(reply[1])
+        seats = tuple(_text(s) for s in reply[2 : 2 + seat_count])
+        rest = reply[2 + seat_count :]
+        if kind == b"unknown":
+            return HoldRefused("unknown", seat_ids=seats, zone_ids=tuple(_text(z) for z in rest))
+        return HoldRefused(
+            "conflict", seat_ids=seats, zone_ids=tuple(_text(z) for z in rest[0::2]),
+            zone_remaining=tuple(int(r) for r in rest[1::2]),
+        )
+
+    async def extend(
+        self, show_id: str, hold_id: str, owner: str, token_hash: str, hold_ms: int
+    ) -> HoldExtended | HoldChangeRefused:
+        reply = await self._run(self._change, show_id, ["extend", hold_id, owner, token_hash, hold_ms])
+        if reply[0] == b"extended":
+            return HoldExtended(int(reply[1]), int(reply[2]))
+        return _missing(reply[0])
+
+    async def release(self, show_id: str, hold_id: str, owner: str, token_hash: str) -> HoldChangeRefused | None:
+        reply = await self._run(self._change, show_id, ["release", hold_id, owner, token_hash, 0])
+        return None if reply[0] == b"released" else _missing(reply[0])
+
+    async def get(self, show_id: str, hold_id: str) -> Hold | None:
+        reply = await self._run(self._read, show_id, [hold_id])
+        if reply[0] != b"ok":
+            return None
+        record = msgspec.json.decode(reply[1], type=_Record)
+        return Hold(
+            hold_id=hold_id, show_id=show_id, owner=record.o, token_hash=record.t,
+            seat_ids=tuple(record.s.split(",")) if record.s else (),
+            zones=record.z if isinstance(record.z, dict) else {},
+            created_at_ms=record.c, expires_at_ms=int(float(reply[2])), max_expires_at_ms=record.m,
+        )
+
+    async def load(self, show_id: str, state: InventoryState) -> None:
+        """Rebuild the show from PostgreSQL's state; rows already newer in Redis are kept."""
+        rows = {row.seat_id: row for row in state.seats}
+        ordered = [rows[seat_id] for seat_id in seat_order(list(rows))]
+        epoch = str(time.time_ns() // 1_000_000)
+        chunks = [ordered[i : i + LOAD_CHUNK] for i in range(0, len(ordered), LOAD_CHUNK)] or [[]]
+        for number, chunk in enumerate(chunks):
+            last = number == len(chunks) - 1
+            args: list[Any] = [epoch, number * LOAD_CHUNK, "1" if last else "0", len(chunk)]
+            for seat in chunk:
+                args += [seat.seat_id, CODE_OF_STATUS[seat.status], seat.version]
+            if last:
+                for zone in state.zones:
+                    args += [zone.zone_id, zone.capacity, zone.taken, zone.version]
+            if not await self._run(self._loader, show_id, args):
+                return  # another process finished loading the show meanwhile
+
+    async def apply(
+        self, show_id: str, seats: Sequence[SeatRow], zones: Sequence[ZoneRow], *, drop_hold: str | None = None
+    ) -> int:
+        """Follow PostgreSQL after a commit; idempotent, and a stale update never wins."""
+        args: list[Any] = [drop_hold or "", len(seats)]
+        for seat in seats:
+            args += [seat.seat_id, CODE_OF_STATUS[seat.status], seat.version]
+        for zone in zones:
+            args += [zone.zone_id, zone.taken, zone.version]
+        return int(await self._run(self._apply, show_id, args))
+
+    async def availability(self, show_id: str, known_version: str | None = None) -> Availability | str | None:
+        """The show's availability; only its version when it is still `known_version`; None when
+        the show is not loaded."""
+        reply = await self._run(self._snapshot, show_id, [known_version or ""])
+        if reply[0] == b"not_loaded":
+            return None
+        version = _text(reply[1])
+        if reply[0] == b"same":
+            return version
+        fields = dict(zip(reply[4::2], reply[5::2], strict=True))
+        zones = []
+        for field, capacity in fields.items():
+            if field.startswith(b"cap:"):
+                zone_id = field[4:].decode()
+                taken = int(fields.get(b"taken:" + field[4:], 0))
+                held = int(fields.get(b"held:" + field[4:], 0))
+                zones.append(ZoneAvailability(zone_id, int(capacity), max(0, int(capacity) - taken - held)))
+        zones.sort(key=lambda z: z.zone_id)
+        return Availability(show_id=show_id, version=version, seats=_text(reply[3]), zones=zones,
+                            last_change_id=_text(reply[2]))
+
+    async def changes_after(self, show_id: str, last_id: str) -> list[AvailabilityChange] | None:
+        """The changes logged after `last_id`, or None when the log no longer reaches back to it
+        (trimmed, or rebuilt after a flush): the reader needs a fresh snapshot then."""
+        log = self.show_keys(show_id).log
+        try:
+            found = await self._redis.xrange(log, min=last_id, max=last_id, count=1)
+        except aioredis.ResponseError:
+            return None  # not a stream id
+        if not found:
+            return None
+        after = await self._redis.xrange(log, min=f"({last_id}", max="+")
+        entries = cast(list[tuple[bytes, dict[bytes, bytes]]], after)
+        return [parse_change(entry_id.decode(), fields[b"m"]) for entry_id, fields in entries]
+
+    async def zone_held(self, show_id: str) -> dict[str, int]:
+        """Places in live holds per GA zone (exact once `availability` or any script has purged)."""
+        fields = await self._redis.hgetall(self.show_keys(show_id).keys[_KEYS.index("zones")])
+        return {_text(k)[5:]: int(v) for k, v in fields.items() if _text(k).startswith("held:")}
+
+    async def purge(self, show_id: str) -> int:
+        return int(await self._run(self._purge, show_id, []))
+
+
+def _missing(kind: bytes) -> HoldChangeRefused:
+    if kind == b"bad_token":
+        return "bad_token"
+    if kind == b"at_cap":
+        return "at_cap"
+    return "not_found"

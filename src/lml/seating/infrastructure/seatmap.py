@@ -1,0 +1,111 @@
+"""The seat map of a show: the pinned layout's geometry (the venues export, embedded as it is) with
+each seat's and zone's price tier, and the tiers' prices.
+
+Built once per show version and shared by every API process through Redis. The version is a digest
+of what the map is made of (the pinned layout's content hash, the currency and the price tiers):
+none of these changes once a show sells, so the map is served with a long cache lifetime and an
+`ETag`, and a client that has it gets a 304 without anything being built or read.
+
+Seats are listed in ascending seat id order: the i-th character of the availability string is the
+status of the i-th seat here."""
+
+from __future__ import annotations
+
+import hashlib
+from collections import OrderedDict
+from typing import TYPE_CHECKING, cast
+
+import msgspec
+import redis.asyncio as aioredis
+
+from lml.platform.resources import Resources
+from lml.seating.domain.availability import seat_order
+from lml.seating.infrastructure.catalog_shows import CatalogShows
+from lml.seating.infrastructure.pg_sales import PgInventoryReads
+from lml.venues import facade as venues
+
+if TYPE_CHECKING:
+    from lml.catalog.facade import ShowForSale
+
+# Maps are large (a layout's geometry): a handful in process, the rest a Redis GET away.
+MAX_IN_PROCESS = 16
+REDIS_TTL_SECONDS = 24 * 3600
+
+
+class _Tier(msgspec.Struct, frozen=True):
+    tier_id: str
+    name: str
+    price: int
+    fees: list[dict[str, object]]
+    unit_total: int
+
+
+class _Zone(msgspec.Struct, frozen=True):
+    zone_id: str
+    tier: int | None  # index in `tiers`
+
+
+class _SeatMap(msgspec.Struct, frozen=True):
+    show_id: str
+    version: str
+    currency: str
+    tiers: list[_Tier]
+    seat_ids: list[str]  # ascending: the order of the availability string
+    seat_tiers: list[int | None]  # index in `tiers` of each seat's tier (None: a blocked seat nobody priced)
+    zones: list[_Zone]
+    layout: msgspec.Raw  # the venues export of the pinned layout version, as published
+
+
+def seatmap_version(show: ShowForSale) -> str:
+    parts = msgspec.json.encode([show.layout.layout_id, show.layout.version, show.layout.hash, show.currency,
+                                 show.price_tiers])
+    return hashlib.sha256(parts).hexdigest()[:24]
+
+
+class SeatMaps:
+    def __init__(self, resources: Resources, shows: CatalogShows, reads: PgInventoryReads) -> None:
+        self._resources = resources
+        self._redis: aioredis.Redis = resources.redis
+        self._prefix = resources.settings.redis_key_prefix
+        self._shows = shows
+        self._reads = reads
+        self._built: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+
+    async def version(self, show_id: str) -> str:
+        return seatmap_version(await self._shows.show(show_id))
+
+    async def body(self, show_id: str) -> tuple[str, bytes]:
+        show = await self._shows.show(show_id)
+        version = seatmap_version(show)
+        body = self._built.get((show_id, version))
+        if body is None:
+            key = f"{self._prefix}:seating:seatmap:{{{show_id}}}:{version}"
+            body = cast(bytes | None, await self._redis.get(key))  # the client does not decode responses
+            if body is None:
+                body = await self._build(show, version)
+                await self._redis.set(key, body, ex=REDIS_TTL_SECONDS)
+            self._built[(show_id, version)] = body
+            while len(self._built) > MAX_IN_PROCESS:
+                self._built.popitem(last=False)
+        self._built.move_to_end((show_id, version))
+        return version, body
+
+    async def _build(self, show: ShowForSale, version: str) -> bytes:
+        pinned = await venues.get_pinned_layout(
+            self._resources, layout_id=show.layout.layout_id, version=show.layout.version, hash=show.layout.hash
+        )
+        seat_tier, zone_tier = await self._reads.tiers(show.show_id)
+        index = {tier.tier_id: i for i, tier in enumerate(show.price_tiers)}
+        seat_ids = seat_order(list(seat_tier))
+        seatmap = _SeatMap(
+            show_id=show.show_id,
+            version=version,
+            currency=show.currency,
+            tiers=[_Tier(t.tier_id, t.name, t.price, [msgspec.to_builtins(f) for f in t.fees], t.unit_total)
+                   for t in show.price_tiers],
+            seat_ids=seat_ids,
+            seat_tiers=[index.get(seat_tier[s] or "") for s in seat_ids],
+            zones=[_Zone(zone_id, index.get(tier_id)) for zone_id, tier_id in sorted(zone_tier.items())],
+            layout=msgspec.Raw(pinned.export),
+        )
+        return msgspec.json.encode(seatmap)

@@ -1,0 +1,192 @@
+"""The Redis hold store on a real Redis, with the scripts' clock driven by the test."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import redis.asyncio as aioredis
+
+from lml.platform.ids import new_id
+from lml.platform.resources import Resources
+from lml.seating.domain.availability import InventoryState, SeatRow, ZoneRow
+from lml.seating.domain.hold import (
+    HoldExtended,
+    HoldPlaced,
+    HoldRefused,
+    HoldRequest,
+    HoldTerms,
+    InventoryNotLoaded,
+    new_hold_id,
+)
+from lml.seating.infrastructure.redis_holds import RedisHoldStore
+from tests.fixtures.seating import ManualClock, seat_ids
+
+TERMS = HoldTerms(hold_ms=10_000, cap_ms=20_000, max_per_buyer=8)
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock()
+
+
+@pytest.fixture
+def store(resources: Resources, clock: ManualClock) -> RedisHoldStore:
+    return RedisHoldStore(resources.redis, resources.settings.redis_key_prefix, now_ms=clock.now_ms)
+
+
+@pytest.fixture
+async def show(store: RedisHoldStore) -> str:
+    show_id = new_id()
+    seats = [SeatRow(s, "available", 0) for s in seat_ids(20)]
+    seats[0] = SeatRow(seats[0].seat_id, "sold", 3)
+    seats[1] = SeatRow(seats[1].seat_id, "blocked", 1)
+    await store.load(show_id, InventoryState(seats, [ZoneRow("floor", 10, 2, 1)]))
+    return show_id
+
+
+def hold(seats: list[str], zones: dict[str, int] | None = None) -> HoldRequest:
+    return HoldRequest.parse(seats, zones or {})
+
+
+async def place(store: RedisHoldStore, show_id: str, request: HoldRequest, owner: str = "user:a",
+                terms: HoldTerms = TERMS) -> tuple[str, HoldPlaced | HoldRefused | InventoryNotLoaded]:
+    hold_id = new_hold_id(show_id, new_id().encode()[-12:])
+    return hold_id, await store.place(show_id, hold_id, owner, "digest", request, terms)
+
+
+async def test_a_show_not_loaded_asks_for_its_inventory(store: RedisHoldStore) -> None:
+    _, outcome = await place(store, new_id(), hold(seat_ids(1)))
+    assert isinstance(outcome, InventoryNotLoaded)
+
+
+async def test_a_hold_takes_every_seat_or_none(store: RedisHoldStore, show: str) -> None:
+    free = seat_ids(20)[2:]
+    _, first = await place(store, show, hold(free[:3]))
+    assert isinstance(first, HoldPlaced)
+    _, second = await place(store, show, hold([free[5], free[2]]), owner="user:b")
+    assert second == HoldRefused("conflict", seat_ids=(free[2],))
+    _, third = await place(store, show, hold([free[5]]), owner="user:b")
+    assert isinstance(third, HoldPlaced)
+
+
+async def test_sold_seats_conflict_blocked_and_unknown_seats_are_refused(store: RedisHoldStore, show: str) -> None:
+    sold, blocked, free = seat_ids(20)[0], seat_ids(20)[1], seat_ids(20)[2]
+    _, outcome = await place(store, show, hold([free, sold]))
+    assert outcome == HoldRefused("conflict", seat_ids=(sold,))
+    _, outcome = await place(store, show, hold([free, blocked]))
+    assert outcome == HoldRefused("blocked", seat_ids=(blocked,))
+    stranger = "f" * 16
+    _, outcome = await place(store, show, hold([stranger, free], {"nowhere": 1}))
+    assert outcome == HoldRefused("unknown", seat_ids=(stranger,), zone_ids=("nowhere",))
+
+
+async def test_zone_places_count_capacity_minus_taken_minus_held(store: RedisHoldStore, show: str) -> None:
+    _, first = await place(store, show, hold([], {"floor": 5}))
+    assert isinstance(first, HoldPlaced)
+    _, second = await place(store, show, hold([], {"floor": 4}), owner="user:b")
+    assert second == HoldRefused("conflict", zone_ids=("floor",), zone_remaining=(3,))
+
+
+async def test_expired_holds_free_their_seats_and_zone_places(
+    store: RedisHoldStore, show: str, clock: ManualClock
+) -> None:
+    free = seat_ids(20)[2]
+    _, first = await place(store, show, hold([free], {"floor": 7}))
+    assert isinstance(first, HoldPlaced)
+    clock.advance(TERMS.hold_ms)
+    _, second = await place(store, show, hold([free], {"floor": 6}), owner="user:b")
+    assert isinstance(second, HoldPlaced)
+    availability = await store.availability(show)
+    assert not isinstance(availability, str | None)
+    assert [z.remaining for z in availability.zones] == [2]
+
+
+async def test_extension_stops_at_the_cap(store: RedisHoldStore, show: str, clock: ManualClock) -> None:
+    hold_id, placed = await place(store, show, hold(seat_ids(20)[2:4]))
+    assert isinstance(placed, HoldPlaced)
+    clock.advance(6_000)
+    extended = await store.extend(show, hold_id, "user:a", "digest", TERMS.hold_ms)
+    assert extended == HoldExtended(placed.expires_at_ms + 6_000, placed.max_expires_at_ms)
+    clock.advance(9_000)
+    capped = await store.extend(show, hold_id, "user:a", "digest", TERMS.hold_ms)
+    assert capped == HoldExtended(placed.max_expires_at_ms, placed.max_expires_at_ms)
+    assert await store.extend(show, hold_id, "user:a", "digest", TERMS.hold_ms) == "at_cap"
+    assert await store.extend(show, hold_id, "user:a", "wrong", TERMS.hold_ms) == "bad_token"
+    assert await store.extend(show, hold_id, "user:b", "digest", TERMS.hold_ms) == "not_found"
+
+
+async def test_the_buyer_limit_counts_every_live_hold_of_the_buyer(store: RedisHoldStore, show: str) -> None:
+    free = seat_ids(20)[2:]
+    _, first = await place(store, show, hold(free[:5]))
+    assert isinstance(first, HoldPlaced)
+    _, second = await place(store, show, hold(free[5:8], {"floor": 1}))
+    assert second == HoldRefused("over_limit", held=5, limit=8)
+    _, third = await place(store, show, hold(free[5:8]))
+    assert isinstance(third, HoldPlaced)
+
+
+async def test_a_flush_then_rebuild_keeps_sold_seats_unholdable(
+    store: RedisHoldStore, show: str, resources: Resources
+) -> None:
+    sold = seat_ids(20)[0]
+    await resources.redis.flushdb()
+    _, outcome = await place(store, show, hold([sold]))
+    assert isinstance(outcome, InventoryNotLoaded)
+    seats = [SeatRow(s, "available", 0) for s in seat_ids(20)]
+    seats[0] = SeatRow(sold, "sold", 3)
+    await store.load(show, InventoryState(seats, []))
+    _, outcome = await place(store, show, hold([sold]))
+    assert outcome == HoldRefused("conflict", seat_ids=(sold,))
+
+
+async def test_a_stale_update_never_moves_a_seat_back(store: RedisHoldStore, show: str) -> None:
+    seat = seat_ids(20)[2]
+    assert await store.apply(show, [SeatRow(seat, "sold", 5)], []) == 1
+    assert await store.apply(show, [SeatRow(seat, "available", 4)], []) == 0
+    _, outcome = await place(store, show, hold([seat]))
+    assert outcome == HoldRefused("conflict", seat_ids=(seat,))
+
+
+async def test_the_status_string_follows_every_change(store: RedisHoldStore, show: str, clock: ManualClock) -> None:
+    seats = seat_ids(20)
+    first = await store.availability(show)
+    assert not isinstance(first, str | None)
+    assert first.seats == "sb" + "a" * 18
+    _hold_id, placed = await place(store, show, hold(seats[2:4]))
+    assert isinstance(placed, HoldPlaced)
+    second = await store.availability(show, first.version)
+    assert not isinstance(second, str | None)
+    assert second.seats == "sbhh" + "a" * 16
+    assert await store.availability(show, second.version) == second.version
+    clock.advance(TERMS.hold_ms)
+    third = await store.availability(show, second.version)
+    assert not isinstance(third, str | None)
+    assert third.seats == first.seats
+    assert third.version != first.version
+
+
+async def test_changes_are_published_and_logged(
+    store: RedisHoldStore, show: str, resources: Resources
+) -> None:
+    listener: aioredis.client.PubSub = resources.redis.pubsub()
+    await listener.subscribe(store.show_keys(show).channel)
+    try:
+        start = await store.availability(show)
+        assert not isinstance(start, str | None)
+        seat = seat_ids(20)[7]
+        _, placed = await place(store, show, hold([seat], {"floor": 2}))
+        assert isinstance(placed, HoldPlaced)
+        message = None
+        async with asyncio.timeout(5):
+            while message is None:
+                message = await listener.get_message(ignore_subscribe_messages=True, timeout=1)
+        entry_id, _, _body = message["data"].partition(b" ")
+        logged = await store.changes_after(show, start.last_change_id)
+        assert logged is not None and len(logged) == 1
+        change = logged[0]
+        assert change.id == entry_id.decode()
+        assert change.seats == {seat: "h"}
+        assert change.zones == {"floor": 6}
+    finally:
+        await listener.aclose()
