@@ -12,14 +12,17 @@ from lml.config import Settings
 
 
 def create_redis(settings: Settings) -> aioredis.Redis:
-    return aioredis.Redis.from_url(
+    # Blocking: past 256 calls in flight a request waits for a connection instead of failing.
+    pool = aioredis.BlockingConnectionPool.from_url(
         settings.redis_url,
         decode_responses=False,
         health_check_interval=30,
         socket_connect_timeout=2,
         socket_timeout=5,
         max_connections=256,
+        timeout=5,
     )
+    return aioredis.Redis.from_pool(pool)  # the client owns the pool and closes it
 
 
 class LuaScript:

@@ -33,7 +33,8 @@ async def provide_principal(request: Any) -> Principal:
 
 
 def requires_scope(scope: str) -> Any:
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    # A coroutine: Litestar would run a plain function guard on a worker thread, a hop per request.
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         if not bearer_principal(connection).has_scope(scope):
             raise Forbidden(f"This needs the `{scope}` scope")
 

@@ -7,8 +7,6 @@ from typing import Any
 
 import msgspec
 from litestar import Request, Response, Router, delete, get, patch, post
-from litestar.connection import ASGIConnection
-from litestar.handlers.base import BaseRouteHandler
 from litestar.params import FromPath, JSONBody
 from litestar.response import ServerSentEvent
 from litestar.status_codes import HTTP_304_NOT_MODIFIED
@@ -34,17 +32,7 @@ CHANGE_HOLDS = RateLimit(capacity=30, refill_per_second=1.0)
 SEATMAP_MAX_AGE = 24 * 3600
 
 
-def _inline(guard: Any) -> Any:
-    """Litestar runs a synchronous guard on a worker thread (a thread hop per request, on the hottest
-    route of the app); wrapped in a coroutine it runs inline."""
-
-    async def run(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
-        guard(connection, handler)
-
-    return run
-
-
-BUYERS_ONLY = [_inline(requires_scope(BUYER))]
+BUYERS_ONLY = [requires_scope(BUYER)]
 
 
 def services_of(request: AnyRequest) -> SeatingServices:
