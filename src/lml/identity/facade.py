@@ -1,6 +1,7 @@
 """What other contexts (and the demo seeder) may call on identity.
 
-Operator routes elsewhere call `authorize_operator` with the raw `X-Org-ID` header value first:
+Operator routes elsewhere take the guard `operator_in(WRITERS | READERS)` and the dependency
+`current_operator`; both check the raw `X-Org-ID` header value through `authorize_operator`:
 missing or malformed → `InvalidInput` (422) naming `X-Org-ID`; not a member with an allowed role,
 or no such organization → `Forbidden` (403); platform admins may act in any existing organization.
 """
@@ -16,6 +17,7 @@ from lml.identity.application import ensure_account as _ensure_account
 from lml.identity.domain.access import PLATFORM_ADMIN_ROLE, OperatorAccess
 from lml.identity.domain.organization import ROLES, Role
 from lml.identity.infrastructure.argon2_hasher import Argon2Hasher
+from lml.identity.infrastructure.operator_guard import READERS, WRITERS, current_operator, operator_in
 from lml.identity.infrastructure.pg_unit_of_work import pg_unit_of_work
 from lml.platform.clock import SystemClock
 from lml.platform.db import Database
@@ -23,13 +25,17 @@ from lml.platform.tokens import Principal
 
 __all__ = [
     "PLATFORM_ADMIN_ROLE",
+    "READERS",
     "ROLES",
+    "WRITERS",
     "OperatorAccess",
     "Role",
     "add_member",
     "authorize_operator",
     "create_organization",
+    "current_operator",
     "ensure_user",
+    "operator_in",
 ]
 
 

@@ -21,9 +21,9 @@ from lml.catalog.domain.pricing import PricingRule
 from lml.catalog.domain.sale import SaleStatus
 from lml.catalog.domain.show import Show, ShowChanges, ShowDraft
 from lml.catalog.domain.venue import LayoutPin, VenueSnapshot
-from lml.catalog.infrastructure.http_access import READERS, WRITERS, operator_in, provide_operator, provide_ports
+from lml.catalog.infrastructure.http_access import provide_ports
 from lml.catalog.infrastructure.sql_ids import as_uuid
-from lml.identity.facade import OperatorAccess
+from lml.identity.facade import READERS, WRITERS, OperatorAccess, current_operator, operator_in
 from lml.platform.domain.errors import FieldError, InvalidInput
 
 MAX_SEATS_PER_BLOCK = 5_000
@@ -194,7 +194,7 @@ ShowId = FromPath[str]
 class AdminEvents(Controller):
     path = "/v1/admin/events"
     tags = ["catalog (operators)"]
-    dependencies = {"ports": Provide(provide_ports), "operator": Provide(provide_operator)}
+    dependencies = {"ports": Provide(provide_ports), "operator": Provide(current_operator)}
 
     @post("/", status_code=201, guards=[operator_in(WRITERS)], summary="Create a draft event")
     async def create(self, data: JSONBody[EventDraft], ports: Ports, operator: Operator) -> EventOut:
@@ -265,7 +265,7 @@ async def _show_out(ports: CatalogPorts, operator: OperatorAccess, show: Show,
 class AdminShows(Controller):
     path = "/v1/admin/shows"
     tags = ["catalog (operators)"]
-    dependencies = {"ports": Provide(provide_ports), "operator": Provide(provide_operator)}
+    dependencies = {"ports": Provide(provide_ports), "operator": Provide(current_operator)}
 
     @get("/{show_id:str}", guards=[operator_in(READERS)], summary="A show, with its inventory once on sale")
     async def read(self, show_id: ShowId, ports: Ports, operator: Operator) -> ShowOut:

@@ -6,21 +6,16 @@ read. Another organization's venue or layout answers 404, as if it did not exist
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, Response, Router, get, patch, post, put
-from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency, Provide
-from litestar.handlers.base import BaseRouteHandler
 from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from lml.identity.facade import OperatorAccess, authorize_operator
-from lml.platform.http.auth import bearer_principal
-from lml.platform.resources import Resources
+from lml.identity.facade import READERS, WRITERS, OperatorAccess, current_operator, operator_in
 from lml.venues.application import edit_layouts, manage_venues, publish_layout, read_layouts
 from lml.venues.application.ports import Stores
 from lml.venues.application.views import LayoutHistory, LayoutView
@@ -31,34 +26,12 @@ from lml.venues.infrastructure.stores import stores_for
 
 AnyRequest = Request[Any, Any, Any]
 
-WRITERS = ("owner", "manager")
-READERS = ("owner", "manager", "box_office")
-
 # A 100,000-seat layout sent back as read (seat ids included, pretty-printed) is about 20 MiB.
 LAYOUT_MAX_BODY_BYTES = 32 * 1024 * 1024
 # A published version never changes, so its export under a versioned URL may be kept for good.
 IMMUTABLE = "public, max-age=31536000, immutable"
 # "The latest published version" moves when a new one is published: revalidate (cheap, by ETag).
 REVALIDATE = "public, max-age=0, must-revalidate"
-
-
-def operator_in(roles: Collection[str]) -> Any:
-    """Guard: the caller is an operator of the `X-Org-ID` organization with one of `roles` (platform
-    admins pass too). A guard runs before the body is read: 401/403 come before any 413 or 422."""
-
-    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        resources: Resources = connection.app.state.resources
-        access = await authorize_operator(
-            resources.db, bearer_principal(connection), connection.headers.get("x-org-id"), roles
-        )
-        connection.scope.setdefault("state", {})["operator"] = access
-
-    return guard
-
-
-async def _operator(request: AnyRequest) -> OperatorAccess:
-    access: OperatorAccess = request.scope["state"]["operator"]
-    return access
 
 
 async def _stores(request: AnyRequest) -> Stores:
@@ -180,7 +153,7 @@ VersionQuery = Annotated[
 class VenuesController(Controller):
     path = "/v1/admin/venues"
     tags = ["venues"]
-    dependencies = {"operator": Provide(_operator), "stores": Provide(_stores)}
+    dependencies = {"operator": Provide(current_operator), "stores": Provide(_stores)}
 
     @post("/", status_code=201, guards=[operator_in(WRITERS)], summary="Create a venue")
     async def create_venue(self, operator: Operator, stores: StoresDep, data: JSONBody[VenueDraft]) -> VenueOut:

@@ -1,0 +1,47 @@
+"""The HTTP side of operator access, shared by every context's admin routes.
+
+    @get("/...", guards=[operator_in(READERS)], dependencies={"operator": Provide(current_operator)})
+
+The guard runs before the body is read, so 401/403 come before any 413 or 422."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+
+from lml.identity.application import authorize_operator as _authorize
+from lml.identity.domain.access import OperatorAccess
+from lml.identity.infrastructure.pg_unit_of_work import pg_unit_of_work
+from lml.platform.http.auth import bearer_principal
+from lml.platform.resources import Resources
+
+WRITERS = ("owner", "manager")
+READERS = ("owner", "manager", "box_office")
+
+_STATE_KEY = "operator_access"
+
+
+def operator_in(roles: Collection[str]) -> Any:
+    """Guard: the caller acts inside the `X-Org-ID` organization with one of `roles` (platform admins
+    pass too); the access is kept for `current_operator`."""
+
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        resources: Resources = connection.app.state.resources
+        access = await _authorize.authorize_operator(
+            uow=pg_unit_of_work(resources.db),
+            principal=bearer_principal(connection),
+            org_id=connection.headers.get("x-org-id"),
+            allowed_roles=roles,
+        )
+        connection.scope.setdefault("state", {})[_STATE_KEY] = access
+
+    return guard
+
+
+async def current_operator(request: ASGIConnection[Any, Any, Any, Any]) -> OperatorAccess:
+    """Dependency: the access `operator_in` established for this request."""
+    access: OperatorAccess = request.scope["state"][_STATE_KEY]
+    return access
