@@ -1,5 +1,300 @@
-"""Ordering HTTP routes."""
+"""Ordering's HTTP routes: buyers' orders and tickets, operators' refunds and reports.
 
-from litestar import Router
+Order creation answers 201 even when Stripe cannot be reached: the order exists (its seats are
+reserved until `expires_at`) and `payment` is null; the app then calls
+`POST /v1/orders/{order_id}/payment`, which answers the PaymentIntent, or 503 with Retry-After while
+Stripe is still down. One PaymentIntent per order either way (payments keys it by order id)."""
 
-router = Router(path="/", route_handlers=[])
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, Router, get, post
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.response import Stream
+
+from lml.identity import facade as identity
+from lml.ordering.application.place_order import buyer_order, payment_for_order, place_order
+from lml.ordering.application.ports import PaymentView
+from lml.ordering.application.refund_order import refund_order
+from lml.ordering.application.release_orders import cancel_order
+from lml.ordering.domain.order import Buyer, Order
+from lml.ordering.domain.tickets import sign
+from lml.ordering.infrastructure import queries
+from lml.ordering.infrastructure.attendees_csv import HEADER, csv_lines
+from lml.ordering.infrastructure.pg_tickets import PgTickets
+from lml.ordering.infrastructure.sales_report import SalesReport, check_show_of_organization, sales_report
+from lml.ordering.infrastructure.services import OrderingServices
+from lml.platform.domain.errors import FieldError, InvalidInput
+from lml.platform.http.auth import bearer_principal, requires_scope
+from lml.platform.http.idempotency import idempotent
+from lml.platform.ids import new_id
+from lml.platform.tokens import Principal
+
+AnyRequest = Request[Any, Any, Any]
+
+REFUND_ROLES = ("owner", "manager")
+REPORT_ROLES = ("owner", "manager")
+DOOR_LIST_ROLES = ("owner", "manager", "box_office")
+_PAGE = 1000
+
+
+def _services(request: AnyRequest) -> OrderingServices:
+    services: OrderingServices | None = request.app.state.get("ordering")
+    if services is None:
+        services = OrderingServices.from_resources(request.app.state.resources)
+        request.app.state["ordering"] = services
+    return services
+
+
+# Buyers' routes need the buyer scope (users and guests have it); operators' are authorized per
+# organization and role by identity.
+_buyer_guard = requires_scope("buyer")
+
+
+async def _authenticated(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    bearer_principal(connection)
+
+
+def _buyer(principal: Principal) -> Buyer:
+    return Buyer(kind=principal.kind, subject=principal.subject, email=principal.email)
+
+
+class LineOut(msgspec.Struct, frozen=True, kw_only=True):
+    tier_id: str
+    tier_name: str
+    unit_price: int
+    unit_fee: int
+    quantity: int
+    total: int
+    seat_id: str | None
+    seat_label: str | None
+    zone_id: str | None
+
+
+class PaymentOut(msgspec.Struct, frozen=True, kw_only=True):
+    provider: str
+    payment_intent_id: str
+    client_secret: str
+
+    @classmethod
+    def of(cls, view: PaymentView | None) -> PaymentOut | None:
+        if view is None:
+            return None
+        return cls(provider="stripe", payment_intent_id=view.payment_intent_id, client_secret=view.client_secret)
+
+
+class OrderOut(msgspec.Struct, frozen=True, kw_only=True):
+    order_id: str
+    status: str
+    show_id: str
+    lines: list[LineOut]
+    total: int
+    currency: str
+    expires_at: datetime
+    created_at: datetime
+    paid_at: datetime | None
+    amount_paid: int
+    amount_refunded: int
+    refund_pending: int
+    failure_reason: str | None
+    # Only in the answers that create or fetch a payment; null there while Stripe is unreachable.
+    payment: PaymentOut | msgspec.UnsetType | None = msgspec.UNSET
+
+    @classmethod
+    def of(cls, order: Order, payment: PaymentOut | msgspec.UnsetType | None = msgspec.UNSET) -> OrderOut:
+        return cls(
+            order_id=order.order_id,
+            status=order.status.value,
+            show_id=order.show_id,
+            lines=[LineOut(tier_id=line.tier_id, tier_name=line.tier_name, unit_price=line.unit_price,
+                           unit_fee=line.unit_fee, quantity=line.quantity, total=line.total, seat_id=line.seat_id,
+                           seat_label=line.seat_label, zone_id=line.zone_id) for line in order.lines],
+            total=order.total,
+            currency=order.currency,
+            expires_at=order.expires_at,
+            created_at=order.created_at,
+            paid_at=order.paid_at,
+            amount_paid=order.amount_paid,
+            amount_refunded=order.amount_refunded,
+            refund_pending=order.refund_in_flight,
+            failure_reason=order.failure_reason,
+            payment=payment,
+        )
+
+
+_Text = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+class PlaceOrderBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    hold_id: _Text
+    hold_token: _Text
+
+
+@post("/v1/orders", status_code=201, guards=[_buyer_guard], middleware=[idempotent], tags=["ordering"],
+      summary="Turn a hold into an order awaiting payment (Idempotency-Key recommended)")
+async def create_order(request: AnyRequest, data: JSONBody[PlaceOrderBody]) -> OrderOut:
+    services = _services(request)
+    placed = await place_order(
+        transaction=services.transaction, holds=services.holds, shows=services.shows, payments=services.payments,
+        sync=services.sync, clock=services.clock, new_id=new_id, buyer=_buyer(bearer_principal(request)),
+        hold_id=data.hold_id, hold_token=data.hold_token,
+    )
+    return OrderOut.of(placed.order, PaymentOut.of(placed.payment))
+
+
+class OrderList(msgspec.Struct, frozen=True):
+    orders: list[OrderOut]
+    next_cursor: str | None
+
+
+def _cursor(order: Order) -> str:
+    return base64.urlsafe_b64encode(f"{order.created_at.isoformat()}|{order.order_id}".encode()).decode()
+
+
+def _parse_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        created_at, order_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        return datetime.fromisoformat(created_at), str(uuid.UUID(order_id))
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise InvalidInput([FieldError("/cursor", "is not a cursor this API gave")]) from None
+
+
+@get("/v1/orders", guards=[_buyer_guard], tags=["ordering"], summary="The caller's orders, newest first")
+async def list_orders(
+    request: AnyRequest,
+    limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
+    cursor: Annotated[str | None, QueryParameter(required=False, max_length=200)] = None,
+) -> OrderList:
+    principal = bearer_principal(request)
+    before = _parse_cursor(cursor) if cursor else None
+    async with _services(request).resources.db.unit_of_work() as uow:
+        orders = await queries.orders_of_buyer(uow.conn, kind=principal.kind, subject=principal.subject,
+                                               limit=limit, before=before)
+    return OrderList([OrderOut.of(o) for o in orders], _cursor(orders[-1]) if len(orders) == limit else None)
+
+
+@get("/v1/orders/{order_id:uuid}", guards=[_buyer_guard], tags=["ordering"], summary="One of the caller's orders")
+async def get_order(request: AnyRequest, order_id: FromPath[uuid.UUID]) -> OrderOut:
+    order = await buyer_order(_services(request).transaction, _buyer(bearer_principal(request)), str(order_id))
+    return OrderOut.of(order)
+
+
+@post("/v1/orders/{order_id:uuid}/payment", status_code=200, guards=[_buyer_guard], tags=["ordering"],
+      summary="The order's PaymentIntent (created now if Stripe was down when the order was placed)")
+async def order_payment(request: AnyRequest, order_id: FromPath[uuid.UUID]) -> OrderOut:
+    services = _services(request)
+    order, payment = await payment_for_order(transaction=services.transaction, payments=services.payments,
+                                             buyer=_buyer(bearer_principal(request)), order_id=str(order_id))
+    return OrderOut.of(order, PaymentOut.of(payment))
+
+
+@post("/v1/orders/{order_id:uuid}/cancel", status_code=200, guards=[_buyer_guard], tags=["ordering"],
+      summary="Cancel an unpaid order: its seats are released at once")
+async def cancel(request: AnyRequest, order_id: FromPath[uuid.UUID]) -> OrderOut:
+    services = _services(request)
+    order = await cancel_order(transaction=services.transaction, sync=services.sync, clock=services.clock,
+                               buyer=_buyer(bearer_principal(request)), order_id=str(order_id))
+    return OrderOut.of(order)
+
+
+class TicketOut(msgspec.Struct, frozen=True, kw_only=True):
+    ticket_id: str
+    status: str
+    code: str
+    seat_id: str | None
+    seat_label: str | None
+    zone_id: str | None
+    unit: int | None
+    tier_name: str
+    # Render as a QR code; a door scanner verifies it offline (format in lml.ordering.domain.tickets).
+    qr_payload: str
+
+
+class TicketList(msgspec.Struct, frozen=True):
+    order_id: str
+    tickets: list[TicketOut]
+
+
+@get("/v1/orders/{order_id:uuid}/tickets", guards=[_buyer_guard], tags=["ordering"],
+     summary="The order's tickets, each with the payload to show as a QR code")
+async def order_tickets(request: AnyRequest, order_id: FromPath[uuid.UUID]) -> TicketList:
+    services = _services(request)
+    order = await buyer_order(services.transaction, _buyer(bearer_principal(request)), str(order_id))
+    async with services.resources.db.unit_of_work() as uow:
+        tickets = await PgTickets(uow.conn).of_order(order.order_id)
+    lines = order.lines
+    return TicketList(order.order_id, [
+        TicketOut(ticket_id=t.ticket_id, status=t.status, code=t.code, seat_id=t.seat_id,
+                  seat_label=lines[t.line_no - 1].seat_label, zone_id=t.zone_id, unit=t.unit,
+                  tier_name=lines[t.line_no - 1].tier_name, qr_payload=sign(t.claims, services.ticket_key))
+        for t in tickets
+    ])
+
+
+class RefundBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=r"\S")]
+    # None: everything that is left to refund.
+    amount: Annotated[int, msgspec.Meta(gt=0)] | None = None
+
+
+async def _operator(request: AnyRequest, roles: tuple[str, ...]) -> identity.OperatorAccess:
+    return await identity.authorize_operator(_services(request).resources.db, bearer_principal(request),
+                                             request.headers.get("x-org-id"), roles)
+
+
+@post("/v1/admin/orders/{order_id:uuid}/refund", status_code=202, guards=[_authenticated], middleware=[idempotent],
+      tags=["ordering"], summary="Refund an order in full (no amount) or in part; Stripe is called in the background")
+async def refund(request: AnyRequest, order_id: FromPath[uuid.UUID], data: JSONBody[RefundBody]) -> OrderOut:
+    access = await _operator(request, REFUND_ROLES)
+    services = _services(request)
+    order = await refund_order(transaction=services.as_organization(access.org_id), clock=services.clock,
+                               operator=f"operator:{access.user_id}", order_id=str(order_id), amount=data.amount,
+                               reason=data.reason.strip())
+    return OrderOut.of(order)
+
+
+@get("/v1/admin/shows/{show_id:uuid}/sales", guards=[_authenticated], tags=["ordering"],
+     summary="Seats per status against capacity, and revenue and refunds per tier")
+async def show_sales(request: AnyRequest, show_id: FromPath[uuid.UUID]) -> SalesReport:
+    access = await _operator(request, REPORT_ROLES)
+    return await sales_report(_services(request).resources, org_id=access.org_id, show_id=str(show_id))
+
+
+@get("/v1/admin/shows/{show_id:uuid}/attendees.csv", guards=[_authenticated], tags=["ordering"],
+     summary="One CSV line per valid ticket (streamed)", media_type="text/csv")
+async def attendees(request: AnyRequest, show_id: FromPath[uuid.UUID]) -> Stream:
+    access = await _operator(request, DOOR_LIST_ROLES)
+    services = _services(request)
+    show = str(show_id)
+    # Asked before the first byte: another organization's show is a 404, not an empty file.
+    await check_show_of_organization(services.resources, org_id=access.org_id, show_id=show)
+    db = services.resources.db
+
+    async def rows() -> AsyncIterator[bytes]:
+        yield csv_lines([HEADER])
+        after = "00000000-0000-0000-0000-000000000000"
+        while True:
+            async with db.unit_of_work(org_id=access.org_id) as uow:
+                page = await queries.attendees_page(uow.conn, show, after=after, limit=_PAGE)
+            if not page:
+                return
+            yield csv_lines([(r.order_id, r.buyer_name, r.buyer_email, r.seat, r.tier, r.price, r.currency, r.status)
+                             for r in page])
+            after = page[-1].sort_key
+
+    return Stream(rows(), media_type="text/csv; charset=utf-8",
+                  headers={"Content-Disposition": f'attachment; filename="attendees-{show}.csv"',
+                           "Cache-Control": "no-store"})
+
+
+router = Router(path="/", route_handlers=[create_order, list_orders, get_order, order_payment, cancel, order_tickets,
+                                          refund, show_sales, attendees])

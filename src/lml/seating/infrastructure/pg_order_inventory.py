@@ -79,6 +79,9 @@ class PgOrderInventory:
                 FROM unnest(%(places)s::text[], %(zone)s::boolean[], %(qty)s::integer[]) AS u (place, is_zone, quantity)
                 CROSS JOIN seating.show_inventories i
                 WHERE i.show_id = %(show)s
+                -- A late payment takes back the places its expired order had released.
+                ON CONFLICT (order_id, is_zone, place) DO UPDATE SET status = 'reserved', updated_at = now()
+                WHERE seating.order_places.status = 'released'
                 """,
                 {"show": show_id, "order": order_id, "places": [p[0] for p in places],
                  "zone": [p[1] for p in places], "qty": [p[2] for p in places]},

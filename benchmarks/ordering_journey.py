@@ -1,0 +1,338 @@
+"""The whole buying journey under a sell-out: a 2,000-seat show, 4,000 buyers competing over HTTP.
+
+    .venv/bin/python -m benchmarks.ordering_journey                         # 2,000 seats, 4,000 buyers
+    .venv/bin/python -m benchmarks.ordering_journey --seats 500 --buyers 1000 --connections 32
+
+A throwaway world like the tests' (new database, claimed Redis index, nx-27017, localstripe), the API
+served by granian in a process of its own, and the worker's passes (Stripe inbox, outbox) in another.
+Each buyer: read availability, hold one free seat (retrying another on 409),
+order it, confirm its PaymentIntent on the Stripe emulator as the app would, and Stripe's
+`payment_intent.succeeded` reaches our webhook signed with the webhook secret. Reported: orders/s,
+time to sell out (first request → every seat paid), p50/p95/p99 of order creation, and the final
+integrity check (sold seats = valid tickets = capacity, no seat ticketed twice, every paid order
+ticketed). Nothing here fails on timing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import hmac
+import json
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import msgspec
+from tests import services
+from tests.fixtures.ordering import TestWorker
+from tests.fixtures.venues import layout_json
+
+from lml.catalog.application import manage_events, manage_shows
+from lml.catalog.application.put_on_sale import put_show_on_sale
+from lml.catalog.domain.event import EventDraft
+from lml.catalog.domain.show import ShowDraft
+from lml.catalog.infrastructure.http_access import catalog_ports
+from lml.config import Settings
+from lml.platform.ids import new_id
+from lml.platform.resources import Resources
+from lml.platform.tokens import Principal
+from lml.venues.application.edit_layouts import create_layout
+from lml.venues.application.manage_venues import create_venue
+from lml.venues.application.publish_layout import publish_layout
+from lml.venues.domain.layout import LayoutDraft
+from lml.venues.domain.venue import VenueDraft
+from lml.venues.infrastructure.stores import stores_for
+
+ROOT = Path(__file__).resolve().parents[1]
+SECTIONS = 8
+
+
+@dataclass
+class Tally:
+    order_latencies: list[float] = field(default_factory=list)
+    holds: int = 0
+    hold_conflicts: int = 0
+    orders: int = 0
+    order_conflicts: int = 0
+    paid: int = 0
+    gave_up: int = 0
+    errors: list[str] = field(default_factory=list)
+    first_request: float = 0.0
+    last_order: float = 0.0
+
+
+def _settings(stack: ExitStack) -> Settings:
+    work = stack.enter_context(services.workdir())
+    owner, app_dsn = stack.enter_context(services.postgres_database(
+        os.environ.get("LML_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")))
+    redis_url = stack.enter_context(services.redis_database(
+        os.environ.get("LML_TEST_REDIS_URL", "redis://127.0.0.1:6379")))
+    return Settings(
+        database_url=app_dsn, migrate_database_url=owner, redis_url=redis_url,
+        mongo_url=stack.enter_context(services.mongo_server(work)), mongo_database="lml_bench",
+        stripe_api_base=stack.enter_context(services.stripe_emulator(work)),
+        stripe_secret_key="sk_test_bench", stripe_webhook_secret="whsec_bench",  # noqa: S106 - the emulator's
+        log_level="error", log_format="json", db_pool_min=4, db_pool_max=30,
+    )
+
+
+def _export(settings: Settings, port: int) -> None:
+    """The API process reads its settings from LML_* variables, inherited from this process."""
+    for name, value in msgspec.to_builtins(settings).items():
+        os.environ[f"LML_{name.upper()}"] = str(value)
+    os.environ["LML_PORT"] = str(port)
+
+
+async def _show_on_sale(resources: Resources, seats: int) -> str:
+    org_id = str(uuid.uuid4())
+    stores = stores_for(resources)
+    venue = await create_venue(stores, org_id=org_id, draft=VenueDraft(name="Bench Hall", city="Benchville",
+                                                                        timezone="UTC"))
+    draft = msgspec.convert(layout_json(seats, sections=SECTIONS, name="Bench"), LayoutDraft)
+    created = await create_layout(stores, org_id=org_id, venue_id=venue.venue_id, draft=draft)
+    layout = await publish_layout(stores, org_id=org_id, venue_id=venue.venue_id,
+                                  layout_id=created.record.layout_id)
+    ports = catalog_ports(resources)
+    event = await manage_events.create_event(ports, org_id=org_id, draft=EventDraft(
+        venue_id=venue.venue_id, title="The Big Sell-out", category="concert", description="benchmark"))
+    await manage_events.publish_event(ports, org_id=org_id, user_id=None, event_id=event.event_id)
+    sections = [chr(ord("A") + i) for i in range(SECTIONS)]
+    show = await manage_shows.create_show(ports, org_id=org_id, event_id=event.event_id, draft=msgspec.convert({
+        "starts_at": resources.clock.now() + timedelta(days=30), "layout_id": layout.layout_id,
+        "price_tiers": [{"tier_id": "front", "name": "Front", "price": 9900},
+                        {"tier_id": "rest", "name": "Rest", "price": 4900}],
+        "pricing": [{"section": s, "tier_id": "front" if i < 2 else "rest"} for i, s in enumerate(sections)],
+        "max_seats_per_buyer": 4, "hold_seconds": 600,
+    }, ShowDraft))
+    await put_show_on_sale(ports, org_id=org_id, show_id=show.show_id)
+    return show.show_id
+
+
+async def _seat_ids(resources: Resources, show_id: str) -> list[str]:
+    """In the availability string's order (ascending seat id)."""
+    async with resources.db.unit_of_work() as uow:
+        rows = await (await uow.conn.execute(
+            "SELECT seat_id FROM seating.show_seats WHERE show_id = %s ORDER BY seat_id", (show_id,))).fetchall()
+    return [row["seat_id"] for row in rows]
+
+
+def _signed(body: bytes, secret: str) -> str:
+    t = int(time.time())
+    return f"t={t},v1={hmac.new(secret.encode(), f'{t}.'.encode() + body, hashlib.sha256).hexdigest()}"
+
+
+async def _pay(stripe: httpx.AsyncClient, api: httpx.AsyncClient, secret: str, pi_id: str) -> None:
+    """As the app (a card on the PaymentIntent, confirm), then Stripe's event to our webhook."""
+    method = (await stripe.post("/v1/payment_methods", data={
+        "type": "card", "card[number]": "4242424242424242", "card[exp_month]": "12", "card[exp_year]": "2034",
+        "card[cvc]": "123"})).json()
+    await stripe.post(f"/v1/payment_intents/{pi_id}", data={"payment_method": method["id"]})
+    pi = (await stripe.post(f"/v1/payment_intents/{pi_id}/confirm")).json()
+    event = {"id": f"evt_{uuid.uuid4().hex[:24]}", "object": "event", "created": int(time.time()),
+             "type": "payment_intent.succeeded", "data": {"object": pi}, "livemode": False}
+    body = json.dumps(event).encode()
+    response = await api.post("/v1/payments/stripe/webhook", content=body,
+                              headers={"Stripe-Signature": _signed(body, secret), "Content-Type": "application/json"})
+    response.raise_for_status()
+
+
+async def _buyer(api: httpx.AsyncClient, stripe: httpx.AsyncClient, settings: Settings, token: str, show_id: str,
+                 seat_ids: list[str], tally: Tally, attempts: int = 6) -> None:
+    headers = {"Authorization": f"Bearer {token}"}
+    for _ in range(attempts):
+        seats = (await api.get(f"/v1/shows/{show_id}/availability")).json()["seats"]
+        free = [i for i, code in enumerate(seats) if code == "a"]
+        if not free:
+            tally.gave_up += 1
+            return
+        held = await api.post(f"/v1/shows/{show_id}/holds", headers=headers,
+                              json={"seat_ids": [seat_ids[random.choice(free)]], "zones": {}})
+        if held.status_code == 409:
+            tally.hold_conflicts += 1
+            continue
+        if held.status_code != 201:
+            tally.errors.append(f"hold {held.status_code} {held.text[:200]}")
+            return
+        tally.holds += 1
+        body = held.json()
+        started = time.perf_counter()
+        placed = await api.post("/v1/orders", json={"hold_id": body["hold_id"], "hold_token": body["hold_token"]},
+                                headers={**headers, "Idempotency-Key": uuid.uuid4().hex})
+        tally.order_latencies.append(time.perf_counter() - started)
+        if placed.status_code == 409:
+            tally.order_conflicts += 1
+            continue
+        if placed.status_code != 201 or placed.json()["payment"] is None:
+            tally.errors.append(f"order {placed.status_code} {placed.text[:200]}")
+            return
+        tally.orders += 1
+        tally.last_order = time.perf_counter()
+        await _pay(stripe, api, settings.stripe_webhook_secrets[0], placed.json()["payment"]["payment_intent_id"])
+        return
+    tally.gave_up += 1
+
+
+async def _worker_loop() -> None:
+    """What `lml worker` does for this journey (Stripe inbox, outbox), in a process of its own,
+    until SIGTERM. Its settings come from the LML_* variables the parent exported."""
+    stop = asyncio.Event()
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
+    resources = Resources(Settings.from_env())
+    await resources.open()
+    worker = TestWorker(resources)
+    try:
+        while not stop.is_set():
+            if await worker.process_stripe_events() + await worker.relay_outbox() == 0:
+                await asyncio.sleep(0.05)
+    finally:
+        await resources.close()
+
+
+async def _sold(resources: Resources, show_id: str) -> int:
+    async with resources.db.unit_of_work() as uow:
+        row = await (await uow.conn.execute("SELECT count(*) AS n FROM ordering.tickets"
+                                            " WHERE show_id = %s AND status = 'valid'", (show_id,))).fetchone()
+    return int(row["n"]) if row else 0
+
+
+async def _integrity(resources: Resources, show_id: str, capacity: int) -> dict[str, Any]:
+    async with resources.db.unit_of_work() as uow:
+        async def one(sql: str) -> Any:
+            row = await (await uow.conn.execute(sql, {"show": show_id})).fetchone()
+            return next(iter(row.values())) if row else None
+
+        checks = {
+            "sold_seats": await one("SELECT count(*) FROM seating.show_seats WHERE show_id = %(show)s"
+                                    " AND status = 'sold'"),
+            "valid_tickets": await one("SELECT count(*) FROM ordering.tickets WHERE show_id = %(show)s"
+                                       " AND status = 'valid'"),
+            "seats_ticketed_twice": await one(
+                "SELECT count(*) FROM (SELECT seat_id FROM ordering.tickets WHERE show_id = %(show)s"
+                " AND status = 'valid' GROUP BY seat_id HAVING count(*) > 1) twice"),
+            "paid_orders": await one("SELECT count(*) FROM ordering.orders WHERE show_id = %(show)s"
+                                     " AND status = 'paid'"),
+            "paid_orders_without_all_tickets": await one(
+                "SELECT count(*) FROM ordering.orders o WHERE o.show_id = %(show)s AND o.status = 'paid' AND"
+                " (SELECT count(*) FROM ordering.tickets t WHERE t.order_id = o.order_id AND t.status = 'valid')"
+                " <> (SELECT sum(quantity) FROM ordering.order_lines l WHERE l.order_id = o.order_id)"),
+            "sold_seats_without_a_paid_order": await one(
+                "SELECT count(*) FROM seating.show_seats s WHERE s.show_id = %(show)s AND s.status = 'sold' AND"
+                " NOT EXISTS (SELECT 1 FROM ordering.orders o WHERE o.order_id = s.order_id AND o.status = 'paid')"),
+        }
+    checks["ok"] = (checks["sold_seats"] == checks["valid_tickets"] == capacity and checks["seats_ticketed_twice"] == 0
+                    and checks["paid_orders_without_all_tickets"] == 0
+                    and checks["sold_seats_without_a_paid_order"] == 0)
+    return checks
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else float("nan")
+
+
+async def run(settings: Settings, api: str, args: argparse.Namespace) -> dict[str, Any]:
+    resources = Resources(settings)
+    await resources.open()
+    await resources.db.pool.wait(timeout=10)
+    try:
+        show_id = await _show_on_sale(resources, args.seats)
+        seat_ids = await _seat_ids(resources, show_id)
+        limits = httpx.Limits(max_connections=args.connections, max_keepalive_connections=args.connections)
+        now = datetime.now(UTC)
+        tokens = [resources.tokens.issue(Principal(subject=new_id(), kind="guest", scopes=frozenset({"buyer"}),
+                                                   email=f"buyer{i}@bench.test"), now, 3600)
+                  for i in range(args.buyers)]
+        tally = Tally()
+        gate = asyncio.Semaphore(args.connections)
+        async with (
+            httpx.AsyncClient(base_url=api, limits=limits, timeout=60) as client,
+            httpx.AsyncClient(base_url=settings.stripe_api_base, auth=(settings.stripe_secret_key, ""),
+                              limits=limits, timeout=60) as stripe,
+        ):
+            async def one(token: str) -> None:
+                async with gate:
+                    try:
+                        await _buyer(client, stripe, settings, token, show_id, seat_ids, tally)
+                    except httpx.HTTPError as exc:
+                        tally.errors.append(f"{type(exc).__name__}: {exc}")
+
+            tally.first_request = time.perf_counter()
+            await asyncio.gather(*(one(t) for t in tokens))
+            buying_done = time.perf_counter()
+            deadline = time.monotonic() + 300
+            while await _sold(resources, show_id) < args.seats and time.monotonic() < deadline:  # noqa: ASYNC110
+                await asyncio.sleep(0.1)
+            sold_out = time.perf_counter()
+        integrity = await _integrity(resources, show_id, args.seats)
+    finally:
+        await resources.close()
+    order_phase = max(tally.last_order - tally.first_request, 1e-9)
+    latencies = tally.order_latencies
+    return {
+        "seats": args.seats, "buyers": args.buyers, "connections": args.connections,
+        "api_workers": args.api_workers,
+        "holds": tally.holds, "hold_conflicts": tally.hold_conflicts, "orders": tally.orders,
+        "order_conflicts": tally.order_conflicts, "gave_up": tally.gave_up, "errors": len(tally.errors),
+        "first_errors": tally.errors[:5],
+        "orders_per_second": round(tally.orders / order_phase, 1),
+        "order_ms_mean": round(statistics.fmean(latencies) * 1000, 1) if latencies else None,
+        "order_ms_p50": round(_pct(latencies, 0.50), 1),
+        "order_ms_p95": round(_pct(latencies, 0.95), 1),
+        "order_ms_p99": round(_pct(latencies, 0.99), 1),
+        "buyers_done_s": round(buying_done - tally.first_request, 1),
+        "sell_out_s": round(sold_out - tally.first_request, 1),
+        "integrity": integrity,
+    }
+
+
+@contextmanager
+def _worker_process() -> Iterator[None]:
+    process = subprocess.Popen([sys.executable, "-m", "benchmarks.ordering_journey", "--worker-loop"], cwd=ROOT)
+    try:
+        yield
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--seats", type=int, default=2_000)
+    parser.add_argument("--buyers", type=int, default=4_000)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--api-workers", type=int, default=1)
+    parser.add_argument("--worker-loop", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker_loop:
+        asyncio.run(_worker_loop())
+        return
+    with ExitStack() as stack:
+        settings = _settings(stack)
+        port = services.free_port()
+        _export(settings, port)
+        # The API in a process of its own, as in production: the load and the worker stay here.
+        stack.enter_context(services.background(
+            [str(ROOT / ".venv/bin/lml"), "serve", "--workers", str(args.api_workers)], port, "lml-serve",
+            stack.enter_context(services.workdir())))
+        stack.enter_context(_worker_process())
+        result = asyncio.run(run(settings, f"http://127.0.0.1:{port}", args))
+    print(json.dumps(result, indent=2))
+    sys.exit(0 if result["integrity"]["ok"] else 1)
+
+
+if __name__ == "__main__":
+    main()

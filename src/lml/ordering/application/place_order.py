@@ -1,0 +1,103 @@
+"""Place an order from a hold, and (re)obtain the PaymentIntent an app confirms to pay it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import msgspec
+
+from lml.ordering.application.ports import Holds, Payments, PaymentView, SeatSync, Shows, TransactionFactory
+from lml.ordering.domain.checkout import check_show_selling, order_lines, payment_deadline
+from lml.ordering.domain.errors import HoldAlreadyOrdered, OrderNotFound, OrderNotPayable
+from lml.ordering.domain.order import AWAITING_PAYMENT, Buyer, Order, OrderStatus
+from lml.ordering.events import OrderPlaced
+from lml.platform.clock import Clock
+from lml.platform.domain.errors import Unavailable
+from lml.platform.logging import get_logger
+
+log = get_logger("lml.ordering")
+
+
+class PlacedOrder(msgspec.Struct, frozen=True):
+    order: Order
+    # None when the payment provider could not be reached: the order stands, and
+    # `POST /v1/orders/{order_id}/payment` gets its PaymentIntent later.
+    payment: PaymentView | None
+
+
+def owner_of(buyer: Buyer) -> str:
+    return f"{buyer.kind}:{buyer.subject}"
+
+
+async def place_order(
+    *,
+    transaction: TransactionFactory,
+    holds: Holds,
+    shows: Shows,
+    payments: Payments,
+    sync: SeatSync,
+    clock: Clock,
+    new_id: Callable[[], str],
+    buyer: Buyer,
+    hold_id: str,
+    hold_token: str,
+) -> PlacedOrder:
+    owner = owner_of(buyer)
+    # Asked first: once ordered, the hold is spent in Redis and would only say "unknown hold".
+    # Another buyer's order is not named here: verifying the hold refuses them as usual.
+    async with transaction() as tx:
+        existing = await tx.orders.order_for_hold(hold_id)
+    if existing is not None and existing[1] == owner:
+        raise HoldAlreadyOrdered(existing[0])
+    hold = await holds.verify(hold_id, hold_token, owner)
+    show = await shows.terms(hold.show_id)
+    check_show_selling(show.sale_status)
+    now = clock.now()
+    order = Order(
+        order_id=new_id(),
+        organization_id=show.organization_id,
+        show_id=hold.show_id,
+        hold_id=hold.hold_id,
+        buyer=buyer,
+        status=OrderStatus.PENDING_PAYMENT,
+        currency=show.currency,
+        lines=tuple(order_lines(hold.seats, hold.zones, show.tiers)),
+        expires_at=payment_deadline(hold.expires_at, now),
+        created_at=now,
+        show_starts_at=show.starts_at,
+    )
+    async with transaction() as tx:
+        # The order row first: a concurrent twin of this request waits on the hold id's unique
+        # index and then fails with `HoldAlreadyOrdered`, rather than with a seat conflict.
+        await tx.orders.add(order, actor=owner)
+        await tx.seats.reserve(order)
+        await tx.publish(OrderPlaced(order_id=order.order_id, organization_id=order.organization_id,
+                                     show_id=order.show_id, hold_id=order.hold_id, expires_at=order.expires_at))
+        await tx.commit()
+    await sync.order_changed(order, hold_id=hold.hold_id)
+    try:
+        payment = await payments.ensure_intent(order)
+    except Unavailable:
+        log.warning("payment_intent_deferred", order_id=order.order_id)
+        payment = None
+    return PlacedOrder(order, payment)
+
+
+async def buyer_order(transaction: TransactionFactory, buyer: Buyer, order_id: str) -> Order:
+    """The buyer's own order; anybody else's is "not found", never "forbidden"."""
+    async with transaction() as tx:
+        order = await tx.orders.get(order_id)
+    if order is None or owner_of(order.buyer) != owner_of(buyer):
+        raise OrderNotFound()
+    return order
+
+
+async def payment_for_order(
+    *, transaction: TransactionFactory, payments: Payments, buyer: Buyer, order_id: str
+) -> tuple[Order, PaymentView]:
+    """The order's PaymentIntent, created now if order creation could not reach the provider.
+    The provider keys it by order id and payments records it once: never two per order."""
+    order = await buyer_order(transaction, buyer, order_id)
+    if order.status not in AWAITING_PAYMENT:
+        raise OrderNotPayable(order.status.value)
+    return order, await payments.ensure_intent(order)

@@ -1,0 +1,145 @@
+"""What ordering's use cases need from the outside world, as Protocols.
+
+Two kinds: stores and other contexts reached INSIDE one ordering transaction (`OrderingTransaction`:
+orders, tickets, the seat inventory, refund requests, the outbox), so that "paid → seats sold →
+tickets issued" commits or rolls back as one; and calls made outside any transaction (verifying a
+hold, reading a show's prices, creating a PaymentIntent, catching Redis up after a commit)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
+from datetime import datetime
+from typing import Any, Protocol
+
+import msgspec
+
+from lml.ordering.domain.checkout import HeldSeat, HeldZone, Tier
+from lml.ordering.domain.order import Moved, Order
+from lml.ordering.domain.tickets import Ticket
+
+
+class OrderRepository(Protocol):
+    async def add(self, order: Order, *, actor: str) -> None:
+        """Insert the order, its lines and its `created` audit entry. Raises `HoldAlreadyOrdered`
+        naming the existing order when its hold was ordered already (the unique hold id decides)."""
+
+    async def get(self, order_id: str, *, for_update: bool = False) -> Order | None:
+        """`for_update`: the row stays locked until the transaction ends, so that two workers
+        deciding about one order queue up and the second sees what the first did."""
+
+    async def order_for_hold(self, hold_id: str) -> tuple[str, str] | None:
+        """(order id, buyer owner `kind:subject`) of the order made from this hold, if any."""
+
+    async def save(self, moved: Moved, *, actor: str, at: datetime, detail: dict[str, Any] | None = None) -> None:
+        """Apply one transition: `UPDATE ... WHERE status = <from>` (raises if the order moved
+        meanwhile), upsert its refunds, and append the audit entry."""
+
+    async def due_for_expiry(self, now: datetime, limit: int) -> list[str]:
+        """Orders awaiting payment past their deadline, locked, skipping those another worker holds."""
+
+    async def awaiting_payment(self, created_before: datetime, limit: int) -> list[str]: ...
+
+
+class TicketRepository(Protocol):
+    async def issue(self, tickets: Sequence[Ticket], organization_id: str, at: datetime) -> None: ...
+
+    async def void_all(self, order_id: str, at: datetime) -> int: ...
+
+    async def of_order(self, order_id: str) -> list[Ticket]: ...
+
+
+class SeatInventory(Protocol):
+    """The show's seats and GA places in PostgreSQL (seating), changed in this transaction."""
+
+    async def reserve(self, order: Order) -> None:
+        """`available → reserved` for exactly the order's seats and GA quantities, else raises
+        `SeatsTaken` naming the conflicts and changes nothing."""
+
+    async def sell(self, order: Order) -> None: ...
+
+    async def release(self, order: Order) -> None:
+        """`reserved → available` (an unpaid order expired or was cancelled). Idempotent."""
+
+    async def return_to_sale(self, order: Order) -> None:
+        """`sold → available` (a fully refunded order before its show). Idempotent."""
+
+
+class RefundRequests(Protocol):
+    async def request(self, order_id: str, amount: int, reason: str) -> str:
+        """Ask payments for a refund in this transaction (Stripe is called later); our refund id."""
+
+
+class OrderingTransaction(Protocol):
+    """One PostgreSQL transaction; leaving it without `commit()` undoes everything."""
+
+    @property
+    def orders(self) -> OrderRepository: ...
+
+    @property
+    def tickets(self) -> TicketRepository: ...
+
+    @property
+    def seats(self) -> SeatInventory: ...
+
+    @property
+    def refunds(self) -> RefundRequests: ...
+
+    async def publish(self, event: msgspec.Struct) -> None:
+        """Record an integration event, delivered after (and only if) the transaction commits."""
+
+    def savepoint(self) -> AbstractAsyncContextManager[None]:
+        """A nested transaction: an exception inside undoes only what was done inside."""
+
+    async def commit(self) -> None: ...
+
+
+class TransactionFactory(Protocol):
+    def __call__(self) -> AbstractAsyncContextManager[OrderingTransaction]: ...
+
+
+class VerifiedHold(msgspec.Struct, frozen=True, kw_only=True):
+    hold_id: str
+    show_id: str
+    seats: list[HeldSeat]
+    zones: list[HeldZone]
+    expires_at: datetime
+
+
+class ShowTerms(msgspec.Struct, frozen=True, kw_only=True):
+    show_id: str
+    organization_id: str
+    currency: str
+    starts_at: datetime
+    sale_status: str  # scheduled, on_sale, off_sale, cancelled
+    tiers: dict[str, Tier]
+
+
+class PaymentView(msgspec.Struct, frozen=True, kw_only=True):
+    payment_intent_id: str
+    client_secret: str
+    status: str
+
+
+class Holds(Protocol):
+    async def verify(self, hold_id: str, token: str, owner: str) -> VerifiedHold:
+        """The hold's seats (with their tiers) and zones; raises the seating problem otherwise
+        (unknown or expired hold, wrong token, another buyer's hold)."""
+
+
+class Shows(Protocol):
+    async def terms(self, show_id: str) -> ShowTerms: ...
+
+
+class Payments(Protocol):
+    async def ensure_intent(self, order: Order) -> PaymentView:
+        """The order's one PaymentIntent, created on first call; raises a 503-mapped error when
+        the provider cannot be reached."""
+
+    async def cancel_intent(self, order_id: str) -> None: ...
+
+
+class SeatSync(Protocol):
+    async def order_changed(self, order: Order, hold_id: str | None = None) -> None:
+        """Catch the fast store (Redis) up with what a committed transaction did to the order's seats,
+        now rather than when the outbox gets to it. Best effort; idempotent."""

@@ -1,0 +1,113 @@
+"""What payments tells ordering, applied inside the payments worker's transaction (never committed
+here): a payment succeeded or failed, a refund moved. Each is idempotent: the order row is locked,
+the domain decides from its current state, and a duplicate or stale message changes nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from lml.ordering.application.ports import OrderingTransaction
+from lml.ordering.domain.errors import OrderNotFound, SeatsTaken
+from lml.ordering.domain.order import (
+    AWAITING_PAYMENT,
+    CLOSED_UNPAID,
+    MONEY_RECEIVED,
+    Order,
+    OrderStatus,
+    Payment,
+    Refund,
+    RefundStatus,
+)
+from lml.ordering.domain.tickets import tickets_for
+from lml.ordering.events import OrderPaid, OrderRefunded
+from lml.platform.clock import Clock
+from lml.platform.logging import get_logger
+
+PAYMENTS_ACTOR = "system:payments"
+LATE_REFUND_REASON = "late payment: the order had expired and its seats were sold meanwhile"
+
+log = get_logger("lml.ordering")
+
+
+async def _locked(tx: OrderingTransaction, order_id: str) -> Order:
+    order = await tx.orders.get(order_id, for_update=True)
+    if order is None:
+        raise OrderNotFound(f"No order {order_id}")
+    return order
+
+
+async def record_payment_succeeded(
+    tx: OrderingTransaction, *, clock: Clock, new_id: Callable[[], str], order_id: str, payment: Payment
+) -> None:
+    order = await _locked(tx, order_id)
+    if order.status in MONEY_RECEIVED:
+        if order.payment_intent_id != payment.payment_intent_id:
+            log.error("second_payment_for_order", order_id=order_id, payment_intent_id=payment.payment_intent_id)
+        return
+    now = clock.now()
+    detail = {"payment_intent_id": payment.payment_intent_id, "amount": payment.amount}
+    # A refund reported before this success (events out of order) may already cover all of it.
+    covered = order.amount_refunded >= payment.amount
+    if order.status in CLOSED_UNPAID and not covered:
+        try:
+            async with tx.savepoint():
+                await tx.seats.reserve(order)
+        except SeatsTaken:
+            owed = order.late_refund_owed()
+            refund_id = await tx.refunds.request(order_id, owed, LATE_REFUND_REASON)
+            moved = order.refund_owed(payment, Refund(refund_id=refund_id, amount=owed, status="requested",
+                                                      reason=LATE_REFUND_REASON), now)
+            await tx.orders.save(moved, actor=PAYMENTS_ACTOR, at=now, detail={**detail, "refund_id": refund_id})
+            return
+    seats_reserved = order.status in AWAITING_PAYMENT or not covered
+    moved = order.pay(payment, now)
+    await tx.orders.save(moved, actor=PAYMENTS_ACTOR, at=now, detail=detail)
+    order = moved.order
+    if order.refunds:
+        moved = order.settle_refunds()
+        await tx.orders.save(moved, actor=PAYMENTS_ACTOR, at=now)
+        order = moved.order
+    if order.status is OrderStatus.REFUNDED:
+        if seats_reserved:
+            await tx.seats.release(order)
+        await tx.publish(OrderRefunded(order_id=order.order_id, organization_id=order.organization_id,
+                                       show_id=order.show_id, amount_refunded=order.amount_refunded,
+                                       seats_returned=seats_reserved))
+        return
+    await tx.seats.sell(order)
+    await tx.tickets.issue(tickets_for(order, new_id), order.organization_id, now)
+    await tx.publish(OrderPaid(order_id=order.order_id, organization_id=order.organization_id,
+                               show_id=order.show_id, total=order.total, currency=order.currency))
+
+
+async def record_payment_failed(tx: OrderingTransaction, *, clock: Clock, order_id: str, reason: str) -> None:
+    """The buyer may try again until the order expires: its seats stay reserved. A failure reported
+    after the order was paid, expired or cancelled is stale and ignored."""
+    order = await _locked(tx, order_id)
+    if order.status not in AWAITING_PAYMENT or order.failure_reason == reason[:500]:
+        return
+    await tx.orders.save(order.fail_payment(reason), actor=PAYMENTS_ACTOR, at=clock.now(), detail={"reason": reason})
+
+
+async def record_refund(
+    tx: OrderingTransaction, *, clock: Clock, order_id: str, refund_id: str, amount: int, status: RefundStatus,
+    actor: str = PAYMENTS_ACTOR,
+) -> None:
+    """A refund's news. Once all the money is back the tickets are void, and the seats go back on
+    sale if the show has not started."""
+    order = await _locked(tx, order_id)
+    moved = order.record_refund(refund_id, amount, status)
+    if moved is None:
+        return
+    now = clock.now()
+    await tx.orders.save(moved, actor=actor, at=now, detail={"refund_id": refund_id, "amount": amount,
+                                                             "refund_status": status})
+    refunded = moved.order
+    if moved.transition.to_status is OrderStatus.REFUNDED and order.status is not OrderStatus.REFUNDED:
+        await tx.tickets.void_all(order_id, now)
+        seats_returned = now < refunded.show_starts_at and not refunded.unseated
+        if seats_returned:
+            await tx.seats.return_to_sale(refunded)
+        await tx.publish(OrderRefunded(order_id=order_id, organization_id=refunded.organization_id,
+                                       show_id=refunded.show_id, amount_refunded=refunded.amount_refunded,
+                                       seats_returned=seats_returned))

@@ -1,0 +1,38 @@
+"""Ordering's background work, as plain async functions of the process's resources: the worker
+registers them as Dramatiq actors (src/lml/worker.py), tests call them directly.
+
+- `expire_order(resources, order_id)`: the delayed message sent for each order when it is placed
+  (outbox handler of `ordering.OrderPlaced`), due at the order's `expires_at`.
+- `sweep_expired_orders(resources)`: periodic backstop for lost or late messages (SKIP LOCKED, so
+  several workers sweep side by side without waiting on each other or expiring one order twice).
+"""
+
+from __future__ import annotations
+
+from lml.ordering.application.release_orders import expire_due_orders
+from lml.ordering.application.release_orders import expire_order as expire_one
+from lml.ordering.infrastructure.other_contexts import SeatingSync
+from lml.ordering.infrastructure.pg_transaction import pg_transactions
+from lml.platform.resources import Resources
+
+EXPIRE_ORDER_ACTOR = "ordering_expire_order"
+SWEEP_EXPIRED_ORDERS_ACTOR = "ordering_sweep_expired_orders"
+# Sent this long after the deadline, so that a clock a little behind never finds the order not due yet.
+EXPIRY_MARGIN_MS = 1_000
+
+
+async def expire_order(resources: Resources, order_id: str) -> bool:
+    """True when this call expired the order; False when it was paid, cancelled, expired already or not due."""
+    return await expire_one(transaction=pg_transactions(resources.db), sync=SeatingSync(resources),
+                            clock=resources.clock, order_id=order_id)
+
+
+async def sweep_expired_orders(resources: Resources, *, batch: int = 200) -> int:
+    """Expire every due order, a batch per transaction; returns how many were expired."""
+    total = 0
+    while True:
+        expired = await expire_due_orders(transaction=pg_transactions(resources.db), sync=SeatingSync(resources),
+                                          clock=resources.clock, limit=batch)
+        total += expired
+        if expired < batch:
+            return total

@@ -1,0 +1,185 @@
+"""OrderRepository on PostgreSQL: orders, their lines and refunds, and the audit log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import msgspec
+from psycopg import AsyncConnection
+from psycopg.errors import UniqueViolation
+from psycopg.types.json import Jsonb
+
+from lml.ordering.domain.errors import HoldAlreadyOrdered
+from lml.ordering.domain.order import AWAITING_PAYMENT, Buyer, Moved, Order, OrderLine, OrderStatus, Refund, Trigger
+
+_AWAITING = [s.value for s in AWAITING_PAYMENT]
+
+ORDER_SELECT = """
+SELECT o.order_id::text, o.organization_id::text, o.show_id::text, o.hold_id, o.buyer_kind, o.buyer_subject,
+       o.buyer_email, o.buyer_name, o.status, o.currency, o.expires_at, o.created_at, o.show_starts_at,
+       o.payment_intent_id, o.amount_paid, o.paid_at, o.failure_reason, o.unseated,
+       (SELECT coalesce(json_agg(json_build_object(
+                'tier_id', l.tier_id, 'tier_name', l.tier_name, 'unit_price', l.unit_price, 'unit_fee', l.unit_fee,
+                'quantity', l.quantity, 'seat_id', l.seat_id, 'seat_label', l.seat_label, 'zone_id', l.zone_id)
+                ORDER BY l.line_no), '[]')
+          FROM ordering.order_lines l WHERE l.order_id = o.order_id) AS lines,
+       (SELECT coalesce(json_agg(json_build_object(
+                'refund_id', r.refund_id, 'amount', r.amount, 'status', r.status, 'reason', r.reason)
+                ORDER BY r.created_at, r.refund_id), '[]')
+          FROM ordering.refunds r WHERE r.order_id = o.order_id) AS refunds
+FROM ordering.orders o
+"""
+
+
+def order_from_row(row: dict[str, Any]) -> Order:
+    return Order(
+        order_id=row["order_id"],
+        organization_id=row["organization_id"],
+        show_id=row["show_id"],
+        hold_id=row["hold_id"],
+        buyer=Buyer(kind=row["buyer_kind"], subject=row["buyer_subject"], email=row["buyer_email"],
+                    name=row["buyer_name"]),
+        status=OrderStatus(row["status"]),
+        currency=row["currency"],
+        lines=tuple(msgspec.convert(row["lines"], list[OrderLine])),
+        expires_at=row["expires_at"],
+        created_at=row["created_at"],
+        show_starts_at=row["show_starts_at"],
+        payment_intent_id=row["payment_intent_id"],
+        amount_paid=row["amount_paid"],
+        paid_at=row["paid_at"],
+        failure_reason=row["failure_reason"],
+        refunds=tuple(msgspec.convert(row["refunds"], list[Refund])),
+        unseated=row["unseated"],
+    )
+
+
+class ConcurrentOrderChange(Exception):
+    """The order left the state a transition started from: it was not locked first (a bug)."""
+
+
+class PgOrders:
+    def __init__(self, conn: AsyncConnection[dict[str, Any]]) -> None:
+        self._conn = conn
+
+    async def add(self, order: Order, *, actor: str) -> None:
+        try:
+            async with self._conn.transaction():
+                await self._conn.execute(
+                    """
+                    INSERT INTO ordering.orders (order_id, organization_id, show_id, hold_id, buyer_kind, buyer_subject,
+                        buyer_email, buyer_name, status, currency, total, expires_at, show_starts_at, created_at,
+                        updated_at)
+                    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                    """,
+                    (order.order_id, order.organization_id, order.show_id, order.hold_id, order.buyer.kind,
+                     order.buyer.subject, order.buyer.email, order.buyer.name, order.status.value, order.currency,
+                     order.total, order.expires_at, order.show_starts_at, order.created_at, order.created_at),
+                )
+        except UniqueViolation:
+            existing = await self.order_for_hold(order.hold_id)
+            if existing is None:
+                raise
+            raise HoldAlreadyOrdered(existing[0]) from None
+        async with self._conn.cursor() as cur:
+            await cur.executemany(
+                """
+                INSERT INTO ordering.order_lines (order_id, line_no, organization_id, tier_id, tier_name, unit_price,
+                    unit_fee, quantity, seat_id, seat_label, zone_id)
+                VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                """,
+                [(order.order_id, n, order.organization_id, line.tier_id, line.tier_name, line.unit_price,
+                  line.unit_fee, line.quantity, line.seat_id, line.seat_label, line.zone_id)
+                 for n, line in enumerate(order.lines, start=1)],
+            )
+        await self._audit(order, actor=actor, at=order.created_at, action=Trigger.CREATED.value, from_status=None,
+                          detail={"hold_id": order.hold_id, "total": order.total, "currency": order.currency})
+
+    async def get(self, order_id: str, *, for_update: bool = False) -> Order | None:
+        query = ORDER_SELECT + " WHERE o.order_id = %s" + (" FOR UPDATE OF o" if for_update else "")
+        row = await (await self._conn.execute(query, (order_id,))).fetchone()
+        return order_from_row(row) if row else None
+
+    async def order_for_hold(self, hold_id: str) -> tuple[str, str] | None:
+        row = await (
+            await self._conn.execute(
+                "SELECT order_id::text, buyer_kind || ':' || buyer_subject AS owner FROM ordering.orders"
+                " WHERE hold_id = %s",
+                (hold_id,),
+            )
+        ).fetchone()
+        return (row["order_id"], row["owner"]) if row else None
+
+    async def save(self, moved: Moved, *, actor: str, at: datetime, detail: dict[str, Any] | None = None) -> None:
+        order, transition = moved.order, moved.transition
+        cur = await self._conn.execute(
+            """
+            UPDATE ordering.orders
+            SET status = %s, payment_intent_id = %s, amount_paid = %s, paid_at = %s, failure_reason = %s,
+                unseated = %s, updated_at = %s
+            WHERE order_id = %s AND status = %s
+            """,
+            (order.status.value, order.payment_intent_id, order.amount_paid, order.paid_at, order.failure_reason,
+             order.unseated, at, order.order_id, transition.from_status.value),
+        )
+        if cur.rowcount != 1:
+            raise ConcurrentOrderChange(f"order {order.order_id} is no longer {transition.from_status.value}")
+        if order.refunds:
+            async with self._conn.cursor() as refunds:
+                await refunds.executemany(
+                    """
+                    INSERT INTO ordering.refunds (refund_id, order_id, organization_id, amount, status, reason,
+                        created_at, updated_at)
+                    VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
+                    ON CONFLICT (refund_id) DO UPDATE SET status = excluded.status, amount = excluded.amount,
+                        updated_at = excluded.updated_at
+                    WHERE (ordering.refunds.status, ordering.refunds.amount)
+                          IS DISTINCT FROM (excluded.status, excluded.amount)
+                    """,
+                    [(r.refund_id, order.order_id, order.organization_id, r.amount, r.status, r.reason, at, at)
+                     for r in order.refunds],
+                )
+        await self._audit(order, actor=actor, at=at, action=transition.trigger.value,
+                          from_status=transition.from_status.value, detail=detail or {})
+
+    async def _audit(self, order: Order, *, actor: str, at: datetime, action: str, from_status: str | None,
+                     detail: dict[str, Any]) -> None:
+        await self._conn.execute(
+            """
+            INSERT INTO ordering.order_events (order_id, organization_id, at, actor, action, from_status, to_status,
+                detail)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
+            """,
+            (order.order_id, order.organization_id, at, actor, action, from_status, order.status.value,
+             Jsonb(detail)),
+        )
+
+    async def due_for_expiry(self, now: datetime, limit: int) -> list[str]:
+        rows = await (
+            await self._conn.execute(
+                """
+                SELECT order_id::text FROM ordering.orders
+                WHERE status = ANY(%s) AND expires_at <= %s
+                ORDER BY expires_at
+                LIMIT %s
+                FOR UPDATE SKIP LOCKED
+                """,
+                (_AWAITING, now, limit),
+            )
+        ).fetchall()
+        return [row["order_id"] for row in rows]
+
+    async def awaiting_payment(self, created_before: datetime, limit: int) -> list[str]:
+        rows = await (
+            await self._conn.execute(
+                """
+                SELECT order_id::text FROM ordering.orders
+                WHERE status = ANY(%s) AND created_at <= %s
+                ORDER BY created_at
+                LIMIT %s
+                """,
+                (_AWAITING, created_before, limit),
+            )
+        ).fetchall()
+        return [row["order_id"] for row in rows]

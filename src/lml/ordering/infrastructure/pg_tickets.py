@@ -1,0 +1,49 @@
+"""TicketRepository on PostgreSQL. The unique index on valid (show, seat) tickets is the last line
+against a seat ticketed twice, whatever happened before."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import msgspec
+from psycopg import AsyncConnection
+
+from lml.ordering.domain.tickets import Ticket
+
+
+class PgTickets:
+    def __init__(self, conn: AsyncConnection[dict[str, Any]]) -> None:
+        self._conn = conn
+
+    async def issue(self, tickets: Sequence[Ticket], organization_id: str, at: datetime) -> None:
+        async with self._conn.cursor() as cur:
+            await cur.executemany(
+                """
+                INSERT INTO ordering.tickets (ticket_id, order_id, organization_id, show_id, line_no, seat_id, zone_id,
+                    unit, code, status, issued_at)
+                VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, 'valid', %s)
+                """,
+                [(t.ticket_id, t.order_id, organization_id, t.show_id, t.line_no, t.seat_id, t.zone_id, t.unit,
+                  t.code, at) for t in tickets],
+            )
+
+    async def void_all(self, order_id: str, at: datetime) -> int:
+        cur = await self._conn.execute(
+            "UPDATE ordering.tickets SET status = 'void', voided_at = %s WHERE order_id = %s AND status = 'valid'",
+            (at, order_id),
+        )
+        return cur.rowcount
+
+    async def of_order(self, order_id: str) -> list[Ticket]:
+        rows = await (
+            await self._conn.execute(
+                """
+                SELECT ticket_id::text, order_id::text, show_id::text, line_no, code, seat_id, zone_id, unit, status
+                FROM ordering.tickets WHERE order_id = %s ORDER BY line_no, unit NULLS FIRST
+                """,
+                (order_id,),
+            )
+        ).fetchall()
+        return msgspec.convert(rows, list[Ticket])

@@ -1,0 +1,46 @@
+"""Ordering's outbox handlers: a placed order queues its expiry as a delayed message on the broker."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import dramatiq
+import pytest
+from dramatiq.brokers.stub import StubBroker
+
+from lml.ordering.events import OrderPlaced
+from lml.ordering.infrastructure.actors import EXPIRE_ORDER_ACTOR, EXPIRY_MARGIN_MS
+from lml.ordering.infrastructure.outbox_handlers import outbox_handlers
+from lml.platform.ids import new_id
+from lml.platform.outbox import OutboxRelay, add_event
+from lml.platform.resources import Resources
+
+
+@pytest.fixture
+def stub_broker() -> Iterator[StubBroker]:
+    previous = dramatiq.get_broker() if dramatiq.broker.global_broker is not None else None
+    broker = StubBroker()
+    broker.declare_queue("default")
+    dramatiq.set_broker(broker)
+    try:
+        yield broker
+    finally:
+        broker.close()
+        if previous is not None:
+            dramatiq.set_broker(previous)
+
+
+async def test_a_placed_order_queues_its_expiry_for_its_deadline(resources: Resources, stub_broker: StubBroker) -> None:
+    expires_at = resources.clock.now() + timedelta(minutes=12)
+    order_id = new_id()
+    async with resources.db.unit_of_work() as uow:
+        await add_event(uow, OrderPlaced(order_id=order_id, organization_id=new_id(), show_id=new_id(),
+                                         hold_id="h", expires_at=expires_at))
+        await uow.commit()
+    relay = OutboxRelay(resources.db, resources.clock, outbox_handlers(resources))
+    assert await relay.relay_batch() == 1
+    [message] = [dramatiq.Message.decode(m) for m in stub_broker.queues["default.DQ"].queue]
+    assert (message.actor_name, message.args) == (EXPIRE_ORDER_ACTOR, (order_id,))
+    due_ms = int(expires_at.timestamp() * 1000) + EXPIRY_MARGIN_MS
+    assert abs(message.options["eta"] - due_ms) < 2_000
