@@ -1,5 +1,119 @@
-"""Payments HTTP routes."""
+"""Payments HTTP routes: Stripe's webhook, and the platform admins' view of the event inbox."""
 
-from litestar import Router
+from __future__ import annotations
 
-router = Router(path="/", route_handlers=[])
+from datetime import datetime
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, Router, get, post
+from litestar.params import FromPath, QueryParameter
+
+from lml.payments.application.admin_events import list_events, retry_event
+from lml.payments.application.receive_webhook import receive_webhook
+from lml.payments.domain.inbox import InboxEntry, InboxStatus
+from lml.payments.infrastructure.unit_of_work import unit_of_work_factory
+from lml.platform.http.auth import requires_scope
+from lml.platform.resources import Resources
+
+AnyRequest = Request[Any, Any, Any]
+PLATFORM_ADMIN = "platform:admin"
+
+
+def _resources(request: AnyRequest) -> Resources:
+    return request.app.state.resources  # type: ignore[no-any-return]
+
+
+class WebhookReceipt(msgspec.Struct, frozen=True):
+    received: bool
+    duplicate: bool
+
+
+@post(
+    "/v1/payments/stripe/webhook",
+    status_code=200,
+    tags=["payments"],
+    summary="Stripe webhook (Stripe-Signature checked on the raw body)",
+)
+async def stripe_webhook(request: AnyRequest) -> WebhookReceipt:
+    """Stored once per event id and acknowledged at once; the worker applies it. A bad signature
+    is a 400 and nothing is stored."""
+    resources = _resources(request)
+    new = await receive_webhook(
+        unit_of_work_factory(resources.db),
+        body=await request.body(),
+        signature=request.headers.get("stripe-signature"),
+        secrets=resources.settings.stripe_webhook_secrets,
+        now=resources.clock.now(),
+    )
+    return WebhookReceipt(received=True, duplicate=not new)
+
+
+class StripeEventOut(msgspec.Struct, frozen=True):
+    event_id: str
+    type: str
+    source: str
+    status: str
+    attempts: int
+    last_error: str | None
+    note: str | None
+    object_id: str | None  # the PaymentIntent, charge or refund the event is about
+    received_at: datetime
+    next_attempt_at: datetime
+    processed_at: datetime | None
+    stripe_created_at: datetime | None
+
+    @classmethod
+    def of(cls, entry: InboxEntry) -> StripeEventOut:
+        obj = entry.payload.get("data", {}).get("object", {})
+        return cls(
+            event_id=entry.event_id,
+            type=entry.event_type,
+            source=entry.source,
+            status=entry.status,
+            attempts=entry.attempts,
+            last_error=entry.last_error,
+            note=entry.note,
+            object_id=obj.get("id") if isinstance(obj, dict) else None,
+            received_at=entry.received_at,
+            next_attempt_at=entry.next_attempt_at,
+            processed_at=entry.processed_at,
+            stripe_created_at=entry.stripe_created_at,
+        )
+
+
+class StripeEventPage(msgspec.Struct, frozen=True):
+    items: list[StripeEventOut]
+    next_cursor: str | None
+
+
+@get(
+    "/v1/admin/payments/events",
+    guards=[requires_scope(PLATFORM_ADMIN)],
+    tags=["payments"],
+    summary="Stripe events received, newest first (status=dead for the dead letters)",
+)
+async def list_stripe_events(
+    request: AnyRequest,
+    status: Annotated[InboxStatus | None, QueryParameter(required=False)] = None,
+    cursor: Annotated[str | None, QueryParameter(required=False, max_length=100)] = None,
+    limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
+) -> StripeEventPage:
+    page = await list_events(unit_of_work_factory(_resources(request).db), status=status, cursor=cursor, limit=limit)
+    return StripeEventPage(items=[StripeEventOut.of(entry) for entry in page.items], next_cursor=page.next_cursor)
+
+
+@post(
+    "/v1/admin/payments/events/{event_id:str}/retry",
+    status_code=200,
+    guards=[requires_scope(PLATFORM_ADMIN)],
+    tags=["payments"],
+    summary="Send a dead Stripe event back to the worker",
+)
+async def retry_stripe_event(request: AnyRequest, event_id: FromPath[str]) -> StripeEventOut:
+    resources = _resources(request)
+    entry = await retry_event(unit_of_work_factory(resources.db), event_id=event_id, now=resources.clock.now())
+    return StripeEventOut.of(entry)
+
+
+router = Router(path="/", route_handlers=[stripe_webhook, list_stripe_events, retry_stripe_event])

@@ -1,0 +1,38 @@
+"""Payments' background work, as plain async functions of the process's resources: the worker
+registers them as Dramatiq actors (src/lml/worker.py), tests call them directly."""
+
+from __future__ import annotations
+
+from lml.payments.application.process_events import process_due_events
+from lml.payments.application.reconcile import ReconciliationReport, reconcile_payments
+from lml.payments.domain.inbox import MAX_ATTEMPTS
+from lml.payments.infrastructure.ordering_port import OrderingFacade
+from lml.payments.infrastructure.stripe_gateway import gateway_for
+from lml.payments.infrastructure.unit_of_work import OrdersFactory, unit_of_work_factory
+from lml.platform.resources import Resources
+
+# Reconciliation leaves a buyer this long to pay before it asks Stripe about the order.
+RECONCILE_AFTER_SECONDS = 120
+
+
+async def process_stripe_events(
+    resources: Resources, *, limit: int = 200, max_attempts: int = MAX_ATTEMPTS, orders: OrdersFactory = OrderingFacade
+) -> int:
+    """Apply the due events of the inbox; returns how many were taken."""
+    return await process_due_events(
+        unit_of_work_factory(resources.db, orders), clock=resources.clock, limit=limit, max_attempts=max_attempts
+    )
+
+
+async def reconcile_stripe_payments(
+    resources: Resources,
+    *,
+    older_than_seconds: int = RECONCILE_AFTER_SECONDS,
+    limit: int = 100,
+    orders: OrdersFactory = OrderingFacade,
+) -> ReconciliationReport:
+    """Queue what Stripe says about orders stuck awaiting payment (applied by process_stripe_events)."""
+    return await reconcile_payments(
+        unit_of_work_factory(resources.db, orders), gateway_for(resources),
+        older_than_seconds=older_than_seconds, limit=limit,
+    )

@@ -1,0 +1,129 @@
+"""PaymentRecords and RefundRecords on PostgreSQL (`payments.payment_intents`, `payments.refunds`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import psycopg.errors
+from psycopg import AsyncConnection
+
+from lml.payments.domain.errors import PaymentProviderUnavailable
+from lml.payments.domain.payment import PaymentRecord, Refund
+
+Conn = AsyncConnection[dict[str, Any]]
+
+# The first key of payments' advisory locks (the second is the order id's hash): "PAYM".
+_LOCK_SPACE = 0x5041594D
+# Held across one Stripe call (two attempts of at most 5 s): waiting longer than that means trouble.
+_PROVIDER_CALL_LIMITS = {
+    "lock_timeout": "15s",
+    "statement_timeout": "15s",
+    "idle_in_transaction_session_timeout": "30s",
+}
+
+_SELECT_INTENT = """
+    SELECT order_id::text AS order_id, show_id::text AS show_id, payment_intent_id, client_secret, status, amount,
+           currency
+    FROM payments.payment_intents
+"""
+_SELECT_REFUND = """
+    SELECT id::text AS id, order_id::text AS order_id, seq, payment_intent_id, amount, currency, reason, status,
+           stripe_refund_id, failure_reason
+    FROM payments.refunds
+"""
+
+
+class PgPaymentRecords:
+    def __init__(self, conn: Conn) -> None:
+        self.conn = conn
+
+    async def lock_order(self, order_id: str, *, across_provider_call: bool = False) -> None:
+        if across_provider_call:
+            for name, value in _PROVIDER_CALL_LIMITS.items():
+                await self.conn.execute("SELECT set_config(%s, %s, true)", (name, value))
+        try:
+            await self.conn.execute("SELECT pg_advisory_xact_lock(%s::int, hashtext(%s))", (_LOCK_SPACE, order_id))
+        except (psycopg.errors.LockNotAvailable, psycopg.errors.QueryCanceled):
+            raise PaymentProviderUnavailable(
+                retry_after=2, detail="The payment for this order is being set up; try again shortly"
+            ) from None
+
+    async def get(self, order_id: str) -> PaymentRecord | None:
+        cur = await self.conn.execute(
+            _SELECT_INTENT + "WHERE order_id = %s",
+            (order_id,)
+        )
+        return _record(await cur.fetchone())
+
+    async def by_payment_intent(self, payment_intent_id: str) -> PaymentRecord | None:
+        cur = await self.conn.execute(
+            _SELECT_INTENT + "WHERE payment_intent_id = %s",
+            (payment_intent_id,),
+        )
+        return _record(await cur.fetchone())
+
+    async def add(self, record: PaymentRecord) -> None:
+        await self.conn.execute(
+            "INSERT INTO payments.payment_intents (order_id, show_id, payment_intent_id, client_secret, status, amount,"
+            " currency) VALUES (%s, %s, %s, %s, %s, %s, %s)",
+            (record.order_id, record.show_id, record.payment_intent_id, record.client_secret, record.status,
+             record.amount, record.currency),
+        )
+
+    async def set_status(self, payment_intent_id: str, status: str) -> None:
+        await self.conn.execute(
+            "UPDATE payments.payment_intents SET status = %s, updated_at = now()"
+            " WHERE payment_intent_id = %s AND status <> %s",
+            (status, payment_intent_id, status),
+        )
+
+
+class PgRefundRecords:
+    def __init__(self, conn: Conn) -> None:
+        self.conn = conn
+
+    async def for_order(self, order_id: str) -> list[Refund]:
+        cur = await self.conn.execute(
+            _SELECT_REFUND + "WHERE order_id = %s ORDER BY seq",
+            (order_id,)
+        )
+        return [_refund(row) for row in await cur.fetchall()]
+
+    async def lock(self, refund_id: str) -> Refund | None:
+        cur = await self.conn.execute(
+            _SELECT_REFUND + "WHERE id = %s FOR UPDATE",
+            (refund_id,)
+        )
+        row = await cur.fetchone()
+        return _refund(row) if row else None
+
+    async def by_stripe_id(self, stripe_refund_id: str) -> Refund | None:
+        cur = await self.conn.execute(
+            _SELECT_REFUND + "WHERE stripe_refund_id = %s FOR UPDATE",
+            (stripe_refund_id,),
+        )
+        row = await cur.fetchone()
+        return _refund(row) if row else None
+
+    async def add(self, refund: Refund) -> None:
+        await self.conn.execute(
+            "INSERT INTO payments.refunds (id, order_id, seq, payment_intent_id, amount, currency, reason, status,"
+            " stripe_refund_id, failure_reason) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            (refund.id, refund.order_id, refund.seq, refund.payment_intent_id, refund.amount, refund.currency,
+             refund.reason, refund.status, refund.stripe_refund_id, refund.failure_reason),
+        )
+
+    async def save(self, refund: Refund) -> None:
+        await self.conn.execute(
+            "UPDATE payments.refunds SET status = %s, stripe_refund_id = %s, failure_reason = %s, updated_at = now()"
+            " WHERE id = %s",
+            (refund.status, refund.stripe_refund_id, refund.failure_reason, refund.id),
+        )
+
+
+def _record(row: dict[str, Any] | None) -> PaymentRecord | None:
+    return PaymentRecord(**row) if row else None
+
+
+def _refund(row: dict[str, Any]) -> Refund:
+    return Refund(**row)

@@ -1,0 +1,109 @@
+"""The PaymentGateway port on Stripe's official SDK: its async methods over an httpx client (the
+event loop is never blocked), one client per process configured here (no global `stripe.api_key`)."""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+
+import httpx
+import stripe
+
+from lml.config import Settings
+from lml.payments.domain.errors import PaymentProviderRejected, PaymentProviderUnavailable
+from lml.payments.domain.stripe_objects import (
+    PaymentIntentSnapshot,
+    RefundSnapshot,
+    payment_intent_from_stripe,
+    refund_from_stripe,
+)
+from lml.platform.logging import get_logger
+from lml.platform.resources import Resources
+
+log = get_logger("lml.payments.stripe")
+
+# A buyer waits on order creation, and the order's lock is held across the call: fail fast, then
+# the buyer (or the worker) retries.
+_TIMEOUT = httpx.Timeout(5.0, connect=2.0)
+# One quick retry of a connection failure or a 5xx; Stripe replays a POST under the same idempotency key.
+_NETWORK_RETRIES = 1
+
+
+class StripeGateway:
+    def __init__(self, settings: Settings) -> None:
+        self._client = stripe.StripeClient(
+            settings.stripe_secret_key,
+            base_addresses={"api": settings.stripe_api_base},
+            http_client=stripe.HTTPXClient(timeout=_TIMEOUT),
+            max_network_retries=_NETWORK_RETRIES,
+        )
+
+    async def create_payment_intent(
+        self, *, amount: int, currency: str, metadata: Mapping[str, str], idempotency_key: str
+    ) -> PaymentIntentSnapshot:
+        async with _translated_errors("create_payment_intent"):
+            pi = await self._client.v1.payment_intents.create_async(
+                # Payment methods are left to the account's settings (Stripe's automatic payment methods).
+                {"amount": amount, "currency": currency.lower(), "metadata": dict(metadata)},
+                {"idempotency_key": idempotency_key},
+            )
+        return payment_intent_from_stripe(pi.to_dict())
+
+    async def retrieve_payment_intent(self, payment_intent_id: str) -> PaymentIntentSnapshot:
+        async with _translated_errors("retrieve_payment_intent"):
+            pi = await self._client.v1.payment_intents.retrieve_async(payment_intent_id)
+        return payment_intent_from_stripe(pi.to_dict())
+
+    async def cancel_payment_intent(self, payment_intent_id: str) -> PaymentIntentSnapshot:
+        async with _translated_errors("cancel_payment_intent"):
+            pi = await self._client.v1.payment_intents.cancel_async(payment_intent_id)
+        return payment_intent_from_stripe(pi.to_dict())
+
+    async def create_refund(
+        self, *, payment_intent_id: str, amount: int, metadata: Mapping[str, str], idempotency_key: str
+    ) -> RefundSnapshot:
+        async with _translated_errors("create_refund"):
+            refund = await self._client.v1.refunds.create_async(
+                {"payment_intent": payment_intent_id, "amount": amount, "metadata": dict(metadata)},
+                {"idempotency_key": idempotency_key},
+            )
+        return refund_from_stripe(refund.to_dict())
+
+    async def list_refunds(self, payment_intent_id: str) -> list[RefundSnapshot]:
+        async with _translated_errors("list_refunds"):
+            # An order has a handful of refunds at most: one page holds them all.
+            page = await self._client.v1.refunds.list_async({"payment_intent": payment_intent_id, "limit": 100})
+        return [refund_from_stripe(item.to_dict()) for item in page.data]
+
+
+@asynccontextmanager
+async def _translated_errors(operation: str) -> AsyncIterator[None]:
+    """Stripe's exceptions become payments' domain errors. Only the error's class and Stripe's code
+    are logged: messages may quote request parameters."""
+    try:
+        yield
+    except stripe.StripeError as exc:
+        fields = {"operation": operation, "error": type(exc).__name__, "status": exc.http_status, "code": exc.code}
+        if isinstance(exc, stripe.APIConnectionError | stripe.RateLimitError) or (exc.http_status or 0) >= 500:
+            log.warning("stripe_unavailable", **fields)
+            raise PaymentProviderUnavailable(detail="The payment provider cannot be reached; try again") from exc
+        if isinstance(exc, stripe.AuthenticationError | stripe.PermissionError):
+            # Our configuration, not the caller's request: nothing the caller can fix, so "unavailable".
+            log.error("stripe_misconfigured", **fields)
+            raise PaymentProviderUnavailable(detail="The payment provider refused our credentials") from exc
+        log.info("stripe_rejected", **fields)
+        reason = exc.code or exc.http_status
+        raise PaymentProviderRejected(f"The payment provider refused the request ({reason})") from exc
+
+
+_gateways: weakref.WeakKeyDictionary[Resources, StripeGateway] = weakref.WeakKeyDictionary()
+
+
+def gateway_for(resources: Resources) -> StripeGateway:
+    """The process's gateway, made on first use and kept as long as its resources: the client keeps
+    its connections to Stripe alive between calls, and its TLS set-up is not paid per call."""
+    gateway = _gateways.get(resources)
+    if gateway is None:
+        gateway = _gateways[resources] = StripeGateway(resources.settings)
+    return gateway

@@ -1,0 +1,80 @@
+"""The Stripe adapter against the Stripe emulator (localstripe), through the official SDK."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from lml.config import Settings
+from lml.payments.domain.errors import PaymentProviderRejected, PaymentProviderUnavailable
+from lml.payments.infrastructure.stripe_gateway import StripeGateway, gateway_for
+from lml.platform.resources import Resources
+from tests.fixtures.payments import DECLINED_CARD, StripeApp
+
+
+async def test_a_payment_intent_is_created_with_its_metadata_and_read_back(settings: Settings) -> None:
+    gateway = StripeGateway(settings)
+    order = str(uuid.uuid4())
+    created = await gateway.create_payment_intent(amount=2599, currency="EUR", metadata={"order_id": order},
+                                                  idempotency_key=order)
+    assert (created.status, created.amount, created.currency, created.order_id) == (
+        "requires_payment_method", 2599, "EUR", order)
+    assert created.client_secret and created.client_secret.startswith(created.id)
+    assert await gateway.retrieve_payment_intent(created.id) == created
+
+
+async def test_a_paid_payment_intent_reads_as_succeeded_with_the_amount_received(
+    settings: Settings, stripe_app: StripeApp
+) -> None:
+    gateway = StripeGateway(settings)
+    created = await gateway.create_payment_intent(amount=1000, currency="usd", metadata={}, idempotency_key="k1")
+    await stripe_app.pay(created.id)
+    paid = await gateway.retrieve_payment_intent(created.id)
+    assert (paid.status, paid.amount_received) == ("succeeded", 1000)
+    assert paid.latest_charge_id and paid.latest_charge_id.startswith("ch_")
+
+
+async def test_a_declined_card_leaves_the_payment_intent_awaiting_a_method_with_the_reason(
+    settings: Settings, stripe_app: StripeApp
+) -> None:
+    gateway = StripeGateway(settings)
+    created = await gateway.create_payment_intent(amount=1000, currency="usd", metadata={}, idempotency_key="k2")
+    await stripe_app.pay(created.id, card=DECLINED_CARD)
+    failed = await gateway.retrieve_payment_intent(created.id)
+    assert (failed.status, failed.failure_reason) == ("requires_payment_method", "Your card was declined.")
+
+
+async def test_cancel_then_cancel_again_is_refused_by_stripe(settings: Settings) -> None:
+    gateway = StripeGateway(settings)
+    created = await gateway.create_payment_intent(amount=1000, currency="usd", metadata={}, idempotency_key="k3")
+    assert (await gateway.cancel_payment_intent(created.id)).status == "canceled"
+    with pytest.raises(PaymentProviderRejected):
+        await gateway.cancel_payment_intent(created.id)
+
+
+async def test_refunds_are_made_and_listed_with_their_metadata(settings: Settings, stripe_app: StripeApp) -> None:
+    gateway = StripeGateway(settings)
+    created = await gateway.create_payment_intent(amount=3000, currency="usd", metadata={}, idempotency_key="k4")
+    await stripe_app.pay(created.id)
+    refund = await gateway.create_refund(payment_intent_id=created.id, amount=1000,
+                                         metadata={"refund_id": "r-1"}, idempotency_key="refund:o:1")
+    assert (refund.status, refund.amount, refund.currency, refund.payment_intent_id) == (
+        "succeeded", 1000, "USD", created.id)
+    assert [r.metadata for r in await gateway.list_refunds(created.id)] == [{"refund_id": "r-1"}]
+
+
+async def test_stripe_unreachable_is_payment_provider_unavailable(stripe_down: Resources) -> None:
+    with pytest.raises(PaymentProviderUnavailable) as caught:
+        await gateway_for(stripe_down).retrieve_payment_intent("pi_123")
+    assert caught.value.retry_after > 0
+
+
+async def test_a_wrong_secret_key_is_unavailable_not_the_callers_fault(settings: Settings) -> None:
+    gateway = StripeGateway(Settings(stripe_api_base=settings.stripe_api_base, stripe_secret_key="nope"))
+    with pytest.raises(PaymentProviderUnavailable, match="credentials"):
+        await gateway.retrieve_payment_intent("pi_123")
+
+
+async def test_one_gateway_serves_one_process(resources: Resources) -> None:
+    assert gateway_for(resources) is gateway_for(resources)
