@@ -15,9 +15,15 @@ from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware.asyncio import AsyncIO
 
 from lml.config import Settings
+from lml.ordering.infrastructure import actors as ordering_actors
+from lml.ordering.infrastructure import outbox_handlers as ordering_outbox
+from lml.payments.infrastructure import actors as payments_actors
+from lml.payments.infrastructure import outbox_handlers as payments_outbox
 from lml.platform.logging import configure_logging, get_logger
 from lml.platform.outbox import Handler, OutboxRelay
 from lml.platform.resources import Resources
+from lml.seating.infrastructure import actors as seating_actors
+from lml.seating.infrastructure import outbox_handlers as seating_outbox
 
 log = get_logger("lml.worker")
 
@@ -59,7 +65,15 @@ def build_broker(settings: Settings, resources: Resources) -> RedisBroker:
 
 def outbox_handlers(resources: Resources) -> dict[str, list[Handler]]:
     """Integration event type → the handlers each context registers for it (merged lists)."""
-    return {}
+    merged: dict[str, list[Handler]] = {}
+    for handlers in (
+        seating_outbox.outbox_handlers(resources),
+        ordering_outbox.outbox_handlers(resources),
+        payments_outbox.outbox_handlers(resources),
+    ):
+        for event_type, listeners in handlers.items():
+            merged.setdefault(event_type, []).extend(listeners)
+    return merged
 
 
 class Worker:
@@ -113,6 +127,23 @@ class Worker:
                 pass
 
         self.actor("relay_outbox", relay_outbox, every=1.0, max_retries=0, time_limit=120_000)
+        # Seating: expiries reach the availability streams even when nobody touches the show.
+        self.actor("seating_purge_expired_holds", seating_actors.purge_expired_holds, every=1.0, max_retries=0,
+                   time_limit=60_000)
+        # Ordering: one delayed message per order at its deadline, and a sweeper as the backstop.
+        self.actor(ordering_actors.EXPIRE_ORDER_ACTOR, ordering_actors.expire_order, max_retries=5,
+                   time_limit=60_000)
+        self.actor(ordering_actors.SWEEP_EXPIRED_ORDERS_ACTOR, ordering_actors.sweep_expired_orders, every=10.0,
+                   max_retries=0, time_limit=120_000)
+        # Payments: the Stripe event inbox, and reconciliation so that a lost webhook strands nobody.
+        async def process_stripe_events(resources: Resources) -> None:
+            while await payments_actors.process_stripe_events(resources) >= payments_actors.BATCH:
+                pass
+
+        self.actor("payments_process_stripe_events", process_stripe_events, every=1.0, max_retries=0,
+                   time_limit=120_000)
+        self.actor("payments_reconcile", payments_actors.reconcile_stripe_payments, every=60.0, max_retries=0,
+                   time_limit=300_000)
 
     def _tick(self) -> None:
         """Every worker process runs this, but a Redis NX key lets one tick per interval through."""

@@ -11,12 +11,18 @@ from lml.payments.infrastructure.stripe_gateway import gateway_for
 from lml.payments.infrastructure.unit_of_work import OrdersFactory, unit_of_work_factory
 from lml.platform.resources import Resources
 
+# Events taken by one call; the worker calls again while a call comes back full.
+BATCH = 200
 # Reconciliation leaves a buyer this long to pay before it asks Stripe about the order.
 RECONCILE_AFTER_SECONDS = 120
 
 
 async def process_stripe_events(
-    resources: Resources, *, limit: int = 200, max_attempts: int = MAX_ATTEMPTS, orders: OrdersFactory = OrderingFacade
+    resources: Resources,
+    *,
+    limit: int = BATCH,
+    max_attempts: int = MAX_ATTEMPTS,
+    orders: OrdersFactory = OrderingFacade,
 ) -> int:
     """Apply the due events of the inbox; returns how many were taken."""
     return await process_due_events(
