@@ -6,7 +6,11 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import msgspec
+import psycopg
+import psycopg_pool
+import pymongo.errors
 import pytest
+import redis.exceptions
 from litestar import Litestar, Request, Router, get, post
 from litestar.testing import AsyncTestClient
 
@@ -91,8 +95,22 @@ def unencodable() -> dict[str, object]:
     return {"what": object()}
 
 
+OUTAGES = {
+    "postgresql": psycopg.OperationalError("connection refused"),
+    "pool": psycopg_pool.PoolTimeout("couldn't get a connection"),
+    "redis": redis.exceptions.ConnectionError("Error 111 connecting"),
+    "mongodb": pymongo.errors.ServerSelectionTimeoutError("127.0.0.1:1: connection refused"),
+}
+
+
+@get("/outage/{store:str}", sync_to_thread=False)
+def store_outage(store: str) -> None:
+    raise OUTAGES[store]
+
+
 test_routes = Router(
-    path="/test", route_handlers=[place_order, raise_domain_error, crash, read_raw_json, recurse, unencodable]
+    path="/test",
+    route_handlers=[place_order, raise_domain_error, crash, read_raw_json, recurse, unencodable, store_outage],
 )
 
 
@@ -213,6 +231,16 @@ async def test_429_and_503_say_when_to_retry(bare: AsyncTestClient[Litestar]) ->
     assert (await bare.get("/test/errors/throttled")).headers["retry-after"] == "7"
     assert (await bare.get("/test/errors/unavailable")).headers["retry-after"] == "30"
     assert "retry-after" not in (await bare.get("/test/errors/conflict")).headers
+
+
+@pytest.mark.parametrize("store", sorted(OUTAGES))
+async def test_a_store_that_does_not_answer_is_a_503_saying_when_to_retry(
+    bare: AsyncTestClient[Litestar], store: str
+) -> None:
+    response = await bare.get(f"/test/outage/{store}")
+    body = assert_problem(response, 503, "unavailable")
+    assert int(response.headers["retry-after"]) >= 1
+    assert "refused" not in body["detail"] and "connecting" not in body["detail"]
 
 
 async def test_a_context_error_carries_its_extra_members(bare: AsyncTestClient[Litestar]) -> None:

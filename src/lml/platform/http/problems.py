@@ -6,6 +6,10 @@ import re
 from typing import Any
 
 import msgspec
+import psycopg
+import psycopg_pool
+import pymongo.errors
+import redis.exceptions
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.types import Empty
@@ -179,8 +183,24 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
     )
 
 
+# A store that does not answer is an outage to wait out, not a bug: 503 with Retry-After.
+STORE_OUTAGES: tuple[type[Exception], ...] = (
+    psycopg.OperationalError,
+    psycopg_pool.PoolTimeout,
+    redis.exceptions.ConnectionError,
+    redis.exceptions.TimeoutError,
+    pymongo.errors.ConnectionFailure,
+)
+
+
+def handle_store_outage(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
+    log.warning("store_unavailable", path=request.url.path, error_type=type(exc).__name__)
+    return handle_domain_error(request, Unavailable(detail="A data store is not answering; try again shortly"))
+
+
 def exception_handlers() -> dict[type[Exception] | int, Any]:
     return {
+        **dict.fromkeys(STORE_OUTAGES, handle_store_outage),
         DomainError: handle_domain_error,
         ValidationException: handle_validation,
         HTTPException: handle_http_exception,
