@@ -73,8 +73,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             value = environ.get(f"LML_{name.upper()}")
             if value is not None and value != "":
                 raw[name] = value.strip().lower() if name in _CASE_INSENSITIVE else value.strip()
-        if "log_format" not in raw and raw.get("env") == "production":
-            raw["log_format"] = "json"
+        if raw.get("env") == "production":
+            # Production defaults differ from a development machine's: JSON logs, the real Stripe.
+            raw.setdefault("log_format", "json")
+            raw.setdefault("stripe_api_base", "https://api.stripe.com")
         problems = []
         # Field by field, so that every bad variable is named at once rather than the first only.
         for name, given in raw.items():

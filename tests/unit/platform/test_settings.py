@@ -116,6 +116,13 @@ def test_production_with_real_secrets_logs_json_by_default() -> None:
     assert Settings.from_env({**PRODUCTION_SECRETS, "LML_LOG_FORMAT": "console"}).log_format == "console"
 
 
+def test_production_talks_to_the_real_stripe_unless_told_otherwise() -> None:
+    assert Settings.from_env(PRODUCTION_SECRETS).stripe_api_base == "https://api.stripe.com"
+    assert Settings.from_env({}).stripe_api_base == "http://127.0.0.1:8420"
+    base = Settings.from_env({**PRODUCTION_SECRETS, "LML_STRIPE_API_BASE": "https://stripe.internal"}).stripe_api_base
+    assert base == "https://stripe.internal"
+
+
 def test_cli_prints_the_settings_error_and_exits_2(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -28,10 +28,11 @@ AnyRequest = Request[Any, Any, Any]
 
 # A 100,000-seat layout sent back as read (seat ids included, pretty-printed) is about 20 MiB.
 LAYOUT_MAX_BODY_BYTES = 32 * 1024 * 1024
-# A published version never changes, so its export under a versioned URL may be kept for good.
-IMMUTABLE = "public, max-age=31536000, immutable"
+# A published version never changes, so its export under a versioned URL may be kept for good; only
+# by the operator's own client: this is an authenticated route (buyers get the seat map from seating).
+IMMUTABLE = "private, max-age=31536000, immutable"
 # "The latest published version" moves when a new one is published: revalidate (cheap, by ETag).
-REVALIDATE = "public, max-age=0, must-revalidate"
+REVALIDATE = "private, max-age=0, must-revalidate"
 
 
 async def _stores(request: AnyRequest) -> Stores:
