@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -21,6 +22,7 @@ class Principal(msgspec.Struct, frozen=True):
     kind: PrincipalKind
     scopes: frozenset[str]
     email: str | None = None
+    name: str | None = None
 
     def has_scope(self, scope: str) -> bool:
         return scope in self.scopes
@@ -30,8 +32,13 @@ class InvalidToken(Exception):
     """The token is missing, malformed, expired, or not ours."""
 
 
+# Tokens remembered as verified, per process (insertion order: the oldest goes first when full).
+VERIFIED_CACHE_SIZE = 50_000
+
+
 class TokenCodec:
     def __init__(self, settings: Settings) -> None:
+        self._verified: dict[str, tuple[Principal, float]] = {}
         self._secret = settings.jwt_secret
         self._issuer = settings.jwt_issuer
         self._audience = settings.jwt_audience
@@ -53,9 +60,23 @@ class TokenCodec:
         }
         if principal.email:
             claims["email"] = principal.email
+        if principal.name:
+            claims["name"] = principal.name
         return jwt.encode(claims, self._secret, algorithm=self._algorithm)
 
     def verify(self, token: str) -> Principal:
+        """The token's principal. A token verified once is remembered until it expires: it cannot
+        change, and checking its signature again on every request of a buyer is wasted work."""
+        cached = self._verified.get(token)
+        if cached is not None and time.time() < cached[1]:
+            return cached[0]
+        principal, expires = self._verify(token)
+        if len(self._verified) >= VERIFIED_CACHE_SIZE:
+            self._verified.pop(next(iter(self._verified)))  # the oldest entry
+        self._verified[token] = (principal, expires)
+        return principal
+
+    def _verify(self, token: str) -> tuple[Principal, float]:
         try:
             claims = jwt.decode(
                 token,
@@ -72,9 +93,11 @@ class TokenCodec:
         kind = claims.get("kind")
         if kind not in ("user", "guest"):
             raise InvalidToken("unknown principal kind")
-        return Principal(
+        principal = Principal(
             subject=str(claims["sub"]),
             kind=kind,
             scopes=frozenset(str(claims.get("scope", "")).split()),
             email=claims.get("email"),
+            name=claims.get("name"),
         )
+        return principal, float(claims["exp"])

@@ -83,6 +83,7 @@ async def test_a_buyer_goes_from_the_seat_map_to_tickets_and_the_operator_sees_t
     assert rows[0][:3] == ["order_id", "buyer_name", "buyer_email"]
     assert len(rows) == 5 and {r[0] for r in rows[1:]} == {order_id}
     assert {r[2] for r in rows[1:]} == {buyer.email}
+    assert {r[1] for r in rows[1:]} == {buyer.name}
 
 
 async def test_the_same_idempotency_key_answers_the_stored_order_and_no_key_names_it(

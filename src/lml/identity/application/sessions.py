@@ -31,7 +31,7 @@ class SessionIssuer:
     refresh_seconds: int
 
     def principal(self, user: User) -> Principal:
-        return Principal(subject=user.id, kind="user", scopes=user.scopes, email=user.email)
+        return Principal(subject=user.id, kind="user", scopes=user.scopes, email=user.email, name=user.name)
 
     async def issue(self, uow: IdentityUnitOfWork, user: User, family_id: str) -> TokenPair:
         now = self.clock.now()

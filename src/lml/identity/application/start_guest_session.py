@@ -30,7 +30,7 @@ class GuestSession(msgspec.Struct, frozen=True, kw_only=True):
 async def start_guest_session(*, tokens: AccessTokenCodec, clock: Clock, email: str, name: str) -> GuestSession:
     email, name = normalize_email(email), name.strip()
     raise_if_any([("/email", email_problem(email)), ("/name", name_problem(name))])
-    principal = Principal(subject=new_id(), kind="guest", scopes=frozenset({BUYER_SCOPE}), email=email)
+    principal = Principal(subject=new_id(), kind="guest", scopes=frozenset({BUYER_SCOPE}), email=email, name=name)
     token = tokens.issue(principal, clock.now(), GUEST_TOKEN_SECONDS)
     return GuestSession(access_token=token, expires_in=GUEST_TOKEN_SECONDS, guest_id=principal.subject,
                         email=email, name=name)

@@ -65,7 +65,7 @@ async def _authenticated(connection: ASGIConnection[Any, Any, Any, Any], _: Base
 
 
 def _buyer(principal: Principal) -> Buyer:
-    return Buyer(kind=principal.kind, subject=principal.subject, email=principal.email)
+    return Buyer(kind=principal.kind, subject=principal.subject, email=principal.email, name=principal.name)
 
 
 class LineOut(msgspec.Struct, frozen=True, kw_only=True):
