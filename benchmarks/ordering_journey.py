@@ -31,31 +31,20 @@ import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import msgspec
+from benchmarks.show_on_sale import show_on_sale
 from tests import services
 from tests.fixtures.ordering import TestWorker
-from tests.fixtures.venues import layout_json
 
-from lml.catalog.application import manage_events, manage_shows
-from lml.catalog.application.put_on_sale import put_show_on_sale
-from lml.catalog.domain.event import EventDraft
-from lml.catalog.domain.show import ShowDraft
-from lml.catalog.infrastructure.http_access import catalog_ports
 from lml.config import Settings
 from lml.platform.ids import new_id
 from lml.platform.resources import Resources
 from lml.platform.tokens import Principal
-from lml.venues.application.edit_layouts import create_layout
-from lml.venues.application.manage_venues import create_venue
-from lml.venues.application.publish_layout import publish_layout
-from lml.venues.domain.layout import LayoutDraft
-from lml.venues.domain.venue import VenueDraft
-from lml.venues.infrastructure.stores import stores_for
 
 ROOT = Path(__file__).resolve().parents[1]
 SECTIONS = 8
@@ -95,31 +84,6 @@ def _export(settings: Settings, port: int) -> None:
     for name, value in msgspec.to_builtins(settings).items():
         os.environ[f"LML_{name.upper()}"] = str(value)
     os.environ["LML_PORT"] = str(port)
-
-
-async def _show_on_sale(resources: Resources, seats: int) -> str:
-    org_id = str(uuid.uuid4())
-    stores = stores_for(resources)
-    venue = await create_venue(stores, org_id=org_id, draft=VenueDraft(name="Bench Hall", city="Benchville",
-                                                                        timezone="UTC"))
-    draft = msgspec.convert(layout_json(seats, sections=SECTIONS, name="Bench"), LayoutDraft)
-    created = await create_layout(stores, org_id=org_id, venue_id=venue.venue_id, draft=draft)
-    layout = await publish_layout(stores, org_id=org_id, venue_id=venue.venue_id,
-                                  layout_id=created.record.layout_id)
-    ports = catalog_ports(resources)
-    event = await manage_events.create_event(ports, org_id=org_id, draft=EventDraft(
-        venue_id=venue.venue_id, title="The Big Sell-out", category="concert", description="benchmark"))
-    await manage_events.publish_event(ports, org_id=org_id, user_id=None, event_id=event.event_id)
-    sections = [chr(ord("A") + i) for i in range(SECTIONS)]
-    show = await manage_shows.create_show(ports, org_id=org_id, event_id=event.event_id, draft=msgspec.convert({
-        "starts_at": resources.clock.now() + timedelta(days=30), "layout_id": layout.layout_id,
-        "price_tiers": [{"tier_id": "front", "name": "Front", "price": 9900},
-                        {"tier_id": "rest", "name": "Rest", "price": 4900}],
-        "pricing": [{"section": s, "tier_id": "front" if i < 2 else "rest"} for i, s in enumerate(sections)],
-        "max_seats_per_buyer": 4, "hold_seconds": 600,
-    }, ShowDraft))
-    await put_show_on_sale(ports, org_id=org_id, show_id=show.show_id)
-    return show.show_id
 
 
 async def _seat_ids(resources: Resources, show_id: str) -> list[str]:
@@ -249,7 +213,8 @@ async def run(settings: Settings, api: str, args: argparse.Namespace) -> dict[st
     await resources.open()
     await resources.db.pool.wait(timeout=10)
     try:
-        show_id = await _show_on_sale(resources, args.seats)
+        show_id = await show_on_sale(resources, seats=args.seats, sections=SECTIONS, front_sections=2,
+                                     max_seats_per_buyer=4, title="The Big Sell-out")
         seat_ids = await _seat_ids(resources, show_id)
         limits = httpx.Limits(max_connections=args.connections, max_keepalive_connections=args.connections)
         now = datetime.now(UTC)

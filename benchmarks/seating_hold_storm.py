@@ -35,28 +35,17 @@ import time
 import urllib.request
 import uuid
 from contextlib import ExitStack
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import msgspec
 import redis
+from benchmarks.show_on_sale import show_on_sale
 
-from lml.catalog.application import manage_events, manage_shows
-from lml.catalog.application.put_on_sale import put_show_on_sale
-from lml.catalog.domain.event import EventDraft
-from lml.catalog.domain.show import ShowDraft
-from lml.catalog.infrastructure.http_access import catalog_ports
 from lml.config import Settings
 from lml.platform.resources import Resources
 from lml.platform.tokens import Principal
 from lml.seating.infrastructure.redis_holds import ShowKeys
-from lml.venues.application.edit_layouts import create_layout
-from lml.venues.application.manage_venues import create_venue
-from lml.venues.application.publish_layout import publish_layout
-from lml.venues.domain.layout import LayoutDraft
-from lml.venues.domain.venue import VenueDraft
-from lml.venues.infrastructure.stores import stores_for
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent
@@ -77,37 +66,16 @@ def _fresh_settings(stack: ExitStack) -> Settings:
 
 
 async def _show_on_sale(settings: Settings, seats: int) -> tuple[str, list[str]]:
-    from tests.fixtures.venues import layout_json
-
     resources = Resources(settings)
     await resources.open()
     try:
         await resources.db.pool.wait(timeout=10)
-        org_id = str(uuid.uuid4())
-        stores = stores_for(resources)
-        venue = await create_venue(stores, org_id=org_id, draft=VenueDraft(name="Storm arena", city="Benchville",
-                                                                          timezone="UTC"))
-        draft = msgspec.convert(layout_json(seats, sections=SECTIONS, name="Storm"), LayoutDraft)
-        created = await create_layout(stores, org_id=org_id, venue_id=venue.venue_id, draft=draft)
-        layout = await publish_layout(stores, org_id=org_id, venue_id=venue.venue_id,
-                                      layout_id=created.record.layout_id)
-        ports = catalog_ports(resources)
-        event = await manage_events.create_event(ports, org_id=org_id, draft=EventDraft(
-            venue_id=venue.venue_id, title="Hold storm", category="bench"))
-        await manage_events.publish_event(ports, org_id=org_id, user_id=None, event_id=event.event_id)
-        sections = [chr(ord("A") + i) for i in range(SECTIONS)]
-        show = await manage_shows.create_show(ports, org_id=org_id, event_id=event.event_id, draft=msgspec.convert({
-            "starts_at": resources.clock.now() + timedelta(days=30), "layout_id": layout.layout_id,
-            "price_tiers": [{"tier_id": "front", "name": "Front", "price": 9900},
-                            {"tier_id": "rest", "name": "Rest", "price": 4900}],
-            "pricing": [{"section": s, "tier_id": "front" if i < 4 else "rest"} for i, s in enumerate(sections)],
-            "max_seats_per_buyer": 8, "hold_seconds": 600,
-        }, ShowDraft))
-        await put_show_on_sale(ports, org_id=org_id, show_id=show.show_id)
+        show_id = await show_on_sale(resources, seats=seats, sections=SECTIONS, front_sections=4,
+                                     max_seats_per_buyer=8, title="Hold storm")
         async with resources.db.unit_of_work() as uow:
             rows = await (await uow.conn.execute(
-                "SELECT seat_id FROM seating.show_seats WHERE show_id = %s", (show.show_id,))).fetchall()
-        return show.show_id, sorted(r["seat_id"] for r in rows)
+                "SELECT seat_id FROM seating.show_seats WHERE show_id = %s", (show_id,))).fetchall()
+        return show_id, sorted(r["seat_id"] for r in rows)
     finally:
         await resources.close()
 
