@@ -59,6 +59,7 @@ ERRORS: dict[str, DomainError] = {
     "precondition": PreconditionFailed("The hold token does not match"),
     "throttled": TooManyRequests(retry_after=7),
     "unavailable": Unavailable(retry_after=30, detail="The payment provider cannot be reached"),
+    "shadowing": Conflict("The show moved", status="moved", instance="/elsewhere", current_status="on_sale"),
 }
 
 
@@ -241,6 +242,13 @@ async def test_a_store_that_does_not_answer_is_a_503_saying_when_to_retry(
     body = assert_problem(response, 503, "unavailable")
     assert int(response.headers["retry-after"]) >= 1
     assert "refused" not in body["detail"] and "connecting" not in body["detail"]
+
+
+async def test_an_extension_named_like_a_standard_member_cannot_change_the_problem(
+    bare: AsyncTestClient[Litestar],
+) -> None:
+    body = assert_problem(await bare.get("/test/errors/shadowing"), 409, "conflict")
+    assert (body["status"], body["instance"], body["current_status"]) == (409, "/test/errors/shadowing", "on_sale")
 
 
 async def test_a_context_error_carries_its_extra_members(bare: AsyncTestClient[Litestar]) -> None:

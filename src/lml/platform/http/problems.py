@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
@@ -64,41 +65,39 @@ _TITLES = {
 }
 
 
+@functools.cache
 def _kebab(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "-", name).lower()
 
 
 def problem(
+    request: Request[Any, Any, Any],
     status: int,
     kind: str,
     detail: str,
     *,
     title: str | None = None,
     headers: dict[str, str] | None = None,
-    **extensions: Any,
+    extensions: dict[str, Any] | None = None,
 ) -> Response[bytes]:
+    """The problem document for this request, encoded once (409s are a hot path in a surge). The
+    standard members win over an extension of the same name, so a context cannot break the shape."""
     body: dict[str, Any] = {
+        **(extensions or {}),
         "type": TYPE_BASE + kind,
         "title": title or _TITLES.get(status, "Error"),
         "status": status,
         "detail": detail,
-        **extensions,
+        "instance": request.scope["path"],
     }
+    if request_id := request.scope.get("state", {}).get("request_id"):
+        body["request_id"] = request_id
     return Response(
         content=msgspec.json.encode(body),
         status_code=status,
         media_type=PROBLEM_JSON,
         headers=headers,
     )
-
-
-def _with_instance(request: Request[Any, Any, Any], response: Response[bytes]) -> Response[bytes]:
-    body = msgspec.json.decode(response.content)
-    body["instance"] = request.url.path
-    if request_id := request.scope.get("state", {}).get("request_id"):
-        body["request_id"] = request_id
-    response.content = msgspec.json.encode(body)
-    return response
 
 
 def status_of(exc: DomainError) -> int:
@@ -118,8 +117,7 @@ def handle_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Re
     if isinstance(exc, Unauthorized):
         headers["WWW-Authenticate"] = 'Bearer realm="lml"'
     extensions = {k: msgspec.to_builtins(v) for k, v in exc.extensions.items()}
-    response = problem(status, _kebab(type(exc).__name__), exc.detail, headers=headers, **extensions)
-    return _with_instance(request, response)
+    return problem(request, status, _kebab(type(exc).__name__), exc.detail, headers=headers, extensions=extensions)
 
 
 def _body_errors(request: Request[Any, Any, Any], exc: ValidationException) -> list[FieldError]:
@@ -140,9 +138,8 @@ def _body_errors(request: Request[Any, Any, Any], exc: ValidationException) -> l
 def handle_validation(request: Request[Any, Any, Any], exc: ValidationException) -> Response[bytes]:
     errors = _body_errors(request, exc)
     detail = "; ".join(f"{e.path}: {e.message}" for e in errors[:5])
-    return _with_instance(
-        request, problem(422, "validation-error", detail or "The input is invalid", errors=msgspec.to_builtins(errors))
-    )
+    errors_out = {"errors": msgspec.to_builtins(errors)}
+    return problem(request, 422, "validation-error", detail or "The input is invalid", extensions=errors_out)
 
 
 def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -> Response[bytes]:
@@ -157,7 +154,7 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
     if status == 413:
         detail = "The request body is too large"
     headers = dict(exc.headers or {})
-    return _with_instance(request, problem(status, kind, detail, headers=headers))
+    return problem(request, status, kind, detail, headers=headers)
 
 
 def handle_serialization_error(request: Request[Any, Any, Any], exc: SerializationException) -> Response[bytes]:
@@ -165,7 +162,7 @@ def handle_serialization_error(request: Request[Any, Any, Any], exc: Serializati
     parameter or a handler called `request.json()`; a response that does not encode is ours."""
     if not isinstance(exc.__cause__, msgspec.DecodeError):
         return handle_unexpected(request, exc)
-    return _with_instance(request, problem(400, "malformed-json", "The request body is not valid JSON"))
+    return problem(request, 400, "malformed-json", "The request body is not valid JSON")
 
 
 def handle_recursion_error(request: Request[Any, Any, Any], exc: RecursionError) -> Response[bytes]:
@@ -173,14 +170,12 @@ def handle_recursion_error(request: Request[Any, Any, Any], exc: RecursionError)
     the caller's fault. Any other recursion is ours."""
     if "while deserializing" not in str(exc):
         return handle_unexpected(request, exc)
-    return _with_instance(request, problem(400, "malformed-json", "The request body is nested too deeply"))
+    return problem(request, 400, "malformed-json", "The request body is nested too deeply")
 
 
 def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[bytes]:
     log.error("unhandled_error", path=request.url.path, error_type=type(exc).__name__, exc_info=exc)
-    return _with_instance(
-        request, problem(500, "internal-error", "Something went wrong on our side; it has been logged")
-    )
+    return problem(request, 500, "internal-error", "Something went wrong on our side; it has been logged")
 
 
 # A store that does not answer is an outage to wait out, not a bug: 503 with Retry-After.
