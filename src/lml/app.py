@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -27,7 +28,9 @@ from lml.venues.infrastructure.http import router as venues_router
 log = get_logger("lml.app")
 
 
-def create_app(settings: Settings | None = None, resources: Resources | None = None) -> Litestar:
+def create_app(
+    settings: Settings | None = None, resources: Resources | None = None, *, freeze_heap_at_startup: bool = False
+) -> Litestar:
     settings = settings or Settings.from_env()
     configure_logging(settings)
     resources = resources or Resources(settings)
@@ -35,6 +38,12 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await resources.open()
+        if freeze_heap_at_startup:
+            # Everything built at start-up lives as long as the process: out of the collector's
+            # sight, full collections under load scan only what requests allocate. Measured on the
+            # hold storm: p99 117 → 45 ms (docs/benchmarks.md).
+            gc.collect()
+            gc.freeze()
         log.info("api_started", env=settings.env)
         try:
             yield
@@ -75,3 +84,8 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
     )
     app.asgi_handler = RequestContext(app.asgi_handler)
     return app
+
+
+def create_served_app() -> Litestar:
+    """The factory `lml serve` hands to the server: one app per server process, for its lifetime."""
+    return create_app(freeze_heap_at_startup=True)

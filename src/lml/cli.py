@@ -28,7 +28,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     # On SIGTERM granian stops accepting, lets the requests in flight finish (up to
     # `workers_kill_timeout`), runs the app's lifespan shutdown, then exits 0.
     Granian(
-        "lml.app:create_app",
+        "lml.app:create_served_app",
         factory=True,
         interface=Interfaces.ASGI,
         address=settings.host,
