@@ -12,7 +12,7 @@ import pytest
 from psycopg.errors import InsufficientPrivilege, UniqueViolation
 
 from lml.ordering.domain.errors import HoldAlreadyOrdered
-from lml.ordering.domain.order import Order, OrderStatus, Payment
+from lml.ordering.domain.order import Order, OrderStatus, Payment, Refund
 from lml.ordering.domain.tickets import tickets_for
 from lml.ordering.infrastructure.pg_orders import ConcurrentOrderChange, PgOrders
 from lml.ordering.infrastructure.pg_tickets import PgTickets
@@ -163,3 +163,71 @@ async def test_an_operator_sees_only_their_organizations_orders(resources: Resou
     async with resources.db.unit_of_work(org_id=mine.organization_id) as uow:
         with pytest.raises(psycopg.errors.InsufficientPrivilege):  # row-level security: no writing another's
             await PgOrders(uow.conn).add(fresh(org=theirs.organization_id), actor="user:x")
+
+
+async def _waiting_for_a_lock(resources: Resources) -> bool:
+    async with resources.db.unit_of_work() as uow:
+        row = await (await uow.conn.execute(
+            "SELECT count(*) AS n FROM pg_locks WHERE NOT granted AND locktype = 'transactionid'")).fetchone()
+    return bool(row and row["n"])
+
+
+async def test_a_locked_read_sees_the_refunds_its_lock_holder_settled(resources: Resources) -> None:
+    """Under READ COMMITTED a locking read that waited must not decide from refunds as they were before
+    the lock holder committed, nor write a settled refund back as open."""
+    order = fresh()
+    await add(resources, order)
+    paid = order.pay(Payment(payment_intent_id="pi_1", amount=order.total, currency="USD"), NOW)
+    requested = paid.order.request_refund(Refund(refund_id="r1", amount=1000, status="requested"))
+    async with resources.db.unit_of_work() as uow:
+        await PgOrders(uow.conn).save(paid, actor="system:payments", at=NOW)
+        await PgOrders(uow.conn).save(requested, actor="operator:o1", at=NOW)
+        await uow.commit()
+
+    async def operator_refunds_more() -> Order:
+        async with resources.db.unit_of_work() as uow:
+            orders = PgOrders(uow.conn)
+            seen = await orders.get(order.order_id, for_update=True)
+            assert seen is not None
+            await orders.save(seen.request_refund(Refund(refund_id="r2", amount=500, status="requested")),
+                              actor="operator:o2", at=NOW)
+            await uow.commit()
+            return seen
+
+    async with resources.db.unit_of_work() as settling:
+        orders = PgOrders(settling.conn)
+        current = await orders.get(order.order_id, for_update=True)
+        assert current is not None
+        settled = current.record_refund("r1", 1000, "succeeded")
+        assert settled is not None
+        await orders.save(settled, actor="system:payments", at=NOW)
+        operator = asyncio.create_task(operator_refunds_more())
+        deadline = asyncio.get_running_loop().time() + 10
+        while not await _waiting_for_a_lock(resources):
+            assert asyncio.get_running_loop().time() < deadline, "the operator never waited for the lock"
+            await asyncio.sleep(0.01)
+        await settling.commit()
+    seen_by_operator = await operator
+
+    assert [(r.refund_id, r.status) for r in seen_by_operator.refunds] == [("r1", "succeeded")]
+    async with resources.db.unit_of_work() as uow:
+        stored = await PgOrders(uow.conn).get(order.order_id)
+    assert stored is not None
+    assert [(r.refund_id, r.status) for r in stored.refunds] == [("r1", "succeeded"), ("r2", "requested")]
+    assert stored.amount_refunded == 1000 and stored.refund_in_flight == 500
+
+
+async def test_a_settled_refund_cannot_be_reopened_even_by_hand(resources: Resources) -> None:
+    order = fresh()
+    await add(resources, order)
+    paid = order.pay(Payment(payment_intent_id="pi_1", amount=order.total, currency="USD"), NOW)
+    requested = paid.order.request_refund(Refund(refund_id="r1", amount=1000, status="requested"))
+    settled = requested.order.record_refund("r1", 1000, "succeeded")
+    assert settled is not None
+    async with resources.db.unit_of_work() as uow:
+        for moved in (paid, requested, settled):
+            await PgOrders(uow.conn).save(moved, actor="system:payments", at=NOW)
+        await uow.commit()
+    async with resources.db.unit_of_work() as uow:
+        with pytest.raises(psycopg.errors.CheckViolation):
+            await uow.conn.execute("UPDATE ordering.refunds SET status = 'requested' WHERE refund_id = 'r1'")

@@ -11,11 +11,12 @@ from lml.payments import facade
 from lml.payments.application.testing import RecordingOrders
 from lml.payments.domain.errors import InvalidRefundAmount
 from lml.payments.events import RefundRequested
+from lml.payments.infrastructure.actors import process_stripe_events
 from lml.payments.infrastructure.outbox_handlers import REFUND_REQUESTED, outbox_handlers
 from lml.payments.infrastructure.unit_of_work import OrdersFactory
 from lml.platform.outbox import OutboxRelay, event_type_of
 from lml.platform.resources import Resources
-from tests.fixtures.payments import StripeApp
+from tests.fixtures.payments import SignedWebhook, StripeApp, refund_object, stripe_event
 
 
 async def _paid_order(resources: Resources, stripe_app: StripeApp, amount: int = 5000) -> tuple[str, str]:
@@ -138,3 +139,24 @@ async def test_stripe_unreachable_leaves_the_refund_to_the_outboxs_backoff(
     await _relay(resources, orders_factory)
     assert [r["amount"] for r in await stripe_app.refunds_of(pi)] == [500]
     assert (await _refunds(resources))[0]["status"] == "succeeded"
+
+
+async def test_stripe_saying_a_settled_refund_failed_leaves_it_settled_and_asks_for_a_person(
+    resources: Resources, stripe_app: StripeApp, orders_factory: OrdersFactory, recording_orders: RecordingOrders,
+    signed_webhook: SignedWebhook,
+) -> None:
+    order, pi = await _paid_order(resources, stripe_app)
+    refund_id = await _request(resources, order, 2000)
+    await _relay(resources, orders_factory)
+    [at_stripe] = await stripe_app.refunds_of(pi)
+    event = stripe_event("refund.updated", refund_object(payment_intent_id=pi, amount=2000, status="failed",
+                                                         refund_id=at_stripe["id"]))
+    await signed_webhook(event)
+    assert await process_stripe_events(resources, orders=orders_factory) == 1
+
+    assert [(r["id"], r["status"]) for r in await _refunds(resources)] == [(refund_id, "succeeded")]
+    async with resources.db.unit_of_work() as uow:
+        row = await (await uow.conn.execute(
+            "SELECT status, note FROM payments.stripe_events WHERE event_id = %s", (event["id"],))).fetchone()
+    assert row is not None and "a person must reconcile" in row["note"]
+    assert [c["status"] for c in recording_orders.named("record_refund")] == ["succeeded"]

@@ -6,7 +6,7 @@ import pytest
 
 from lml.payments.domain.errors import InvalidRefundAmount
 from lml.payments.domain.inbox import decode_cursor, encode_cursor, is_dead_after
-from lml.payments.domain.payment import Refund, check_refund_amount, next_refund_status, next_status
+from lml.payments.domain.payment import Refund, check_refund_amount, contradicts, next_refund_status, next_status
 from lml.platform.domain.errors import InvalidInput
 
 
@@ -30,10 +30,23 @@ def test_a_payment_intents_recorded_status_never_leaves_a_terminal_status(
 @pytest.mark.parametrize(
     ("current", "reported", "recorded"),
     [("requested", "pending", "pending"), ("pending", "succeeded", "succeeded"), ("succeeded", "pending", "succeeded"),
-     ("failed", "pending", "failed"), ("succeeded", "failed", "failed")],
+     ("failed", "pending", "failed"), ("succeeded", "failed", "succeeded"), ("rejected", "succeeded", "rejected")],
 )
-def test_a_late_pending_report_does_not_reopen_a_settled_refund(current: str, reported: str, recorded: str) -> None:
+def test_a_settled_refund_keeps_its_outcome_whatever_is_reported_later(
+    current: str, reported: str, recorded: str
+) -> None:
     assert next_refund_status(current, reported) == recorded
+
+
+@pytest.mark.parametrize(
+    ("current", "reported", "contradiction"),
+    [("succeeded", "failed", True), ("failed", "succeeded", True), ("succeeded", "pending", False),
+     ("succeeded", "succeeded", False), ("pending", "failed", False), ("requested", "succeeded", False)],
+)
+def test_another_outcome_for_a_settled_refund_is_a_contradiction_for_a_person(
+    current: str, reported: str, contradiction: bool
+) -> None:
+    assert contradicts(current, reported) is contradiction
 
 
 def _refund(amount: int, status: str = "succeeded", seq: int = 1) -> Refund:

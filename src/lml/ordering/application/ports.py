@@ -33,7 +33,7 @@ class OrderRepository(Protocol):
 
     async def save(self, moved: Moved, *, actor: str, at: datetime, detail: dict[str, Any] | None = None) -> None:
         """Apply one transition: `UPDATE ... WHERE status = <from>` (raises if the order moved
-        meanwhile), upsert its refunds, and append the audit entry."""
+        meanwhile), write the refunds the transition added or changed, and append the audit entry."""
 
     async def due_for_expiry(self, now: datetime, limit: int) -> list[str]:
         """Orders awaiting payment past their deadline, locked, skipping those another worker holds."""

@@ -140,6 +140,9 @@ class Transition(msgspec.Struct, frozen=True):
 class Moved(msgspec.Struct, frozen=True):
     order: Order
     transition: Transition
+    # The refunds this change added or updated: the only ones written back, so that a change never
+    # rewrites a refund someone else settled meanwhile.
+    changed_refunds: tuple[Refund, ...] = ()
 
 
 class Order(msgspec.Struct, frozen=True, kw_only=True):
@@ -192,11 +195,18 @@ class Order(msgspec.Struct, frozen=True, kw_only=True):
                 zones[line.zone_id] = zones.get(line.zone_id, 0) + line.quantity
         return zones
 
-    def _move(self, trigger: Trigger, to: OrderStatus, **changes: object) -> Moved:
+    def _move(self, trigger: Trigger, to: OrderStatus, *, changed_refunds: tuple[Refund, ...] = (),
+              **changes: object) -> Moved:
         if (self.status, trigger, to) not in TRANSITIONS:
             raise InvalidTransition(self.status.value, trigger.value)
         moved = msgspec.structs.replace(self, status=to, **changes)
-        return Moved(moved, Transition(trigger, self.status, to))
+        return Moved(moved, Transition(trigger, self.status, to), changed_refunds)
+
+    def _with_refund(self, refund: Refund) -> tuple[Refund, ...]:
+        """The order's refunds with `refund` added, or put in place of the one with its id."""
+        if any(r.refund_id == refund.refund_id for r in self.refunds):
+            return tuple(refund if r.refund_id == refund.refund_id else r for r in self.refunds)
+        return (*self.refunds, refund)
 
     def _check_payment(self, payment: Payment) -> None:
         if payment.amount != self.total or payment.currency.upper() != self.currency:
@@ -221,7 +231,8 @@ class Order(msgspec.Struct, frozen=True, kw_only=True):
         """A late payment whose seats went to someone else: the money is owed back (`refund` requested)."""
         self._check_payment(payment)
         return self._move(T.LATE_PAYMENT_REFUND_OWED, S.REFUND_PENDING, payment_intent_id=payment.payment_intent_id,
-                          amount_paid=payment.amount, paid_at=at, refunds=(*self.refunds, refund), unseated=True)
+                          amount_paid=payment.amount, paid_at=at, refunds=self._with_refund(refund), unseated=True,
+                          changed_refunds=(refund,))
 
     def fail_payment(self, reason: str) -> Moved:
         return self._move(T.PAYMENT_FAILED, S.PAYMENT_FAILED, failure_reason=reason[:500])
@@ -249,25 +260,23 @@ class Order(msgspec.Struct, frozen=True, kw_only=True):
     def request_refund(self, refund: Refund) -> Moved:
         if refund.amount <= 0 or refund.amount > self.refundable:
             raise RefundTooLarge(self.refundable)
-        return self._move(T.REFUND_REQUESTED, S.REFUND_PENDING, refunds=(*self.refunds, refund))
+        return self._move(T.REFUND_REQUESTED, S.REFUND_PENDING, refunds=self._with_refund(refund),
+                          changed_refunds=(refund,))
 
     def record_refund(self, refund_id: str, amount: int, status: RefundStatus) -> Moved | None:
         """A refund's news (from Stripe): kept, then the paid order's status follows from its refunds.
         An unpaid order keeps its status: the refund arrived before the payment (out of order).
         None when it is no news (a repeat, or a stale report about a refund that is final)."""
-        known = {r.refund_id: r for r in self.refunds}
-        refund = known[refund_id].updated(status, amount) if refund_id in known else Refund(
-            refund_id=refund_id, amount=amount, status=status)
-        if known.get(refund_id) == refund:
+        known = next((r for r in self.refunds if r.refund_id == refund_id), None)
+        refund = known.updated(status, amount) if known else Refund(refund_id=refund_id, amount=amount, status=status)
+        if refund == known:
             return None
-        refunds = tuple(refund if r.refund_id == refund_id else r for r in self.refunds)
-        if refund_id not in known:
-            refunds = (*refunds, refund)
+        with_refund = msgspec.structs.replace(self, refunds=self._with_refund(refund))
         if self.status in MONEY_RECEIVED:
-            return msgspec.structs.replace(self, refunds=refunds).settle_refunds()
-        return self._move(T.REFUND_RECORDED, self.status, refunds=refunds)
+            return with_refund.settle_refunds(changed_refunds=(refund,))
+        return with_refund._move(T.REFUND_RECORDED, self.status, changed_refunds=(refund,))
 
-    def settle_refunds(self) -> Moved:
+    def settle_refunds(self, *, changed_refunds: tuple[Refund, ...] = ()) -> Moved:
         """The status the refunds call for: all the money back → refunded; one still open, or money still
         owed for an order without seats (its refund failed: an operator refunds again) → refund_pending;
         some back → partially_refunded; none (every refund failed) → paid."""
@@ -279,7 +288,7 @@ class Order(msgspec.Struct, frozen=True, kw_only=True):
             to = S.PARTIALLY_REFUNDED
         else:
             to = S.PAID
-        return self._move(T.REFUND_SETTLED, to)
+        return self._move(T.REFUND_SETTLED, to, changed_refunds=changed_refunds)
 
 
 def allocate(amount: int, weights: list[int]) -> list[int]:

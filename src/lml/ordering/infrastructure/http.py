@@ -92,6 +92,13 @@ class PaymentOut(msgspec.Struct, frozen=True, kw_only=True):
         return cls(provider="stripe", payment_intent_id=view.payment_intent_id, client_secret=view.client_secret)
 
 
+class RefundOut(msgspec.Struct, frozen=True, kw_only=True):
+    refund_id: str
+    amount: int
+    status: str  # requested (not yet at Stripe), pending, requires_action, succeeded, failed, canceled
+    reason: str | None
+
+
 class OrderOut(msgspec.Struct, frozen=True, kw_only=True):
     order_id: str
     status: str
@@ -105,6 +112,7 @@ class OrderOut(msgspec.Struct, frozen=True, kw_only=True):
     amount_paid: int
     amount_refunded: int
     refund_pending: int
+    refunds: list[RefundOut]
     failure_reason: str | None
     # Only in the answers that create or fetch a payment; null there while Stripe is unreachable.
     payment: PaymentOut | msgspec.UnsetType | None = msgspec.UNSET
@@ -126,6 +134,8 @@ class OrderOut(msgspec.Struct, frozen=True, kw_only=True):
             amount_paid=order.amount_paid,
             amount_refunded=order.amount_refunded,
             refund_pending=order.refund_in_flight,
+            refunds=[RefundOut(refund_id=r.refund_id, amount=r.amount, status=r.status, reason=r.reason)
+                     for r in order.refunds],
             failure_reason=order.failure_reason,
             payment=payment,
         )

@@ -97,8 +97,16 @@ class PgOrders:
                           detail={"hold_id": order.hold_id, "total": order.total, "currency": order.currency})
 
     async def get(self, order_id: str, *, for_update: bool = False) -> Order | None:
-        query = ORDER_SELECT + " WHERE o.order_id = %s" + (" FOR UPDATE OF o" if for_update else "")
-        row = await (await self._conn.execute(query, (order_id,))).fetchone()
+        if for_update:
+            # Locked by a statement of its own, then read by the next: under READ COMMITTED a
+            # `SELECT ... FOR UPDATE` that waited for the lock re-reads the locked row but not its
+            # subqueries, which would show the refunds as they were before the lock holder committed.
+            locked = await (
+                await self._conn.execute("SELECT 1 FROM ordering.orders WHERE order_id = %s FOR UPDATE", (order_id,))
+            ).fetchone()
+            if locked is None:
+                return None
+        row = await (await self._conn.execute(ORDER_SELECT + " WHERE o.order_id = %s", (order_id,))).fetchone()
         return order_from_row(row) if row else None
 
     async def order_for_hold(self, hold_id: str) -> tuple[str, str] | None:
@@ -125,8 +133,9 @@ class PgOrders:
         )
         if cur.rowcount != 1:
             raise ConcurrentOrderChange(f"order {order.order_id} is no longer {transition.from_status.value}")
-        if order.refunds:
+        if moved.changed_refunds:
             async with self._conn.cursor() as refunds:
+                # A refund that reached a final status keeps it (the table's trigger refuses the change too).
                 await refunds.executemany(
                     """
                     INSERT INTO ordering.refunds (refund_id, order_id, organization_id, amount, status, reason,
@@ -134,11 +143,12 @@ class PgOrders:
                     VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
                     ON CONFLICT (refund_id) DO UPDATE SET status = excluded.status, amount = excluded.amount,
                         updated_at = excluded.updated_at
-                    WHERE (ordering.refunds.status, ordering.refunds.amount)
+                    WHERE ordering.refunds.status IN ('requested', 'pending', 'requires_action')
+                      AND (ordering.refunds.status, ordering.refunds.amount)
                           IS DISTINCT FROM (excluded.status, excluded.amount)
                     """,
                     [(r.refund_id, order.order_id, order.organization_id, r.amount, r.status, r.reason, at, at)
-                     for r in order.refunds],
+                     for r in moved.changed_refunds],
                 )
         await self._audit(order, actor=actor, at=at, action=transition.trigger.value,
                           from_status=transition.from_status.value, detail=detail or {})

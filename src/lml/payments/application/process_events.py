@@ -8,7 +8,7 @@ import msgspec
 from lml.payments.application.ports import PaymentsUnitOfWork, UnitOfWorkFactory
 from lml.payments.domain.errors import MalformedWebhookEvent
 from lml.payments.domain.inbox import MAX_ATTEMPTS, InboxEntry, InboxStatus, is_dead_after
-from lml.payments.domain.payment import Refund, next_refund_status, next_status
+from lml.payments.domain.payment import Refund, contradicts, next_refund_status, next_status
 from lml.payments.domain.stripe_events import (
     Outcome,
     PaymentFailed,
@@ -130,6 +130,11 @@ async def _apply_refund(uow: PaymentsUnitOfWork, outcome: RefundChanged) -> str 
         refund = await _adopt(uow, outcome)
         if refund is None:
             return f"Refund {reported.id} is not for one of our PaymentIntents"
+    elif contradicts(refund.status, reported.status):
+        log.error("refund_outcome_changed", refund_id=refund.id, order_id=refund.order_id, recorded=refund.status,
+                  reported=reported.status)
+        return (f"Refund {reported.id} is {refund.status} here but Stripe now says {reported.status}: "
+                "a person must reconcile the order's money")
     else:
         refund = msgspec.structs.replace(
             refund,

@@ -65,9 +65,16 @@ def check_refund_amount(amount: int, *, paid: int, refunds: Iterable[Refund]) ->
         raise InvalidRefundAmount([FieldError("/amount", f"must not exceed {left}, the amount left to refund")])
 
 
-# A refund that Stripe has settled one way or the other; a late `pending` report does not reopen it.
-_SETTLED_REFUND_STATUSES = frozenset({"succeeded", "failed", "canceled"})
+# A refund that Stripe settled one way or the other, or refused: that outcome is kept (PostgreSQL
+# refuses to change it too); a late report does not reopen it.
+FINAL_REFUND_STATUSES = frozenset({"succeeded", "failed", "canceled", "rejected"})
 
 
 def next_refund_status(current: str, reported: str) -> str:
-    return current if current in _SETTLED_REFUND_STATUSES and reported == "pending" else reported
+    return current if current in FINAL_REFUND_STATUSES else reported
+
+
+def contradicts(current: str, reported: str) -> bool:
+    """Stripe reports another outcome for a refund already settled (e.g. a bank returned a refund
+    that had succeeded): the money moved again and a person must look at it."""
+    return current in FINAL_REFUND_STATUSES and reported not in (current, "pending")
