@@ -36,8 +36,9 @@ class DeadEvent(msgspec.Struct, frozen=True):
     created_at: datetime
 
 
-# A handler runs inside the relay's transaction: its database writes commit together with
-# the event being marked done. Side effects elsewhere (Redis, Stripe) must be idempotent.
+# A handler runs inside the transaction that delivers its event: its database writes commit together
+# with the event being marked done, or not at all. Side effects elsewhere (Redis, Stripe) must be
+# idempotent: an event is delivered at least once.
 Handler = Callable[[OutboxEvent, UnitOfWork], Awaitable[None]]
 
 
@@ -62,7 +63,16 @@ def backoff(attempts: int, *, base: float = 1.0, cap: float = 3600.0) -> timedel
     return timedelta(seconds=random.uniform(min(base, ceiling), ceiling))
 
 
+# How long a claimed event is left to the relay that claimed it: past this, another relay may take
+# it (the first one died). A batch is delivered well within it: one remote call per event at most.
+CLAIM_LEASE = timedelta(minutes=2)
+
+
 class OutboxRelay:
+    """Claims due events in a short transaction of its own, then delivers each event in a transaction
+    of its own: a handler's locks (an order's row, say) are released before the next event is
+    delivered, and one slow or failing delivery never undoes another."""
+
     def __init__(
         self, db: Database, clock: Clock, handlers: Mapping[str, list[Handler]], *, max_attempts: int = 10
     ) -> None:
@@ -71,51 +81,77 @@ class OutboxRelay:
         self.handlers = handlers
         self.max_attempts = max_attempts
 
-    async def relay_batch(self, limit: int = 50) -> int:
+    async def relay_batch(self, limit: int = 20) -> int:
         """Deliver up to `limit` due events; returns how many were claimed."""
+        claimed = await self._claim(limit)
+        for event, lease in claimed:
+            await self._deliver(event, lease)
+        return len(claimed)
+
+    async def _claim(self, limit: int) -> list[tuple[OutboxEvent, datetime]]:
+        now = self.clock.now()
+        lease = now + CLAIM_LEASE
         async with self.db.unit_of_work() as uow:
             rows = await (
                 await uow.conn.execute(
                     """
-                    SELECT id, event_type, payload, attempts FROM platform.outbox
-                    WHERE status = 'pending' AND next_attempt_at <= %s
-                    ORDER BY next_attempt_at, id
-                    LIMIT %s
-                    FOR UPDATE SKIP LOCKED
+                    UPDATE platform.outbox SET next_attempt_at = %s
+                    WHERE id IN (
+                        SELECT id FROM platform.outbox
+                        WHERE status = 'pending' AND next_attempt_at <= %s
+                        ORDER BY next_attempt_at, id
+                        LIMIT %s
+                        FOR UPDATE SKIP LOCKED
+                    )
+                    RETURNING id, event_type, payload, attempts
                     """,
-                    (self.clock.now(), limit),
+                    (lease, now, limit),
                 )
             ).fetchall()
-            for row in rows:
-                await self._deliver(uow, OutboxEvent(**row))
             await uow.commit()
-        return len(rows)
+        return sorted(((OutboxEvent(**row), lease) for row in rows), key=lambda claimed: claimed[0].id)
 
-    async def _deliver(self, uow: UnitOfWork, event: OutboxEvent) -> None:
+    async def _deliver(self, event: OutboxEvent, lease: datetime) -> None:
         try:
-            async with uow.conn.transaction():  # a savepoint: a failing handler undoes only its own writes
+            async with self.db.unit_of_work() as uow:
+                # Still ours: neither delivered meanwhile nor taken by another relay after the lease ran out.
+                mine = await (
+                    await uow.conn.execute(
+                        "SELECT 1 FROM platform.outbox WHERE id = %s AND status = 'pending' AND next_attempt_at = %s"
+                        " FOR UPDATE SKIP LOCKED",
+                        (event.id, lease),
+                    )
+                ).fetchone()
+                if mine is None:
+                    return
                 for handler in self.handlers.get(event.event_type, []):
                     await handler(event, uow)
+                await uow.conn.execute(
+                    "UPDATE platform.outbox SET status = 'done', attempts = attempts + 1, processed_at = %s,"
+                    " last_error = NULL WHERE id = %s",
+                    (self.clock.now(), event.id),
+                )
+                await uow.commit()
         except Exception as exc:  # noqa: BLE001 - any failure is recorded and retried
-            attempts = event.attempts + 1
-            dead = attempts >= self.max_attempts
-            log.warning("outbox_delivery_failed", event_id=event.id, event_type=event.event_type,
-                        attempts=attempts, dead=dead, error=type(exc).__name__)
+            # In a transaction of its own: the delivery's may be gone with its connection.
+            await self._record_failure(event, lease, exc)
+
+    async def _record_failure(self, event: OutboxEvent, lease: datetime, exc: Exception) -> None:
+        attempts = event.attempts + 1
+        dead = attempts >= self.max_attempts
+        log.warning("outbox_delivery_failed", event_id=event.id, event_type=event.event_type,
+                    attempts=attempts, dead=dead, error=type(exc).__name__)
+        async with self.db.unit_of_work() as uow:
             await uow.conn.execute(
                 """
                 UPDATE platform.outbox
                 SET attempts = %s, last_error = %s, status = %s, next_attempt_at = %s
-                WHERE id = %s
+                WHERE id = %s AND status = 'pending' AND next_attempt_at = %s
                 """,
                 (attempts, f"{type(exc).__name__}: {exc}"[:2000], "dead" if dead else "pending",
-                 self.clock.now() + backoff(attempts), event.id),
+                 self.clock.now() + backoff(attempts), event.id, lease),
             )
-            return
-        await uow.conn.execute(
-            "UPDATE platform.outbox SET status = 'done', attempts = attempts + 1, processed_at = %s, last_error = NULL"
-            " WHERE id = %s",
-            (self.clock.now(), event.id),
-        )
+            await uow.commit()
 
     async def dead_events(self, limit: int = 100) -> list[DeadEvent]:
         async with self.db.unit_of_work() as uow:

@@ -210,3 +210,67 @@ async def test_two_relays_racing_deliver_each_event_exactly_once(
     assert sum(claimed) == 300
     assert all(n > 0 for n in claimed), claimed  # both really took part
     assert {r["status"] for r in await rows(db)} == {"done"}
+
+
+async def test_an_event_delivered_stays_delivered_when_a_later_one_of_the_batch_dies(
+    settings: Settings, clock: SteppedClock
+) -> None:
+    """Each event commits on its own: a handler that outlives the session's idle-in-transaction limit
+    loses only its own delivery, never those before or after it in the same batch."""
+    impatient = Database(msgspec.structs.replace(settings, db_idle_in_transaction_timeout_ms=300))
+    await impatient.open()
+    deliveries: list[int] = []
+    slow = {1}
+
+    async def deliver(event: OutboxEvent, uow: UnitOfWork) -> None:
+        deliveries.append(event.payload["ticket_id"])
+        if event.payload["ticket_id"] in slow:
+            slow.clear()
+            await asyncio.sleep(0.8)  # a remote call that takes too long, while the transaction waits
+            await uow.conn.execute("SELECT 1")
+
+    try:
+        await add(impatient, TicketIssued(0), TicketIssued(1), TicketIssued(2))
+        relay = OutboxRelay(impatient, clock, {ISSUED: [deliver]})
+        assert await relay.relay_batch() == 3
+        states = {r["payload"]["ticket_id"]: (r["status"], r["attempts"]) for r in await rows(impatient)}
+        assert states == {0: ("done", 1), 1: ("pending", 1), 2: ("done", 1)}
+        clock.advance(timedelta(minutes=5))
+        assert await relay.relay_batch() == 1
+        assert sorted(deliveries) == [0, 1, 1, 2]
+        assert {r["status"] for r in await rows(impatient)} == {"done"}
+    finally:
+        await impatient.close()
+
+
+async def test_no_lock_taken_by_a_delivery_is_held_while_the_next_event_is_delivered(
+    db: Database, clock: SteppedClock
+) -> None:
+    """A handler locks what it changes (an order, say); that lock must be gone before the relay
+    moves on to another event, whose handler may wait on a remote service for seconds."""
+    await add(db, SeatsReleased("show-1", ["A-1"]))
+    (locked_row,) = await rows(db)
+    second_started, finish_second = asyncio.Event(), asyncio.Event()
+
+    async def lock_something(event: OutboxEvent, uow: UnitOfWork) -> None:
+        await uow.conn.execute("SELECT 1 FROM platform.outbox WHERE id = %s FOR UPDATE", (locked_row["id"],))
+
+    async def call_remote_service(event: OutboxEvent, uow: UnitOfWork) -> None:
+        second_started.set()
+        await finish_second.wait()
+
+    relay = OutboxRelay(db, clock, {ISSUED: [lock_something], "test.Slow": [call_remote_service]})
+    async with db.unit_of_work() as uow:
+        await uow.conn.execute("UPDATE platform.outbox SET status = 'done' WHERE id = %s", (locked_row["id"],))
+        await add_event(uow, TicketIssued(1))
+        await uow.conn.execute("INSERT INTO platform.outbox (event_type, payload) VALUES ('test.Slow', '{}')")
+        await uow.commit()
+    relaying = asyncio.create_task(relay.relay_batch())
+    await asyncio.wait_for(second_started.wait(), timeout=10)
+    try:
+        async with db.unit_of_work() as uow:
+            await uow.conn.execute("SET LOCAL lock_timeout = '200ms'")
+            await uow.conn.execute("SELECT 1 FROM platform.outbox WHERE id = %s FOR UPDATE", (locked_row["id"],))
+    finally:
+        finish_second.set()
+        assert await relaying == 2
