@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import uuid
 
+from prometheus_client import REGISTRY
+
 from lml.payments import facade
 from lml.payments.application.testing import RecordingOrders
 from lml.payments.infrastructure.actors import process_stripe_events, reconcile_stripe_payments
@@ -74,3 +76,28 @@ async def test_reconciliation_while_stripe_is_unreachable_changes_nothing(
     report = await reconcile_stripe_payments(stripe_down, orders=orders_factory)
     assert report.unreachable and report.queued == 0
     assert await process_stripe_events(resources, orders=orders_factory) == 0
+
+
+async def test_one_payment_intent_stripe_will_not_give_stops_nobody_elses_reconciliation(
+    resources: Resources, stripe_app: StripeApp, orders_factory: OrdersFactory, recording_orders: RecordingOrders,
+) -> None:
+    broken = str(uuid.uuid4())
+    async with resources.db.unit_of_work() as uow:
+        # A PaymentIntent Stripe does not know (deleted, or made with another account's key).
+        await uow.conn.execute(
+            "INSERT INTO payments.payment_intents (order_id, show_id, payment_intent_id, client_secret, status,"
+            " amount, currency) VALUES (%s, %s, 'pi_gone', 'pi_gone_secret', 'requires_payment_method', 7000, 'USD')",
+            (broken, str(uuid.uuid4())),
+        )
+        await uow.commit()
+    paid, paid_pi = await _order_with_payment_intent(resources)
+    await stripe_app.pay(paid_pi)
+    recording_orders.awaiting = [broken, paid]
+    failures_before = REGISTRY.get_sample_value("lml_payments_reconciliation_failures_total") or 0
+
+    report = await reconcile_stripe_payments(resources, orders=orders_factory)
+
+    assert (report.checked, report.queued, report.failed) == (1, 1, 1)
+    assert REGISTRY.get_sample_value("lml_payments_reconciliation_failures_total") == failures_before + 1
+    assert await process_stripe_events(resources, orders=orders_factory) == 1
+    assert [c["order_id"] for c in recording_orders.named("record_payment_succeeded")] == [paid]

@@ -18,6 +18,7 @@ log = get_logger("lml.payments.reconcile")
 class ReconciliationReport(msgspec.Struct, frozen=True):
     checked: int  # orders whose PaymentIntent was fetched
     queued: int  # events added to the inbox
+    failed: int = 0  # orders that could not be reconciled (logged one by one); the others went on
     unreachable: bool = False  # Stripe could not be reached: the rest waits for the next run
 
 
@@ -27,15 +28,20 @@ async def reconcile_payments(
     async with uows() as uow:
         order_ids = await uow.orders.orders_awaiting_payment(older_than_seconds=older_than_seconds, limit=limit)
         records = [record for order_id in order_ids if (record := await uow.intents.get(order_id))]
-    checked = queued = 0
+    checked = queued = failed = 0
     for record in records:
         try:
             queued += await _reconcile_one(uows, gateway, record)
         except PaymentProviderUnavailable:
             log.warning("reconciliation_stopped", reason="stripe_unreachable", checked=checked)
-            return ReconciliationReport(checked=checked, queued=queued, unreachable=True)
+            return ReconciliationReport(checked=checked, queued=queued, failed=failed, unreachable=True)
+        except Exception as exc:  # noqa: BLE001 - one order's trouble must not strand every order after it
+            failed += 1
+            log.error("reconciliation_failed", order_id=record.order_id, payment_intent_id=record.payment_intent_id,
+                      error=type(exc).__name__)
+            continue
         checked += 1
-    return ReconciliationReport(checked=checked, queued=queued)
+    return ReconciliationReport(checked=checked, queued=queued, failed=failed)
 
 
 async def _reconcile_one(uows: UnitOfWorkFactory, gateway: PaymentGateway, record: PaymentRecord) -> int:

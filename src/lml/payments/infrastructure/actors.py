@@ -3,6 +3,8 @@ registers them as Dramatiq actors (src/lml/worker.py), tests call them directly.
 
 from __future__ import annotations
 
+from prometheus_client import Counter
+
 from lml.payments.application.process_events import process_due_events
 from lml.payments.application.reconcile import ReconciliationReport, reconcile_payments
 from lml.payments.domain.inbox import MAX_ATTEMPTS
@@ -15,6 +17,9 @@ from lml.platform.resources import Resources
 BATCH = 200
 # Reconciliation leaves a buyer this long to pay before it asks Stripe about the order.
 RECONCILE_AFTER_SECONDS = 120
+
+RECONCILIATION_FAILURES = Counter(
+    "lml_payments_reconciliation_failures", "Orders whose PaymentIntent could not be reconciled with Stripe")
 
 
 async def process_stripe_events(
@@ -38,7 +43,9 @@ async def reconcile_stripe_payments(
     orders: OrdersFactory = OrderingFacade,
 ) -> ReconciliationReport:
     """Queue what Stripe says about orders stuck awaiting payment (applied by process_stripe_events)."""
-    return await reconcile_payments(
+    report = await reconcile_payments(
         unit_of_work_factory(resources.db, orders), gateway_for(resources),
         older_than_seconds=older_than_seconds, limit=limit,
     )
+    RECONCILIATION_FAILURES.inc(report.failed)
+    return report
