@@ -213,3 +213,44 @@ async def test_expiry_frees_the_seats_once_and_an_order_paid_just_before_stays_p
     assert (await hold(client, cy, show.show_id, show.seat_ids[:1])).status_code == 201
     await worker.drain()  # the outbox cancels the expired order's PaymentIntent
     assert (await stripe_app.payment_intent(unpaid["payment"]["payment_intent_id"]))["status"] == "canceled"
+
+
+async def test_an_order_expired_while_its_payment_had_succeeded_unseen_is_paid_as_a_late_payment(
+    client: Client, make_show_on_sale: MakeShowOnSale, make_user: MakeUser, stripe_app: StripeApp,
+    worker: TestWorker, ordering_clock: OrderingClock,
+) -> None:
+    """The buyer paid, Stripe's webhook never arrived, and the order reached its deadline: expiring it
+    tries to cancel the PaymentIntent, finds it paid, and the payment is applied (seats still free)."""
+    show = await make_show_on_sale(seats=4)
+    buyer = await make_user()
+    placed = await buy(client, buyer, show.show_id, show.seat_ids[:2])
+    await stripe_app.pay(placed["payment"]["payment_intent_id"])  # no webhook reaches us
+    ordering_clock.advance(minutes=20)
+    assert await worker.sweep_expired() == 1
+    await worker.drain()
+
+    assert await order_status(client, buyer, placed["order_id"]) == "paid"
+    assert len(await tickets_of(client, buyer, placed["order_id"])) == 2
+    assert await stripe_app.refunds_of(placed["payment"]["payment_intent_id"]) == []
+
+
+async def test_an_order_expired_while_its_payment_had_succeeded_unseen_is_refunded_when_its_seats_are_gone(
+    client: Client, make_show_on_sale: MakeShowOnSale, make_user: MakeUser, stripe_app: StripeApp,
+    signed_webhook: SignedWebhook, worker: TestWorker, ordering_clock: OrderingClock,
+) -> None:
+    show = await make_show_on_sale(seats=4)
+    late, quick = await make_user(), await make_user()
+    placed = await buy(client, late, show.show_id, show.seat_ids[:2])
+    await stripe_app.pay(placed["payment"]["payment_intent_id"])  # no webhook reaches us
+    ordering_clock.advance(minutes=20)
+    assert await worker.sweep_expired() == 1
+    # The expiry's follow-up has not run yet: another buyer takes one of the seats first.
+    resold = await buy(client, quick, show.show_id, show.seat_ids[1:3])
+    await pay_on_stripe(stripe_app, signed_webhook, resold["payment"]["payment_intent_id"])
+    await worker.drain()
+
+    assert await order_status(client, late, placed["order_id"]) == "refunded"
+    refunds = await stripe_app.refunds_of(placed["payment"]["payment_intent_id"])
+    assert [(r["amount"], r["status"]) for r in refunds] == [(placed["total"], "succeeded")]
+    assert await tickets_of(client, late, placed["order_id"]) == []
+    assert await order_status(client, quick, resold["order_id"]) == "paid"

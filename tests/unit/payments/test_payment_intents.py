@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import uuid
 
+import msgspec
 import pytest
 
 from lml.payments.application.cancel_payment_intent import cancel_payment_intent
 from lml.payments.application.ensure_payment_intent import ensure_payment_intent
 from lml.payments.application.fetch_payment_intent import fetch_payment_intent
 from lml.payments.application.testing import FakeGateway, MemoryPayments
-from lml.payments.domain.errors import PaymentIntentMismatch, PaymentProviderUnavailable
+from lml.payments.domain.errors import PaymentIntentMismatch, PaymentProviderUnavailable, PaymentStillProcessing
 from lml.platform.domain.errors import InvalidInput
 
 SHOW = str(uuid.uuid4())
@@ -88,14 +89,29 @@ async def test_cancelling_twice_cancels_at_stripe_once(payments: MemoryPayments,
     assert gateway.calls.count("cancel_payment_intent") == 1
 
 
-async def test_cancelling_a_payment_intent_paid_meanwhile_records_the_payment_and_does_not_fail(
+async def test_cancelling_a_payment_intent_paid_meanwhile_queues_the_payment_for_ordering_once(
     payments: MemoryPayments, gateway: FakeGateway
 ) -> None:
     order = str(uuid.uuid4())
     record = await _ensure(payments, gateway, order)
     gateway.pay(record.payment_intent_id)
-    await cancel_payment_intent(payments.unit_of_work(), gateway, order_id=order)
+    for _ in range(2):
+        await cancel_payment_intent(payments.unit_of_work(), gateway, order_id=order)
     assert payments.state.intents[order].status == "succeeded"
+    queued = [(e.event_type, e.payload["data"]["object"]["id"]) for e in payments.state.events.values()]
+    assert queued == [("payment_intent.succeeded", record.payment_intent_id)]
+
+
+async def test_cancelling_a_payment_intent_still_processing_is_tried_again_later(
+    payments: MemoryPayments, gateway: FakeGateway
+) -> None:
+    order = str(uuid.uuid4())
+    record = await _ensure(payments, gateway, order)
+    gateway.intents[record.payment_intent_id] = msgspec.structs.replace(
+        gateway.intents[record.payment_intent_id], status="processing")
+    with pytest.raises(PaymentStillProcessing):
+        await cancel_payment_intent(payments.unit_of_work(), gateway, order_id=order)
+    assert payments.state.events == {}
 
 
 async def test_fetching_tells_what_stripe_says_now_and_records_it(

@@ -9,6 +9,10 @@ class PaymentProviderUnavailable(Unavailable):
     """The payment provider cannot be reached right now; try again shortly."""
 
 
+class PaymentStillProcessing(Unavailable):
+    """The PaymentIntent is processing: whether it succeeds is not known yet; ask again later."""
+
+
 class PaymentProviderRejected(Conflict):
     """The payment provider refused the request."""
 
