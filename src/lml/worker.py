@@ -63,12 +63,33 @@ def build_broker(settings: Settings, resources: Resources) -> RedisBroker:
     return broker
 
 
-def outbox_handlers(resources: Resources) -> dict[str, list[Handler]]:
-    """Integration event type → the handlers each context registers for it (merged lists)."""
+# Integration events published for the record, with no consumer today; each says why. Every event
+# type a context publishes is either handled (`outbox_handlers`) or listed here
+# (tests/unit/platform/test_event_consumers.py checks it).
+AUDIT_ONLY: dict[str, str] = {
+    "identity.UserRegistered": "an account's creation, kept in the outbox as its record",
+    "identity.OrganizationCreated": "kept as the record of who created which tenant",
+    "identity.MembershipGranted": "kept as the record of who was given which role",
+    "identity.RefreshTokenReuseDetected": "a security record: the token family is revoked in the same transaction",
+    "venues.VenueCreated": "kept as the record of the venue's creation",
+    "venues.LayoutPublished": "shows pin a layout version when they are created; nothing waits for publication",
+    "venues.LayoutArchived": "an archived layout keeps serving the shows that pinned it",
+    "catalog.ShowWentOnSale": "the inventory is created in the same transaction; seating loads it on first use",
+    "catalog.EventCancelled": "each of the event's shows publishes its own ShowCancelled, which is handled",
+    "ordering.OrderPaid": "seats are sold and tickets issued in the same transaction",
+    "ordering.OrderRefunded": "tickets are voided and seats returned in the same transaction",
+}
+
+
+def outbox_handlers(
+    resources: Resources, *, schedule_expiry: ordering_outbox.ScheduleExpiry = ordering_outbox.send_expiry_message
+) -> dict[str, list[Handler]]:
+    """Integration event type → the handlers each context registers for it (merged lists): the one
+    map the worker relays with (tests pass their own `schedule_expiry` to see the expiry messages)."""
     merged: dict[str, list[Handler]] = {}
     for handlers in (
         seating_outbox.outbox_handlers(resources),
-        ordering_outbox.outbox_handlers(resources),
+        ordering_outbox.outbox_handlers(resources, schedule_expiry=schedule_expiry),
         payments_outbox.outbox_handlers(resources),
     ):
         for event_type, listeners in handlers.items():
@@ -135,6 +156,9 @@ class Worker:
                    time_limit=60_000)
         self.actor(ordering_actors.SWEEP_EXPIRED_ORDERS_ACTOR, ordering_actors.sweep_expired_orders, every=10.0,
                    max_retries=0, time_limit=120_000)
+        # Ordering: the orders of cancelled shows, cancelled or refunded a batch at a time.
+        self.actor(ordering_actors.CANCEL_SHOW_ORDERS_ACTOR, ordering_actors.cancel_show_orders, every=1.0,
+                   max_retries=0, time_limit=600_000)
         # Payments: the Stripe event inbox, and reconciliation so that a lost webhook strands nobody.
         async def process_stripe_events(resources: Resources) -> None:
             while await payments_actors.process_stripe_events(resources) >= payments_actors.BATCH:

@@ -50,16 +50,20 @@ async def record_payment_failed(uow: UnitOfWork, *, order_id: str, payment_inten
                                                 reason=reason)
 
 
-async def record_refund(uow: UnitOfWork, *, order_id: str, refund_id: str, amount_refunded: int, status: str) -> None:
+async def record_refund(
+    uow: UnitOfWork, *, order_id: str, refund_id: str, amount_refunded: int, status: str,
+    failure_reason: str | None = None,
+) -> None:
     """One refund's news: `refund_id` is the id `payments.facade.request_refund` returned for a refund
     ordering asked for (or payments' own id for one made elsewhere), `amount_refunded` THIS refund's
     amount (not the charge's running total), `status` Stripe's refund status (`rejected` counts as
-    failed). Paid orders follow: refund_pending / partially_refunded / refunded (tickets void, seats
-    back on sale before the show). A refund reported before the payment is kept and applied when
+    failed; `failure_reason` says why, for the operator). Paid orders follow: refund_pending /
+    partially_refunded / refunded (tickets void, seats back on sale before the show unless it was
+    cancelled). A refund reported before the payment is kept and applied when
     the payment arrives. Repeats and stale reports change nothing."""
     await settle_payments.record_refund(PgOrderingTransaction(uow), clock=_clock, order_id=order_id,
                                         refund_id=refund_id, amount=amount_refunded,
-                                        status=_refund_status(status))
+                                        status=_refund_status(status), failure_reason=failure_reason)
 
 
 async def orders_awaiting_payment(uow: UnitOfWork, *, older_than_seconds: int, limit: int) -> list[str]:

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import msgspec
 import pytest
 
+from lml.ordering.application.cancel_show import cancel_orders_of_cancelled_shows, start_show_cancellation
 from lml.ordering.application.place_order import payment_for_order, place_order
 from lml.ordering.application.ports import ShowTerms, VerifiedHold
 from lml.ordering.application.refund_order import refund_order
@@ -317,3 +318,46 @@ async def test_no_order_for_a_cancelled_show_or_one_not_on_sale_yet(
 async def test_a_live_hold_may_still_be_ordered_after_the_sale_window_closed(world: MemoryWorld, clock: Clock) -> None:
     world.shows[SHOW] = msgspec.structs.replace(world.shows[SHOW], sale_status="off_sale")
     assert (await order_from(world, clock, ANN, SEATS[:1])).status is S.PENDING_PAYMENT
+
+
+async def _cancel_show(world: MemoryWorld, clock: Clock) -> int:
+    async with world.transaction() as tx:
+        await start_show_cancellation(tx, show_id=SHOW, organization_id="org", cancelled_at=clock.at)
+        await tx.commit()
+    return await cancel_orders_of_cancelled_shows(transaction=world.transaction, sync=world, clock=clock, limit=1)
+
+
+async def test_a_cancelled_show_cancels_its_unpaid_orders_and_refunds_its_paid_ones_once(
+    world: MemoryWorld, clock: Clock
+) -> None:
+    paid = await order_from(world, clock, ANN, SEATS[:2])
+    await pay(world, clock, paid)
+    unpaid = await order_from(world, clock, BOB, SEATS[2:3])
+
+    assert await _cancel_show(world, clock) == 1  # one order per batch here
+    assert await cancel_orders_of_cancelled_shows(transaction=world.transaction, sync=world, clock=clock) == 1
+    assert await cancel_orders_of_cancelled_shows(transaction=world.transaction, sync=world, clock=clock) == 0
+
+    orders = world.state.orders
+    assert orders[unpaid.order_id].status is S.CANCELLED and world.state.seats[SEATS[2]][0] == "available"
+    assert orders[paid.order_id].status is S.REFUND_PENDING
+    assert [(o, a) for _, o, a, _ in world.state.refund_requests] == [(paid.order_id, paid.total)]
+    assert {t.status for t in world.state.tickets.values()} == {"void"}
+    assert world.state.seats[SEATS[0]][0] == "sold"  # nothing is sold again for a cancelled show
+    assert world.state.cancelled_shows[SHOW] is not None
+
+
+async def test_a_payment_for_a_cancelled_show_is_refunded_and_sells_nothing(world: MemoryWorld, clock: Clock) -> None:
+    order = await order_from(world, clock, ANN, SEATS[:2])
+    async with world.transaction() as tx:
+        await start_show_cancellation(tx, show_id=SHOW, organization_id="org", cancelled_at=clock.at)
+        await tx.commit()
+    await pay(world, clock, order)
+
+    stored = world.state.orders[order.order_id]
+    assert stored.status is S.REFUND_PENDING and stored.unseated
+    assert [(o, a) for _, o, a, _ in world.state.refund_requests] == [(order.order_id, order.total)]
+    assert world.state.tickets == {}
+    assert [world.state.seats[s][0] for s in SEATS[:2]] == ["available", "available"]
+    with pytest.raises(ShowNotSelling):
+        await order_from(world, clock, BOB, SEATS[2:3])

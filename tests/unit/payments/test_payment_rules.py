@@ -6,7 +6,7 @@ import pytest
 
 from lml.payments.domain.errors import InvalidRefundAmount
 from lml.payments.domain.inbox import decode_cursor, encode_cursor, is_dead_after
-from lml.payments.domain.payment import Refund, check_refund_amount, contradicts, next_refund_status, next_status
+from lml.payments.domain.payment import Refund, check_refund_amount, contradicts, next_status
 from lml.platform.domain.errors import InvalidInput
 
 
@@ -25,17 +25,6 @@ def test_a_payment_intents_recorded_status_never_leaves_a_terminal_status(
     current: str, reported: str, recorded: str
 ) -> None:
     assert next_status(current, reported) == recorded
-
-
-@pytest.mark.parametrize(
-    ("current", "reported", "recorded"),
-    [("requested", "pending", "pending"), ("pending", "succeeded", "succeeded"), ("succeeded", "pending", "succeeded"),
-     ("failed", "pending", "failed"), ("succeeded", "failed", "succeeded"), ("rejected", "succeeded", "rejected")],
-)
-def test_a_settled_refund_keeps_its_outcome_whatever_is_reported_later(
-    current: str, reported: str, recorded: str
-) -> None:
-    assert next_refund_status(current, reported) == recorded
 
 
 @pytest.mark.parametrize(

@@ -67,6 +67,9 @@ async def place_order(
         show_starts_at=show.starts_at,
     )
     async with transaction() as tx:
+        if await tx.cancellations.covers(order.show_id):
+            # Cancelled since the catalog was read: nothing is sold for it any more.
+            check_show_selling("cancelled")
         # The order row first: a concurrent twin of this request waits on the hold id's unique
         # index and then fails with `HoldAlreadyOrdered`, rather than with a seat conflict.
         await tx.orders.add(order, actor=owner)

@@ -65,6 +65,28 @@ class SeatInventory(Protocol):
         """`sold → available` (a fully refunded order before its show). Idempotent."""
 
 
+class ShowCancellations(Protocol):
+    """Which shows are cancelled, and which of their orders the worker has handled."""
+
+    async def start(self, show_id: str, organization_id: str, cancelled_at: datetime) -> bool:
+        """Record that the show is cancelled; False when it was recorded already."""
+
+    async def covers(self, show_id: str) -> bool:
+        """The show is cancelled: its orders are (being) cancelled or refunded, none is sold anew."""
+
+    async def next_orders(self, limit: int) -> list[str]:
+        """Orders of cancelled shows not handled yet and still open (awaiting payment, or holding
+        money not all on its way back), locked; those another worker holds are skipped."""
+
+    async def handled(
+        self, order: Order, *, action: str, at: datetime, refund_id: str | None = None, amount: int = 0
+    ) -> None:
+        """Record what was done with the order (with that change, in this transaction)."""
+
+    async def finish(self, at: datetime) -> list[str]:
+        """Close the cancellations that have no order left to handle; their show ids."""
+
+
 class RefundRequests(Protocol):
     async def request(self, order_id: str, amount: int, reason: str) -> str:
         """Ask payments for a refund in this transaction (Stripe is called later); our refund id."""
@@ -84,6 +106,9 @@ class OrderingTransaction(Protocol):
 
     @property
     def refunds(self) -> RefundRequests: ...
+
+    @property
+    def cancellations(self) -> ShowCancellations: ...
 
     async def publish(self, event: msgspec.Struct) -> None:
         """Record an integration event, delivered after (and only if) the transaction commits."""

@@ -17,7 +17,9 @@ from lml.platform.clock import Clock
 EXPIRY_ACTOR = "system:expiry"
 
 
-async def _release(tx: OrderingTransaction, moved: Moved, *, actor: str, clock: Clock) -> None:
+async def release_seats(tx: OrderingTransaction, moved: Moved, *, actor: str, clock: Clock) -> None:
+    """Apply a move that closes an unpaid order: its seats go back on sale, its PaymentIntent is
+    cancelled after the commit (`OrderReleased`)."""
     order = moved.order
     await tx.orders.save(moved, actor=actor, at=clock.now())
     await tx.seats.release(order)
@@ -39,7 +41,7 @@ async def cancel_order(
         if order.status not in AWAITING_PAYMENT:
             raise OrderNotCancellable(order.status.value)
         moved = order.cancel()
-        await _release(tx, moved, actor=owner_of(buyer), clock=clock)
+        await release_seats(tx, moved, actor=owner_of(buyer), clock=clock)
         await tx.commit()
     await sync.order_changed(moved.order)
     return moved.order
@@ -52,7 +54,7 @@ async def expire_order(*, transaction: TransactionFactory, sync: SeatSync, clock
         if order is None or not order.is_due(clock.now()):
             return False
         moved = order.expire()
-        await _release(tx, moved, actor=EXPIRY_ACTOR, clock=clock)
+        await release_seats(tx, moved, actor=EXPIRY_ACTOR, clock=clock)
         await tx.commit()
     await sync.order_changed(moved.order)
     return True
@@ -70,7 +72,7 @@ async def expire_due_orders(
             if order is None or not order.is_due(clock.now()):
                 continue
             moved = order.expire()
-            await _release(tx, moved, actor=EXPIRY_ACTOR, clock=clock)
+            await release_seats(tx, moved, actor=EXPIRY_ACTOR, clock=clock)
             expired.append(moved.order)
         await tx.commit()
     for order in expired:

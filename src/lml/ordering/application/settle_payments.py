@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from lml.ordering.application.cancel_show import SHOW_CANCELLED_REASON
 from lml.ordering.application.ports import OrderingTransaction
+from lml.ordering.application.release_orders import release_seats
 from lml.ordering.domain.errors import OrderNotFound, SeatsTaken
 from lml.ordering.domain.order import (
     AWAITING_PAYMENT,
@@ -36,6 +38,16 @@ async def _locked(tx: OrderingTransaction, order_id: str) -> Order:
     return order
 
 
+async def _seats_taken_back(tx: OrderingTransaction, order: Order) -> bool:
+    """A late payment's order reserves its released seats again, if they are all still free."""
+    try:
+        async with tx.savepoint():
+            await tx.seats.reserve(order)
+    except SeatsTaken:
+        return False
+    return True
+
+
 async def record_payment_succeeded(
     tx: OrderingTransaction, *, clock: Clock, new_id: Callable[[], str], order_id: str, payment: Payment
 ) -> None:
@@ -46,19 +58,22 @@ async def record_payment_succeeded(
         return
     now = clock.now()
     detail = {"payment_intent_id": payment.payment_intent_id, "amount": payment.amount}
+    show_cancelled = await tx.cancellations.covers(order.show_id)
+    if show_cancelled and order.status in AWAITING_PAYMENT:
+        # Paid as (or after) its show was cancelled: the order closes unpaid, and the money goes back below.
+        moved = order.cancel()
+        await release_seats(tx, moved, actor=PAYMENTS_ACTOR, clock=clock)
+        order = moved.order
     # A refund reported before this success (events out of order) may already cover all of it.
     covered = order.amount_refunded >= payment.amount
-    if order.status in CLOSED_UNPAID and not covered:
-        try:
-            async with tx.savepoint():
-                await tx.seats.reserve(order)
-        except SeatsTaken:
-            owed = order.late_refund_owed()
-            refund_id = await tx.refunds.request(order_id, owed, LATE_REFUND_REASON)
-            moved = order.refund_owed(payment, Refund(refund_id=refund_id, amount=owed, status="requested",
-                                                      reason=LATE_REFUND_REASON), now)
-            await tx.orders.save(moved, actor=PAYMENTS_ACTOR, at=now, detail={**detail, "refund_id": refund_id})
-            return
+    if order.status in CLOSED_UNPAID and not covered and (show_cancelled or not await _seats_taken_back(tx, order)):
+        reason = SHOW_CANCELLED_REASON if show_cancelled else LATE_REFUND_REASON
+        owed = order.late_refund_owed()
+        refund_id = await tx.refunds.request(order_id, owed, reason)
+        moved = order.refund_owed(payment, Refund(refund_id=refund_id, amount=owed, status="requested",
+                                                  reason=reason), now)
+        await tx.orders.save(moved, actor=PAYMENTS_ACTOR, at=now, detail={**detail, "refund_id": refund_id})
+        return
     seats_reserved = order.status in AWAITING_PAYMENT or not covered
     moved = order.pay(payment, now)
     await tx.orders.save(moved, actor=PAYMENTS_ACTOR, at=now, detail=detail)
@@ -91,12 +106,12 @@ async def record_payment_failed(tx: OrderingTransaction, *, clock: Clock, order_
 
 async def record_refund(
     tx: OrderingTransaction, *, clock: Clock, order_id: str, refund_id: str, amount: int, status: RefundStatus,
-    actor: str = PAYMENTS_ACTOR,
+    failure_reason: str | None = None, actor: str = PAYMENTS_ACTOR,
 ) -> None:
     """A refund's news. Once all the money is back the tickets are void, and the seats go back on
     sale if the show has not started."""
     order = await _locked(tx, order_id)
-    moved = order.record_refund(refund_id, amount, status)
+    moved = order.record_refund(refund_id, amount, status, failure_reason)
     if moved is None:
         return
     now = clock.now()
@@ -105,7 +120,8 @@ async def record_refund(
     refunded = moved.order
     if moved.transition.to_status is OrderStatus.REFUNDED and order.status is not OrderStatus.REFUNDED:
         await tx.tickets.void_all(order_id, now)
-        seats_returned = now < refunded.show_starts_at and not refunded.unseated
+        seats_returned = (now < refunded.show_starts_at and not refunded.unseated
+                          and not await tx.cancellations.covers(refunded.show_id))
         if seats_returned:
             await tx.seats.return_to_sale(refunded)
         await tx.publish(OrderRefunded(order_id=order_id, organization_id=refunded.organization_id,

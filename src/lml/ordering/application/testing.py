@@ -17,7 +17,7 @@ import msgspec
 
 from lml.ordering.application.ports import PaymentView, ShowTerms, VerifiedHold
 from lml.ordering.domain.errors import HoldAlreadyOrdered, SeatsTaken
-from lml.ordering.domain.order import AWAITING_PAYMENT, Moved, Order
+from lml.ordering.domain.order import AWAITING_PAYMENT, OPEN, Moved, Order
 from lml.ordering.domain.tickets import Ticket
 from lml.platform.domain.errors import NotFound, Unavailable
 
@@ -31,6 +31,8 @@ class MemoryState:
     zones: dict[str, list[int]] = field(default_factory=dict)  # zone → [capacity, reserved, sold]
     zone_orders: dict[tuple[str, str], tuple[str, int]] = field(default_factory=dict)  # (order, zone) → (status, qty)
     refund_requests: list[tuple[str, str, int, str]] = field(default_factory=list)  # id, order, amount, reason
+    cancelled_shows: dict[str, str | None] = field(default_factory=dict)  # show → finished at (ISO) or None
+    handled_orders: dict[str, tuple[str, str, int]] = field(default_factory=dict)  # order → (show, action, amount)
     events: list[msgspec.Struct] = field(default_factory=list)
 
 
@@ -148,6 +150,42 @@ class MemoryRefundRequests:
         return refund_id
 
 
+class MemoryCancellations:
+    def __init__(self, state: MemoryState) -> None:
+        self._s = state
+
+    async def start(self, show_id: str, organization_id: str, cancelled_at: datetime) -> bool:
+        if show_id in self._s.cancelled_shows:
+            return False
+        self._s.cancelled_shows[show_id] = None
+        return True
+
+    async def covers(self, show_id: str) -> bool:
+        return show_id in self._s.cancelled_shows
+
+    async def next_orders(self, limit: int) -> list[str]:
+        open_orders = [o for o in self._s.orders.values()
+                       if self._s.cancelled_shows.get(o.show_id, "finished") is None
+                       and o.order_id not in self._s.handled_orders
+                       and o.status in OPEN]
+        return [o.order_id for o in sorted(open_orders, key=lambda o: o.order_id)[:limit]]
+
+    async def handled(
+        self, order: Order, *, action: str, at: datetime, refund_id: str | None = None, amount: int = 0
+    ) -> None:
+        self._s.handled_orders[order.order_id] = (order.show_id, action, amount)
+
+    async def finish(self, at: datetime) -> list[str]:
+        running = [show for show, finished in self._s.cancelled_shows.items() if finished is None]
+        done = [show for show in running
+                if not any(o.show_id == show for o in self._s.orders.values()
+                           if o.order_id not in self._s.handled_orders
+                           and o.status in OPEN)]
+        for show in done:
+            self._s.cancelled_shows[show] = at.isoformat()
+        return done
+
+
 class MemoryTransaction:
     def __init__(self, world: MemoryWorld) -> None:
         self._world = world
@@ -159,6 +197,7 @@ class MemoryTransaction:
         self.tickets = MemoryTickets(self.state)
         self.seats = MemorySeats(self.state)
         self.refunds = MemoryRefundRequests(self.state)
+        self.cancellations = MemoryCancellations(self.state)
 
     async def publish(self, event: msgspec.Struct) -> None:
         self.state.events.append(event)

@@ -9,6 +9,10 @@ class OrderNotFound(NotFound):
     """The order does not exist (or is not yours to see)."""
 
 
+class ShowNotCancelled(NotFound):
+    """The show is not cancelled (or not one of this organization's)."""
+
+
 class InvalidTransition(Conflict):
     """The order cannot make this change in its current state."""
 

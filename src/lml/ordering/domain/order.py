@@ -58,6 +58,9 @@ CLOSED_UNPAID = frozenset({S.EXPIRED, S.CANCELLED})
 # Money was received: a further success for the same order is a duplicate.
 MONEY_RECEIVED = frozenset({S.PAID, S.REFUND_PENDING, S.REFUNDED, S.PARTIALLY_REFUNDED})
 _SETTLEABLE = frozenset({S.PAID, S.PARTIALLY_REFUNDED, S.REFUND_PENDING})
+# Still open: awaiting payment, or holding money that is not all back with the buyer. A cancelled
+# show deals with exactly these (cancelled, or refunded in full).
+OPEN = AWAITING_PAYMENT | _SETTLEABLE
 
 TRANSITIONS: frozenset[tuple[OrderStatus, Trigger, OrderStatus]] = frozenset(
     {(a, T.PAYMENT_SUCCEEDED, S.PAID) for a in AWAITING_PAYMENT}
@@ -110,6 +113,7 @@ class Refund(msgspec.Struct, frozen=True, kw_only=True):
     amount: int
     status: RefundStatus
     reason: str | None = None
+    failure_reason: str | None = None  # Stripe's, when it failed or refused
 
     @property
     def is_open(self) -> bool:
@@ -119,10 +123,10 @@ class Refund(msgspec.Struct, frozen=True, kw_only=True):
     def succeeded(self) -> bool:
         return self.status == "succeeded"
 
-    def updated(self, status: RefundStatus, amount: int) -> Refund:
+    def updated(self, status: RefundStatus, amount: int, failure_reason: str | None = None) -> Refund:
         if not self.is_open:
             return self
-        return msgspec.structs.replace(self, status=status, amount=amount)
+        return msgspec.structs.replace(self, status=status, amount=amount, failure_reason=failure_reason)
 
 
 class Payment(msgspec.Struct, frozen=True, kw_only=True):
@@ -263,12 +267,15 @@ class Order(msgspec.Struct, frozen=True, kw_only=True):
         return self._move(T.REFUND_REQUESTED, S.REFUND_PENDING, refunds=self._with_refund(refund),
                           changed_refunds=(refund,))
 
-    def record_refund(self, refund_id: str, amount: int, status: RefundStatus) -> Moved | None:
+    def record_refund(
+        self, refund_id: str, amount: int, status: RefundStatus, failure_reason: str | None = None
+    ) -> Moved | None:
         """A refund's news (from Stripe): kept, then the paid order's status follows from its refunds.
         An unpaid order keeps its status: the refund arrived before the payment (out of order).
         None when it is no news (a repeat, or a stale report about a refund that is final)."""
         known = next((r for r in self.refunds if r.refund_id == refund_id), None)
-        refund = known.updated(status, amount) if known else Refund(refund_id=refund_id, amount=amount, status=status)
+        refund = known.updated(status, amount, failure_reason) if known else Refund(
+            refund_id=refund_id, amount=amount, status=status, failure_reason=failure_reason)
         if refund == known:
             return None
         with_refund = msgspec.structs.replace(self, refunds=self._with_refund(refund))

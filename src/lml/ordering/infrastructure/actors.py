@@ -5,10 +5,13 @@ registers them as Dramatiq actors (src/lml/worker.py), tests call them directly.
   (outbox handler of `ordering.OrderPlaced`), due at the order's `expires_at`.
 - `sweep_expired_orders(resources)`: periodic backstop for lost or late messages (SKIP LOCKED, so
   several workers sweep side by side without waiting on each other or expiring one order twice).
+- `cancel_show_orders(resources)`: periodic; cancels or refunds the orders of cancelled shows, a
+  batch per transaction (SKIP LOCKED too), until none is left.
 """
 
 from __future__ import annotations
 
+from lml.ordering.application.cancel_show import cancel_orders_of_cancelled_shows
 from lml.ordering.application.release_orders import expire_due_orders
 from lml.ordering.application.release_orders import expire_order as expire_one
 from lml.ordering.infrastructure.other_contexts import SeatingSync
@@ -17,6 +20,7 @@ from lml.platform.resources import Resources
 
 EXPIRE_ORDER_ACTOR = "ordering_expire_order"
 SWEEP_EXPIRED_ORDERS_ACTOR = "ordering_sweep_expired_orders"
+CANCEL_SHOW_ORDERS_ACTOR = "ordering_cancel_show_orders"
 # Sent this long after the deadline, so that a clock a little behind never finds the order not due yet.
 EXPIRY_MARGIN_MS = 1_000
 
@@ -35,4 +39,17 @@ async def sweep_expired_orders(resources: Resources, *, batch: int = 200) -> int
                                           clock=resources.clock, limit=batch)
         total += expired
         if expired < batch:
+            return total
+
+
+async def cancel_show_orders(resources: Resources, *, batch: int | None = None) -> int:
+    """Handle every order left of cancelled shows, a batch per transaction (`LML_CANCELLATION_BATCH_SIZE`
+    orders unless `batch` says otherwise); returns how many."""
+    batch = batch or resources.settings.cancellation_batch_size
+    total = 0
+    while True:
+        handled = await cancel_orders_of_cancelled_shows(
+            transaction=pg_transactions(resources.db), sync=SeatingSync(resources), clock=resources.clock, limit=batch)
+        total += handled
+        if handled < batch:
             return total

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Router, get, post
 from litestar.connection import ASGIConnection
+from litestar.datastructures import CacheControlHeader
 from litestar.handlers.base import BaseRouteHandler
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.response import Stream
@@ -30,6 +31,7 @@ from lml.ordering.domain.order import Buyer, Order
 from lml.ordering.domain.tickets import sign
 from lml.ordering.infrastructure import queries
 from lml.ordering.infrastructure.attendees_csv import HEADER, csv_lines
+from lml.ordering.infrastructure.cancellation_report import CancellationReport, cancellation_report
 from lml.ordering.infrastructure.pg_tickets import PgTickets
 from lml.ordering.infrastructure.sales_report import SalesReport, check_show_of_organization, sales_report
 from lml.ordering.infrastructure.services import OrderingServices
@@ -279,6 +281,18 @@ async def show_sales(request: AnyRequest, show_id: FromPath[uuid.UUID]) -> Sales
     return await sales_report(_services(request).resources, org_id=access.org_id, show_id=str(show_id))
 
 
+@get("/v1/admin/shows/{show_id:uuid}/cancellation", guards=[_authenticated], tags=["ordering"],
+     summary="A cancelled show's refunds: orders still to handle, refunded, on their way, failed, owed",
+     cache_control=CacheControlHeader(no_store=True))
+async def show_cancellation(request: AnyRequest, show_id: FromPath[uuid.UUID]) -> CancellationReport:
+    access = await _operator(request, REPORT_ROLES)
+    services = _services(request)
+    async with services.resources.db.unit_of_work(org_id=access.org_id) as uow:
+        # Read as the operator's organization: another organization's show is not found.
+        cancelled = await services.shows.cancelled(uow, str(show_id))
+        return await cancellation_report(uow.conn, str(show_id), cancelled_in_catalog=cancelled)
+
+
 @get("/v1/admin/shows/{show_id:uuid}/attendees.csv", guards=[_authenticated], tags=["ordering"],
      summary="One CSV line per valid ticket (streamed)", media_type="text/csv")
 async def attendees(request: AnyRequest, show_id: FromPath[uuid.UUID]) -> Stream:
@@ -307,4 +321,4 @@ async def attendees(request: AnyRequest, show_id: FromPath[uuid.UUID]) -> Stream
 
 
 router = Router(path="/", route_handlers=[create_order, list_orders, get_order, order_payment, cancel, order_tickets,
-                                          refund, show_sales, attendees])
+                                          refund, show_sales, show_cancellation, attendees])

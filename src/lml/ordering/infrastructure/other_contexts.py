@@ -77,6 +77,12 @@ class CatalogShows:
     def __init__(self, resources: Resources) -> None:
         self._resources = resources
 
+    async def cancelled(self, uow: UnitOfWork, show_id: str) -> bool:
+        """Whether the show (or its event) is cancelled, read in the caller's unit of work; raises the
+        catalog's ShowNotFound when it cannot see the show."""
+        show = await catalog.get_show_for_sale(uow, show_id)
+        return "cancelled" in (show.status, show.event_status)
+
     async def terms(self, show_id: str) -> ShowTerms:
         show = await catalog.get_show_for_sale(self._resources, show_id)
         return ShowTerms(

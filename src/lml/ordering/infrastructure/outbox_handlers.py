@@ -8,15 +8,19 @@ from collections.abc import Awaitable, Callable
 import dramatiq
 import msgspec
 
+from lml.catalog.events import ShowCancelled
+from lml.ordering.application.cancel_show import start_show_cancellation
 from lml.ordering.events import OrderPlaced, OrderReleased
 from lml.ordering.infrastructure.actors import EXPIRE_ORDER_ACTOR, EXPIRY_MARGIN_MS
 from lml.ordering.infrastructure.other_contexts import StripePayments
+from lml.ordering.infrastructure.pg_transaction import PgOrderingTransaction
 from lml.platform.db import UnitOfWork
 from lml.platform.outbox import Handler, OutboxEvent
 from lml.platform.resources import Resources
 
 ORDER_PLACED = "ordering.OrderPlaced"
 ORDER_RELEASED = "ordering.OrderReleased"
+SHOW_CANCELLED = "catalog.ShowCancelled"
 # (order id, delay in ms) → the order's expiry message is queued.
 ScheduleExpiry = Callable[[str, int], Awaitable[None]]
 
@@ -44,4 +48,10 @@ def outbox_handlers(
         # and its webhook takes the order from here. Unreachable: retried with backoff by the relay.
         await payments.cancel_intent(msgspec.convert(event.payload, OrderReleased).order_id)
 
-    return {ORDER_PLACED: [schedule], ORDER_RELEASED: [cancel_payment_intent]}
+    async def start_cancellation(event: OutboxEvent, uow: UnitOfWork) -> None:
+        # The orders themselves are handled by the `ordering_cancel_show_orders` actor, in batches.
+        cancelled = msgspec.convert(event.payload, ShowCancelled)
+        await start_show_cancellation(PgOrderingTransaction(uow), show_id=cancelled.show_id,
+                                      organization_id=cancelled.org_id, cancelled_at=cancelled.at)
+
+    return {ORDER_PLACED: [schedule], ORDER_RELEASED: [cancel_payment_intent], SHOW_CANCELLED: [start_cancellation]}

@@ -11,6 +11,7 @@ import msgspec
 from lml.ordering.application.ports import TransactionFactory
 from lml.ordering.infrastructure.other_contexts import FacadeRefundRequests, FacadeSeatInventory
 from lml.ordering.infrastructure.pg_orders import PgOrders
+from lml.ordering.infrastructure.pg_show_cancellations import PgShowCancellations
 from lml.ordering.infrastructure.pg_tickets import PgTickets
 from lml.platform.db import Database, UnitOfWork
 from lml.platform.outbox import add_event
@@ -23,6 +24,7 @@ class PgOrderingTransaction:
         self.tickets = PgTickets(uow.conn)
         self.seats = FacadeSeatInventory(uow)
         self.refunds = FacadeRefundRequests(uow)
+        self.cancellations = PgShowCancellations(uow.conn)
 
     async def publish(self, event: msgspec.Struct) -> None:
         await add_event(self._uow, event)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lml.ordering.application.ports import Holds, Payments, SeatSync, Shows, TransactionFactory
+from lml.ordering.application.ports import Holds, Payments, SeatSync, TransactionFactory
 from lml.ordering.infrastructure.other_contexts import CatalogShows, SeatingHolds, SeatingSync, StripePayments
 from lml.ordering.infrastructure.pg_transaction import pg_transactions
 from lml.platform.clock import Clock
@@ -17,7 +17,7 @@ class OrderingServices:
     clock: Clock
     transaction: TransactionFactory
     holds: Holds
-    shows: Shows
+    shows: CatalogShows
     payments: Payments
     sync: SeatSync
     ticket_key: bytes

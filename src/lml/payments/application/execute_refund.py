@@ -34,7 +34,8 @@ async def execute_refund(uow: PaymentsUnitOfWork, gateway: PaymentGateway, *, re
         # Retrying will not change Stripe's mind (more than is left to refund, a disputed charge): final.
         await uow.refunds.save(msgspec.structs.replace(refund, status="rejected", failure_reason=exc.detail))
         await uow.orders.record_refund(
-            order_id=refund.order_id, refund_id=refund.id, amount_refunded=refund.amount, status="failed"
+            order_id=refund.order_id, refund_id=refund.id, amount_refunded=refund.amount, status="failed",
+            failure_reason=exc.detail,
         )
         return
     refund = msgspec.structs.replace(
@@ -42,5 +43,6 @@ async def execute_refund(uow: PaymentsUnitOfWork, gateway: PaymentGateway, *, re
     )
     await uow.refunds.save(refund)
     await uow.orders.record_refund(
-        order_id=refund.order_id, refund_id=refund.id, amount_refunded=sent.amount, status=sent.status
+        order_id=refund.order_id, refund_id=refund.id, amount_refunded=sent.amount, status=sent.status,
+        failure_reason=sent.failure_reason,
     )

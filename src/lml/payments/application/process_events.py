@@ -8,7 +8,12 @@ import msgspec
 from lml.payments.application.ports import PaymentsUnitOfWork, UnitOfWorkFactory
 from lml.payments.domain.errors import MalformedWebhookEvent
 from lml.payments.domain.inbox import MAX_ATTEMPTS, InboxEntry, InboxStatus, is_dead_after
-from lml.payments.domain.payment import Refund, contradicts, next_refund_status, next_status
+from lml.payments.domain.payment import (
+    FINAL_REFUND_STATUSES,
+    Refund,
+    contradicts,
+    next_status,
+)
 from lml.payments.domain.stripe_events import (
     Outcome,
     PaymentFailed,
@@ -135,16 +140,17 @@ async def _apply_refund(uow: PaymentsUnitOfWork, outcome: RefundChanged) -> str 
                   reported=reported.status)
         return (f"Refund {reported.id} is {refund.status} here but Stripe now says {reported.status}: "
                 "a person must reconcile the order's money")
-    else:
+    elif refund.status not in FINAL_REFUND_STATUSES:
         refund = msgspec.structs.replace(
             refund,
-            status=next_refund_status(refund.status, reported.status),
+            status=reported.status,
             stripe_refund_id=reported.id,
             failure_reason=reported.failure_reason,
         )
         await uow.refunds.save(refund)
     await uow.orders.record_refund(
-        order_id=refund.order_id, refund_id=refund.id, amount_refunded=reported.amount, status=refund.status
+        order_id=refund.order_id, refund_id=refund.id, amount_refunded=reported.amount, status=refund.status,
+        failure_reason=refund.failure_reason,
     )
     return None
 

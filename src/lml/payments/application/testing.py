@@ -120,9 +120,11 @@ class RecordingOrders:
     async def record_payment_failed(self, *, order_id: str, payment_intent_id: str, reason: str) -> None:
         self._record("record_payment_failed", order_id=order_id, payment_intent_id=payment_intent_id, reason=reason)
 
-    async def record_refund(self, *, order_id: str, refund_id: str, amount_refunded: int, status: str) -> None:
+    async def record_refund(
+        self, *, order_id: str, refund_id: str, amount_refunded: int, status: str, failure_reason: str | None = None
+    ) -> None:
         self._record("record_refund", order_id=order_id, refund_id=refund_id, amount_refunded=amount_refunded,
-                     status=status)
+                     status=status, **({"failure_reason": failure_reason} if failure_reason else {}))
 
     async def orders_awaiting_payment(self, *, older_than_seconds: int, limit: int) -> list[str]:
         return self.awaiting[:limit]

@@ -70,10 +70,6 @@ def check_refund_amount(amount: int, *, paid: int, refunds: Iterable[Refund]) ->
 FINAL_REFUND_STATUSES = frozenset({"succeeded", "failed", "canceled", "rejected"})
 
 
-def next_refund_status(current: str, reported: str) -> str:
-    return current if current in FINAL_REFUND_STATUSES else reported
-
-
 def contradicts(current: str, reported: str) -> bool:
     """Stripe reports another outcome for a refund already settled (e.g. a bank returned a refund
     that had succeeded): the money moved again and a person must look at it."""

@@ -22,9 +22,11 @@ class OrderingFacade:
         await ordering.record_payment_failed(self.uow, order_id=order_id, payment_intent_id=payment_intent_id,
                                              reason=reason)
 
-    async def record_refund(self, *, order_id: str, refund_id: str, amount_refunded: int, status: str) -> None:
+    async def record_refund(
+        self, *, order_id: str, refund_id: str, amount_refunded: int, status: str, failure_reason: str | None = None
+    ) -> None:
         await ordering.record_refund(self.uow, order_id=order_id, refund_id=refund_id,
-                                     amount_refunded=amount_refunded, status=status)
+                                     amount_refunded=amount_refunded, status=status, failure_reason=failure_reason)
 
     async def orders_awaiting_payment(self, *, older_than_seconds: int, limit: int) -> list[str]:
         return await ordering.orders_awaiting_payment(self.uow, older_than_seconds=older_than_seconds, limit=limit)

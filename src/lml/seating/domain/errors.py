@@ -89,6 +89,8 @@ def _seat_fields(request: HoldRequest, seat_ids: Sequence[str], message: str) ->
 
 def refusal_error(request: HoldRequest, refused: HoldRefused) -> InvalidInput | Conflict:
     """The problem a refused hold is reported as, naming the fields at fault."""
+    if refused.reason == "closed":
+        return ShowNotOnSale("the show is cancelled")
     if refused.reason == "unknown":
         errors = _seat_fields(request, refused.seat_ids, "is not a seat of this show")
         errors += [FieldError(f"/zones/{z}", "is not a GA zone of this show") for z in refused.zone_ids]

@@ -135,7 +135,7 @@ class InventoryNotLoaded(msgspec.Struct, frozen=True, tag="not_loaded"):
     """The show's inventory is not in the fast store (first use, flush, restart): load it first."""
 
 
-RefusalReason = Literal["unknown", "blocked", "over_limit", "conflict"]
+RefusalReason = Literal["unknown", "blocked", "over_limit", "conflict", "closed"]
 
 
 class HoldRefused(msgspec.Struct, frozen=True, tag="refused"):

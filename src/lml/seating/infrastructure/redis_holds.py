@@ -36,7 +36,7 @@ from lml.seating.domain.hold import (
     PlaceOutcome,
 )
 
-_KEYS = ("inv", "idx", "holder", "holds", "expiry", "zones", "buyers", "status", "version", "log", "loaded")
+_KEYS = ("inv", "idx", "holder", "holds", "expiry", "zones", "buyers", "status", "version", "log", "loaded", "closed")
 # Seats per call when a show is rebuilt: each call stays short, so Redis keeps serving other shows.
 LOAD_CHUNK = 5_000
 
@@ -112,6 +112,7 @@ class RedisHoldStore:
         self._loader = _load_script(client, "load_inventory.lua")
         self._snapshot = _load_script(client, "snapshot.lua")
         self._purge = _load_script(client, "purge.lua")
+        self._close = _load_script(client, "close_show.lua")
         self.show_keys = lru_cache(maxsize=4096)(self._show_keys)
         self.active_shows_key = f"{key_prefix}:seating:active-shows"
 
@@ -139,6 +140,8 @@ class RedisHoldStore:
             return HoldPlaced(int(reply[1]), int(reply[2]))
         if kind == b"not_loaded":
             return InventoryNotLoaded()
+        if kind == b"closed":
+            return HoldRefused("closed")
         if kind == b"over_limit":
             return HoldRefused("over_limit", held=int(reply[1]), limit=int(reply[2]))
         if kind == b"blocked":
@@ -247,6 +250,10 @@ class RedisHoldStore:
 
     async def purge(self, show_id: str) -> int:
         return int(await self._run(self._purge, show_id, []))
+
+    async def close(self, show_id: str) -> int:
+        """The show is cancelled: drop its live holds and place none any more; returns the holds dropped."""
+        return int(await self._run(self._close, show_id, []))
 
 
 def _missing(kind: bytes) -> HoldChangeRefused:

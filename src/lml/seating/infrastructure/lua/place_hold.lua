@@ -1,10 +1,11 @@
 -- Place a hold: every seat and zone is checked first, then all are taken, or none.
 -- ARGV[3] hold id, [4] owner, [5] token sha256, [6] hold ms, [7] cap ms (total life), [8] max places
 -- per buyer, [9] number of seats n, [10..9+n] seat ids, then zone id / quantity pairs.
--- Returns {'ok', expires ms, max expires ms, live holds of the show} | {'not_loaded'}
+-- Returns {'ok', expires ms, max expires ms, live holds of the show} | {'not_loaded'} | {'closed'}
 --   | {'unknown', n, seat ids.., zone ids..} | {'blocked', seat ids..} | {'over_limit', held, max}
 --   | {'conflict', n, seat ids.., zone id, remaining, ...}
 local function place()
+  if redis.call('EXISTS', K_CLOSED) == 1 then return {'closed'} end
   if redis.call('EXISTS', K_LOADED) == 0 then return {'not_loaded'} end
   local now = now_ms()
   purge(now)

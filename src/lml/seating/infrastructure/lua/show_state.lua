@@ -12,13 +12,14 @@
 --   version  STRING counter of availability changes
 --   log      STREAM of change messages (SSE resume)
 --   loaded   STRING epoch (ms) of the last rebuild from PostgreSQL; absent: not loaded
+--   closed   STRING present once the show is cancelled: no hold is placed any more
 -- ARGV[1] is the time in ms ('' = the Redis server's clock), ARGV[2] the pub/sub channel of changes.
 --
 -- Expiry without a worker: a hold is live while its expiry score is in the future. Every script
 -- first drops the holds whose score has passed (seats, zone places and buyer counts with them), so
 -- what it reads is exact; the work is proportional to what expired since the last script ran.
-local K_INV, K_IDX, K_HOLDER, K_HOLDS, K_EXPIRY, K_ZONES, K_BUYERS, K_STATUS, K_VERSION, K_LOG, K_LOADED =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11]
+local K_INV, K_IDX, K_HOLDER, K_HOLDS, K_EXPIRY, K_ZONES, K_BUYERS, K_STATUS, K_VERSION, K_LOG, K_LOADED, K_CLOSED =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[12]
 local CHANNEL = ARGV[2]
 local LOG_LENGTH = 1000
 
