@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import psycopg
+import psycopg.conninfo
+import psycopg.sql
 import pytest
 import redis
 from litestar import Litestar
@@ -48,6 +51,16 @@ def service_urls() -> Iterator[dict[str, str]]:
             "mongo_url": mongo_url,
             "stripe_url": stripe_url,
         }
+
+
+@pytest.fixture
+def fresh_dsn(service_urls: dict[str, str]) -> Iterator[str]:
+    """The owner's DSN for a database that does not exist yet; dropped after the test if it was created."""
+    name = f"lml_mig_{uuid.uuid4().hex[:10]}"
+    admin = psycopg.conninfo.make_conninfo(service_urls["owner_dsn"], dbname="postgres")
+    yield psycopg.conninfo.make_conninfo(service_urls["owner_dsn"], dbname=name)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(psycopg.sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(psycopg.sql.Identifier(name)))
 
 
 @pytest.fixture(scope="session")

@@ -53,6 +53,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     log_format: Literal["json", "console"] = "console"
     max_body_bytes: int = 2 * 1024 * 1024
     outbox_max_attempts: int = 10
+    # Places of one show held at once from one client address (an IPv6 /64): free guest sessions
+    # must not let one machine hold a show, yet a household or an office behind one NAT still buys.
+    max_held_per_address: int = 24
     # Orders of a cancelled show handled per transaction by the worker.
     cancellation_batch_size: int = 100
     # HMAC-SHA256 key of the ticket payloads that door scanners verify offline (they hold it too).
@@ -127,7 +130,7 @@ _CASE_INSENSITIVE = {"env", "log_level", "log_format"}
 _POSITIVE = (
     "db_pool_min", "db_pool_max", "db_statement_timeout_ms", "db_lock_timeout_ms",
     "db_idle_in_transaction_timeout_ms", "access_token_seconds", "refresh_token_seconds",
-    "max_body_bytes", "outbox_max_attempts", "cancellation_batch_size",
+    "max_body_bytes", "outbox_max_attempts", "max_held_per_address", "cancellation_batch_size",
 )
 _URL_SCHEMES = {
     "redis_url": ("redis", "rediss", "unix"),

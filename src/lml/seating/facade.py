@@ -3,9 +3,10 @@
 Holds (ordering): `verify_hold` checks a buyer's hold (live, theirs, its token) and gives its seats
 with their tiers and its GA places; `reserve_for_order`, `mark_sold`, `release_order` and
 `return_to_sale` move an order's seats and places in PostgreSQL inside the caller's unit of work
-(conditional updates: exactly those seats, or `SeatsUnavailable` and nothing changed), and
-`sync_order` makes Redis follow right after the caller commits (the outbox does it too, at least
-once). `held_counts` says how many places live holds take, per tier.
+(conditional updates: exactly those seats, or `SeatsUnavailable` and nothing changed; and within the
+show's limit of seats per buyer, or `BuyerLimitExceeded` and nothing changed), and `sync_order` makes
+Redis follow right after the caller commits (the outbox does it too, at least once). `held_counts`
+says how many places live holds take, per tier.
 
 Inventory: the catalog creates a show's inventory when the show goes on sale, blocks and unblocks
 seats for operators, and reads the counts (its `sold_out`). Each call runs inside the caller's

@@ -2,7 +2,8 @@
 
 The 500 clients run concurrently in process (httpx's ASGI transport on the test's event loop): every
 request goes through the whole app, middleware and all, and reaches Redis on its own connection, so
-the scripts really interleave; without sockets the race takes a couple of seconds.
+the scripts really interleave; without sockets the race takes a couple of seconds. Each buyer comes
+from an address of their own, as a crowd does (one address may hold only so many places at once).
 
 500 requests in flight at once in one process need more Redis connections than the platform
 client's pool hands out (256; past that it raises instead of waiting, which the rate limiter turns
@@ -25,7 +26,7 @@ from lml.platform.resources import Resources
 from lml.seating.domain.availability import HELD
 from lml.seating.infrastructure.services import services_for
 from tests.fixtures.catalog import MakeShowOnSale
-from tests.fixtures.seating import MakeBuyer, hold_body
+from tests.fixtures.seating import ApiFrom, MakeBuyer, hold_body
 
 CLIENTS = 500
 
@@ -44,16 +45,20 @@ async def resources(settings: Settings) -> AsyncIterator[Resources]:
         await res.close()
 
 
+def crowd(api_from: ApiFrom) -> list[httpx.AsyncClient]:
+    return [api_from(f"10.0.{i // 250}.{i % 250 + 1}") for i in range(CLIENTS)]
+
+
 async def test_overlapping_holds_give_every_seat_to_at_most_one_buyer(
-    api: httpx.AsyncClient, make_buyer: MakeBuyer, make_show_on_sale: MakeShowOnSale, resources: Resources
+    api_from: ApiFrom, make_buyer: MakeBuyer, make_show_on_sale: MakeShowOnSale, resources: Resources
 ) -> None:
     show = await make_show_on_sale(seats=60)
     rng = random.Random(5)
     asks = [rng.sample(show.seat_ids, rng.randint(1, 4)) for _ in range(CLIENTS)]
     buyers = [make_buyer() for _ in range(CLIENTS)]
     url = f"/v1/shows/{show.show_id}/holds"
-    answers = await asyncio.gather(*(api.post(url, json=hold_body(ask), headers=buyer.headers)
-                                     for ask, buyer in zip(asks, buyers, strict=True)))
+    answers = await asyncio.gather(*(client.post(url, json=hold_body(ask), headers=buyer.headers)
+                                     for ask, buyer, client in zip(asks, buyers, crowd(api_from), strict=True)))
     assert {a.status_code for a in answers} <= {201, 409}, {a.status_code: a.text for a in answers}
     held: dict[str, str] = {}
     for ask, answer in zip(asks, answers, strict=True):
@@ -83,7 +88,7 @@ async def test_overlapping_holds_give_every_seat_to_at_most_one_buyer(
 
 
 async def test_a_ga_zone_never_holds_more_than_capacity_minus_sold(
-    api: httpx.AsyncClient, make_buyer: MakeBuyer, make_show_on_sale: MakeShowOnSale, resources: Resources,
+    api_from: ApiFrom, make_buyer: MakeBuyer, make_show_on_sale: MakeShowOnSale, resources: Resources,
     service_urls: dict[str, str],
 ) -> None:
     show = await make_show_on_sale(seats=2, zones={"floor": 200})
@@ -93,8 +98,9 @@ async def test_a_ga_zone_never_holds_more_than_capacity_minus_sold(
     rng = random.Random(7)
     asks = [rng.randint(1, 3) for _ in range(CLIENTS)]
     url = f"/v1/shows/{show.show_id}/holds"
-    answers = await asyncio.gather(*(api.post(url, json=hold_body(zones={"floor": qty}), headers=make_buyer().headers)
-                                     for qty in asks))
+    answers = await asyncio.gather(*(client.post(url, json=hold_body(zones={"floor": qty}),
+                                                 headers=make_buyer().headers)
+                                     for qty, client in zip(asks, crowd(api_from), strict=True)))
     assert {a.status_code for a in answers} <= {201, 409}
     granted = sum(qty for qty, a in zip(asks, answers, strict=True) if a.status_code == 201)
     assert granted <= 150

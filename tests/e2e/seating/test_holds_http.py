@@ -40,7 +40,7 @@ async def test_a_hold_answers_its_id_token_expiry_seats_and_zones(
 ) -> None:
     show = await make_show_on_sale(seats=20, zones={"floor": 50})
     before = datetime.now().astimezone()
-    response = await try_hold(api, show, make_buyer(), show.seat_ids[:2], {"floor": 3})
+    response = await try_hold(api, show, make_buyer("user"), show.seat_ids[:2], {"floor": 3})
     assert response.status_code == 201, response.text
     body = response.json()
     assert set(body) == {"hold_id", "hold_token", "show_id", "expires_at", "max_expires_at", "seats", "zones"}
@@ -197,7 +197,7 @@ async def test_a_hold_extends_up_to_its_cap_then_refuses(
     api: httpx.AsyncClient, make_buyer: MakeBuyer, make_show_on_sale: MakeShowOnSale, hold_clock: ManualClock
 ) -> None:
     show = await make_show_on_sale(seats=10, hold_seconds=600)
-    held = await place_hold(api, show.show_id, make_buyer(), seats=show.seat_ids[:1])
+    held = await place_hold(api, show.show_id, make_buyer("user"), seats=show.seat_ids[:1])
     url = f"/v1/holds/{held.hold_id}"
     hold_clock.advance(300_000)
     extended = await api.patch(url, headers=held.if_match)
@@ -211,6 +211,24 @@ async def test_a_hold_extends_up_to_its_cap_then_refuses(
     assert str(problem(again, 409)["type"]).endswith("/hold-extension-limit-reached")
     hold_clock.advance(400_000)
     assert (await api.patch(url, headers=held.if_match)).status_code == 404
+
+
+async def test_a_guest_hold_lives_once_its_hold_time_and_cannot_be_extended(
+    api: httpx.AsyncClient, make_buyer: MakeBuyer, make_show_on_sale: MakeShowOnSale, hold_clock: ManualClock
+) -> None:
+    show = await make_show_on_sale(seats=10, hold_seconds=600)
+    held = await place_hold(api, show.show_id, make_buyer("guest"), seats=show.seat_ids[:1])
+    hold_clock.advance(300_000)
+    refused = await api.patch(f"/v1/holds/{held.hold_id}", headers=held.if_match)
+    assert str(problem(refused, 409)["type"]).endswith("/hold-extension-limit-reached")
+    hold_clock.advance(300_000)
+    assert (await api.patch(f"/v1/holds/{held.hold_id}", headers=held.if_match)).status_code == 404
+    # A registered buyer's hold of the same show lives up to twice as long.
+    user = await place_hold(api, show.show_id, make_buyer("user"), seats=show.seat_ids[:1])
+    hold_clock.advance(300_000)
+    extended = await api.patch(f"/v1/holds/{user.hold_id}", headers=user.if_match)
+    assert extended.status_code == 200, extended.text
+    assert datetime.fromisoformat(extended.json()["max_expires_at"]) - user.expires_at == timedelta(seconds=600)
 
 
 async def test_an_expired_hold_frees_its_seats_and_places_by_itself(

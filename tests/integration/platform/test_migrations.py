@@ -6,8 +6,6 @@ import os
 import subprocess
 import sys
 import threading
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -17,16 +15,6 @@ import pytest
 
 from lml.platform import migrations
 from lml.platform.migrations import MigrationError
-
-
-@pytest.fixture
-def fresh_dsn(service_urls: dict[str, str]) -> Iterator[str]:
-    """The owner's DSN for a database that does not exist yet; dropped after the test if it was created."""
-    name = f"lml_mig_{uuid.uuid4().hex[:10]}"
-    admin = psycopg.conninfo.make_conninfo(service_urls["owner_dsn"], dbname="postgres")
-    yield psycopg.conninfo.make_conninfo(service_urls["owner_dsn"], dbname=name)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(psycopg.sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(psycopg.sql.Identifier(name)))
 
 
 def write(directory: Path, files: dict[str, str]) -> Path:

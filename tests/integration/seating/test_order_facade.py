@@ -1,19 +1,24 @@
 """What ordering calls on seating: verify a hold, then reserve, sell, release and return its places,
-PostgreSQL first (the final judge), Redis following after commit."""
+PostgreSQL first (the final judge, of seats and of each buyer's limit), Redis following after commit."""
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 import msgspec
+import psycopg
 import pytest
 
+from lml.platform.domain.buyer_limit import BuyerLimitExceeded, limit_key
 from lml.platform.ids import new_id
 from lml.platform.outbox import OutboxEvent
 from lml.platform.resources import Resources
 from lml.seating import facade as seating
 from lml.seating.infrastructure.outbox_handlers import outbox_handlers
+from lml.seating.infrastructure.services import services_for
 from tests.fixtures.catalog import MakeShowOnSale, TestShow
-from tests.fixtures.seating import MakeBuyer, TestHold, hold_body, place_hold
+from tests.fixtures.seating import MakeBuyer, TestBuyer, TestHold, hold_body, place_hold
 
 
 async def statuses(resources: Resources, show: TestShow, seat_ids: list[str]) -> list[str]:
@@ -33,11 +38,29 @@ async def zone_counts(resources: Resources, show: TestShow) -> tuple[int, int]:
     return row["sold"], row["reserved"]
 
 
-async def reserve(resources: Resources, held: TestHold, order_id: str) -> None:
+def buyer_key(buyer: TestBuyer) -> str:
+    return limit_key(buyer.kind, buyer.subject, buyer.email)
+
+
+async def reserve(resources: Resources, held: TestHold, order_id: str, *, limit: int | None = 8) -> None:
     async with resources.db.unit_of_work() as uow:
         await seating.reserve_for_order(uow, show_id=held.show_id, order_id=order_id, seat_ids=held.seat_ids,
-                                        zones=held.zones, hold_id=held.hold_id)
+                                        zones=held.zones, hold_id=held.hold_id, buyer_key=buyer_key(held.buyer),
+                                        max_per_buyer=limit)
         await uow.commit()
+
+
+async def buyer_places(resources: Resources, show: TestShow, buyer: TestBuyer) -> int:
+    async with resources.db.unit_of_work() as uow:
+        row = await (await uow.conn.execute(
+            "SELECT places FROM seating.buyer_places WHERE show_id = %s AND buyer_key = %s",
+            (show.show_id, buyer_key(buyer)))).fetchone()
+    return int(row["places"]) if row else 0
+
+
+async def ordered_in_redis(resources: Resources, show: TestShow, buyer: TestBuyer) -> int:
+    key = services_for(resources).store.show_keys(show.show_id).ordered
+    return int(await resources.redis.hget(key, f"places:{buyer_key(buyer)}") or 0)
 
 
 async def test_verify_hold_gives_tiers_and_labels_only_to_the_owner_with_the_token(
@@ -68,7 +91,8 @@ async def test_an_order_takes_exactly_its_seats_or_nothing(
     with pytest.raises(seating.SeatsUnavailable) as taken:
         async with resources.db.unit_of_work() as uow:
             await seating.reserve_for_order(uow, show_id=show.show_id, order_id=new_id(),
-                                            seat_ids=[show.seat_ids[5], show.seat_ids[1]], zones={"floor": 6})
+                                            seat_ids=[show.seat_ids[5], show.seat_ids[1]], zones={"floor": 6},
+                                            hold_id="h", buyer_key="user:other", max_per_buyer=None)
     assert (taken.value.seat_ids, taken.value.zones) == ([show.seat_ids[1]], {"floor": 5})
     assert await statuses(resources, show, show.seat_ids[:6]) == ["reserved"] * 2 + ["available"] * 4
     assert await zone_counts(resources, show) == (0, 0)
@@ -140,3 +164,121 @@ async def test_held_counts_are_per_tier(
     standard = [s for s in show.seat_ids if show.seat_tiers[s] == "standard"][:2]
     await place_hold(api, show.show_id, make_buyer(), seats=premium + standard, zones={"floor": 4})
     assert await seating.held_counts(resources, show.show_id) == {"premium": 1, "standard": 2, "ga": 4}
+
+
+async def test_an_order_past_the_buyers_limit_is_refused_and_changes_nothing(
+    api: httpx.AsyncClient, make_buyer: MakeBuyer, make_show_on_sale: MakeShowOnSale, resources: Resources
+) -> None:
+    show = await make_show_on_sale(seats=20, zones={"floor": 5}, max_seats_per_buyer=4)
+    buyer = make_buyer()
+    first = await place_hold(api, show.show_id, buyer, seats=show.seat_ids[:2], zones={"floor": 1})
+    await reserve(resources, first, new_id(), limit=4)
+    assert await buyer_places(resources, show, buyer) == 3
+    second = await place_hold(api, show.show_id, buyer, seats=[show.seat_ids[2]])
+    # A second order of the same buyer that would pass the limit (Redis had lost count, say).
+    with pytest.raises(BuyerLimitExceeded) as refused:
+        async with resources.db.unit_of_work() as uow:
+            await seating.reserve_for_order(uow, show_id=show.show_id, order_id=new_id(),
+                                            seat_ids=show.seat_ids[2:4], zones={}, hold_id=second.hold_id,
+                                            buyer_key=buyer_key(buyer), max_per_buyer=4)
+    assert (refused.value.extensions["ordered"], refused.value.extensions["requested"]) == (3, 2)
+    assert await statuses(resources, show, show.seat_ids[2:4]) == ["available", "available"]
+    assert await buyer_places(resources, show, buyer) == 3
+    await reserve(resources, second, new_id(), limit=4)
+    assert await buyer_places(resources, show, buyer) == 4
+
+
+async def test_concurrent_orders_of_one_buyer_never_pass_the_limit_in_postgresql(
+    make_buyer: MakeBuyer, make_show_on_sale: MakeShowOnSale, resources: Resources, service_urls: dict[str, str]
+) -> None:
+    show = await make_show_on_sale(seats=40, max_seats_per_buyer=4)
+    key = buyer_key(make_buyer())
+
+    async def order(seats: list[str]) -> int:
+        try:
+            async with resources.db.unit_of_work() as uow:
+                await seating.reserve_for_order(uow, show_id=show.show_id, order_id=new_id(), seat_ids=seats,
+                                                zones={}, hold_id=new_id(), buyer_key=key, max_per_buyer=4)
+                await uow.commit()
+        except BuyerLimitExceeded:
+            return 0
+        return len(seats)
+
+    asks = [show.seat_ids[2 * i : 2 * i + 1 + i % 2] for i in range(20)]
+    reserved = sum(await asyncio.gather(*(order(seats) for seats in asks)))
+    assert 3 <= reserved <= 4
+    with psycopg.connect(service_urls["owner_dsn"]) as owner:
+        seats = owner.execute("SELECT count(*) FROM seating.show_seats WHERE show_id = %s AND status = 'reserved'",
+                              (show.show_id,)).fetchone()
+        counted = owner.execute("SELECT places FROM seating.buyer_places WHERE show_id = %s AND buyer_key = %s",
+                                (show.show_id, key)).fetchone()
+    assert seats is not None and counted is not None
+    assert seats[0] == counted[0] == reserved
+
+
+async def test_the_buyers_count_follows_the_order_and_its_hold_is_counted_once(
+    api: httpx.AsyncClient, make_buyer: MakeBuyer, make_show_on_sale: MakeShowOnSale, resources: Resources
+) -> None:
+    show = await make_show_on_sale(seats=20, zones={"floor": 5}, max_seats_per_buyer=6)
+    buyer = make_buyer()
+    held = await place_hold(api, show.show_id, buyer, seats=show.seat_ids[:2], zones={"floor": 2})
+    order_id = new_id()
+    await reserve(resources, held, order_id)
+    # Before Redis follows, the places count as held; after, as ordered: never both, never neither.
+    refused = await api.post(f"/v1/shows/{show.show_id}/holds", json=hold_body(show.seat_ids[2:5]),
+                             headers=buyer.headers)
+    assert (refused.json()["held"], refused.json()["ordered"]) == (4, 0)
+    await seating.sync_order(resources, show_id=show.show_id, order_id=order_id, hold_id=held.hold_id)
+    assert await ordered_in_redis(resources, show, buyer) == 4
+    refused = await api.post(f"/v1/shows/{show.show_id}/holds", json=hold_body(show.seat_ids[2:5]),
+                             headers=buyer.headers)
+    assert (refused.json()["held"], refused.json()["ordered"]) == (0, 4)
+
+    async with resources.db.unit_of_work() as uow:
+        await seating.mark_sold(uow, show_id=show.show_id, order_id=order_id)
+        await uow.commit()
+    await seating.sync_order(resources, show_id=show.show_id, order_id=order_id)
+    assert await buyer_places(resources, show, buyer) == await ordered_in_redis(resources, show, buyer) == 4
+
+    async with resources.db.unit_of_work() as uow:
+        await seating.return_to_sale(uow, show_id=show.show_id, order_id=order_id)
+        await seating.return_to_sale(uow, show_id=show.show_id, order_id=order_id)  # idempotent
+        await uow.commit()
+    await seating.sync_order(resources, show_id=show.show_id, order_id=order_id)
+    assert await buyer_places(resources, show, buyer) == await ordered_in_redis(resources, show, buyer) == 0
+    await place_hold(api, show.show_id, buyer, seats=show.seat_ids[2:8])
+
+
+async def test_any_later_event_of_the_order_drops_its_hold_when_the_first_came_late(
+    api: httpx.AsyncClient, make_buyer: MakeBuyer, make_show_on_sale: MakeShowOnSale, resources: Resources
+) -> None:
+    show = await make_show_on_sale(seats=20, max_seats_per_buyer=4)
+    buyer = make_buyer()
+    held = await place_hold(api, show.show_id, buyer, seats=show.seat_ids[:3])
+    order_id = new_id()
+    await reserve(resources, held, order_id)
+    # Redis missed the reservation (the sync after commit failed, its outbox event waits for a retry);
+    # the sale's event arrives first, and names no hold.
+    async with resources.db.unit_of_work() as uow:
+        await seating.mark_sold(uow, show_id=show.show_id, order_id=order_id)
+        await uow.commit()
+    await seating.sync_order(resources, show_id=show.show_id, order_id=order_id)
+    assert await services_for(resources).store.get(show.show_id, held.hold_id) is None
+    refused = await api.post(f"/v1/shows/{show.show_id}/holds", json=hold_body(show.seat_ids[3:5]),
+                             headers=buyer.headers)
+    assert (refused.json()["held"], refused.json()["ordered"]) == (0, 3)
+    await place_hold(api, show.show_id, buyer, seats=show.seat_ids[3:4])
+
+
+async def test_a_rebuilt_redis_knows_what_each_buyer_ordered(
+    api: httpx.AsyncClient, make_buyer: MakeBuyer, make_show_on_sale: MakeShowOnSale, resources: Resources
+) -> None:
+    show = await make_show_on_sale(seats=20, max_seats_per_buyer=4)
+    buyer = make_buyer()
+    held = await place_hold(api, show.show_id, buyer, seats=show.seat_ids[:3])
+    await reserve(resources, held, new_id())
+    await resources.redis.flushdb()
+    refused = await api.post(f"/v1/shows/{show.show_id}/holds", json=hold_body(show.seat_ids[3:5]),
+                             headers=buyer.headers)
+    assert refused.status_code == 422, refused.text
+    assert (refused.json()["held"], refused.json()["ordered"]) == (0, 3)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import asyncio
 
+import msgspec
 import pytest
 import redis.asyncio as aioredis
 
 from lml.platform.ids import new_id
 from lml.platform.resources import Resources
-from lml.seating.domain.availability import InventoryState, SeatRow, ZoneRow
+from lml.seating.domain.availability import BuyerRow, InventoryState, SeatRow, ZoneRow
 from lml.seating.domain.hold import (
+    Holder,
     HoldExtended,
     HoldPlaced,
     HoldRefused,
@@ -19,10 +21,11 @@ from lml.seating.domain.hold import (
     InventoryNotLoaded,
     new_hold_id,
 )
+from lml.seating.infrastructure import redis_holds
 from lml.seating.infrastructure.redis_holds import RedisHoldStore
 from tests.fixtures.seating import ManualClock, seat_ids
 
-TERMS = HoldTerms(hold_ms=10_000, cap_ms=20_000, max_per_buyer=8)
+TERMS = HoldTerms(hold_ms=10_000, cap_ms=20_000, max_per_buyer=8, max_per_address=100)
 
 
 @pytest.fixture
@@ -50,9 +53,13 @@ def hold(seats: list[str], zones: dict[str, int] | None = None) -> HoldRequest:
 
 
 async def place(store: RedisHoldStore, show_id: str, request: HoldRequest, owner: str = "user:a",
-                terms: HoldTerms = TERMS) -> tuple[str, HoldPlaced | HoldRefused | InventoryNotLoaded]:
+                terms: HoldTerms = TERMS, *, buyer: str | None = None,
+                address: str | None = None) -> tuple[str, HoldPlaced | HoldRefused | InventoryNotLoaded]:
+    """`buyer`: the limit key (the owner's own by default); `address`: one of the owner's own by default."""
     hold_id = new_hold_id(show_id, new_id().encode()[-12:])
-    return hold_id, await store.place(show_id, hold_id, owner, "digest", request, terms)
+    holder = Holder(owner=owner, limit_key=buyer or owner, address=address or f"net-{owner}",
+                    guest=owner.startswith("guest:"))
+    return hold_id, await store.place(show_id, hold_id, holder, "digest", request, terms)
 
 
 async def test_a_show_not_loaded_asks_for_its_inventory(store: RedisHoldStore) -> None:
@@ -124,6 +131,103 @@ async def test_the_buyer_limit_counts_every_live_hold_of_the_buyer(store: RedisH
     assert second == HoldRefused("over_limit", held=5, limit=8)
     _, third = await place(store, show, hold(free[5:8]))
     assert isinstance(third, HoldPlaced)
+
+
+async def test_the_buyer_limit_counts_held_and_ordered_places_of_every_session_of_the_buyer(
+    store: RedisHoldStore, show: str
+) -> None:
+    free = seat_ids(20)[2:]
+    _, first = await place(store, show, hold(free[:2]), owner="guest:s1", buyer="guest-email:ada")
+    assert isinstance(first, HoldPlaced)
+    assert await store.apply(show, [], [], [BuyerRow("guest-email:ada", 5, 2)]) == 1
+    _, second = await place(store, show, hold(free[2:4]), owner="guest:s2", buyer="guest-email:ada")
+    assert second == HoldRefused("over_limit", held=2, ordered=5, limit=8)
+    # A replayed or late count never wins over a newer one.
+    assert await store.apply(show, [], [], [BuyerRow("guest-email:ada", 1, 1)]) == 0
+    _, third = await place(store, show, hold(free[2:3]), owner="guest:s2", buyer="guest-email:ada")
+    assert isinstance(third, HoldPlaced)
+    _, fourth = await place(store, show, hold(free[3:4]), owner="guest:s3", buyer="guest-email:ada")
+    assert fourth == HoldRefused("over_limit", held=3, ordered=5, limit=8)
+    _, other = await place(store, show, hold(free[3:8]), owner="guest:s4", buyer="guest-email:bob")
+    assert isinstance(other, HoldPlaced)
+
+
+async def test_an_ordered_hold_is_dropped_in_the_step_that_counts_its_order(store: RedisHoldStore, show: str) -> None:
+    free = seat_ids(20)[2:]
+    hold_id, first = await place(store, show, hold(free[:4], {"floor": 2}), address="office")
+    assert isinstance(first, HoldPlaced)
+    reserved = [SeatRow(s, "reserved", 1) for s in free[:4]]
+    taken = [ZoneRow("floor", 10, 4, 2)]
+    applied = await store.apply(show, reserved, taken, [BuyerRow("user:a", 6, 1)], drop_holds=[hold_id])
+    assert applied == 6
+    assert await store.get(show, hold_id) is None
+    # Counted once, as ordered: 6 of 8 in orders, none held; the address holds nothing any more.
+    _, more = await place(store, show, hold(free[4:7]))
+    assert more == HoldRefused("over_limit", held=0, ordered=6, limit=8)
+    capped = HoldTerms(hold_ms=10_000, cap_ms=20_000, max_per_buyer=8, max_per_address=2)
+    _, office = await place(store, show, hold(free[4:6]), owner="user:b", address="office", terms=capped)
+    assert isinstance(office, HoldPlaced)
+    # Applying it again changes nothing.
+    assert await store.apply(show, reserved, taken, [BuyerRow("user:a", 6, 1)], drop_holds=[hold_id]) == 0
+    availability = await store.availability(show)
+    assert not isinstance(availability, str | None)
+    assert availability.seats == "sb" + "rrrr" + "hh" + "a" * 12
+
+
+async def test_one_address_holds_at_most_its_cap_until_its_holds_go(
+    store: RedisHoldStore, show: str, clock: ManualClock
+) -> None:
+    free = seat_ids(20)[2:]
+    terms = HoldTerms(hold_ms=10_000, cap_ms=20_000, max_per_buyer=8, max_per_address=5)
+    _, floor = await place(store, show, hold([], {"floor": 2}), owner="guest:b", address="nat", terms=terms)
+    assert isinstance(floor, HoldPlaced)
+    clock.advance(5_000)
+    first_id, first = await place(store, show, hold(free[:3]), owner="guest:a", address="nat", terms=terms)
+    assert isinstance(first, HoldPlaced)
+    _, third = await place(store, show, hold(free[3:4]), owner="guest:c", address="nat", terms=terms)
+    assert third == HoldRefused("address_cap", held=5, limit=5)
+    _, elsewhere = await place(store, show, hold(free[3:4]), owner="guest:c", address="home", terms=terms)
+    assert isinstance(elsewhere, HoldPlaced)
+    assert await store.release(show, first_id, "guest:a", "digest") is None
+    _, fourth = await place(store, show, hold(free[4:7]), owner="guest:d", address="nat", terms=terms)
+    assert isinstance(fourth, HoldPlaced)
+    clock.advance(5_000)  # the floor hold expires
+    _, fifth = await place(store, show, hold(free[7:9]), owner="guest:e", address="nat", terms=terms)
+    assert isinstance(fifth, HoldPlaced)
+
+
+async def test_a_hold_placed_before_limit_keys_and_addresses_frees_what_it_counted(
+    store: RedisHoldStore, show: str, resources: Resources
+) -> None:
+    keys = store.show_keys(show)
+    hold_id, placed = await place(store, show, hold(seat_ids(20)[2:5]), owner="guest:old", address="nat")
+    assert isinstance(placed, HoldPlaced)
+    holds_key, buyers_key, addresses_key = keys.keys[3], keys.keys[6], keys.keys[12]
+    record = msgspec.json.decode(await resources.redis.hget(holds_key, hold_id))
+    del record["b"], record["a"]
+    await resources.redis.hset(holds_key, hold_id, msgspec.json.encode(record))
+    await resources.redis.hdel(addresses_key, "nat")
+    assert await store.get(show, hold_id) is not None
+    assert await store.release(show, hold_id, "guest:old", "digest") is None
+    assert await resources.redis.hgetall(buyers_key) == {}
+    assert await resources.redis.hgetall(addresses_key) == {}
+
+
+async def test_a_rebuild_in_many_calls_loads_every_seat_and_every_buyers_orders(
+    store: RedisHoldStore, resources: Resources, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(redis_holds, "LOAD_CHUNK", 3)
+    show_id = new_id()
+    seats = [SeatRow(s, "sold" if i < 7 else "available", 1) for i, s in enumerate(seat_ids(10))]
+    buyers = [BuyerRow(f"user:{i}", 1, 1) for i in range(6)] + [BuyerRow("user:a", 7, 3)]
+    await store.load(show_id, InventoryState(seats, [ZoneRow("floor", 4, 0, 1)], buyers))
+    availability = await store.availability(show_id)
+    assert not isinstance(availability, str | None)
+    assert (availability.seats, [z.remaining for z in availability.zones]) == ("s" * 7 + "aaa", [4])
+    _, refused = await place(store, show_id, hold(seat_ids(10)[7:9]))
+    assert refused == HoldRefused("over_limit", held=0, ordered=7, limit=8)
+    _, placed = await place(store, show_id, hold(seat_ids(10)[7:9]), owner="user:5")
+    assert isinstance(placed, HoldPlaced)
 
 
 async def test_a_flush_then_rebuild_keeps_sold_seats_unholdable(

@@ -26,6 +26,7 @@ from lml.ordering.domain.errors import (
 )
 from lml.ordering.domain.order import Buyer, Order, OrderStatus, Payment
 from lml.ordering.events import OrderPaid, OrderPlaced, OrderRefunded, OrderReleased
+from lml.platform.domain.buyer_limit import BuyerLimitExceeded
 from lml.platform.domain.errors import NotFound, Unavailable
 
 S = OrderStatus
@@ -54,7 +55,8 @@ def world(clock: Clock) -> MemoryWorld:
     world.shows[SHOW] = ShowTerms(show_id=SHOW, organization_id="org", currency="USD",
                                   starts_at=clock.at + timedelta(days=7), sale_status="on_sale",
                                   tiers={"a": Tier(tier_id="a", name="Stalls", price=5000, fee=250),
-                                         "ga": Tier(tier_id="ga", name="Floor", price=2000)})
+                                         "ga": Tier(tier_id="ga", name="Floor", price=2000)},
+                                  max_seats_per_buyer=8)
     return world
 
 
@@ -122,6 +124,28 @@ async def test_a_seat_taken_meanwhile_refuses_the_order_and_writes_nothing(world
         await order_from(world, clock, ANN, SEATS[:3])
     assert refused.value.extensions["conflicts"] == [SEATS[1]]
     assert world.state.orders == {} and seats_of(world, SEATS[:3]) == ["available", "sold", "available"]
+
+
+async def test_an_order_past_the_buyers_limit_is_refused_and_writes_nothing(world: MemoryWorld, clock: Clock) -> None:
+    world.shows[SHOW] = msgspec.structs.replace(world.shows[SHOW], max_seats_per_buyer=3)
+    await order_from(world, clock, ANN, SEATS[:2])
+    with pytest.raises(BuyerLimitExceeded) as refused:
+        await order_from(world, clock, ANN, SEATS[2:3], ga=1)
+    assert (refused.value.extensions["ordered"], refused.value.extensions["requested"]) == (2, 2)
+    assert len(world.state.orders) == 1 and seats_of(world, SEATS[2:3]) == ["available"]
+    await order_from(world, clock, ANN, SEATS[2:3])
+    await order_from(world, clock, BOB, SEATS[3:5])
+
+
+async def test_a_late_payment_takes_its_places_back_whatever_the_limit(world: MemoryWorld, clock: Clock) -> None:
+    """The buyer paid for places held and ordered under the limit: the late payment is honoured."""
+    world.shows[SHOW] = msgspec.structs.replace(world.shows[SHOW], max_seats_per_buyer=3)
+    late = await order_from(world, clock, ANN, SEATS[:2])
+    clock.at = late.expires_at
+    await expire_order(transaction=world.transaction, sync=world, clock=clock, order_id=late.order_id)
+    await order_from(world, clock, ANN, SEATS[2:5])
+    await pay(world, clock, late)
+    assert status_of(world, late) is S.PAID and seats_of(world, SEATS[:2]) == ["sold", "sold"]
 
 
 async def test_a_hold_ordered_already_names_the_existing_order(world: MemoryWorld, clock: Clock) -> None:

@@ -66,6 +66,7 @@ def test_variables_override_defaults_and_empty_ones_are_ignored() -> None:
         ("LML_JWT_ALGORITHM", "none", "LML_JWT_ALGORITHM must be one of HS256, HS384, HS512"),
         ("LML_DB_POOL_MAX", "0", "LML_DB_POOL_MAX must be a positive integer"),
         ("LML_DB_STATEMENT_TIMEOUT_MS", "-5", "LML_DB_STATEMENT_TIMEOUT_MS must be a positive integer"),
+        ("LML_MAX_HELD_PER_ADDRESS", "0", "LML_MAX_HELD_PER_ADDRESS must be a positive integer"),
         ("LML_DATABASE_URL", "mysql://root@db/lml", "LML_DATABASE_URL must be a postgresql:// URL or a libpq"),
         ("LML_MIGRATE_DATABASE_URL", "lml", "LML_MIGRATE_DATABASE_URL must be a postgresql:// URL"),
         ("LML_REDIS_URL", "127.0.0.1:6379", "LML_REDIS_URL must be a URL starting with redis://"),

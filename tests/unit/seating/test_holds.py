@@ -16,8 +16,9 @@ from lml.seating.application.hold_testing import InMemoryHoldStore, StaticInvent
 from lml.seating.application.holding import Holding
 from lml.seating.application.place_hold import place_hold
 from lml.seating.application.verify_hold import verify_hold
-from lml.seating.domain.availability import InventoryState, SeatRow, ZoneRow
+from lml.seating.domain.availability import BuyerRow, InventoryState, SeatRow, ZoneRow
 from lml.seating.domain.errors import (
+    AddressHoldCapReached,
     BuyerLimitExceeded,
     HoldExtensionLimitReached,
     HoldNotFound,
@@ -29,14 +30,15 @@ from lml.seating.domain.errors import (
     ShowNotOnSale,
     UnknownSeats,
 )
-from lml.seating.domain.hold import MAX_SEATS_PER_REQUEST, HoldRequest, new_hold_id, show_of_hold
+from lml.seating.domain.hold import MAX_SEATS_PER_REQUEST, Holder, HoldRequest, new_hold_id, show_of_hold
 from lml.seating.domain.inventory import InventoryNotFound
-from lml.seating.domain.sale_rules import SaleRules
+from lml.seating.domain.sale_rules import SaleRules, address_group
 from tests.fixtures.seating import ManualClock, seat_ids
 
 NOW = datetime(2030, 5, 1, 20, 0, tzinfo=UTC)
 SHOW = "01a20106-9beb-7d7f-b70f-8c6c39102a87"
 SEATS = seat_ids(6)
+ADDRESS_CAP = 6
 
 
 class FixedClock:
@@ -66,7 +68,14 @@ def holding(clock: ManualClock) -> Holding:
     )
     counter = itertools.count(1)
     return Holding(holds=InMemoryHoldStore(clock.now_ms), rules=StaticSaleRules([rules()]), inventory=inventory,
-                   clock=FixedClock(), random_bytes=lambda n: next(counter).to_bytes(4, "big") * (n // 4))
+                   clock=FixedClock(), max_held_per_address=ADDRESS_CAP,
+                   random_bytes=lambda n: next(counter).to_bytes(4, "big") * (n // 4))
+
+
+def buyer(owner: str, *, limit_key: str | None = None, address: str | None = None) -> Holder:
+    """A buyer counted by their owner id, on a network of their own, unless told otherwise."""
+    return Holder(owner=owner, limit_key=limit_key or owner, address=address or f"net-{owner}",
+                  guest=owner.startswith("guest:"))
 
 
 def request(seats: list[str], zones: dict[str, int] | None = None) -> HoldRequest:
@@ -119,14 +128,29 @@ class TestSaleRules:
             rules(**changes).ensure_open(NOW)
         assert reason in refused.value.detail
 
-    def test_the_cap_is_twice_the_hold_time(self) -> None:
-        terms = rules().terms()
-        assert (terms.hold_ms, terms.cap_ms, terms.max_per_buyer) == (600_000, 1_200_000, 4)
+    def test_a_registered_buyers_hold_lives_up_to_twice_the_hold_time_a_guests_once(self) -> None:
+        terms = rules().terms(guest=False, max_per_address=24)
+        assert (terms.hold_ms, terms.cap_ms, terms.max_per_buyer, terms.max_per_address) == (600_000, 1_200_000, 4, 24)
+        guest = rules().terms(guest=True, max_per_address=24)
+        assert (guest.hold_ms, guest.cap_ms) == (600_000, 600_000)
+
+    @pytest.mark.parametrize(
+        ("address", "network"),
+        [
+            ("198.51.100.7", "198.51.100.7"),
+            ("2001:db8:1:2:aaaa:bbbb:cccc:dddd", "2001:db8:1:2::/64"),
+            ("2001:DB8:1:2::1", "2001:db8:1:2::/64"),
+            ("::ffff:198.51.100.7", "198.51.100.7"),
+            ("unknown", "unknown"),
+        ],
+    )
+    def test_an_ipv6_address_counts_as_its_64_network(self, address: str, network: str) -> None:
+        assert address_group(address) == network
 
 
 class TestPlaceHold:
     async def test_the_inventory_is_loaded_on_first_use_then_the_hold_placed(self, holding: Holding) -> None:
-        placed = await place_hold(holding, show_id=SHOW, owner="user:a", request=request(SEATS[1:3]))
+        placed = await place_hold(holding, show_id=SHOW, holder=buyer("user:a"), request=request(SEATS[1:3]))
         assert placed.seat_ids == tuple(SEATS[1:3])
         assert placed.expires_at == NOW + timedelta(minutes=10)
         assert placed.max_expires_at == NOW + timedelta(minutes=20)
@@ -134,42 +158,80 @@ class TestPlaceHold:
         assert placed.hold_token == base64.urlsafe_b64encode((1).to_bytes(4, "big") * 8).rstrip(b"=").decode()
 
     async def test_concurrent_first_holds_load_the_show_once(self, holding: Holding) -> None:
-        await asyncio.gather(*(place_hold(holding, show_id=SHOW, owner=f"user:{i}", request=request([SEATS[i]]))
+        await asyncio.gather(*(place_hold(holding, show_id=SHOW, holder=buyer(f"user:{i}"), request=request([SEATS[i]]))
                                for i in range(1, 5)))
         assert isinstance(holding.inventory, StaticInventory)
         assert holding.inventory.reads == 1
 
     async def test_refusals_become_the_problems_that_name_them(self, holding: Holding) -> None:
-        await place_hold(holding, show_id=SHOW, owner="user:a", request=request(SEATS[1:3]))
+        await place_hold(holding, show_id=SHOW, holder=buyer("user:a"), request=request(SEATS[1:3]))
         with pytest.raises(SeatsUnavailable) as taken:
-            await place_hold(holding, show_id=SHOW, owner="user:b", request=request([SEATS[3], SEATS[2]]))
+            await place_hold(holding, show_id=SHOW, holder=buyer("user:b"), request=request([SEATS[3], SEATS[2]]))
         assert taken.value.seat_ids == [SEATS[2]]
         with pytest.raises(SeatsBlocked):
-            await place_hold(holding, show_id=SHOW, owner="user:b", request=request([SEATS[0]]))
+            await place_hold(holding, show_id=SHOW, holder=buyer("user:b"), request=request([SEATS[0]]))
         with pytest.raises(UnknownSeats) as unknown:
-            await place_hold(holding, show_id=SHOW, owner="user:b", request=request(["f" * 16], {"x": 1}))
+            await place_hold(holding, show_id=SHOW, holder=buyer("user:b"), request=request(["f" * 16], {"x": 1}))
         assert [e.path for e in unknown.value.errors] == ["/seat_ids/0", "/zones/x"]
         with pytest.raises(BuyerLimitExceeded):
-            await place_hold(holding, show_id=SHOW, owner="user:a", request=request([SEATS[4]], {"floor": 2}))
-        await place_hold(holding, show_id=SHOW, owner="user:c", request=request([], {"floor": 4}))
-        await place_hold(holding, show_id=SHOW, owner="user:d", request=request([], {"floor": 4}))
+            await place_hold(holding, show_id=SHOW, holder=buyer("user:a"), request=request([SEATS[4]], {"floor": 2}))
+        await place_hold(holding, show_id=SHOW, holder=buyer("user:c"), request=request([], {"floor": 4}))
+        await place_hold(holding, show_id=SHOW, holder=buyer("user:d"), request=request([], {"floor": 4}))
         with pytest.raises(SeatsUnavailable) as short:
-            await place_hold(holding, show_id=SHOW, owner="user:e", request=request([], {"floor": 4}))
+            await place_hold(holding, show_id=SHOW, holder=buyer("user:e"), request=request([], {"floor": 4}))
         assert short.value.zones == {"floor": 2}
+
+    async def test_the_limit_counts_live_holds_and_orders_of_every_session_of_the_buyer(self, holding: Holding) -> None:
+        guest_email = "guest-email:ada"
+        await place_hold(holding, show_id=SHOW, holder=buyer("guest:s1", limit_key=guest_email),
+                         request=request([SEATS[1]]))
+        await holding.holds.apply(SHOW, [], [], [BuyerRow(guest_email, 2, 1)])
+        with pytest.raises(BuyerLimitExceeded) as refused:
+            await place_hold(holding, show_id=SHOW, holder=buyer("guest:s2", limit_key=guest_email),
+                             request=request(SEATS[2:4]))
+        assert refused.value.extensions == {"errors": refused.value.errors, "limit": 4, "held": 1, "ordered": 2,
+                                            "requested": 2}
+        await place_hold(holding, show_id=SHOW, holder=buyer("guest:s2", limit_key=guest_email),
+                         request=request([SEATS[2]]))
+        # An older count never replaces a newer one.
+        await holding.holds.apply(SHOW, [], [], [BuyerRow(guest_email, 0, 1)])
+        with pytest.raises(BuyerLimitExceeded):
+            await place_hold(holding, show_id=SHOW, holder=buyer("guest:s3", limit_key=guest_email),
+                             request=request([SEATS[3]]))
+
+    async def test_one_address_holds_at_most_its_cap_at_once(self, holding: Holding) -> None:
+        await place_hold(holding, show_id=SHOW, holder=buyer("guest:a", address="net"), request=request(SEATS[1:5]))
+        with pytest.raises(AddressHoldCapReached) as refused:
+            await place_hold(holding, show_id=SHOW, holder=buyer("guest:b", address="net"),
+                             request=request([], {"floor": 3}))
+        assert refused.value.retry_after > 0
+        assert refused.value.extensions == {"cap": ADDRESS_CAP, "held": 4, "requested": 3}
+        assert str(ADDRESS_CAP) in refused.value.detail
+        await place_hold(holding, show_id=SHOW, holder=buyer("guest:b", address="net"),
+                         request=request([], {"floor": 2}))
+        await place_hold(holding, show_id=SHOW, holder=buyer("guest:c", address="elsewhere"),
+                         request=request([], {"floor": 3}))
+
+    async def test_a_guests_hold_cannot_be_extended(self, holding: Holding, clock: ManualClock) -> None:
+        placed = await place_hold(holding, show_id=SHOW, holder=buyer("guest:g"), request=request(SEATS[1:2]))
+        assert placed.max_expires_at == placed.expires_at == NOW + timedelta(minutes=10)
+        clock.advance(60_000)
+        with pytest.raises(HoldExtensionLimitReached):
+            await extend_hold(holding, hold_id=placed.hold_id, owner="guest:g", token=placed.hold_token)
 
     async def test_a_show_without_inventory_or_rules_is_refused(self, holding: Holding) -> None:
         with pytest.raises(ShowNotFound):
-            await place_hold(holding, show_id=str(uuid.uuid4()), owner="user:a", request=request(SEATS[1:2]))
+            await place_hold(holding, show_id=str(uuid.uuid4()), holder=buyer("user:a"), request=request(SEATS[1:2]))
         assert isinstance(holding.rules, StaticSaleRules) and isinstance(holding.inventory, StaticInventory)
         holding.inventory.by_show.clear()
         with pytest.raises(InventoryNotFound):
-            await place_hold(holding, show_id=SHOW, owner="user:a", request=request(SEATS[1:2]))
+            await place_hold(holding, show_id=SHOW, holder=buyer("user:a"), request=request(SEATS[1:2]))
 
 
 class TestChangeHold:
     async def test_extend_and_release_are_fenced_by_token_and_owner(self, holding: Holding,
                                                                     clock: ManualClock) -> None:
-        placed = await place_hold(holding, show_id=SHOW, owner="user:a", request=request(SEATS[1:2]))
+        placed = await place_hold(holding, show_id=SHOW, holder=buyer("user:a"), request=request(SEATS[1:2]))
         with pytest.raises(HoldTokenRequired):
             await extend_hold(holding, hold_id=placed.hold_id, owner="user:a", token=None)
         with pytest.raises(HoldTokenMismatch):
@@ -200,7 +262,8 @@ class TestVerifyHold:
             return {"floor": "ga"}
 
     async def test_ordering_gets_the_hold_with_tiers_only_with_its_token(self, holding: Holding) -> None:
-        placed = await place_hold(holding, show_id=SHOW, owner="user:a", request=request([SEATS[1]], {"floor": 2}))
+        placed = await place_hold(holding, show_id=SHOW, holder=buyer("user:a"),
+                                  request=request([SEATS[1]], {"floor": 2}))
         verified = await verify_hold(holding, self.Places(), hold_id=placed.hold_id, token=placed.hold_token,
                                      owner="user:a")
         assert [(s.seat_id, s.tier_id, s.label) for s in verified.seats] == [(SEATS[1], "standard",

@@ -1,6 +1,7 @@
 """Guest checkout: a short-lived buyer token for someone without an account (no password; the
-email is where the tickets go). Every guest session is a new buyer: a token for an email never
-gives access to what another session with the same email holds or bought."""
+email is where the tickets go). Every guest session owns its own holds and orders: a token for an
+email never gives access to what another session with the same email holds or bought (a show's limit
+of seats per buyer counts them together, by email: `lml.platform.domain.buyer_limit`)."""
 
 from __future__ import annotations
 
@@ -13,8 +14,8 @@ from lml.platform.clock import Clock
 from lml.platform.ids import new_id
 from lml.platform.tokens import Principal
 
-# Long enough for a whole checkout (a hold lives up to twice the show's hold time, at most an
-# hour, then payment), since a guest has no refresh token: a new token is a new buyer.
+# Long enough for a whole checkout (a guest's hold lives one show's hold time, at most an hour,
+# then payment), since a guest has no refresh token: a new token is a new session.
 GUEST_TOKEN_SECONDS = 2 * 3600
 
 

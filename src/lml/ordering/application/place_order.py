@@ -73,7 +73,7 @@ async def place_order(
         # The order row first: a concurrent twin of this request waits on the hold id's unique
         # index and then fails with `HoldAlreadyOrdered`, rather than with a seat conflict.
         await tx.orders.add(order, actor=owner)
-        await tx.seats.reserve(order)
+        await tx.seats.reserve(order, max_per_buyer=show.max_seats_per_buyer)
         await tx.publish(OrderPlaced(order_id=order.order_id, organization_id=order.organization_id,
                                      show_id=order.show_id, hold_id=order.hold_id, expires_at=order.expires_at))
         await tx.commit()

@@ -52,9 +52,11 @@ class TicketRepository(Protocol):
 class SeatInventory(Protocol):
     """The show's seats and GA places in PostgreSQL (seating), changed in this transaction."""
 
-    async def reserve(self, order: Order) -> None:
+    async def reserve(self, order: Order, *, max_per_buyer: int | None = None) -> None:
         """`available → reserved` for exactly the order's seats and GA quantities, else raises
-        `SeatsTaken` naming the conflicts and changes nothing."""
+        `SeatsTaken` naming the conflicts and changes nothing. Past `max_per_buyer` places reserved or
+        sold for the order's buyer at the show (None: not checked), raises the `BuyerLimitExceeded`
+        problem (`lml.platform.domain.buyer_limit`) and changes nothing."""
 
     async def sell(self, order: Order) -> None: ...
 
@@ -138,6 +140,7 @@ class ShowTerms(msgspec.Struct, frozen=True, kw_only=True):
     starts_at: datetime
     sale_status: str  # scheduled, on_sale, off_sale, cancelled
     tiers: dict[str, Tier]
+    max_seats_per_buyer: int
 
 
 class PaymentView(msgspec.Struct, frozen=True, kw_only=True):

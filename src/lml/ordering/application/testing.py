@@ -19,6 +19,7 @@ from lml.ordering.application.ports import PaymentView, ShowTerms, VerifiedHold
 from lml.ordering.domain.errors import HoldAlreadyOrdered, SeatsTaken
 from lml.ordering.domain.order import AWAITING_PAYMENT, OPEN, Moved, Order
 from lml.ordering.domain.tickets import Ticket
+from lml.platform.domain.buyer_limit import BuyerLimitExceeded, limit_key
 from lml.platform.domain.errors import NotFound, Unavailable
 
 
@@ -105,7 +106,21 @@ class MemorySeats:
     def __init__(self, state: MemoryState) -> None:
         self._s = state
 
-    async def reserve(self, order: Order) -> None:
+    def _counted(self, buyer_key: str) -> int:
+        """Places of the buyer's orders, reserved or sold: what seating counts against the limit."""
+        mine = {o.order_id for o in self._s.orders.values()
+                if limit_key(o.buyer.kind, o.buyer.subject, o.buyer.email) == buyer_key}
+        counted = ("reserved", "sold")
+        seats = sum(1 for status, owner in self._s.seats.values() if owner in mine and status in counted)
+        return seats + sum(qty for (order_id, _), (status, qty) in self._s.zone_orders.items()
+                           if order_id in mine and status in counted)
+
+    async def reserve(self, order: Order, *, max_per_buyer: int | None = None) -> None:
+        if max_per_buyer is not None:
+            ordered = self._counted(limit_key(order.buyer.kind, order.buyer.subject, order.buyer.email))
+            requested = len(order.seat_ids) + sum(order.zones.values())
+            if ordered + requested > max_per_buyer:
+                raise BuyerLimitExceeded(requested=requested, held=0, ordered=ordered, limit=max_per_buyer)
         taken = [s for s in order.seat_ids if self._s.seats.get(s, ("unknown", None))[0] != "available"]
         short = {z: q for z, q in order.zones.items()
                  if sum(self._s.zones[z][1:]) + q > self._s.zones[z][0]}

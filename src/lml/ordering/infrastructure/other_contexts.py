@@ -10,6 +10,7 @@ from lml.ordering.domain.errors import SeatsTaken
 from lml.ordering.domain.order import Order
 from lml.payments import facade as payments
 from lml.platform.db import UnitOfWork
+from lml.platform.domain.buyer_limit import limit_key
 from lml.platform.logging import get_logger
 from lml.platform.resources import Resources
 from lml.seating import facade as seating
@@ -21,10 +22,13 @@ class FacadeSeatInventory:
     def __init__(self, uow: UnitOfWork) -> None:
         self._uow = uow
 
-    async def reserve(self, order: Order) -> None:
+    async def reserve(self, order: Order, *, max_per_buyer: int | None = None) -> None:
+        buyer = order.buyer
         try:
             await seating.reserve_for_order(self._uow, show_id=order.show_id, order_id=order.order_id,
-                                            seat_ids=order.seat_ids, zones=order.zones, hold_id=order.hold_id)
+                                            seat_ids=order.seat_ids, zones=order.zones, hold_id=order.hold_id,
+                                            buyer_key=limit_key(buyer.kind, buyer.subject, buyer.email),
+                                            max_per_buyer=max_per_buyer)
         except seating.SeatsUnavailable as taken:
             raise SeatsTaken(list(taken.seat_ids), dict(taken.zones)) from None
 
@@ -93,6 +97,7 @@ class CatalogShows:
             sale_status=show.sale_status,
             tiers={t.tier_id: Tier(tier_id=t.tier_id, name=t.name, price=t.price, fee=t.unit_total - t.price)
                    for t in show.price_tiers},
+            max_seats_per_buyer=show.max_seats_per_buyer,
         )
 
 

@@ -43,7 +43,7 @@ async def extend_hold(holding: Holding, *, hold_id: str, owner: str, token: str 
     """By the show's hold duration from now, but never past the hold's cap on total life."""
     show_id, digest = _target(hold_id, token)
     rules = await holding.rules.rules(show_id)
-    outcome = await holding.holds.extend(show_id, hold_id, owner, digest, rules.terms().hold_ms)
+    outcome = await holding.holds.extend(show_id, hold_id, owner, digest, rules.hold_ms)
     if isinstance(outcome, str):
         raise _refusal(outcome)
     return ExtendedHold(

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from lml.seating.domain.availability import Availability, InventoryState, SeatRow, ZoneRow
+from lml.seating.domain.availability import Availability, BuyerRow, InventoryState, SeatRow, ZoneRow
 from lml.seating.domain.hold import (
     Hold,
     HoldChangeRefused,
+    Holder,
     HoldExtended,
     HoldRequest,
     HoldTerms,
@@ -21,8 +22,10 @@ class HoldStore(Protocol):
     """Holds and live availability of shows, decided atomically per show (the fast store)."""
 
     async def place(
-        self, show_id: str, hold_id: str, owner: str, token_hash: str, request: HoldRequest, terms: HoldTerms
-    ) -> PlaceOutcome: ...
+        self, show_id: str, hold_id: str, holder: Holder, token_hash: str, request: HoldRequest, terms: HoldTerms
+    ) -> PlaceOutcome:
+        """All or none; refused past the buyer's limit (places held + ordered + asked) or the address's
+        cap (places held from it + asked)."""
 
     async def extend(
         self, show_id: str, hold_id: str, owner: str, token_hash: str, hold_ms: int
@@ -37,9 +40,11 @@ class HoldStore(Protocol):
         """Rebuild the show's inventory from PostgreSQL's state (rows the store has newer are kept)."""
 
     async def apply(
-        self, show_id: str, seats: Sequence[SeatRow], zones: Sequence[ZoneRow], *, drop_hold: str | None = None
+        self, show_id: str, seats: Sequence[SeatRow], zones: Sequence[ZoneRow], buyers: Sequence[BuyerRow] = (),
+        *, drop_holds: Sequence[str] = (),
     ) -> int:
-        """Follow committed PostgreSQL changes (newer row versions only); returns how many applied."""
+        """Follow committed PostgreSQL changes (newer row versions only) and drop the holds that became
+        orders, in one atomic step; returns how many rows applied."""
 
     async def availability(self, show_id: str, known_version: str | None = None) -> Availability | str | None:
         """The snapshot; just its version when that is still `known_version`; None when not loaded."""

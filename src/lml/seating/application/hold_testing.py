@@ -14,6 +14,7 @@ from lml.seating.domain.availability import (
     CODE_OF_STATUS,
     HELD,
     Availability,
+    BuyerRow,
     InventoryState,
     SeatRow,
     ZoneAvailability,
@@ -24,6 +25,7 @@ from lml.seating.domain.errors import ShowNotFound
 from lml.seating.domain.hold import (
     Hold,
     HoldChangeRefused,
+    Holder,
     HoldExtended,
     HoldPlaced,
     HoldRefused,
@@ -39,6 +41,7 @@ from lml.seating.domain.sale_rules import SaleRules
 class _Show:
     seats: dict[str, tuple[str, int]] = field(default_factory=dict)  # seat → (status code, row version)
     zones: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # zone → (capacity, taken, version)
+    ordered: dict[str, tuple[int, int]] = field(default_factory=dict)  # limit key → (places, version)
     holds: dict[str, Hold] = field(default_factory=dict)
     changes: int = 0
 
@@ -71,7 +74,7 @@ class InMemoryHoldStore:
         return max(0, capacity - taken - self._held(show, zone_id))
 
     async def place(
-        self, show_id: str, hold_id: str, owner: str, token_hash: str, request: HoldRequest, terms: HoldTerms
+        self, show_id: str, hold_id: str, holder: Holder, token_hash: str, request: HoldRequest, terms: HoldTerms
     ) -> PlaceOutcome:
         show = self._live(show_id)
         if show is None:
@@ -83,9 +86,13 @@ class InMemoryHoldStore:
         blocked = tuple(s for s in request.seat_ids if show.seats[s][0] == "b")
         if blocked:
             return HoldRefused("blocked", seat_ids=blocked)
-        held = sum(len(h.seat_ids) + sum(h.zones.values()) for h in show.holds.values() if h.owner == owner)
-        if held + request.quantity > terms.max_per_buyer:
-            return HoldRefused("over_limit", held=held, limit=terms.max_per_buyer)
+        held = sum(_places(h) for h in show.holds.values() if h.limit_key == holder.limit_key)
+        ordered = show.ordered.get(holder.limit_key, (0, 0))[0]
+        if held + ordered + request.quantity > terms.max_per_buyer:
+            return HoldRefused("over_limit", held=held, ordered=ordered, limit=terms.max_per_buyer)
+        from_address = sum(_places(h) for h in show.holds.values() if h.address == holder.address)
+        if from_address + request.quantity > terms.max_per_address:
+            return HoldRefused("address_cap", held=from_address, limit=terms.max_per_address)
         taken = tuple(s for s in request.seat_ids
                       if show.seats[s][0] != AVAILABLE or self._holder(show, s) is not None)
         short = [(z, self._remaining(show, z)) for z, qty in request.zones if qty > self._remaining(show, z)]
@@ -94,7 +101,8 @@ class InMemoryHoldStore:
                                zone_remaining=tuple(r for _, r in short))
         now = self.now_ms()
         show.holds[hold_id] = Hold(
-            hold_id=hold_id, show_id=show_id, owner=owner, token_hash=token_hash, seat_ids=request.seat_ids,
+            hold_id=hold_id, show_id=show_id, owner=holder.owner, limit_key=holder.limit_key, address=holder.address,
+            token_hash=token_hash, seat_ids=request.seat_ids,
             zones=request.zones_dict(), created_at_ms=now, expires_at_ms=now + terms.hold_ms,
             max_expires_at_ms=now + terms.cap_ms,
         )
@@ -137,17 +145,19 @@ class InMemoryHoldStore:
     async def load(self, show_id: str, state: InventoryState) -> None:
         self.loads += 1
         self.shows.setdefault(show_id, _Show())
-        await self.apply(show_id, state.seats, state.zones)
+        await self.apply(show_id, state.seats, state.zones, state.buyers)
 
     async def apply(
-        self, show_id: str, seats: Sequence[SeatRow], zones: Sequence[ZoneRow], *, drop_hold: str | None = None
+        self, show_id: str, seats: Sequence[SeatRow], zones: Sequence[ZoneRow], buyers: Sequence[BuyerRow] = (),
+        *, drop_holds: Sequence[str] = (),
     ) -> int:
         show = self._live(show_id)
         if show is None:
             return 0
         applied = 0
-        if drop_hold is not None and show.holds.pop(drop_hold, None) is not None:
-            show.changes += 1
+        for hold_id in drop_holds:
+            if show.holds.pop(hold_id, None) is not None:
+                show.changes += 1
         for seat in seats:
             if seat.seat_id not in show.seats or show.seats[seat.seat_id][1] < seat.version:
                 show.seats[seat.seat_id] = (CODE_OF_STATUS[seat.status], seat.version)
@@ -157,6 +167,10 @@ class InMemoryHoldStore:
                 show.zones[zone.zone_id] = (zone.capacity, zone.taken, zone.version)
                 applied += 1
         show.changes += bool(applied)
+        for buyer in buyers:
+            if buyer.buyer_key not in show.ordered or show.ordered[buyer.buyer_key][1] < buyer.version:
+                show.ordered[buyer.buyer_key] = (buyer.places, buyer.version)
+                applied += 1
         return applied
 
     async def availability(self, show_id: str, known_version: str | None = None) -> Availability | str | None:
@@ -173,6 +187,10 @@ class InMemoryHoldStore:
         zones = [ZoneAvailability(z, show.zones[z][0], self._remaining(show, z)) for z in sorted(show.zones)]
         return Availability(show_id=show_id, version=version, seats="".join(codes), zones=zones,
                             last_change_id=f"{show.changes}-0")
+
+
+def _places(hold: Hold) -> int:
+    return len(hold.seat_ids) + sum(hold.zones.values())
 
 
 class StaticSaleRules:

@@ -20,6 +20,7 @@ class Holding:
     rules: SaleRulesSource
     inventory: InventoryStateSource
     clock: Clock
+    max_held_per_address: int  # places of one show held at once from one client address
     random_bytes: Callable[[int], bytes] = os.urandom
     _loading: dict[str, asyncio.Future[None]] = field(default_factory=dict)
 

@@ -9,6 +9,7 @@ import msgspec
 from lml.seating.application.holding import Holding
 from lml.seating.domain.errors import refusal_error
 from lml.seating.domain.hold import (
+    Holder,
     HoldPlaced,
     HoldRefused,
     HoldRequest,
@@ -29,16 +30,17 @@ class PlacedHold(msgspec.Struct, frozen=True, kw_only=True):
     zones: dict[str, int]
 
 
-async def place_hold(holding: Holding, *, show_id: str, owner: str, request: HoldRequest) -> PlacedHold:
+async def place_hold(holding: Holding, *, show_id: str, holder: Holder, request: HoldRequest) -> PlacedHold:
     rules = await holding.rules.rules(show_id)
     rules.ensure_open(holding.clock.now())
+    terms = rules.terms(guest=holder.guest, max_per_address=holding.max_held_per_address)
     random, token = holding.new_hold_secrets()
     hold_id = new_hold_id(show_id, random)
     digest = token_hash(token)
-    outcome = await holding.holds.place(show_id, hold_id, owner, digest, request, rules.terms())
+    outcome = await holding.holds.place(show_id, hold_id, holder, digest, request, terms)
     if isinstance(outcome, InventoryNotLoaded):
         await holding.load_inventory(show_id)
-        outcome = await holding.holds.place(show_id, hold_id, owner, digest, request, rules.terms())
+        outcome = await holding.holds.place(show_id, hold_id, holder, digest, request, terms)
     if isinstance(outcome, HoldRefused):
         raise refusal_error(request, outcome)
     if not isinstance(outcome, HoldPlaced):

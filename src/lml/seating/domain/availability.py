@@ -63,8 +63,18 @@ class ZoneRow(msgspec.Struct, frozen=True, array_like=True):
     version: int
 
 
+class BuyerRow(msgspec.Struct, frozen=True, array_like=True):
+    """The places of a buyer's orders at a show in PostgreSQL, reserved or sold (what the limit of
+    seats per buyer counts besides live holds); `version` orders its changes."""
+
+    buyer_key: str
+    places: int
+    version: int
+
+
 class InventoryState(msgspec.Struct, frozen=True):
-    """What PostgreSQL says of a show's seats and zones (the fast store is rebuilt from it)."""
+    """What PostgreSQL says of a show's seats, zones and buyers (the fast store is rebuilt from it)."""
 
     seats: list[SeatRow]
     zones: list[ZoneRow]
+    buyers: list[BuyerRow] = msgspec.field(default_factory=list)

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from lml.platform.domain.buyer_limit import BuyerLimitExceeded
 from lml.platform.domain.errors import Conflict, FieldError, InvalidInput, NotFound, PreconditionFailed
 from lml.seating.domain.hold import HoldRefused, HoldRequest
+
+# When a refused address may try again: its places free as its holds are ordered, released or
+# expire, which for people choosing seats takes minutes, not seconds.
+ADDRESS_CAP_RETRY_SECONDS = 60
 
 
 class ShowNotFound(NotFound):
@@ -36,14 +41,21 @@ class SeatsBlocked(InvalidInput):
         self.extensions["blocked_seats"] = list(seat_ids)
 
 
-class BuyerLimitExceeded(InvalidInput):
-    """The hold would take the buyer over the show's limit of seats per buyer."""
+class AddressHoldCapReached(Conflict):
+    """Too many places of this show are held at once from the caller's network address.
 
-    def __init__(self, *, requested: int, held: int, limit: int) -> None:
-        message = (f"would make {held + requested} seats held by you for this show; "
-                   f"the limit is {limit} (you hold {held} already)")
-        super().__init__([FieldError("/seat_ids", message)], detail=f"Too many seats: {message}")
-        self.extensions.update(limit=limit, held=held, requested=requested)
+    A conflict with the show's state as seen from that address, not a request rate (the route's rate
+    limit answers 429): it clears as those holds are ordered, released or expire. And a hold's
+    answer is kept under its Idempotency-Key: a 429 invites a retry with the same key, which would
+    get the kept refusal again; a 409 ends that attempt, and the next one (a new key) goes through."""
+
+    def __init__(self, *, requested: int, held: int, cap: int) -> None:
+        super().__init__(
+            f"At most {cap} places of this show may be held at once from one network address; {held} are held "
+            f"from yours, and this hold asks for {requested} more. Try again once some are ordered or released.",
+            cap=cap, held=held, requested=requested,
+        )
+        self.retry_after = ADDRESS_CAP_RETRY_SECONDS
 
 
 class SeatsUnavailable(Conflict):
@@ -98,6 +110,9 @@ def refusal_error(request: HoldRequest, refused: HoldRefused) -> InvalidInput | 
     if refused.reason == "blocked":
         return SeatsBlocked(_seat_fields(request, refused.seat_ids, "is not for sale"), refused.seat_ids)
     if refused.reason == "over_limit":
-        return BuyerLimitExceeded(requested=request.quantity, held=refused.held, limit=refused.limit)
+        return BuyerLimitExceeded(requested=request.quantity, held=refused.held, ordered=refused.ordered,
+                                  limit=refused.limit)
+    if refused.reason == "address_cap":
+        return AddressHoldCapReached(requested=request.quantity, held=refused.held, cap=refused.limit)
     short = dict(zip(refused.zone_ids, refused.zone_remaining, strict=True))
     return SeatsUnavailable(refused.seat_ids, short, request.zones_dict())

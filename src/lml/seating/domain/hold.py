@@ -113,16 +113,29 @@ def owner_of(kind: str, subject: str) -> str:
     return f"{kind}:{subject}"
 
 
+class Holder(msgspec.Struct, frozen=True, kw_only=True):
+    """Who places a hold. Only `owner` may extend, release or order it; `limit_key` is the buyer the
+    show's limit of seats per buyer counts (guests with one email are one, see
+    `lml.platform.domain.buyer_limit`); `address` is the network it comes from (`address_group`), whose
+    places held at once are capped; a guest's hold lives shorter."""
+
+    owner: str
+    limit_key: str
+    address: str
+    guest: bool
+
+
 def from_ms(value: int) -> datetime:
     return datetime.fromtimestamp(value / 1000, UTC)
 
 
 class HoldTerms(msgspec.Struct, frozen=True):
-    """The show's rules a hold is placed under."""
+    """The rules a hold is placed under: the show's, for this holder."""
 
     hold_ms: int
     cap_ms: int  # total life a hold can reach by extensions
-    max_per_buyer: int
+    max_per_buyer: int  # places held, reserved and sold per buyer (limit key)
+    max_per_address: int  # places held at once from one client address
 
 
 # What the hold store answers to a placement (decided atomically against the show's state).
@@ -135,7 +148,7 @@ class InventoryNotLoaded(msgspec.Struct, frozen=True, tag="not_loaded"):
     """The show's inventory is not in the fast store (first use, flush, restart): load it first."""
 
 
-RefusalReason = Literal["unknown", "blocked", "over_limit", "conflict", "closed"]
+RefusalReason = Literal["unknown", "blocked", "over_limit", "address_cap", "conflict", "closed"]
 
 
 class HoldRefused(msgspec.Struct, frozen=True, tag="refused"):
@@ -143,8 +156,9 @@ class HoldRefused(msgspec.Struct, frozen=True, tag="refused"):
     seat_ids: tuple[str, ...] = ()
     zone_ids: tuple[str, ...] = ()  # unknown zones, or zones short of places
     zone_remaining: tuple[int, ...] = ()  # with `conflict`: what each short zone has left
-    held: int = 0  # with `over_limit`: what the buyer holds already
-    limit: int = 0
+    held: int = 0  # with `over_limit`: what the buyer holds already; `address_cap`: the address
+    ordered: int = 0  # with `over_limit`: the places of the buyer's orders, reserved or sold
+    limit: int = 0  # the limit per buyer, or the cap per address
 
 
 PlaceOutcome = HoldPlaced | InventoryNotLoaded | HoldRefused
@@ -156,6 +170,8 @@ class Hold(msgspec.Struct, frozen=True, kw_only=True):
     hold_id: str
     show_id: str
     owner: str
+    limit_key: str
+    address: str
     token_hash: str
     seat_ids: tuple[str, ...]
     zones: dict[str, int]

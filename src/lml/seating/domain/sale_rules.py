@@ -1,7 +1,9 @@
-"""The rules of a show's sale that holds obey: the sale window, hold life, seats per buyer."""
+"""The rules of a show's sale that holds obey: the sale window, hold life, seats per buyer, places
+held per client address."""
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import datetime
 
 import msgspec
@@ -9,8 +11,27 @@ import msgspec
 from lml.seating.domain.errors import ShowNotOnSale
 from lml.seating.domain.hold import HoldTerms
 
-# A hold can be extended, but never live longer in total than this many times its first life.
+# A hold can be extended, but never live longer in total than this many times its first life. A
+# guest session costs nothing to start, so a guest's hold gets no extension: its seats go back on
+# sale after one hold time.
 HOLD_LIFE_CAP_FACTOR = 2
+GUEST_HOLD_LIFE_CAP_FACTOR = 1
+# One IPv6 subscriber gets a whole /64 (often more): its addresses are one network, as one IPv4
+# address is, or the cap per address would be a cap per made-up address.
+IPV6_NETWORK_PREFIX = 64
+
+
+def address_group(address: str) -> str:
+    """The network a client address counts for: an IPv4 address, or the /64 of an IPv6 one."""
+    try:
+        parsed = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network((parsed, IPV6_NETWORK_PREFIX), strict=False))
+    return str(parsed)
 
 
 class SaleRules(msgspec.Struct, frozen=True, kw_only=True):
@@ -31,6 +52,12 @@ class SaleRules(msgspec.Struct, frozen=True, kw_only=True):
         if now >= self.closes_at:
             raise ShowNotOnSale(f"the sale closed at {self.closes_at.isoformat()}")
 
-    def terms(self) -> HoldTerms:
-        hold_ms = self.hold_seconds * 1000
-        return HoldTerms(hold_ms=hold_ms, cap_ms=hold_ms * HOLD_LIFE_CAP_FACTOR, max_per_buyer=self.max_seats_per_buyer)
+    @property
+    def hold_ms(self) -> int:
+        return self.hold_seconds * 1000
+
+    def terms(self, *, guest: bool, max_per_address: int) -> HoldTerms:
+        """A hold's terms for a guest or a registered buyer; `max_per_address` is the process's cap."""
+        factor = GUEST_HOLD_LIFE_CAP_FACTOR if guest else HOLD_LIFE_CAP_FACTOR
+        return HoldTerms(hold_ms=self.hold_ms, cap_ms=self.hold_ms * factor, max_per_buyer=self.max_seats_per_buyer,
+                         max_per_address=max_per_address)

@@ -11,7 +11,8 @@ from litestar.params import FromPath, JSONBody
 from litestar.response import ServerSentEvent
 from litestar.status_codes import HTTP_304_NOT_MODIFIED
 
-from lml.platform.http.auth import bearer_principal, requires_scope
+from lml.platform.domain.buyer_limit import limit_key
+from lml.platform.http.auth import bearer_principal, client_address, requires_scope
 from lml.platform.http.idempotency import idempotent
 from lml.platform.http.rate_limits import rate_limited
 from lml.platform.rate_limit import RateLimit
@@ -19,7 +20,8 @@ from lml.seating.application.change_hold import extend_hold, release_hold
 from lml.seating.application.place_hold import place_hold
 from lml.seating.application.read_availability import read_availability
 from lml.seating.domain.availability import Availability
-from lml.seating.domain.hold import HoldRequest, owner_of
+from lml.seating.domain.hold import Holder, HoldRequest, owner_of
+from lml.seating.domain.sale_rules import address_group
 from lml.seating.infrastructure.services import SeatingServices, services_for
 from lml.seating.infrastructure.sse import availability_events
 
@@ -42,6 +44,13 @@ def services_of(request: AnyRequest) -> SeatingServices:
 def _owner(request: AnyRequest) -> str:
     principal = bearer_principal(request)
     return owner_of(principal.kind, principal.subject)
+
+
+def _holder(request: AnyRequest) -> Holder:
+    principal = bearer_principal(request)
+    return Holder(owner=owner_of(principal.kind, principal.subject),
+                  limit_key=limit_key(principal.kind, principal.subject, principal.email),
+                  address=address_group(client_address(request)), guest=principal.kind == "guest")
 
 
 def _etag(version: str) -> str:
@@ -93,7 +102,7 @@ class ExtendedOut(msgspec.Struct, frozen=True):
 )
 async def place(request: AnyRequest, show_id: FromPath[str], data: JSONBody[HoldBody]) -> Response[HoldOut]:
     hold_request = HoldRequest.parse(data.seat_ids, data.zones)
-    placed = await place_hold(services_of(request).holding, show_id=show_id, owner=_owner(request),
+    placed = await place_hold(services_of(request).holding, show_id=show_id, holder=_holder(request),
                               request=hold_request)
     body = HoldOut(placed.hold_id, placed.hold_token, placed.show_id, placed.expires_at, placed.max_expires_at,
                    placed.seat_ids, placed.zones)

@@ -3,8 +3,10 @@ show's seats and GA places through an order's life in PostgreSQL, Redis followin
 
     hold = await seating.verify_hold(resources, hold_id=..., hold_token=..., owner="guest:<id>")
     async with resources.db.unit_of_work() as uow:            # ordering's transaction
-        await seating.reserve_for_order(uow, show_id=..., order_id=..., seat_ids=..., zones=...)
-        ...                                                    # SeatsUnavailable → roll back, report
+        await seating.reserve_for_order(uow, show_id=..., order_id=..., seat_ids=..., zones=...,
+                                        hold_id=hold.hold_id, buyer_key=limit_key(...), max_per_buyer=4)
+        ...                                                    # SeatsUnavailable, BuyerLimitExceeded
+                                                               # → roll back, report
         await uow.commit()
     await seating.sync_order(resources, show_id=..., order_id=..., hold_id=hold.hold_id)   # after commit
 
@@ -39,11 +41,15 @@ async def verify_hold(resources: Resources, *, hold_id: str, hold_token: str, ow
 
 async def reserve_for_order(
     uow: UnitOfWork, *, show_id: str, order_id: str, seat_ids: Sequence[str], zones: Mapping[str, int],
-    hold_id: str | None = None,
+    hold_id: str, buyer_key: str, max_per_buyer: int | None,
 ) -> None:
-    """`available → reserved` for exactly these seats and GA places, in the caller's transaction;
-    raises SeatsUnavailable (`seat_ids`, `zones`: what is taken or short) and changes nothing."""
-    await PgOrderInventory(uow.conn).reserve(show_id, order_id, seat_ids, zones)
+    """`available → reserved` for exactly these seats and GA places, in the caller's transaction,
+    counted for the buyer `buyer_key` (`lml.platform.domain.buyer_limit.limit_key`). Raises
+    `BuyerLimitExceeded` when the places of the buyer's orders at this show, reserved or sold, would
+    pass `max_per_buyer` (None: not checked, for a late payment taking back what its expired order
+    had), or `SeatsUnavailable` (`seat_ids`, `zones`: what is taken or short); either changes nothing."""
+    await PgOrderInventory(uow.conn).reserve(show_id, order_id, seat_ids, zones, buyer_key=buyer_key,
+                                             hold_id=hold_id, max_per_buyer=max_per_buyer)
     await add_event(uow, InventoryChanged(show_id=show_id, order_id=order_id, hold_id=hold_id))
 
 

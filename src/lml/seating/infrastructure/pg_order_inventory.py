@@ -1,6 +1,8 @@
 """The order path on a show's inventory in PostgreSQL, inside the caller's unit of work: reserve an
 order's seats and GA places (conditionally: exactly those, or nothing), sell them, release them,
-return them to sale. PostgreSQL is the final judge of "never sold twice"; Redis follows after commit.
+return them to sale. PostgreSQL is the final judge of "never sold twice", and of the show's limit of
+seats per buyer (`buyer_places`: the places of each buyer's orders, reserved or sold); Redis follows
+after commit.
 
 Every statement is conditional on the current status, so each call is idempotent, and every change
 counts the row's version up (Redis applies a change only when its version is newer)."""
@@ -12,7 +14,8 @@ from typing import Any
 
 from psycopg import AsyncConnection
 
-from lml.seating.domain.availability import SeatRow, ZoneRow
+from lml.platform.domain.buyer_limit import BuyerLimitExceeded
+from lml.seating.domain.availability import BuyerRow, SeatRow, ZoneRow
 from lml.seating.domain.errors import SeatsUnavailable
 
 
@@ -20,9 +23,14 @@ class PgOrderInventory:
     def __init__(self, conn: AsyncConnection[dict[str, Any]]) -> None:
         self.conn = conn
 
-    async def reserve(self, show_id: str, order_id: str, seat_ids: Sequence[str], zones: Mapping[str, int]) -> None:
-        """`available → reserved` for exactly these seats and GA places, or raises SeatsUnavailable
-        naming every conflict and leaves nothing changed (a savepoint undoes the partial work)."""
+    async def reserve(
+        self, show_id: str, order_id: str, seat_ids: Sequence[str], zones: Mapping[str, int], *, buyer_key: str,
+        hold_id: str, max_per_buyer: int | None,
+    ) -> None:
+        """`available → reserved` for exactly these seats and GA places, counted for `buyer_key`; or
+        raises BuyerLimitExceeded (the buyer's places would pass `max_per_buyer`; None: no limit) or
+        SeatsUnavailable naming every conflict, and leaves nothing changed (a savepoint undoes the
+        partial work). Rows are locked seats first, then zones, then the buyer's count, as `_move` does."""
         async with self.conn.transaction():
             taken: list[str] = []
             if seat_ids:
@@ -69,6 +77,10 @@ class PgOrderInventory:
                         )
                     ).fetchone()
                     short[zone_id] = max(0, left["left"]) if left else 0
+            quantity = len(seat_ids) + sum(zones.values())
+            refused_at = await self._count(show_id, buyer_key, quantity, max_per_buyer)
+            if refused_at is not None and max_per_buyer is not None:
+                raise BuyerLimitExceeded(requested=quantity, held=0, ordered=refused_at, limit=max_per_buyer)
             if taken or short:
                 raise SeatsUnavailable(taken, short, zones)
             places = [(seat_id, False, 1) for seat_id in seat_ids] + [(z, True, q) for z, q in zones.items()]
@@ -86,23 +98,64 @@ class PgOrderInventory:
                 {"show": show_id, "order": order_id, "places": [p[0] for p in places],
                  "zone": [p[1] for p in places], "qty": [p[2] for p in places]},
             )
+            await self.conn.execute(
+                """
+                INSERT INTO seating.order_buyers (order_id, show_id, buyer_key, hold_id, organization_id)
+                SELECT %(order)s, %(show)s, %(buyer)s, %(hold)s, i.organization_id
+                FROM seating.show_inventories i WHERE i.show_id = %(show)s
+                ON CONFLICT (order_id) DO NOTHING
+                """,
+                {"order": order_id, "show": show_id, "buyer": buyer_key, "hold": hold_id},
+            )
+
+    async def _count(self, show_id: str, buyer_key: str, quantity: int, max_per_buyer: int | None) -> int | None:
+        """Adds `quantity` to the buyer's places unless that passes `max_per_buyer`: one conditional
+        upsert, so concurrent orders of one buyer queue on the row and each sees the others' places.
+        None when counted; else the places the buyer has."""
+        counted = await (
+            await self.conn.execute(
+                """
+                INSERT INTO seating.buyer_places AS b (show_id, buyer_key, organization_id, places, version)
+                SELECT %(show)s, %(buyer)s, i.organization_id, %(qty)s, 1
+                FROM seating.show_inventories i
+                WHERE i.show_id = %(show)s AND (%(max)s::integer IS NULL OR %(qty)s <= %(max)s)
+                ON CONFLICT (show_id, buyer_key) DO UPDATE
+                SET places = b.places + excluded.places, version = b.version + 1, updated_at = now()
+                WHERE %(max)s::integer IS NULL OR b.places + excluded.places <= %(max)s
+                RETURNING places
+                """,
+                {"show": show_id, "buyer": buyer_key, "qty": quantity, "max": max_per_buyer},
+            )
+        ).fetchone()
+        if counted is not None:
+            return None
+        row = await (
+            await self.conn.execute(
+                "SELECT places FROM seating.buyer_places WHERE show_id = %s AND buyer_key = %s", (show_id, buyer_key)
+            )
+        ).fetchone()
+        return int(row["places"]) if row else 0
 
     async def sell(self, show_id: str, order_id: str) -> int:
-        """The order's reserved seats and places become sold."""
-        return await self._move(show_id, order_id, "reserved", "sold", seat_status="sold", reserved=-1, sold=1)
+        """The order's reserved seats and places become sold (still the buyer's: counted as they were)."""
+        return await self._move(show_id, order_id, "reserved", "sold", seat_status="sold", reserved=-1, sold=1,
+                                uncount=False)
 
     async def release(self, show_id: str, order_id: str) -> int:
         """The order's reserved seats and places go back on sale (it expired or was cancelled)."""
         return await self._move(show_id, order_id, "reserved", "released", seat_status="available", reserved=-1,
-                                sold=0)
+                                sold=0, uncount=True)
 
     async def return_to_sale(self, show_id: str, order_id: str) -> int:
         """The order's sold seats and places go back on sale (it was refunded)."""
-        return await self._move(show_id, order_id, "sold", "returned", seat_status="available", reserved=0, sold=-1)
+        return await self._move(show_id, order_id, "sold", "returned", seat_status="available", reserved=0, sold=-1,
+                                uncount=True)
 
     async def _move(
-        self, show_id: str, order_id: str, source: str, target: str, *, seat_status: str, reserved: int, sold: int
+        self, show_id: str, order_id: str, source: str, target: str, *, seat_status: str, reserved: int, sold: int,
+        uncount: bool,
     ) -> int:
+        """`uncount`: the places leave the buyer's count (they are no longer the buyer's)."""
         row = await (
             await self.conn.execute(
                 """
@@ -127,11 +180,19 @@ class PgOrderInventory:
                     FROM moved
                     WHERE moved.is_zone AND z.show_id = %(show)s AND z.zone_id = moved.place
                     RETURNING z.zone_id
+                ), uncounted AS (
+                    -- Runs although nothing reads it: PostgreSQL always completes a data-modifying WITH.
+                    UPDATE seating.buyer_places b
+                    SET places = b.places - m.places, version = b.version + 1, updated_at = now()
+                    FROM (SELECT sum(quantity) AS places FROM moved) m, seating.order_buyers o
+                    WHERE %(uncount)s AND m.places > 0 AND o.order_id = %(order)s AND o.show_id = %(show)s
+                      AND b.show_id = %(show)s AND b.buyer_key = o.buyer_key
+                    RETURNING b.buyer_key
                 )
                 SELECT (SELECT count(*) FROM seats) + (SELECT count(*) FROM zones) AS moved
                 """,
                 {"show": show_id, "order": order_id, "source": source, "target": target, "seat_status": seat_status,
-                 "reserved": reserved, "sold": sold},
+                 "reserved": reserved, "sold": sold, "uncount": uncount},
             )
         ).fetchone()
         return int(row["moved"]) if row else 0
@@ -152,6 +213,29 @@ class PgOrderInventory:
             )
         ).fetchall()
         return _rows(rows)
+
+    async def buyer_state(self, show_id: str, order_id: str) -> tuple[list[BuyerRow], list[str]]:
+        """The order's buyer's count now, and the holds of every order it counts (plus this order's):
+        Redis drops those holds in the step that takes the count, so no place is counted as both
+        held and ordered. Read in one statement: one snapshot for both."""
+        rows = await (
+            await self.conn.execute(
+                """
+                SELECT b.buyer_key, b.places, b.version,
+                       array(SELECT o.hold_id FROM seating.order_buyers o
+                             WHERE o.show_id = b.show_id AND o.buyer_key = b.buyer_key
+                               AND (o.order_id = %(order)s
+                                    OR EXISTS (SELECT FROM seating.order_places p WHERE p.order_id = o.order_id
+                                               AND p.status IN ('reserved', 'sold')))) AS holds
+                FROM seating.order_buyers mine
+                JOIN seating.buyer_places b ON b.show_id = mine.show_id AND b.buyer_key = mine.buyer_key
+                WHERE mine.order_id = %(order)s AND mine.show_id = %(show)s
+                """,
+                {"show": show_id, "order": order_id},
+            )
+        ).fetchall()
+        return ([BuyerRow(r["buyer_key"], r["places"], r["version"]) for r in rows],
+                [hold for r in rows for hold in r["holds"]])
 
     async def places_state(
         self, show_id: str, seat_ids: Sequence[str], zone_ids: Sequence[str]

@@ -1,9 +1,10 @@
-"""The sales path's reads of a show's inventory in PostgreSQL: the state Redis is rebuilt from."""
+"""The sales path's reads of a show's inventory in PostgreSQL: the state Redis is rebuilt from (seats,
+GA zones, and the places of each buyer's orders)."""
 
 from __future__ import annotations
 
 from lml.platform.db import Database
-from lml.seating.domain.availability import InventoryState, SeatRow, ZoneRow
+from lml.seating.domain.availability import BuyerRow, InventoryState, SeatRow, ZoneRow
 
 
 class PgInventoryReads:
@@ -31,9 +32,15 @@ class PgInventoryReads:
                     (show_id,),
                 )
             ).fetchall()
+            buyers = await (
+                await uow.conn.execute(
+                    "SELECT buyer_key, places, version FROM seating.buyer_places WHERE show_id = %s", (show_id,)
+                )
+            ).fetchall()
         return InventoryState(
             seats=[SeatRow(r["seat_id"], r["status"], r["version"]) for r in seats],
             zones=[ZoneRow(r["zone_id"], r["capacity"], r["taken"], r["version"]) for r in zones],
+            buyers=[BuyerRow(r["buyer_key"], r["places"], r["version"]) for r in buyers],
         )
 
     async def tiers(self, show_id: str) -> tuple[dict[str, str | None], dict[str, str]]:

@@ -18,6 +18,7 @@ from lml.seating.domain.availability import (
     CODE_OF_STATUS,
     Availability,
     AvailabilityChange,
+    BuyerRow,
     InventoryState,
     SeatRow,
     ZoneAvailability,
@@ -27,6 +28,7 @@ from lml.seating.domain.availability import (
 from lml.seating.domain.hold import (
     Hold,
     HoldChangeRefused,
+    Holder,
     HoldExtended,
     HoldPlaced,
     HoldRefused,
@@ -36,8 +38,10 @@ from lml.seating.domain.hold import (
     PlaceOutcome,
 )
 
-_KEYS = ("inv", "idx", "holder", "holds", "expiry", "zones", "buyers", "status", "version", "log", "loaded", "closed")
-# Seats per call when a show is rebuilt: each call stays short, so Redis keeps serving other shows.
+_KEYS = ("inv", "idx", "holder", "holds", "expiry", "zones", "buyers", "status", "version", "log", "loaded",
+         "ordered", "addresses", "closed")
+# Seats (or buyers) per call when a show is rebuilt: each call stays short, so Redis keeps serving
+# other shows.
 LOAD_CHUNK = 5_000
 
 
@@ -49,6 +53,9 @@ class _Record(msgspec.Struct, frozen=True):
     n: int
     c: int
     m: int
+    # Holds placed before holds carried these were counted by owner only (see drop_hold).
+    b: str = ""
+    a: str = ""
 
 
 class _Change(msgspec.Struct, frozen=True):
@@ -66,6 +73,7 @@ class ShowKeys:
         self.channel = f"{prefix}:seating:changes:{{{show_id}}}"
         self.log = self.keys[_KEYS.index("log")]
         self.expiry = self.keys[_KEYS.index("expiry")]
+        self.ordered = self.keys[_KEYS.index("ordered")]
 
 
 def changes_pattern(prefix: str) -> str:
@@ -125,10 +133,11 @@ class RedisHoldStore:
         return await self._batcher.run(script, keys.keys, [now, keys.channel, *args])
 
     async def place(
-        self, show_id: str, hold_id: str, owner: str, token_hash: str, request: HoldRequest, terms: HoldTerms
+        self, show_id: str, hold_id: str, holder: Holder, token_hash: str, request: HoldRequest, terms: HoldTerms
     ) -> PlaceOutcome:
-        args: list[Any] = [hold_id, owner, token_hash, terms.hold_ms, terms.cap_ms, terms.max_per_buyer,
-                           len(request.seat_ids), *request.seat_ids]
+        args: list[Any] = [hold_id, holder.owner, holder.limit_key, holder.address, token_hash, terms.hold_ms,
+                           terms.cap_ms, terms.max_per_buyer, terms.max_per_address, len(request.seat_ids),
+                           *request.seat_ids]
         for zone_id, qty in request.zones:
             args += [zone_id, qty]
         reply = await self._run(self._place, show_id, args)
@@ -143,7 +152,9 @@ class RedisHoldStore:
         if kind == b"closed":
             return HoldRefused("closed")
         if kind == b"over_limit":
-            return HoldRefused("over_limit", held=int(reply[1]), limit=int(reply[2]))
+            return HoldRefused("over_limit", held=int(reply[1]), ordered=int(reply[2]), limit=int(reply[3]))
+        if kind == b"address_cap":
+            return HoldRefused("address_cap", held=int(reply[1]), limit=int(reply[2]))
         if kind == b"blocked":
             return HoldRefused("blocked", seat_ids=tuple(_text(s) for s in reply[1:]))
         seat_count = int(reply[1])
@@ -174,7 +185,8 @@ class RedisHoldStore:
             return None
         record = msgspec.json.decode(reply[1], type=_Record)
         return Hold(
-            hold_id=hold_id, show_id=show_id, owner=record.o, token_hash=record.t,
+            hold_id=hold_id, show_id=show_id, owner=record.o, limit_key=record.b or record.o, address=record.a,
+            token_hash=record.t,
             seat_ids=tuple(record.s.split(",")) if record.s else (),
             zones=record.z if isinstance(record.z, dict) else {},
             created_at_ms=record.c, expires_at_ms=int(float(reply[2])), max_expires_at_ms=record.m,
@@ -185,27 +197,37 @@ class RedisHoldStore:
         rows = {row.seat_id: row for row in state.seats}
         ordered = [rows[seat_id] for seat_id in seat_order(list(rows))]
         epoch = str(time.time_ns() // 1_000_000)
-        chunks = [ordered[i : i + LOAD_CHUNK] for i in range(0, len(ordered), LOAD_CHUNK)] or [[]]
-        for number, chunk in enumerate(chunks):
-            last = number == len(chunks) - 1
-            args: list[Any] = [epoch, number * LOAD_CHUNK, "1" if last else "0", len(chunk)]
-            for seat in chunk:
+        seat_chunks = [ordered[i : i + LOAD_CHUNK] for i in range(0, len(ordered), LOAD_CHUNK)]
+        buyer_chunks = [state.buyers[i : i + LOAD_CHUNK] for i in range(0, len(state.buyers), LOAD_CHUNK)]
+        calls: list[tuple[int, list[SeatRow], list[BuyerRow]]] = [
+            (number * LOAD_CHUNK, chunk, []) for number, chunk in enumerate(seat_chunks)
+        ] + [(len(ordered), [], chunk) for chunk in buyer_chunks]
+        calls = calls or [(0, [], [])]
+        for number, (offset, seats, buyers) in enumerate(calls):
+            last = number == len(calls) - 1
+            zones = state.zones if last else []
+            args: list[Any] = [epoch, offset, "1" if last else "0", len(seats), len(zones)]
+            for seat in seats:
                 args += [seat.seat_id, CODE_OF_STATUS[seat.status], seat.version]
-            if last:
-                for zone in state.zones:
-                    args += [zone.zone_id, zone.capacity, zone.taken, zone.version]
+            for zone in zones:
+                args += [zone.zone_id, zone.capacity, zone.taken, zone.version]
+            for buyer in buyers:
+                args += [buyer.buyer_key, buyer.places, buyer.version]
             if not await self._run(self._loader, show_id, args):
                 return  # another process finished loading the show meanwhile
 
     async def apply(
-        self, show_id: str, seats: Sequence[SeatRow], zones: Sequence[ZoneRow], *, drop_hold: str | None = None
+        self, show_id: str, seats: Sequence[SeatRow], zones: Sequence[ZoneRow], buyers: Sequence[BuyerRow] = (),
+        *, drop_holds: Sequence[str] = (),
     ) -> int:
         """Follow PostgreSQL after a commit; idempotent, and a stale update never wins."""
-        args: list[Any] = [drop_hold or "", len(seats)]
+        args: list[Any] = [len(drop_holds), len(seats), len(zones), *drop_holds]
         for seat in seats:
             args += [seat.seat_id, CODE_OF_STATUS[seat.status], seat.version]
         for zone in zones:
             args += [zone.zone_id, zone.taken, zone.version]
+        for buyer in buyers:
+            args += [buyer.buyer_key, buyer.places, buyer.version]
         return int(await self._run(self._apply, show_id, args))
 
     async def availability(self, show_id: str, known_version: str | None = None) -> Availability | str | None:

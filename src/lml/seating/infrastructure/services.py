@@ -62,7 +62,8 @@ class SeatingServices:
         shows = CatalogShows(resources)
         reads = PgInventoryReads(resources.db)
         return cls(
-            holding=Holding(holds=store, rules=shows, inventory=reads, clock=resources.clock),
+            holding=Holding(holds=store, rules=shows, inventory=reads, clock=resources.clock,
+                            max_held_per_address=resources.settings.max_held_per_address),
             store=store,
             shows=shows,
             hub=AvailabilityHub(resources.redis, prefix),

@@ -1,13 +1,15 @@
--- Rebuild a show's inventory from PostgreSQL (first use, or after a flush or restart), in chunks
--- of seats given in the canonical order; the last chunk carries the zones and sets the marker that
--- lets holds be placed. A seat or zone already in Redis with a newer row version (written by the
--- order flow meanwhile) keeps it: the snapshot never moves a sold seat back to available.
--- ARGV[3] epoch (ms), [4] position of the chunk's first seat, [5] '1' on the last chunk,
--- [6] number of seats n, then n seat/state/version triples, then zone/capacity/taken/version quadruples.
+-- Rebuild a show's inventory from PostgreSQL (first use, or after a flush or restart), in calls of
+-- seats given in the canonical order (and of buyers' ordered places); the last call carries the
+-- zones and sets the marker that lets holds be placed. A row already in Redis with a newer version
+-- (written by the order flow meanwhile) keeps it: the snapshot never moves a sold seat back to
+-- available, nor a buyer's count back.
+-- ARGV[3] epoch (ms), [4] position of the call's first seat, [5] '1' on the last call, [6] number of
+-- seats n, [7] number of zones z, then n seat/state/version triples, z zone/capacity/taken/version
+-- quadruples, then buyer/places/version triples.
 if redis.call('EXISTS', K_LOADED) == 1 then return 0 end
-local offset, n = tonumber(ARGV[4]), tonumber(ARGV[6])
+local offset, n, z = tonumber(ARGV[4]), tonumber(ARGV[6]), tonumber(ARGV[7])
 local codes = {}
-for i = 7, 6 + 3 * n, 3 do
+for i = 8, 7 + 3 * n, 3 do
   local seat, state, version = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
   local current = redis.call('HGET', K_INV, seat)
   if not current or row_version(current) < version then
@@ -17,8 +19,12 @@ for i = 7, 6 + 3 * n, 3 do
   codes[#codes + 1] = seat_code(seat)
 end
 if #codes > 0 then redis.call('SETRANGE', K_STATUS, offset, table.concat(codes)) end
+local buyers = 8 + 3 * n + 4 * z
+for i = buyers, #ARGV, 3 do
+  set_ordered(ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]))
+end
 if ARGV[5] ~= '1' then return 1 end
-for i = 7 + 3 * n, #ARGV, 4 do
+for i = 8 + 3 * n, buyers - 1, 4 do
   local zone, capacity, taken, version = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
   redis.call('HSET', K_ZONES, 'cap:' .. zone, capacity)
   redis.call('HSETNX', K_ZONES, 'held:' .. zone, 0)

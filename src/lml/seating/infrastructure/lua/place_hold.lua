@@ -1,19 +1,21 @@
 -- Place a hold: every seat and zone is checked first, then all are taken, or none.
--- ARGV[3] hold id, [4] owner, [5] token sha256, [6] hold ms, [7] cap ms (total life), [8] max places
--- per buyer, [9] number of seats n, [10..9+n] seat ids, then zone id / quantity pairs.
+-- ARGV[3] hold id, [4] owner, [5] limit key (the buyer the limit counts), [6] client address,
+-- [7] token sha256, [8] hold ms, [9] cap ms (total life), [10] max places per buyer (held + ordered),
+-- [11] max places held per address, [12] number of seats n, [13..12+n] seat ids, then zone id /
+-- quantity pairs.
 -- Returns {'ok', expires ms, max expires ms, live holds of the show} | {'not_loaded'} | {'closed'}
---   | {'unknown', n, seat ids.., zone ids..} | {'blocked', seat ids..} | {'over_limit', held, max}
---   | {'conflict', n, seat ids.., zone id, remaining, ...}
+--   | {'unknown', n, seat ids.., zone ids..} | {'blocked', seat ids..} | {'over_limit', held, ordered, max}
+--   | {'address_cap', held from the address, cap} | {'conflict', n, seat ids.., zone id, remaining, ...}
 local function place()
   if redis.call('EXISTS', K_CLOSED) == 1 then return {'closed'} end
   if redis.call('EXISTS', K_LOADED) == 0 then return {'not_loaded'} end
   local now = now_ms()
   purge(now)
-  local hid, owner, token = ARGV[3], ARGV[4], ARGV[5]
-  local n = tonumber(ARGV[9])
+  local hid, owner, buyer, address, token = ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+  local n = tonumber(ARGV[12])
   local seats, zones, qtys = {}, {}, {}
-  for i = 1, n do seats[i] = ARGV[9 + i] end
-  for i = 10 + n, #ARGV, 2 do
+  for i = 1, n do seats[i] = ARGV[12 + i] end
+  for i = 13 + n, #ARGV, 2 do
     zones[#zones + 1] = ARGV[i]
     qtys[#qtys + 1] = tonumber(ARGV[i + 1])
   end
@@ -55,9 +57,13 @@ local function place()
     table.insert(blocked, 1, 'blocked')
     return blocked
   end
-  local max = tonumber(ARGV[8])
-  local held = tonumber(redis.call('HGET', K_BUYERS, owner) or '0')
-  if held + quantity > max then return {'over_limit', held, max} end
+  local max = tonumber(ARGV[10])
+  local held = tonumber(redis.call('HGET', K_BUYERS, buyer) or '0')
+  local ordered = tonumber(redis.call('HGET', K_ORDERED, 'places:' .. buyer) or '0')
+  if held + ordered + quantity > max then return {'over_limit', held, ordered, max} end
+  local cap = tonumber(ARGV[11])
+  local from_address = tonumber(redis.call('HGET', K_ADDRESSES, address) or '0')
+  if from_address + quantity > cap then return {'address_cap', from_address, cap} end
   if #taken > 0 or #short > 0 then
     local reply = {'conflict', #taken}
     for _, seat in ipairs(taken) do reply[#reply + 1] = seat end
@@ -65,8 +71,8 @@ local function place()
     return reply
   end
 
-  local expires = now + tonumber(ARGV[6])
-  local cap = now + tonumber(ARGV[7])
+  local expires = now + tonumber(ARGV[8])
+  local max_expires = now + tonumber(ARGV[9])
   local held_zones = {}
   for _, seat in ipairs(seats) do
     redis.call('HSET', K_HOLDER, seat, hid)
@@ -78,11 +84,13 @@ local function place()
     touch_zone(zone)
   end
   redis.call('HSET', K_HOLDS, hid, cjson.encode({
-    o = owner, t = token, s = table.concat(seats, ','), z = held_zones, n = quantity, c = now, m = cap,
+    o = owner, b = buyer, a = address, t = token, s = table.concat(seats, ','), z = held_zones, n = quantity,
+    c = now, m = max_expires,
   }))
   redis.call('ZADD', K_EXPIRY, expires, hid)
-  redis.call('HINCRBY', K_BUYERS, owner, quantity)
-  return {'ok', expires, cap, redis.call('ZCARD', K_EXPIRY)}
+  redis.call('HINCRBY', K_BUYERS, buyer, quantity)
+  redis.call('HINCRBY', K_ADDRESSES, address, quantity)
+  return {'ok', expires, max_expires, redis.call('ZCARD', K_EXPIRY)}
 end
 
 local result = place()

@@ -4,22 +4,28 @@
 --   inv      HASH seat -> state char (a available, b blocked, r reserved, s sold) .. PostgreSQL row version
 --   idx      HASH seat -> position of the seat in the status string (ascending seat id)
 --   holder   HASH seat -> id of the hold that has it
---   holds    HASH hold id -> JSON record {o owner, t token sha256, s seats "a,b", z {zone: qty}, n places, c created, m max expiry}
+--   holds    HASH hold id -> JSON record {o owner, b limit key, a client address, t token sha256,
+--            s seats "a,b", z {zone: qty}, n places, c created, m max expiry}
 --   expiry   ZSET hold id -> expiry (ms): the one index every expiry goes through
 --   zones    HASH cap:Z, taken:Z (sold + reserved in PostgreSQL), ver:Z, held:Z (places in live holds)
---   buyers   HASH owner -> places in the owner's live holds (the per-buyer limit)
+--   buyers   HASH limit key -> places in the buyer's live holds
 --   status   STRING one status char per seat (what /availability returns)
 --   version  STRING counter of availability changes
 --   log      STREAM of change messages (SSE resume)
 --   loaded   STRING epoch (ms) of the last rebuild from PostgreSQL; absent: not loaded
+--   ordered  HASH places:<limit key> -> places of the buyer's orders, reserved or sold (PostgreSQL's
+--            seating.buyer_places), ver:<limit key> -> its row version. The limit per buyer counts
+--            buyers + ordered.
+--   addresses HASH client address (IPv4, or IPv6 /64) -> places in live holds placed from it (the cap)
 --   closed   STRING present once the show is cancelled: no hold is placed any more
 -- ARGV[1] is the time in ms ('' = the Redis server's clock), ARGV[2] the pub/sub channel of changes.
 --
 -- Expiry without a worker: a hold is live while its expiry score is in the future. Every script
 -- first drops the holds whose score has passed (seats, zone places and buyer counts with them), so
 -- what it reads is exact; the work is proportional to what expired since the last script ran.
-local K_INV, K_IDX, K_HOLDER, K_HOLDS, K_EXPIRY, K_ZONES, K_BUYERS, K_STATUS, K_VERSION, K_LOG, K_LOADED, K_CLOSED =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11], KEYS[12]
+local K_INV, K_IDX, K_HOLDER, K_HOLDS, K_EXPIRY, K_ZONES, K_BUYERS, K_STATUS, K_VERSION, K_LOG, K_LOADED =
+  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11]
+local K_ORDERED, K_ADDRESSES, K_CLOSED = KEYS[12], KEYS[13], KEYS[14]
 local CHANNEL = ARGV[2]
 local LOG_LENGTH = 1000
 
@@ -63,6 +69,11 @@ local function zone_remaining(zone)
   return left
 end
 
+local function uncount(key, field, n)
+  if redis.call('HINCRBY', key, field, -n) <= 0 then redis.call('HDEL', key, field) end
+end
+
+-- The one place a hold's counts are freed (expiry, release, conversion to an order, a dropped show).
 local function drop_hold(hid, raw)
   local rec = cjson.decode(raw)
   for seat in string.gmatch(rec.s, '[^,]+') do
@@ -75,11 +86,19 @@ local function drop_hold(hid, raw)
     redis.call('HINCRBY', K_ZONES, 'held:' .. zone, -qty)
     touch_zone(zone)
   end
-  if redis.call('HINCRBY', K_BUYERS, rec.o, -rec.n) <= 0 then
-    redis.call('HDEL', K_BUYERS, rec.o)
-  end
+  -- A hold placed before holds carried a limit key and an address was counted by its owner only.
+  uncount(K_BUYERS, rec.b or rec.o, rec.n)
+  if rec.a then uncount(K_ADDRESSES, rec.a, rec.n) end
   redis.call('HDEL', K_HOLDS, hid)
   redis.call('ZREM', K_EXPIRY, hid)
+end
+
+-- A buyer's places in orders as PostgreSQL counts them, taken only when `version` is newer.
+local function set_ordered(buyer, places, version)
+  local current = redis.call('HGET', K_ORDERED, 'ver:' .. buyer)
+  if current and tonumber(current) >= version then return false end
+  redis.call('HSET', K_ORDERED, 'places:' .. buyer, places, 'ver:' .. buyer, version)
+  return true
 end
 
 local function purge(now)
