@@ -24,7 +24,7 @@ from tests.e2e.platform.test_processes import process
 from tests.fixtures.catalog import MakeShowOnSale, TestShow
 from tests.fixtures.ordering import TestWorker
 from tests.fixtures.payments import SignedWebhook, StripeApp, eventually
-from tests.fixtures.seating import MakeBuyer, TestBuyer
+from tests.fixtures.seating import ApiFrom, MakeBuyer, TestBuyer
 
 
 async def _paid(api: httpx.AsyncClient, buyer: TestBuyer, show: TestShow, seats: list[str], stripe_app: StripeApp,
@@ -170,12 +170,14 @@ async def test_an_operator_sees_the_refund_stripe_refused_as_needing_a_person(
     assert {t["status"] for t in await _tickets(api, buyer, placed["order_id"])} == {"void"}
 
 
-async def _many_paid_orders(api: httpx.AsyncClient, show: TestShow, make_buyer: MakeBuyer, stripe_app: StripeApp,
+async def _many_paid_orders(api_from: ApiFrom, show: TestShow, make_buyer: MakeBuyer, stripe_app: StripeApp,
                             signed_webhook: SignedWebhook, count: int) -> list[tuple[TestBuyer, dict[str, Any]]]:
+    """`count` buyers, each from an address of their own, each with one seat paid."""
     seats = sorted(show.seat_ids)
     buyers = [make_buyer() for _ in range(count)]
     placed = await asyncio.gather(*(
-        _paid(api, buyer, show, [seats[i]], stripe_app, signed_webhook) for i, buyer in enumerate(buyers)))
+        _paid(api_from(f"198.51.100.{i + 1}"), buyer, show, [seats[i]], stripe_app, signed_webhook)
+        for i, buyer in enumerate(buyers)))
     return list(zip(buyers, placed, strict=True))
 
 
@@ -189,11 +191,11 @@ async def _each_refunded_once(api: httpx.AsyncClient, stripe_app: StripeApp,
 
 @pytest.mark.slow
 async def test_workers_racing_over_a_cancellation_refund_each_order_once(
-    api: httpx.AsyncClient, resources: Resources, make_show_on_sale: MakeShowOnSale, make_buyer: MakeBuyer,
-    stripe_app: StripeApp, signed_webhook: SignedWebhook, worker: TestWorker,
+    api: httpx.AsyncClient, api_from: ApiFrom, resources: Resources, make_show_on_sale: MakeShowOnSale,
+    make_buyer: MakeBuyer, stripe_app: StripeApp, signed_webhook: SignedWebhook, worker: TestWorker,
 ) -> None:
     show = await make_show_on_sale(seats=40)
-    orders = await _many_paid_orders(api, show, make_buyer, stripe_app, signed_webhook, 40)
+    orders = await _many_paid_orders(api_from, show, make_buyer, stripe_app, signed_webhook, 40)
     await worker.drain()
     await _cancel(api, show)
     await worker.relay_outbox()
@@ -209,12 +211,12 @@ async def test_workers_racing_over_a_cancellation_refund_each_order_once(
 
 @pytest.mark.slow
 async def test_a_worker_killed_half_way_through_a_cancellation_leaves_the_rest_to_the_next(
-    api: httpx.AsyncClient, settings: Settings, resources: Resources, make_show_on_sale: MakeShowOnSale,
-    make_buyer: MakeBuyer, stripe_app: StripeApp, signed_webhook: SignedWebhook, worker: TestWorker,
-    tmp_path: Path,
+    api: httpx.AsyncClient, api_from: ApiFrom, settings: Settings, resources: Resources,
+    make_show_on_sale: MakeShowOnSale, make_buyer: MakeBuyer, stripe_app: StripeApp, signed_webhook: SignedWebhook,
+    worker: TestWorker, tmp_path: Path,
 ) -> None:
     show = await make_show_on_sale(seats=60)
-    orders = await _many_paid_orders(api, show, make_buyer, stripe_app, signed_webhook, 60)
+    orders = await _many_paid_orders(api_from, show, make_buyer, stripe_app, signed_webhook, 60)
     await worker.drain()
     in_batches_of_ten = msgspec.structs.replace(settings, cancellation_batch_size=10)
     stuck_at = sorted(order["order_id"] for _, order in orders)[34]
