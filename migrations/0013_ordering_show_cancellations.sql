@@ -45,3 +45,7 @@ BEGIN
     END LOOP;
 END
 $$;
+
+-- The show's limit of places per buyer when an order was placed: a late payment that takes the
+-- order's places back keeps to it (NULL for orders placed before it was kept).
+ALTER TABLE ordering.orders ADD COLUMN buyer_limit integer CHECK (buyer_limit > 0);

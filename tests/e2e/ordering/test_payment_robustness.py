@@ -254,3 +254,23 @@ async def test_an_order_expired_while_its_payment_had_succeeded_unseen_is_refund
     assert [(r["amount"], r["status"]) for r in refunds] == [(placed["total"], "succeeded")]
     assert await tickets_of(client, late, placed["order_id"]) == []
     assert await order_status(client, quick, resold["order_id"]) == "paid"
+
+
+async def test_a_late_payment_never_takes_a_buyer_past_the_shows_limit(
+    client: Client, make_show_on_sale: MakeShowOnSale, make_user: MakeUser, stripe_app: StripeApp,
+    signed_webhook: SignedWebhook, worker: TestWorker, ordering_clock: OrderingClock,
+) -> None:
+    """Let an order expire, buy up to the limit with another, then pay the first: the first is refunded."""
+    show = await make_show_on_sale(seats=6, max_seats_per_buyer=2)
+    buyer = await make_user()
+    first = await _expired_order(client, buyer, show.show_id, show.seat_ids[:2], ordering_clock, worker)
+    second = await buy(client, buyer, show.show_id, show.seat_ids[2:4])
+    await pay_on_stripe(stripe_app, signed_webhook, second["payment"]["payment_intent_id"])
+    await pay_on_stripe(stripe_app, signed_webhook, first["payment"]["payment_intent_id"])
+    await worker.drain()
+
+    assert await order_status(client, buyer, second["order_id"]) == "paid"
+    assert await order_status(client, buyer, first["order_id"]) == "refunded"
+    assert await tickets_of(client, buyer, first["order_id"]) == []
+    refunds = await stripe_app.refunds_of(first["payment"]["payment_intent_id"])
+    assert [(r["amount"], r["status"]) for r in refunds] == [(first["total"], "succeeded")]

@@ -14,7 +14,12 @@ from lml.ordering.application.place_order import payment_for_order, place_order
 from lml.ordering.application.ports import ShowTerms, VerifiedHold
 from lml.ordering.application.refund_order import refund_order
 from lml.ordering.application.release_orders import cancel_order, expire_due_orders, expire_order
-from lml.ordering.application.settle_payments import record_payment_failed, record_payment_succeeded, record_refund
+from lml.ordering.application.settle_payments import (
+    OVER_LIMIT_REFUND_REASON,
+    record_payment_failed,
+    record_payment_succeeded,
+    record_refund,
+)
 from lml.ordering.application.testing import MemoryWorld
 from lml.ordering.domain.checkout import HeldSeat, HeldZone, ShowNotSelling, Tier
 from lml.ordering.domain.errors import (
@@ -137,15 +142,18 @@ async def test_an_order_past_the_buyers_limit_is_refused_and_writes_nothing(worl
     await order_from(world, clock, BOB, SEATS[3:5])
 
 
-async def test_a_late_payment_takes_its_places_back_whatever_the_limit(world: MemoryWorld, clock: Clock) -> None:
-    """The buyer paid for places held and ordered under the limit: the late payment is honoured."""
+async def test_a_late_payment_that_would_pass_the_limit_is_refunded(world: MemoryWorld, clock: Clock) -> None:
+    """Meanwhile the buyer ordered up to the limit again: taking the expired order's places back would
+    sell past it, so its money goes back instead."""
     world.shows[SHOW] = msgspec.structs.replace(world.shows[SHOW], max_seats_per_buyer=3)
     late = await order_from(world, clock, ANN, SEATS[:2])
     clock.at = late.expires_at
     await expire_order(transaction=world.transaction, sync=world, clock=clock, order_id=late.order_id)
     await order_from(world, clock, ANN, SEATS[2:5])
     await pay(world, clock, late)
-    assert status_of(world, late) is S.PAID and seats_of(world, SEATS[:2]) == ["sold", "sold"]
+    assert status_of(world, late) is S.REFUND_PENDING and seats_of(world, SEATS[:2]) == ["available", "available"]
+    assert [(o, a, r) for _, o, a, r in world.state.refund_requests] == [
+        (late.order_id, late.total, OVER_LIMIT_REFUND_REASON)]
 
 
 async def test_a_hold_ordered_already_names_the_existing_order(world: MemoryWorld, clock: Clock) -> None:

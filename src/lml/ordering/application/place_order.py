@@ -65,6 +65,7 @@ async def place_order(
         expires_at=payment_deadline(hold.expires_at, now),
         created_at=now,
         show_starts_at=show.starts_at,
+        buyer_limit=show.max_seats_per_buyer,
     )
     async with transaction() as tx:
         if await tx.cancellations.covers(order.show_id):
@@ -73,7 +74,7 @@ async def place_order(
         # The order row first: a concurrent twin of this request waits on the hold id's unique
         # index and then fails with `HoldAlreadyOrdered`, rather than with a seat conflict.
         await tx.orders.add(order, actor=owner)
-        await tx.seats.reserve(order, max_per_buyer=show.max_seats_per_buyer)
+        await tx.seats.reserve(order, max_per_buyer=order.buyer_limit)
         await tx.publish(OrderPlaced(order_id=order.order_id, organization_id=order.organization_id,
                                      show_id=order.show_id, hold_id=order.hold_id, expires_at=order.expires_at))
         await tx.commit()

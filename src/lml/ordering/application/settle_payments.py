@@ -23,10 +23,12 @@ from lml.ordering.domain.order import (
 from lml.ordering.domain.tickets import tickets_for
 from lml.ordering.events import OrderPaid, OrderRefunded
 from lml.platform.clock import Clock
+from lml.platform.domain.buyer_limit import BuyerLimitExceeded
 from lml.platform.logging import get_logger
 
 PAYMENTS_ACTOR = "system:payments"
 LATE_REFUND_REASON = "late payment: the order had expired and its seats were sold meanwhile"
+OVER_LIMIT_REFUND_REASON = "late payment: the order had expired and the buyer has reached the show's limit meanwhile"
 
 log = get_logger("lml.ordering")
 
@@ -38,14 +40,17 @@ async def _locked(tx: OrderingTransaction, order_id: str) -> Order:
     return order
 
 
-async def _seats_taken_back(tx: OrderingTransaction, order: Order) -> bool:
-    """A late payment's order reserves its released seats again, if they are all still free."""
+async def _why_seats_not_taken_back(tx: OrderingTransaction, order: Order) -> str | None:
+    """A late payment's order reserves its released seats again if they are all still free and the
+    buyer stays within the show's limit; else why not (the reason its money goes back)."""
     try:
         async with tx.savepoint():
-            await tx.seats.reserve(order)
+            await tx.seats.reserve(order, max_per_buyer=order.buyer_limit)
     except SeatsTaken:
-        return False
-    return True
+        return LATE_REFUND_REASON
+    except BuyerLimitExceeded:
+        return OVER_LIMIT_REFUND_REASON
+    return None
 
 
 async def record_payment_succeeded(
@@ -66,8 +71,11 @@ async def record_payment_succeeded(
         order = moved.order
     # A refund reported before this success (events out of order) may already cover all of it.
     covered = order.amount_refunded >= payment.amount
-    if order.status in CLOSED_UNPAID and not covered and (show_cancelled or not await _seats_taken_back(tx, order)):
-        reason = SHOW_CANCELLED_REASON if show_cancelled else LATE_REFUND_REASON
+    refused = None
+    if order.status in CLOSED_UNPAID and not covered:
+        refused = SHOW_CANCELLED_REASON if show_cancelled else await _why_seats_not_taken_back(tx, order)
+    if refused is not None:
+        reason = refused
         owed = order.late_refund_owed()
         refund_id = await tx.refunds.request(order_id, owed, reason)
         moved = order.refund_owed(payment, Refund(refund_id=refund_id, amount=owed, status="requested",

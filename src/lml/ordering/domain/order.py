@@ -162,6 +162,9 @@ class Order(msgspec.Struct, frozen=True, kw_only=True):
     created_at: datetime
     # Kept from the catalog when the order is placed: a refund returns seats to sale only before it.
     show_starts_at: datetime
+    # The show's limit of places per buyer when the order was placed: a late payment taking its places
+    # back keeps to it too (None: placed before the limit was kept).
+    buyer_limit: int | None = None
     payment_intent_id: str | None = None
     amount_paid: int = 0
     paid_at: datetime | None = None

@@ -17,7 +17,7 @@ _AWAITING = [s.value for s in AWAITING_PAYMENT]
 
 ORDER_SELECT = """
 SELECT o.order_id::text, o.organization_id::text, o.show_id::text, o.hold_id, o.buyer_kind, o.buyer_subject,
-       o.buyer_email, o.buyer_name, o.status, o.currency, o.expires_at, o.created_at, o.show_starts_at,
+       o.buyer_email, o.buyer_name, o.status, o.currency, o.expires_at, o.created_at, o.show_starts_at, o.buyer_limit,
        o.payment_intent_id, o.amount_paid, o.paid_at, o.failure_reason, o.unseated,
        (SELECT coalesce(json_agg(json_build_object(
                 'tier_id', l.tier_id, 'tier_name', l.tier_name, 'unit_price', l.unit_price, 'unit_fee', l.unit_fee,
@@ -47,6 +47,7 @@ def order_from_row(row: dict[str, Any]) -> Order:
         expires_at=row["expires_at"],
         created_at=row["created_at"],
         show_starts_at=row["show_starts_at"],
+        buyer_limit=row["buyer_limit"],
         payment_intent_id=row["payment_intent_id"],
         amount_paid=row["amount_paid"],
         paid_at=row["paid_at"],
@@ -70,13 +71,14 @@ class PgOrders:
                 await self._conn.execute(
                     """
                     INSERT INTO ordering.orders (order_id, organization_id, show_id, hold_id, buyer_kind, buyer_subject,
-                        buyer_email, buyer_name, status, currency, total, expires_at, show_starts_at, created_at,
-                        updated_at)
-                    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                        buyer_email, buyer_name, status, currency, total, expires_at, show_starts_at, buyer_limit,
+                        created_at, updated_at)
+                    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
                     """,
                     (order.order_id, order.organization_id, order.show_id, order.hold_id, order.buyer.kind,
                      order.buyer.subject, order.buyer.email, order.buyer.name, order.status.value, order.currency,
-                     order.total, order.expires_at, order.show_starts_at, order.created_at, order.created_at),
+                     order.total, order.expires_at, order.show_starts_at, order.buyer_limit, order.created_at,
+                     order.created_at),
                 )
         except UniqueViolation:
             existing = await self.order_for_hold(order.hold_id)
