@@ -16,6 +16,8 @@ import msgspec
 
 from lml.ordering.domain.checkout import HeldSeat, HeldZone, Tier
 from lml.ordering.domain.order import Moved, Order
+from lml.ordering.domain.refund_policy import RefundPolicy
+from lml.ordering.domain.refund_request import RefundRequest
 from lml.ordering.domain.tickets import Ticket
 
 
@@ -35,6 +37,9 @@ class OrderRepository(Protocol):
         """Apply one transition: `UPDATE ... WHERE status = <from>` (raises if the order moved
         meanwhile), write the refunds the transition added or changed, and append the audit entry."""
 
+    async def note(self, order: Order, *, actor: str, at: datetime, action: str, detail: dict[str, Any]) -> None:
+        """Append an audit entry about the order that changes no status (a refund request, say)."""
+
     async def due_for_expiry(self, now: datetime, limit: int) -> list[str]:
         """Orders awaiting payment past their deadline, locked, skipping those another worker holds."""
 
@@ -45,6 +50,8 @@ class TicketRepository(Protocol):
     async def issue(self, tickets: Sequence[Ticket], organization_id: str, at: datetime) -> None: ...
 
     async def void_all(self, order_id: str, at: datetime) -> int: ...
+
+    async def void(self, order_id: str, ticket_ids: Sequence[str], at: datetime) -> int: ...
 
     async def of_order(self, order_id: str) -> list[Ticket]: ...
 
@@ -65,6 +72,10 @@ class SeatInventory(Protocol):
 
     async def return_to_sale(self, order: Order) -> None:
         """`sold → available` (a fully refunded order before its show). Idempotent."""
+
+    async def return_places(self, order: Order, tickets: Sequence[Ticket]) -> None:
+        """The places of these tickets (sold) go back on sale (their refund succeeded before the
+        show). Once per refund: GA places are counted, not named."""
 
 
 class ShowCancellations(Protocol):
@@ -89,6 +100,27 @@ class ShowCancellations(Protocol):
         """Close the cancellations that have no order left to handle; their show ids."""
 
 
+class RefundPolicies(Protocol):
+    async def get(self, show_id: str) -> RefundPolicy | None:
+        """The show's own policy; None when the operator set none (the default applies)."""
+
+    async def put(self, show_id: str, organization_id: str, policy: RefundPolicy, *, by: str, at: datetime) -> None: ...
+
+
+class RefundRequestRepository(Protocol):
+    async def add(self, request: RefundRequest) -> None: ...
+
+    async def get(self, request_id: str, *, for_update: bool = False) -> RefundRequest | None: ...
+
+    async def pending_for(self, order_id: str) -> RefundRequest | None: ...
+
+    async def of_order(self, order_id: str) -> list[RefundRequest]:
+        """Newest first."""
+
+    async def save(self, request: RefundRequest) -> None:
+        """Record its decision."""
+
+
 class RefundRequests(Protocol):
     async def request(self, order_id: str, amount: int, reason: str) -> str:
         """Ask payments for a refund in this transaction (Stripe is called later); our refund id."""
@@ -111,6 +143,12 @@ class OrderingTransaction(Protocol):
 
     @property
     def cancellations(self) -> ShowCancellations: ...
+
+    @property
+    def policies(self) -> RefundPolicies: ...
+
+    @property
+    def refund_requests(self) -> RefundRequestRepository: ...
 
     async def publish(self, event: msgspec.Struct) -> None:
         """Record an integration event, delivered after (and only if) the transaction commits."""

@@ -116,8 +116,9 @@ async def record_refund(
     tx: OrderingTransaction, *, clock: Clock, order_id: str, refund_id: str, amount: int, status: RefundStatus,
     failure_reason: str | None = None, actor: str = PAYMENTS_ACTOR,
 ) -> None:
-    """A refund's news. Once all the money is back the tickets are void, and the seats go back on
-    sale if the show has not started."""
+    """A refund's news. Once all the money is back every ticket is void; a refund that gives some
+    tickets back voids those once it succeeds. Their seats go back on sale if the show has not started
+    (and is not cancelled)."""
     order = await _locked(tx, order_id)
     moved = order.record_refund(refund_id, amount, status, failure_reason)
     if moved is None:
@@ -126,12 +127,23 @@ async def record_refund(
     await tx.orders.save(moved, actor=actor, at=now, detail={"refund_id": refund_id, "amount": amount,
                                                              "refund_status": status})
     refunded = moved.order
-    if moved.transition.to_status is OrderStatus.REFUNDED and order.status is not OrderStatus.REFUNDED:
+    all_back = moved.transition.to_status is OrderStatus.REFUNDED and order.status is not OrderStatus.REFUNDED
+    [settled] = moved.changed_refunds
+    some_back = settled.succeeded and bool(settled.ticket_ids)
+    if not (all_back or some_back):
+        return
+    places_back = (now < refunded.show_starts_at and not refunded.unseated
+                   and not await tx.cancellations.covers(refunded.show_id))
+    if all_back:
         await tx.tickets.void_all(order_id, now)
-        seats_returned = (now < refunded.show_starts_at and not refunded.unseated
-                          and not await tx.cancellations.covers(refunded.show_id))
-        if seats_returned:
+        if places_back:
             await tx.seats.return_to_sale(refunded)
         await tx.publish(OrderRefunded(order_id=order_id, organization_id=refunded.organization_id,
                                        show_id=refunded.show_id, amount_refunded=refunded.amount_refunded,
-                                       seats_returned=seats_returned))
+                                       seats_returned=places_back))
+        return
+    given_back = [t for t in await tx.tickets.of_order(order_id)
+                  if t.ticket_id in settled.ticket_ids and t.status == "valid"]
+    await tx.tickets.void(order_id, [t.ticket_id for t in given_back], now)
+    if places_back:
+        await tx.seats.return_places(refunded, given_back)

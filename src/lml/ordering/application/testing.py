@@ -18,6 +18,8 @@ import msgspec
 from lml.ordering.application.ports import PaymentView, ShowTerms, VerifiedHold
 from lml.ordering.domain.errors import HoldAlreadyOrdered, SeatsTaken
 from lml.ordering.domain.order import AWAITING_PAYMENT, OPEN, Moved, Order
+from lml.ordering.domain.refund_policy import RefundPolicy
+from lml.ordering.domain.refund_request import RefundRequest
 from lml.ordering.domain.tickets import Ticket
 from lml.platform.domain.buyer_limit import BuyerLimitExceeded, limit_key
 from lml.platform.domain.errors import NotFound, Unavailable
@@ -33,6 +35,9 @@ class MemoryState:
     zone_orders: dict[tuple[str, str], tuple[str, int]] = field(default_factory=dict)  # (order, zone) → (status, qty)
     refund_requests: list[tuple[str, str, int, str]] = field(default_factory=list)  # id, order, amount, reason
     cancelled_shows: dict[str, str | None] = field(default_factory=dict)  # show → finished at (ISO) or None
+    policies: dict[str, RefundPolicy] = field(default_factory=dict)
+    buyer_requests: dict[str, RefundRequest] = field(default_factory=dict)
+    returned_places: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)  # order, ticket ids
     handled_orders: dict[str, tuple[str, str, int]] = field(default_factory=dict)  # order → (show, action, amount)
     events: list[msgspec.Struct] = field(default_factory=list)
 
@@ -65,6 +70,9 @@ class MemoryOrders:
         t = moved.transition
         self._s.audit.append((moved.order.order_id, actor, t.trigger.value, t.from_status.value, t.to_status.value))
 
+    async def note(self, order: Order, *, actor: str, at: datetime, action: str, detail: dict[str, Any]) -> None:
+        self._s.audit.append((order.order_id, actor, action, order.status.value, order.status.value))
+
     async def due_for_expiry(self, now: datetime, limit: int) -> list[str]:
         due = sorted((o for o in self._s.orders.values() if o.is_due(now)), key=lambda o: o.expires_at)
         return [o.order_id for o in due[:limit]]
@@ -92,6 +100,13 @@ class MemoryTickets:
 
     async def void_all(self, order_id: str, at: datetime) -> int:
         voided = [t for t in self._s.tickets.values() if t.order_id == order_id and t.status == "valid"]
+        for ticket in voided:
+            self._s.tickets[ticket.ticket_id] = msgspec.structs.replace(ticket, status="void")
+        return len(voided)
+
+    async def void(self, order_id: str, ticket_ids: Sequence[str], at: datetime) -> int:
+        voided = [t for t in self._s.tickets.values()
+                  if t.order_id == order_id and t.ticket_id in ticket_ids and t.status == "valid"]
         for ticket in voided:
             self._s.tickets[ticket.ticket_id] = msgspec.structs.replace(ticket, status="void")
         return len(voided)
@@ -154,6 +169,14 @@ class MemorySeats:
     async def return_to_sale(self, order: Order) -> None:
         self._move(order, "sold", "available")
 
+    async def return_places(self, order: Order, tickets: Sequence[Ticket]) -> None:
+        for ticket in tickets:
+            if ticket.seat_id is not None and self._s.seats.get(ticket.seat_id) == ("sold", order.order_id):
+                self._s.seats[ticket.seat_id] = ("available", None)
+            elif ticket.zone_id is not None:
+                self._s.zones[ticket.zone_id][2] -= 1
+        self._s.returned_places.append((order.order_id, tuple(t.ticket_id for t in tickets)))
+
 
 class MemoryRefundRequests:
     def __init__(self, state: MemoryState) -> None:
@@ -201,6 +224,41 @@ class MemoryCancellations:
         return done
 
 
+class MemoryPolicies:
+    def __init__(self, state: MemoryState) -> None:
+        self._s = state
+
+    async def get(self, show_id: str) -> RefundPolicy | None:
+        return self._s.policies.get(show_id)
+
+    async def put(self, show_id: str, organization_id: str, policy: RefundPolicy, *, by: str, at: datetime) -> None:
+        self._s.policies[show_id] = policy
+
+
+class MemoryRefundRequestRepository:
+    def __init__(self, state: MemoryState) -> None:
+        self._s = state
+
+    async def add(self, request: RefundRequest) -> None:
+        if await self.pending_for(request.order_id) is not None:
+            raise AssertionError(f"order {request.order_id} has a pending request already")
+        self._s.buyer_requests[request.request_id] = request
+
+    async def get(self, request_id: str, *, for_update: bool = False) -> RefundRequest | None:
+        return self._s.buyer_requests.get(request_id)
+
+    async def pending_for(self, order_id: str) -> RefundRequest | None:
+        return next((r for r in self._s.buyer_requests.values() if r.order_id == order_id and r.status == "pending"),
+                    None)
+
+    async def of_order(self, order_id: str) -> list[RefundRequest]:
+        mine = [r for r in self._s.buyer_requests.values() if r.order_id == order_id]
+        return sorted(mine, key=lambda r: r.created_at, reverse=True)
+
+    async def save(self, request: RefundRequest) -> None:
+        self._s.buyer_requests[request.request_id] = request
+
+
 class MemoryTransaction:
     def __init__(self, world: MemoryWorld) -> None:
         self._world = world
@@ -213,6 +271,8 @@ class MemoryTransaction:
         self.seats = MemorySeats(self.state)
         self.refunds = MemoryRefundRequests(self.state)
         self.cancellations = MemoryCancellations(self.state)
+        self.policies = MemoryPolicies(self.state)
+        self.refund_requests = MemoryRefundRequestRepository(self.state)
 
     async def publish(self, event: msgspec.Struct) -> None:
         self.state.events.append(event)

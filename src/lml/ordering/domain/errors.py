@@ -63,5 +63,37 @@ class RefundTooLarge(InvalidInput):
         )
 
 
+class RefundRequestNotFound(NotFound):
+    """No such refund request (or not one of this organization's)."""
+
+
+class RefundRequestDecided(Conflict):
+    """The refund request was decided already."""
+
+    def __init__(self, status: str) -> None:
+        super().__init__(f"The refund request is {status} already", status=status)
+
+
+class RefundRequestPending(Conflict):
+    """The order has a refund request waiting for a decision already."""
+
+    def __init__(self, request_id: str) -> None:
+        super().__init__("This order has a refund request waiting for a decision", refund_request_id=request_id)
+
+
+class OrderNotRefundable(Conflict):
+    """Only a paid order, or one partly refunded with nothing on its way back, can be refunded on request."""
+
+    def __init__(self, status: str, detail: str | None = None) -> None:
+        super().__init__(detail or f"The order is {status}: it cannot be refunded on request", status=status)
+
+
+class NotRefundableNow(Conflict):
+    """The show's refund policy gives nothing back for these tickets at this time."""
+
+    def __init__(self, percent: int) -> None:
+        super().__init__("The show's refund policy gives nothing back for these tickets now", percent=percent)
+
+
 class PaymentMismatch(Conflict):
     """The payment does not match the order's total or currency; it needs a person to look at it."""

@@ -114,6 +114,8 @@ class Refund(msgspec.Struct, frozen=True, kw_only=True):
     status: RefundStatus
     reason: str | None = None
     failure_reason: str | None = None  # Stripe's, when it failed or refused
+    # The tickets it gives back: void, their places back on sale, once it succeeds.
+    ticket_ids: tuple[str, ...] = ()
 
     @property
     def is_open(self) -> bool:

@@ -7,8 +7,6 @@ Stripe is still down. One PaymentIntent per order either way (payments keys it b
 
 from __future__ import annotations
 
-import base64
-import binascii
 import uuid
 from collections.abc import AsyncIterator
 from datetime import datetime
@@ -16,58 +14,40 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Router, get, post
-from litestar.connection import ASGIConnection
 from litestar.datastructures import CacheControlHeader
-from litestar.handlers.base import BaseRouteHandler
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.response import Stream
 
-from lml.identity import facade as identity
 from lml.ordering.application.place_order import buyer_order, payment_for_order, place_order
 from lml.ordering.application.ports import PaymentView
 from lml.ordering.application.refund_order import refund_order
 from lml.ordering.application.release_orders import cancel_order
-from lml.ordering.domain.order import Buyer, Order
+from lml.ordering.domain.order import Order
 from lml.ordering.domain.tickets import sign
 from lml.ordering.infrastructure import queries
 from lml.ordering.infrastructure.attendees_csv import HEADER, csv_lines
 from lml.ordering.infrastructure.cancellation_report import CancellationReport, cancellation_report
+from lml.ordering.infrastructure.http_access import (
+    DOOR_LIST_ROLES,
+    REFUND_ROLES,
+    REPORT_ROLES,
+    authenticated,
+    buyer_guard,
+    buyer_of,
+    operator_of,
+    services_of,
+)
+from lml.ordering.infrastructure.keyset_cursor import decode_cursor, encode_cursor
 from lml.ordering.infrastructure.pg_tickets import PgTickets
+from lml.ordering.infrastructure.refund_requests_http import router as refund_requests_router
 from lml.ordering.infrastructure.sales_report import SalesReport, check_show_of_organization, sales_report
-from lml.ordering.infrastructure.services import OrderingServices
-from lml.platform.domain.errors import FieldError, InvalidInput
-from lml.platform.http.auth import bearer_principal, requires_scope
+from lml.platform.http.auth import bearer_principal
 from lml.platform.http.idempotency import idempotent
 from lml.platform.ids import new_id
-from lml.platform.tokens import Principal
 
 AnyRequest = Request[Any, Any, Any]
 
-REFUND_ROLES = ("owner", "manager")
-REPORT_ROLES = ("owner", "manager")
-DOOR_LIST_ROLES = ("owner", "manager", "box_office")
 _PAGE = 1000
-
-
-def _services(request: AnyRequest) -> OrderingServices:
-    services: OrderingServices | None = request.app.state.get("ordering")
-    if services is None:
-        services = OrderingServices.from_resources(request.app.state.resources)
-        request.app.state["ordering"] = services
-    return services
-
-
-# Buyers' routes need the buyer scope (users and guests have it); operators' are authorized per
-# organization and role by identity.
-_buyer_guard = requires_scope("buyer")
-
-
-async def _authenticated(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    bearer_principal(connection)
-
-
-def _buyer(principal: Principal) -> Buyer:
-    return Buyer(kind=principal.kind, subject=principal.subject, email=principal.email, name=principal.name)
 
 
 class LineOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -151,13 +131,13 @@ class PlaceOrderBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     hold_token: _Text
 
 
-@post("/v1/orders", status_code=201, guards=[_buyer_guard], middleware=[idempotent], tags=["ordering"],
+@post("/v1/orders", status_code=201, guards=[buyer_guard], middleware=[idempotent], tags=["ordering"],
       summary="Turn a hold into an order awaiting payment (Idempotency-Key recommended)")
 async def create_order(request: AnyRequest, data: JSONBody[PlaceOrderBody]) -> OrderOut:
-    services = _services(request)
+    services = services_of(request)
     placed = await place_order(
         transaction=services.transaction, holds=services.holds, shows=services.shows, payments=services.payments,
-        sync=services.sync, clock=services.clock, new_id=new_id, buyer=_buyer(bearer_principal(request)),
+        sync=services.sync, clock=services.clock, new_id=new_id, buyer=buyer_of(request),
         hold_id=data.hold_id, hold_token=data.hold_token,
     )
     return OrderOut.of(placed.order, PaymentOut.of(placed.payment))
@@ -168,53 +148,42 @@ class OrderList(msgspec.Struct, frozen=True):
     next_cursor: str | None
 
 
-def _cursor(order: Order) -> str:
-    return base64.urlsafe_b64encode(f"{order.created_at.isoformat()}|{order.order_id}".encode()).decode()
-
-
-def _parse_cursor(cursor: str) -> tuple[datetime, str]:
-    try:
-        created_at, order_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
-        return datetime.fromisoformat(created_at), str(uuid.UUID(order_id))
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise InvalidInput([FieldError("/cursor", "is not a cursor this API gave")]) from None
-
-
-@get("/v1/orders", guards=[_buyer_guard], tags=["ordering"], summary="The caller's orders, newest first")
+@get("/v1/orders", guards=[buyer_guard], tags=["ordering"], summary="The caller's orders, newest first")
 async def list_orders(
     request: AnyRequest,
     limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, QueryParameter(required=False, max_length=200)] = None,
 ) -> OrderList:
     principal = bearer_principal(request)
-    before = _parse_cursor(cursor) if cursor else None
-    async with _services(request).resources.db.unit_of_work() as uow:
+    before = decode_cursor(cursor) if cursor else None
+    async with services_of(request).resources.db.unit_of_work() as uow:
         orders = await queries.orders_of_buyer(uow.conn, kind=principal.kind, subject=principal.subject,
                                                limit=limit, before=before)
-    return OrderList([OrderOut.of(o) for o in orders], _cursor(orders[-1]) if len(orders) == limit else None)
+    last = orders[-1] if len(orders) == limit else None
+    return OrderList([OrderOut.of(o) for o in orders], encode_cursor(last.created_at, last.order_id) if last else None)
 
 
-@get("/v1/orders/{order_id:uuid}", guards=[_buyer_guard], tags=["ordering"], summary="One of the caller's orders")
+@get("/v1/orders/{order_id:uuid}", guards=[buyer_guard], tags=["ordering"], summary="One of the caller's orders")
 async def get_order(request: AnyRequest, order_id: FromPath[uuid.UUID]) -> OrderOut:
-    order = await buyer_order(_services(request).transaction, _buyer(bearer_principal(request)), str(order_id))
+    order = await buyer_order(services_of(request).transaction, buyer_of(request), str(order_id))
     return OrderOut.of(order)
 
 
-@post("/v1/orders/{order_id:uuid}/payment", status_code=200, guards=[_buyer_guard], tags=["ordering"],
+@post("/v1/orders/{order_id:uuid}/payment", status_code=200, guards=[buyer_guard], tags=["ordering"],
       summary="The order's PaymentIntent (created now if Stripe was down when the order was placed)")
 async def order_payment(request: AnyRequest, order_id: FromPath[uuid.UUID]) -> OrderOut:
-    services = _services(request)
+    services = services_of(request)
     order, payment = await payment_for_order(transaction=services.transaction, payments=services.payments,
-                                             buyer=_buyer(bearer_principal(request)), order_id=str(order_id))
+                                             buyer=buyer_of(request), order_id=str(order_id))
     return OrderOut.of(order, PaymentOut.of(payment))
 
 
-@post("/v1/orders/{order_id:uuid}/cancel", status_code=200, guards=[_buyer_guard], tags=["ordering"],
+@post("/v1/orders/{order_id:uuid}/cancel", status_code=200, guards=[buyer_guard], tags=["ordering"],
       summary="Cancel an unpaid order: its seats are released at once")
 async def cancel(request: AnyRequest, order_id: FromPath[uuid.UUID]) -> OrderOut:
-    services = _services(request)
+    services = services_of(request)
     order = await cancel_order(transaction=services.transaction, sync=services.sync, clock=services.clock,
-                               buyer=_buyer(bearer_principal(request)), order_id=str(order_id))
+                               buyer=buyer_of(request), order_id=str(order_id))
     return OrderOut.of(order)
 
 
@@ -236,11 +205,11 @@ class TicketList(msgspec.Struct, frozen=True):
     tickets: list[TicketOut]
 
 
-@get("/v1/orders/{order_id:uuid}/tickets", guards=[_buyer_guard], tags=["ordering"],
+@get("/v1/orders/{order_id:uuid}/tickets", guards=[buyer_guard], tags=["ordering"],
      summary="The order's tickets, each with the payload to show as a QR code")
 async def order_tickets(request: AnyRequest, order_id: FromPath[uuid.UUID]) -> TicketList:
-    services = _services(request)
-    order = await buyer_order(services.transaction, _buyer(bearer_principal(request)), str(order_id))
+    services = services_of(request)
+    order = await buyer_order(services.transaction, buyer_of(request), str(order_id))
     async with services.resources.db.unit_of_work() as uow:
         tickets = await PgTickets(uow.conn).of_order(order.order_id)
     lines = order.lines
@@ -258,46 +227,41 @@ class RefundBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     amount: Annotated[int, msgspec.Meta(gt=0)] | None = None
 
 
-async def _operator(request: AnyRequest, roles: tuple[str, ...]) -> identity.OperatorAccess:
-    return await identity.authorize_operator(_services(request).resources.db, bearer_principal(request),
-                                             request.headers.get("x-org-id"), roles)
-
-
-@post("/v1/admin/orders/{order_id:uuid}/refund", status_code=202, guards=[_authenticated], middleware=[idempotent],
+@post("/v1/admin/orders/{order_id:uuid}/refund", status_code=202, guards=[authenticated], middleware=[idempotent],
       tags=["ordering"], summary="Refund an order in full (no amount) or in part; Stripe is called in the background")
 async def refund(request: AnyRequest, order_id: FromPath[uuid.UUID], data: JSONBody[RefundBody]) -> OrderOut:
-    access = await _operator(request, REFUND_ROLES)
-    services = _services(request)
+    access = await operator_of(request, REFUND_ROLES)
+    services = services_of(request)
     order = await refund_order(transaction=services.as_organization(access.org_id), clock=services.clock,
                                operator=f"operator:{access.user_id}", order_id=str(order_id), amount=data.amount,
                                reason=data.reason.strip())
     return OrderOut.of(order)
 
 
-@get("/v1/admin/shows/{show_id:uuid}/sales", guards=[_authenticated], tags=["ordering"],
+@get("/v1/admin/shows/{show_id:uuid}/sales", guards=[authenticated], tags=["ordering"],
      summary="Seats per status against capacity, and revenue and refunds per tier")
 async def show_sales(request: AnyRequest, show_id: FromPath[uuid.UUID]) -> SalesReport:
-    access = await _operator(request, REPORT_ROLES)
-    return await sales_report(_services(request).resources, org_id=access.org_id, show_id=str(show_id))
+    access = await operator_of(request, REPORT_ROLES)
+    return await sales_report(services_of(request).resources, org_id=access.org_id, show_id=str(show_id))
 
 
-@get("/v1/admin/shows/{show_id:uuid}/cancellation", guards=[_authenticated], tags=["ordering"],
+@get("/v1/admin/shows/{show_id:uuid}/cancellation", guards=[authenticated], tags=["ordering"],
      summary="A cancelled show's refunds: orders still to handle, refunded, on their way, failed, owed",
      cache_control=CacheControlHeader(no_store=True))
 async def show_cancellation(request: AnyRequest, show_id: FromPath[uuid.UUID]) -> CancellationReport:
-    access = await _operator(request, REPORT_ROLES)
-    services = _services(request)
+    access = await operator_of(request, REPORT_ROLES)
+    services = services_of(request)
     async with services.resources.db.unit_of_work(org_id=access.org_id) as uow:
         # Read as the operator's organization: another organization's show is not found.
-        cancelled = await services.shows.cancelled(uow, str(show_id))
-        return await cancellation_report(uow.conn, str(show_id), cancelled_in_catalog=cancelled)
+        status = await services.shows.sale_status_in(uow, str(show_id))
+        return await cancellation_report(uow.conn, str(show_id), cancelled_in_catalog=status == "cancelled")
 
 
-@get("/v1/admin/shows/{show_id:uuid}/attendees.csv", guards=[_authenticated], tags=["ordering"],
+@get("/v1/admin/shows/{show_id:uuid}/attendees.csv", guards=[authenticated], tags=["ordering"],
      summary="One CSV line per valid ticket (streamed)", media_type="text/csv")
 async def attendees(request: AnyRequest, show_id: FromPath[uuid.UUID]) -> Stream:
-    access = await _operator(request, DOOR_LIST_ROLES)
-    services = _services(request)
+    access = await operator_of(request, DOOR_LIST_ROLES)
+    services = services_of(request)
     show = str(show_id)
     # Asked before the first byte: another organization's show is a 404, not an empty file.
     await check_show_of_organization(services.resources, org_id=access.org_id, show_id=show)
@@ -321,4 +285,5 @@ async def attendees(request: AnyRequest, show_id: FromPath[uuid.UUID]) -> Stream
 
 
 router = Router(path="/", route_handlers=[create_order, list_orders, get_order, order_payment, cancel, order_tickets,
-                                          refund, show_sales, show_cancellation, attendees])
+                                          refund, show_sales, show_cancellation, attendees,
+                                          refund_requests_router])

@@ -3,11 +3,15 @@ Facades are imported as modules: payments' worker imports ordering's facade in t
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Sequence
+
 from lml.catalog import facade as catalog
 from lml.ordering.application.ports import PaymentView, ShowTerms, VerifiedHold
 from lml.ordering.domain.checkout import HeldSeat, HeldZone, Tier
 from lml.ordering.domain.errors import SeatsTaken
 from lml.ordering.domain.order import Order
+from lml.ordering.domain.tickets import Ticket
 from lml.payments import facade as payments
 from lml.platform.db import UnitOfWork
 from lml.platform.domain.buyer_limit import limit_key
@@ -40,6 +44,12 @@ class FacadeSeatInventory:
 
     async def return_to_sale(self, order: Order) -> None:
         await seating.return_to_sale(self._uow, show_id=order.show_id, order_id=order.order_id)
+
+    async def return_places(self, order: Order, tickets: Sequence[Ticket]) -> None:
+        zones = Counter(t.zone_id for t in tickets if t.zone_id is not None)
+        await seating.return_places_to_sale(self._uow, show_id=order.show_id, order_id=order.order_id,
+                                            seat_ids=[t.seat_id for t in tickets if t.seat_id is not None],
+                                            zones=dict(zones))
 
 
 class FacadeRefundRequests:
@@ -81,11 +91,10 @@ class CatalogShows:
     def __init__(self, resources: Resources) -> None:
         self._resources = resources
 
-    async def cancelled(self, uow: UnitOfWork, show_id: str) -> bool:
-        """Whether the show (or its event) is cancelled, read in the caller's unit of work; raises the
-        catalog's ShowNotFound when it cannot see the show."""
-        show = await catalog.get_show_for_sale(uow, show_id)
-        return "cancelled" in (show.status, show.event_status)
+    async def sale_status_in(self, uow: UnitOfWork, show_id: str) -> str:
+        """The show's sale status (`cancelled` when it or its event is), read in the caller's unit of
+        work: an operator's sees their organization's shows only (the catalog's ShowNotFound else)."""
+        return (await catalog.get_show_for_sale(uow, show_id)).sale_status
 
     async def terms(self, show_id: str) -> ShowTerms:
         show = await catalog.get_show_for_sale(self._resources, show_id)

@@ -26,7 +26,7 @@ SELECT o.order_id::text, o.organization_id::text, o.show_id::text, o.hold_id, o.
           FROM ordering.order_lines l WHERE l.order_id = o.order_id) AS lines,
        (SELECT coalesce(json_agg(json_build_object(
                 'refund_id', r.refund_id, 'amount', r.amount, 'status', r.status, 'reason', r.reason,
-                'failure_reason', r.failure_reason)
+                'failure_reason', r.failure_reason, 'ticket_ids', r.ticket_ids)
                 ORDER BY r.created_at, r.refund_id), '[]')
           FROM ordering.refunds r WHERE r.order_id = o.order_id) AS refunds
 FROM ordering.orders o
@@ -142,8 +142,8 @@ class PgOrders:
                 await refunds.executemany(
                     """
                     INSERT INTO ordering.refunds (refund_id, order_id, organization_id, amount, status, reason,
-                        failure_reason, created_at, updated_at)
-                    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)
+                        failure_reason, ticket_ids, created_at, updated_at)
+                    VALUES (%s, %s, %s, %s, %s, %s, %s, %s::uuid[], %s, %s)
                     ON CONFLICT (refund_id) DO UPDATE SET status = excluded.status, amount = excluded.amount,
                         failure_reason = excluded.failure_reason, updated_at = excluded.updated_at
                     WHERE ordering.refunds.status IN ('requested', 'pending', 'requires_action')
@@ -151,10 +151,13 @@ class PgOrders:
                           IS DISTINCT FROM (excluded.status, excluded.amount)
                     """,
                     [(r.refund_id, order.order_id, order.organization_id, r.amount, r.status, r.reason,
-                      r.failure_reason, at, at) for r in moved.changed_refunds],
+                      r.failure_reason, list(r.ticket_ids), at, at) for r in moved.changed_refunds],
                 )
         await self._audit(order, actor=actor, at=at, action=transition.trigger.value,
                           from_status=transition.from_status.value, detail=detail or {})
+
+    async def note(self, order: Order, *, actor: str, at: datetime, action: str, detail: dict[str, Any]) -> None:
+        await self._audit(order, actor=actor, at=at, action=action, from_status=order.status.value, detail=detail)
 
     async def _audit(self, order: Order, *, actor: str, at: datetime, action: str, from_status: str | None,
                      detail: dict[str, Any]) -> None:

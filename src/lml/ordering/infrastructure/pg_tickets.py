@@ -36,6 +36,14 @@ class PgTickets:
         )
         return cur.rowcount
 
+    async def void(self, order_id: str, ticket_ids: Sequence[str], at: datetime) -> int:
+        cur = await self._conn.execute(
+            "UPDATE ordering.tickets SET status = 'void', voided_at = %s"
+            " WHERE order_id = %s AND ticket_id = ANY(%s::uuid[]) AND status = 'valid'",
+            (at, order_id, list(ticket_ids)),
+        )
+        return cur.rowcount
+
     async def of_order(self, order_id: str) -> list[Ticket]:
         rows = await (
             await self._conn.execute(

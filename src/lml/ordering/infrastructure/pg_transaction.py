@@ -11,6 +11,7 @@ import msgspec
 from lml.ordering.application.ports import TransactionFactory
 from lml.ordering.infrastructure.other_contexts import FacadeRefundRequests, FacadeSeatInventory
 from lml.ordering.infrastructure.pg_orders import PgOrders
+from lml.ordering.infrastructure.pg_refund_requests import PgRefundPolicies, PgRefundRequests
 from lml.ordering.infrastructure.pg_show_cancellations import PgShowCancellations
 from lml.ordering.infrastructure.pg_tickets import PgTickets
 from lml.platform.db import Database, UnitOfWork
@@ -25,6 +26,8 @@ class PgOrderingTransaction:
         self.seats = FacadeSeatInventory(uow)
         self.refunds = FacadeRefundRequests(uow)
         self.cancellations = PgShowCancellations(uow.conn)
+        self.policies = PgRefundPolicies(uow.conn)
+        self.refund_requests = PgRefundRequests(uow.conn)
 
     async def publish(self, event: msgspec.Struct) -> None:
         await add_event(self._uow, event)

@@ -10,7 +10,9 @@ import msgspec
 from psycopg import AsyncConnection
 
 from lml.ordering.domain.order import MONEY_RECEIVED, Order, allocate
+from lml.ordering.domain.refund_request import RefundRequest
 from lml.ordering.infrastructure.pg_orders import ORDER_SELECT, order_from_row
+from lml.ordering.infrastructure.pg_refund_requests import REQUEST_SELECT, request_from_row
 
 _SALES_STATUSES = [s.value for s in MONEY_RECEIVED]
 
@@ -107,3 +109,24 @@ async def attendees_page(
         )
     ).fetchall()
     return [AttendeeRow(**row) for row in rows]
+
+
+async def refund_requests_page(
+    conn: AsyncConnection[dict[str, Any]], *, status: str | None, show_id: str | None,
+    after: tuple[datetime, str] | None, limit: int,
+) -> list[RefundRequest]:
+    """Oldest first (the queue's order), keyset-paginated on (created_at, request_id); the caller's
+    organization's only (row-level security)."""
+    where, params = ["TRUE"], []
+    if status is not None:
+        where.append("r.status = %s")
+        params.append(status)
+    if show_id is not None:
+        where.append("r.show_id = %s")
+        params.append(show_id)
+    if after is not None:
+        where.append("(r.created_at, r.request_id) > (%s, %s::uuid)")
+        params += [after[0], after[1]]
+    query = REQUEST_SELECT + " WHERE " + " AND ".join(where) + " ORDER BY r.created_at, r.request_id LIMIT %s"
+    rows = await (await conn.execute(query, [*params, limit])).fetchall()
+    return [request_from_row(row) for row in rows]

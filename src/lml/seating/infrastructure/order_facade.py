@@ -71,6 +71,15 @@ async def return_to_sale(uow: UnitOfWork, *, show_id: str, order_id: str) -> Non
         await add_event(uow, InventoryChanged(show_id=show_id, order_id=order_id))
 
 
+async def return_places_to_sale(
+    uow: UnitOfWork, *, show_id: str, order_id: str, seat_ids: Sequence[str], zones: Mapping[str, int]
+) -> None:
+    """Some of the order's sold seats and GA places (`zones`: zone → places) go back on sale: some of
+    its tickets were refunded. Call it once per such refund."""
+    if await PgOrderInventory(uow.conn).return_places_to_sale(show_id, order_id, seat_ids, zones):
+        await add_event(uow, InventoryChanged(show_id=show_id, order_id=order_id))
+
+
 async def sync_order(resources: Resources, *, show_id: str, order_id: str, hold_id: str | None = None) -> None:
     """After the caller's commit: Redis takes the order's seats and places as PostgreSQL now has them,
     and drops the hold the order came from (its places are the order's now)."""

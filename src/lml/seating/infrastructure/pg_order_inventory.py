@@ -151,6 +151,60 @@ class PgOrderInventory:
         return await self._move(show_id, order_id, "sold", "returned", seat_status="available", reserved=0, sold=-1,
                                 uncount=True)
 
+    async def return_places_to_sale(
+        self, show_id: str, order_id: str, seat_ids: Sequence[str], zones: Mapping[str, int]
+    ) -> int:
+        """Some of the order's sold seats and GA places go back on sale (some of its tickets were
+        refunded); they leave the buyer's count. Not idempotent for GA places: the caller's own state
+        change (a refund settling once) makes it happen once."""
+        row = await (
+            await self.conn.execute(
+                """
+                WITH seat_rows AS (
+                    UPDATE seating.order_places SET status = 'returned', returned = 1, updated_at = now()
+                    WHERE order_id = %(order)s AND show_id = %(show)s AND NOT is_zone AND status = 'sold'
+                      AND place = ANY(%(seats)s)
+                    RETURNING place, 1 AS quantity
+                ), zone_rows AS (
+                    UPDATE seating.order_places p
+                    SET returned = p.returned + w.quantity,
+                        status = CASE WHEN p.returned + w.quantity = p.quantity THEN 'returned' ELSE p.status END,
+                        updated_at = now()
+                    FROM unnest(%(zones)s::text[], %(quantities)s::integer[]) AS w (zone_id, quantity)
+                    WHERE p.order_id = %(order)s AND p.show_id = %(show)s AND p.is_zone AND p.status = 'sold'
+                      AND p.place = w.zone_id AND p.returned + w.quantity <= p.quantity
+                    RETURNING p.place, w.quantity
+                ), seats AS (
+                    UPDATE seating.show_seats s
+                    SET status = 'available', order_id = NULL, version = s.version + 1, updated_at = now()
+                    FROM seat_rows
+                    WHERE s.show_id = %(show)s AND s.seat_id = seat_rows.place AND s.order_id = %(order)s
+                      AND s.status = 'sold'
+                    RETURNING s.seat_id
+                ), zones AS (
+                    UPDATE seating.show_zones z
+                    SET sold = z.sold - zone_rows.quantity, version = z.version + 1, updated_at = now()
+                    FROM zone_rows
+                    WHERE z.show_id = %(show)s AND z.zone_id = zone_rows.place
+                    RETURNING z.zone_id
+                ), uncounted AS (
+                    UPDATE seating.buyer_places b
+                    SET places = b.places - m.places, version = b.version + 1, updated_at = now()
+                    FROM (SELECT sum(quantity) AS places
+                          FROM (SELECT quantity FROM seat_rows UNION ALL SELECT quantity FROM zone_rows) r) m,
+                         seating.order_buyers o
+                    WHERE m.places > 0 AND o.order_id = %(order)s AND o.show_id = %(show)s
+                      AND b.show_id = %(show)s AND b.buyer_key = o.buyer_key
+                    RETURNING b.buyer_key
+                )
+                SELECT (SELECT count(*) FROM seats) + (SELECT count(*) FROM zones) AS moved
+                """,
+                {"show": show_id, "order": order_id, "seats": list(seat_ids), "zones": list(zones),
+                 "quantities": list(zones.values())},
+            )
+        ).fetchone()
+        return int(row["moved"]) if row else 0
+
     async def _move(
         self, show_id: str, order_id: str, source: str, target: str, *, seat_status: str, reserved: int, sold: int,
         uncount: bool,
@@ -160,9 +214,10 @@ class PgOrderInventory:
             await self.conn.execute(
                 """
                 WITH moved AS (
+                    -- A zone's places that went back on sale one by one already left with them.
                     UPDATE seating.order_places SET status = %(target)s, updated_at = now()
                     WHERE order_id = %(order)s AND show_id = %(show)s AND status = %(source)s
-                    RETURNING place, is_zone, quantity
+                    RETURNING place, is_zone, quantity - returned AS quantity
                 ), seats AS (
                     UPDATE seating.show_seats s
                     SET status = %(seat_status)s,

@@ -1,0 +1,47 @@
+"""What ordering's HTTP routes share: the process's ordering services, who is calling (a buyer, or an
+operator authorized by identity in their organization) and the roles each operator action needs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+from litestar.connection import ASGIConnection
+from litestar.handlers.base import BaseRouteHandler
+
+from lml.identity import facade as identity
+from lml.ordering.domain.order import Buyer
+from lml.ordering.infrastructure.services import OrderingServices
+from lml.platform.http.auth import bearer_principal, requires_scope
+
+AnyRequest = Request[Any, Any, Any]
+
+REFUND_ROLES = ("owner", "manager")
+REPORT_ROLES = ("owner", "manager")
+DOOR_LIST_ROLES = ("owner", "manager", "box_office")
+
+# Buyers' routes need the buyer scope (users and guests have it); operators' are authorized per
+# organization and role by identity.
+buyer_guard = requires_scope("buyer")
+
+
+def services_of(request: AnyRequest) -> OrderingServices:
+    services: OrderingServices | None = request.app.state.get("ordering")
+    if services is None:
+        services = OrderingServices.from_resources(request.app.state.resources)
+        request.app.state["ordering"] = services
+    return services
+
+
+async def authenticated(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    bearer_principal(connection)
+
+
+def buyer_of(request: AnyRequest) -> Buyer:
+    principal = bearer_principal(request)
+    return Buyer(kind=principal.kind, subject=principal.subject, email=principal.email, name=principal.name)
+
+
+async def operator_of(request: AnyRequest, roles: tuple[str, ...]) -> identity.OperatorAccess:
+    return await identity.authorize_operator(services_of(request).resources.db, bearer_principal(request),
+                                             request.headers.get("x-org-id"), roles)
