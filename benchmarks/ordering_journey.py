@@ -11,6 +11,11 @@ order it, confirm its PaymentIntent on the Stripe emulator as the app would, and
 time to sell out (first request → every seat paid), p50/p95/p99 of order creation, and the final
 integrity check (sold seats = valid tickets = capacity, no seat ticketed twice, every paid order
 ticketed). Nothing here fails on timing.
+
+With `--cancel`, the sold-out show is then cancelled as its operator would: reported are the time
+until the worker has handled every order (a batch per transaction) and until every refund is
+settled on the emulator, and the check that every paid order was refunded exactly once, in full,
+with no valid ticket left.
 """
 
 from __future__ import annotations
@@ -41,7 +46,10 @@ from benchmarks.show_on_sale import show_on_sale
 from tests import services
 from tests.fixtures.ordering import TestWorker
 
+from lml.catalog.application import manage_shows
+from lml.catalog.infrastructure.wiring import catalog_ports
 from lml.config import Settings
+from lml.ordering.infrastructure.cancellation_report import cancellation_report
 from lml.platform.ids import new_id
 from lml.platform.resources import Resources
 from lml.platform.tokens import Principal
@@ -162,7 +170,8 @@ async def _worker_loop() -> None:
     worker = TestWorker(resources)
     try:
         while not stop.is_set():
-            if await worker.process_stripe_events() + await worker.relay_outbox() == 0:
+            done = await worker.process_stripe_events() + await worker.relay_outbox()
+            if done + await worker.cancel_show_orders() == 0:
                 await asyncio.sleep(0.05)
     finally:
         await resources.close()
@@ -205,6 +214,49 @@ async def _integrity(resources: Resources, show_id: str, capacity: int) -> dict[
     return checks
 
 
+async def _cancel(resources: Resources, show_id: str) -> dict[str, Any]:
+    """Cancel the show as its operator; time the worker's cascade; check every order's money."""
+    async with resources.db.unit_of_work() as uow:
+        row = await (await uow.conn.execute(
+            "SELECT organization_id::text AS org FROM seating.show_inventories WHERE show_id = %s",
+            (show_id,))).fetchone()
+    assert row is not None
+    started = time.perf_counter()
+    await manage_shows.cancel_show(catalog_ports(resources), org_id=row["org"], show_id=show_id)
+    handled = settled = None
+    deadline = time.monotonic() + 1800
+    while settled is None and time.monotonic() < deadline:
+        async with resources.db.unit_of_work() as uow:
+            report = await cancellation_report(uow.conn, show_id, cancelled_in_catalog=True)
+        if handled is None and report.orders_finished_at is not None:
+            handled = time.perf_counter() - started
+        if report.state in ("done", "needs_attention"):
+            settled = time.perf_counter() - started
+        await asyncio.sleep(0.1)
+    async with resources.db.unit_of_work() as uow:
+        async def one(sql: str) -> Any:
+            found = await (await uow.conn.execute(sql, {"show": show_id})).fetchone()
+            return next(iter(found.values())) if found else None
+
+        checks = {
+            "orders_refunded_twice": await one(
+                "SELECT count(*) FROM (SELECT r.order_id FROM payments.refunds r JOIN ordering.orders o"
+                " ON o.order_id = r.order_id WHERE o.show_id = %(show)s GROUP BY r.order_id"
+                " HAVING count(*) > 1) twice"),
+            "paid": await one("SELECT coalesce(sum(amount_paid), 0)::bigint FROM ordering.orders"
+                              " WHERE show_id = %(show)s"),
+            "refunded_at_stripe": await one(
+                "SELECT coalesce(sum(r.amount), 0)::bigint FROM payments.refunds r JOIN ordering.orders o"
+                " ON o.order_id = r.order_id WHERE o.show_id = %(show)s AND r.status = 'succeeded'"),
+            "valid_tickets": await one("SELECT count(*) FROM ordering.tickets WHERE show_id = %(show)s"
+                                       " AND status = 'valid'"),
+        }
+    checks["ok"] = (settled is not None and checks["orders_refunded_twice"] == 0 and checks["valid_tickets"] == 0
+                    and checks["paid"] == checks["refunded_at_stripe"])
+    return {"orders": report.orders_to_refund, "orders_handled_s": round(handled, 1) if handled else None,
+            "refunds_settled_s": round(settled, 1) if settled else None, "state": report.state, **checks}
+
+
 def _pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else float("nan")
@@ -245,6 +297,7 @@ async def run(settings: Settings, api: str, args: argparse.Namespace) -> dict[st
                 await asyncio.sleep(0.1)
             sold_out = time.perf_counter()
         integrity = await _integrity(resources, show_id, args.seats)
+        cancellation = await _cancel(resources, show_id) if args.cancel else None
     finally:
         await resources.close()
     order_phase = max(tally.last_order - tally.first_request, 1e-9)
@@ -263,6 +316,7 @@ async def run(settings: Settings, api: str, args: argparse.Namespace) -> dict[st
         "buyers_done_s": round(buying_done - tally.first_request, 1),
         "sell_out_s": round(sold_out - tally.first_request, 1),
         "integrity": integrity,
+        **({"cancellation": cancellation} if cancellation else {}),
     }
 
 
@@ -282,6 +336,7 @@ def main() -> None:
     parser.add_argument("--buyers", type=int, default=4_000)
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--api-workers", type=int, default=1)
+    parser.add_argument("--cancel", action="store_true", help="then cancel the show and time its refunds")
     parser.add_argument("--worker-loop", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker_loop:
@@ -298,7 +353,7 @@ def main() -> None:
         stack.enter_context(_worker_process())
         result = asyncio.run(run(settings, f"http://127.0.0.1:{port}", args))
     print(json.dumps(result, indent=2))
-    sys.exit(0 if result["integrity"]["ok"] else 1)
+    sys.exit(0 if result["integrity"]["ok"] and result.get("cancellation", {"ok": True})["ok"] else 1)
 
 
 if __name__ == "__main__":
