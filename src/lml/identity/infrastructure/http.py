@@ -152,13 +152,14 @@ async def token(request: AnyRequest) -> Response[TokenPair]:
         email = form.email if form.email is not None else form.username
         if email is None or form.password is None:
             raise _missing(("/email", email), ("/password", form.password))
-        await services.throttle.token_attempt(address, email)
-        pair = await login_with_password(uow=services.uow, hasher=services.hasher, sessions=services.sessions,
-                                         email=email, password=form.password)
+        await services.throttle.token_request(address)
+        async with services.throttle.password_attempt(address, email):
+            pair = await login_with_password(uow=services.uow, hasher=services.hasher, sessions=services.sessions,
+                                             email=email, password=form.password)
     elif form.grant_type == "refresh_token":
         if form.refresh_token is None:
             raise _missing(("/refresh_token", None))
-        await services.throttle.token_attempt(address, None)
+        await services.throttle.token_request(address)
         pair = await refresh_session(uow=services.uow, sessions=services.sessions, refresh_token=form.refresh_token)
     else:
         raise InvalidInput([FieldError("/grant_type", "must be password or refresh_token")])
