@@ -103,3 +103,9 @@ class AccessTokenCodec(Protocol):
     access_seconds: int
 
     def issue(self, principal: Principal, now: datetime, seconds: int | None = None) -> str: ...
+
+
+class SessionRevoker(Protocol):
+    async def revoke(self, session_id: str, token_seconds: int) -> None:
+        """Refuse the access tokens of `session_id` from now on, in every process; `token_seconds` is
+        the longest lifetime of a token it may have."""

@@ -181,6 +181,16 @@ class FakeHasher:
 
 
 @dataclass
+class RecordingRevoker:
+    """SessionRevoker that remembers what it was asked to revoke: session id → token seconds."""
+
+    revoked: dict[str, int] = field(default_factory=dict)
+
+    async def revoke(self, session_id: str, token_seconds: int) -> None:
+        self.revoked[session_id] = token_seconds
+
+
+@dataclass
 class FixedClock:
     """A clock that moves only when told to; it starts at the real time so that tokens it dates verify."""
 

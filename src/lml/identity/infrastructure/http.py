@@ -21,6 +21,7 @@ from lml.identity.application.authorize_operator import authorize_operator
 from lml.identity.application.change_member_role import change_member_role
 from lml.identity.application.create_organization import create_organization
 from lml.identity.application.get_profile import get_profile
+from lml.identity.application.log_out import log_out
 from lml.identity.application.login import login_with_password
 from lml.identity.application.refresh_session import refresh_session
 from lml.identity.application.register_user import register_user
@@ -169,6 +170,23 @@ async def token(request: AnyRequest) -> Response[TokenPair]:
     return Response(pair, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
 
 
+class LogoutBody(msgspec.Struct, frozen=True):
+    refresh_token: str | None = None
+
+
+@post(
+    "/v1/auth/logout",
+    status_code=204,
+    guards=[_authenticated],
+    tags=["identity"],
+    summary="End the caller's session: its refresh tokens are revoked, its access tokens refused within seconds",
+)
+async def logout(request: AnyRequest, data: JSONBody[LogoutBody | None] = None) -> None:
+    services = _services(request)
+    await log_out(uow=services.uow, sessions=services.sessions, revoker=services.revoker,
+                  principal=bearer_principal(request), refresh_token=data.refresh_token if data else None)
+
+
 class GuestBody(msgspec.Struct, frozen=True):
     email: str
     name: str
@@ -315,5 +333,5 @@ async def former_member(request: AnyRequest, user_id: FromPath[str]) -> None:
 
 router = Router(
     path="/",
-    route_handlers=[register, token, guest, me, new_organization, new_member, member_role, former_member],
+    route_handlers=[register, token, logout, guest, me, new_organization, new_member, member_role, former_member],
 )
