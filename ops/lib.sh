@@ -225,6 +225,38 @@ setup_redis() {
     fi
 }
 
+# ---------------------------------------------------------------- Secrets
+
+# The settings whose development default is public (LISTENING_SECRETS in src/lml/config.py): a random
+# value for each, made once per install and kept in .run/secrets.env (mode 0600, git-ignored).
+GENERATED_SECRETS=(LML_JWT_SECRET LML_TICKET_SIGNING_KEY LML_STRIPE_WEBHOOK_SECRET)
+
+random_secret() {
+    head -c 36 /dev/urandom | base64 | tr '+/' '-_'
+}
+
+# load_secrets: export each of GENERATED_SECRETS that the environment does not set, from the secrets
+# file, generating into it those it does not hold yet.
+load_secrets() {
+    local file="$RUN_DIR/secrets.env" name value
+    mkdir -p "$RUN_DIR"
+    (umask 077 && touch "$file")
+    chmod 600 "$file"
+    for name in "${GENERATED_SECRETS[@]}"; do
+        if [[ -n ${!name:-} ]]; then
+            say "secrets: using $name as set"
+            continue
+        fi
+        value="$(sed -n "s/^$name=//p" "$file" | head -n 1)"
+        if [[ -z $value ]]; then
+            value="$(random_secret)"
+            printf '%s=%s\n' "$name" "$value" >>"$file"
+            say "secrets: generated $name into .run/secrets.env"
+        fi
+        export "$name=$value"
+    done
+}
+
 # prepare_machine run|test: the virtualenv with the locked packages, PostgreSQL and Redis.
 prepare_machine() {
     setup_python

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -38,6 +39,9 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await resources.open()
+        # Logouts recorded by any process reach this one within a second or so (README, "Sessions").
+        stop_syncing = asyncio.Event()
+        syncing = asyncio.create_task(resources.revocations.keep_in_sync(stop_syncing), name="session-revocations")
         if freeze_heap_at_startup:
             # Everything built at start-up lives as long as the process: out of the collector's
             # sight, full collections under load scan only what requests allocate. Measured on the
@@ -48,6 +52,8 @@ def create_app(
         try:
             yield
         finally:
+            stop_syncing.set()
+            await syncing
             await resources.close()
             log.info("api_stopped")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from typing import Literal, get_args, get_origin, get_type_hints
@@ -118,10 +119,17 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             problems.append("LML_JWT_SECRET must be at least 32 characters")
         if len(self.ticket_signing_key) < 32:
             problems.append("LML_TICKET_SIGNING_KEY must be at least 32 characters")
+        public = [name for name, development_value in _DEVELOPMENT_SECRETS.items()
+                  if getattr(self, name) == development_value]
         if self.is_production:
-            for name, development_value in _DEVELOPMENT_SECRETS.items():
-                if getattr(self, name) == development_value:
-                    problems.append(f"LML_{name.upper()} must be set in production (the development default is public)")
+            problems.extend(f"LML_{name.upper()} must be set in production (the development default is public)"
+                            for name in public)
+        elif not is_loopback(self.host) and (exposed := [n for n in public if n in LISTENING_SECRETS]):
+            problems.append(
+                f"{', '.join(f'LML_{name.upper()}' for name in exposed)} must be set while the API listens"
+                f" beyond loopback (LML_HOST={self.host}): the development defaults are public"
+                " (ops/run generates them into .run/secrets.env)"
+            )
         if problems:
             raise SettingsError("; ".join(problems))
 
@@ -137,12 +145,28 @@ _URL_SCHEMES = {
     "mongo_url": ("mongodb", "mongodb+srv"),
     "stripe_api_base": ("http", "https"),
 }
+# The secrets that authenticate what reaches the API (tokens, tickets, Stripe's calls): with their
+# public development values, anyone who can reach it mints an admin token, forges a ticket or a
+# payment. Refused whenever the API listens beyond loopback; ops/run generates each of them
+# (GENERATED_SECRETS in ops/lib.sh lists the same).
+LISTENING_SECRETS = ("jwt_secret", "ticket_signing_key", "stripe_webhook_secret")
 _DEVELOPMENT_SECRETS = {
     "jwt_secret": DEV_JWT_SECRET,
     "stripe_secret_key": DEV_STRIPE_SECRET_KEY,
     "stripe_webhook_secret": DEV_STRIPE_WEBHOOK_SECRET,
     "ticket_signing_key": DEV_TICKET_SIGNING_KEY,
 }
+
+
+def is_loopback(host: str) -> bool:
+    """Whether only this machine can reach an API listening on `host`."""
+    host = host.strip().removeprefix("[").removesuffix("]")
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _is_conninfo(value: str) -> bool:

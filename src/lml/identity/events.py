@@ -28,6 +28,14 @@ class MembershipGranted(msgspec.Struct, frozen=True, kw_only=True):
     role: str
 
 
+class MembershipRevoked(msgspec.Struct, frozen=True, kw_only=True):
+    """A member was removed from an organization; `role` is the one they had."""
+
+    org_id: str
+    user_id: str
+    role: str
+
+
 class RefreshTokenReuseDetected(msgspec.Struct, frozen=True, kw_only=True):
     """A rotated refresh token came back: it was probably stolen, so its session was revoked."""
 

@@ -51,11 +51,27 @@ class RateLimiter:
 
     async def hit(self, key: str, limit: RateLimit, cost: int = 1) -> RateDecision:
         """Take `cost` tokens from the bucket `key` if it has them."""
+        return await self._decide("take", key, limit, cost)
+
+    async def peek(self, key: str, limit: RateLimit, cost: int = 1) -> RateDecision:
+        """Whether the bucket has `cost` tokens, spending none: for a budget that only failures spend."""
+        return await self._decide("peek", key, limit, cost)
+
+    async def charge(self, key: str, limit: RateLimit, cost: int = 1) -> RateDecision:
+        """Spend `cost` tokens for something that has already happened, into debt if need be: requests
+        that passed a `peek` at the same moment are all paid for, and later ones wait the longer."""
+        return await self._decide("charge", key, limit, cost)
+
+    async def reset(self, key: str, limit: RateLimit) -> None:
+        """The bucket is full again."""
+        await self._decide("reset", key, limit, 1)
+
+    async def _decide(self, mode: str, key: str, limit: RateLimit, cost: int) -> RateDecision:
         if not 1 <= cost <= limit.capacity:
             raise ValueError(f"cost {cost} can never fit a bucket of {limit.capacity}")
         try:
             allowed, remaining, full_ms, wait_ms = await self._script(
-                [self._prefix + key], [limit.capacity, repr(float(limit.refill_per_second)), cost]
+                [self._prefix + key], [limit.capacity, repr(float(limit.refill_per_second)), cost, mode]
             )
         except (RedisConnectionError, RedisTimeoutError):
             # Failing closed: a limit that cannot be checked is not waved through (503, not 500).

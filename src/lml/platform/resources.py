@@ -13,6 +13,7 @@ from lml.platform.db import Database
 from lml.platform.logging import get_logger
 from lml.platform.mongo import Mongo
 from lml.platform.redis import create_redis
+from lml.platform.session_revocation import SessionRevocations
 from lml.platform.tokens import TokenCodec
 
 log = get_logger("lml.resources")
@@ -26,6 +27,7 @@ class Resources:
         self.redis: aioredis.Redis = create_redis(settings)
         self.mongo = Mongo(settings)
         self.tokens = TokenCodec(settings)
+        self.revocations = SessionRevocations(self.redis, settings.redis_key_prefix, self.tokens.revoked)
 
     async def open(self) -> None:
         await self.db.open()

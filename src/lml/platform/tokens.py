@@ -11,18 +11,22 @@ import msgspec
 
 from lml.config import Settings
 from lml.platform.ids import new_id
+from lml.platform.session_revocation import LEEWAY_SECONDS, RevokedSessions
 
 PrincipalKind = Literal["user", "guest"]
 
 
 class Principal(msgspec.Struct, frozen=True):
-    """Who is calling: a registered user or a guest buyer, with the scopes the token grants."""
+    """Who is calling: a registered user or a guest buyer, with the scopes the token grants.
+    `session_id` is what logging out ends: a user's refresh-token family (the token's `sid`), or for
+    a token without one, a guest's, the token itself (its `jti`)."""
 
     subject: str
     kind: PrincipalKind
     scopes: frozenset[str]
     email: str | None = None
     name: str | None = None
+    session_id: str | None = None
 
     def has_scope(self, scope: str) -> bool:
         return scope in self.scopes
@@ -39,6 +43,8 @@ VERIFIED_CACHE_SIZE = 50_000
 class TokenCodec:
     def __init__(self, settings: Settings) -> None:
         self._verified: dict[str, tuple[Principal, float]] = {}
+        # Sessions ended by a logout: their tokens are refused although their signature still holds.
+        self.revoked = RevokedSessions()
         self._secret = settings.jwt_secret
         self._issuer = settings.jwt_issuer
         self._audience = settings.jwt_audience
@@ -62,18 +68,24 @@ class TokenCodec:
             claims["email"] = principal.email
         if principal.name:
             claims["name"] = principal.name
+        if principal.session_id:
+            claims["sid"] = principal.session_id
         return jwt.encode(claims, self._secret, algorithm=self._algorithm)
 
     def verify(self, token: str) -> Principal:
         """The token's principal. A token verified once is remembered until it expires: it cannot
-        change, and checking its signature again on every request of a buyer is wasted work."""
+        change, and checking its signature again on every request of a buyer is wasted work. Whether
+        its session was revoked is asked every time (of memory: see `lml.platform.session_revocation`)."""
         cached = self._verified.get(token)
         if cached is not None and time.time() < cached[1]:
-            return cached[0]
-        principal, expires = self._verify(token)
-        if len(self._verified) >= VERIFIED_CACHE_SIZE:
-            self._verified.pop(next(iter(self._verified)))  # the oldest entry
-        self._verified[token] = (principal, expires)
+            principal = cached[0]
+        else:
+            principal, expires = self._verify(token)
+            if len(self._verified) >= VERIFIED_CACHE_SIZE:
+                self._verified.pop(next(iter(self._verified)))  # the oldest entry
+            self._verified[token] = (principal, expires)
+        if principal.session_id in self.revoked:
+            raise InvalidToken("the session has ended")
         return principal
 
     def _verify(self, token: str) -> tuple[Principal, float]:
@@ -86,7 +98,7 @@ class TokenCodec:
                 audience=self._audience,
                 issuer=self._issuer,
                 options={"require": ["exp", "iat", "sub", "iss", "aud"]},
-                leeway=5,
+                leeway=LEEWAY_SECONDS,
             )
         except jwt.PyJWTError as exc:
             raise InvalidToken(str(exc)) from None
@@ -99,5 +111,10 @@ class TokenCodec:
             scopes=frozenset(str(claims.get("scope", "")).split()),
             email=claims.get("email"),
             name=claims.get("name"),
+            session_id=_text(claims.get("sid")) or _text(claims.get("jti")),
         )
         return principal, float(claims["exp"])
+
+
+def _text(claim: object) -> str | None:
+    return claim if isinstance(claim, str) and claim else None

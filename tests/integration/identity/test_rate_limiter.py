@@ -60,6 +60,37 @@ async def test_concurrent_hits_never_take_more_than_the_capacity(resources: Reso
     assert sum(d.allowed for d in decisions) == 25
 
 
+async def test_a_peek_tells_without_spending(resources: Resources) -> None:
+    limiter = RateLimiter(resources.redis, "lml")
+    limit = RateLimit(capacity=2, refill_per_second=0.01)
+    assert [(await limiter.peek("test:h", limit)).remaining for _ in range(5)] == [2] * 5
+    assert await resources.redis.exists("lml:ratelimit:test:h") == 0
+    await limiter.hit("test:h", limit)
+    await limiter.hit("test:h", limit)
+    refused = await limiter.peek("test:h", limit)
+    assert (refused.allowed, refused.remaining, refused.retry_after) == (False, 0, 100)
+
+
+async def test_a_charge_goes_into_debt_and_the_wait_grows_with_it(resources: Resources) -> None:
+    limiter = RateLimiter(resources.redis, "lml")
+    limit = RateLimit(capacity=2, refill_per_second=0.1)
+    charges = [await limiter.charge("test:i", limit) for _ in range(5)]
+    assert [(c.allowed, c.remaining) for c in charges] == [(True, 1), (True, 0), (False, 0), (False, 0), (False, 0)]
+    # Three tokens of debt: the next token is there in four refills (40 s), not one.
+    waiting = await limiter.peek("test:i", limit)
+    assert not waiting.allowed and 39 <= waiting.retry_after <= 40
+    assert not (await limiter.hit("test:i", limit)).allowed
+
+
+async def test_a_reset_fills_the_bucket_again(resources: Resources) -> None:
+    limiter = RateLimiter(resources.redis, "lml")
+    limit = RateLimit(capacity=1, refill_per_second=0.01)
+    await limiter.charge("test:j", limit, cost=1)
+    await limiter.charge("test:j", limit, cost=1)
+    await limiter.reset("test:j", limit)
+    assert (await limiter.hit("test:j", limit)).allowed
+
+
 async def test_an_unreachable_redis_is_unavailable_not_a_crash() -> None:
     client = aioredis.Redis.from_url("redis://127.0.0.1:1/0", socket_connect_timeout=0.5)
     try:

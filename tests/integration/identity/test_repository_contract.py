@@ -115,6 +115,31 @@ async def test_memberships_are_added_changed_and_listed_by_organization_name(uow
                                                                   ("Globe", "manager", user.id)]
 
 
+async def test_members_are_looked_up_counted_and_removed(uow: UnitOfWorkFactory) -> None:
+    owner, clerk, org, empty = a_user(), a_user("clerk@example.com"), an_org(), an_org("Empty")
+    async with uow() as tx:
+        for user in (owner, clerk):
+            await tx.users.add(user)
+        for organization in (org, empty):
+            await tx.organizations.add(organization)
+        await tx.organizations.set_member(org.id, owner.id, "owner")
+        await tx.organizations.set_member(org.id, clerk.id, "box_office")
+        await tx.commit()
+    async with uow() as tx:
+        assert await tx.organizations.get_for_update(org.id) == org
+        assert await tx.organizations.get_for_update(new_id()) is None
+        assert (await tx.organizations.role_of(org.id, owner.id), await tx.organizations.role_of(org.id, clerk.id),
+                await tx.organizations.role_of(empty.id, owner.id)) == ("owner", "box_office", None)
+        assert (await tx.organizations.count_owners(org.id), await tx.organizations.count_owners(empty.id)) == (1, 0)
+        await tx.organizations.remove_member(org.id, clerk.id)
+        await tx.organizations.remove_member(org.id, new_id())
+        await tx.commit()
+    async with uow() as tx:
+        assert await tx.organizations.role_of(org.id, clerk.id) is None
+        assert [m.org_id for m in await tx.organizations.memberships_of(clerk.id)] == []
+        assert await tx.organizations.role_of(org.id, owner.id) == "owner"
+
+
 async def test_access_facts_tell_role_and_admin_flag_and_nothing_for_unknowns(uow: UnitOfWorkFactory) -> None:
     member, admin, org = a_user(), a_user("root@example.com", admin=True), an_org()
     async with uow() as tx:

@@ -5,8 +5,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from lml.identity.application.ports import PasswordHasher, UnitOfWorkFactory
-from lml.identity.application.testing import FakeHasher, FixedClock, InMemoryIdentityStore
+from lml.identity.application.ports import PasswordHasher, SessionRevoker, UnitOfWorkFactory
+from lml.identity.application.testing import FakeHasher, FixedClock, InMemoryIdentityStore, RecordingRevoker
 from lml.identity.domain.organization import Organization
 
 ORG = Organization(id="0190a5e2-7b9c-7d3e-8f00-000000000001", name="Globe",
@@ -16,7 +16,8 @@ ORG = Organization(id="0190a5e2-7b9c-7d3e-8f00-000000000001", name="Globe",
 def test_the_fakes_satisfy_the_ports() -> None:
     factory: UnitOfWorkFactory = InMemoryIdentityStore()
     hasher: PasswordHasher = FakeHasher()
-    assert factory and hasher
+    revoker: SessionRevoker = RecordingRevoker()
+    assert factory and hasher and revoker
 
 
 async def test_a_unit_of_work_left_without_commit_changes_nothing() -> None:

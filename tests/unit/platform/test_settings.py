@@ -109,6 +109,45 @@ def test_production_refuses_every_development_secret() -> None:
         assert f"{variable} must be set in production" in str(error.value)
 
 
+EVERYWHERE = "0.0.0.0"  # noqa: S104 - listening on every interface is what these tests are about
+# What a development install has to set before it listens beyond loopback (ops/run generates them).
+INBOUND_SECRETS = {
+    "LML_JWT_SECRET": "a-generated-secret-that-is-long-enough-0123",
+    "LML_TICKET_SIGNING_KEY": "a-generated-ticket-key-that-is-long-0123",
+    "LML_STRIPE_WEBHOOK_SECRET": "a-generated-webhook-secret-0123456789",
+}
+
+
+@pytest.mark.parametrize("host", [EVERYWHERE, "::", "192.168.1.20", "api.example.com", "localhost.evil.com"])
+def test_listening_beyond_loopback_refuses_the_public_development_secrets_in_any_env(host: str) -> None:
+    with pytest.raises(SettingsError) as error:
+        Settings.from_env({"LML_HOST": host})
+
+    message = str(error.value)
+    for variable in INBOUND_SECRETS:
+        assert variable in message
+    assert "loopback" in message and host in message
+
+
+@pytest.mark.parametrize("variable", sorted(INBOUND_SECRETS))
+def test_one_public_secret_left_is_named_alone(variable: str) -> None:
+    with pytest.raises(SettingsError) as error:
+        Settings.from_env({**INBOUND_SECRETS, variable: "", "LML_HOST": EVERYWHERE})
+
+    assert [name for name in INBOUND_SECRETS if name in str(error.value)] == [variable]
+
+
+def test_listening_beyond_loopback_with_set_secrets_is_fine_and_may_keep_the_local_stripe_key() -> None:
+    settings = Settings.from_env({**INBOUND_SECRETS, "LML_HOST": EVERYWHERE})
+
+    assert settings.host == EVERYWHERE and settings.stripe_secret_key == Settings().stripe_secret_key
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.8.9.10", "::1", "[::1]", "localhost", "LocalHost"])
+def test_loopback_addresses_may_use_the_development_secrets(host: str) -> None:
+    assert Settings.from_env({"LML_HOST": host}).jwt_secret == DEV_JWT_SECRET
+
+
 def test_production_with_real_secrets_logs_json_by_default() -> None:
     settings = Settings.from_env(PRODUCTION_SECRETS)
 

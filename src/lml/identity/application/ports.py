@@ -34,8 +34,18 @@ class OrganizationRepository(Protocol):
 
     async def get(self, org_id: str) -> Organization | None: ...
 
+    async def get_for_update(self, org_id: str) -> Organization | None:
+        """The organization, locked until the unit of work ends, so that changes of its members queue up."""
+
     async def set_member(self, org_id: str, user_id: str, role: str) -> bool:
         """Add the user with `role`, or change their role; True when they were not a member before."""
+
+    async def role_of(self, org_id: str, user_id: str) -> str | None:
+        """The user's role in the organization; None when they are not a member."""
+
+    async def count_owners(self, org_id: str) -> int: ...
+
+    async def remove_member(self, org_id: str, user_id: str) -> None: ...
 
     async def memberships_of(self, user_id: str) -> list[Membership]: ...
 
@@ -93,3 +103,9 @@ class AccessTokenCodec(Protocol):
     access_seconds: int
 
     def issue(self, principal: Principal, now: datetime, seconds: int | None = None) -> str: ...
+
+
+class SessionRevoker(Protocol):
+    async def revoke(self, session_id: str, token_seconds: int) -> None:
+        """Refuse the access tokens of `session_id` from now on, in every process; `token_seconds` is
+        the longest lifetime of a token it may have."""

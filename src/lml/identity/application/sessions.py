@@ -30,8 +30,9 @@ class SessionIssuer:
     clock: Clock
     refresh_seconds: int
 
-    def principal(self, user: User) -> Principal:
-        return Principal(subject=user.id, kind="user", scopes=user.scopes, email=user.email, name=user.name)
+    def principal(self, user: User, family_id: str) -> Principal:
+        return Principal(subject=user.id, kind="user", scopes=user.scopes, email=user.email, name=user.name,
+                         session_id=family_id)
 
     async def issue(self, uow: IdentityUnitOfWork, user: User, family_id: str) -> TokenPair:
         now = self.clock.now()
@@ -45,5 +46,5 @@ class SessionIssuer:
                 expires_at=now + timedelta(seconds=self.refresh_seconds),
             )
         )
-        access = self.tokens.issue(self.principal(user), now)
+        access = self.tokens.issue(self.principal(user, family_id), now)
         return TokenPair(access_token=access, refresh_token=refresh, expires_in=self.tokens.access_seconds)

@@ -13,7 +13,7 @@ import msgspec
 
 from lml.identity.domain.access import AccessFacts
 from lml.identity.domain.errors import EmailTaken
-from lml.identity.domain.organization import Membership, Organization
+from lml.identity.domain.organization import OWNER, Membership, Organization
 from lml.identity.domain.refresh_token import RefreshToken
 from lml.identity.domain.user import User
 
@@ -69,12 +69,25 @@ class InMemoryOrganizations:
     async def get(self, org_id: str) -> Organization | None:
         return self._state.organizations.get(org_id)
 
+    async def get_for_update(self, org_id: str) -> Organization | None:
+        # Nothing to lock: a fake unit of work swaps its whole copy in at commit.
+        return await self.get(org_id)
+
     async def set_member(self, org_id: str, user_id: str, role: str) -> bool:
         if org_id not in self._state.organizations or user_id not in self._state.users:
             raise LookupError("set_member needs an existing organization and user")
         is_new = (org_id, user_id) not in self._state.roles
         self._state.roles[(org_id, user_id)] = role
         return is_new
+
+    async def role_of(self, org_id: str, user_id: str) -> str | None:
+        return self._state.roles.get((org_id, user_id))
+
+    async def count_owners(self, org_id: str) -> int:
+        return sum(1 for (org, _), role in self._state.roles.items() if org == org_id and role == OWNER)
+
+    async def remove_member(self, org_id: str, user_id: str) -> None:
+        self._state.roles.pop((org_id, user_id), None)
 
     async def memberships_of(self, user_id: str) -> list[Membership]:
         found = [
@@ -165,6 +178,16 @@ class FakeHasher:
 
     def needs_rehash(self, password_hash: str) -> bool:
         return not password_hash.startswith(f"fake$v{self.version}$")
+
+
+@dataclass
+class RecordingRevoker:
+    """SessionRevoker that remembers what it was asked to revoke: session id → token seconds."""
+
+    revoked: dict[str, int] = field(default_factory=dict)
+
+    async def revoke(self, session_id: str, token_seconds: int) -> None:
+        self.revoked[session_id] = token_seconds
 
 
 @dataclass

@@ -8,12 +8,13 @@ from collections.abc import Collection
 import msgspec
 
 from lml.identity.domain.errors import NotAnOperator
+from lml.identity.domain.organization import OWNER
 from lml.platform.domain.errors import FieldError, InvalidInput
 
 PLATFORM_ADMIN_ROLE = "platform_admin"
 ORG_HEADER = "X-Org-ID"
 # Who may add members to an organization (platform admins may too).
-MEMBER_ADMIN_ROLES = ("owner",)
+MEMBER_ADMIN_ROLES = (OWNER,)
 
 
 class OperatorAccess(msgspec.Struct, frozen=True):
@@ -41,11 +42,19 @@ def canonical_uuid(raw: str) -> str | None:
 
 def parse_org_id(raw: str | None, field: str = ORG_HEADER) -> str:
     """The canonical organization id in `raw` (by default the `X-Org-ID` header's value)."""
-    org_id = canonical_uuid(raw) if raw else None
-    if org_id is None:
-        message = "is required" if not raw else "must be an organization id (a UUID)"
+    return _parse_id(raw, field, "an organization id")
+
+
+def parse_user_id(raw: str, field: str) -> str:
+    return _parse_id(raw, field, "a user id")
+
+
+def _parse_id(raw: str | None, field: str, what: str) -> str:
+    canonical = canonical_uuid(raw) if raw else None
+    if canonical is None:
+        message = "is required" if not raw else f"must be {what} (a UUID)"
         raise InvalidInput([FieldError(field, message)], detail=f"{field} {message}")
-    return org_id
+    return canonical
 
 
 def decide_access(

@@ -33,6 +33,14 @@ class OrganizationNotFound(NotFound):
     """The organization does not exist."""
 
 
+class MemberNotFound(NotFound):
+    """This user is not a member of the organization."""
+
+
+class LastOwner(Conflict):
+    """An organization always keeps an owner: make another member an owner first."""
+
+
 class NotAUser(Forbidden):
     """This needs the access token of a registered user."""
 

@@ -7,8 +7,11 @@ from typing import Literal, get_args
 
 import msgspec
 
+from lml.identity.domain.errors import LastOwner
+
 Role = Literal["owner", "manager", "box_office"]
 ROLES: tuple[str, ...] = get_args(Role)
+OWNER = "owner"
 
 
 class Organization(msgspec.Struct, frozen=True, kw_only=True):
@@ -28,3 +31,11 @@ class Membership(msgspec.Struct, frozen=True, kw_only=True):
 
 def role_problem(role: str) -> str | None:
     return None if role in ROLES else f"must be one of {', '.join(ROLES)}"
+
+
+def check_an_owner_remains(role: str, new_role: str | None, owners: int) -> None:
+    """The rule every change of a member keeps, whichever route makes it: an organization keeps an
+    owner. `role` is the member's role now, `new_role` None when they leave, `owners` the number of
+    owners now (the member included). Raises `LastOwner`."""
+    if role == OWNER and new_role != OWNER and owners <= 1:
+        raise LastOwner()

@@ -8,7 +8,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 import msgspec
-from litestar import Request, Response, Router, get, post
+from litestar import Request, Response, Router, delete, get, patch, post
 from litestar.connection import ASGIConnection
 from litestar.datastructures import CacheControlHeader
 from litestar.exceptions import ClientException
@@ -18,14 +18,17 @@ from litestar.params import FromPath, JSONBody
 
 from lml.identity.application.add_member import add_member
 from lml.identity.application.authorize_operator import authorize_operator
+from lml.identity.application.change_member_role import change_member_role
 from lml.identity.application.create_organization import create_organization
 from lml.identity.application.get_profile import get_profile
+from lml.identity.application.log_out import log_out
 from lml.identity.application.login import login_with_password
 from lml.identity.application.refresh_session import refresh_session
 from lml.identity.application.register_user import register_user
+from lml.identity.application.remove_member import remove_member
 from lml.identity.application.sessions import TokenPair
 from lml.identity.application.start_guest_session import GuestSession, start_guest_session
-from lml.identity.domain.access import MEMBER_ADMIN_ROLES, parse_org_id
+from lml.identity.domain.access import MEMBER_ADMIN_ROLES, OperatorAccess, parse_org_id, parse_user_id
 from lml.identity.domain.user import PLATFORM_ADMIN_SCOPE, User
 from lml.identity.infrastructure.services import IdentityServices
 from lml.platform.domain.errors import FieldError, InvalidInput
@@ -37,7 +40,7 @@ from lml.platform.rate_limit import RateLimit
 AnyRequest = Request[Any, Any, Any]
 
 
-def _services(request: AnyRequest) -> IdentityServices:
+def _services(request: ASGIConnection[Any, Any, Any, Any]) -> IdentityServices:
     """Identity's adapters for this app, built on first use from the app's `Resources`."""
     services: IdentityServices | None = request.app.state.get("identity")
     if services is None:
@@ -152,18 +155,36 @@ async def token(request: AnyRequest) -> Response[TokenPair]:
         email = form.email if form.email is not None else form.username
         if email is None or form.password is None:
             raise _missing(("/email", email), ("/password", form.password))
-        await services.throttle.token_attempt(address, email)
-        pair = await login_with_password(uow=services.uow, hasher=services.hasher, sessions=services.sessions,
-                                         email=email, password=form.password)
+        await services.throttle.token_request(address)
+        async with services.throttle.password_attempt(address, email):
+            pair = await login_with_password(uow=services.uow, hasher=services.hasher, sessions=services.sessions,
+                                             email=email, password=form.password)
     elif form.grant_type == "refresh_token":
         if form.refresh_token is None:
             raise _missing(("/refresh_token", None))
-        await services.throttle.token_attempt(address, None)
+        await services.throttle.token_request(address)
         pair = await refresh_session(uow=services.uow, sessions=services.sessions, refresh_token=form.refresh_token)
     else:
         raise InvalidInput([FieldError("/grant_type", "must be password or refresh_token")])
     # RFC 6749 §5.1: responses carrying tokens are never cached.
     return Response(pair, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+
+
+class LogoutBody(msgspec.Struct, frozen=True):
+    refresh_token: str | None = None
+
+
+@post(
+    "/v1/auth/logout",
+    status_code=204,
+    guards=[_authenticated],
+    tags=["identity"],
+    summary="End the caller's session: its refresh tokens are revoked, its access tokens refused within seconds",
+)
+async def logout(request: AnyRequest, data: JSONBody[LogoutBody | None] = None) -> None:
+    services = _services(request)
+    await log_out(uow=services.uow, sessions=services.sessions, revoker=services.revoker,
+                  principal=bearer_principal(request), refresh_token=data.refresh_token if data else None)
 
 
 class GuestBody(msgspec.Struct, frozen=True):
@@ -244,6 +265,10 @@ class NewMember(msgspec.Struct, frozen=True):
     role: str
 
 
+class RoleChange(msgspec.Struct, frozen=True):
+    role: str
+
+
 class MemberOut(msgspec.Struct, frozen=True):
     org_id: str
     user_id: str
@@ -251,21 +276,62 @@ class MemberOut(msgspec.Struct, frozen=True):
     role: str
 
 
+_MEMBERS = "/v1/admin/organizations/{org_id:str}/members"
+_MEMBER_ADMIN = "member_admin"
+
+
+async def _member_admins(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """Guard: the caller is an owner of the organization in the path, or a platform admin (before the
+    body is read, so that 401/403 come before any 422)."""
+    access = await authorize_operator(uow=_services(connection).uow, principal=bearer_principal(connection),
+                                      org_id=parse_org_id(connection.path_params["org_id"], "/org_id"),
+                                      allowed_roles=MEMBER_ADMIN_ROLES)
+    connection.scope.setdefault("state", {})[_MEMBER_ADMIN] = access
+
+
+def _organization(request: AnyRequest) -> str:
+    """The organization `_member_admins` let the caller act in (its canonical id)."""
+    access: OperatorAccess = request.scope["state"][_MEMBER_ADMIN]
+    return access.org_id
+
+
 @post(
-    "/v1/admin/organizations/{org_id:str}/members",
-    guards=[_authenticated],
+    _MEMBERS,
+    guards=[_member_admins],
     tags=["identity"],
     summary="Add a member to an organization, or change their role (owners and platform admins)",
 )
-async def new_member(
-    request: AnyRequest, org_id: FromPath[str], data: JSONBody[NewMember]
-) -> Response[MemberOut]:
-    services = _services(request)
-    access = await authorize_operator(uow=services.uow, principal=bearer_principal(request),
-                                      org_id=parse_org_id(org_id, "/org_id"), allowed_roles=MEMBER_ADMIN_ROLES)
-    added = await add_member(uow=services.uow, org_id=access.org_id, email=data.email, role=data.role)
+async def new_member(request: AnyRequest, data: JSONBody[NewMember]) -> Response[MemberOut]:
+    added = await add_member(uow=_services(request).uow, org_id=_organization(request), email=data.email,
+                             role=data.role)
     return Response(MemberOut(added.org_id, added.user_id, added.email, added.role),
                     status_code=201 if added.is_new else 200)
 
 
-router = Router(path="/", route_handlers=[register, token, guest, me, new_organization, new_member])
+@patch(
+    _MEMBERS + "/{user_id:str}",
+    guards=[_member_admins],
+    tags=["identity"],
+    summary="Change a member's role (owners and platform admins); an organization always keeps an owner",
+)
+async def member_role(request: AnyRequest, user_id: FromPath[str], data: JSONBody[RoleChange]) -> MemberOut:
+    changed = await change_member_role(uow=_services(request).uow, org_id=_organization(request),
+                                       user_id=parse_user_id(user_id, "/user_id"), role=data.role)
+    return MemberOut(changed.org_id, changed.user_id, changed.email, changed.role)
+
+
+@delete(
+    _MEMBERS + "/{user_id:str}",
+    guards=[_member_admins],
+    tags=["identity"],
+    summary="Remove a member (owners and platform admins); an organization always keeps an owner",
+)
+async def former_member(request: AnyRequest, user_id: FromPath[str]) -> None:
+    await remove_member(uow=_services(request).uow, org_id=_organization(request),
+                        user_id=parse_user_id(user_id, "/user_id"))
+
+
+router = Router(
+    path="/",
+    route_handlers=[register, token, logout, guest, me, new_organization, new_member, member_role, former_member],
+)

@@ -9,6 +9,8 @@ from psycopg import AsyncConnection
 from lml.identity.domain.access import AccessFacts
 from lml.identity.domain.organization import Membership, Organization
 
+_ORGANIZATION = "SELECT id::text AS id, name, created_at FROM identity.organizations WHERE id = %s"
+
 
 class PgOrganizations:
     def __init__(self, conn: AsyncConnection[dict[str, Any]]) -> None:
@@ -23,11 +25,33 @@ class PgOrganizations:
         return cur.rowcount == 1
 
     async def get(self, org_id: str) -> Organization | None:
-        cur = await self._conn.execute(
-            "SELECT id::text AS id, name, created_at FROM identity.organizations WHERE id = %s", (org_id,)
-        )
+        cur = await self._conn.execute(_ORGANIZATION, (org_id,))
         row = await cur.fetchone()
         return Organization(**row) if row else None
+
+    async def get_for_update(self, org_id: str) -> Organization | None:
+        cur = await self._conn.execute(_ORGANIZATION + " FOR UPDATE", (org_id,))
+        row = await cur.fetchone()
+        return Organization(**row) if row else None
+
+    async def role_of(self, org_id: str, user_id: str) -> str | None:
+        cur = await self._conn.execute(
+            "SELECT role FROM identity.memberships WHERE org_id = %s AND user_id = %s", (org_id, user_id)
+        )
+        row = await cur.fetchone()
+        return str(row["role"]) if row else None
+
+    async def count_owners(self, org_id: str) -> int:
+        cur = await self._conn.execute(
+            "SELECT count(*) AS owners FROM identity.memberships WHERE org_id = %s AND role = 'owner'", (org_id,)
+        )
+        row = await cur.fetchone()
+        return int(row["owners"]) if row else 0
+
+    async def remove_member(self, org_id: str, user_id: str) -> None:
+        await self._conn.execute(
+            "DELETE FROM identity.memberships WHERE org_id = %s AND user_id = %s", (org_id, user_id)
+        )
 
     async def set_member(self, org_id: str, user_id: str, role: str) -> bool:
         # `xmax = 0` only for a freshly inserted row: tells an added member from a changed role.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lml.identity.application.ports import PasswordHasher, UnitOfWorkFactory
+from lml.identity.application.ports import PasswordHasher, SessionRevoker, UnitOfWorkFactory
 from lml.identity.application.sessions import SessionIssuer
 from lml.identity.infrastructure.argon2_hasher import Argon2Hasher
 from lml.identity.infrastructure.login_throttle import LoginThrottle
@@ -20,6 +20,7 @@ class IdentityServices:
     hasher: PasswordHasher
     clock: Clock
     sessions: SessionIssuer
+    revoker: SessionRevoker
     throttle: LoginThrottle
 
     @classmethod
@@ -29,5 +30,6 @@ class IdentityServices:
             hasher=Argon2Hasher(),
             clock=resources.clock,
             sessions=SessionIssuer(resources.tokens, resources.clock, resources.settings.refresh_token_seconds),
+            revoker=resources.revocations,
             throttle=LoginThrottle(RateLimiter(resources.redis, resources.settings.redis_key_prefix)),
         )
