@@ -70,6 +70,7 @@ AUDIT_ONLY: dict[str, str] = {
     "identity.UserRegistered": "an account's creation, kept in the outbox as its record",
     "identity.OrganizationCreated": "kept as the record of who created which tenant",
     "identity.MembershipGranted": "kept as the record of who was given which role",
+    "identity.MembershipRevoked": "kept as the record of who lost which role (access is checked per request)",
     "identity.RefreshTokenReuseDetected": "a security record: the token family is revoked in the same transaction",
     "venues.VenueCreated": "kept as the record of the venue's creation",
     "venues.LayoutPublished": "shows pin a layout version when they are created; nothing waits for publication",
