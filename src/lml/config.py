@@ -52,6 +52,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["json", "console"] = "console"
     max_body_bytes: int = 2 * 1024 * 1024
+    # The whole request body must arrive within this many seconds of the first read (else 408).
+    body_timeout_seconds: int = 30
     outbox_max_attempts: int = 10
     # HMAC-SHA256 key of the ticket payloads that door scanners verify offline (they hold it too).
     ticket_signing_key: str = DEV_TICKET_SIGNING_KEY
@@ -125,7 +127,7 @@ _CASE_INSENSITIVE = {"env", "log_level", "log_format"}
 _POSITIVE = (
     "db_pool_min", "db_pool_max", "db_statement_timeout_ms", "db_lock_timeout_ms",
     "db_idle_in_transaction_timeout_ms", "access_token_seconds", "refresh_token_seconds",
-    "max_body_bytes", "outbox_max_attempts",
+    "max_body_bytes", "body_timeout_seconds", "outbox_max_attempts",
 )
 _URL_SCHEMES = {
     "redis_url": ("redis", "rediss", "unix"),
