@@ -77,7 +77,8 @@ def create_app(
                 "resources": resources,
                 "settings": settings,
                 "tokens": resources.tokens,
-                "idempotency": IdempotencyStore(resources.redis, settings.redis_key_prefix),
+                "idempotency": IdempotencyStore(resources.redis, settings.redis_key_prefix,
+                                                settings.idempotency_secret),
             }
         ),
         debug=False,

@@ -16,6 +16,7 @@ DEV_JWT_SECRET = "development-only-secret-change-me-0123456789"  # noqa: S105
 DEV_STRIPE_SECRET_KEY = "sk_test_local"  # noqa: S105
 DEV_STRIPE_WEBHOOK_SECRET = "whsec_local"  # noqa: S105
 DEV_TICKET_SIGNING_KEY = "development-only-ticket-key-0123456789"
+DEV_IDEMPOTENCY_SECRET = "development-only-idempotency-secret-0123456789"  # noqa: S105
 
 
 class SettingsError(Exception):
@@ -57,6 +58,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     outbox_max_attempts: int = 10
     # HMAC-SHA256 key of the ticket payloads that door scanners verify offline (they hold it too).
     ticket_signing_key: str = DEV_TICKET_SIGNING_KEY
+    # Keys the Idempotency-Key records in Redis: their names, and the encryption of the responses kept.
+    idempotency_secret: str = DEV_IDEMPOTENCY_SECRET
 
     @property
     def is_production(self) -> bool:
@@ -113,8 +116,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 problems.append(f"LML_{name.upper()} must be a URL starting with {starts}")
         if len(self.jwt_secret) < 32:
             problems.append("LML_JWT_SECRET must be at least 32 characters")
-        if len(self.ticket_signing_key) < 32:
-            problems.append("LML_TICKET_SIGNING_KEY must be at least 32 characters")
+        for name in ("ticket_signing_key", "idempotency_secret"):
+            if len(getattr(self, name)) < 32:
+                problems.append(f"LML_{name.upper()} must be at least 32 characters")
         if self.is_production:
             for name, development_value in _DEVELOPMENT_SECRETS.items():
                 if getattr(self, name) == development_value:
@@ -139,6 +143,7 @@ _DEVELOPMENT_SECRETS = {
     "stripe_secret_key": DEV_STRIPE_SECRET_KEY,
     "stripe_webhook_secret": DEV_STRIPE_WEBHOOK_SECRET,
     "ticket_signing_key": DEV_TICKET_SIGNING_KEY,
+    "idempotency_secret": DEV_IDEMPOTENCY_SECRET,
 }
 
 

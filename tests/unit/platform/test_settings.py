@@ -18,6 +18,7 @@ PRODUCTION_SECRETS = {
     "LML_STRIPE_SECRET_KEY": "sk_live_abc",
     "LML_STRIPE_WEBHOOK_SECRET": "whsec_live_abc",
     "LML_TICKET_SIGNING_KEY": "a-production-ticket-key-0123456789",
+    "LML_IDEMPOTENCY_SECRET": "a-production-idempotency-secret-0123456789",
 }
 
 
@@ -104,8 +105,14 @@ def test_production_refuses_every_development_secret() -> None:
     with pytest.raises(SettingsError) as error:
         Settings.from_env({"LML_ENV": "production"})
 
-    for variable in ("LML_JWT_SECRET", "LML_STRIPE_SECRET_KEY", "LML_STRIPE_WEBHOOK_SECRET", "LML_TICKET_SIGNING_KEY"):
+    for variable in ("LML_JWT_SECRET", "LML_STRIPE_SECRET_KEY", "LML_STRIPE_WEBHOOK_SECRET", "LML_TICKET_SIGNING_KEY",
+                     "LML_IDEMPOTENCY_SECRET"):
         assert f"{variable} must be set in production" in str(error.value)
+
+
+def test_the_idempotency_secret_is_at_least_32_characters() -> None:
+    with pytest.raises(SettingsError, match="LML_IDEMPOTENCY_SECRET must be at least 32 characters"):
+        Settings.from_env({"LML_IDEMPOTENCY_SECRET": "short"})
 
 
 def test_production_with_real_secrets_logs_json_by_default() -> None:
