@@ -46,8 +46,8 @@ class _Record:
     cipher: AESGCM
     fingerprint_key: bytes
 
-    def fingerprint(self, request: str) -> str:
-        return hmac.new(self.fingerprint_key, request.encode(), hashlib.sha256).hexdigest()
+    def fingerprint(self, digest: str) -> str:
+        return hmac.new(self.fingerprint_key, digest.encode(), hashlib.sha256).hexdigest()
 
 
 class IdempotencyStore:
@@ -73,11 +73,11 @@ class IdempotencyStore:
         keys = self._expand(b"record keys\0" + scope.encode(), 64)
         return _Record(self._prefix + name, AESGCM(keys[:32]), keys[32:])
 
-    async def begin(self, scope: str, request: str) -> Begin:
-        """`request` names what was asked (a digest of method, path and body): the same key with
-        another request is a mismatch."""
+    async def begin(self, scope: str, digest: str) -> Begin:
+        """`digest` names what was asked (a hash of method, path and body): the same key with another
+        request is a mismatch."""
         record = self._record(scope)
-        fingerprint = record.fingerprint(request)
+        fingerprint = record.fingerprint(digest)
         reply = await self._begin([record.key], [fingerprint, self._lock_ms])
         outcome = reply[0].decode()
         if outcome == "replay":
@@ -86,16 +86,16 @@ class IdempotencyStore:
             return Begin("in_flight", retry_after=max(1, -(-int(reply[1]) // 1000)))
         return Begin(outcome)
 
-    async def store(self, scope: str, request: str, response: StoredResponse) -> None:
+    async def store(self, scope: str, digest: str, response: StoredResponse) -> None:
         record = self._record(scope)
-        fingerprint = record.fingerprint(request)
+        fingerprint = record.fingerprint(digest)
         nonce = os.urandom(_NONCE_BYTES)
         sealed = nonce + record.cipher.encrypt(nonce, msgspec.msgpack.encode(response), fingerprint.encode())
         await self._finish([record.key], [fingerprint, "store", self._ttl_ms, sealed])
 
-    async def abandon(self, scope: str, request: str) -> None:
+    async def abandon(self, scope: str, digest: str) -> None:
         record = self._record(scope)
-        await self._finish([record.key], [record.fingerprint(request), "abandon", 0, b""])
+        await self._finish([record.key], [record.fingerprint(digest), "abandon", 0, b""])
 
 
 def _open(record: _Record, fingerprint: str, sealed: bytes) -> StoredResponse:

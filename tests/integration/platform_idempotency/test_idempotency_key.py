@@ -193,11 +193,11 @@ async def test_redis_holds_neither_the_key_nor_the_response_in_clear(
 
 
 async def test_another_server_secret_reads_no_record_of_the_first(resources: Resources) -> None:
-    scope, request = "user:buyer-1:key-7", "a digest of the request"
+    scope, digest = "user:buyer-1:key-7", "a hash of the request"
     first = IdempotencyStore(resources.redis, "lml", "a" * 32)
-    assert (await first.begin(scope, request)).outcome == "proceed"
-    await first.store(scope, request, StoredResponse(201, [("content-type", "application/json")], b'{"id": 1}'))
+    assert (await first.begin(scope, digest)).outcome == "proceed"
+    await first.store(scope, digest, StoredResponse(201, [("content-type", "application/json")], b'{"id": 1}'))
 
-    assert await first.begin(scope, request) == Begin(
+    assert await first.begin(scope, digest) == Begin(
         "replay", StoredResponse(201, [("content-type", "application/json")], b'{"id": 1}'))
-    assert (await IdempotencyStore(resources.redis, "lml", "b" * 32).begin(scope, request)).outcome == "proceed"
+    assert (await IdempotencyStore(resources.redis, "lml", "b" * 32).begin(scope, digest)).outcome == "proceed"
