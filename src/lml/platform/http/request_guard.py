@@ -18,13 +18,14 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qsl
 
 import msgspec
 from litestar.enums import ScopeType
 from litestar.exceptions import ClientException, HTTPException
 from litestar.exceptions.http_exceptions import RequestEntityTooLarge
+from litestar.handlers import HTTPRouteHandler
 from litestar.types import ASGIApp, Receive, ReceiveMessage, Scope, Send
 
 from lml.platform.domain.errors import FieldError, InvalidInput
@@ -119,8 +120,8 @@ class _GuardedBody:
         return message
 
     def _begin(self) -> None:
-        handler: Any = self._scope.get("route_handler")
-        self._limit = (handler.resolve_request_max_body_size() if handler is not None else None) or math.inf
+        handler = cast(HTTPRouteHandler, self._scope["route_handler"])  # the app mounts no raw ASGI route
+        self._limit = handler.resolve_request_max_body_size() or math.inf
         announced = _header(self._scope, b"content-length") or b""
         # Twenty digits already exceed any limit (and int() refuses a few thousand).
         if announced.isdigit() and (len(announced) > 20 or int(announced) > self._limit):
