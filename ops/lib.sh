@@ -229,7 +229,7 @@ setup_redis() {
 
 # The settings whose development default is public (LISTENING_SECRETS in src/lml/config.py): a random
 # value for each, made once per install and kept in .run/secrets.env (mode 0600, git-ignored).
-GENERATED_SECRETS=(LML_JWT_SECRET LML_TICKET_SIGNING_KEY LML_STRIPE_WEBHOOK_SECRET)
+GENERATED_SECRETS=(LML_JWT_SECRET LML_TICKET_SIGNING_KEY LML_STRIPE_WEBHOOK_SECRET LML_IDEMPOTENCY_SECRET)
 
 random_secret() {
     head -c 36 /dev/urandom | base64 | tr '+/' '-_'

@@ -20,6 +20,7 @@ from lml.payments.infrastructure.http import router as payments_router
 from lml.platform.http.health import router as health_router
 from lml.platform.http.problems import exception_handlers
 from lml.platform.http.request_context import RequestContext
+from lml.platform.http.request_guard import request_guard
 from lml.platform.idempotency import IdempotencyStore
 from lml.platform.logging import configure_logging, get_logger
 from lml.platform.resources import Resources
@@ -69,6 +70,7 @@ def create_app(
         ],
         lifespan=[lifespan],
         exception_handlers=exception_handlers(),
+        middleware=[request_guard(settings.body_timeout_seconds)],
         request_max_body_size=settings.max_body_bytes,
         openapi_config=OpenAPIConfig(
             title="LML (Last Minute Live)",
@@ -81,7 +83,8 @@ def create_app(
                 "resources": resources,
                 "settings": settings,
                 "tokens": resources.tokens,
-                "idempotency": IdempotencyStore(resources.redis, settings.redis_key_prefix),
+                "idempotency": IdempotencyStore(resources.redis, settings.redis_key_prefix,
+                                                settings.idempotency_secret),
             }
         ),
         debug=False,

@@ -17,6 +17,7 @@ DEV_JWT_SECRET = "development-only-secret-change-me-0123456789"  # noqa: S105
 DEV_STRIPE_SECRET_KEY = "sk_test_local"  # noqa: S105
 DEV_STRIPE_WEBHOOK_SECRET = "whsec_local"  # noqa: S105
 DEV_TICKET_SIGNING_KEY = "development-only-ticket-key-0123456789"
+DEV_IDEMPOTENCY_SECRET = "development-only-idempotency-secret-0123456789"  # noqa: S105
 
 
 class SettingsError(Exception):
@@ -53,6 +54,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["json", "console"] = "console"
     max_body_bytes: int = 2 * 1024 * 1024
+    # The whole request body must arrive within this many seconds of the first read (else 408).
+    body_timeout_seconds: int = 30
     outbox_max_attempts: int = 10
     # Places of one show held at once from one client address (an IPv6 /64): free guest sessions
     # must not let one machine hold a show, yet a household or an office behind one NAT still buys.
@@ -61,6 +64,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     cancellation_batch_size: int = 100
     # HMAC-SHA256 key of the ticket payloads that door scanners verify offline (they hold it too).
     ticket_signing_key: str = DEV_TICKET_SIGNING_KEY
+    # Keys the Idempotency-Key records in Redis: their names, and the encryption of the responses kept.
+    idempotency_secret: str = DEV_IDEMPOTENCY_SECRET
 
     @property
     def is_production(self) -> bool:
@@ -117,8 +122,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 problems.append(f"LML_{name.upper()} must be a URL starting with {starts}")
         if len(self.jwt_secret) < 32:
             problems.append("LML_JWT_SECRET must be at least 32 characters")
-        if len(self.ticket_signing_key) < 32:
-            problems.append("LML_TICKET_SIGNING_KEY must be at least 32 characters")
+        for name in ("ticket_signing_key", "idempotency_secret"):
+            if len(getattr(self, name)) < 32:
+                problems.append(f"LML_{name.upper()} must be at least 32 characters")
         public = [name for name, development_value in _DEVELOPMENT_SECRETS.items()
                   if getattr(self, name) == development_value]
         if self.is_production:
@@ -138,7 +144,8 @@ _CASE_INSENSITIVE = {"env", "log_level", "log_format"}
 _POSITIVE = (
     "db_pool_min", "db_pool_max", "db_statement_timeout_ms", "db_lock_timeout_ms",
     "db_idle_in_transaction_timeout_ms", "access_token_seconds", "refresh_token_seconds",
-    "max_body_bytes", "outbox_max_attempts", "max_held_per_address", "cancellation_batch_size",
+    "max_body_bytes", "body_timeout_seconds", "outbox_max_attempts", "max_held_per_address",
+    "cancellation_batch_size",
 )
 _URL_SCHEMES = {
     "redis_url": ("redis", "rediss", "unix"),
@@ -149,12 +156,13 @@ _URL_SCHEMES = {
 # public development values, anyone who can reach it mints an admin token, forges a ticket or a
 # payment. Refused whenever the API listens beyond loopback; ops/run generates each of them
 # (GENERATED_SECRETS in ops/lib.sh lists the same).
-LISTENING_SECRETS = ("jwt_secret", "ticket_signing_key", "stripe_webhook_secret")
+LISTENING_SECRETS = ("jwt_secret", "ticket_signing_key", "stripe_webhook_secret", "idempotency_secret")
 _DEVELOPMENT_SECRETS = {
     "jwt_secret": DEV_JWT_SECRET,
     "stripe_secret_key": DEV_STRIPE_SECRET_KEY,
     "stripe_webhook_secret": DEV_STRIPE_WEBHOOK_SECRET,
     "ticket_signing_key": DEV_TICKET_SIGNING_KEY,
+    "idempotency_secret": DEV_IDEMPOTENCY_SECRET,
 }
 
 

@@ -44,7 +44,9 @@ INVALID: dict[str, list[tuple[Any, set[str]]]] = {
         ({}, {"/email", "/password", "/name"}),
         ({"email": 1, "password": [], "name": {}}, {"/email", "/password", "/name"}),
         ({"email": None, "password": None, "name": None}, {"/email", "/password", "/name"}),
-        ({"email": "a\u0000@example.com", "password": "x" * 257, "name": "\u0000"}, {"/email", "/password", "/name"}),
+        # NUL characters are refused at the edge, before the route's own rules (tests/e2e/platform).
+        ({"email": "a\u0000@example.com", "password": "x" * 257, "name": "\u0000"}, {"/email", "/name"}),
+        ({"email": "ada@example.com", "password": "x" * 257, "name": "Ada"}, {"/password"}),
         ({"email": "ada@example.com", "password": "correct horse", "name": "x" * 201}, {"/name"}),
         ({"email": "@" * 10_000, "password": "correct horse", "name": "Ada"}, {"/email"}),
     ],
@@ -123,7 +125,7 @@ async def test_bad_token_forms_are_422_naming_the_fields(client: Client, body: b
     assert {e["path"] for e in problem(response, 422)["errors"]} == paths
 
 
-@pytest.mark.parametrize("email", ["ada\u0000@example.com", "x" * 100_000, "\u202e@example.com", " "])
+@pytest.mark.parametrize("email", ["x" * 100_000, "\u202e@example.com", " "])
 async def test_a_login_with_an_impossible_email_is_a_plain_401(client: Client, email: str) -> None:
     response = await client.post("/v1/auth/token", json={"grant_type": "password", "email": email,
                                                           "password": "long enough password"})

@@ -12,7 +12,9 @@ import pymongo.errors
 import pytest
 import redis.exceptions
 from litestar import Litestar, Request, Router, get, post
+from litestar.params import FromPath
 from litestar.testing import AsyncTestClient
+from psycopg.types.json import Jsonb
 
 from lml.app import create_app
 from lml.config import Settings
@@ -109,9 +111,26 @@ def store_outage(store: str) -> None:
     raise OUTAGES[store]
 
 
+# Values that PostgreSQL refuses in a query (a data exception): a NUL in text or in jsonb only input
+# can carry; a division by zero is a bug of ours.
+QUERIES: dict[str, tuple[str, Any]] = {
+    "nul-text": ("SELECT %s::text", "a\u0000b"),
+    "nul-jsonb": ("SELECT %s::jsonb", Jsonb({"name": "a\u0000b"})),
+    "division": ("SELECT 1 / %s", 0),
+}
+
+
+@get("/query/{kind:str}")
+async def run_query(request: Request[Any, Any, Any], kind: FromPath[str]) -> None:
+    sql, value = QUERIES[kind]
+    async with request.app.state.resources.db.unit_of_work() as uow:
+        await uow.conn.execute(sql, (value,))
+
+
 test_routes = Router(
     path="/test",
-    route_handlers=[place_order, raise_domain_error, crash, read_raw_json, recurse, unencodable, store_outage],
+    route_handlers=[place_order, raise_domain_error, crash, read_raw_json, recurse, unencodable, store_outage,
+                    run_query],
 )
 
 
@@ -284,6 +303,17 @@ async def test_malformed_json_in_the_real_app_is_a_400_problem(real: AsyncTestCl
     response = await real.post("/test/orders", content=b"{not json", headers={"content-type": "application/json"})
 
     assert_problem(response, 400, "malformed-json")
+
+
+@pytest.mark.parametrize("kind", ["nul-text", "nul-jsonb"])
+async def test_a_nul_character_that_reaches_postgresql_is_still_a_422(
+    real: AsyncTestClient[Litestar], kind: str
+) -> None:
+    assert_problem(await real.get(f"/test/query/{kind}"), 422, "nul-character")
+
+
+async def test_any_other_data_exception_of_postgresql_is_our_500(real: AsyncTestClient[Litestar]) -> None:
+    assert_problem(await real.get("/test/query/division"), 500, "internal-error")
 
 
 async def test_a_crash_is_a_generic_500_that_leaks_nothing_but_carries_the_request_id(

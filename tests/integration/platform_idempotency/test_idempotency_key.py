@@ -23,7 +23,7 @@ from litestar.params import JSONBody
 from lml.config import Settings
 from lml.platform.http.idempotency import idempotent
 from lml.platform.http.problems import exception_handlers
-from lml.platform.idempotency import IdempotencyStore
+from lml.platform.idempotency import Begin, IdempotencyStore, StoredResponse
 from lml.platform.resources import Resources
 from lml.platform.tokens import Principal
 
@@ -60,7 +60,8 @@ class Route:
             exception_handlers=exception_handlers(),
             state=State({
                 "tokens": resources.tokens,
-                "idempotency": IdempotencyStore(resources.redis, resources.settings.redis_key_prefix),
+                "idempotency": IdempotencyStore(resources.redis, resources.settings.redis_key_prefix,
+                                                resources.settings.idempotency_secret),
             }),
         )
 
@@ -175,3 +176,28 @@ async def test_without_a_key_every_request_runs(
     for _ in range(3):
         assert (await things.post("/things", json={"name": "a"}, headers=headers)).status_code == 201
     assert route.runs == 3
+
+
+async def test_redis_holds_neither_the_key_nor_the_response_in_clear(
+    things: httpx.AsyncClient, resources: Resources
+) -> None:
+    answer = await things.post("/things", json={"name": "a-secret-name"}, headers=buyer_headers(resources, "key-6"))
+    assert answer.status_code == 201
+
+    names = [name async for name in resources.redis.scan_iter(match="*idempotency*")]
+    assert len(names) == 1 and b"key-6" not in names[0] and b"buyer-1" not in names[0]
+    record = await resources.redis.hgetall(names[0])
+    assert set(record) == {b"state", b"fingerprint", b"response"}
+    assert b"a-secret-name" not in b"".join(record.values())
+    assert answer.content not in record[b"response"]
+
+
+async def test_another_server_secret_reads_no_record_of_the_first(resources: Resources) -> None:
+    scope, digest = "user:buyer-1:key-7", "a hash of the request"
+    first = IdempotencyStore(resources.redis, "lml", "a" * 32)
+    assert (await first.begin(scope, digest)).outcome == "proceed"
+    await first.store(scope, digest, StoredResponse(201, [("content-type", "application/json")], b'{"id": 1}'))
+
+    assert await first.begin(scope, digest) == Begin(
+        "replay", StoredResponse(201, [("content-type", "application/json")], b'{"id": 1}'))
+    assert (await IdempotencyStore(resources.redis, "lml", "b" * 32).begin(scope, digest)).outcome == "proceed"

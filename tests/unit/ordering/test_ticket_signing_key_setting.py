@@ -7,7 +7,7 @@ import pytest
 from lml.config import DEV_TICKET_SIGNING_KEY, Settings, SettingsError
 
 PRODUCTION = {"LML_ENV": "production", "LML_JWT_SECRET": "j" * 40, "LML_STRIPE_SECRET_KEY": "sk_live_x",
-              "LML_STRIPE_WEBHOOK_SECRET": "whsec_live_x"}
+              "LML_STRIPE_WEBHOOK_SECRET": "whsec_live_x", "LML_IDEMPOTENCY_SECRET": "i" * 40}
 
 
 def test_production_refuses_the_public_development_key() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from lml.payments.domain.errors import InvalidRefundAmount
@@ -77,7 +79,19 @@ def test_a_cursor_round_trips_and_is_opaque() -> None:
     assert "12345" not in encode_cursor(12345)
 
 
-@pytest.mark.parametrize("cursor", ["", "%%%", "czEyYQ", "eDE", "!!"])
+def test_the_largest_sequence_number_a_bigint_holds_round_trips() -> None:
+    assert decode_cursor(encode_cursor(2**63 - 1)) == 2**63 - 1
+
+
+def forged(text: str) -> str:
+    return base64.urlsafe_b64encode(text.encode()).decode()
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    ["", "%%%", "czEyYQ", "eDE", "!!", forged(f"s{2**63}"), forged("s" + "9" * 5000), forged("s\u0661"),
+     forged("s-1")],
+)
 def test_a_cursor_this_list_did_not_return_is_invalid_input_naming_the_cursor(cursor: str) -> None:
     with pytest.raises(InvalidInput) as caught:
         decode_cursor(cursor)

@@ -18,6 +18,7 @@ PRODUCTION_SECRETS = {
     "LML_STRIPE_SECRET_KEY": "sk_live_abc",
     "LML_STRIPE_WEBHOOK_SECRET": "whsec_live_abc",
     "LML_TICKET_SIGNING_KEY": "a-production-ticket-key-0123456789",
+    "LML_IDEMPOTENCY_SECRET": "a-production-idempotency-secret-0123456789",
 }
 
 
@@ -105,7 +106,8 @@ def test_production_refuses_every_development_secret() -> None:
     with pytest.raises(SettingsError) as error:
         Settings.from_env({"LML_ENV": "production"})
 
-    for variable in ("LML_JWT_SECRET", "LML_STRIPE_SECRET_KEY", "LML_STRIPE_WEBHOOK_SECRET", "LML_TICKET_SIGNING_KEY"):
+    for variable in ("LML_JWT_SECRET", "LML_STRIPE_SECRET_KEY", "LML_STRIPE_WEBHOOK_SECRET", "LML_TICKET_SIGNING_KEY",
+                     "LML_IDEMPOTENCY_SECRET"):
         assert f"{variable} must be set in production" in str(error.value)
 
 
@@ -115,6 +117,7 @@ INBOUND_SECRETS = {
     "LML_JWT_SECRET": "a-generated-secret-that-is-long-enough-0123",
     "LML_TICKET_SIGNING_KEY": "a-generated-ticket-key-that-is-long-0123",
     "LML_STRIPE_WEBHOOK_SECRET": "a-generated-webhook-secret-0123456789",
+    "LML_IDEMPOTENCY_SECRET": "a-generated-idempotency-secret-0123456",
 }
 
 
@@ -146,6 +149,11 @@ def test_listening_beyond_loopback_with_set_secrets_is_fine_and_may_keep_the_loc
 @pytest.mark.parametrize("host", ["127.0.0.1", "127.8.9.10", "::1", "[::1]", "localhost", "LocalHost"])
 def test_loopback_addresses_may_use_the_development_secrets(host: str) -> None:
     assert Settings.from_env({"LML_HOST": host}).jwt_secret == DEV_JWT_SECRET
+
+
+def test_the_idempotency_secret_is_at_least_32_characters() -> None:
+    with pytest.raises(SettingsError, match="LML_IDEMPOTENCY_SECRET must be at least 32 characters"):
+        Settings.from_env({"LML_IDEMPOTENCY_SECRET": "short"})
 
 
 def test_production_with_real_secrets_logs_json_by_default() -> None:

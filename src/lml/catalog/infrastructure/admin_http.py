@@ -5,7 +5,9 @@ as if it did not exist (row-level security hides it)."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
+from itertools import zip_longest
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -75,12 +77,12 @@ class RevisionList(msgspec.Struct, frozen=True):
 
 
 def _revisions(revisions: list[EventRevision]) -> RevisionList:
-    ends = [r.recorded_at for r in revisions[1:]] + [None]
+    """Each revision was on show until the next one was recorded (a draft has none yet)."""
     return RevisionList([
         RevisionOut(revision=r.revision, title=r.title, description=r.description, category=r.category,
-                    images=list(r.images), venue_name=r.venue_name, valid_from=r.recorded_at, valid_to=end,
-                    recorded_by=r.recorded_by)
-        for r, end in zip(revisions, ends, strict=True)
+                    images=list(r.images), venue_name=r.venue_name, valid_from=r.recorded_at,
+                    valid_to=later.recorded_at if later else None, recorded_by=r.recorded_by)
+        for r, later in zip_longest(revisions, revisions[1:])
     ])
 
 
@@ -187,8 +189,9 @@ def _check_seat_ids(data: SeatIds) -> list[str]:
 
 Operator = NamedDependency[OperatorAccess]
 Ports = NamedDependency[CatalogPorts]
-EventId = FromPath[str]
-ShowId = FromPath[str]
+# Ids as uuids: `A1B2...` and `a1b2...` name the same row, and every use case sees the canonical form.
+EventId = FromPath[uuid.UUID]
+ShowId = FromPath[uuid.UUID]
 
 
 class AdminEvents(Controller):
@@ -214,42 +217,42 @@ class AdminEvents(Controller):
         more = len(events) > limit
         return EventList([EventOut.of(e) for e in events[:limit]], events[limit - 1].event_id if more else None)
 
-    @get("/{event_id:str}", guards=[operator_in(READERS)], summary="An event")
+    @get("/{event_id:uuid}", guards=[operator_in(READERS)], summary="An event")
     async def read(self, event_id: EventId, ports: Ports, operator: Operator) -> EventOut:
-        return EventOut.of(await manage_events.get_event(ports, org_id=operator.org_id, event_id=event_id))
+        return EventOut.of(await manage_events.get_event(ports, org_id=operator.org_id, event_id=str(event_id)))
 
-    @patch("/{event_id:str}", guards=[operator_in(WRITERS)],
+    @patch("/{event_id:uuid}", guards=[operator_in(WRITERS)],
            summary="Change an event (a published event's change is a new revision)")
     async def change(self, event_id: EventId, data: JSONBody[EventChanges], ports: Ports,
                      operator: Operator) -> EventOut:
         return EventOut.of(await manage_events.change_event(ports, org_id=operator.org_id, user_id=operator.user_id,
-                                                            event_id=event_id, changes=data))
+                                                            event_id=str(event_id), changes=data))
 
-    @post("/{event_id:str}/publish", status_code=200, guards=[operator_in(WRITERS)], summary="Publish an event")
+    @post("/{event_id:uuid}/publish", status_code=200, guards=[operator_in(WRITERS)], summary="Publish an event")
     async def publish(self, event_id: EventId, ports: Ports, operator: Operator) -> EventOut:
         return EventOut.of(await manage_events.publish_event(ports, org_id=operator.org_id,
-                                                             user_id=operator.user_id, event_id=event_id))
+                                                             user_id=operator.user_id, event_id=str(event_id)))
 
-    @post("/{event_id:str}/cancel", status_code=200, guards=[operator_in(WRITERS)],
+    @post("/{event_id:uuid}/cancel", status_code=200, guards=[operator_in(WRITERS)],
           summary="Cancel an event and every show of it")
     async def cancel(self, event_id: EventId, ports: Ports, operator: Operator) -> EventOut:
-        return EventOut.of(await manage_events.cancel_event(ports, org_id=operator.org_id, event_id=event_id))
+        return EventOut.of(await manage_events.cancel_event(ports, org_id=operator.org_id, event_id=str(event_id)))
 
-    @get("/{event_id:str}/revisions", guards=[operator_in(READERS)],
+    @get("/{event_id:uuid}/revisions", guards=[operator_in(READERS)],
          summary="What buyers saw of a published event, and when")
     async def revisions(self, event_id: EventId, ports: Ports, operator: Operator) -> RevisionList:
-        return _revisions(await manage_events.event_revisions(ports, org_id=operator.org_id, event_id=event_id))
+        return _revisions(await manage_events.event_revisions(ports, org_id=operator.org_id, event_id=str(event_id)))
 
-    @post("/{event_id:str}/shows", status_code=201, guards=[operator_in(WRITERS)], summary="Add a show")
+    @post("/{event_id:uuid}/shows", status_code=201, guards=[operator_in(WRITERS)], summary="Add a show")
     async def add_show(self, event_id: EventId, data: JSONBody[ShowDraft], ports: Ports,
                        operator: Operator) -> ShowOut:
-        show = await manage_shows.create_show(ports, org_id=operator.org_id, event_id=event_id, draft=data)
+        show = await manage_shows.create_show(ports, org_id=operator.org_id, event_id=str(event_id), draft=data)
         return await _show_out(ports, operator, show)
 
-    @get("/{event_id:str}/shows", guards=[operator_in(READERS)], summary="The event's shows")
+    @get("/{event_id:uuid}/shows", guards=[operator_in(READERS)], summary="The event's shows")
     async def shows(self, event_id: EventId, ports: Ports, operator: Operator) -> ShowList:
-        event = await manage_events.get_event(ports, org_id=operator.org_id, event_id=event_id)
-        shows = await manage_shows.shows_of_event(ports, org_id=operator.org_id, event_id=event_id)
+        event = await manage_events.get_event(ports, org_id=operator.org_id, event_id=str(event_id))
+        shows = await manage_shows.shows_of_event(ports, org_id=operator.org_id, event_id=str(event_id))
         now = ports.clock.now()
         return ShowList([ShowOut.of(s, event_status=event.status, timezone=event.venue.timezone, now=now)
                          for s in shows])
@@ -267,38 +270,38 @@ class AdminShows(Controller):
     tags = ["catalog (operators)"]
     dependencies = {"ports": Provide(provide_ports), "operator": Provide(current_operator)}
 
-    @get("/{show_id:str}", guards=[operator_in(READERS)], summary="A show, with its inventory once on sale")
+    @get("/{show_id:uuid}", guards=[operator_in(READERS)], summary="A show, with its inventory once on sale")
     async def read(self, show_id: ShowId, ports: Ports, operator: Operator) -> ShowOut:
-        overview = await manage_shows.show_overview(ports, org_id=operator.org_id, show_id=show_id)
+        overview = await manage_shows.show_overview(ports, org_id=operator.org_id, show_id=str(show_id))
         return await _show_out(ports, operator, overview.show, overview.inventory)
 
-    @patch("/{show_id:str}", guards=[operator_in(WRITERS)], summary="Change a draft show")
+    @patch("/{show_id:uuid}", guards=[operator_in(WRITERS)], summary="Change a draft show")
     async def change(self, show_id: ShowId, data: JSONBody[ShowChanges], ports: Ports, operator: Operator) -> ShowOut:
-        show = await manage_shows.change_show(ports, org_id=operator.org_id, show_id=show_id, changes=data)
+        show = await manage_shows.change_show(ports, org_id=operator.org_id, show_id=str(show_id), changes=data)
         return await _show_out(ports, operator, show)
 
-    @post("/{show_id:str}/on-sale", status_code=200, guards=[operator_in(WRITERS)],
+    @post("/{show_id:uuid}/on-sale", status_code=200, guards=[operator_in(WRITERS)],
           summary="Put a show on sale: its inventory (one row per seat and GA zone) is created")
     async def on_sale(self, show_id: ShowId, ports: Ports, operator: Operator) -> OnSaleOut:
-        result = await put_on_sale.put_show_on_sale(ports, org_id=operator.org_id, show_id=show_id)
-        overview = await manage_shows.show_overview(ports, org_id=operator.org_id, show_id=show_id)
+        result = await put_on_sale.put_show_on_sale(ports, org_id=operator.org_id, show_id=str(show_id))
+        overview = await manage_shows.show_overview(ports, org_id=operator.org_id, show_id=str(show_id))
         return OnSaleOut(show=await _show_out(ports, operator, result.show, overview.inventory),
                          inventory=InventorySummaryOut.of(result.inventory))
 
-    @post("/{show_id:str}/cancel", status_code=200, guards=[operator_in(WRITERS)], summary="Cancel a show")
+    @post("/{show_id:uuid}/cancel", status_code=200, guards=[operator_in(WRITERS)], summary="Cancel a show")
     async def cancel(self, show_id: ShowId, ports: Ports, operator: Operator) -> ShowOut:
-        show = await manage_shows.cancel_show(ports, org_id=operator.org_id, show_id=show_id)
+        show = await manage_shows.cancel_show(ports, org_id=operator.org_id, show_id=str(show_id))
         return await _show_out(ports, operator, show)
 
-    @post("/{show_id:str}/seats/block", status_code=200, guards=[operator_in(WRITERS)],
+    @post("/{show_id:uuid}/seats/block", status_code=200, guards=[operator_in(WRITERS)],
           summary="Block seats (house seats, broken seats): available → blocked")
     async def block(self, show_id: ShowId, data: JSONBody[SeatIds], ports: Ports, operator: Operator) -> BlockOut:
-        return await _block(ports, operator, show_id, data, blocked=True)
+        return await _block(ports, operator, str(show_id), data, blocked=True)
 
-    @post("/{show_id:str}/seats/unblock", status_code=200, guards=[operator_in(WRITERS)],
+    @post("/{show_id:uuid}/seats/unblock", status_code=200, guards=[operator_in(WRITERS)],
           summary="Release blocked seats to sale: blocked → available")
     async def unblock(self, show_id: ShowId, data: JSONBody[SeatIds], ports: Ports, operator: Operator) -> BlockOut:
-        return await _block(ports, operator, show_id, data, blocked=False)
+        return await _block(ports, operator, str(show_id), data, blocked=False)
 
 
 async def _block(ports: CatalogPorts, operator: OperatorAccess, show_id: str, data: SeatIds,

@@ -49,7 +49,10 @@ def _instant(raw: str | None, field: str) -> datetime | None:
         value = datetime.fromisoformat(raw)
     except ValueError:
         raise InvalidInput([FieldError(field, "must be an RFC 3339 date-time, e.g. 2027-03-01T19:30:00Z")]) from None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    try:
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59:59-14:00 is in year 10000 once in UTC
+        raise InvalidInput([FieldError(field, "must fall within the years 1 to 9999 in UTC")]) from None
 
 
 async def _read(resources: Resources, depends_on: list[str], name: str,

@@ -9,7 +9,7 @@ import hashlib
 import re
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -111,10 +111,13 @@ class EventFilters(msgspec.Struct, frozen=True, kw_only=True):
         return " & ".join(f"{w}:*" for w in words) or None
 
 
+_Instant = Annotated[datetime, msgspec.Meta(tz=True)]
+
+
 class _Cursor(msgspec.Struct, frozen=True, array_like=True):
     query: str
-    as_of: datetime  # the first page's "now": later pages see the same upcoming shows
-    first_show_at: datetime
+    as_of: _Instant  # the first page's "now": later pages see the same upcoming shows
+    first_show_at: _Instant
     event_id: str
 
 
@@ -123,10 +126,14 @@ def encode_cursor(cursor: _Cursor) -> str:
 
 
 def decode_cursor(raw: str, filters: EventFilters) -> _Cursor:
+    cursor: _Cursor | None
     try:
         cursor = msgspec.json.decode(base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4)), type=_Cursor)
     except (binascii.Error, ValueError, msgspec.DecodeError):
-        raise InvalidInput([FieldError("/cursor", "is not a cursor this API gave out")]) from None
+        cursor = None
+    # An event id that is no uuid comes from a forged cursor only, and would fail its cast in SQL.
+    if cursor is None or as_uuid(cursor.event_id) is None:
+        raise InvalidInput([FieldError("/cursor", "is not a cursor this API gave out")])
     if cursor.query != filters.fingerprint():
         raise InvalidInput([FieldError("/cursor", "belongs to a query with other filters")])
     return cursor

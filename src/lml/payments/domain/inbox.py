@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from datetime import datetime
 from typing import Any, Literal
 
@@ -38,6 +39,10 @@ def is_dead_after(attempts: int, max_attempts: int = MAX_ATTEMPTS) -> bool:
     return attempts >= max_attempts
 
 
+_CURSOR = re.compile(r"s[0-9]{1,19}")
+_MAX_SEQ = 2**63 - 1
+
+
 def encode_cursor(seq: int) -> str:
     return base64.urlsafe_b64encode(f"s{seq}".encode()).decode().rstrip("=")
 
@@ -45,8 +50,9 @@ def encode_cursor(seq: int) -> str:
 def decode_cursor(cursor: str) -> int:
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        if text.startswith("s") and text[1:].isdigit():
-            return int(text[1:])
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        pass
+        text = ""
+    # A sequence number fits a bigint: a larger one, from a forged cursor only, would fail in SQL.
+    if _CURSOR.fullmatch(text) and int(text[1:]) <= _MAX_SEQ:
+        return int(text[1:])
     raise InvalidInput([FieldError("/cursor", "is not a cursor this list returned")])

@@ -6,12 +6,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Sequence
 
 from lml.payments.domain.errors import InvalidWebhookSignature
 
 # Stripe's own default: a signed body older (or newer) than this is refused as a possible replay.
 TOLERANCE_SECONDS = 300
+# Seconds since 1970 in ASCII digits; a longer number is no time at all (and int() of a few thousand
+# digits raises).
+_UNIX_TIME = re.compile(r"[0-9]{1,12}")
 
 
 def verify_signature(
@@ -37,7 +41,7 @@ def _parse(header: str) -> tuple[int, list[str]]:
     signatures: list[str] = []
     for item in header.split(","):
         key, _, value = item.strip().partition("=")
-        if key == "t" and value.isdigit():
+        if key == "t" and _UNIX_TIME.fullmatch(value):
             timestamp = int(value)
         elif key == "v1" and value:
             signatures.append(value)

@@ -62,10 +62,10 @@ def idempotent(app: ASGIApp) -> ASGIApp:
         principal = bearer_principal(connection)
         body = await _read_body(receive)
         method = str(scope.get("method", ""))
-        fingerprint = hashlib.sha256(b"\0".join([method.encode(), scope["path"].encode(), body])).hexdigest()
+        digest = hashlib.sha256(b"\0".join([method.encode(), scope["path"].encode(), body])).hexdigest()
         record = f"{principal.kind}:{principal.subject}:{key}"
         store: IdempotencyStore = connection.app.state.idempotency
-        begun = await store.begin(record, fingerprint)
+        begun = await store.begin(record, digest)
         if begun.outcome == "mismatch":
             raise KeyReusedWithOtherBody()
         if begun.outcome == "in_flight":
@@ -101,12 +101,12 @@ def idempotent(app: ASGIApp) -> ASGIApp:
         try:
             await app(scope, replay_body, capture)
         except BaseException:
-            await store.abandon(record, fingerprint)
+            await store.abandon(record, digest)
             raise
         if status >= 500:
-            await store.abandon(record, fingerprint)
+            await store.abandon(record, digest)
         else:
-            await store.store(record, fingerprint, StoredResponse(status, headers, b"".join(chunks)))
+            await store.store(record, digest, StoredResponse(status, headers, b"".join(chunks)))
 
     return middleware
 

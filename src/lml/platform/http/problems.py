@@ -28,6 +28,7 @@ from lml.platform.domain.errors import (
     Unauthorized,
     Unavailable,
 )
+from lml.platform.http.request_guard import NulCharacter
 from lml.platform.http.validation import collect_field_errors
 from lml.platform.logging import get_logger
 
@@ -54,6 +55,7 @@ _TITLES = {
     403: "Forbidden",
     404: "Not found",
     405: "Method not allowed",
+    408: "Request timeout",
     409: "Conflict",
     412: "Precondition failed",
     413: "Request body too large",
@@ -178,6 +180,22 @@ def handle_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Respon
     return problem(request, 500, "internal-error", "Something went wrong on our side; it has been logged")
 
 
+def handle_data_error(request: Request[Any, Any, Any], exc: psycopg.DataError) -> Response[bytes]:
+    """PostgreSQL's data exceptions are ours (a cast in our SQL, a number we computed too large), save
+    one kind: a character that text cannot hold, a NUL above all, which only input carries (our code
+    makes none). The request guard refuses NUL at the edge; one that slips past it through some other
+    door is still the client's: 422, with a warning so that the door gets found."""
+    unstorable = isinstance(exc, _UNSTORABLE_CHARACTER) or (exc.sqlstate is None and "NUL (0x00)" in str(exc))
+    if not unstorable:
+        return handle_unexpected(request, exc)
+    log.warning("unstorable_character_reached_the_database", path=request.url.path, error_type=type(exc).__name__)
+    return handle_domain_error(request, NulCharacter([]))
+
+
+# 22P05 (`\u0000` in jsonb), 22021 (a 0x00 byte); psycopg itself refuses a NUL in a text parameter.
+_UNSTORABLE_CHARACTER = (psycopg.errors.UntranslatableCharacter, psycopg.errors.CharacterNotInRepertoire)
+
+
 # A store that does not answer is an outage to wait out, not a bug: 503 with Retry-After.
 STORE_OUTAGES: tuple[type[Exception], ...] = (
     psycopg.OperationalError,
@@ -201,6 +219,7 @@ def exception_handlers() -> dict[type[Exception] | int, Any]:
         HTTPException: handle_http_exception,
         SerializationException: handle_serialization_error,
         RecursionError: handle_recursion_error,
+        psycopg.DataError: handle_data_error,
         Exception: handle_unexpected,
     }
 

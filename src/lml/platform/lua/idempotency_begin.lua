@@ -1,6 +1,6 @@
 -- KEYS[1] the idempotency record; ARGV[1] request fingerprint; ARGV[2] in-flight lock (ms)
--- Returns {"proceed"} | {"mismatch"} | {"in_flight", pttl} | {"replay", status, headers, body}
-local record = redis.call('HMGET', KEYS[1], 'state', 'fingerprint', 'status', 'headers', 'body')
+-- Returns {"proceed"} | {"mismatch"} | {"in_flight", pttl} | {"replay", sealed response}
+local record = redis.call('HMGET', KEYS[1], 'state', 'fingerprint', 'response')
 if not record[1] then
   redis.call('HSET', KEYS[1], 'state', 'running', 'fingerprint', ARGV[1])
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
@@ -12,4 +12,4 @@ end
 if record[1] == 'running' then
   return {'in_flight', redis.call('PTTL', KEYS[1])}
 end
-return {'replay', record[3], record[4], record[5]}
+return {'replay', record[3]}
