@@ -227,12 +227,13 @@ async def test_a_worker_killed_half_way_through_a_cancellation_leaves_the_rest_t
                 "SELECT count(*) AS n FROM ordering.cancelled_orders WHERE show_id = %s", (show.show_id,))).fetchone()
         return int(row["n"]) if row else 0
 
-    # Payments' lock on the 35th order is taken elsewhere: the real worker (`lml worker`) commits three
-    # batches, handles four orders of the fourth, waits there, and is killed with SIGKILL.
+    # Payments' lock on the 35th order is taken elsewhere: the real worker (`lml worker`, one thread, so
+    # that no second batch runs past the stuck one) commits three batches, handles four orders of the
+    # fourth, waits there, and is killed with SIGKILL.
     blocker = await psycopg.AsyncConnection.connect(settings.database_url, autocommit=True)
     await blocker.execute("SELECT pg_advisory_lock(%s::int, hashtext(%s))", (0x5041594D, stuck_at))
     try:
-        with process(["worker", "--threads", "2"], in_batches_of_ten, tmp_path / "first.log") as first:
+        with process(["worker", "--threads", "1"], in_batches_of_ten, tmp_path / "first.log") as first:
             await _cancel(api, show)
             deadline = time.monotonic() + 60
             while await handled() < 30 or not await _waiting_on_a_lock(resources):
