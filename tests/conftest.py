@@ -6,19 +6,22 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
+import httpx
 import psycopg
 import psycopg.conninfo
 import psycopg.sql
 import pytest
 import redis
 from litestar import Litestar
-from litestar.testing import AsyncTestClient
 from pymongo import MongoClient
 
 from lml.app import create_app
 from lml.config import Settings
+from lml.container import Container, build_container
 from lml.platform.resources import Resources
 from tests import services
+from tests.clock import ManualClock, TestClock
+from tests.fixtures.http import api_client
 
 pytest_plugins = [
     "tests.fixtures.identity",
@@ -114,22 +117,36 @@ def settings(base_settings: Settings, clean_world: None) -> Settings:
 
 
 @pytest.fixture
-async def resources(settings: Settings) -> AsyncIterator[Resources]:
-    res = Resources(settings)
-    await res.open()
-    await res.db.pool.wait(timeout=10)
+def clock() -> TestClock:
+    """Every context's clock in this test (the system's, moved only when the test says so)."""
+    return TestClock()
+
+
+@pytest.fixture
+async def container(settings: Settings, clock: TestClock, hold_clock: ManualClock) -> AsyncIterator[Container]:
+    """The test's process, built by the composition root's own builder: every context's services on
+    `clock`, the hold scripts on `hold_clock`."""
+    built = build_container(settings, clock=clock, hold_now_ms=hold_clock.now_ms)
+    await built.resources.open()
+    await built.resources.db.pool.wait(timeout=10)
     try:
-        yield res
+        yield built
     finally:
-        await res.close()
+        await built.resources.close()
 
 
 @pytest.fixture
-def app(settings: Settings) -> Litestar:
-    return create_app(settings)
+def resources(container: Container) -> Resources:
+    return container.resources
 
 
 @pytest.fixture
-async def client(app: Litestar) -> AsyncIterator[AsyncTestClient[Litestar]]:
-    async with AsyncTestClient(app=app, base_url="http://testserver.local") as test_client:
+def app(container: Container) -> Litestar:
+    return create_app(container=container)
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    """The test's API client, on the stores `container` opened."""
+    async with api_client(app) as test_client:
         yield test_client

@@ -1,4 +1,10 @@
-"""Composition root of the API: builds the Litestar app (no work at import time)."""
+"""Composition root of the API: the process's container (`lml.container`), then the Litestar app that
+serves it (no work at import time).
+
+Route handlers get their context's services as Litestar dependencies declared here (`seating:
+SeatingServices` in a handler's signature), guards and route middleware get the HTTP kit (tokens,
+idempotency records, rate limiter, identity's operator check) from the request's scope, put there by
+`RequestContext`. Nothing is looked up on the app, nothing is built on first use."""
 
 from __future__ import annotations
 
@@ -6,36 +12,51 @@ import asyncio
 import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any, cast
 
 from litestar import Litestar
-from litestar.datastructures import State
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 
 from lml.catalog.infrastructure.http import router as catalog_router
 from lml.config import Settings
+from lml.container import Container, build_container
 from lml.identity.infrastructure.http import router as identity_router
 from lml.ordering.infrastructure.http import router as ordering_router
 from lml.payments.infrastructure.http import router as payments_router
 from lml.platform.http.health import router as health_router
+from lml.platform.http.kit import HttpKit, provide
 from lml.platform.http.problems import exception_handlers
 from lml.platform.http.request_context import RequestContext
 from lml.platform.http.request_guard import request_guard
 from lml.platform.idempotency import IdempotencyStore
 from lml.platform.logging import configure_logging, get_logger
-from lml.platform.resources import Resources
+from lml.platform.rate_limit import RateLimiter
+from lml.platform.redis_batch import BatchingScripts
 from lml.seating.infrastructure.http import router as seating_router
 from lml.venues.infrastructure.http import router as venues_router
 
 log = get_logger("lml.app")
 
 
+def http_kit(container: Container) -> HttpKit:
+    resources, settings = container.resources, container.settings
+    return HttpKit(
+        tokens=resources.tokens,
+        idempotency=IdempotencyStore(resources.redis, settings.redis_key_prefix, settings.idempotency_secret),
+        # Through a batcher: the limiter's scripts of concurrent requests share round trips to Redis.
+        limiter=RateLimiter(cast(Any, BatchingScripts(resources.redis)), settings.redis_key_prefix),
+        authorize_operator=container.identity_facade.authorize_operator,
+    )
+
+
 def create_app(
-    settings: Settings | None = None, resources: Resources | None = None, *, freeze_heap_at_startup: bool = False
+    settings: Settings | None = None, container: Container | None = None, *, freeze_heap_at_startup: bool = False
 ) -> Litestar:
-    settings = settings or Settings.from_env()
+    settings = container.settings if container else settings or Settings.from_env()
     configure_logging(settings)
-    resources = resources or Resources(settings)
+    container = container or build_container(settings)
+    resources = container.resources
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
@@ -68,6 +89,15 @@ def create_app(
             ordering_router,
             payments_router,
         ],
+        dependencies={
+            "resources": provide(resources),
+            "identity": provide(container.identity),
+            "venues": provide(container.venues),
+            "catalog": provide(container.catalog),
+            "seating": provide(container.seating),
+            "ordering": provide(container.ordering),
+            "payments": provide(container.payments),
+        },
         lifespan=[lifespan],
         exception_handlers=exception_handlers(),
         middleware=[request_guard(settings.body_timeout_seconds)],
@@ -78,20 +108,11 @@ def create_app(
             path="/schema",
             render_plugins=[JsonRenderPlugin()],
         ),
-        state=State(
-            {
-                "resources": resources,
-                "settings": settings,
-                "tokens": resources.tokens,
-                "idempotency": IdempotencyStore(resources.redis, settings.redis_key_prefix,
-                                                settings.idempotency_secret),
-            }
-        ),
         debug=False,
         # Our structlog set-up owns the root logger; Litestar's default would replace its handler.
         logging_config=None,
     )
-    app.asgi_handler = RequestContext(app.asgi_handler)
+    app.asgi_handler = RequestContext(app.asgi_handler, http_kit(container))
     return app
 
 

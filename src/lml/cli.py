@@ -6,9 +6,13 @@ import argparse
 import asyncio
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING
 
 from lml.config import Settings, SettingsError
+
+if TYPE_CHECKING:  # imported by each command that needs it: `lml migrate` loads no context
+    from lml.container import Container
 
 # Granian's own lines (start, stop, worker crashes) go through our logging like every other library's.
 _GRANIAN_LOGGING = {
@@ -64,17 +68,31 @@ def _migrate(settings: Settings, args: argparse.Namespace) -> None:
     print(f"{len(applied)} migration(s) applied" if applied else "the database is up to date")
 
 
+async def _with_container(settings: Settings, command: Callable[[Container], Awaitable[None]]) -> None:
+    """Run a one-shot command on the process's container: its connections open for the command only."""
+    from lml.container import build_container
+
+    container = build_container(settings)
+    await container.resources.open()
+    try:
+        await container.resources.db.pool.wait(timeout=10)
+        await command(container)
+    finally:
+        await container.resources.close()
+
+
 def _create_admin(settings: Settings, args: argparse.Namespace) -> None:
     from lml.identity.infrastructure.commands import create_platform_admin
 
-    asyncio.run(create_platform_admin(settings, args.email, args.password, args.name))
+    asyncio.run(_with_container(settings, lambda c: create_platform_admin(c.identity, args.email, args.password,
+                                                                          args.name)))
     print(f"platform admin {args.email} is ready")
 
 
 def _seed_demo(settings: Settings, args: argparse.Namespace) -> None:
     from lml.seed_demo import seed_demo
 
-    asyncio.run(seed_demo(settings))
+    asyncio.run(_with_container(settings, seed_demo))
 
 
 def main(argv: Sequence[str] | None = None) -> None:

@@ -9,8 +9,6 @@ from typing import Literal, get_args, get_origin, get_type_hints
 from urllib.parse import urlsplit
 
 import msgspec
-import psycopg
-from psycopg.conninfo import conninfo_to_dict
 
 # Development defaults: public, so production refuses to start with any of them.
 DEV_JWT_SECRET = "development-only-secret-change-me-0123456789"  # noqa: S105
@@ -62,6 +60,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     max_held_per_address: int = 24
     # Orders of a cancelled show handled per transaction by the worker.
     cancellation_batch_size: int = 100
+    # A comment line on an idle availability stream this often, so that proxies keep it open.
+    sse_heartbeat_seconds: float = 15.0
     # HMAC-SHA256 key of the ticket payloads that door scanners verify offline (they hold it too).
     ticket_signing_key: str = DEV_TICKET_SIGNING_KEY
     # Keys the Idempotency-Key records in Redis: their names, and the encryption of the responses kept.
@@ -145,7 +145,7 @@ _POSITIVE = (
     "db_pool_min", "db_pool_max", "db_statement_timeout_ms", "db_lock_timeout_ms",
     "db_idle_in_transaction_timeout_ms", "access_token_seconds", "refresh_token_seconds",
     "max_body_bytes", "body_timeout_seconds", "outbox_max_attempts", "max_held_per_address",
-    "cancellation_batch_size",
+    "cancellation_batch_size", "sse_heartbeat_seconds",
 )
 _URL_SCHEMES = {
     "redis_url": ("redis", "rediss", "unix"),
@@ -178,6 +178,10 @@ def is_loopback(host: str) -> bool:
 
 
 def _is_conninfo(value: str) -> bool:
+    # Imported here: every layer reads the settings, and the application layers import no driver.
+    import psycopg
+    from psycopg.conninfo import conninfo_to_dict
+
     try:
         return bool(conninfo_to_dict(value))
     except psycopg.ProgrammingError:

@@ -1,7 +1,7 @@
 """`lml seed-demo`: demo data for a development machine, safe to run again and again.
 
-Each context adds its demo data with one call to its own facade, inside the demo organization and
-as the operator created first (see `DemoTenant`).
+Each context adds its demo data with one call to its own facade (from the process's container),
+inside the demo organization and as the operator created first (see `DemoTenant`).
 """
 
 from __future__ import annotations
@@ -11,12 +11,10 @@ import uuid
 
 import msgspec
 
-from lml.catalog import facade as catalog
 from lml.config import Settings
-from lml.identity import facade as identity
+from lml.container import Container
+from lml.identity.facade import IdentityFacade
 from lml.platform.domain.errors import InvalidInput
-from lml.platform.resources import Resources
-from lml.venues import facade as venues
 
 DEMO_ORGANIZATION = "Demo Arts Trust"
 DEMO_EMAIL = "demo@lml.dev"
@@ -40,23 +38,16 @@ def demo_password(settings: Settings) -> str:
     return DEV_DEMO_PASSWORD
 
 
-async def seed_demo(settings: Settings) -> None:
-    password = demo_password(settings)
-    resources = Resources(settings)
-    await resources.open()
+async def seed_demo(container: Container) -> None:
+    password = demo_password(container.settings)
     try:
-        await resources.db.pool.wait(timeout=10)
-        try:
-            tenant = await _seed_identity(resources, password)
-        except InvalidInput as exc:
-            problems = "; ".join(f"{e.path.lstrip('/')} {e.message}" for e in exc.errors)
-            raise SystemExit(f"lml seed-demo: {problems}") from None
-        demo_venues = await venues.seed_demo_venues(resources, tenant.org_id)
-        events = await catalog.seed_demo_catalog(
-            resources, org_id=tenant.org_id, user_id=tenant.operator_user_id, venues=demo_venues
-        )
-    finally:
-        await resources.close()
+        tenant = await _seed_identity(container.identity_facade, password)
+    except InvalidInput as exc:
+        problems = "; ".join(f"{e.path.lstrip('/')} {e.message}" for e in exc.errors)
+        raise SystemExit(f"lml seed-demo: {problems}") from None
+    demo_venues = await container.venues_facade.seed_demo_venues(tenant.org_id)
+    events = await container.catalog_facade.seed_demo_catalog(
+        org_id=tenant.org_id, user_id=tenant.operator_user_id, venues=demo_venues)
     print(f"demo organization: {DEMO_ORGANIZATION} (X-Org-ID: {tenant.org_id})")
     print(f"demo operator (owner): {tenant.operator_email} / {password}")
     for venue in demo_venues:
@@ -65,8 +56,8 @@ async def seed_demo(settings: Settings) -> None:
         print(f"demo event: {event.title} at {event.venue_name}, shows {', '.join(event.show_ids)}")
 
 
-async def _seed_identity(resources: Resources, password: str) -> DemoTenant:
-    org_id = await identity.create_organization(resources.db, DEMO_ORGANIZATION, org_id=DEMO_ORG_ID)
-    await identity.ensure_user(resources.db, DEMO_EMAIL, password, "Demo Operator")
-    user_id = await identity.add_member(resources.db, org_id, DEMO_EMAIL, "owner")
+async def _seed_identity(identity: IdentityFacade, password: str) -> DemoTenant:
+    org_id = await identity.create_organization(DEMO_ORGANIZATION, org_id=DEMO_ORG_ID)
+    await identity.ensure_user(DEMO_EMAIL, password, "Demo Operator")
+    user_id = await identity.add_member(org_id, DEMO_EMAIL, "owner")
     return DemoTenant(org_id=org_id, operator_user_id=user_id, operator_email=DEMO_EMAIL)

@@ -1,10 +1,14 @@
-"""Composition root of the worker: the Dramatiq broker, its actors and the periodic ticks."""
+"""Composition root of the worker: the process's container (`lml.container`), the Dramatiq broker,
+its actors (each bound to the services it works with) and the periodic ticks, and the one outbox
+handler map the relay delivers with."""
 
 from __future__ import annotations
 
+import asyncio
 import signal
 import threading
 from collections.abc import Awaitable, Callable, Mapping
+from functools import partial
 from types import FrameType
 from typing import Any
 
@@ -15,15 +19,14 @@ from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware.asyncio import AsyncIO
 
 from lml.config import Settings
+from lml.container import Container, build_container, outbox_handlers
 from lml.ordering.infrastructure import actors as ordering_actors
-from lml.ordering.infrastructure import outbox_handlers as ordering_outbox
+from lml.ordering.infrastructure.outbox_handlers import ScheduleExpiry
 from lml.payments.infrastructure import actors as payments_actors
-from lml.payments.infrastructure import outbox_handlers as payments_outbox
 from lml.platform.logging import configure_logging, get_logger
 from lml.platform.outbox import Handler, OutboxRelay
 from lml.platform.resources import Resources
 from lml.seating.infrastructure import actors as seating_actors
-from lml.seating.infrastructure import outbox_handlers as seating_outbox
 
 log = get_logger("lml.worker")
 
@@ -63,39 +66,17 @@ def build_broker(settings: Settings, resources: Resources) -> RedisBroker:
     return broker
 
 
-# Integration events published for the record, with no consumer today; each says why. Every event
-# type a context publishes is either handled (`outbox_handlers`) or listed here
-# (tests/unit/platform/test_event_consumers.py checks it).
-AUDIT_ONLY: dict[str, str] = {
-    "identity.UserRegistered": "an account's creation, kept in the outbox as its record",
-    "identity.OrganizationCreated": "kept as the record of who created which tenant",
-    "identity.MembershipGranted": "kept as the record of who was given which role",
-    "identity.MembershipRevoked": "kept as the record of who lost which role (access is checked per request)",
-    "identity.RefreshTokenReuseDetected": "a security record: the token family is revoked in the same transaction",
-    "venues.VenueCreated": "kept as the record of the venue's creation",
-    "venues.LayoutPublished": "shows pin a layout version when they are created; nothing waits for publication",
-    "venues.LayoutArchived": "an archived layout keeps serving the shows that pinned it",
-    "catalog.ShowWentOnSale": "the inventory is created in the same transaction; seating loads it on first use",
-    "catalog.EventCancelled": "each of the event's shows publishes its own ShowCancelled, which is handled",
-    "ordering.OrderPaid": "seats are sold and tickets issued in the same transaction",
-    "ordering.OrderRefunded": "tickets are voided and seats returned in the same transaction",
-}
+def expiry_messages(broker: dramatiq.Broker) -> ScheduleExpiry:
+    """Each new order's expiry: a message delayed to its deadline, to the worker's expiry actor."""
 
+    async def schedule(order_id: str, delay_ms: int) -> None:
+        message: dramatiq.Message[None] = dramatiq.Message(
+            queue_name="default", actor_name=ordering_actors.EXPIRE_ORDER_ACTOR, args=(order_id,), kwargs={},
+            options={})
+        # The Redis broker's client is synchronous: keep it off the event loop.
+        await asyncio.to_thread(broker.enqueue, message, delay=delay_ms)
 
-def outbox_handlers(
-    resources: Resources, *, schedule_expiry: ordering_outbox.ScheduleExpiry = ordering_outbox.send_expiry_message
-) -> dict[str, list[Handler]]:
-    """Integration event type → the handlers each context registers for it (merged lists): the one
-    map the worker relays with (tests pass their own `schedule_expiry` to see the expiry messages)."""
-    merged: dict[str, list[Handler]] = {}
-    for handlers in (
-        seating_outbox.outbox_handlers(resources),
-        ordering_outbox.outbox_handlers(resources, schedule_expiry=schedule_expiry),
-        payments_outbox.outbox_handlers(resources),
-    ):
-        for event_type, listeners in handlers.items():
-            merged.setdefault(event_type, []).extend(listeners)
-    return merged
+    return schedule
 
 
 class Worker:
@@ -111,15 +92,17 @@ class Worker:
         *,
         threads: int = 8,
         handlers: Mapping[str, list[Handler]] | None = None,
-        resources: Resources | None = None,
+        container: Container | None = None,
     ) -> None:
         self.settings = settings
-        self.resources = resources or Resources(settings)
+        self.container = container or build_container(settings)
+        self.resources = self.container.resources
         self.broker = build_broker(settings, self.resources)
         self.relay = OutboxRelay(
             self.resources.db,
             self.resources.clock,
-            handlers if handlers is not None else outbox_handlers(self.resources),
+            handlers if handlers is not None else outbox_handlers(self.container,
+                                                                  schedule_expiry=expiry_messages(self.broker)),
             max_attempts=settings.outbox_max_attempts,
         )
         self.threads = threads
@@ -131,12 +114,11 @@ class Worker:
     def actor(
         self, name: str, fn: Callable[..., Awaitable[Any]], *, every: float | None = None, **options: Any
     ) -> dramatiq.Actor[Any, Any]:
-        """Register `fn(resources, *args)` as the actor `name` (sent with `*args`); with `every`, the
-        ticker also sends it every that many seconds, once per interval across all worker processes."""
-        resources = self.resources
+        """Register `fn(*args)` as the actor `name` (sent with `*args`); with `every`, the ticker also
+        sends it every that many seconds, once per interval across all worker processes."""
 
         async def perform(*args: Any) -> None:
-            await fn(resources, *args)
+            await fn(*args)
 
         self.actors[name] = dramatiq.actor(actor_name=name, broker=self.broker, **options)(perform)
         if every is not None:
@@ -144,31 +126,34 @@ class Worker:
         return self.actors[name]
 
     def _register(self) -> None:
-        async def relay_outbox(_: Resources) -> None:
+        seating, ordering, payments = self.container.seating, self.container.ordering, self.container.payments
+
+        async def relay_outbox() -> None:
             while await self.relay.relay_batch() > 0:
                 pass
 
         self.actor("relay_outbox", relay_outbox, every=1.0, max_retries=0, time_limit=120_000)
         # Seating: expiries reach the availability streams even when nobody touches the show.
-        self.actor("seating_purge_expired_holds", seating_actors.purge_expired_holds, every=1.0, max_retries=0,
-                   time_limit=60_000)
+        self.actor("seating_purge_expired_holds", partial(seating_actors.purge_expired_holds, seating), every=1.0,
+                   max_retries=0, time_limit=60_000)
         # Ordering: one delayed message per order at its deadline, and a sweeper as the backstop.
-        self.actor(ordering_actors.EXPIRE_ORDER_ACTOR, ordering_actors.expire_order, max_retries=5,
+        self.actor(ordering_actors.EXPIRE_ORDER_ACTOR, partial(ordering_actors.expire_order, ordering), max_retries=5,
                    time_limit=60_000)
-        self.actor(ordering_actors.SWEEP_EXPIRED_ORDERS_ACTOR, ordering_actors.sweep_expired_orders, every=10.0,
-                   max_retries=0, time_limit=120_000)
+        self.actor(ordering_actors.SWEEP_EXPIRED_ORDERS_ACTOR, partial(ordering_actors.sweep_expired_orders, ordering),
+                   every=10.0, max_retries=0, time_limit=120_000)
         # Ordering: the orders of cancelled shows, cancelled or refunded a batch at a time.
-        self.actor(ordering_actors.CANCEL_SHOW_ORDERS_ACTOR, ordering_actors.cancel_show_orders, every=1.0,
-                   max_retries=0, time_limit=600_000)
+        self.actor(ordering_actors.CANCEL_SHOW_ORDERS_ACTOR, partial(ordering_actors.cancel_show_orders, ordering),
+                   every=1.0, max_retries=0, time_limit=600_000)
+
         # Payments: the Stripe event inbox, and reconciliation so that a lost webhook strands nobody.
-        async def process_stripe_events(resources: Resources) -> None:
-            while await payments_actors.process_stripe_events(resources) >= payments_actors.BATCH:
+        async def process_stripe_events() -> None:
+            while await payments_actors.process_stripe_events(payments) >= payments_actors.BATCH:
                 pass
 
         self.actor("payments_process_stripe_events", process_stripe_events, every=1.0, max_retries=0,
                    time_limit=120_000)
-        self.actor("payments_reconcile", payments_actors.reconcile_stripe_payments, every=60.0, max_retries=0,
-                   time_limit=300_000)
+        self.actor("payments_reconcile", partial(payments_actors.reconcile_stripe_payments, payments), every=60.0,
+                   max_retries=0, time_limit=300_000)
 
     def _tick(self) -> None:
         """Every worker process runs this, but a Redis NX key lets one tick per interval through."""

@@ -9,12 +9,13 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Mapping, MutableMapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from structlog.tracebacks import ExceptionDictTransformer
 
-from lml.config import Settings
+if TYPE_CHECKING:  # the settings are handed in: every layer logs, and no layer below the root reads them
+    from lml.config import Settings
 
 _REDACTED = "[redacted]"
 # A key containing any of these is a secret, whatever the prefix (`stripe_secret_key`, `new_password`).

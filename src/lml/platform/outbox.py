@@ -3,7 +3,6 @@ then relay it to its handlers at least once (claimed with SKIP LOCKED, retried w
 
 from __future__ import annotations
 
-import random
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 import msgspec
 from psycopg.types.json import Jsonb
 
+from lml.platform.backoff import backoff
 from lml.platform.clock import Clock
 from lml.platform.db import Database, UnitOfWork
 from lml.platform.logging import get_logger
@@ -55,12 +55,6 @@ async def add_event(uow: UnitOfWork, event: msgspec.Struct) -> None:
         "INSERT INTO platform.outbox (event_type, payload) VALUES (%s, %s)",
         (event_type_of(event), Jsonb(msgspec.to_builtins(event))),
     )
-
-
-def backoff(attempts: int, *, base: float = 1.0, cap: float = 3600.0) -> timedelta:
-    """Exponential backoff with full jitter: uniform in [base, base·2^(attempts-1)], capped."""
-    ceiling = min(cap, base * 2 ** max(0, attempts - 1))
-    return timedelta(seconds=random.uniform(min(base, ceiling), ceiling))
 
 
 # How long a claimed event is left to the relay that claimed it: past this, another relay may take

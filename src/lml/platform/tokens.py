@@ -4,32 +4,13 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timedelta
-from typing import Literal
 
 import jwt
-import msgspec
 
 from lml.config import Settings
+from lml.platform.domain.principal import Principal
 from lml.platform.ids import new_id
 from lml.platform.session_revocation import LEEWAY_SECONDS, RevokedSessions
-
-PrincipalKind = Literal["user", "guest"]
-
-
-class Principal(msgspec.Struct, frozen=True):
-    """Who is calling: a registered user or a guest buyer, with the scopes the token grants.
-    `session_id` is what logging out ends: a user's refresh-token family (the token's `sid`), or for
-    a token without one, a guest's, the token itself (its `jti`)."""
-
-    subject: str
-    kind: PrincipalKind
-    scopes: frozenset[str]
-    email: str | None = None
-    name: str | None = None
-    session_id: str | None = None
-
-    def has_scope(self, scope: str) -> bool:
-        return scope in self.scopes
 
 
 class InvalidToken(Exception):

@@ -1,8 +1,9 @@
-"""What other contexts (and the demo seeder) may call on venues.
+"""What other contexts (and the composition root, the demo seeder) may call on venues: a
+`VenuesFacade`, built by the composition root over venues' services.
 
-    venue = await venues.get_venue(resources, org_id=..., venue_id=...)            # VenueInfo
-    layout = await venues.get_published_layout(resources, org_id=..., layout_id=..., version=None)
-    pinned = await venues.get_pinned_layout(resources, layout_id=..., version=..., hash=...)
+    venue = await venues.get_venue(org_id=..., venue_id=...)                          # VenueInfo
+    layout = await venues.get_published_layout(org_id=..., layout_id=..., version=None)
+    pinned = await venues.get_pinned_layout(layout_id=..., version=..., hash=...)
 
 Errors (all `lml.platform.domain.errors` subclasses, mapped to problems by base class):
 `VenueNotFound` / `LayoutNotFound` (NotFound) — no such venue, layout or version in that organization;
@@ -15,7 +16,6 @@ from __future__ import annotations
 
 import msgspec
 
-from lml.platform.resources import Resources
 from lml.venues.application import manage_venues, read_layouts, seed_demo
 from lml.venues.application.seed_demo import DemoVenue
 from lml.venues.domain.errors import (
@@ -26,8 +26,8 @@ from lml.venues.domain.errors import (
 )
 from lml.venues.domain.layout import LayoutContent, LayoutType
 from lml.venues.domain.venue import Venue
-from lml.venues.infrastructure.mongo_layouts import MongoLayoutDocuments, ensure_venues_collections
-from lml.venues.infrastructure.stores import stores_for
+from lml.venues.infrastructure.mongo_layouts import ensure_venues_collections
+from lml.venues.infrastructure.services import VenuesServices
 
 __all__ = [
     "DemoVenue",
@@ -39,13 +39,10 @@ __all__ = [
     "SeatInfo",
     "VenueInfo",
     "VenueNotFound",
+    "VenuesFacade",
+    "VenuesServices",
     "ZoneInfo",
     "ensure_venues_collections",
-    "get_pinned_layout",
-    "get_published_layout",
-    "get_venue",
-    "list_venues",
-    "seed_demo_venues",
 ]
 
 
@@ -130,35 +127,32 @@ def _published_layout(content: LayoutContent, content_hash: str, venue_id: str) 
     )
 
 
-async def get_venue(resources: Resources, *, org_id: str, venue_id: str) -> VenueInfo:
-    """Raises `VenueNotFound` (also for another organization's venue)."""
-    return _venue_info(await manage_venues.get_venue(stores_for(resources), org_id=org_id, venue_id=venue_id))
+class VenuesFacade:
+    def __init__(self, services: VenuesServices) -> None:
+        self._stores = services.stores
 
+    async def get_venue(self, *, org_id: str, venue_id: str) -> VenueInfo:
+        """Raises `VenueNotFound` (also for another organization's venue)."""
+        return _venue_info(await manage_venues.get_venue(self._stores, org_id=org_id, venue_id=venue_id))
 
-async def list_venues(resources: Resources, *, org_id: str) -> list[VenueInfo]:
-    return [_venue_info(v) for v in await manage_venues.list_venues(stores_for(resources), org_id=org_id)]
+    async def list_venues(self, *, org_id: str) -> list[VenueInfo]:
+        return [_venue_info(v) for v in await manage_venues.list_venues(self._stores, org_id=org_id)]
 
+    async def get_published_layout(self, *, org_id: str, layout_id: str, version: int | None = None) -> PublishedLayout:
+        """A version a new show may pin: published, neither draft nor archived; `version=None` is the
+        latest published one. Raises `LayoutNotFound`, `LayoutNotPublished` or `LayoutIntegrityError`."""
+        view = await read_layouts.published_layout(self._stores, org_id=org_id, layout_id=layout_id, version=version)
+        return _published_layout(view.content, view.record.hash or "", view.record.venue_id)
 
-async def get_published_layout(
-    resources: Resources, *, org_id: str, layout_id: str, version: int | None = None
-) -> PublishedLayout:
-    """A version a new show may pin: published, neither draft nor archived; `version=None` is the latest
-    published one. Raises `LayoutNotFound`, `LayoutNotPublished` or `LayoutIntegrityError`."""
-    view = await read_layouts.published_layout(stores_for(resources), org_id=org_id, layout_id=layout_id,
-                                               version=version)
-    return _published_layout(view.content, view.record.hash or "", view.record.venue_id)
+    async def get_pinned_layout(self, *, layout_id: str, version: int, hash: str) -> PinnedLayout:
+        """A pinned version for public reads (no organization), archived or not: shows that pinned it
+        keep it. Raises `LayoutNotFound` or `LayoutIntegrityError` (also when `hash` is not the version's)."""
+        view = await read_layouts.pinned_layout(self._stores.documents, layout_id=layout_id, version=version,
+                                                content_hash=hash)
+        return PinnedLayout(layout=_published_layout(view.content, hash, view.venue_id), org_id=view.org_id,
+                            export=view.body)
 
-
-async def get_pinned_layout(resources: Resources, *, layout_id: str, version: int, hash: str) -> PinnedLayout:
-    """A pinned version for public reads (no organization), archived or not: shows that pinned it keep
-    it. Raises `LayoutNotFound` or `LayoutIntegrityError` (also when `hash` is not the version's)."""
-    view = await read_layouts.pinned_layout(MongoLayoutDocuments(resources.mongo), layout_id=layout_id,
-                                            version=version, content_hash=hash)
-    return PinnedLayout(layout=_published_layout(view.content, hash, view.venue_id), org_id=view.org_id,
-                        export=view.body)
-
-
-async def seed_demo_venues(resources: Resources, org_id: str) -> list[DemoVenue]:
-    """A theatre (1,232 seats: stalls, circle, boxes) and a hybrid club room (standing floor of 300 and a
-    40-seat balcony), each with a published layout. Idempotent: found by name when run again."""
-    return await seed_demo.seed_demo_venues(stores_for(resources), org_id=org_id)
+    async def seed_demo_venues(self, org_id: str) -> list[DemoVenue]:
+        """A theatre (1,232 seats: stalls, circle, boxes) and a hybrid club room (standing floor of 300
+        and a 40-seat balcony), each with a published layout. Idempotent: found by name when run again."""
+        return await seed_demo.seed_demo_venues(self._stores, org_id=org_id)

@@ -4,16 +4,15 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 import psycopg
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
 from lml.platform.ids import new_id
 from tests.fixtures.catalog import MakeEvent, MakeShowOnSale, TestEvent, default_pricing, tiers_json
 from tests.fixtures.identity import MakeOperator, TestOperator
 from tests.fixtures.venues import MakePublishedLayout, MakeVenue, TestLayout, layout_json
 
-Client = AsyncTestClient[Litestar]
+Client = httpx.AsyncClient
 
 
 def soon(days: float) -> str:

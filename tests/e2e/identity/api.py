@@ -2,19 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
 from httpx import Response
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
-from lml.app import create_app
-from lml.platform.resources import Resources
-
-Client = AsyncTestClient[Litestar] | httpx.AsyncClient
+Client = httpx.AsyncClient
 PASSWORD = "correct horse battery"
 
 
@@ -45,17 +38,3 @@ def problem(response: Response, status: int) -> dict[str, Any]:
 
 def error_paths(response: Response) -> set[str]:
     return {e["path"] for e in problem(response, 422)["errors"]}
-
-
-def app_on(resources: Resources) -> Litestar:
-    """The API on the test's own connections (no lifespan needed), for `client_at`."""
-    return create_app(resources.settings, resources=resources)
-
-
-@asynccontextmanager
-async def client_at(app: Litestar, address: str) -> AsyncIterator[httpx.AsyncClient]:
-    """A client whose requests come from `address`, on the test's event loop: requests sent at once
-    really run at once (the `client` fixture runs the app in a thread of its own, one at a time)."""
-    transport = httpx.ASGITransport(app=app, client=(address, 50000))
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local", timeout=30) as client:
-        yield client

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import asyncio
 
-import pytest
 from litestar import Litestar
 
-from lml.platform.resources import Resources
-from tests.e2e.identity.api import app_on, client_at, password_grant, problem, refresh_grant
+from tests.e2e.identity.api import password_grant, problem, refresh_grant
+from tests.fixtures.http import api_client
 from tests.fixtures.identity import MakeUser
 
 OWNER_ADDRESS = "198.51.100.4"
@@ -17,16 +16,11 @@ STRANGER_ADDRESS = "203.0.113.9"
 WRONG = "wrong guess 123"
 
 
-@pytest.fixture
-def app(resources: Resources) -> Litestar:
-    return app_on(resources)
-
-
 async def test_a_stranger_guessing_from_elsewhere_does_not_lock_the_owner_out(
     app: Litestar, make_user: MakeUser
 ) -> None:
     owner = await make_user()
-    async with client_at(app, STRANGER_ADDRESS) as stranger, client_at(app, OWNER_ADDRESS) as own_device:
+    async with api_client(app, STRANGER_ADDRESS) as stranger, api_client(app, OWNER_ADDRESS) as own_device:
         for _ in range(10):
             problem(await password_grant(stranger, owner.email, WRONG), 401)
         refused = await password_grant(stranger, owner.email, WRONG)
@@ -39,14 +33,14 @@ async def test_a_stranger_guessing_from_elsewhere_does_not_lock_the_owner_out(
 
 async def test_logging_in_successfully_spends_nothing(app: Litestar, make_user: MakeUser) -> None:
     owner = await make_user()
-    async with client_at(app, OWNER_ADDRESS) as own_device:
+    async with api_client(app, OWNER_ADDRESS) as own_device:
         statuses = [(await password_grant(own_device, owner.email, owner.password)).status_code for _ in range(15)]
     assert statuses == [200] * 15
 
 
 async def test_a_success_forgives_the_mistakes_before_it(app: Litestar, make_user: MakeUser) -> None:
     owner = await make_user()
-    async with client_at(app, OWNER_ADDRESS) as own_device:
+    async with api_client(app, OWNER_ADDRESS) as own_device:
         for _ in range(2):
             for _ in range(9):
                 problem(await password_grant(own_device, owner.email, WRONG), 401)
@@ -57,7 +51,7 @@ async def test_one_address_failing_at_many_accounts_is_refused_for_every_account
     app: Litestar, make_user: MakeUser
 ) -> None:
     owner = await make_user()
-    async with client_at(app, STRANGER_ADDRESS) as stuffer, client_at(app, OWNER_ADDRESS) as own_device:
+    async with api_client(app, STRANGER_ADDRESS) as stuffer, api_client(app, OWNER_ADDRESS) as own_device:
         # Short passwords: refused without hashing, and still failures.
         for i in range(30):
             problem(await password_grant(stuffer, f"victim{i}@example.com", "short"), 401)
@@ -69,7 +63,7 @@ async def test_guesses_sent_at_once_are_all_paid_for(app: Litestar, make_user: M
     """Guesses in flight together all pass the up-front check; each failure is still counted, so the
     account-and-address budget goes into debt and the wait grows with every guess beyond it."""
     owner = await make_user()
-    async with client_at(app, STRANGER_ADDRESS) as stranger:
+    async with api_client(app, STRANGER_ADDRESS) as stranger:
         answers = await asyncio.gather(*(password_grant(stranger, owner.email, WRONG) for _ in range(25)))
         failed = sum(a.status_code == 401 for a in answers)
         assert {a.status_code for a in answers} <= {401, 429} and failed >= 10
@@ -83,7 +77,7 @@ async def test_every_request_at_the_token_route_spends_the_address_budget(
     app: Litestar, make_user: MakeUser
 ) -> None:
     user = await make_user()
-    async with client_at(app, STRANGER_ADDRESS) as client:
+    async with api_client(app, STRANGER_ADDRESS) as client:
         for _ in range(60):
             problem(await refresh_grant(client, "made-up"), 401)
         problem(await refresh_grant(client, user.refresh_token), 429)

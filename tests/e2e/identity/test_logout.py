@@ -14,8 +14,10 @@ from litestar.testing import AsyncTestClient
 
 from lml.app import create_app
 from lml.config import Settings
+from lml.container import Container, build_container
 from lml.platform.resources import Resources
-from tests.e2e.identity.api import Client, app_on, client_at, me, password_grant, problem, refresh_grant
+from tests.e2e.identity.api import Client, me, password_grant, problem, refresh_grant
+from tests.fixtures.http import api_client
 from tests.fixtures.identity import MakeUser, TestUser
 
 
@@ -103,38 +105,38 @@ async def test_a_malformed_body_is_a_4xx_and_logs_nobody_out(
 
 
 @pytest.fixture
-async def second_resources(settings: Settings) -> AsyncIterator[Resources]:
-    resources = Resources(settings)
-    await resources.open()
+async def second_process(settings: Settings) -> AsyncIterator[Container]:
+    container = build_container(settings)
+    await container.resources.open()
     try:
-        yield resources
+        yield container
     finally:
-        await resources.close()
+        await container.resources.close()
 
 
 async def test_a_logout_through_one_process_reaches_the_other_at_its_next_sync(
-    resources: Resources, second_resources: Resources, make_user: MakeUser
+    container: Container, second_process: Container, make_user: MakeUser
 ) -> None:
     user = await make_user()
-    async with client_at(app_on(resources), "192.0.2.1") as first, \
-            client_at(app_on(second_resources), "192.0.2.1") as second:
+    async with api_client(create_app(container=container), "192.0.2.1") as first, \
+            api_client(create_app(container=second_process), "192.0.2.1") as second:
         assert (await me(second, user.token)).status_code == 200  # now in the second process' caches
 
         assert (await log_out(first, user.token)).status_code == 204
         problem(await me(first, user.token), 401)
 
         # What the second process does every second, on its own (see the next test).
-        await second_resources.revocations.sync()
+        await second_process.resources.revocations.sync()
         problem(await me(second, user.token), 401)
 
 
 async def test_a_running_process_refuses_the_token_on_its_own_within_seconds(
-    settings: Settings, resources: Resources, make_user: MakeUser
+    settings: Settings, container: Container, make_user: MakeUser
 ) -> None:
     user = await make_user()
     running: Litestar = create_app(settings)  # its lifespan runs the revocations' sync
     async with AsyncTestClient(app=running, base_url="http://testserver.local") as second, \
-            client_at(app_on(resources), "192.0.2.1") as first:
+            api_client(create_app(container=container), "192.0.2.1") as first:
         assert (await me(second, user.token)).status_code == 200
         assert (await log_out(first, user.token)).status_code == 204
         deadline = time.monotonic() + 15

@@ -7,19 +7,18 @@ import csv
 import io
 
 import httpx
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
 from lml.config import Settings
 from lml.ordering.domain.tickets import verify
+from tests.clock import ManualClock
 from tests.e2e.ordering.journey import buy, hold, order, order_status
 from tests.fixtures.catalog import MakeShowOnSale
 from tests.fixtures.identity import MakeUser
 from tests.fixtures.ordering import TestWorker
 from tests.fixtures.payments import StripeApp, eventually
-from tests.fixtures.seating import MakeBuyer, ManualClock, place_hold
+from tests.fixtures.seating import MakeBuyer, place_hold
 
-Client = AsyncTestClient[Litestar]
+Client = httpx.AsyncClient
 
 
 async def test_a_buyer_goes_from_the_seat_map_to_tickets_and_the_operator_sees_the_sale(

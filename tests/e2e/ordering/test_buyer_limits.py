@@ -11,10 +11,10 @@ from typing import Any
 import httpx
 import psycopg
 
+from lml.container import Container
 from lml.platform.domain.buyer_limit import limit_key
 from lml.platform.resources import Resources
 from lml.seating.infrastructure.http import PLACE_HOLDS
-from lml.seating.infrastructure.services import services_for
 from tests.e2e.ordering.journey import hold, order, pay_on_stripe
 from tests.fixtures.catalog import MakeShowOnSale
 from tests.fixtures.identity import MakeUser
@@ -120,13 +120,14 @@ async def test_guest_sessions_with_one_email_share_the_limit_but_not_their_holds
 
 async def test_postgresql_refuses_an_order_over_the_limit_when_redis_lost_count(
     api: httpx.AsyncClient, make_show_on_sale: MakeShowOnSale, make_user: MakeUser, resources: Resources,
+    container: Container,
 ) -> None:
     show = await make_show_on_sale(seats=12, max_seats_per_buyer=LIMIT)
     buyer = await make_user()
     held = await hold(api, buyer, show.show_id, show.seat_ids[:3])
     assert (await order(api, buyer, held.json())).status_code == 201
     # A failover to a replica that missed the last writes: Redis forgets what the buyer ordered.
-    ordered_key = services_for(resources).store.show_keys(show.show_id).ordered
+    ordered_key = container.seating.store.show_keys(show.show_id).ordered
     await resources.redis.delete(ordered_key)
     second = await hold(api, buyer, show.show_id, show.seat_ids[3:6])
     assert second.status_code == 201, second.text

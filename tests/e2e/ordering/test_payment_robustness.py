@@ -6,23 +6,26 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import httpx
 import msgspec
-from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from lml.app import create_app
 from lml.config import Settings
+from lml.container import Container
+from lml.payments.application.ports import OrderPayments
+from lml.payments.facade import PaymentsServices
 from lml.payments.infrastructure import actors as payments_actors
-from lml.payments.infrastructure.ordering_port import OrderingFacade
 from lml.platform.db import UnitOfWork
 from lml.platform.resources import Resources
+from tests.clock import TestClock
 from tests.e2e.ordering.journey import buy, hold, order_status, pay_on_stripe
 from tests.fixtures.catalog import MakeShowOnSale
 from tests.fixtures.identity import MakeUser
-from tests.fixtures.ordering import OrderingClock, TestWorker
+from tests.fixtures.ordering import TestWorker
 from tests.fixtures.payments import SignedWebhook, StripeApp, refund_object, stripe_event
 
-Client = AsyncTestClient[Litestar]
+Client = httpx.AsyncClient
 
 
 async def audit_actions(resources: Resources, order_id: str) -> list[str]:
@@ -93,7 +96,7 @@ async def test_a_refund_reported_before_the_success_ends_refunded_without_ticket
 
 async def test_a_worker_killed_while_applying_a_payment_applies_it_once_later(
     client: Client, resources: Resources, make_show_on_sale: MakeShowOnSale, make_user: MakeUser,
-    stripe_app: StripeApp, signed_webhook: SignedWebhook, worker: TestWorker,
+    stripe_app: StripeApp, signed_webhook: SignedWebhook, worker: TestWorker, container: Container,
 ) -> None:
     show = await make_show_on_sale(seats=4)
     buyer = await make_user()
@@ -101,18 +104,22 @@ async def test_a_worker_killed_while_applying_a_payment_applies_it_once_later(
     await pay_on_stripe(stripe_app, signed_webhook, placed["payment"]["payment_intent_id"])
     applied, never = asyncio.Event(), asyncio.Event()
 
-    class DiesAfterApplying(OrderingFacade):
+    class DiesAfterApplying:
         """Everything of the payment is written in the transaction, then the process dies before commit."""
 
+        def __init__(self, ordering: OrderPayments) -> None:
+            self._ordering = ordering
+
         async def record_payment_succeeded(self, **kwargs: Any) -> None:
-            await super().record_payment_succeeded(**kwargs)
+            await self._ordering.record_payment_succeeded(**kwargs)
             applied.set()
             await never.wait()
 
-    def dying(uow: UnitOfWork) -> OrderingFacade:
-        return DiesAfterApplying(uow)
+    def dying(uow: UnitOfWork) -> OrderPayments:
+        return DiesAfterApplying(container.payments.orders(uow))  # type: ignore[return-value]
 
-    processing = asyncio.create_task(payments_actors.process_stripe_events(resources, orders=dying))
+    payments = PaymentsServices.build(resources, orders=dying)
+    processing = asyncio.create_task(payments_actors.process_stripe_events(payments))
     await applied.wait()
     processing.cancel()  # killed: its transaction never commits
     await asyncio.gather(processing, return_exceptions=True)
@@ -147,7 +154,7 @@ async def test_stripe_down_during_order_creation_leaves_an_order_that_gets_its_o
 
 
 async def _expired_order(
-    client: Client, buyer: Any, show_id: str, seats: list[str], clock: OrderingClock, worker: TestWorker
+    client: Client, buyer: Any, show_id: str, seats: list[str], clock: TestClock, worker: TestWorker
 ) -> dict[str, Any]:
     placed = await buy(client, buyer, show_id, seats)
     clock.advance(minutes=20)
@@ -158,7 +165,7 @@ async def _expired_order(
 
 async def test_a_late_payment_on_an_expired_order_gets_its_seats_back_when_they_are_free(
     client: Client, make_show_on_sale: MakeShowOnSale, make_user: MakeUser, stripe_app: StripeApp,
-    signed_webhook: SignedWebhook, worker: TestWorker, ordering_clock: OrderingClock,
+    signed_webhook: SignedWebhook, worker: TestWorker, ordering_clock: TestClock,
 ) -> None:
     show = await make_show_on_sale(seats=4)
     buyer = await make_user()
@@ -171,7 +178,7 @@ async def test_a_late_payment_on_an_expired_order_gets_its_seats_back_when_they_
 
 async def test_a_late_payment_whose_seats_were_resold_is_refunded_automatically(
     client: Client, make_show_on_sale: MakeShowOnSale, make_user: MakeUser, stripe_app: StripeApp,
-    signed_webhook: SignedWebhook, worker: TestWorker, ordering_clock: OrderingClock,
+    signed_webhook: SignedWebhook, worker: TestWorker, ordering_clock: TestClock,
 ) -> None:
     show = await make_show_on_sale(seats=4)
     late, quick = await make_user(), await make_user()
@@ -194,7 +201,7 @@ async def test_a_late_payment_whose_seats_were_resold_is_refunded_automatically(
 
 async def test_expiry_frees_the_seats_once_and_an_order_paid_just_before_stays_paid(
     client: Client, resources: Resources, make_show_on_sale: MakeShowOnSale, make_user: MakeUser,
-    stripe_app: StripeApp, signed_webhook: SignedWebhook, worker: TestWorker, ordering_clock: OrderingClock,
+    stripe_app: StripeApp, signed_webhook: SignedWebhook, worker: TestWorker, ordering_clock: TestClock,
 ) -> None:
     show = await make_show_on_sale(seats=4)
     ann, bob, cy = await make_user(), await make_user(), await make_user()
@@ -217,7 +224,7 @@ async def test_expiry_frees_the_seats_once_and_an_order_paid_just_before_stays_p
 
 async def test_an_order_expired_while_its_payment_had_succeeded_unseen_is_paid_as_a_late_payment(
     client: Client, make_show_on_sale: MakeShowOnSale, make_user: MakeUser, stripe_app: StripeApp,
-    worker: TestWorker, ordering_clock: OrderingClock,
+    worker: TestWorker, ordering_clock: TestClock,
 ) -> None:
     """The buyer paid, Stripe's webhook never arrived, and the order reached its deadline: expiring it
     tries to cancel the PaymentIntent, finds it paid, and the payment is applied (seats still free)."""
@@ -236,7 +243,7 @@ async def test_an_order_expired_while_its_payment_had_succeeded_unseen_is_paid_a
 
 async def test_an_order_expired_while_its_payment_had_succeeded_unseen_is_refunded_when_its_seats_are_gone(
     client: Client, make_show_on_sale: MakeShowOnSale, make_user: MakeUser, stripe_app: StripeApp,
-    signed_webhook: SignedWebhook, worker: TestWorker, ordering_clock: OrderingClock,
+    signed_webhook: SignedWebhook, worker: TestWorker, ordering_clock: TestClock,
 ) -> None:
     show = await make_show_on_sale(seats=4)
     late, quick = await make_user(), await make_user()
@@ -258,7 +265,7 @@ async def test_an_order_expired_while_its_payment_had_succeeded_unseen_is_refund
 
 async def test_a_late_payment_never_takes_a_buyer_past_the_shows_limit(
     client: Client, make_show_on_sale: MakeShowOnSale, make_user: MakeUser, stripe_app: StripeApp,
-    signed_webhook: SignedWebhook, worker: TestWorker, ordering_clock: OrderingClock,
+    signed_webhook: SignedWebhook, worker: TestWorker, ordering_clock: TestClock,
 ) -> None:
     """Let an order expire, buy up to the limit with another, then pay the first: the first is refunded."""
     show = await make_show_on_sale(seats=6, max_seats_per_buyer=2)

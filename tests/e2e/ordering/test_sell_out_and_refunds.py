@@ -8,8 +8,6 @@ from typing import Any
 
 import httpx
 import pytest
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
 from tests.e2e.ordering.journey import buy, hold, order, order_status, pay_on_stripe
 from tests.fixtures.catalog import MakeShowOnSale
@@ -18,7 +16,7 @@ from tests.fixtures.ordering import TestWorker
 from tests.fixtures.payments import SignedWebhook, StripeApp, eventually
 from tests.fixtures.seating import MakeBuyer, TestBuyer
 
-Client = AsyncTestClient[Litestar]
+Client = httpx.AsyncClient
 
 
 @pytest.mark.slow

@@ -200,7 +200,8 @@ async def test_workers_racing_over_a_cancellation_refund_each_order_once(
     await _cancel(api, show)
     await worker.relay_outbox()
 
-    handled = await asyncio.gather(*(ordering_actors.cancel_show_orders(resources, batch=3) for _ in range(4)))
+    ordering = worker.container.ordering
+    handled = await asyncio.gather(*(ordering_actors.cancel_show_orders(ordering, batch=3) for _ in range(4)))
     await worker.drain()
 
     assert sum(handled) == 40

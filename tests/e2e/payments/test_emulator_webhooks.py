@@ -6,10 +6,9 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from lml.payments import facade
 from lml.payments.application.testing import RecordingOrders
+from lml.payments.facade import PaymentIntentView, PaymentsFacade, PaymentsServices
 from lml.payments.infrastructure.actors import process_stripe_events
-from lml.payments.infrastructure.unit_of_work import OrdersFactory
 from lml.platform.resources import Resources
 from tests.fixtures.payments import DECLINED_CARD, StripeApp, eventually
 
@@ -26,18 +25,18 @@ async def _events(resources: Resources, payment_intent_id: str) -> list[dict[str
         return await cur.fetchall()
 
 
-async def _order(resources: Resources, amount: int) -> tuple[str, facade.PaymentIntentView]:
+async def _order(payments: PaymentsServices, amount: int) -> tuple[str, PaymentIntentView]:
     order = str(uuid.uuid4())
-    view = await facade.ensure_payment_intent(resources, order_id=order, show_id=str(uuid.uuid4()), amount=amount,
-                                              currency="EUR")
+    view = await PaymentsFacade(payments).ensure_payment_intent(order_id=order, show_id=str(uuid.uuid4()),
+                                                                amount=amount, currency="EUR")
     return order, view
 
 
 async def test_a_buyer_paying_by_card_reaches_ordering_through_the_signed_webhook(
-    resources: Resources, stripe_webhooks_to_live_api: None, stripe_app: StripeApp, orders_factory: OrdersFactory,
+    resources: Resources, stripe_webhooks_to_live_api: None, stripe_app: StripeApp, payments: PaymentsServices,
     recording_orders: RecordingOrders,
 ) -> None:
-    order, view = await _order(resources, 8900)
+    order, view = await _order(payments, 8900)
     assert (await stripe_app.pay(view.payment_intent_id))["status"] == "succeeded"
 
     async def stored() -> bool:
@@ -45,17 +44,17 @@ async def test_a_buyer_paying_by_card_reaches_ordering_through_the_signed_webhoo
             "payment_intent.succeeded"]
 
     await eventually(stored, what="the emulator's webhook stored")
-    await process_stripe_events(resources, orders=orders_factory)
+    await process_stripe_events(payments)
     assert [c for c in recording_orders.named("record_payment_succeeded") if c["order_id"] == order] == [
         {"order_id": order, "payment_intent_id": view.payment_intent_id, "amount_received": 8900, "currency": "EUR"}]
     assert [e["status"] for e in await _events(resources, view.payment_intent_id)] == ["processed"]
 
 
 async def test_a_declined_card_reaches_ordering_as_a_failure_with_stripes_reason(
-    resources: Resources, stripe_webhooks_to_live_api: None, stripe_app: StripeApp, orders_factory: OrdersFactory,
+    resources: Resources, stripe_webhooks_to_live_api: None, stripe_app: StripeApp, payments: PaymentsServices,
     recording_orders: RecordingOrders,
 ) -> None:
-    order, view = await _order(resources, 1200)
+    order, view = await _order(payments, 1200)
     assert (await stripe_app.pay(view.payment_intent_id, card=DECLINED_CARD))["status"] == "requires_payment_method"
 
     async def stored() -> bool:
@@ -63,6 +62,6 @@ async def test_a_declined_card_reaches_ordering_as_a_failure_with_stripes_reason
             "payment_intent.payment_failed"]
 
     await eventually(stored, what="the emulator's failure webhook stored")
-    await process_stripe_events(resources, orders=orders_factory)
+    await process_stripe_events(payments)
     assert [c for c in recording_orders.named("record_payment_failed") if c["order_id"] == order] == [
         {"order_id": order, "payment_intent_id": view.payment_intent_id, "reason": "Your card was declined."}]

@@ -5,23 +5,24 @@ refunds do to it."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import msgspec
 import pytest
-from litestar import Litestar
 from litestar.testing import AsyncTestClient
 
 from lml.app import create_app
 from lml.config import Settings
+from lml.container import Container, outbox_handlers
 from lml.ordering.infrastructure.actors import expire_order
-from lml.ordering.infrastructure.outbox_handlers import outbox_handlers as ordering_handlers
+from lml.payments.application.ports import OrderPayments
+from lml.payments.facade import PaymentsServices
 from lml.payments.infrastructure.actors import process_stripe_events, reconcile_stripe_payments
-from lml.payments.infrastructure.ordering_port import OrderingFacade
-from lml.payments.infrastructure.outbox_handlers import outbox_handlers as payments_handlers
 from lml.platform.outbox import OutboxRelay
 from lml.platform.resources import Resources
+from tests.clock import TestClock
 from tests.fixtures.catalog import MakeShowOnSale, TestShow
 from tests.fixtures.identity import MakeUser, TestUser
 from tests.fixtures.payments import SignedWebhook, StripeApp, eventually, refund_object, stripe_event
@@ -32,15 +33,15 @@ async def _no_expiry_message(_order_id: str, _delay_ms: int) -> None:
     """The delayed expiry message is the broker's business; these tests drive expiry themselves."""
 
 
-async def _relay(resources: Resources) -> None:
-    handlers = {**ordering_handlers(resources, schedule_expiry=_no_expiry_message), **payments_handlers(resources)}
-    relay = OutboxRelay(resources.db, resources.clock, handlers)
+async def _relay(container: Container) -> None:
+    relay = OutboxRelay(container.resources.db, container.clock,
+                        outbox_handlers(container, schedule_expiry=_no_expiry_message))
     while await relay.relay_batch() > 0:
         pass
 
 
 async def _place_order(
-    client: AsyncTestClient[Litestar], buyer: TestUser, show: TestShow, seats: list[str]
+    client: httpx.AsyncClient, buyer: TestUser, show: TestShow, seats: list[str]
 ) -> dict[str, Any]:
     hold = await client.post(f"/v1/shows/{show.show_id}/holds", json={"seat_ids": seats}, headers=buyer.headers)
     assert hold.status_code == 201, hold.text
@@ -51,21 +52,21 @@ async def _place_order(
     return order.json()  # type: ignore[no-any-return]
 
 
-async def _order(client: AsyncTestClient[Litestar], buyer: TestUser, order_id: str) -> dict[str, Any]:
+async def _order(client: httpx.AsyncClient, buyer: TestUser, order_id: str) -> dict[str, Any]:
     response = await client.get(f"/v1/orders/{order_id}", headers=buyer.headers)
     assert response.status_code == 200
     return response.json()  # type: ignore[no-any-return]
 
 
-async def _tickets(client: AsyncTestClient[Litestar], buyer: TestUser, order_id: str) -> list[dict[str, Any]]:
+async def _tickets(client: httpx.AsyncClient, buyer: TestUser, order_id: str) -> list[dict[str, Any]]:
     response = await client.get(f"/v1/orders/{order_id}/tickets", headers=buyer.headers)
     assert response.status_code == 200
     return response.json()["tickets"]  # type: ignore[no-any-return]
 
 
 async def test_a_buyer_pays_by_card_and_the_emulators_webhook_makes_the_order_paid_with_tickets(
-    client: AsyncTestClient[Litestar], resources: Resources, make_user: MakeUser, make_show_on_sale: MakeShowOnSale,
-    stripe_app: StripeApp, stripe_webhooks_to_live_api: None,
+    client: httpx.AsyncClient, resources: Resources, make_user: MakeUser, make_show_on_sale: MakeShowOnSale,
+    stripe_app: StripeApp, stripe_webhooks_to_live_api: None, container: Container,
 ) -> None:
     show = await make_show_on_sale(seats=10)
     buyer = await make_user()
@@ -80,7 +81,7 @@ async def test_a_buyer_pays_by_card_and_the_emulators_webhook_makes_the_order_pa
     await stripe_app.pay(pi["id"])
 
     async def paid() -> bool:
-        await process_stripe_events(resources)
+        await process_stripe_events(container.payments)
         return (await _order(client, buyer, order["order_id"]))["status"] == "paid"
 
     await eventually(paid, what="the order paid through the webhook")
@@ -90,8 +91,8 @@ async def test_a_buyer_pays_by_card_and_the_emulators_webhook_makes_the_order_pa
 
 
 async def test_the_same_success_delivered_ten_times_issues_the_tickets_once(
-    client: AsyncTestClient[Litestar], resources: Resources, make_user: MakeUser, make_show_on_sale: MakeShowOnSale,
-    stripe_app: StripeApp, signed_webhook: SignedWebhook,
+    client: httpx.AsyncClient, resources: Resources, make_user: MakeUser, make_show_on_sale: MakeShowOnSale,
+    stripe_app: StripeApp, signed_webhook: SignedWebhook, container: Container,
 ) -> None:
     show = await make_show_on_sale(seats=10)
     buyer = await make_user()
@@ -100,14 +101,14 @@ async def test_the_same_success_delivered_ten_times_issues_the_tickets_once(
     event = stripe_event("payment_intent.succeeded", paid_pi)
     for _ in range(10):
         assert (await signed_webhook(event)).status_code == 200
-    await process_stripe_events(resources)
+    await process_stripe_events(container.payments)
     assert (await _order(client, buyer, order["order_id"]))["status"] == "paid"
     assert len(await _tickets(client, buyer, order["order_id"])) == 3
 
 
 async def test_a_refund_reported_before_the_success_leaves_the_order_refunded(
-    client: AsyncTestClient[Litestar], resources: Resources, make_user: MakeUser, make_show_on_sale: MakeShowOnSale,
-    stripe_app: StripeApp, signed_webhook: SignedWebhook,
+    client: httpx.AsyncClient, resources: Resources, make_user: MakeUser, make_show_on_sale: MakeShowOnSale,
+    stripe_app: StripeApp, signed_webhook: SignedWebhook, container: Container,
 ) -> None:
     show = await make_show_on_sale(seats=10)
     buyer = await make_user()
@@ -119,7 +120,7 @@ async def test_a_refund_reported_before_the_success_leaves_the_order_refunded(
     now = int(datetime.now(UTC).timestamp())
     await signed_webhook(stripe_event("refund.created", refund, created=now))
     await signed_webhook(stripe_event("payment_intent.succeeded", paid_pi, created=now - 5))
-    await process_stripe_events(resources)
+    await process_stripe_events(container.payments)
     final = await _order(client, buyer, order["order_id"])
     assert (final["status"], final["amount_paid"], final["amount_refunded"]) == (
         "refunded", order["total"], order["total"])
@@ -130,18 +131,23 @@ class ProcessKilled(BaseException):
     """The worker process dies: nothing after this point runs, the transaction never commits."""
 
 
-class DiesAfterApplying(OrderingFacade):
+class DiesAfterApplying:
+    """Ordering as payments sees it, but the process dies once the payment is applied, before commit."""
+
+    def __init__(self, ordering: OrderPayments) -> None:
+        self._ordering = ordering
+
     async def record_payment_succeeded(
         self, *, order_id: str, payment_intent_id: str, amount_received: int, currency: str
     ) -> None:
-        await super().record_payment_succeeded(order_id=order_id, payment_intent_id=payment_intent_id,
-                                               amount_received=amount_received, currency=currency)
+        await self._ordering.record_payment_succeeded(order_id=order_id, payment_intent_id=payment_intent_id,
+                                                      amount_received=amount_received, currency=currency)
         raise ProcessKilled
 
 
 async def test_a_worker_killed_mid_processing_leaves_the_event_to_be_applied_again_once(
-    client: AsyncTestClient[Litestar], resources: Resources, make_user: MakeUser, make_show_on_sale: MakeShowOnSale,
-    stripe_app: StripeApp, signed_webhook: SignedWebhook,
+    client: httpx.AsyncClient, resources: Resources, make_user: MakeUser, make_show_on_sale: MakeShowOnSale,
+    stripe_app: StripeApp, signed_webhook: SignedWebhook, container: Container,
 ) -> None:
     show = await make_show_on_sale(seats=10)
     buyer = await make_user()
@@ -149,45 +155,46 @@ async def test_a_worker_killed_mid_processing_leaves_the_event_to_be_applied_aga
     await signed_webhook(stripe_event("payment_intent.succeeded",
                                       await stripe_app.pay(order["payment"]["payment_intent_id"])))
     with pytest.raises(ProcessKilled):
-        await process_stripe_events(resources, orders=DiesAfterApplying)
+        dying = PaymentsServices.build(resources, orders=lambda uow: DiesAfterApplying(container.payments.orders(uow)))
+        await process_stripe_events(dying)  # type: ignore[arg-type]
     assert (await _order(client, buyer, order["order_id"]))["status"] == "pending_payment"
 
-    assert await process_stripe_events(resources) == 1
+    assert await process_stripe_events(container.payments) == 1
     assert (await _order(client, buyer, order["order_id"]))["status"] == "paid"
     assert len(await _tickets(client, buyer, order["order_id"])) == 2
 
 
 async def test_a_payment_whose_webhook_was_lost_is_found_by_reconciliation(
-    client: AsyncTestClient[Litestar], resources: Resources, make_user: MakeUser, make_show_on_sale: MakeShowOnSale,
-    stripe_app: StripeApp,
+    client: httpx.AsyncClient, resources: Resources, make_user: MakeUser, make_show_on_sale: MakeShowOnSale,
+    stripe_app: StripeApp, container: Container,
 ) -> None:
     show = await make_show_on_sale(seats=10)
     buyer = await make_user()
     order = await _place_order(client, buyer, show, show.seat_ids[:1])
     await stripe_app.pay(order["payment"]["payment_intent_id"])  # no webhook reaches the API in this test
-    report = await reconcile_stripe_payments(resources, older_than_seconds=0)
+    report = await reconcile_stripe_payments(container.payments, older_than_seconds=0)
     assert report.queued == 1
-    await process_stripe_events(resources)
+    await process_stripe_events(container.payments)
     assert (await _order(client, buyer, order["order_id"]))["status"] == "paid"
 
 
 async def test_an_operator_refund_reaches_stripe_through_the_outbox_and_voids_the_tickets(
-    client: AsyncTestClient[Litestar], resources: Resources, make_user: MakeUser, make_show_on_sale: MakeShowOnSale,
-    stripe_app: StripeApp, signed_webhook: SignedWebhook,
+    client: httpx.AsyncClient, resources: Resources, make_user: MakeUser, make_show_on_sale: MakeShowOnSale,
+    stripe_app: StripeApp, signed_webhook: SignedWebhook, container: Container,
 ) -> None:
     show = await make_show_on_sale(seats=10)
     buyer = await make_user()
     order = await _place_order(client, buyer, show, show.seat_ids[:2])
     pi_id = order["payment"]["payment_intent_id"]
     await signed_webhook(stripe_event("payment_intent.succeeded", await stripe_app.pay(pi_id)))
-    await process_stripe_events(resources)
-    await _relay(resources)
+    await process_stripe_events(container.payments)
+    await _relay(container)
 
     response = await client.post(f"/v1/admin/orders/{order['order_id']}/refund", json={"reason": "show moved"},
                                  headers={**show.operator.headers, "Idempotency-Key": str(uuid.uuid4())})
     assert response.status_code == 202, response.text
     assert await stripe_app.refunds_of(pi_id) == []  # Stripe is called by the worker, not the request
-    await _relay(resources)
+    await _relay(container)
     [at_stripe] = await stripe_app.refunds_of(pi_id)
     assert at_stripe["amount"] == order["total"]
     assert at_stripe["metadata"]["order_id"] == order["order_id"]
@@ -197,7 +204,7 @@ async def test_an_operator_refund_reaches_stripe_through_the_outbox_and_voids_th
 
 
 async def test_stripe_down_while_ordering_leaves_the_order_awaiting_payment_and_a_retry_creates_one_intent(
-    client: AsyncTestClient[Litestar], settings: Settings, make_user: MakeUser, make_show_on_sale: MakeShowOnSale,
+    client: httpx.AsyncClient, settings: Settings, make_user: MakeUser, make_show_on_sale: MakeShowOnSale,
     stripe_app: StripeApp,
 ) -> None:
     show = await make_show_on_sale(seats=10)
@@ -215,60 +222,48 @@ async def test_stripe_down_while_ordering_leaves_the_order_awaiting_payment_and_
     assert len(await stripe_app.payment_intents_of(order["order_id"])) == 1
 
 
-class Later:
-    def __init__(self, by: timedelta) -> None:
-        self.by = by
-
-    def now(self) -> datetime:
-        return datetime.now(UTC) + self.by
-
-
-async def _expire(resources: Resources, order_id: str) -> None:
+async def _expire(container: Container, clock: TestClock, order_id: str) -> None:
     """The order's deadline passes and the worker expires it (its PaymentIntent stays open: the
     outbox that would cancel it is not run, as if the buyer's payment raced the cancellation)."""
-    later = Resources(resources.settings, clock=Later(timedelta(hours=2)))
-    await later.open()
-    try:
-        assert await expire_order(later, order_id)
-    finally:
-        await later.close()
+    clock.advance(hours=2)
+    assert await expire_order(container.ordering, order_id)
 
 
 async def test_a_late_payment_for_seats_still_free_takes_them_back_and_pays_the_order(
-    client: AsyncTestClient[Litestar], resources: Resources, make_user: MakeUser, make_show_on_sale: MakeShowOnSale,
-    stripe_app: StripeApp, signed_webhook: SignedWebhook,
+    client: httpx.AsyncClient, resources: Resources, make_user: MakeUser, make_show_on_sale: MakeShowOnSale,
+    stripe_app: StripeApp, signed_webhook: SignedWebhook, container: Container, clock: TestClock,
 ) -> None:
     show = await make_show_on_sale(seats=10)
     buyer = await make_user()
     order = await _place_order(client, buyer, show, show.seat_ids[:2])
-    await _expire(resources, order["order_id"])
+    await _expire(container, clock, order["order_id"])
     assert (await _order(client, buyer, order["order_id"]))["status"] == "expired"
     pi_id = order["payment"]["payment_intent_id"]
     await signed_webhook(stripe_event("payment_intent.succeeded", await stripe_app.pay(pi_id)))
-    await process_stripe_events(resources)
-    await _relay(resources)
+    await process_stripe_events(container.payments)
+    await _relay(container)
     assert (await _order(client, buyer, order["order_id"]))["status"] == "paid"
     assert len(await _tickets(client, buyer, order["order_id"])) == 2
     assert await stripe_app.refunds_of(pi_id) == []
 
 
 async def test_a_late_payment_for_seats_sold_meanwhile_is_refunded_automatically(
-    client: AsyncTestClient[Litestar], resources: Resources, make_user: MakeUser, make_show_on_sale: MakeShowOnSale,
-    stripe_app: StripeApp, signed_webhook: SignedWebhook,
+    client: httpx.AsyncClient, resources: Resources, make_user: MakeUser, make_show_on_sale: MakeShowOnSale,
+    stripe_app: StripeApp, signed_webhook: SignedWebhook, container: Container, clock: TestClock,
 ) -> None:
     show = await make_show_on_sale(seats=10)
     late, punctual = await make_user(), await make_user()
     seats = show.seat_ids[:2]
     first = await _place_order(client, late, show, seats)
-    await _expire(resources, first["order_id"])
+    await _expire(container, clock, first["order_id"])
     second = await _place_order(client, punctual, show, seats)
     await signed_webhook(stripe_event("payment_intent.succeeded",
                                       await stripe_app.pay(second["payment"]["payment_intent_id"])))
     # The late buyer's app still had the PaymentIntent: its payment lands after the seats were resold.
     late_pi = first["payment"]["payment_intent_id"]
     await signed_webhook(stripe_event("payment_intent.succeeded", await stripe_app.pay(late_pi)))
-    await process_stripe_events(resources)
-    await _relay(resources)
+    await process_stripe_events(container.payments)
+    await _relay(container)
 
     assert (await _order(client, punctual, second["order_id"]))["status"] == "paid"
     assert (await _order(client, late, first["order_id"]))["status"] == "refunded"

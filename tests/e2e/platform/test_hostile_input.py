@@ -14,8 +14,6 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
 from lml.catalog.infrastructure.public_queries import EventFilters
 from lml.config import Settings
@@ -24,7 +22,7 @@ from tests.fixtures.identity import MakeOperator, TestUser
 from tests.fixtures.payments import WEBHOOK_PATH
 from tests.fixtures.seating import MakeBuyer
 
-Client = AsyncTestClient[Litestar]
+Client = httpx.AsyncClient
 SCHEMAS = ("platform", "identity", "venues", "catalog", "seating", "ordering", "payments")
 
 

@@ -23,8 +23,10 @@ import pytest
 
 from lml.app import create_app
 from lml.config import Settings
+from lml.container import build_container
 from lml.platform.resources import Resources
 from tests.e2e.platform.test_processes import process, wait_until
+from tests.fixtures.http import api_client
 from tests.fixtures.identity import MakeOperator
 from tests.fixtures.payments import WEBHOOK_PATH
 from tests.fixtures.seating import MakeBuyer
@@ -132,9 +134,8 @@ async def test_a_venue_layout_may_still_be_larger_than_the_general_limit(
 
 @pytest.fixture
 async def impatient_api(settings: Settings, resources: Resources) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(msgspec.structs.replace(settings, body_timeout_seconds=1), resources=resources)
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local", timeout=30) as client:
+    impatient = build_container(msgspec.structs.replace(settings, body_timeout_seconds=1), resources=resources)
+    async with api_client(create_app(container=impatient)) as client:
         yield client
 
 

@@ -86,14 +86,15 @@ async def test_a_message_in_flight_finishes_before_the_worker_stops(settings: Se
     started = threading.Event()
     finished: list[str] = []
 
-    async def slow_job(resources: Resources, order_id: str) -> None:
+    worker = Worker(settings, threads=2, handlers={})
+
+    async def slow_job(order_id: str) -> None:
         started.set()
         await asyncio.sleep(0.5)  # slow work, under way when the stop is asked for
-        async with resources.db.unit_of_work() as uow:  # connections are still open
+        async with worker.resources.db.unit_of_work() as uow:  # connections are still open
             await uow.conn.execute("SELECT 1")
         finished.append(order_id)
 
-    worker = Worker(settings, threads=2, handlers={})
     slow = worker.actor("test_slow_job", slow_job)
     with running(worker):
         slow.send("order-7")

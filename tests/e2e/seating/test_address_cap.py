@@ -8,8 +8,9 @@ from typing import Any
 import httpx
 
 from lml.config import Settings
+from tests.clock import ManualClock
 from tests.fixtures.catalog import MakeShowOnSale, TestShow
-from tests.fixtures.seating import ApiFrom, ManualClock, hold_body
+from tests.fixtures.seating import ApiFrom, hold_body
 
 
 async def guest(client: httpx.AsyncClient, email: str) -> dict[str, str]:

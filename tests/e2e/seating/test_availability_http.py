@@ -5,8 +5,9 @@ from __future__ import annotations
 import httpx
 
 from lml.platform.ids import new_id
+from tests.clock import ManualClock
 from tests.fixtures.catalog import MakeShowOnSale, TestShow
-from tests.fixtures.seating import MakeBuyer, ManualClock, place_hold
+from tests.fixtures.seating import MakeBuyer, place_hold
 
 
 def availability_url(show: TestShow) -> str:

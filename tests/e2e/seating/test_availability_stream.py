@@ -7,40 +7,43 @@ import json
 from collections.abc import AsyncIterator
 
 import httpx
+import msgspec
 import pytest
 from litestar import Litestar
 
 from lml.app import create_app
 from lml.config import Settings
+from lml.container import Container, build_container
 from lml.platform.resources import Resources
 from lml.seating.infrastructure.actors import purge_expired_holds
-from lml.seating.infrastructure.services import SeatingServices, services_for, use_services
+from tests.clock import ManualClock
 from tests.e2e.seating.sse_client import SseStream
 from tests.fixtures.catalog import MakeShowOnSale, TestShow
-from tests.fixtures.seating import MakeBuyer, ManualClock, place_hold
+from tests.fixtures.seating import MakeBuyer, place_hold
 
 
 @pytest.fixture
-def seating_app(settings: Settings, resources: Resources, hold_clock: ManualClock) -> Litestar:
-    """The app that serves the streams, with a heartbeat short enough to see."""
-    app = create_app(settings, resources=resources)
-    use_services(resources, SeatingServices.from_resources(resources, now_ms=hold_clock.now_ms,
-                                                           heartbeat_seconds=0.2))
+def settings(settings: Settings) -> Settings:
+    """A heartbeat short enough to see."""
+    return msgspec.structs.replace(settings, sse_heartbeat_seconds=0.2)
+
+
+@pytest.fixture
+def seating_app(app: Litestar) -> Litestar:
     return app
 
 
 @pytest.fixture
 async def other_process(settings: Settings, hold_clock: ManualClock) -> AsyncIterator[httpx.AsyncClient]:
-    """A second API process: its own app, its own connections to PostgreSQL and Redis."""
-    resources = Resources(settings)
-    await resources.open()
-    use_services(resources, SeatingServices.from_resources(resources, now_ms=hold_clock.now_ms))
-    transport = httpx.ASGITransport(app=create_app(settings, resources=resources))
+    """A second API process: its own container (its own connections to PostgreSQL and Redis), its own app."""
+    other = build_container(settings, hold_now_ms=hold_clock.now_ms)
+    await other.resources.open()
+    transport = httpx.ASGITransport(app=create_app(container=other))
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://other.local") as client:
             yield client
     finally:
-        await resources.close()
+        await other.resources.close()
 
 
 def stream_url(show: TestShow) -> str:
@@ -103,7 +106,7 @@ async def test_a_reconnect_with_last_event_id_gets_what_it_missed(
 
 async def test_an_idle_stream_sends_heartbeats_and_expiry_is_published_by_the_sweep(
     seating_app: Litestar, api: httpx.AsyncClient, make_buyer: MakeBuyer, make_show_on_sale: MakeShowOnSale,
-    hold_clock: ManualClock, resources: Resources,
+    hold_clock: ManualClock, resources: Resources, container: Container,
 ) -> None:
     show = await make_show_on_sale(seats=10)
     await place_hold(api, show.show_id, make_buyer(), seats=show.seat_ids[:2])
@@ -112,17 +115,17 @@ async def test_an_idle_stream_sends_heartbeats_and_expiry_is_published_by_the_sw
         heartbeat = await stream.next(comments=True)
         assert heartbeat.comment == "heartbeat"
         hold_clock.advance(show.hold_seconds * 1000)
-        assert await purge_expired_holds(resources) == 1
+        assert await purge_expired_holds(container.seating) == 1
         expired = await stream.next()
         assert json.loads(expired.data)["seats"] == dict.fromkeys(show.seat_ids[:2], "a")
-    assert await purge_expired_holds(resources) == 0
+    assert await purge_expired_holds(container.seating) == 0
 
 
 async def test_a_disconnected_stream_leaves_no_task_behind(
-    seating_app: Litestar, make_show_on_sale: MakeShowOnSale, resources: Resources,
+    seating_app: Litestar, make_show_on_sale: MakeShowOnSale, resources: Resources, container: Container,
 ) -> None:
     show = await make_show_on_sale(seats=4)
-    hub = services_for(resources).hub
+    hub = container.seating.hub
     streams = [SseStream(seating_app, stream_url(show)) for _ in range(3)]
     for stream in streams:
         await stream.__aenter__()

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
+import httpx
 
 from lml.config import Settings
 from lml.identity.infrastructure.http import GUEST_SESSIONS_PER_ADDRESS
 from lml.platform.tokens import TokenCodec
 
-Client = AsyncTestClient[Litestar]
+Client = httpx.AsyncClient
 
 
 async def test_a_guest_gets_a_buyer_token_for_their_email(client: Client, settings: Settings) -> None:

@@ -22,9 +22,9 @@ import pytest
 import redis.asyncio as aioredis
 
 from lml.config import Settings
+from lml.container import Container
 from lml.platform.resources import Resources
 from lml.seating.domain.availability import HELD
-from lml.seating.infrastructure.services import services_for
 from tests.fixtures.catalog import MakeShowOnSale
 from tests.fixtures.seating import ApiFrom, MakeBuyer, hold_body
 
@@ -50,7 +50,8 @@ def crowd(api_from: ApiFrom) -> list[httpx.AsyncClient]:
 
 
 async def test_overlapping_holds_give_every_seat_to_at_most_one_buyer(
-    api_from: ApiFrom, make_buyer: MakeBuyer, make_show_on_sale: MakeShowOnSale, resources: Resources
+    api_from: ApiFrom, make_buyer: MakeBuyer, make_show_on_sale: MakeShowOnSale, resources: Resources,
+    container: Container,
 ) -> None:
     show = await make_show_on_sale(seats=60)
     rng = random.Random(5)
@@ -76,7 +77,7 @@ async def test_overlapping_holds_give_every_seat_to_at_most_one_buyer(
             assert set(conflicts) <= set(held), "a 409 named a seat nobody held"
     assert sum(a.status_code == 201 for a in answers) > 10
     # What Redis says at the end is what the 201s said: the held seats, each by its own hold.
-    store = services_for(resources).store
+    store = container.seating.store
     availability = await store.availability(show.show_id)
     assert not isinstance(availability, str | None)
     statuses = dict(zip(sorted(show.seat_ids), availability.seats, strict=True))
@@ -89,7 +90,7 @@ async def test_overlapping_holds_give_every_seat_to_at_most_one_buyer(
 
 async def test_a_ga_zone_never_holds_more_than_capacity_minus_sold(
     api_from: ApiFrom, make_buyer: MakeBuyer, make_show_on_sale: MakeShowOnSale, resources: Resources,
-    service_urls: dict[str, str],
+    service_urls: dict[str, str], container: Container,
 ) -> None:
     show = await make_show_on_sale(seats=2, zones={"floor": 200})
     with psycopg.connect(service_urls["owner_dsn"], autocommit=True) as owner:
@@ -109,6 +110,6 @@ async def test_a_ga_zone_never_holds_more_than_capacity_minus_sold(
         if answer.status_code == 409:
             [short] = answer.json()["zone_conflicts"]
             assert short["requested"] == qty and short["remaining"] < qty
-    availability = await services_for(resources).store.availability(show.show_id)
+    availability = await container.seating.store.availability(show.show_id)
     assert not isinstance(availability, str | None)
     assert [(z.zone_id, z.remaining) for z in availability.zones] == [("floor", 150 - granted)]

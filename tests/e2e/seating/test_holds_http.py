@@ -11,8 +11,9 @@ import pytest
 from lml.platform.ids import new_id
 from lml.platform.resources import Resources
 from lml.seating.infrastructure.http import PLACE_HOLDS
+from tests.clock import ManualClock, TestClock
 from tests.fixtures.catalog import MakeShowOnSale, TestShow
-from tests.fixtures.seating import MakeBuyer, ManualClock, TestBuyer, hold_body, place_hold
+from tests.fixtures.seating import MakeBuyer, TestBuyer, hold_body, place_hold
 
 
 def holds_url(show: TestShow) -> str:
@@ -100,19 +101,24 @@ async def test_blocked_seats_are_422(
     assert error_paths(response) == ["/seat_ids/1"]
 
 
-async def test_a_show_not_on_sale_refuses_holds_with_the_reason(
+async def test_a_show_whose_sale_is_over_refuses_holds_with_the_reason(
+    api: httpx.AsyncClient, make_buyer: MakeBuyer, make_show_on_sale: MakeShowOnSale, clock: TestClock
+) -> None:
+    show = await make_show_on_sale(seats=10, starts_in=timedelta(days=1))
+    clock.advance(days=2)  # the show has started: its sale closed
+    response = await try_hold(api, show, make_buyer(), show.seat_ids[:1])
+    assert str(problem(response, 422)["type"]).endswith("/show-not-on-sale")
+    assert error_paths(response) == ["/show_id"]
+
+
+async def test_a_show_that_never_went_on_sale_or_does_not_exist_is_not_found(
     api: httpx.AsyncClient, make_buyer: MakeBuyer, make_show_on_sale: MakeShowOnSale
 ) -> None:
     draft = await make_show_on_sale(seats=10, on_sale=False)
-    response = await try_hold(api, draft, make_buyer(), draft.seat_ids[:1])
-    assert str(problem(response, 422)["type"]).endswith("/show-not-on-sale")
-    assert error_paths(response) == ["/show_id"]
-    missing = await api.post(f"/v1/shows/{new_id()}/holds", json=hold_body(["0" * 16]),
-                             headers=make_buyer().headers)
-    assert missing.status_code == 404
-    shouting = await api.post(f"/v1/shows/{draft.show_id.upper()}/holds", json=hold_body(["0" * 16]),
-                              headers=make_buyer().headers)
-    assert shouting.status_code == 404
+    for show_id in (draft.show_id, new_id(), draft.show_id.upper()):
+        response = await api.post(f"/v1/shows/{show_id}/holds", json=hold_body(draft.seat_ids[:1]),
+                                  headers=make_buyer().headers)
+        assert str(problem(response, 404)["type"]).endswith("/unknown-show"), show_id
 
 
 async def test_the_per_buyer_limit_counts_the_buyers_other_live_holds(

@@ -6,10 +6,9 @@ import hashlib
 import json
 from typing import Any
 
+import httpx
 import msgspec
 import pytest
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
 from lml.platform.resources import Resources
 from lml.venues.infrastructure.http import LAYOUT_MAX_BODY_BYTES
@@ -17,7 +16,7 @@ from lml.venues.infrastructure.mongo_layouts import DRAFTS, VERSIONS
 from tests.fixtures.identity import MakeOperator, TestOperator, TestUser
 from tests.fixtures.venues import layout_json
 
-Client = AsyncTestClient[Litestar]
+Client = httpx.AsyncClient
 VENUE = {"name": "Lyric Theatre", "address": "29 Shaftesbury Avenue", "city": "London", "country": "GB",
          "timezone": "Europe/London"}
 

@@ -12,7 +12,7 @@ from lml.catalog.domain.event import EventChanges, EventDraft
 from lml.catalog.domain.show import ShowDraft
 from lml.catalog.infrastructure.public_cache import Fresh
 from lml.catalog.infrastructure.public_queries import EventFilters, EventPage, list_events
-from lml.catalog.infrastructure.wiring import public_cache
+from lml.container import Container
 from lml.platform.resources import Resources
 from tests.fixtures.catalog import DEFAULT_TIERS, default_pricing, tiers_json
 from tests.fixtures.identity import MakeOperator
@@ -142,11 +142,11 @@ async def test_a_cancelled_event_leaves_the_listing(
 
 async def test_a_change_drops_the_cached_public_answer(
     resources: Resources, catalog_ports_for_tests: CatalogPorts, make_operator: MakeOperator,
-    make_venue: MakeVenue, make_published_layout: MakePublishedLayout,
+    make_venue: MakeVenue, make_published_layout: MakePublishedLayout, container: Container,
 ) -> None:
     publisher = await make_publisher(catalog_ports_for_tests, make_operator, make_venue, make_published_layout)
     event_id = await publisher.event(starts_in=timedelta(days=3))
-    cache = public_cache(resources)
+    cache = container.catalog.public_cache
     loads: list[int] = []
 
     async def load() -> Fresh:

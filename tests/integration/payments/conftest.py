@@ -1,4 +1,4 @@
-"""Payments' integration fixtures: resources whose Stripe cannot be reached."""
+"""Payments' integration fixtures: payments' services with a Stripe that cannot be reached."""
 
 from __future__ import annotations
 
@@ -8,8 +8,15 @@ import msgspec
 import pytest
 
 from lml.config import Settings
+from lml.payments.facade import PaymentsServices
+from lml.payments.infrastructure.unit_of_work import OrdersFactory
 from lml.platform.resources import Resources
 from tests.services import free_port
+
+
+@pytest.fixture
+def payments_down(stripe_down: Resources, orders_factory: OrdersFactory) -> PaymentsServices:
+    return PaymentsServices.build(stripe_down, orders=orders_factory)
 
 
 @pytest.fixture

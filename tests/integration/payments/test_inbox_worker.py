@@ -8,10 +8,10 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from litestar import Litestar
-from litestar.testing import AsyncTestClient
+import httpx
 
 from lml.payments.application.testing import RecordingOrders
+from lml.payments.facade import PaymentsServices
 from lml.payments.infrastructure.actors import process_stripe_events
 from lml.payments.infrastructure.unit_of_work import OrdersFactory
 from lml.platform.resources import Resources
@@ -42,14 +42,14 @@ async def _make_due(resources: Resources) -> None:
 
 async def test_an_event_delivered_ten_times_is_applied_once(
     signed_webhook: SignedWebhook, resources: Resources, orders_factory: OrdersFactory,
-    recording_orders: RecordingOrders,
+    recording_orders: RecordingOrders, payments: PaymentsServices,
 ) -> None:
     order = str(uuid.uuid4())
     event = stripe_event("payment_intent.succeeded", payment_intent_object(order_id=order, amount=6000))
     for _ in range(10):
         await signed_webhook(event)
-    assert await process_stripe_events(resources, orders=orders_factory) == 1
-    assert await process_stripe_events(resources, orders=orders_factory) == 0
+    assert await process_stripe_events(payments) == 1
+    assert await process_stripe_events(payments) == 0
     assert [c["order_id"] for c in recording_orders.named("record_payment_succeeded")] == [order]
     row = await _row(resources, event["id"])
     assert (row["status"], row["attempts"], row["last_error"]) == ("processed", 1, None)
@@ -57,14 +57,14 @@ async def test_an_event_delivered_ten_times_is_applied_once(
 
 async def test_a_failing_event_keeps_its_error_and_backs_off_then_dies_after_the_last_attempt(
     signed_webhook: SignedWebhook, resources: Resources, orders_factory: OrdersFactory,
-    recording_orders: RecordingOrders,
+    recording_orders: RecordingOrders, payments: PaymentsServices,
 ) -> None:
     event = stripe_event("payment_intent.succeeded", payment_intent_object(order_id=str(uuid.uuid4())))
     await signed_webhook(event)
     recording_orders.failures = 100
     for attempt in range(1, 5):
         before = datetime.now(UTC)
-        assert await process_stripe_events(resources, orders=orders_factory, max_attempts=4) == 1
+        assert await process_stripe_events(payments, max_attempts=4) == 1
         row = await _row(resources, event["id"])
         assert row["attempts"] == attempt
         assert row["last_error"] == "RuntimeError: ordering failed on record_payment_succeeded"
@@ -73,17 +73,17 @@ async def test_a_failing_event_keeps_its_error_and_backs_off_then_dies_after_the
             # Exponential backoff with jitter: between 1 s and 2^(attempt-1) s from now.
             assert before + timedelta(seconds=1) <= row["next_attempt_at"]
             assert row["next_attempt_at"] <= datetime.now(UTC) + timedelta(seconds=2 ** (attempt - 1))
-            assert await process_stripe_events(resources, orders=orders_factory, max_attempts=4) == 0
+            assert await process_stripe_events(payments, max_attempts=4) == 0
             await _make_due(resources)
     assert (await _row(resources, event["id"]))["status"] == "dead"
     await _make_due(resources)
-    assert await process_stripe_events(resources, orders=orders_factory, max_attempts=4) == 0
+    assert await process_stripe_events(payments, max_attempts=4) == 0
     assert recording_orders.calls == []
 
 
 async def test_a_failure_undoes_the_events_own_writes(
     signed_webhook: SignedWebhook, resources: Resources, orders_factory: OrdersFactory,
-    recording_orders: RecordingOrders,
+    recording_orders: RecordingOrders, payments: PaymentsServices,
 ) -> None:
     # A refund event for one of our PaymentIntents adopts the refund, then ordering fails: no refund row stays.
     async with resources.db.unit_of_work() as uow:
@@ -96,11 +96,11 @@ async def test_a_failure_undoes_the_events_own_writes(
     event = stripe_event("refund.created", refund_object(payment_intent_id="pi_adopt", amount=900))
     await signed_webhook(event)
     recording_orders.failures = 1
-    await process_stripe_events(resources, orders=orders_factory)
+    await process_stripe_events(payments)
     async with resources.db.unit_of_work() as uow:
         assert await (await uow.conn.execute("SELECT * FROM payments.refunds")).fetchall() == []
     await _make_due(resources)
-    await process_stripe_events(resources, orders=orders_factory)
+    await process_stripe_events(payments)
     async with resources.db.unit_of_work() as uow:
         rows = await (await uow.conn.execute("SELECT stripe_refund_id, reason FROM payments.refunds")).fetchall()
     assert rows == [{"stripe_refund_id": event["data"]["object"]["id"], "reason": "made outside LML"}]
@@ -109,32 +109,31 @@ async def test_a_failure_undoes_the_events_own_writes(
 
 async def test_workers_racing_over_the_inbox_apply_each_event_once(
     signed_webhook: SignedWebhook, resources: Resources, orders_factory: OrdersFactory,
-    recording_orders: RecordingOrders,
+    recording_orders: RecordingOrders, payments: PaymentsServices,
 ) -> None:
     orders = [str(uuid.uuid4()) for _ in range(30)]
     for order in orders:
         await signed_webhook(stripe_event("payment_intent.succeeded", payment_intent_object(order_id=order)))
-    taken = await asyncio.gather(*(process_stripe_events(resources, orders=orders_factory) for _ in range(5)))
+    taken = await asyncio.gather(*(process_stripe_events(payments) for _ in range(5)))
     assert sum(taken) == 30
     assert sorted(c["order_id"] for c in recording_orders.named("record_payment_succeeded")) == sorted(orders)
 
 
 async def _dead_event(
-    signed_webhook: SignedWebhook, resources: Resources, orders_factory: OrdersFactory,
-    recording_orders: RecordingOrders,
+    signed_webhook: SignedWebhook, payments: PaymentsServices, recording_orders: RecordingOrders
 ) -> dict[str, Any]:
     event = stripe_event("payment_intent.succeeded", payment_intent_object(order_id=str(uuid.uuid4())))
     await signed_webhook(event)
     recording_orders.failures = 1
-    await process_stripe_events(resources, orders=orders_factory, max_attempts=1)
+    await process_stripe_events(payments, max_attempts=1)
     return event
 
 
 async def test_a_platform_admin_lists_the_dead_events_and_retries_one(
-    client: AsyncTestClient[Litestar], platform_admin: TestUser, signed_webhook: SignedWebhook,
-    resources: Resources, orders_factory: OrdersFactory, recording_orders: RecordingOrders,
+    client: httpx.AsyncClient, platform_admin: TestUser, signed_webhook: SignedWebhook,
+    resources: Resources, orders_factory: OrdersFactory, recording_orders: RecordingOrders, payments: PaymentsServices,
 ) -> None:
-    dead = await _dead_event(signed_webhook, resources, orders_factory, recording_orders)
+    dead = await _dead_event(signed_webhook, payments, recording_orders)
     alive = stripe_event("payment_intent.succeeded", payment_intent_object(order_id=str(uuid.uuid4())))
     await signed_webhook(alive)
 
@@ -150,13 +149,13 @@ async def test_a_platform_admin_lists_the_dead_events_and_retries_one(
     retried = await client.post(f"{EVENTS}/{dead['id']}/retry", headers=platform_admin.headers)
     assert retried.status_code == 200
     assert (retried.json()["status"], retried.json()["attempts"]) == ("pending", 0)
-    assert await process_stripe_events(resources, orders=orders_factory) == 2
+    assert await process_stripe_events(payments) == 2
     assert (await _row(resources, dead["id"]))["status"] == "processed"
     assert (await client.get(EVENTS, params={"status": "dead"}, headers=platform_admin.headers)).json()["items"] == []
 
 
 async def test_retrying_an_event_that_is_not_dead_is_a_conflict_and_an_unknown_one_not_found(
-    client: AsyncTestClient[Litestar], platform_admin: TestUser, signed_webhook: SignedWebhook,
+    client: httpx.AsyncClient, platform_admin: TestUser, signed_webhook: SignedWebhook,
 ) -> None:
     event = stripe_event("payment_intent.succeeded", payment_intent_object(order_id=str(uuid.uuid4())))
     await signed_webhook(event)
@@ -168,7 +167,7 @@ async def test_retrying_an_event_that_is_not_dead_is_a_conflict_and_an_unknown_o
 
 
 async def test_the_event_list_pages_newest_first_with_an_opaque_cursor(
-    client: AsyncTestClient[Litestar], platform_admin: TestUser, signed_webhook: SignedWebhook,
+    client: httpx.AsyncClient, platform_admin: TestUser, signed_webhook: SignedWebhook,
 ) -> None:
     ids = []
     for _ in range(5):
@@ -189,7 +188,7 @@ async def test_the_event_list_pages_newest_first_with_an_opaque_cursor(
 
 
 async def test_bad_list_parameters_are_422_problems_naming_them(
-    client: AsyncTestClient[Litestar], platform_admin: TestUser,
+    client: httpx.AsyncClient, platform_admin: TestUser,
 ) -> None:
     for params, name in (({"status": "zombie"}, "status"), ({"limit": 0}, "limit"), ({"cursor": "@@"}, "cursor")):
         response = await client.get(EVENTS, params=params, headers=platform_admin.headers)
@@ -198,7 +197,7 @@ async def test_bad_list_parameters_are_422_problems_naming_them(
 
 
 async def test_only_platform_admins_see_or_retry_events(
-    client: AsyncTestClient[Litestar], make_user: MakeUser,
+    client: httpx.AsyncClient, make_user: MakeUser,
 ) -> None:
     buyer = await make_user()
     assert (await client.get(EVENTS)).status_code == 401

@@ -7,24 +7,23 @@ import uuid
 
 import pytest
 
-from lml.payments import facade
 from lml.payments.domain.errors import PaymentIntentMismatch
+from lml.payments.facade import PaymentIntentView, PaymentProviderUnavailable, PaymentsFacade, PaymentsServices
 from lml.platform.resources import Resources
 from tests.fixtures.payments import StripeApp
 
 SHOW = str(uuid.uuid4())
 
 
-async def _ensure(resources: Resources, order_id: str, amount: int = 4500) -> facade.PaymentIntentView:
-    return await facade.ensure_payment_intent(resources, order_id=order_id, show_id=SHOW, amount=amount,
-                                              currency="USD")
+async def _ensure(payments: PaymentsServices, order_id: str, amount: int = 4500) -> PaymentIntentView:
+    return await PaymentsFacade(payments).ensure_payment_intent(order_id=order_id, show_id=SHOW, amount=amount,
+                                                                currency="USD")
 
 
 async def test_ensure_creates_the_payment_intent_for_the_buyers_app(
-    resources: Resources, stripe_app: StripeApp
-) -> None:
+    resources: Resources, stripe_app: StripeApp, payments: PaymentsServices) -> None:
     order = str(uuid.uuid4())
-    view = await _ensure(resources, order)
+    view = await _ensure(payments, order)
     assert (view.status, view.amount, view.currency) == ("requires_payment_method", 4500, "USD")
     [at_stripe] = await stripe_app.payment_intents_of(order)
     assert at_stripe["id"] == view.payment_intent_id
@@ -34,86 +33,93 @@ async def test_ensure_creates_the_payment_intent_for_the_buyers_app(
 
 
 async def test_retries_return_the_same_payment_intent_and_create_no_other(
-    resources: Resources, stripe_app: StripeApp
-) -> None:
+    resources: Resources, stripe_app: StripeApp, payments: PaymentsServices) -> None:
     order = str(uuid.uuid4())
-    views = [await _ensure(resources, order) for _ in range(5)]
+    views = [await _ensure(payments, order) for _ in range(5)]
     assert len(set(views)) == 1
     assert len(await stripe_app.payment_intents_of(order)) == 1
 
 
 async def test_twenty_concurrent_calls_for_one_order_create_one_payment_intent(
-    resources: Resources, stripe_app: StripeApp
-) -> None:
+    resources: Resources, stripe_app: StripeApp, payments: PaymentsServices) -> None:
     # The emulator ignores idempotency keys: only our own lock and record keep this at one.
     order = str(uuid.uuid4())
-    views = await asyncio.gather(*(_ensure(resources, order) for _ in range(20)))
+    views = await asyncio.gather(*(_ensure(payments, order) for _ in range(20)))
     assert len({v.payment_intent_id for v in views}) == 1
     assert len(await stripe_app.payment_intents_of(order)) == 1
 
 
 async def test_concurrent_calls_for_different_orders_do_not_wait_for_each_other(
-    resources: Resources, stripe_app: StripeApp
-) -> None:
+    resources: Resources, stripe_app: StripeApp, payments: PaymentsServices) -> None:
     orders = [str(uuid.uuid4()) for _ in range(8)]
-    views = await asyncio.gather(*(_ensure(resources, order) for order in orders))
+    views = await asyncio.gather(*(_ensure(payments, order) for order in orders))
     assert len({v.payment_intent_id for v in views}) == 8
 
 
 async def test_stripe_unreachable_is_unavailable_and_a_retry_once_it_is_back_creates_one(
-    resources: Resources, stripe_down: Resources, stripe_app: StripeApp
+    resources: Resources, stripe_down: Resources, stripe_app: StripeApp, payments: PaymentsServices,
+    payments_down: PaymentsServices,
 ) -> None:
     order = str(uuid.uuid4())
-    with pytest.raises(facade.PaymentProviderUnavailable):
-        await _ensure(stripe_down, order)
-    assert await facade.fetch_payment_intent(resources, order_id=order) is None
-    view = await _ensure(resources, order)
+    with pytest.raises(PaymentProviderUnavailable):
+        await _ensure(payments_down, order)
+    assert await PaymentsFacade(payments).fetch_payment_intent(order_id=order) is None
+    view = await _ensure(payments, order)
     assert [pi["id"] for pi in await stripe_app.payment_intents_of(order)] == [view.payment_intent_id]
 
 
-async def test_the_same_order_for_another_amount_is_a_conflict(resources: Resources) -> None:
+async def test_the_same_order_for_another_amount_is_a_conflict(
+    resources: Resources, payments: PaymentsServices
+) -> None:
     order = str(uuid.uuid4())
-    await _ensure(resources, order, amount=4500)
+    await _ensure(payments, order, amount=4500)
     with pytest.raises(PaymentIntentMismatch):
-        await _ensure(resources, order, amount=4600)
+        await _ensure(payments, order, amount=4600)
 
 
-async def test_cancel_cancels_at_stripe_and_is_idempotent(resources: Resources, stripe_app: StripeApp) -> None:
+async def test_cancel_cancels_at_stripe_and_is_idempotent(
+    resources: Resources, stripe_app: StripeApp, payments: PaymentsServices
+) -> None:
     order = str(uuid.uuid4())
-    view = await _ensure(resources, order)
-    await facade.cancel_payment_intent(resources, order_id=order)
-    await facade.cancel_payment_intent(resources, order_id=order)
+    view = await _ensure(payments, order)
+    await PaymentsFacade(payments).cancel_payment_intent(order_id=order)
+    await PaymentsFacade(payments).cancel_payment_intent(order_id=order)
     assert (await stripe_app.payment_intent(view.payment_intent_id))["status"] == "canceled"
-    fetched = await facade.fetch_payment_intent(resources, order_id=order)
+    fetched = await PaymentsFacade(payments).fetch_payment_intent(order_id=order)
     assert fetched is not None and fetched.status == "canceled"
 
 
-async def test_cancel_of_an_order_without_a_payment_intent_is_a_no_op(resources: Resources) -> None:
-    await facade.cancel_payment_intent(resources, order_id=str(uuid.uuid4()))
+async def test_cancel_of_an_order_without_a_payment_intent_is_a_no_op(
+    resources: Resources, payments: PaymentsServices
+) -> None:
+    await PaymentsFacade(payments).cancel_payment_intent(order_id=str(uuid.uuid4()))
 
 
-async def test_cancel_after_the_buyer_paid_keeps_the_payment(resources: Resources, stripe_app: StripeApp) -> None:
+async def test_cancel_after_the_buyer_paid_keeps_the_payment(
+    resources: Resources, stripe_app: StripeApp, payments: PaymentsServices
+) -> None:
     order = str(uuid.uuid4())
-    view = await _ensure(resources, order)
+    view = await _ensure(payments, order)
     await stripe_app.pay(view.payment_intent_id)
-    await facade.cancel_payment_intent(resources, order_id=order)
+    await PaymentsFacade(payments).cancel_payment_intent(order_id=order)
     assert (await stripe_app.payment_intent(view.payment_intent_id))["status"] == "succeeded"
-    fetched = await facade.fetch_payment_intent(resources, order_id=order)
+    fetched = await PaymentsFacade(payments).fetch_payment_intent(order_id=order)
     assert fetched is not None and fetched.status == "succeeded"
 
 
 async def test_cancel_while_stripe_is_unreachable_is_unavailable_for_the_caller_to_retry(
-    resources: Resources, stripe_down: Resources
+    resources: Resources, stripe_down: Resources, payments_down: PaymentsServices, payments: PaymentsServices) -> None:
+    order = str(uuid.uuid4())
+    await _ensure(payments, order)
+    with pytest.raises(PaymentProviderUnavailable):
+        await PaymentsFacade(payments_down).cancel_payment_intent(order_id=order)
+
+
+async def test_fetch_reports_what_stripe_says_now(
+    resources: Resources, stripe_app: StripeApp, payments: PaymentsServices
 ) -> None:
     order = str(uuid.uuid4())
-    await _ensure(resources, order)
-    with pytest.raises(facade.PaymentProviderUnavailable):
-        await facade.cancel_payment_intent(stripe_down, order_id=order)
-
-
-async def test_fetch_reports_what_stripe_says_now(resources: Resources, stripe_app: StripeApp) -> None:
-    order = str(uuid.uuid4())
-    view = await _ensure(resources, order)
+    view = await _ensure(payments, order)
     await stripe_app.pay(view.payment_intent_id)
-    fetched = await facade.fetch_payment_intent(resources, order_id=order)
-    assert fetched == facade.PaymentIntentView(view.payment_intent_id, view.client_secret, "succeeded", 4500, "USD")
+    fetched = await PaymentsFacade(payments).fetch_payment_intent(order_id=order)
+    assert fetched == PaymentIntentView(view.payment_intent_id, view.client_secret, "succeeded", 4500, "USD")

@@ -8,7 +8,7 @@ import pytest
 
 from lml.config import Settings
 from lml.payments.domain.errors import PaymentProviderRejected, PaymentProviderUnavailable
-from lml.payments.infrastructure.stripe_gateway import StripeGateway, gateway_for
+from lml.payments.infrastructure.stripe_gateway import StripeGateway
 from lml.platform.resources import Resources
 from tests.fixtures.payments import DECLINED_CARD, StripeApp
 
@@ -66,7 +66,7 @@ async def test_refunds_are_made_and_listed_with_their_metadata(settings: Setting
 
 async def test_stripe_unreachable_is_payment_provider_unavailable(stripe_down: Resources) -> None:
     with pytest.raises(PaymentProviderUnavailable) as caught:
-        await gateway_for(stripe_down).retrieve_payment_intent("pi_123")
+        await StripeGateway(stripe_down.settings).retrieve_payment_intent("pi_123")
     assert caught.value.retry_after > 0
 
 
@@ -75,6 +75,3 @@ async def test_a_wrong_secret_key_is_unavailable_not_the_callers_fault(settings:
     with pytest.raises(PaymentProviderUnavailable, match="credentials"):
         await gateway.retrieve_payment_intent("pi_123")
 
-
-async def test_one_gateway_serves_one_process(resources: Resources) -> None:
-    assert gateway_for(resources) is gateway_for(resources)

@@ -10,8 +10,8 @@ import pkgutil
 import msgspec
 
 import lml
-from lml.platform.resources import Resources
-from lml.worker import AUDIT_ONLY, outbox_handlers
+from lml.container import AUDIT_ONLY, Container, outbox_handlers
+from lml.platform.outbox import Handler
 
 
 def published_event_types() -> set[str]:
@@ -27,18 +27,24 @@ def published_event_types() -> set[str]:
     return found
 
 
-def test_every_published_event_is_handled_or_declared_audit_only(resources: Resources) -> None:
-    handled = {event_type for event_type, handlers in outbox_handlers(resources).items() if handlers}
+def _handlers(container: Container) -> dict[str, list[Handler]]:
+    async def nowhere(order_id: str, delay_ms: int) -> None: ...
+
+    return outbox_handlers(container, schedule_expiry=nowhere)
+
+
+def test_every_published_event_is_handled_or_declared_audit_only(container: Container) -> None:
+    handled = {event_type for event_type, handlers in _handlers(container).items() if handlers}
     published = published_event_types()
     assert published, "no events found: the discovery is broken"
     assert sorted(published - handled - set(AUDIT_ONLY)) == []
 
 
-def test_no_event_is_both_handled_and_declared_audit_only(resources: Resources) -> None:
-    assert sorted(set(outbox_handlers(resources)) & set(AUDIT_ONLY)) == []
+def test_no_event_is_both_handled_and_declared_audit_only(container: Container) -> None:
+    assert sorted(set(_handlers(container)) & set(AUDIT_ONLY)) == []
 
 
-def test_every_handler_and_declaration_names_an_event_that_exists(resources: Resources) -> None:
+def test_every_handler_and_declaration_names_an_event_that_exists(container: Container) -> None:
     published = published_event_types()
-    assert sorted(set(outbox_handlers(resources)) - published) == []
+    assert sorted(set(_handlers(container)) - published) == []
     assert sorted(set(AUDIT_ONLY) - published) == []

@@ -10,7 +10,7 @@ from litestar.testing import AsyncTestClient
 
 from lml.app import create_app
 from lml.config import Settings
-from lml.platform.resources import Resources
+from lml.container import build_container
 from tests.services import free_port
 
 
@@ -88,8 +88,9 @@ async def test_the_openapi_document_is_json_with_the_paths(stateless_client: Asy
 
 
 async def test_the_app_opens_the_stores_at_start_and_closes_them_at_shutdown(base_settings: Settings) -> None:
-    resources = Resources(base_settings)
-    app = create_app(base_settings, resources=resources)
+    container = build_container(base_settings)
+    resources = container.resources
+    app = create_app(container=container)
     assert resources.db.pool.closed
 
     async with AsyncTestClient(app=app) as client:

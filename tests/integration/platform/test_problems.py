@@ -12,12 +12,14 @@ import pymongo.errors
 import pytest
 import redis.exceptions
 from litestar import Litestar, Request, Router, get, post
+from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.testing import AsyncTestClient
 from psycopg.types.json import Jsonb
 
 from lml.app import create_app
 from lml.config import Settings
+from lml.container import Container
 from lml.platform.domain.errors import (
     Conflict,
     DomainError,
@@ -31,7 +33,8 @@ from lml.platform.domain.errors import (
     Unavailable,
 )
 from lml.platform.http.problems import PROBLEM_JSON, TYPE_BASE, exception_handlers
-from lml.platform.http.request_context import RequestContext
+from lml.platform.resources import Resources
+from tests.fixtures.http import served_like_the_service
 
 SECRET = "password=hunter2"
 
@@ -120,17 +123,16 @@ QUERIES: dict[str, tuple[str, Any]] = {
 }
 
 
-@get("/query/{kind:str}")
-async def run_query(request: Request[Any, Any, Any], kind: FromPath[str]) -> None:
+@get("/test/query/{kind:str}")
+async def run_query(resources: NamedDependency[Resources], kind: FromPath[str]) -> None:
     sql, value = QUERIES[kind]
-    async with request.app.state.resources.db.unit_of_work() as uow:
+    async with resources.db.unit_of_work() as uow:
         await uow.conn.execute(sql, (value,))
 
 
 test_routes = Router(
     path="/test",
-    route_handlers=[place_order, raise_domain_error, crash, read_raw_json, recurse, unencodable, store_outage,
-                    run_query],
+    route_handlers=[place_order, raise_domain_error, crash, read_raw_json, recurse, unencodable, store_outage],
 )
 
 
@@ -147,6 +149,7 @@ async def real(base_settings: Settings) -> AsyncIterator[AsyncTestClient[Litesta
     """The real app (as `lml serve` builds it), with a small body limit and the test routes added."""
     app = create_app(msgspec.structs.replace(base_settings, max_body_bytes=1024))
     app.register(test_routes)
+    app.register(run_query)  # needs the real app's stores
     async with AsyncTestClient(app=app) as client:
         yield client
 
@@ -328,9 +331,10 @@ async def test_a_crash_is_a_generic_500_that_leaks_nothing_but_carries_the_reque
         assert leak not in response.text
 
 
-async def test_the_test_only_app_wrapped_like_the_real_one_puts_the_request_id_in_problems() -> None:
-    app = Litestar([test_routes], exception_handlers=exception_handlers())
-    app.asgi_handler = RequestContext(app.asgi_handler)
+async def test_the_test_only_app_wrapped_like_the_real_one_puts_the_request_id_in_problems(
+    container: Container,
+) -> None:
+    app = served_like_the_service(Litestar([test_routes], exception_handlers=exception_handlers()), container)
     async with AsyncTestClient(app=app) as client:
         response = await client.get("/test/errors/not-found")
 

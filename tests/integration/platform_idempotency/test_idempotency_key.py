@@ -17,15 +17,16 @@ import httpx
 import msgspec
 import pytest
 from litestar import Litestar, Request, post
-from litestar.datastructures import State
 from litestar.params import JSONBody
 
 from lml.config import Settings
+from lml.container import Container
+from lml.platform.domain.principal import Principal
 from lml.platform.http.idempotency import idempotent
 from lml.platform.http.problems import exception_handlers
 from lml.platform.idempotency import Begin, IdempotencyStore, StoredResponse
 from lml.platform.resources import Resources
-from lml.platform.tokens import Principal
+from tests.fixtures.http import served_like_the_service
 
 pytestmark = pytest.mark.usefixtures("settings")
 
@@ -42,7 +43,7 @@ class Route:
         self.gate = asyncio.Event()
         self.entered = asyncio.Event()
 
-    def app(self, resources: Resources) -> Litestar:
+    def app(self, container: Container) -> Litestar:
         route = self
 
         @post("/things", middleware=[idempotent], status_code=201)
@@ -55,15 +56,8 @@ class Route:
                 raise RuntimeError("a failure on our side")
             return {"id": next(route.ids), "name": data.name, "at": datetime.now(UTC).isoformat()}
 
-        return Litestar(
-            route_handlers=[create_thing],
-            exception_handlers=exception_handlers(),
-            state=State({
-                "tokens": resources.tokens,
-                "idempotency": IdempotencyStore(resources.redis, resources.settings.redis_key_prefix,
-                                                resources.settings.idempotency_secret),
-            }),
-        )
+        app = Litestar(route_handlers=[create_thing], exception_handlers=exception_handlers())
+        return served_like_the_service(app, container)
 
 
 @pytest.fixture
@@ -72,8 +66,8 @@ def route() -> Route:
 
 
 @pytest.fixture
-async def things(route: Route, resources: Resources) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=route.app(resources), raise_app_exceptions=False)
+async def things(route: Route, container: Container) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=route.app(container), raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver.local") as client:
         yield client
 

@@ -9,20 +9,21 @@ from datetime import UTC, datetime
 import httpx
 import pytest
 from litestar import Litestar, get
-from litestar.datastructures import State
 
+from lml.container import Container
 from lml.platform.domain.errors import Conflict
+from lml.platform.domain.principal import Principal
 from lml.platform.http.problems import exception_handlers
 from lml.platform.http.rate_limits import rate_limited
 from lml.platform.rate_limit import RateLimit
 from lml.platform.resources import Resources
-from lml.platform.tokens import Principal
+from tests.fixtures.http import served_like_the_service
 
 BUDGET = RateLimit(capacity=3, refill_per_second=0.01)
 
 
 @pytest.fixture
-async def client(resources: Resources) -> AsyncIterator[httpx.AsyncClient]:
+async def client(container: Container) -> AsyncIterator[httpx.AsyncClient]:
     @get("/ok", middleware=[rate_limited("test:ok", BUDGET)])
     async def ok() -> dict[str, str]:
         return {"ok": "yes"}
@@ -31,8 +32,8 @@ async def client(resources: Resources) -> AsyncIterator[httpx.AsyncClient]:
     async def conflict() -> None:
         raise Conflict("always")
 
-    app = Litestar(route_handlers=[ok, conflict], exception_handlers=exception_handlers(),
-                   state=State({"resources": resources, "tokens": resources.tokens}))
+    app = served_like_the_service(Litestar(route_handlers=[ok, conflict], exception_handlers=exception_handlers()),
+                                  container)
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t.local") as client:
         yield client
 

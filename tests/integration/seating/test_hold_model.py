@@ -21,7 +21,8 @@ from lml.seating.application.hold_testing import InMemoryHoldStore
 from lml.seating.domain.availability import BuyerRow, InventoryState, SeatRow, ZoneRow
 from lml.seating.domain.hold import Holder, HoldPlaced, HoldRequest, HoldTerms, new_hold_id
 from lml.seating.infrastructure.redis_holds import RedisHoldStore
-from tests.fixtures.seating import ManualClock, seat_ids
+from tests.clock import ManualClock
+from tests.fixtures.seating import seat_ids
 
 T = TypeVar("T")
 SEATS = seat_ids(8)

@@ -23,7 +23,8 @@ from lml.seating.domain.hold import (
 )
 from lml.seating.infrastructure import redis_holds
 from lml.seating.infrastructure.redis_holds import RedisHoldStore
-from tests.fixtures.seating import ManualClock, seat_ids
+from tests.clock import ManualClock
+from tests.fixtures.seating import seat_ids
 
 TERMS = HoldTerms(hold_ms=10_000, cap_ms=20_000, max_per_buyer=8, max_per_address=100)
 

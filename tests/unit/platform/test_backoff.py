@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from lml.platform.outbox import backoff
+from lml.platform.backoff import backoff
 
 
 @pytest.mark.parametrize(("attempts", "ceiling"), [(1, 1), (2, 2), (3, 4), (5, 16), (10, 512), (13, 3600), (40, 3600)])

@@ -6,8 +6,9 @@ import msgspec
 import pytest
 
 from lml.config import Settings
+from lml.platform.domain.principal import Principal
 from lml.platform.session_revocation import RevokedSessions
-from lml.platform.tokens import InvalidToken, Principal, TokenCodec
+from lml.platform.tokens import InvalidToken, TokenCodec
 
 BUYER = Principal("buyer-1", "guest", frozenset({"buyer"}), "ada@example.com", "Ada Lovelace")
 

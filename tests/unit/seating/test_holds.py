@@ -26,14 +26,15 @@ from lml.seating.domain.errors import (
     HoldTokenRequired,
     SeatsBlocked,
     SeatsUnavailable,
-    ShowNotFound,
     ShowNotOnSale,
     UnknownSeats,
+    UnknownShow,
 )
 from lml.seating.domain.hold import MAX_SEATS_PER_REQUEST, Holder, HoldRequest, new_hold_id, show_of_hold
 from lml.seating.domain.inventory import InventoryNotFound
 from lml.seating.domain.sale_rules import SaleRules, address_group
-from tests.fixtures.seating import ManualClock, seat_ids
+from tests.clock import ManualClock
+from tests.fixtures.seating import seat_ids
 
 NOW = datetime(2030, 5, 1, 20, 0, tzinfo=UTC)
 SHOW = "01a20106-9beb-7d7f-b70f-8c6c39102a87"
@@ -220,7 +221,7 @@ class TestPlaceHold:
             await extend_hold(holding, hold_id=placed.hold_id, owner="guest:g", token=placed.hold_token)
 
     async def test_a_show_without_inventory_or_rules_is_refused(self, holding: Holding) -> None:
-        with pytest.raises(ShowNotFound):
+        with pytest.raises(UnknownShow):
             await place_hold(holding, show_id=str(uuid.uuid4()), holder=buyer("user:a"), request=request(SEATS[1:2]))
         assert isinstance(holding.rules, StaticSaleRules) and isinstance(holding.inventory, StaticInventory)
         holding.inventory.by_show.clear()

@@ -13,6 +13,7 @@ from lml.seating.domain.inventory import (
     SeatState,
     plan_block_change,
 )
+from tests.fixtures.seating import sale_terms
 
 SHOW = "0190a000-0000-7000-8000-0000000000aa"
 ORG = "0190a000-0000-7000-8000-000000000001"
@@ -23,7 +24,7 @@ ZONES = [InventoryZone("floor", "ga", 200)]
 @pytest.fixture
 async def inventory() -> InMemoryInventory:
     fake = InMemoryInventory()
-    await materialize_inventory(fake, show_id=SHOW, org_id=ORG, seats=SEATS, zones=ZONES)
+    await materialize_inventory(fake, terms=sale_terms(SHOW, ORG), seats=SEATS, zones=ZONES)
     return fake
 
 
@@ -38,7 +39,7 @@ async def test_counts_are_per_status_and_per_tier(inventory: InMemoryInventory) 
 
 async def test_materializing_again_keeps_what_exists(inventory: InMemoryInventory) -> None:
     await set_seats_blocked(inventory, show_id=SHOW, seat_ids=[SEATS[0].seat_id], blocked=True)
-    again = await materialize_inventory(inventory, show_id=SHOW, org_id=ORG, seats=SEATS[:1], zones=[])
+    again = await materialize_inventory(inventory, terms=sale_terms(SHOW, ORG), seats=SEATS[:1], zones=[])
     assert (again.created, again.seats, again.zones) == (False, 5, 1)
     assert (await inventory_counts(inventory, show_id=SHOW)).seats["blocked"] == 2
 
@@ -46,7 +47,7 @@ async def test_materializing_again_keeps_what_exists(inventory: InMemoryInventor
 async def test_an_inconsistent_inventory_is_refused_before_anything_is_written() -> None:
     fake = InMemoryInventory()
     with pytest.raises(InvalidInput) as exc:
-        await materialize_inventory(fake, show_id=SHOW, org_id=ORG, zones=[InventoryZone("pit", "ga", -1)],
+        await materialize_inventory(fake, terms=sale_terms(SHOW, ORG), zones=[InventoryZone("pit", "ga", -1)],
                                     seats=[SEATS[0], SEATS[0], InventorySeat("00000000000000ff", None, False)])
     assert len(exc.value.errors) == 3
     assert fake.seats == {}

@@ -69,7 +69,9 @@ class InventoryTally(msgspec.Struct, frozen=True, kw_only=True):
 class Inventory(Protocol):
     """A show's seat inventory (owned by seating), in the catalog's transaction."""
 
-    async def materialize(self, show_id: str, org_id: str, plan: InventoryPlan) -> InventorySummary: ...
+    async def materialize(self, show: Show, plan: InventoryPlan) -> InventorySummary:
+        """The inventory of a show going on sale, with the terms it sells on (its window, limits,
+        hold time, currency, tiers and pinned layout): seating keeps its own copy of them."""
 
     async def set_blocked(self, show_id: str, seat_ids: Sequence[str], blocked: bool) -> list[str]:
         """The seats that changed; raises (naming the seats) when any cannot."""

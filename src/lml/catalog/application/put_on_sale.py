@@ -37,7 +37,7 @@ async def put_show_on_sale(ports: CatalogPorts, *, org_id: str, show_id: str) ->
         except LayoutUnavailable:
             raise LayoutChanged("The show's pinned layout version can no longer be read") from None
         plan = show.plan_inventory(layout)
-        summary = await uow.inventory.materialize(show_id, org_id, plan)
+        summary = await uow.inventory.materialize(show, plan)
         await uow.shows.save(show)
         await uow.publish(ShowWentOnSale(show_id=show_id, event_id=show.event_id, org_id=org_id,
                                          seats=summary.seats, zones=summary.zones, at=now))

@@ -88,7 +88,8 @@ class _Inventory:
     def __init__(self, state: _State) -> None:
         self.state = state
 
-    async def materialize(self, show_id: str, org_id: str, plan: InventoryPlan) -> InventorySummary:
+    async def materialize(self, show: Show, plan: InventoryPlan) -> InventorySummary:
+        show_id = show.show_id
         if show_id in self.state.seats:
             return InventorySummary(created=False, seats=len(self.state.seats[show_id]),
                                     zones=len(self.state.zones[show_id]))

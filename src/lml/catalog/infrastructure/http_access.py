@@ -1,17 +1,11 @@
-"""What every operator route of the catalog shares: the provider of the catalog's ports (the operator
-guard and access come from identity's facade)."""
+"""What every operator route of the catalog shares: its ports, from the catalog's services (the
+operator guard and access come from identity's facade)."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from litestar import Request
-
 from lml.catalog.application.ports import CatalogPorts
-from lml.catalog.infrastructure.wiring import catalog_ports
+from lml.catalog.infrastructure.services import CatalogServices
 
-AnyRequest = Request[Any, Any, Any]
 
-async def provide_ports(request: AnyRequest) -> CatalogPorts:
-    return catalog_ports(request.app.state.resources)
-
+async def provide_ports(catalog: CatalogServices) -> CatalogPorts:
+    return catalog.ports

@@ -9,10 +9,11 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, Response, get
+from litestar import Controller, Response, get
 from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, QueryParameter
 
+from lml.catalog.application.ports import Inventory
 from lml.catalog.domain.errors import EventNotFound, ShowNotFound
 from lml.catalog.domain.event import normalize_category
 from lml.catalog.infrastructure.public_cache import Cached, Fresh
@@ -27,10 +28,10 @@ from lml.catalog.infrastructure.public_queries import (
     seconds_valid,
     show_detail,
 )
-from lml.catalog.infrastructure.wiring import public_cache
+from lml.catalog.infrastructure.seating_inventory import SeatingInventory
+from lml.catalog.infrastructure.services import CatalogServices
 from lml.platform.db import UnitOfWork
 from lml.platform.domain.errors import FieldError, InvalidInput
-from lml.platform.resources import Resources
 
 LIST_SECONDS = 15
 DETAIL_SECONDS = 10
@@ -55,18 +56,20 @@ def _instant(raw: str | None, field: str) -> datetime | None:
         raise InvalidInput([FieldError(field, "must fall within the years 1 to 9999 in UTC")]) from None
 
 
-async def _read(resources: Resources, depends_on: list[str], name: str,
-                query: Callable[[UnitOfWork, datetime], Awaitable[tuple[Any, Moments] | None]]) -> Cached | None:
+Query = Callable[[UnitOfWork, Inventory, datetime], Awaitable[tuple[Any, Moments] | None]]
+
+
+async def _read(catalog: CatalogServices, depends_on: list[str], name: str, query: Query) -> Cached | None:
     async def load() -> Fresh | None:
-        now = resources.clock.now()
-        async with resources.db.unit_of_work() as uow:  # acting as no organization: published data only
-            found = await query(uow, now)
+        now = catalog.resources.clock.now()
+        async with catalog.resources.db.unit_of_work() as uow:  # acting as no organization: published data only
+            found = await query(uow, SeatingInventory(uow, catalog.seating), now)
         if found is None:
             return None
         view, moments = found
         return Fresh(msgspec.json.encode(view), seconds_valid(now, moments, DETAIL_SECONDS))
 
-    return await public_cache(resources).read(depends_on, name, load)
+    return await catalog.public_cache.read(depends_on, name, load)
 
 
 class PublicCatalog(Controller):
@@ -77,7 +80,7 @@ class PublicCatalog(Controller):
          responses={200: ResponseSpec(EventPage, description="A page; `next_cursor` is null on the last")})
     async def events(
         self,
-        request: Request[Any, Any, Any],
+        catalog: CatalogServices,
         starts_after: Annotated[str | None, QueryParameter(
             name="from", required=False, description="shows starting after this instant (default: now)")] = None,
         starts_before: Annotated[str | None, QueryParameter(
@@ -89,7 +92,6 @@ class PublicCatalog(Controller):
         cursor: Annotated[str | None, QueryParameter(required=False, max_length=500)] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
     ) -> Response[bytes]:
-        resources: Resources = request.app.state.resources
         filters = EventFilters(
             starts_after=_instant(starts_after, "/from"), starts_before=_instant(starts_before, "/to"),
             city=city.strip() or None if city else None,
@@ -100,33 +102,33 @@ class PublicCatalog(Controller):
             raise InvalidInput([FieldError("/to", "must be after from")])
 
         async def load() -> Fresh:
-            page = await _page(resources, filters, cursor, limit)
+            page = await _page(catalog, filters, cursor, limit)
             return Fresh(msgspec.json.encode(page), LIST_SECONDS)
 
         name = f"list:{filters.fingerprint()}:{limit}:{cursor or ''}"
-        cached = await public_cache(resources).read(["list"], name, load)
+        cached = await catalog.public_cache.read(["list"], name, load)
         assert cached is not None, "a listing always loads"
         return _json(cached)
 
     @get("/events/{event_id:str}", summary="A published event with its shows, price tiers and sale status",
          responses={200: ResponseSpec(PublicEvent)})
-    async def event(self, request: Request[Any, Any, Any], event_id: FromPath[str]) -> Response[bytes]:
-        cached = await _read(request.app.state.resources, [f"event:{event_id}"], f"event:{event_id}",
-                             lambda uow, now: event_detail(uow, event_id, now))
+    async def event(self, catalog: CatalogServices, event_id: FromPath[str]) -> Response[bytes]:
+        cached = await _read(catalog, [f"event:{event_id}"], f"event:{event_id}",
+                             lambda uow, inventory, now: event_detail(uow, inventory, event_id, now))
         if cached is None:
             raise EventNotFound()
         return _json(cached)
 
     @get("/shows/{show_id:str}", summary="A show of a published event: price tiers and sale status",
          responses={200: ResponseSpec(PublicShowDetail)})
-    async def show(self, request: Request[Any, Any, Any], show_id: FromPath[str]) -> Response[bytes]:
-        cached = await _read(request.app.state.resources, [f"show:{show_id}"], f"show:{show_id}",
-                             lambda uow, now: show_detail(uow, show_id, now))
+    async def show(self, catalog: CatalogServices, show_id: FromPath[str]) -> Response[bytes]:
+        cached = await _read(catalog, [f"show:{show_id}"], f"show:{show_id}",
+                             lambda uow, inventory, now: show_detail(uow, inventory, show_id, now))
         if cached is None:
             raise ShowNotFound()
         return _json(cached)
 
 
-async def _page(resources: Resources, filters: EventFilters, cursor: str | None, limit: int) -> EventPage:
-    async with resources.db.unit_of_work() as uow:
-        return await list_events(uow, filters, cursor, limit, resources.clock.now())
+async def _page(catalog: CatalogServices, filters: EventFilters, cursor: str | None, limit: int) -> EventPage:
+    async with catalog.resources.db.unit_of_work() as uow:
+        return await list_events(uow, filters, cursor, limit, catalog.resources.clock.now())

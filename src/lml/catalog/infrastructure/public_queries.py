@@ -14,8 +14,8 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
+from lml.catalog.application.ports import Inventory
 from lml.catalog.domain.sale import SaleStatus, next_change, sale_status, window_opens
-from lml.catalog.infrastructure.seating_inventory import SeatingInventory
 from lml.catalog.infrastructure.sql_ids import as_uuid
 from lml.platform.db import UnitOfWork
 from lml.platform.domain.errors import FieldError, InvalidInput
@@ -233,10 +233,9 @@ class _ShowFacts(msgspec.Struct, frozen=True):
     moments: Moments
 
 
-async def _public_shows(uow: UnitOfWork, rows: list[dict[str, Any]], event_status: str, timezone: str,
-                        now: datetime) -> list[_ShowFacts]:
+async def _public_shows(uow: UnitOfWork, inventory: Inventory, rows: list[dict[str, Any]], event_status: str,
+                        timezone: str, now: datetime) -> list[_ShowFacts]:
     tiers = await _tiers(uow, [r["show_id"] for r in rows])
-    inventory = SeatingInventory(uow)
     shows = []
     for r in rows:
         opens = window_opens(r["on_sale_at"], r["went_on_sale_at"])
@@ -263,7 +262,9 @@ def seconds_valid(now: datetime, moments: Iterable[datetime | None], ceiling: in
     return max(0, min(ceiling, int((change - now).total_seconds())))
 
 
-async def event_detail(uow: UnitOfWork, event_id: str, now: datetime) -> tuple[PublicEvent, Moments] | None:
+async def event_detail(
+    uow: UnitOfWork, inventory: Inventory, event_id: str, now: datetime
+) -> tuple[PublicEvent, Moments] | None:
     if as_uuid(event_id) is None:
         return None
     row = await (
@@ -283,14 +284,16 @@ async def event_detail(uow: UnitOfWork, event_id: str, now: datetime) -> tuple[P
             (event_id,),
         )
     ).fetchall()
-    facts = await _public_shows(uow, show_rows, row["status"], row["timezone"], now)
+    facts = await _public_shows(uow, inventory, show_rows, row["status"], row["timezone"], now)
     event = PublicEvent(event_id=row["event_id"], title=row["title"], description=row["description"],
                         category=row["category"], images=row["images"], status=row["status"], venue=_venue(row),
                         shows=[f.show for f in facts])
     return event, tuple(m for f in facts for m in f.moments)
 
 
-async def show_detail(uow: UnitOfWork, show_id: str, now: datetime) -> tuple[PublicShowDetail, Moments] | None:
+async def show_detail(
+    uow: UnitOfWork, inventory: Inventory, show_id: str, now: datetime
+) -> tuple[PublicShowDetail, Moments] | None:
     if as_uuid(show_id) is None:
         return None
     row = await (
@@ -304,7 +307,7 @@ async def show_detail(uow: UnitOfWork, show_id: str, now: datetime) -> tuple[Pub
     ).fetchone()
     if row is None:
         return None
-    (facts,) = await _public_shows(uow, [row], row["event_status"], row["timezone"], now)
+    (facts,) = await _public_shows(uow, inventory, [row], row["event_status"], row["timezone"], now)
     ref = PublicEventRef(event_id=row["event_id"], title=row["title"], category=row["category"],
                          status=row["event_status"], venue=_venue(row))
     detail = PublicShowDetail(**msgspec.structs.asdict(facts.show), event=ref)

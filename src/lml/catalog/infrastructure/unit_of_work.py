@@ -15,15 +15,16 @@ from lml.catalog.infrastructure.public_cache import PublicCache
 from lml.catalog.infrastructure.seating_inventory import SeatingInventory
 from lml.platform.db import Database, UnitOfWork
 from lml.platform.outbox import add_event
+from lml.seating.facade import SeatingFacade
 
 
 class PgCatalogUnitOfWork:
-    def __init__(self, uow: UnitOfWork, cache: PublicCache) -> None:
+    def __init__(self, uow: UnitOfWork, cache: PublicCache, seating: SeatingFacade) -> None:
         self.uow = uow
         self.cache = cache
         self.events: EventRepository = PgEvents(uow.conn)
         self.shows: ShowRepository = PgShows(uow.conn)
-        self.inventory: Inventory = SeatingInventory(uow)
+        self.inventory: Inventory = SeatingInventory(uow, seating)
         self._events: set[str] = set()
         self._shows: set[str] = set()
 
@@ -43,11 +44,12 @@ class PgCatalogUnitOfWork:
 class PgCatalog:
     """The UnitOfWorkFactory: `org_id` None is a buyer's (public reads), else an operator's."""
 
-    def __init__(self, db: Database, cache: PublicCache) -> None:
+    def __init__(self, db: Database, cache: PublicCache, seating: SeatingFacade) -> None:
         self.db = db
         self.cache = cache
+        self.seating = seating
 
     @asynccontextmanager
     async def __call__(self, org_id: str | None) -> AsyncIterator[CatalogUnitOfWork]:
         async with self.db.unit_of_work(org_id=org_id) as uow:
-            yield PgCatalogUnitOfWork(uow, self.cache)
+            yield PgCatalogUnitOfWork(uow, self.cache, self.seating)

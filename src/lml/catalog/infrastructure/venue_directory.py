@@ -5,7 +5,6 @@ from __future__ import annotations
 from lml.catalog.application.ports import LayoutUnavailable, VenueUnavailable
 from lml.catalog.domain.venue import LayoutPin, LayoutSeat, LayoutSnapshot, LayoutZone, VenueSnapshot
 from lml.platform.domain.errors import FieldError
-from lml.platform.resources import Resources
 from lml.venues import facade as venues
 
 
@@ -20,12 +19,12 @@ def _snapshot(layout: venues.PublishedLayout) -> LayoutSnapshot:
 
 
 class FacadeVenueDirectory:
-    def __init__(self, resources: Resources) -> None:
-        self.resources = resources
+    def __init__(self, venues: venues.VenuesFacade) -> None:
+        self._venues = venues
 
     async def venue(self, org_id: str, venue_id: str) -> VenueSnapshot:
         try:
-            info = await venues.get_venue(self.resources, org_id=org_id, venue_id=venue_id)
+            info = await self._venues.get_venue(org_id=org_id, venue_id=venue_id)
         except venues.VenueNotFound:
             raise VenueUnavailable(FieldError("/venue_id", "is not a venue of this organization")) from None
         return VenueSnapshot(venue_id=info.venue_id, name=info.name, city=info.city, country=info.country,
@@ -33,7 +32,7 @@ class FacadeVenueDirectory:
 
     async def published_layout(self, org_id: str, layout_id: str, version: int | None) -> LayoutSnapshot:
         try:
-            return _snapshot(await venues.get_published_layout(self.resources, org_id=org_id, layout_id=layout_id,
+            return _snapshot(await self._venues.get_published_layout(org_id=org_id, layout_id=layout_id,
                                                                version=version))
         except venues.LayoutNotFound:
             if version is not None and await self._has_published_version(org_id, layout_id):
@@ -46,14 +45,14 @@ class FacadeVenueDirectory:
 
     async def _has_published_version(self, org_id: str, layout_id: str) -> bool:
         try:
-            await venues.get_published_layout(self.resources, org_id=org_id, layout_id=layout_id)
+            await self._venues.get_published_layout(org_id=org_id, layout_id=layout_id)
         except (venues.LayoutNotFound, venues.LayoutNotPublished):
             return False
         return True
 
     async def pinned_layout(self, org_id: str, pin: LayoutPin) -> LayoutSnapshot:
         try:
-            pinned = await venues.get_pinned_layout(self.resources, layout_id=pin.layout_id, version=pin.version,
+            pinned = await self._venues.get_pinned_layout(layout_id=pin.layout_id, version=pin.version,
                                                     hash=pin.hash)
         except venues.LayoutNotFound:
             raise LayoutUnavailable(FieldError("/layout_id", "the pinned layout version is gone")) from None

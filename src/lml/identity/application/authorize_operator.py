@@ -7,7 +7,7 @@ from collections.abc import Collection
 from lml.identity.application.ports import UnitOfWorkFactory
 from lml.identity.domain.access import OperatorAccess, canonical_uuid, decide_access, parse_org_id
 from lml.identity.domain.errors import NotAUser
-from lml.platform.tokens import Principal
+from lml.platform.domain.principal import Principal
 
 
 async def authorize_operator(

@@ -9,7 +9,7 @@ from lml.identity.domain.access import canonical_uuid
 from lml.identity.domain.errors import NotAUser, UnknownUser
 from lml.identity.domain.organization import Membership
 from lml.identity.domain.user import User
-from lml.platform.tokens import Principal
+from lml.platform.domain.principal import Principal
 
 
 class Profile(msgspec.Struct, frozen=True):

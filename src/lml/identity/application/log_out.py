@@ -8,7 +8,7 @@ from lml.identity.application.sessions import SessionIssuer
 from lml.identity.application.start_guest_session import GUEST_TOKEN_SECONDS
 from lml.identity.domain.access import canonical_uuid
 from lml.identity.domain.refresh_token import digest
-from lml.platform.tokens import Principal
+from lml.platform.domain.principal import Principal
 
 
 async def log_out(

@@ -12,7 +12,7 @@ from lml.identity.domain.access import AccessFacts
 from lml.identity.domain.organization import Membership, Organization
 from lml.identity.domain.refresh_token import RefreshToken
 from lml.identity.domain.user import User
-from lml.platform.tokens import Principal
+from lml.platform.domain.principal import Principal
 
 
 class UserRepository(Protocol):

@@ -11,8 +11,8 @@ from lml.identity.application.ports import AccessTokenCodec, IdentityUnitOfWork
 from lml.identity.domain.refresh_token import RefreshToken, digest
 from lml.identity.domain.user import User
 from lml.platform.clock import Clock
+from lml.platform.domain.principal import Principal
 from lml.platform.ids import new_secret
-from lml.platform.tokens import Principal
 
 
 class TokenPair(msgspec.Struct, frozen=True):

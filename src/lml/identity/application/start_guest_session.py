@@ -9,10 +9,9 @@ import msgspec
 
 from lml.identity.application.ports import AccessTokenCodec
 from lml.identity.domain.rules import email_problem, name_problem, normalize_email, raise_if_any
-from lml.identity.domain.user import BUYER_SCOPE
 from lml.platform.clock import Clock
+from lml.platform.domain.principal import BUYER_SCOPE, Principal
 from lml.platform.ids import new_id
-from lml.platform.tokens import Principal
 
 # Long enough for a whole checkout (a guest's hold lives one show's hold time, at most an hour,
 # then payment), since a guest has no refresh token: a new token is a new session.

@@ -6,8 +6,7 @@ from datetime import datetime
 
 import msgspec
 
-BUYER_SCOPE = "buyer"
-PLATFORM_ADMIN_SCOPE = "platform:admin"
+from lml.platform.domain.principal import BUYER_SCOPE, PLATFORM_ADMIN_SCOPE
 
 
 class User(msgspec.Struct, frozen=True, kw_only=True):

@@ -17,7 +17,6 @@ from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, Requ
 from litestar.params import FromPath, JSONBody
 
 from lml.identity.application.add_member import add_member
-from lml.identity.application.authorize_operator import authorize_operator
 from lml.identity.application.change_member_role import change_member_role
 from lml.identity.application.create_organization import create_organization
 from lml.identity.application.get_profile import get_profile
@@ -28,25 +27,18 @@ from lml.identity.application.register_user import register_user
 from lml.identity.application.remove_member import remove_member
 from lml.identity.application.sessions import TokenPair
 from lml.identity.application.start_guest_session import GuestSession, start_guest_session
-from lml.identity.domain.access import MEMBER_ADMIN_ROLES, OperatorAccess, parse_org_id, parse_user_id
-from lml.identity.domain.user import PLATFORM_ADMIN_SCOPE, User
+from lml.identity.domain.access import MEMBER_ADMIN_ROLES, OperatorAccess, parse_user_id
+from lml.identity.domain.user import User
 from lml.identity.infrastructure.services import IdentityServices
 from lml.platform.domain.errors import FieldError, InvalidInput
+from lml.platform.domain.principal import PLATFORM_ADMIN_SCOPE
 from lml.platform.http.auth import bearer_principal, client_address, requires_scope
+from lml.platform.http.kit import kit_of
 from lml.platform.http.rate_limits import address_key, rate_limited
 from lml.platform.http.validation import collect_field_errors
 from lml.platform.rate_limit import RateLimit
 
 AnyRequest = Request[Any, Any, Any]
-
-
-def _services(request: ASGIConnection[Any, Any, Any, Any]) -> IdentityServices:
-    """Identity's adapters for this app, built on first use from the app's `Resources`."""
-    services: IdentityServices | None = request.app.state.get("identity")
-    if services is None:
-        services = IdentityServices.from_resources(request.app.state.resources)
-        request.app.state["identity"] = services
-    return services
 
 
 def _authenticated(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
@@ -72,8 +64,8 @@ class RegisterBody(msgspec.Struct, frozen=True):
 
 
 @post("/v1/auth/register", status_code=201, tags=["identity"], summary="Create an account")
-async def register(request: AnyRequest, data: JSONBody[RegisterBody]) -> UserOut:
-    services = _services(request)
+async def register(request: AnyRequest, identity: IdentityServices, data: JSONBody[RegisterBody]) -> UserOut:
+    services = identity
     await services.throttle.registration(client_address(request))
     user = await register_user(uow=services.uow, hasher=services.hasher, clock=services.clock,
                                email=data.email, password=data.password, name=data.name)
@@ -147,8 +139,8 @@ def _missing(*fields: tuple[str, str | None]) -> InvalidInput:
     summary="Get an access token (grant_type password or refresh_token)",
     operation_class=_TokenOperation,
 )
-async def token(request: AnyRequest) -> Response[TokenPair]:
-    services = _services(request)
+async def token(request: AnyRequest, identity: IdentityServices) -> Response[TokenPair]:
+    services = identity
     form = await _read_token_request(request)
     address = client_address(request)
     if form.grant_type == "password":
@@ -181,8 +173,8 @@ class LogoutBody(msgspec.Struct, frozen=True):
     tags=["identity"],
     summary="End the caller's session: its refresh tokens are revoked, its access tokens refused within seconds",
 )
-async def logout(request: AnyRequest, data: JSONBody[LogoutBody | None] = None) -> None:
-    services = _services(request)
+async def logout(request: AnyRequest, identity: IdentityServices, data: JSONBody[LogoutBody | None] = None) -> None:
+    services = identity
     await log_out(uow=services.uow, sessions=services.sessions, revoker=services.revoker,
                   principal=bearer_principal(request), refresh_token=data.refresh_token if data else None)
 
@@ -204,8 +196,8 @@ GUEST_SESSIONS_PER_ADDRESS = RateLimit(capacity=20, refill_per_second=1 / 6)
     tags=["identity"],
     summary="Check out as a guest: a short-lived buyer token (no password; the email receives the tickets)",
 )
-async def guest(request: AnyRequest, data: JSONBody[GuestBody]) -> Response[GuestSession]:
-    services = _services(request)
+async def guest(request: AnyRequest, identity: IdentityServices, data: JSONBody[GuestBody]) -> Response[GuestSession]:
+    services = identity
     session = await start_guest_session(tokens=services.sessions.tokens, clock=services.clock,
                                         email=data.email, name=data.name)
     return Response(session, status_code=201, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
@@ -229,8 +221,8 @@ class MeOut(msgspec.Struct, frozen=True):
     tags=["identity"],
     summary="The caller, their organizations and roles",
 )
-async def me(request: AnyRequest) -> MeOut:
-    profile = await get_profile(uow=_services(request).uow, principal=bearer_principal(request))
+async def me(request: AnyRequest, identity: IdentityServices) -> MeOut:
+    profile = await get_profile(uow=identity.uow, principal=bearer_principal(request))
     return MeOut(
         user=UserOut.of(profile.user),
         organizations=[MyOrganization(m.org_id, m.org_name, m.role) for m in profile.memberships],
@@ -254,8 +246,10 @@ class OrganizationOut(msgspec.Struct, frozen=True):
     tags=["identity"],
     summary="Create an organization (platform admins)",
 )
-async def new_organization(request: AnyRequest, data: JSONBody[NewOrganization]) -> OrganizationOut:
-    services = _services(request)
+async def new_organization(
+    request: AnyRequest, identity: IdentityServices, data: JSONBody[NewOrganization]
+) -> OrganizationOut:
+    services = identity
     organization = await create_organization(uow=services.uow, clock=services.clock, name=data.name)
     return OrganizationOut(organization.id, organization.name, organization.created_at)
 
@@ -283,9 +277,8 @@ _MEMBER_ADMIN = "member_admin"
 async def _member_admins(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """Guard: the caller is an owner of the organization in the path, or a platform admin (before the
     body is read, so that 401/403 come before any 422)."""
-    access = await authorize_operator(uow=_services(connection).uow, principal=bearer_principal(connection),
-                                      org_id=parse_org_id(connection.path_params["org_id"], "/org_id"),
-                                      allowed_roles=MEMBER_ADMIN_ROLES)
+    access = await kit_of(connection).authorize_operator(
+        bearer_principal(connection), connection.path_params["org_id"], MEMBER_ADMIN_ROLES, field="/org_id")
     connection.scope.setdefault("state", {})[_MEMBER_ADMIN] = access
 
 
@@ -301,8 +294,8 @@ def _organization(request: AnyRequest) -> str:
     tags=["identity"],
     summary="Add a member to an organization, or change their role (owners and platform admins)",
 )
-async def new_member(request: AnyRequest, data: JSONBody[NewMember]) -> Response[MemberOut]:
-    added = await add_member(uow=_services(request).uow, org_id=_organization(request), email=data.email,
+async def new_member(request: AnyRequest, identity: IdentityServices, data: JSONBody[NewMember]) -> Response[MemberOut]:
+    added = await add_member(uow=identity.uow, org_id=_organization(request), email=data.email,
                              role=data.role)
     return Response(MemberOut(added.org_id, added.user_id, added.email, added.role),
                     status_code=201 if added.is_new else 200)
@@ -314,8 +307,10 @@ async def new_member(request: AnyRequest, data: JSONBody[NewMember]) -> Response
     tags=["identity"],
     summary="Change a member's role (owners and platform admins); an organization always keeps an owner",
 )
-async def member_role(request: AnyRequest, user_id: FromPath[str], data: JSONBody[RoleChange]) -> MemberOut:
-    changed = await change_member_role(uow=_services(request).uow, org_id=_organization(request),
+async def member_role(
+    request: AnyRequest, identity: IdentityServices, user_id: FromPath[str], data: JSONBody[RoleChange]
+) -> MemberOut:
+    changed = await change_member_role(uow=identity.uow, org_id=_organization(request),
                                        user_id=parse_user_id(user_id, "/user_id"), role=data.role)
     return MemberOut(changed.org_id, changed.user_id, changed.email, changed.role)
 
@@ -326,8 +321,8 @@ async def member_role(request: AnyRequest, user_id: FromPath[str], data: JSONBod
     tags=["identity"],
     summary="Remove a member (owners and platform admins); an organization always keeps an owner",
 )
-async def former_member(request: AnyRequest, user_id: FromPath[str]) -> None:
-    await remove_member(uow=_services(request).uow, org_id=_organization(request),
+async def former_member(request: AnyRequest, identity: IdentityServices, user_id: FromPath[str]) -> None:
+    await remove_member(uow=identity.uow, org_id=_organization(request),
                         user_id=parse_user_id(user_id, "/user_id"))
 
 

@@ -2,7 +2,9 @@
 
     @get("/...", guards=[operator_in(READERS)], dependencies={"operator": Provide(current_operator)})
 
-The guard runs before the body is read, so 401/403 come before any 413 or 422."""
+The guard runs before the body is read, so 401/403 come before any 413 or 422. It asks identity
+through the request's HTTP kit (`lml.platform.http.kit`), where the composition root plugged
+`IdentityFacade.authorize_operator` in."""
 
 from __future__ import annotations
 
@@ -12,12 +14,11 @@ from typing import Any
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
-from lml.identity.application import authorize_operator as _authorize
 from lml.identity.domain.access import OperatorAccess
-from lml.identity.infrastructure.pg_unit_of_work import pg_unit_of_work
 from lml.platform.http.auth import bearer_principal
-from lml.platform.resources import Resources
+from lml.platform.http.kit import kit_of
 
+# Who may change what an organization sells, and who may read its reports and door lists.
 WRITERS = ("owner", "manager")
 READERS = ("owner", "manager", "box_office")
 
@@ -29,13 +30,8 @@ def operator_in(roles: Collection[str]) -> Any:
     pass too); the access is kept for `current_operator`."""
 
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        resources: Resources = connection.app.state.resources
-        access = await _authorize.authorize_operator(
-            uow=pg_unit_of_work(resources.db),
-            principal=bearer_principal(connection),
-            org_id=connection.headers.get("x-org-id"),
-            allowed_roles=roles,
-        )
+        access = await kit_of(connection).authorize_operator(
+            bearer_principal(connection), connection.headers.get("x-org-id"), roles)
         connection.scope.setdefault("state", {})[_STATE_KEY] = access
 
     return guard

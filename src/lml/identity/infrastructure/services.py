@@ -1,4 +1,4 @@
-"""Identity's adapters, built once per app from the process's `Resources`."""
+"""Identity's services: its adapters, built once per process by the composition root."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ class IdentityServices:
     throttle: LoginThrottle
 
     @classmethod
-    def from_resources(cls, resources: Resources) -> IdentityServices:
+    def build(cls, resources: Resources) -> IdentityServices:
         return cls(
             uow=pg_unit_of_work(resources.db),
             hasher=Argon2Hasher(),

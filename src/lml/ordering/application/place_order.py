@@ -25,10 +25,6 @@ class PlacedOrder(msgspec.Struct, frozen=True):
     payment: PaymentView | None
 
 
-def owner_of(buyer: Buyer) -> str:
-    return f"{buyer.kind}:{buyer.subject}"
-
-
 async def place_order(
     *,
     transaction: TransactionFactory,
@@ -42,7 +38,7 @@ async def place_order(
     hold_id: str,
     hold_token: str,
 ) -> PlacedOrder:
-    owner = owner_of(buyer)
+    owner = buyer.owner
     # Asked first: once ordered, the hold is spent in Redis and would only say "unknown hold".
     # Another buyer's order is not named here: verifying the hold refuses them as usual.
     async with transaction() as tx:
@@ -91,7 +87,7 @@ async def buyer_order(transaction: TransactionFactory, buyer: Buyer, order_id: s
     """The buyer's own order; anybody else's is "not found", never "forbidden"."""
     async with transaction() as tx:
         order = await tx.orders.get(order_id)
-    if order is None or owner_of(order.buyer) != owner_of(buyer):
+    if order is None or order.buyer.owner != buyer.owner:
         raise OrderNotFound()
     return order
 

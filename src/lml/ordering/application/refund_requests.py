@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from lml.ordering.application.place_order import owner_of
 from lml.ordering.application.ports import OrderingTransaction, TransactionFactory
 from lml.ordering.domain.errors import (
     NothingToRefund,
@@ -72,7 +71,7 @@ async def request_refund(
 ) -> RefundRequest:
     async with transaction() as tx:
         order = await tx.orders.get(order_id, for_update=True)
-        if order is None or owner_of(order.buyer) != owner_of(buyer):
+        if order is None or order.buyer.owner != buyer.owner:
             raise OrderNotFound()
         if await tx.cancellations.covers(order.show_id):
             raise OrderNotRefundable(order.status.value, "The show is cancelled: the order is refunded in full")
@@ -96,7 +95,7 @@ async def request_refund(
             amount=amount, currency=order.currency, reason=reason, created_at=now,
         )
         await tx.refund_requests.add(request)
-        await tx.orders.note(order, actor=owner_of(buyer), at=now, action="refund_request_made",
+        await tx.orders.note(order, actor=buyer.owner, at=now, action="refund_request_made",
                              detail={"request_id": request.request_id, "amount": amount, "percent": percent,
                                      "tickets": len(chosen), "reason": reason})
         await tx.commit()
@@ -156,6 +155,6 @@ async def decline_refund_request(
 async def buyer_refund_requests(transaction: TransactionFactory, buyer: Buyer, order_id: str) -> list[RefundRequest]:
     async with transaction() as tx:
         order = await tx.orders.get(order_id)
-        if order is None or owner_of(order.buyer) != owner_of(buyer):
+        if order is None or order.buyer.owner != buyer.owner:
             raise OrderNotFound()
         return await tx.refund_requests.of_order(order_id)

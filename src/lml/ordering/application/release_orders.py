@@ -7,7 +7,7 @@ row is locked and the transition is conditional, so an order paid first is never
 
 from __future__ import annotations
 
-from lml.ordering.application.place_order import buyer_order, owner_of
+from lml.ordering.application.place_order import buyer_order
 from lml.ordering.application.ports import OrderingTransaction, SeatSync, TransactionFactory
 from lml.ordering.domain.errors import OrderNotCancellable
 from lml.ordering.domain.order import AWAITING_PAYMENT, Buyer, Moved, Order, OrderStatus
@@ -41,7 +41,7 @@ async def cancel_order(
         if order.status not in AWAITING_PAYMENT:
             raise OrderNotCancellable(order.status.value)
         moved = order.cancel()
-        await release_seats(tx, moved, actor=owner_of(buyer), clock=clock)
+        await release_seats(tx, moved, actor=buyer.owner, clock=clock)
         await tx.commit()
     await sync.order_changed(moved.order)
     return moved.order

@@ -59,7 +59,7 @@ class MemoryOrders:
     async def order_for_hold(self, hold_id: str) -> tuple[str, str] | None:
         for order in self._s.orders.values():
             if order.hold_id == hold_id:
-                return order.order_id, f"{order.buyer.kind}:{order.buyer.subject}"
+                return order.order_id, order.buyer.owner
         return None
 
     async def save(self, moved: Moved, *, actor: str, at: datetime, detail: dict[str, Any] | None = None) -> None:

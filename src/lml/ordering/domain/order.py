@@ -22,6 +22,7 @@ from typing import Literal
 import msgspec
 
 from lml.ordering.domain.errors import InvalidTransition, NothingToRefund, PaymentMismatch, RefundTooLarge
+from lml.platform.domain.principal import owner_key
 
 
 class OrderStatus(StrEnum):
@@ -86,6 +87,11 @@ class Buyer(msgspec.Struct, frozen=True, kw_only=True):
     subject: str
     email: str | None = None
     name: str | None = None
+
+    @property
+    def owner(self) -> str:
+        """Whose the order is (the same spelling as a hold's owner)."""
+        return owner_key(self.kind, self.subject)
 
 
 class OrderLine(msgspec.Struct, frozen=True, kw_only=True):

@@ -35,12 +35,12 @@ from lml.ordering.infrastructure.http_access import (
     buyer_guard,
     buyer_of,
     operator_of,
-    services_of,
 )
 from lml.ordering.infrastructure.keyset_cursor import decode_cursor, encode_cursor
 from lml.ordering.infrastructure.pg_tickets import PgTickets
 from lml.ordering.infrastructure.refund_requests_http import router as refund_requests_router
 from lml.ordering.infrastructure.sales_report import SalesReport, check_show_of_organization, sales_report
+from lml.ordering.infrastructure.services import OrderingServices
 from lml.platform.http.auth import bearer_principal
 from lml.platform.http.idempotency import idempotent
 from lml.platform.ids import new_id
@@ -133,11 +133,10 @@ class PlaceOrderBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 @post("/v1/orders", status_code=201, guards=[buyer_guard], middleware=[idempotent], tags=["ordering"],
       summary="Turn a hold into an order awaiting payment (Idempotency-Key recommended)")
-async def create_order(request: AnyRequest, data: JSONBody[PlaceOrderBody]) -> OrderOut:
-    services = services_of(request)
+async def create_order(request: AnyRequest, ordering: OrderingServices, data: JSONBody[PlaceOrderBody]) -> OrderOut:
     placed = await place_order(
-        transaction=services.transaction, holds=services.holds, shows=services.shows, payments=services.payments,
-        sync=services.sync, clock=services.clock, new_id=new_id, buyer=buyer_of(request),
+        transaction=ordering.transaction, holds=ordering.holds, shows=ordering.shows, payments=ordering.payments,
+        sync=ordering.sync, clock=ordering.clock, new_id=new_id, buyer=buyer_of(request),
         hold_id=data.hold_id, hold_token=data.hold_token,
     )
     return OrderOut.of(placed.order, PaymentOut.of(placed.payment))
@@ -150,13 +149,13 @@ class OrderList(msgspec.Struct, frozen=True):
 
 @get("/v1/orders", guards=[buyer_guard], tags=["ordering"], summary="The caller's orders, newest first")
 async def list_orders(
-    request: AnyRequest,
+    request: AnyRequest, ordering: OrderingServices,
     limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, QueryParameter(required=False, max_length=200)] = None,
 ) -> OrderList:
     principal = bearer_principal(request)
     before = decode_cursor(cursor) if cursor else None
-    async with services_of(request).resources.db.unit_of_work() as uow:
+    async with ordering.resources.db.unit_of_work() as uow:
         orders = await queries.orders_of_buyer(uow.conn, kind=principal.kind, subject=principal.subject,
                                                limit=limit, before=before)
     last = orders[-1] if len(orders) == limit else None
@@ -164,25 +163,23 @@ async def list_orders(
 
 
 @get("/v1/orders/{order_id:uuid}", guards=[buyer_guard], tags=["ordering"], summary="One of the caller's orders")
-async def get_order(request: AnyRequest, order_id: FromPath[uuid.UUID]) -> OrderOut:
-    order = await buyer_order(services_of(request).transaction, buyer_of(request), str(order_id))
+async def get_order(request: AnyRequest, ordering: OrderingServices, order_id: FromPath[uuid.UUID]) -> OrderOut:
+    order = await buyer_order(ordering.transaction, buyer_of(request), str(order_id))
     return OrderOut.of(order)
 
 
 @post("/v1/orders/{order_id:uuid}/payment", status_code=200, guards=[buyer_guard], tags=["ordering"],
       summary="The order's PaymentIntent (created now if Stripe was down when the order was placed)")
-async def order_payment(request: AnyRequest, order_id: FromPath[uuid.UUID]) -> OrderOut:
-    services = services_of(request)
-    order, payment = await payment_for_order(transaction=services.transaction, payments=services.payments,
+async def order_payment(request: AnyRequest, ordering: OrderingServices, order_id: FromPath[uuid.UUID]) -> OrderOut:
+    order, payment = await payment_for_order(transaction=ordering.transaction, payments=ordering.payments,
                                              buyer=buyer_of(request), order_id=str(order_id))
     return OrderOut.of(order, PaymentOut.of(payment))
 
 
 @post("/v1/orders/{order_id:uuid}/cancel", status_code=200, guards=[buyer_guard], tags=["ordering"],
       summary="Cancel an unpaid order: its seats are released at once")
-async def cancel(request: AnyRequest, order_id: FromPath[uuid.UUID]) -> OrderOut:
-    services = services_of(request)
-    order = await cancel_order(transaction=services.transaction, sync=services.sync, clock=services.clock,
+async def cancel(request: AnyRequest, ordering: OrderingServices, order_id: FromPath[uuid.UUID]) -> OrderOut:
+    order = await cancel_order(transaction=ordering.transaction, sync=ordering.sync, clock=ordering.clock,
                                buyer=buyer_of(request), order_id=str(order_id))
     return OrderOut.of(order)
 
@@ -207,16 +204,15 @@ class TicketList(msgspec.Struct, frozen=True):
 
 @get("/v1/orders/{order_id:uuid}/tickets", guards=[buyer_guard], tags=["ordering"],
      summary="The order's tickets, each with the payload to show as a QR code")
-async def order_tickets(request: AnyRequest, order_id: FromPath[uuid.UUID]) -> TicketList:
-    services = services_of(request)
-    order = await buyer_order(services.transaction, buyer_of(request), str(order_id))
-    async with services.resources.db.unit_of_work() as uow:
+async def order_tickets(request: AnyRequest, ordering: OrderingServices, order_id: FromPath[uuid.UUID]) -> TicketList:
+    order = await buyer_order(ordering.transaction, buyer_of(request), str(order_id))
+    async with ordering.resources.db.unit_of_work() as uow:
         tickets = await PgTickets(uow.conn).of_order(order.order_id)
     lines = order.lines
     return TicketList(order.order_id, [
         TicketOut(ticket_id=t.ticket_id, status=t.status, code=t.code, seat_id=t.seat_id,
                   seat_label=lines[t.line_no - 1].seat_label, zone_id=t.zone_id, unit=t.unit,
-                  tier_name=lines[t.line_no - 1].tier_name, qr_payload=sign(t.claims, services.ticket_key))
+                  tier_name=lines[t.line_no - 1].tier_name, qr_payload=sign(t.claims, ordering.ticket_key))
         for t in tickets
     ])
 
@@ -229,10 +225,11 @@ class RefundBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 @post("/v1/admin/orders/{order_id:uuid}/refund", status_code=202, guards=[authenticated], middleware=[idempotent],
       tags=["ordering"], summary="Refund an order in full (no amount) or in part; Stripe is called in the background")
-async def refund(request: AnyRequest, order_id: FromPath[uuid.UUID], data: JSONBody[RefundBody]) -> OrderOut:
+async def refund(
+    request: AnyRequest, ordering: OrderingServices, order_id: FromPath[uuid.UUID], data: JSONBody[RefundBody]
+) -> OrderOut:
     access = await operator_of(request, REFUND_ROLES)
-    services = services_of(request)
-    order = await refund_order(transaction=services.as_organization(access.org_id), clock=services.clock,
+    order = await refund_order(transaction=ordering.as_organization(access.org_id), clock=ordering.clock,
                                operator=f"operator:{access.user_id}", order_id=str(order_id), amount=data.amount,
                                reason=data.reason.strip())
     return OrderOut.of(order)
@@ -240,32 +237,32 @@ async def refund(request: AnyRequest, order_id: FromPath[uuid.UUID], data: JSONB
 
 @get("/v1/admin/shows/{show_id:uuid}/sales", guards=[authenticated], tags=["ordering"],
      summary="Seats per status against capacity, and revenue and refunds per tier")
-async def show_sales(request: AnyRequest, show_id: FromPath[uuid.UUID]) -> SalesReport:
+async def show_sales(request: AnyRequest, ordering: OrderingServices, show_id: FromPath[uuid.UUID]) -> SalesReport:
     access = await operator_of(request, REPORT_ROLES)
-    return await sales_report(services_of(request).resources, org_id=access.org_id, show_id=str(show_id))
+    return await sales_report(ordering.resources.db, ordering.seating, org_id=access.org_id, show_id=str(show_id))
 
 
 @get("/v1/admin/shows/{show_id:uuid}/cancellation", guards=[authenticated], tags=["ordering"],
      summary="A cancelled show's refunds: orders still to handle, refunded, on their way, failed, owed",
      cache_control=CacheControlHeader(no_store=True))
-async def show_cancellation(request: AnyRequest, show_id: FromPath[uuid.UUID]) -> CancellationReport:
+async def show_cancellation(
+    request: AnyRequest, ordering: OrderingServices, show_id: FromPath[uuid.UUID]
+) -> CancellationReport:
     access = await operator_of(request, REPORT_ROLES)
-    services = services_of(request)
-    async with services.resources.db.unit_of_work(org_id=access.org_id) as uow:
+    async with ordering.resources.db.unit_of_work(org_id=access.org_id) as uow:
         # Read as the operator's organization: another organization's show is not found.
-        status = await services.shows.sale_status_in(uow, str(show_id))
+        status = await ordering.shows.sale_status_in(uow, str(show_id))
         return await cancellation_report(uow.conn, str(show_id), cancelled_in_catalog=status == "cancelled")
 
 
 @get("/v1/admin/shows/{show_id:uuid}/attendees.csv", guards=[authenticated], tags=["ordering"],
      summary="One CSV line per valid ticket (streamed)", media_type="text/csv")
-async def attendees(request: AnyRequest, show_id: FromPath[uuid.UUID]) -> Stream:
+async def attendees(request: AnyRequest, ordering: OrderingServices, show_id: FromPath[uuid.UUID]) -> Stream:
     access = await operator_of(request, DOOR_LIST_ROLES)
-    services = services_of(request)
     show = str(show_id)
     # Asked before the first byte: another organization's show is a 404, not an empty file.
-    await check_show_of_organization(services.resources, org_id=access.org_id, show_id=show)
-    db = services.resources.db
+    await check_show_of_organization(ordering.resources.db, ordering.seating, org_id=access.org_id, show_id=show)
+    db = ordering.resources.db
 
     async def rows() -> AsyncIterator[bytes]:
         yield csv_lines([HEADER])

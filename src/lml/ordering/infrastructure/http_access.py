@@ -1,5 +1,5 @@
-"""What ordering's HTTP routes share: the process's ordering services, who is calling (a buyer, or an
-operator authorized by identity in their organization) and the roles each operator action needs."""
+"""What ordering's HTTP routes share: who is calling (a buyer, or an operator authorized by identity in
+their organization) and the roles each operator action needs."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ from litestar.handlers.base import BaseRouteHandler
 
 from lml.identity import facade as identity
 from lml.ordering.domain.order import Buyer
-from lml.ordering.infrastructure.services import OrderingServices
+from lml.platform.domain.principal import BUYER_SCOPE
 from lml.platform.http.auth import bearer_principal, requires_scope
+from lml.platform.http.kit import kit_of
 
 AnyRequest = Request[Any, Any, Any]
 
@@ -22,15 +23,7 @@ DOOR_LIST_ROLES = ("owner", "manager", "box_office")
 
 # Buyers' routes need the buyer scope (users and guests have it); operators' are authorized per
 # organization and role by identity.
-buyer_guard = requires_scope("buyer")
-
-
-def services_of(request: AnyRequest) -> OrderingServices:
-    services: OrderingServices | None = request.app.state.get("ordering")
-    if services is None:
-        services = OrderingServices.from_resources(request.app.state.resources)
-        request.app.state["ordering"] = services
-    return services
+buyer_guard = requires_scope(BUYER_SCOPE)
 
 
 async def authenticated(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
@@ -43,5 +36,6 @@ def buyer_of(request: AnyRequest) -> Buyer:
 
 
 async def operator_of(request: AnyRequest, roles: tuple[str, ...]) -> identity.OperatorAccess:
-    return await identity.authorize_operator(services_of(request).resources.db, bearer_principal(request),
-                                             request.headers.get("x-org-id"), roles)
+    access: identity.OperatorAccess = await kit_of(request).authorize_operator(
+        bearer_principal(request), request.headers.get("x-org-id"), roles)
+    return access

@@ -9,22 +9,25 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 import msgspec
 
 from lml.ordering.application.ports import TransactionFactory
-from lml.ordering.infrastructure.other_contexts import FacadeRefundRequests, FacadeSeatInventory
+from lml.ordering.infrastructure.payments_refunds import PaymentsRefunds
 from lml.ordering.infrastructure.pg_orders import PgOrders
 from lml.ordering.infrastructure.pg_refund_requests import PgRefundPolicies, PgRefundRequests
 from lml.ordering.infrastructure.pg_show_cancellations import PgShowCancellations
 from lml.ordering.infrastructure.pg_tickets import PgTickets
+from lml.ordering.infrastructure.seating_places import SeatingPlaces
+from lml.payments.facade import PaymentsFacade
 from lml.platform.db import Database, UnitOfWork
 from lml.platform.outbox import add_event
+from lml.seating.facade import SeatingFacade
 
 
 class PgOrderingTransaction:
-    def __init__(self, uow: UnitOfWork) -> None:
+    def __init__(self, uow: UnitOfWork, seating: SeatingFacade, payments: PaymentsFacade) -> None:
         self._uow = uow
         self.orders = PgOrders(uow.conn)
         self.tickets = PgTickets(uow.conn)
-        self.seats = FacadeSeatInventory(uow)
-        self.refunds = FacadeRefundRequests(uow)
+        self.seats = SeatingPlaces(uow, seating)
+        self.refunds = PaymentsRefunds(uow, payments)
         self.cancellations = PgShowCancellations(uow.conn)
         self.policies = PgRefundPolicies(uow.conn)
         self.refund_requests = PgRefundRequests(uow.conn)
@@ -44,13 +47,25 @@ class PgOrderingTransaction:
         await self._uow.commit()
 
 
-def pg_transactions(db: Database, *, org_id: str | None = None) -> TransactionFactory:
-    """Buyers' and the system's transactions act as no organization; an operator's names theirs
-    (row-level security then hides every other organization's orders)."""
+class PgTransactions:
+    """Ordering's transactions: each one a new unit of work, or one a caller opened already."""
 
-    @asynccontextmanager
-    async def open_transaction() -> AsyncIterator[PgOrderingTransaction]:
-        async with db.unit_of_work(org_id=org_id) as uow:
-            yield PgOrderingTransaction(uow)
+    def __init__(self, db: Database, seating: SeatingFacade, payments: PaymentsFacade) -> None:
+        self._db = db
+        self._seating = seating
+        self._payments = payments
 
-    return open_transaction
+    def factory(self, *, org_id: str | None = None) -> TransactionFactory:
+        """Buyers' and the system's transactions act as no organization; an operator's names theirs
+        (row-level security then hides every other organization's orders)."""
+
+        @asynccontextmanager
+        async def open_transaction() -> AsyncIterator[PgOrderingTransaction]:
+            async with self._db.unit_of_work(org_id=org_id) as uow:
+                yield self.within(uow)
+
+        return open_transaction
+
+    def within(self, uow: UnitOfWork) -> PgOrderingTransaction:
+        """In a transaction another context opened (payments' worker), committed by that context."""
+        return PgOrderingTransaction(uow, self._seating, self._payments)

@@ -30,9 +30,9 @@ from lml.ordering.infrastructure.http_access import (
     buyer_guard,
     buyer_of,
     operator_of,
-    services_of,
 )
 from lml.ordering.infrastructure.keyset_cursor import decode_cursor, encode_cursor
+from lml.ordering.infrastructure.services import OrderingServices
 from lml.platform.http.idempotency import idempotent
 from lml.platform.ids import new_id
 
@@ -61,31 +61,33 @@ class PolicyOut(msgspec.Struct, frozen=True, kw_only=True):
                    is_default=is_default)
 
 
-async def _show_of_operator(request: AnyRequest, roles: tuple[str, ...], show_id: str) -> identity.OperatorAccess:
+async def _show_of_operator(
+    request: AnyRequest, ordering: OrderingServices, roles: tuple[str, ...], show_id: str
+) -> identity.OperatorAccess:
     """The operator's access, once the show is known to be one of their organization's (404 otherwise)."""
     access = await operator_of(request, roles)
-    services = services_of(request)
-    async with services.resources.db.unit_of_work(org_id=access.org_id) as uow:
-        await services.shows.sale_status_in(uow, show_id)
+    async with ordering.resources.db.unit_of_work(org_id=access.org_id) as uow:
+        await ordering.shows.sale_status_in(uow, show_id)
     return access
 
 
 @get("/v1/admin/shows/{show_id:uuid}/refund-policy", guards=[authenticated], tags=["ordering"],
      summary="The show's refund policy (the default when none was set)")
-async def get_policy(request: AnyRequest, show_id: FromPath[uuid.UUID]) -> PolicyOut:
-    access = await _show_of_operator(request, REPORT_ROLES, str(show_id))
-    async with services_of(request).as_organization(access.org_id)() as tx:
+async def get_policy(request: AnyRequest, ordering: OrderingServices, show_id: FromPath[uuid.UUID]) -> PolicyOut:
+    access = await _show_of_operator(request, ordering, REPORT_ROLES, str(show_id))
+    async with ordering.as_organization(access.org_id)() as tx:
         own = await tx.policies.get(str(show_id))
     return PolicyOut.of(str(show_id), own or DEFAULT_POLICY, is_default=own is None)
 
 
 @put("/v1/admin/shows/{show_id:uuid}/refund-policy", guards=[authenticated], tags=["ordering"],
      summary="Set the show's refund policy: percent of the price back by hours before the show")
-async def put_policy(request: AnyRequest, show_id: FromPath[uuid.UUID], data: JSONBody[PolicyBody]) -> PolicyOut:
+async def put_policy(
+    request: AnyRequest, ordering: OrderingServices, show_id: FromPath[uuid.UUID], data: JSONBody[PolicyBody]
+) -> PolicyOut:
     policy = RefundPolicy.checked([RefundTier(t.hours_before, t.percent) for t in data.tiers], data.fees_refundable)
-    access = await _show_of_operator(request, REFUND_ROLES, str(show_id))
-    services = services_of(request)
-    await set_show_policy(transaction=services.as_organization(access.org_id), clock=services.clock,
+    access = await _show_of_operator(request, ordering, REFUND_ROLES, str(show_id))
+    await set_show_policy(transaction=ordering.as_organization(access.org_id), clock=ordering.clock,
                           operator=f"operator:{access.user_id}", show_id=str(show_id), organization_id=access.org_id,
                           policy=policy)
     return PolicyOut.of(str(show_id), policy, is_default=False)
@@ -127,10 +129,9 @@ class RefundRequestList(msgspec.Struct, frozen=True):
 @post("/v1/orders/{order_id:uuid}/refund-requests", status_code=201, guards=[buyer_guard], middleware=[idempotent],
       tags=["ordering"], summary="Ask for a refund of the order or some of its tickets (priced by the show's policy)")
 async def ask(
-    request: AnyRequest, order_id: FromPath[uuid.UUID], data: JSONBody[RefundRequestBody]
+    request: AnyRequest, ordering: OrderingServices, order_id: FromPath[uuid.UUID], data: JSONBody[RefundRequestBody]
 ) -> RefundRequestOut:
-    services = services_of(request)
-    asked = await request_refund(transaction=services.transaction, clock=services.clock, new_id=new_id,
+    asked = await request_refund(transaction=ordering.transaction, clock=ordering.clock, new_id=new_id,
                                  buyer=buyer_of(request), order_id=str(order_id), ticket_ids=data.ticket_ids,
                                  reason=data.reason.strip() if data.reason else None)
     return RefundRequestOut.of(asked)
@@ -138,8 +139,8 @@ async def ask(
 
 @get("/v1/orders/{order_id:uuid}/refund-requests", guards=[buyer_guard], tags=["ordering"],
      summary="The refund requests of one of the caller's orders, newest first")
-async def mine(request: AnyRequest, order_id: FromPath[uuid.UUID]) -> RefundRequestList:
-    requests = await buyer_refund_requests(services_of(request).transaction, buyer_of(request), str(order_id))
+async def mine(request: AnyRequest, ordering: OrderingServices, order_id: FromPath[uuid.UUID]) -> RefundRequestList:
+    requests = await buyer_refund_requests(ordering.transaction, buyer_of(request), str(order_id))
     return RefundRequestList([RefundRequestOut.of(r) for r in requests])
 
 
@@ -157,7 +158,7 @@ class RefundRequestPage(msgspec.Struct, frozen=True):
 @get("/v1/admin/refund-requests", guards=[authenticated], tags=["ordering"],
      summary="The organization's refund requests, oldest first (status=pending: the queue to decide)")
 async def queue(
-    request: AnyRequest,
+    request: AnyRequest, ordering: OrderingServices,
     status: Annotated[Literal["pending", "approved", "declined"] | None, QueryParameter(required=False)] = None,
     show_id: Annotated[uuid.UUID | None, QueryParameter(required=False)] = None,
     cursor: Annotated[str | None, QueryParameter(required=False, max_length=200)] = None,
@@ -165,7 +166,7 @@ async def queue(
 ) -> RefundRequestPage:
     access = await operator_of(request, REPORT_ROLES)
     after = decode_cursor(cursor) if cursor else None
-    async with services_of(request).resources.db.unit_of_work(org_id=access.org_id) as uow:
+    async with ordering.resources.db.unit_of_work(org_id=access.org_id) as uow:
         page = await queries.refund_requests_page(uow.conn, status=status, show_id=str(show_id) if show_id else None,
                                                   after=after, limit=limit)
     items = [QueuedRequestOut(**msgspec.structs.asdict(RefundRequestOut.of(r)), buyer_email=r.buyer.email,
@@ -185,11 +186,10 @@ class DeclineBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 @post("/v1/admin/refund-requests/{request_id:uuid}/approve", status_code=200, guards=[authenticated],
       tags=["ordering"], summary="Approve a refund request: the refund goes to Stripe in the background")
 async def approve(
-    request: AnyRequest, request_id: FromPath[uuid.UUID], data: JSONBody[ApproveBody]
+    request: AnyRequest, ordering: OrderingServices, request_id: FromPath[uuid.UUID], data: JSONBody[ApproveBody]
 ) -> RefundRequestOut:
     access = await operator_of(request, REFUND_ROLES)
-    services = services_of(request)
-    approved = await approve_refund_request(transaction=services.as_organization(access.org_id), clock=services.clock,
+    approved = await approve_refund_request(transaction=ordering.as_organization(access.org_id), clock=ordering.clock,
                                             operator=f"operator:{access.user_id}", request_id=str(request_id),
                                             note=data.note.strip() if data.note else None)
     return RefundRequestOut.of(approved)
@@ -198,11 +198,10 @@ async def approve(
 @post("/v1/admin/refund-requests/{request_id:uuid}/decline", status_code=200, guards=[authenticated],
       tags=["ordering"], summary="Decline a refund request, with the reason the buyer sees")
 async def decline(
-    request: AnyRequest, request_id: FromPath[uuid.UUID], data: JSONBody[DeclineBody]
+    request: AnyRequest, ordering: OrderingServices, request_id: FromPath[uuid.UUID], data: JSONBody[DeclineBody]
 ) -> RefundRequestOut:
     access = await operator_of(request, REFUND_ROLES)
-    services = services_of(request)
-    declined = await decline_refund_request(transaction=services.as_organization(access.org_id), clock=services.clock,
+    declined = await decline_refund_request(transaction=ordering.as_organization(access.org_id), clock=ordering.clock,
                                             operator=f"operator:{access.user_id}", request_id=str(request_id),
                                             note=data.reason.strip())
     return RefundRequestOut.of(declined)

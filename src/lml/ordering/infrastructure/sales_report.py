@@ -6,8 +6,8 @@ from __future__ import annotations
 import msgspec
 
 from lml.ordering.infrastructure import queries
-from lml.platform.resources import Resources
-from lml.seating import facade as seating
+from lml.platform.db import Database
+from lml.seating.facade import SeatingFacade
 
 
 class Figures(msgspec.Struct, frozen=True, kw_only=True):
@@ -35,17 +35,17 @@ class SalesReport(Figures, frozen=True, kw_only=True):
     tiers: list[TierReport]
 
 
-async def check_show_of_organization(resources: Resources, *, org_id: str, show_id: str) -> None:
+async def check_show_of_organization(db: Database, seating: SeatingFacade, *, org_id: str, show_id: str) -> None:
     """Raises a 404 problem unless the show went on sale and belongs to the organization."""
-    async with resources.db.unit_of_work(org_id=org_id) as uow:
+    async with db.unit_of_work(org_id=org_id) as uow:
         await seating.inventory_counts(uow, show_id)
 
 
-async def sales_report(resources: Resources, *, org_id: str, show_id: str) -> SalesReport:
-    async with resources.db.unit_of_work(org_id=org_id) as uow:
+async def sales_report(db: Database, seating: SeatingFacade, *, org_id: str, show_id: str) -> SalesReport:
+    async with db.unit_of_work(org_id=org_id) as uow:
         counts = await seating.inventory_counts(uow, show_id)
         currency, money = await queries.sales_by_tier(uow.conn, show_id)
-    held = await seating.held_counts(resources, show_id)
+    held = await seating.held_counts(show_id)
     money_of = {tier.tier_id: tier for tier in money}
     seats_of = {tier.tier_id: tier for tier in counts.tiers if tier.tier_id is not None}
     tier_ids = sorted(set(money_of) | set(seats_of) | {zone.tier_id for zone in counts.zones})

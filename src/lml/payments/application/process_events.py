@@ -22,11 +22,11 @@ from lml.payments.domain.stripe_events import (
     StripeEvent,
     outcomes_of,
 )
+from lml.platform.backoff import backoff
 from lml.platform.clock import Clock
 from lml.platform.domain.errors import NotFound
 from lml.platform.ids import new_id
 from lml.platform.logging import get_logger
-from lml.platform.outbox import backoff
 
 log = get_logger("lml.payments.inbox")
 

@@ -1,5 +1,5 @@
-"""Payments' background work, as plain async functions of the process's resources: the worker
-registers them as Dramatiq actors (src/lml/worker.py), tests call them directly."""
+"""Payments' background work, as plain async functions of payments' services: the worker registers
+them as Dramatiq actors (src/lml/worker.py), tests call them directly."""
 
 from __future__ import annotations
 
@@ -8,10 +8,7 @@ from prometheus_client import Counter
 from lml.payments.application.process_events import process_due_events
 from lml.payments.application.reconcile import ReconciliationReport, reconcile_payments
 from lml.payments.domain.inbox import MAX_ATTEMPTS
-from lml.payments.infrastructure.ordering_port import OrderingFacade
-from lml.payments.infrastructure.stripe_gateway import gateway_for
-from lml.payments.infrastructure.unit_of_work import OrdersFactory, unit_of_work_factory
-from lml.platform.resources import Resources
+from lml.payments.infrastructure.services import PaymentsServices
 
 # Events taken by one call; the worker calls again while a call comes back full.
 BATCH = 200
@@ -23,29 +20,17 @@ RECONCILIATION_FAILURES = Counter(
 
 
 async def process_stripe_events(
-    resources: Resources,
-    *,
-    limit: int = BATCH,
-    max_attempts: int = MAX_ATTEMPTS,
-    orders: OrdersFactory = OrderingFacade,
+    payments: PaymentsServices, *, limit: int = BATCH, max_attempts: int = MAX_ATTEMPTS
 ) -> int:
     """Apply the due events of the inbox; returns how many were taken."""
-    return await process_due_events(
-        unit_of_work_factory(resources.db, orders), clock=resources.clock, limit=limit, max_attempts=max_attempts
-    )
+    return await process_due_events(payments.uows, clock=payments.clock, limit=limit, max_attempts=max_attempts)
 
 
 async def reconcile_stripe_payments(
-    resources: Resources,
-    *,
-    older_than_seconds: int = RECONCILE_AFTER_SECONDS,
-    limit: int = 100,
-    orders: OrdersFactory = OrderingFacade,
+    payments: PaymentsServices, *, older_than_seconds: int = RECONCILE_AFTER_SECONDS, limit: int = 100
 ) -> ReconciliationReport:
     """Queue what Stripe says about orders stuck awaiting payment (applied by process_stripe_events)."""
-    report = await reconcile_payments(
-        unit_of_work_factory(resources.db, orders), gateway_for(resources),
-        older_than_seconds=older_than_seconds, limit=limit,
-    )
+    report = await reconcile_payments(payments.uows, payments.gateway, older_than_seconds=older_than_seconds,
+                                      limit=limit)
     RECONCILIATION_FAILURES.inc(report.failed)
     return report

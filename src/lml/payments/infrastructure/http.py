@@ -12,16 +12,11 @@ from litestar.params import FromPath, QueryParameter
 from lml.payments.application.admin_events import list_events, retry_event
 from lml.payments.application.receive_webhook import receive_webhook
 from lml.payments.domain.inbox import InboxEntry, InboxStatus
-from lml.payments.infrastructure.unit_of_work import unit_of_work_factory
+from lml.payments.infrastructure.services import PaymentsServices
+from lml.platform.domain.principal import PLATFORM_ADMIN_SCOPE
 from lml.platform.http.auth import requires_scope
-from lml.platform.resources import Resources
 
 AnyRequest = Request[Any, Any, Any]
-PLATFORM_ADMIN = "platform:admin"
-
-
-def _resources(request: AnyRequest) -> Resources:
-    return request.app.state.resources  # type: ignore[no-any-return]
 
 
 class WebhookReceipt(msgspec.Struct, frozen=True):
@@ -35,16 +30,15 @@ class WebhookReceipt(msgspec.Struct, frozen=True):
     tags=["payments"],
     summary="Stripe webhook (Stripe-Signature checked on the raw body)",
 )
-async def stripe_webhook(request: AnyRequest) -> WebhookReceipt:
+async def stripe_webhook(request: AnyRequest, payments: PaymentsServices) -> WebhookReceipt:
     """Stored once per event id and acknowledged at once; the worker applies it. A bad signature
     is a 400 and nothing is stored."""
-    resources = _resources(request)
     new = await receive_webhook(
-        unit_of_work_factory(resources.db),
+        payments.own_uows,
         body=await request.body(),
         signature=request.headers.get("stripe-signature"),
-        secrets=resources.settings.stripe_webhook_secrets,
-        now=resources.clock.now(),
+        secrets=payments.webhook_secrets,
+        now=payments.clock.now(),
     )
     return WebhookReceipt(received=True, duplicate=not new)
 
@@ -89,30 +83,29 @@ class StripeEventPage(msgspec.Struct, frozen=True):
 
 @get(
     "/v1/admin/payments/events",
-    guards=[requires_scope(PLATFORM_ADMIN)],
+    guards=[requires_scope(PLATFORM_ADMIN_SCOPE)],
     tags=["payments"],
     summary="Stripe events received, newest first (status=dead for the dead letters)",
 )
 async def list_stripe_events(
-    request: AnyRequest,
+    payments: PaymentsServices,
     status: Annotated[InboxStatus | None, QueryParameter(required=False)] = None,
     cursor: Annotated[str | None, QueryParameter(required=False, max_length=100)] = None,
     limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
 ) -> StripeEventPage:
-    page = await list_events(unit_of_work_factory(_resources(request).db), status=status, cursor=cursor, limit=limit)
+    page = await list_events(payments.own_uows, status=status, cursor=cursor, limit=limit)
     return StripeEventPage(items=[StripeEventOut.of(entry) for entry in page.items], next_cursor=page.next_cursor)
 
 
 @post(
     "/v1/admin/payments/events/{event_id:str}/retry",
     status_code=200,
-    guards=[requires_scope(PLATFORM_ADMIN)],
+    guards=[requires_scope(PLATFORM_ADMIN_SCOPE)],
     tags=["payments"],
     summary="Send a dead Stripe event back to the worker",
 )
-async def retry_stripe_event(request: AnyRequest, event_id: FromPath[str]) -> StripeEventOut:
-    resources = _resources(request)
-    entry = await retry_event(unit_of_work_factory(resources.db), event_id=event_id, now=resources.clock.now())
+async def retry_stripe_event(payments: PaymentsServices, event_id: FromPath[str]) -> StripeEventOut:
+    entry = await retry_event(payments.own_uows, event_id=event_id, now=payments.clock.now())
     return StripeEventOut.of(entry)
 
 

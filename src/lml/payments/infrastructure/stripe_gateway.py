@@ -3,7 +3,6 @@ event loop is never blocked), one client per process configured here (no global 
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 
@@ -19,7 +18,6 @@ from lml.payments.domain.stripe_objects import (
     refund_from_stripe,
 )
 from lml.platform.logging import get_logger
-from lml.platform.resources import Resources
 
 log = get_logger("lml.payments.stripe")
 
@@ -95,15 +93,3 @@ async def _translated_errors(operation: str) -> AsyncIterator[None]:
         log.info("stripe_rejected", **fields)
         reason = exc.code or exc.http_status
         raise PaymentProviderRejected(f"The payment provider refused the request ({reason})") from exc
-
-
-_gateways: weakref.WeakKeyDictionary[Resources, StripeGateway] = weakref.WeakKeyDictionary()
-
-
-def gateway_for(resources: Resources) -> StripeGateway:
-    """The process's gateway, made on first use and kept as long as its resources: the client keeps
-    its connections to Stripe alive between calls, and its TLS set-up is not paid per call."""
-    gateway = _gateways.get(resources)
-    if gateway is None:
-        gateway = _gateways[resources] = StripeGateway(resources.settings)
-    return gateway

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 
 from lml.platform.domain.errors import FieldError, InvalidInput
+from lml.platform.domain.principal import owner_key
 
 
 def limit_key(kind: str, subject: str, email: str | None) -> str:
@@ -18,7 +19,7 @@ def limit_key(kind: str, subject: str, email: str | None) -> str:
     if kind == "guest" and email and email.strip():
         digest = hashlib.sha256(email.strip().lower().encode()).hexdigest()
         return f"guest-email:{digest[:32]}"
-    return f"{kind}:{subject}"
+    return owner_key(kind, subject)
 
 
 class BuyerLimitExceeded(InvalidInput):

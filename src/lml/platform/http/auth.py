@@ -8,7 +8,9 @@ from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
 from lml.platform.domain.errors import Forbidden, Unauthorized
-from lml.platform.tokens import InvalidToken, Principal, TokenCodec
+from lml.platform.domain.principal import Principal
+from lml.platform.http.kit import kit_of
+from lml.platform.tokens import InvalidToken
 
 
 def bearer_principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
@@ -19,9 +21,8 @@ def bearer_principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Principa
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise Unauthorized("A bearer access token is required")
-    codec: TokenCodec = connection.app.state.tokens
     try:
-        principal = codec.verify(token.strip())
+        principal = kit_of(connection).tokens.verify(token.strip())
     except InvalidToken:
         raise Unauthorized("The access token is invalid or expired") from None
     connection.scope.setdefault("state", {})["principal"] = principal

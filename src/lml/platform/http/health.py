@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar import Request, Response, Router, get
+from litestar import Response, Router, get
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from lml.platform.resources import Resources
@@ -16,8 +16,7 @@ def livez() -> dict[str, str]:
 
 
 @get("/readyz", tags=["platform"])
-async def readyz(request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
-    resources: Resources = request.app.state.resources
+async def readyz(resources: Resources) -> Response[dict[str, Any]]:
     checks = await resources.check()
     failing = [name for name, result in checks.items() if result != "ok"]
     body = {"status": "ok" if not failing else "unavailable", "checks": checks, "failing": failing}

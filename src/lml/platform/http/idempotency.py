@@ -15,7 +15,8 @@ from litestar.types import ASGIApp, HTTPRequestEvent, Message, Receive, ReceiveM
 
 from lml.platform.domain.errors import Conflict, FieldError, InvalidInput
 from lml.platform.http.auth import bearer_principal
-from lml.platform.idempotency import IdempotencyStore, StoredResponse
+from lml.platform.http.kit import kit_of
+from lml.platform.idempotency import StoredResponse
 
 HEADER = "idempotency-key"
 _VALID_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
@@ -63,8 +64,8 @@ def idempotent(app: ASGIApp) -> ASGIApp:
         body = await _read_body(receive)
         method = str(scope.get("method", ""))
         digest = hashlib.sha256(b"\0".join([method.encode(), scope["path"].encode(), body])).hexdigest()
-        record = f"{principal.kind}:{principal.subject}:{key}"
-        store: IdempotencyStore = connection.app.state.idempotency
+        record = f"{principal.owner}:{key}"
+        store = kit_of(connection).idempotency
         begun = await store.begin(record, digest)
         if begun.outcome == "mismatch":
             raise KeyReusedWithOtherBody()

@@ -11,7 +11,7 @@ refused request gets a 429 problem with `Retry-After`, and the route itself does
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
 from litestar import Request
 from litestar.connection import ASGIConnection
@@ -19,22 +19,9 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from lml.platform.domain.errors import TooManyRequests, Unauthorized
 from lml.platform.http.auth import bearer_principal, client_address
+from lml.platform.http.kit import kit_of
 from lml.platform.http.problems import handle_domain_error
-from lml.platform.rate_limit import RateDecision, RateLimit, RateLimiter
-from lml.platform.redis_batch import BatchingScripts
-from lml.platform.resources import Resources
-
-_STATE_KEY = "rate_limiter"
-
-
-def _limiter(connection: ASGIConnection[Any, Any, Any, Any]) -> RateLimiter:
-    limiter: RateLimiter | None = connection.app.state.get(_STATE_KEY)
-    if limiter is None:
-        resources: Resources = connection.app.state.resources
-        # Through a batcher: the limiter's scripts of concurrent requests share round trips to Redis.
-        limiter = RateLimiter(cast(Any, BatchingScripts(resources.redis)), resources.settings.redis_key_prefix)
-        connection.app.state[_STATE_KEY] = limiter
-    return limiter
+from lml.platform.rate_limit import RateDecision, RateLimit
 
 
 def address_key(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
@@ -47,7 +34,7 @@ def caller_key(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
         principal = bearer_principal(connection)
     except Unauthorized:
         return address_key(connection)
-    return f"{principal.kind}:{principal.subject}"
+    return principal.owner
 
 
 def _rate_headers(decision: RateDecision) -> list[tuple[bytes, bytes]]:
@@ -64,7 +51,7 @@ def rate_limited(
     def wrap(app: ASGIApp) -> ASGIApp:
         async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
             connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope, receive=receive)
-            decision = await _limiter(connection).hit(f"{name}:{by(connection)}", limit)
+            decision = await kit_of(connection).limiter.hit(f"{name}:{by(connection)}", limit)
             extra = _rate_headers(decision)
 
             async def send_with_headers(message: Message) -> None:

@@ -10,6 +10,8 @@ from typing import Any
 import structlog
 from prometheus_client import Counter, Histogram
 
+from lml.platform.http.kit import SCOPE_KEY as KIT_KEY
+from lml.platform.http.kit import HttpKit
 from lml.platform.logging import get_logger
 
 REQUEST_ID_HEADER = b"x-request-id"
@@ -34,17 +36,21 @@ def incoming_request_id(headers: list[tuple[bytes, bytes]]) -> str:
 
 
 class RequestContext:
-    """Wraps the app's handler stack, so unrouted 404s and exception responses are counted too."""
+    """Wraps the app's handler stack, so unrouted 404s and exception responses are counted too; and
+    hands every request the process's HTTP kit (`lml.platform.http.kit`)."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, kit: HttpKit) -> None:
         self.app = app
+        self.kit = kit
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         request_id = incoming_request_id(scope.get("headers", []))
-        scope.setdefault("state", {})["request_id"] = request_id
+        state = scope.setdefault("state", {})
+        state["request_id"] = request_id
+        state[KIT_KEY] = self.kit
         status = 500
         started = time.perf_counter()
 

@@ -52,7 +52,7 @@ class HoldStore(Protocol):
 
 class SaleRulesSource(Protocol):
     async def rules(self, show_id: str) -> SaleRules:
-        """Raises ShowNotFound for a show that does not exist."""
+        """Raises UnknownShow for a show that does not exist."""
 
 
 class InventoryStateSource(Protocol):

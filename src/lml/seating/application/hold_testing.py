@@ -21,7 +21,7 @@ from lml.seating.domain.availability import (
     ZoneRow,
     seat_order,
 )
-from lml.seating.domain.errors import ShowNotFound
+from lml.seating.domain.errors import UnknownShow
 from lml.seating.domain.hold import (
     Hold,
     HoldChangeRefused,
@@ -199,7 +199,7 @@ class StaticSaleRules:
 
     async def rules(self, show_id: str) -> SaleRules:
         if show_id not in self.by_show:
-            raise ShowNotFound()
+            raise UnknownShow()
         return self.by_show[show_id]
 
 

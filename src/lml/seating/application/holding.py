@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from lml.platform.clock import Clock
+from lml.platform.single_flight import SingleFlight
 from lml.seating.application.hold_ports import HoldStore, InventoryStateSource, SaleRulesSource
 from lml.seating.domain.hold import HOLD_ID_RANDOM_BYTES
 from lml.seating.domain.inventory import InventoryNotFound
@@ -22,7 +22,7 @@ class Holding:
     clock: Clock
     max_held_per_address: int  # places of one show held at once from one client address
     random_bytes: Callable[[int], bytes] = os.urandom
-    _loading: dict[str, asyncio.Future[None]] = field(default_factory=dict)
+    _loading: SingleFlight[str, None] = field(default_factory=SingleFlight)
 
     def new_hold_secrets(self) -> tuple[bytes, str]:
         """Random bytes for a hold id and a hold token (32 bytes, base64url), from one read of the
@@ -34,26 +34,10 @@ class Holding:
     async def load_inventory(self, show_id: str) -> None:
         """Rebuild a show in the fast store from PostgreSQL. Requests arriving meanwhile for the same
         show wait for the one load in progress in this process instead of starting their own."""
-        while (running := self._loading.get(show_id)) is not None:
-            await asyncio.wait([running])
-            if not running.cancelled():
-                running.result()  # the loader's error, if any, is every waiter's answer too
-                return
-        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._loading[show_id] = future
-        try:
-            state = await self.inventory.state(show_id)
-            if state is None:
-                raise InventoryNotFound()
-            await self.holds.load(show_id, state)
-        except asyncio.CancelledError:
-            future.cancel()
-            raise
-        except Exception as exc:
-            future.set_exception(exc)
-            future.exception()  # retrieved: without waiters, asyncio would log it as lost
-            raise
-        else:
-            future.set_result(None)
-        finally:
-            del self._loading[show_id]
+        await self._loading.run(show_id, lambda: self._load(show_id))
+
+    async def _load(self, show_id: str) -> None:
+        state = await self.inventory.state(show_id)
+        if state is None:
+            raise InventoryNotFound()
+        await self.holds.load(show_id, state)

@@ -13,16 +13,20 @@ from lml.seating.domain.inventory import (
     SeatState,
     SeatStatus,
 )
+from lml.seating.domain.sale_terms import SaleTerms
 
 
 class InventoryRepository(Protocol):
     """A show's seat and GA zone rows, inside the caller's transaction."""
 
     async def create(
-        self, show_id: str, org_id: str, seats: Sequence[InventorySeat], zones: Sequence[InventoryZone]
+        self, terms: SaleTerms, seats: Sequence[InventorySeat], zones: Sequence[InventoryZone]
     ) -> MaterializeResult:
-        """Create every row at once, or (when the show has an inventory already) nothing: the
-        result then says `created=False` with the existing counts."""
+        """Create every row at once with the show's terms of sale, or (when the show has an inventory
+        already) nothing: the result then says `created=False` with the existing counts."""
+
+    async def cancel(self, show_id: str) -> None:
+        """The show's terms of sale say it is cancelled (nothing when it never went on sale)."""
 
     async def exists(self, show_id: str) -> bool: ...
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
+import msgspec
+
 from lml.seating.domain.inventory import (
     InventoryCounts,
     InventorySeat,
@@ -15,6 +17,7 @@ from lml.seating.domain.inventory import (
     ZoneCounts,
     tally,
 )
+from lml.seating.domain.sale_terms import SaleTerms
 
 
 class InMemoryInventory:
@@ -22,10 +25,12 @@ class InMemoryInventory:
         self.seats: dict[str, dict[str, SeatState]] = {}
         self.zones: dict[str, list[ZoneCounts]] = {}
         self.versions: dict[tuple[str, str], int] = {}
+        self.terms: dict[str, SaleTerms] = {}
 
     async def create(
-        self, show_id: str, org_id: str, seats: Sequence[InventorySeat], zones: Sequence[InventoryZone]
+        self, terms: SaleTerms, seats: Sequence[InventorySeat], zones: Sequence[InventoryZone]
     ) -> MaterializeResult:
+        show_id = terms.show_id
         if show_id in self.seats:
             return MaterializeResult(created=False, seats=len(self.seats[show_id]), zones=len(self.zones[show_id]))
         self.seats[show_id] = {
@@ -34,7 +39,12 @@ class InMemoryInventory:
         self.zones[show_id] = [
             ZoneCounts(zone_id=z.zone_id, tier_id=z.tier_id, capacity=z.capacity, sold=0, reserved=0) for z in zones
         ]
+        self.terms[show_id] = terms
         return MaterializeResult(created=True, seats=len(seats), zones=len(zones))
+
+    async def cancel(self, show_id: str) -> None:
+        if show_id in self.terms:
+            self.terms[show_id] = msgspec.structs.replace(self.terms[show_id], cancelled=True)
 
     async def exists(self, show_id: str) -> bool:
         return show_id in self.seats

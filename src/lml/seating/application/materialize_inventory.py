@@ -6,17 +6,14 @@ from collections.abc import Sequence
 
 from lml.seating.application.inventory_ports import InventoryRepository
 from lml.seating.domain.inventory import InventorySeat, InventoryZone, MaterializeResult, check_inventory
+from lml.seating.domain.sale_terms import SaleTerms
 
 
 async def materialize_inventory(
-    inventory: InventoryRepository,
-    *,
-    show_id: str,
-    org_id: str,
-    seats: Sequence[InventorySeat],
+    inventory: InventoryRepository, *, terms: SaleTerms, seats: Sequence[InventorySeat],
     zones: Sequence[InventoryZone],
 ) -> MaterializeResult:
-    """Idempotent: a show that has an inventory keeps it as it is (its seats may be sold already).
-    Runs in the caller's transaction, which commits it with the caller's own changes."""
+    """Idempotent: a show that has an inventory keeps it (and its terms) as they are (its seats may be
+    sold already). Runs in the caller's transaction, which commits it with the caller's own changes."""
     check_inventory(seats, zones)
-    return await inventory.create(show_id, org_id, seats, zones)
+    return await inventory.create(terms, seats, zones)

@@ -13,8 +13,8 @@ from lml.seating.domain.hold import HoldRefused, HoldRequest
 ADDRESS_CAP_RETRY_SECONDS = 60
 
 
-class ShowNotFound(NotFound):
-    """The show does not exist."""
+class UnknownShow(NotFound):
+    """No such show is on sale (it does not exist, or never went on sale)."""
 
 
 class ShowNotOnSale(InvalidInput):

@@ -108,11 +108,6 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def owner_of(kind: str, subject: str) -> str:
-    """The buyer a hold belongs to: a registered user or a guest, from the access token."""
-    return f"{kind}:{subject}"
-
-
 class Holder(msgspec.Struct, frozen=True, kw_only=True):
     """Who places a hold. Only `owner` may extend, release or order it; `limit_key` is the buyer the
     show's limit of seats per buyer counts (guests with one email are one, see

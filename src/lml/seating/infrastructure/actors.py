@@ -7,19 +7,18 @@ purge script on every show that has live holds; register it to run every second.
 
 from __future__ import annotations
 
-from lml.platform.resources import Resources
-from lml.seating.infrastructure.services import services_for
+from lml.seating.infrastructure.services import SeatingServices
 
 
-async def purge_expired_holds(resources: Resources) -> int:
+async def purge_expired_holds(services: SeatingServices) -> int:
     """Publishes every expiry that happened since the last sweep; returns the shows swept."""
-    store = services_for(resources).store
-    shows = [s.decode() if isinstance(s, bytes) else s for s in await resources.redis.smembers(store.active_shows_key)]
+    store, redis = services.store, services.resources.redis
+    shows = [s.decode() if isinstance(s, bytes) else s for s in await redis.smembers(store.active_shows_key)]
     for show_id in shows:
         if await store.purge(show_id) == 0:
-            await resources.redis.srem(store.active_shows_key, show_id)
+            await redis.srem(store.active_shows_key, show_id)
             # A hold placed between the purge and the SREM re-added the show before we removed it:
             # look again, and put it back.
             if await store.purge(show_id) > 0:
-                await resources.redis.sadd(store.active_shows_key, show_id)
+                await redis.sadd(store.active_shows_key, show_id)
     return len(shows)

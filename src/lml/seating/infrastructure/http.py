@@ -12,6 +12,7 @@ from litestar.response import ServerSentEvent
 from litestar.status_codes import HTTP_304_NOT_MODIFIED
 
 from lml.platform.domain.buyer_limit import limit_key
+from lml.platform.domain.principal import BUYER_SCOPE
 from lml.platform.http.auth import bearer_principal, client_address, requires_scope
 from lml.platform.http.idempotency import idempotent
 from lml.platform.http.rate_limits import rate_limited
@@ -20,35 +21,30 @@ from lml.seating.application.change_hold import extend_hold, release_hold
 from lml.seating.application.place_hold import place_hold
 from lml.seating.application.read_availability import read_availability
 from lml.seating.domain.availability import Availability
-from lml.seating.domain.hold import Holder, HoldRequest, owner_of
+from lml.seating.domain.hold import Holder, HoldRequest
 from lml.seating.domain.sale_rules import address_group
-from lml.seating.infrastructure.services import SeatingServices, services_for
+from lml.seating.infrastructure.services import SeatingServices
 from lml.seating.infrastructure.sse import availability_events
 
 AnyRequest = Request[Any, Any, Any]
 
-BUYER = "buyer"
 # A person picking seats: a burst of tries, then one a second; a script gets no further.
 PLACE_HOLDS = RateLimit(capacity=20, refill_per_second=1.0)
 CHANGE_HOLDS = RateLimit(capacity=30, refill_per_second=1.0)
 SEATMAP_MAX_AGE = 24 * 3600
 
 
-BUYERS_ONLY = [requires_scope(BUYER)]
-
-
-def services_of(request: AnyRequest) -> SeatingServices:
-    return services_for(request.app.state.resources)
+BUYERS_ONLY = [requires_scope(BUYER_SCOPE)]
 
 
 def _owner(request: AnyRequest) -> str:
     principal = bearer_principal(request)
-    return owner_of(principal.kind, principal.subject)
+    return principal.owner
 
 
 def _holder(request: AnyRequest) -> Holder:
     principal = bearer_principal(request)
-    return Holder(owner=owner_of(principal.kind, principal.subject),
+    return Holder(owner=principal.owner,
                   limit_key=limit_key(principal.kind, principal.subject, principal.email),
                   address=address_group(client_address(request)), guest=principal.kind == "guest")
 
@@ -100,9 +96,11 @@ class ExtendedOut(msgspec.Struct, frozen=True):
     tags=["seating"],
     summary="Hold seats and GA places of a show: all or none",
 )
-async def place(request: AnyRequest, show_id: FromPath[str], data: JSONBody[HoldBody]) -> Response[HoldOut]:
+async def place(
+    request: AnyRequest, seating: SeatingServices, show_id: FromPath[str], data: JSONBody[HoldBody]
+) -> Response[HoldOut]:
     hold_request = HoldRequest.parse(data.seat_ids, data.zones)
-    placed = await place_hold(services_of(request).holding, show_id=show_id, holder=_holder(request),
+    placed = await place_hold(seating.holding, show_id=show_id, holder=_holder(request),
                               request=hold_request)
     body = HoldOut(placed.hold_id, placed.hold_token, placed.show_id, placed.expires_at, placed.max_expires_at,
                    placed.seat_ids, placed.zones)
@@ -117,8 +115,8 @@ async def place(request: AnyRequest, show_id: FromPath[str], data: JSONBody[Hold
     tags=["seating"],
     summary="Extend a hold (If-Match: <hold_token>), up to its cap on total life",
 )
-async def extend(request: AnyRequest, hold_id: FromPath[str]) -> ExtendedOut:
-    extended = await extend_hold(services_of(request).holding, hold_id=hold_id, owner=_owner(request),
+async def extend(request: AnyRequest, seating: SeatingServices, hold_id: FromPath[str]) -> ExtendedOut:
+    extended = await extend_hold(seating.holding, hold_id=hold_id, owner=_owner(request),
                                  token=_token(request.headers.get("if-match")))
     return ExtendedOut(extended.hold_id, extended.expires_at, extended.max_expires_at)
 
@@ -130,14 +128,14 @@ async def extend(request: AnyRequest, hold_id: FromPath[str]) -> ExtendedOut:
     tags=["seating"],
     summary="Release a hold (If-Match: <hold_token>)",
 )
-async def release(request: AnyRequest, hold_id: FromPath[str]) -> None:
-    await release_hold(services_of(request).holding, hold_id=hold_id, owner=_owner(request),
+async def release(request: AnyRequest, seating: SeatingServices, hold_id: FromPath[str]) -> None:
+    await release_hold(seating.holding, hold_id=hold_id, owner=_owner(request),
                        token=_token(request.headers.get("if-match")))
 
 
 @get("/v1/shows/{show_id:str}/seatmap", tags=["seating"], summary="The show's seat map: geometry, tiers, prices")
-async def seatmap(request: AnyRequest, show_id: FromPath[str]) -> Response[bytes]:
-    seatmaps = services_of(request).seatmaps
+async def seatmap(request: AnyRequest, seating: SeatingServices, show_id: FromPath[str]) -> Response[bytes]:
+    seatmaps = seating.seatmaps
     headers = {"Cache-Control": f"public, max-age={SEATMAP_MAX_AGE}"}
     current = _etag(await seatmaps.version(show_id))
     if _matches(request.headers.get("if-none-match"), current):
@@ -148,13 +146,12 @@ async def seatmap(request: AnyRequest, show_id: FromPath[str]) -> Response[bytes
 
 @get("/v1/shows/{show_id:str}/availability", tags=["seating"],
      summary="Every seat's status (one character per seat, seat map order) and each GA zone's places left")
-async def availability(request: AnyRequest, show_id: FromPath[str]) -> Response[bytes]:
-    services = services_of(request)
-    await services.shows.show(show_id)
-    cached = services.availability_bodies.get(show_id)
-    found = await read_availability(services.holding, show_id=show_id, known_version=cached[0] if cached else None)
+async def availability(request: AnyRequest, seating: SeatingServices, show_id: FromPath[str]) -> Response[bytes]:
+    await seating.terms.terms(show_id)
+    cached = seating.availability_bodies.get(show_id)
+    found = await read_availability(seating.holding, show_id=show_id, known_version=cached[0] if cached else None)
     if isinstance(found, Availability):
-        cached = services.availability_bodies.put(found)
+        cached = seating.availability_bodies.put(found)
     assert cached is not None
     version, body = cached
     headers = {"ETag": _etag(version), "Cache-Control": "no-cache"}
@@ -165,17 +162,16 @@ async def availability(request: AnyRequest, show_id: FromPath[str]) -> Response[
 
 @get("/v1/shows/{show_id:str}/availability/stream", tags=["seating"],
      summary="Server-Sent Events of availability changes (snapshot, then changes; Last-Event-ID resumes)")
-async def availability_stream(request: AnyRequest, show_id: FromPath[str]) -> ServerSentEvent:
-    services = services_of(request)
-    await services.shows.show(show_id)
+async def availability_stream(request: AnyRequest, seating: SeatingServices, show_id: FromPath[str]) -> ServerSentEvent:
+    await seating.terms.terms(show_id)
 
     async def snapshot() -> Availability:
-        found = await read_availability(services.holding, show_id=show_id)
+        found = await read_availability(seating.holding, show_id=show_id)
         assert isinstance(found, Availability)
         return found
 
-    events = availability_events(services.hub, services.store, show_id, snapshot,
-                                 request.headers.get("last-event-id"), heartbeat_seconds=services.heartbeat_seconds)
+    events = availability_events(seating.hub, seating.store, show_id, snapshot,
+                                 request.headers.get("last-event-id"), heartbeat_seconds=seating.heartbeat_seconds)
     return ServerSentEvent(events, headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 

@@ -5,15 +5,14 @@ Called right after the commit (fast path) and by the outbox (the guarantee)."""
 
 from __future__ import annotations
 
-from lml.platform.db import UnitOfWork
-from lml.platform.resources import Resources
+from lml.platform.db import Database, UnitOfWork
 from lml.seating.domain.availability import BuyerRow, SeatRow, ZoneRow
 from lml.seating.events import InventoryChanged
 from lml.seating.infrastructure.pg_order_inventory import PgOrderInventory
-from lml.seating.infrastructure.services import services_for
+from lml.seating.infrastructure.redis_holds import RedisHoldStore
 
 
-async def follow(resources: Resources, uow: UnitOfWork, change: InventoryChanged) -> int:
+async def follow(store: RedisHoldStore, uow: UnitOfWork, change: InventoryChanged) -> int:
     """Apply what PostgreSQL now says of the places `change` names; returns how many rows Redis took."""
     inventory = PgOrderInventory(uow.conn)
     seats: list[SeatRow] = []
@@ -30,9 +29,9 @@ async def follow(resources: Resources, uow: UnitOfWork, change: InventoryChanged
         zones += more_zones
     if not seats and not zones and not buyers and not holds:
         return 0
-    return await services_for(resources).store.apply(change.show_id, seats, zones, buyers, drop_holds=sorted(holds))
+    return await store.apply(change.show_id, seats, zones, buyers, drop_holds=sorted(holds))
 
 
-async def follow_now(resources: Resources, change: InventoryChanged) -> int:
-    async with resources.db.unit_of_work() as uow:
-        return await follow(resources, uow, change)
+async def follow_now(store: RedisHoldStore, db: Database, change: InventoryChanged) -> int:
+    async with db.unit_of_work() as uow:
+        return await follow(store, uow, change)

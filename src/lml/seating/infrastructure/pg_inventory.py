@@ -1,5 +1,5 @@
-"""InventoryRepository on PostgreSQL (`seating.show_seats`, `seating.show_zones`), inside the
-caller's unit of work.
+"""InventoryRepository on PostgreSQL (`seating.show_seats`, `seating.show_zones`, and the show's terms
+of sale in `seating.show_terms`), inside the caller's unit of work.
 
 Materialization sends each column as one array (binary format: cheaper to build than text) and
 unnests it server-side: one statement per batch, no per-row round trips. COPY would be the other
@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import msgspec
 from psycopg import AsyncConnection
+from psycopg.types.json import Jsonb
 
 from lml.seating.domain.inventory import (
     InventoryCounts,
@@ -23,6 +25,7 @@ from lml.seating.domain.inventory import (
     ZoneCounts,
     tally,
 )
+from lml.seating.domain.sale_terms import SaleTerms
 
 # Rows per INSERT: large enough that 100k seats take a handful of statements, small enough that
 # one statement's arrays stay a few megabytes.
@@ -34,8 +37,9 @@ class PgInventory:
         self.conn = conn
 
     async def create(
-        self, show_id: str, org_id: str, seats: Sequence[InventorySeat], zones: Sequence[InventoryZone]
+        self, terms: SaleTerms, seats: Sequence[InventorySeat], zones: Sequence[InventoryZone]
     ) -> MaterializeResult:
+        show_id, org_id = terms.show_id, terms.organization_id
         # The header row is the gate: a concurrent second materialization waits on its key, then
         # finds it and leaves the inventory as the first one made it.
         created = await (
@@ -55,8 +59,19 @@ class PgInventory:
                     "SELECT seat_count, zone_count FROM seating.show_inventories WHERE show_id = %s", (show_id,)
                 )
             ).fetchone()
-            assert row is not None, "the inventory exists (its insert conflicted)"
+            if row is None:
+                raise RuntimeError(f"the inventory of show {show_id} conflicted on insert yet cannot be read")
             return MaterializeResult(created=False, seats=row["seat_count"], zones=row["zone_count"])
+        await self.conn.execute(
+            """
+            INSERT INTO seating.show_terms (show_id, organization_id, event_id, cancelled, opens_at, closes_at,
+                starts_at, max_seats_per_buyer, hold_seconds, currency, layout_id, layout_version, layout_hash, tiers)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+            """,
+            (show_id, org_id, terms.event_id, terms.cancelled, terms.opens_at, terms.closes_at, terms.starts_at,
+             terms.max_seats_per_buyer, terms.hold_seconds, terms.currency, terms.layout_id, terms.layout_version,
+             terms.layout_hash, Jsonb(msgspec.to_builtins(terms.tiers))),
+        )
         for start in range(0, len(seats), BATCH):
             batch = seats[start : start + BATCH]
             await self.conn.execute(
@@ -92,6 +107,12 @@ class PgInventory:
                 },
             )
         return MaterializeResult(created=True, seats=len(seats), zones=len(zones))
+
+    async def cancel(self, show_id: str) -> None:
+        await self.conn.execute(
+            "UPDATE seating.show_terms SET cancelled = true, updated_at = now() WHERE show_id = %s AND NOT cancelled",
+            (show_id,),
+        )
 
     async def exists(self, show_id: str) -> bool:
         row = await (

@@ -12,20 +12,17 @@ status of the i-th seat here."""
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict
-from typing import TYPE_CHECKING, cast
+from typing import cast
 
 import msgspec
 import redis.asyncio as aioredis
+from cachetools import LRUCache
 
-from lml.platform.resources import Resources
 from lml.seating.domain.availability import seat_order
-from lml.seating.infrastructure.catalog_shows import CatalogShows
+from lml.seating.domain.sale_terms import SaleTerms
 from lml.seating.infrastructure.pg_sales import PgInventoryReads
-from lml.venues import facade as venues
-
-if TYPE_CHECKING:
-    from lml.catalog.facade import ShowForSale
+from lml.seating.infrastructure.sale_terms_reader import SaleTermsReader
+from lml.venues.facade import VenuesFacade
 
 # Maps are large (a layout's geometry): a handful in process, the rest a Redis GET away.
 MAX_IN_PROCESS = 16
@@ -56,53 +53,52 @@ class _SeatMap(msgspec.Struct, frozen=True):
     layout: msgspec.Raw  # the venues export of the pinned layout version, as published
 
 
-def seatmap_version(show: ShowForSale) -> str:
-    parts = msgspec.json.encode([show.layout.layout_id, show.layout.version, show.layout.hash, show.currency,
-                                 show.price_tiers])
+def seatmap_version(terms: SaleTerms) -> str:
+    parts = msgspec.json.encode([terms.layout_id, terms.layout_version, terms.layout_hash, terms.currency,
+                                 terms.tiers])
     return hashlib.sha256(parts).hexdigest()[:24]
 
 
 class SeatMaps:
-    def __init__(self, resources: Resources, shows: CatalogShows, reads: PgInventoryReads) -> None:
-        self._resources = resources
-        self._redis: aioredis.Redis = resources.redis
-        self._prefix = resources.settings.redis_key_prefix
-        self._shows = shows
+    def __init__(
+        self, redis: aioredis.Redis, key_prefix: str, terms: SaleTermsReader, reads: PgInventoryReads,
+        venues: VenuesFacade,
+    ) -> None:
+        self._redis = redis
+        self._prefix = key_prefix
+        self._terms = terms
         self._reads = reads
-        self._built: OrderedDict[tuple[str, str], bytes] = OrderedDict()
+        self._venues = venues
+        self._built: LRUCache[tuple[str, str], bytes] = LRUCache(maxsize=MAX_IN_PROCESS)
 
     async def version(self, show_id: str) -> str:
-        return seatmap_version(await self._shows.show(show_id))
+        return seatmap_version(await self._terms.terms(show_id))
 
     async def body(self, show_id: str) -> tuple[str, bytes]:
-        show = await self._shows.show(show_id)
-        version = seatmap_version(show)
+        terms = await self._terms.terms(show_id)
+        version = seatmap_version(terms)
         body = self._built.get((show_id, version))
         if body is None:
             key = f"{self._prefix}:seating:seatmap:{{{show_id}}}:{version}"
             body = cast(bytes | None, await self._redis.get(key))  # the client does not decode responses
             if body is None:
-                body = await self._build(show, version)
+                body = await self._build(terms, version)
                 await self._redis.set(key, body, ex=REDIS_TTL_SECONDS)
             self._built[(show_id, version)] = body
-            while len(self._built) > MAX_IN_PROCESS:
-                self._built.popitem(last=False)
-        self._built.move_to_end((show_id, version))
         return version, body
 
-    async def _build(self, show: ShowForSale, version: str) -> bytes:
-        pinned = await venues.get_pinned_layout(
-            self._resources, layout_id=show.layout.layout_id, version=show.layout.version, hash=show.layout.hash
-        )
-        seat_tier, zone_tier = await self._reads.tiers(show.show_id)
-        index = {tier.tier_id: i for i, tier in enumerate(show.price_tiers)}
+    async def _build(self, terms: SaleTerms, version: str) -> bytes:
+        pinned = await self._venues.get_pinned_layout(layout_id=terms.layout_id, version=terms.layout_version,
+                                                      hash=terms.layout_hash)
+        seat_tier, zone_tier = await self._reads.tiers(terms.show_id)
+        index = {tier.tier_id: i for i, tier in enumerate(terms.tiers)}
         seat_ids = seat_order(list(seat_tier))
         seatmap = _SeatMap(
-            show_id=show.show_id,
+            show_id=terms.show_id,
             version=version,
-            currency=show.currency,
+            currency=terms.currency,
             tiers=[_Tier(t.tier_id, t.name, t.price, [msgspec.to_builtins(f) for f in t.fees], t.unit_total)
-                   for t in show.price_tiers],
+                   for t in terms.tiers],
             seat_ids=seat_ids,
             seat_tiers=[index.get(seat_tier[s] or "") for s in seat_ids],
             zones=[_Zone(zone_id, index.get(tier_id)) for zone_id, tier_id in sorted(zone_tier.items())],

@@ -26,7 +26,6 @@ from lml.seating.infrastructure.redis_holds import RedisHoldStore, changes_patte
 
 log = get_logger("lml.seating.sse")
 
-HEARTBEAT_SECONDS = 15.0
 QUEUE_SIZE = 1_000
 
 
@@ -163,7 +162,7 @@ async def availability_events(
     snapshot: Callable[[], Awaitable[Availability]],
     last_event_id: str | None,
     *,
-    heartbeat_seconds: float = HEARTBEAT_SECONDS,
+    heartbeat_seconds: float,
 ) -> AsyncIterator[ServerSentEventMessage]:
     subscription = await hub.subscribe(show_id)
     try:

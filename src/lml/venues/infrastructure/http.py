@@ -22,7 +22,7 @@ from lml.venues.application.views import LayoutHistory, LayoutView
 from lml.venues.domain.layout import LayoutDraft, LayoutPatch, LayoutType, Section, Shape, Viewport, Zone
 from lml.venues.domain.layout_version import LayoutStatus, LayoutVersion, latest
 from lml.venues.domain.venue import Venue, VenueDraft
-from lml.venues.infrastructure.stores import stores_for
+from lml.venues.infrastructure.services import VenuesServices
 
 AnyRequest = Request[Any, Any, Any]
 
@@ -35,8 +35,8 @@ IMMUTABLE = "private, max-age=31536000, immutable"
 REVALIDATE = "private, max-age=0, must-revalidate"
 
 
-async def _stores(request: AnyRequest) -> Stores:
-    return stores_for(request.app.state.resources)
+async def _stores(venues: VenuesServices) -> Stores:
+    return venues.stores
 
 
 # --- Bodies and answers

@@ -13,8 +13,6 @@ written as parts of whole documents: nx-27017 stores a `$set` boolean as an inte
 
 from __future__ import annotations
 
-import asyncio
-import weakref
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,6 +21,7 @@ from pymongo.errors import CollectionInvalid, DuplicateKeyError, OperationFailur
 
 from lml.platform.logging import get_logger
 from lml.platform.mongo import Mongo
+from lml.platform.single_flight import SingleFlight
 from lml.venues.application.ports import StoredLayout
 from lml.venues.domain.errors import LayoutIntegrityError
 from lml.venues.domain.layout import LAYOUT_TYPES, LayoutContent
@@ -138,26 +137,24 @@ async def ensure_venues_collections(mongo: Mongo) -> None:
             await mongo.db[name].create_index(keys, unique=unique, name=index_name)
 
 
-# Mongo clients already set up in this process. Only a shortcut: every step above is idempotent.
-_ready: weakref.WeakKeyDictionary[Mongo, asyncio.Future[None]] = weakref.WeakKeyDictionary()
-
-
-async def _ensure_once(mongo: Mongo) -> None:
-    ready = _ready.get(mongo)
-    if ready is None or (ready.done() and ready.exception() is not None):
-        ready = _ready[mongo] = asyncio.ensure_future(ensure_venues_collections(mongo))
-    await asyncio.shield(ready)
-
-
 def _version_key(layout_id: str, version: int) -> str:
     return f"{layout_id}:{version}"
 
 
 class MongoLayoutDocuments:
+    """One per process (venues' services): the collections are set up on first use, once."""
+
     def __init__(self, mongo: Mongo) -> None:
         self._mongo = mongo
+        self._ready = False
+        self._setting_up: SingleFlight[str, None] = SingleFlight()
         self._drafts = mongo.db[DRAFTS]
         self._versions = mongo.db[VERSIONS]
+
+    async def _ensure_collections(self) -> None:
+        if not self._ready:
+            await self._setting_up.run("collections", lambda: ensure_venues_collections(self._mongo))
+            self._ready = True
 
     @staticmethod
     def _stored(doc: dict[str, Any], hash_field: str) -> StoredLayout:
@@ -173,7 +170,7 @@ class MongoLayoutDocuments:
             raise LayoutIntegrityError("The stored layout no longer reads as a layout; it is not served") from None
 
     async def save_draft(self, org_id: str, venue_id: str, content: LayoutContent, checksum: str) -> None:
-        await _ensure_once(self._mongo)
+        await self._ensure_collections()
         doc = {
             "_id": content.layout_id,
             "org_id": org_id,
@@ -187,18 +184,18 @@ class MongoLayoutDocuments:
         await self._drafts.replace_one({"_id": content.layout_id, "org_id": org_id}, doc, upsert=True)
 
     async def draft(self, org_id: str, layout_id: str) -> StoredLayout | None:
-        await _ensure_once(self._mongo)
+        await self._ensure_collections()
         doc = await self._drafts.find_one({"_id": layout_id, "org_id": org_id})
         return self._stored(doc, "checksum") if doc is not None else None
 
     async def discard_draft(self, org_id: str, layout_id: str, version: int) -> None:
-        await _ensure_once(self._mongo)
+        await self._ensure_collections()
         await self._drafts.delete_one({"_id": layout_id, "org_id": org_id, "version": version})
 
     async def insert_published(
         self, org_id: str, venue_id: str, content: LayoutContent, content_hash: str
     ) -> str | None:
-        await _ensure_once(self._mongo)
+        await self._ensure_collections()
         key = _version_key(content.layout_id, content.version)
         doc = {
             "_id": key,
@@ -218,11 +215,11 @@ class MongoLayoutDocuments:
         return None
 
     async def discard_unpublished(self, layout_id: str, version: int, content_hash: str) -> None:
-        await _ensure_once(self._mongo)
+        await self._ensure_collections()
         await self._versions.delete_one({"_id": _version_key(layout_id, version), "hash": content_hash})
 
     async def published(self, layout_id: str, version: int, *, org_id: str | None = None) -> StoredLayout | None:
-        await _ensure_once(self._mongo)
+        await self._ensure_collections()
         query: dict[str, Any] = {"_id": _version_key(layout_id, version)}
         if org_id is not None:
             query["org_id"] = org_id

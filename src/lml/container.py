@@ -1,0 +1,152 @@
+"""The composition root's builder: what one process is made of, built once.
+
+    container = build_container(settings)          # the API (lml.app), the worker (lml.worker),
+    ...                                            # the CLI and the tests all start here
+    await container.resources.open()
+
+Read top to bottom, `build_container` is the list: the process's resources (connections, clock,
+settings), then each context's services, built from the resources and the facades of the contexts
+it depends on. The arrows between contexts point one way (see docs/architecture.md):
+
+    identity   venues ◄── catalog ──► seating ◄── ordering ──► payments
+                  ▲                      │           │             ┆
+                  └──────────────────────┘           └► catalog    ┆ OrderPayments (payments' port,
+                                                                   ┆ plugged into ordering here)
+
+Payments tells ordering about payments through a port of its own (`OrderPayments`); only this
+module plugs ordering's facade into it, so neither context imports the other both ways.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from lml.catalog.facade import CatalogFacade, CatalogServices
+from lml.config import Settings
+from lml.identity.facade import IdentityFacade, IdentityServices
+from lml.ordering.facade import OrderingFacade, OrderingServices
+from lml.ordering.infrastructure.outbox_handlers import ScheduleExpiry
+from lml.ordering.infrastructure.outbox_handlers import outbox_handlers as ordering_handlers
+from lml.payments.facade import PaymentsFacade, PaymentsServices
+from lml.payments.infrastructure.outbox_handlers import outbox_handlers as payments_handlers
+from lml.platform.clock import Clock
+from lml.platform.db import UnitOfWork
+from lml.platform.outbox import Handler
+from lml.platform.resources import Resources
+from lml.seating.facade import SeatingFacade, SeatingServices
+from lml.seating.infrastructure.outbox_handlers import outbox_handlers as seating_handlers
+from lml.venues.facade import VenuesFacade, VenuesServices
+
+
+@dataclass(frozen=True)
+class Container:
+    settings: Settings
+    resources: Resources
+    identity: IdentityServices
+    venues: VenuesServices
+    seating: SeatingServices
+    catalog: CatalogServices
+    payments: PaymentsServices
+    ordering: OrderingServices
+    # The doors between contexts, also what the CLI and the tests call.
+    identity_facade: IdentityFacade
+    venues_facade: VenuesFacade
+    seating_facade: SeatingFacade
+    catalog_facade: CatalogFacade
+    payments_facade: PaymentsFacade
+    ordering_facade: OrderingFacade
+
+    @property
+    def clock(self) -> Clock:
+        return self.resources.clock
+
+
+class _OrderingForPayments:
+    """Payments' `OrderPayments` port on ordering's facade, in the transaction payments opened."""
+
+    def __init__(self, ordering: OrderingFacade, uow: UnitOfWork) -> None:
+        self._ordering = ordering
+        self._uow = uow
+
+    async def record_payment_succeeded(
+        self, *, order_id: str, payment_intent_id: str, amount_received: int, currency: str
+    ) -> None:
+        await self._ordering.record_payment_succeeded(self._uow, order_id=order_id,
+                                                      payment_intent_id=payment_intent_id,
+                                                      amount_received=amount_received, currency=currency)
+
+    async def record_payment_failed(self, *, order_id: str, payment_intent_id: str, reason: str) -> None:
+        await self._ordering.record_payment_failed(self._uow, order_id=order_id, payment_intent_id=payment_intent_id,
+                                                   reason=reason)
+
+    async def record_refund(
+        self, *, order_id: str, refund_id: str, amount_refunded: int, status: str, failure_reason: str | None = None
+    ) -> None:
+        await self._ordering.record_refund(self._uow, order_id=order_id, refund_id=refund_id,
+                                           amount_refunded=amount_refunded, status=status,
+                                           failure_reason=failure_reason)
+
+    async def orders_awaiting_payment(self, *, older_than_seconds: int, limit: int) -> list[str]:
+        return await self._ordering.orders_awaiting_payment(self._uow, older_than_seconds=older_than_seconds,
+                                                            limit=limit)
+
+
+def build_container(
+    settings: Settings, *, clock: Clock | None = None, resources: Resources | None = None,
+    hold_now_ms: Callable[[], int] | None = None,
+) -> Container:
+    """Every context's services, once. `clock` is every context's (tests move it); `hold_now_ms`
+    drives the hold scripts' clock (tests; by default the Redis server's)."""
+    resources = resources or Resources(settings, clock)
+    identity = IdentityServices.build(resources)
+    venues = VenuesServices.build(resources)
+    venues_facade = VenuesFacade(venues)
+    seating = SeatingServices.build(resources, venues=venues_facade, now_ms=hold_now_ms)
+    seating_facade = SeatingFacade(seating)
+    catalog = CatalogServices.build(resources, venues=venues_facade, seating=seating_facade)
+    catalog_facade = CatalogFacade(catalog)
+    # Payments reaches ordering only through its port; ordering's facade is made just below.
+    payments = PaymentsServices.build(resources, orders=lambda uow: _OrderingForPayments(ordering_facade, uow))
+    payments_facade = PaymentsFacade(payments)
+    ordering = OrderingServices.build(resources, catalog=catalog_facade, seating=seating_facade,
+                                      payments=payments_facade)
+    ordering_facade = OrderingFacade(ordering)
+    return Container(
+        settings=settings, resources=resources, identity=identity, venues=venues, seating=seating, catalog=catalog,
+        payments=payments, ordering=ordering, identity_facade=IdentityFacade(identity), venues_facade=venues_facade,
+        seating_facade=seating_facade, catalog_facade=catalog_facade, payments_facade=payments_facade,
+        ordering_facade=ordering_facade,
+    )
+
+
+def outbox_handlers(container: Container, *, schedule_expiry: ScheduleExpiry) -> dict[str, list[Handler]]:
+    """Integration event type → every context's handlers of it: the one map the worker relays with
+    (tests use it too, with their own `schedule_expiry`). Every event type a context publishes is
+    handled here or declared in `AUDIT_ONLY` (tests/integration/platform/test_event_consumers.py)."""
+    merged: dict[str, list[Handler]] = {}
+    for handlers in (
+        seating_handlers(container.seating),
+        ordering_handlers(container.ordering, schedule_expiry=schedule_expiry),
+        payments_handlers(container.payments),
+    ):
+        for event_type, listeners in handlers.items():
+            merged.setdefault(event_type, []).extend(listeners)
+    return merged
+
+
+# Integration events published for the record, with no consumer today; each says why.
+AUDIT_ONLY: dict[str, str] = {
+    "identity.UserRegistered": "an account's creation, kept in the outbox as its record",
+    "identity.OrganizationCreated": "kept as the record of who created which tenant",
+    "identity.MembershipGranted": "kept as the record of who was given which role",
+    "identity.MembershipRevoked": "kept as the record of who lost which role (access is checked per request)",
+    "identity.RefreshTokenReuseDetected": "a security record: the token family is revoked in the same transaction",
+    "venues.VenueCreated": "kept as the record of the venue's creation",
+    "venues.LayoutPublished": "shows pin a layout version when they are created; nothing waits for publication",
+    "venues.LayoutArchived": "an archived layout keeps serving the shows that pinned it",
+    "catalog.ShowWentOnSale": "seating's inventory and its copy of the show's terms are made in the same transaction",
+    "catalog.EventCancelled": "each of the event's shows publishes its own ShowCancelled, which is handled",
+    "ordering.OrderPaid": "seats are sold and tickets issued in the same transaction",
+    "ordering.OrderRefunded": "tickets are voided and seats returned in the same transaction",
+}

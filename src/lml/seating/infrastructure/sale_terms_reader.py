@@ -1,0 +1,62 @@
+"""Shows' terms of sale as seating keeps them (`seating.show_terms`), read for the hold path, the seat
+map and the labels of held places, and kept in process for a few seconds: a hot show's terms are read
+once per few seconds per process, however many requests want them. They change only when the show is
+cancelled, which the hold script also learns at once (the show is closed in Redis); the sale window
+itself is compared with the clock on every request. Unknown show ids are remembered too (briefly), so
+that made-up ids cannot turn into a query each."""
+
+from __future__ import annotations
+
+import msgspec
+from cachetools import TTLCache
+
+from lml.platform.db import Database
+from lml.platform.single_flight import SingleFlight
+from lml.seating.domain.errors import UnknownShow
+from lml.seating.domain.hold import is_canonical_show_id
+from lml.seating.domain.sale_rules import SaleRules
+from lml.seating.domain.sale_terms import PriceTier, SaleTerms
+
+TTL_SECONDS = 5.0
+MAX_SHOWS = 10_000
+
+_SELECT = """
+SELECT show_id::text, organization_id::text, event_id::text, cancelled, opens_at, closes_at, starts_at,
+       max_seats_per_buyer, hold_seconds, currency, layout_id, layout_version, layout_hash, tiers
+FROM seating.show_terms WHERE show_id = %s
+"""
+
+
+class SaleTermsReader:
+    """SaleRulesSource, and each show's terms for the seat map and place labels."""
+
+    def __init__(self, db: Database, *, ttl_seconds: float = TTL_SECONDS) -> None:
+        self._db = db
+        # A one-tuple, so that "known not to exist" (None) is cached like the rest.
+        self._cache: TTLCache[str, tuple[SaleTerms | None]] = TTLCache(maxsize=MAX_SHOWS, ttl=ttl_seconds)
+        self._reading: SingleFlight[str, SaleTerms | None] = SingleFlight()
+
+    async def terms(self, show_id: str) -> SaleTerms:
+        """Raises UnknownShow for a show that never went on sale (or does not exist)."""
+        cached = self._cache.get(show_id)
+        if cached is None:
+            cached = (await self._reading.run(show_id, lambda: self._read(show_id)),)
+            self._cache[show_id] = cached
+        if cached[0] is None:
+            raise UnknownShow()
+        return cached[0]
+
+    async def rules(self, show_id: str) -> SaleRules:
+        return (await self.terms(show_id)).rules
+
+    async def _read(self, show_id: str) -> SaleTerms | None:
+        if not is_canonical_show_id(show_id):
+            # One spelling per show: Redis keys are built from the id, so an upper-case or brace
+            # spelling of the same uuid must not reach them as if it were another show.
+            return None
+        async with self._db.unit_of_work() as uow:
+            row = await (await uow.conn.execute(_SELECT, (show_id,))).fetchone()
+        if row is None:
+            return None
+        return SaleTerms(**{**row, "tiers": tuple(msgspec.convert(row["tiers"], list[PriceTier]))})
+
