@@ -1,7 +1,7 @@
 -- Seating's own copy of each show's terms of sale (window, limits, hold time, currency, price tiers,
 -- the pinned layout version), written by the catalog's on-sale in the same transaction as the
--- inventory, and marked cancelled when the catalog's ShowCancelled arrives. The hold path, the seat
--- map and the labels of held places read it here: seating no longer calls the catalog.
+-- inventory, and marked cancelled by the catalog's cancellation in its transaction too. The hold
+-- path, the seat map and the labels of held places read it here: seating never calls the catalog.
 CREATE TABLE seating.show_terms (
     show_id uuid PRIMARY KEY REFERENCES seating.show_inventories (show_id),
     organization_id uuid NOT NULL,

@@ -232,7 +232,7 @@ setup_redis() {
 GENERATED_SECRETS=(LML_JWT_SECRET LML_TICKET_SIGNING_KEY LML_STRIPE_WEBHOOK_SECRET LML_IDEMPOTENCY_SECRET)
 
 random_secret() {
-    head -c 36 /dev/urandom | base64 | tr '+/' '-_'
+    head -c 48 /dev/urandom | base64 | tr '+/' '-_'
 }
 
 # load_secrets: export each of GENERATED_SECRETS that the environment does not set, from the secrets

@@ -20,8 +20,8 @@ from lml.config import Settings
 from lml.container import Container, build_container
 from lml.platform.resources import Resources
 from tests import services
-from tests.clock import ManualClock, TestClock
 from tests.fixtures.http import api_client
+from tests.timing import TestClock
 
 pytest_plugins = [
     "tests.fixtures.identity",
@@ -123,16 +123,16 @@ def clock() -> TestClock:
 
 
 @pytest.fixture
-async def container(settings: Settings, clock: TestClock, hold_clock: ManualClock) -> AsyncIterator[Container]:
+async def container(settings: Settings, clock: TestClock, hold_clock: TestClock) -> AsyncIterator[Container]:
     """The test's process, built by the composition root's own builder: every context's services on
     `clock`, the hold scripts on `hold_clock`."""
     built = build_container(settings, clock=clock, hold_now_ms=hold_clock.now_ms)
-    await built.resources.open()
+    await built.open()
     await built.resources.db.pool.wait(timeout=10)
     try:
         yield built
     finally:
-        await built.resources.close()
+        await built.close()
 
 
 @pytest.fixture

@@ -60,7 +60,7 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        await resources.open()
+        await container.open()
         # Logouts recorded by any process reach this one within a second or so (README, "Sessions").
         stop_syncing = asyncio.Event()
         syncing = asyncio.create_task(resources.revocations.keep_in_sync(stop_syncing), name="session-revocations")
@@ -76,7 +76,7 @@ def create_app(
         finally:
             stop_syncing.set()
             await syncing
-            await resources.close()
+            await container.close()
             log.info("api_stopped")
 
     app = Litestar(

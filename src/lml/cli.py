@@ -73,12 +73,12 @@ async def _with_container(settings: Settings, command: Callable[[Container], Awa
     from lml.container import build_container
 
     container = build_container(settings)
-    await container.resources.open()
+    await container.open()
     try:
         await container.resources.db.pool.wait(timeout=10)
         await command(container)
     finally:
-        await container.resources.close()
+        await container.close()
 
 
 def _create_admin(settings: Settings, args: argparse.Namespace) -> None:

@@ -120,8 +120,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             if urlsplit(getattr(self, name)).scheme not in schemes:
                 starts = " or ".join(f"{scheme}://" for scheme in schemes)
                 problems.append(f"LML_{name.upper()} must be a URL starting with {starts}")
-        if len(self.jwt_secret) < 32:
-            problems.append("LML_JWT_SECRET must be at least 32 characters")
+        shortest = JWT_SECRET_SHORTEST[self.jwt_algorithm]
+        if len(self.jwt_secret) < shortest:
+            problems.append(f"LML_JWT_SECRET must be at least {shortest} characters for {self.jwt_algorithm}")
         for name in ("ticket_signing_key", "idempotency_secret"):
             if len(getattr(self, name)) < 32:
                 problems.append(f"LML_{name.upper()} must be at least 32 characters")
@@ -156,6 +157,9 @@ _URL_SCHEMES = {
 # public development values, anyone who can reach it mints an admin token, forges a ticket or a
 # payment. Refused whenever the API listens beyond loopback; ops/run generates each of them
 # (GENERATED_SECRETS in ops/lib.sh lists the same).
+# RFC 7518, section 3.2: an HMAC key at least as long as the hash it signs with.
+JWT_SECRET_SHORTEST = {"HS256": 32, "HS384": 48, "HS512": 64}
+
 LISTENING_SECRETS = ("jwt_secret", "ticket_signing_key", "stripe_webhook_secret", "idempotency_secret")
 _DEVELOPMENT_SECRETS = {
     "jwt_secret": DEV_JWT_SECRET,

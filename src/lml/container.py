@@ -1,8 +1,9 @@
 """The composition root's builder: what one process is made of, built once.
 
     container = build_container(settings)          # the API (lml.app), the worker (lml.worker),
-    ...                                            # the CLI and the tests all start here
-    await container.resources.open()
+    await container.open()                         # the CLI and the tests all start here
+    ...
+    await container.close()
 
 Read top to bottom, `build_container` is the list: the process's resources (connections, clock,
 settings), then each context's services, built from the resources and the facades of the contexts
@@ -60,6 +61,14 @@ class Container:
     @property
     def clock(self) -> Clock:
         return self.resources.clock
+
+    async def open(self) -> None:
+        await self.resources.open()
+
+    async def close(self) -> None:
+        """What the process holds open, at its stop: the contexts' own clients, then the stores."""
+        await self.payments.close()
+        await self.resources.close()
 
 
 class _OrderingForPayments:

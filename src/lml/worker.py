@@ -25,7 +25,6 @@ from lml.ordering.infrastructure.outbox_handlers import ScheduleExpiry
 from lml.payments.infrastructure import actors as payments_actors
 from lml.platform.logging import configure_logging, get_logger
 from lml.platform.outbox import Handler, OutboxRelay
-from lml.platform.resources import Resources
 from lml.seating.infrastructure import actors as seating_actors
 
 log = get_logger("lml.worker")
@@ -39,14 +38,14 @@ class OpenResources(dramatiq.Middleware):
     last message in flight has finished. Added after AsyncIO: `after_*` hooks run in reverse
     order, so this one closes the connections while the loop still runs."""
 
-    def __init__(self, resources: Resources) -> None:
-        self.resources = resources
+    def __init__(self, container: Container) -> None:
+        self.container = container
 
     def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
-        _loop().run_coroutine(self.resources.open())
+        _loop().run_coroutine(self.container.open())
 
     def after_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
-        _loop().run_coroutine(self.resources.close())
+        _loop().run_coroutine(self.container.close())
 
 
 def _loop() -> EventLoopThread:
@@ -56,12 +55,12 @@ def _loop() -> EventLoopThread:
     return thread
 
 
-def build_broker(settings: Settings, resources: Resources) -> RedisBroker:
+def build_broker(settings: Settings, container: Container) -> RedisBroker:
     broker = RedisBroker(  # type: ignore[no-untyped-call]
         url=settings.redis_url, namespace=f"{settings.redis_key_prefix}:dramatiq"
     )
     broker.add_middleware(AsyncIO())
-    broker.add_middleware(OpenResources(resources))
+    broker.add_middleware(OpenResources(container))
     dramatiq.set_broker(broker)
     return broker
 
@@ -97,7 +96,7 @@ class Worker:
         self.settings = settings
         self.container = container or build_container(settings)
         self.resources = self.container.resources
-        self.broker = build_broker(settings, self.resources)
+        self.broker = build_broker(settings, self.container)
         self.relay = OutboxRelay(
             self.resources.db,
             self.resources.clock,

@@ -18,7 +18,10 @@ import psycopg.sql
 _LOCK_KEY = 0x4C4D4C_4D494752  # "LML" "MIGR"
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
 
-DEFAULT_DIR = Path(__file__).resolve().parents[3] / "migrations"
+_PACKAGE = Path(__file__).resolve().parents[1]
+# An installed wheel carries the migrations in the package; a checkout has them at its top.
+DEFAULT_DIR = next((d for d in (_PACKAGE / "migrations", _PACKAGE.parents[1] / "migrations") if d.is_dir()),
+                   _PACKAGE / "migrations")
 
 
 @dataclass(frozen=True)

@@ -16,3 +16,10 @@ class InventoryChanged(msgspec.Struct, frozen=True, kw_only=True):
     seat_ids: list[str] = msgspec.field(default_factory=list)
     zone_ids: list[str] = msgspec.field(default_factory=list)
     hold_id: str | None = None
+
+
+class SaleClosed(msgspec.Struct, frozen=True, kw_only=True):
+    """The show's sale closed for good (it is cancelled): its terms say so in PostgreSQL, and
+    seating's fast store follows, dropping the live holds and taking no more."""
+
+    show_id: str

@@ -23,9 +23,9 @@ from collections.abc import Mapping, Sequence
 
 from lml.platform.db import UnitOfWork
 from lml.platform.outbox import add_event
-from lml.seating.application import block_seats
 from lml.seating.application import inventory_counts as counts_use_case
 from lml.seating.application import materialize_inventory as materialize_use_case
+from lml.seating.application import seat_blocking
 from lml.seating.application import verify_hold as verify_use_case
 from lml.seating.domain.errors import HoldNotFound, HoldTokenMismatch, SeatsUnavailable
 from lml.seating.domain.hold import HeldSeat, HeldZone, VerifiedHold
@@ -40,8 +40,8 @@ from lml.seating.domain.inventory import (
     TierCounts,
     ZoneCounts,
 )
-from lml.seating.domain.sale_terms import PriceTier, SaleTerms, TierFee
-from lml.seating.events import InventoryChanged
+from lml.seating.domain.sale_terms import SaleTerms, SaleTier, SaleTierFee
+from lml.seating.events import InventoryChanged, SaleClosed
 from lml.seating.infrastructure.held_counts import held_counts
 from lml.seating.infrastructure.inventory_sync import follow_now
 from lml.seating.infrastructure.pg_inventory import PgInventory
@@ -59,15 +59,15 @@ __all__ = [
     "InventorySeat",
     "InventoryZone",
     "MaterializeResult",
-    "PriceTier",
     "SaleTerms",
+    "SaleTier",
+    "SaleTierFee",
     "SeatStatus",
     "SeatingFacade",
     "SeatingServices",
     "SeatsNotBlockable",
     "SeatsUnavailable",
     "TierCounts",
-    "TierFee",
     "VerifiedHold",
     "ZoneCounts",
 ]
@@ -95,11 +95,18 @@ class SeatingFacade:
         or sold (or unpriced, to unblock) raise `SeatsNotBlockable` with `conflicts`; seats the show
         does not have raise `InvalidInput`; a show without inventory raises `InventoryNotFound`. All or
         none. Recorded for the outbox (`InventoryChanged`): holds' fast store follows once it commits."""
-        changed = await block_seats.set_seats_blocked(PgInventory(uow.conn), show_id=show_id, seat_ids=seat_ids,
+        changed = await seat_blocking.set_seats_blocked(PgInventory(uow.conn), show_id=show_id, seat_ids=seat_ids,
                                                       blocked=blocked)
         if changed:
             await add_event(uow, InventoryChanged(show_id=show_id, seat_ids=changed))
         return changed
+
+    async def close_sale(self, uow: UnitOfWork, show_id: str) -> None:
+        """The show is cancelled: from this transaction on its terms refuse every hold, and once it
+        commits its live holds are dropped (`SaleClosed`). Nothing for a show that never went on sale;
+        idempotent."""
+        if await PgInventory(uow.conn).cancel(show_id):
+            await add_event(uow, SaleClosed(show_id=show_id))
 
     async def inventory_counts(self, uow: UnitOfWork, show_id: str) -> InventoryCounts:
         """Seats per status and per tier, and each GA zone's capacity, sold, reserved and remaining.

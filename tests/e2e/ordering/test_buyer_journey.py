@@ -10,13 +10,13 @@ import httpx
 
 from lml.config import Settings
 from lml.ordering.domain.tickets import verify
-from tests.clock import ManualClock
 from tests.e2e.ordering.journey import buy, hold, order, order_status
 from tests.fixtures.catalog import MakeShowOnSale
 from tests.fixtures.identity import MakeUser
 from tests.fixtures.ordering import TestWorker
-from tests.fixtures.payments import StripeApp, eventually
+from tests.fixtures.payments import StripeApp
 from tests.fixtures.seating import MakeBuyer, place_hold
+from tests.timing import TestClock, eventually
 
 Client = httpx.AsyncClient
 
@@ -167,12 +167,12 @@ async def test_malformed_order_ids_and_list_parameters_get_clear_problems(client
 
 
 async def test_an_expired_hold_cannot_be_ordered_and_nothing_is_written(
-    api: httpx.AsyncClient, make_show_on_sale: MakeShowOnSale, make_buyer: MakeBuyer, hold_clock: ManualClock,
+    api: httpx.AsyncClient, make_show_on_sale: MakeShowOnSale, make_buyer: MakeBuyer, hold_clock: TestClock,
 ) -> None:
     show = await make_show_on_sale(seats=4, hold_seconds=60)
     buyer = make_buyer()
     held = await place_hold(api, show.show_id, buyer, seats=show.seat_ids[:1])
-    hold_clock.advance(61_000)
+    hold_clock.advance(milliseconds=61_000)
     response = await api.post("/v1/orders", json={"hold_id": held.hold_id, "hold_token": held.hold_token},
                               headers=buyer.headers)
     assert response.status_code == 404 and response.json()["type"].endswith("/hold-not-found"), response.text

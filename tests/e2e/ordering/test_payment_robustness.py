@@ -14,16 +14,15 @@ from lml.app import create_app
 from lml.config import Settings
 from lml.container import Container
 from lml.payments.application.ports import OrderPayments
-from lml.payments.facade import PaymentsServices
 from lml.payments.infrastructure import actors as payments_actors
 from lml.platform.db import UnitOfWork
 from lml.platform.resources import Resources
-from tests.clock import TestClock
 from tests.e2e.ordering.journey import buy, hold, order_status, pay_on_stripe
 from tests.fixtures.catalog import MakeShowOnSale
 from tests.fixtures.identity import MakeUser
 from tests.fixtures.ordering import TestWorker
 from tests.fixtures.payments import SignedWebhook, StripeApp, refund_object, stripe_event
+from tests.timing import TestClock
 
 Client = httpx.AsyncClient
 
@@ -118,7 +117,7 @@ async def test_a_worker_killed_while_applying_a_payment_applies_it_once_later(
     def dying(uow: UnitOfWork) -> OrderPayments:
         return DiesAfterApplying(container.payments.orders(uow))  # type: ignore[return-value]
 
-    payments = PaymentsServices.build(resources, orders=dying)
+    payments = container.payments.reaching(dying)
     processing = asyncio.create_task(payments_actors.process_stripe_events(payments))
     await applied.wait()
     processing.cancel()  # killed: its transaction never commits

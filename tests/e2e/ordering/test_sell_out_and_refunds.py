@@ -13,8 +13,9 @@ from tests.e2e.ordering.journey import buy, hold, order, order_status, pay_on_st
 from tests.fixtures.catalog import MakeShowOnSale
 from tests.fixtures.identity import MakeOperator, MakeUser, TestUser
 from tests.fixtures.ordering import TestWorker
-from tests.fixtures.payments import SignedWebhook, StripeApp, eventually
+from tests.fixtures.payments import SignedWebhook, StripeApp
 from tests.fixtures.seating import MakeBuyer, TestBuyer
+from tests.timing import eventually
 
 Client = httpx.AsyncClient
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import time
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +22,9 @@ from tests.e2e.ordering.journey import buy, hold, order_status, pay_on_stripe
 from tests.e2e.platform.test_processes import process
 from tests.fixtures.catalog import MakeShowOnSale, TestShow
 from tests.fixtures.ordering import TestWorker
-from tests.fixtures.payments import SignedWebhook, StripeApp, eventually
+from tests.fixtures.payments import SignedWebhook, StripeApp
 from tests.fixtures.seating import ApiFrom, MakeBuyer, TestBuyer
+from tests.timing import eventually, waiting_for_a_lock
 
 
 async def _paid(api: httpx.AsyncClient, buyer: TestBuyer, show: TestShow, seats: list[str], stripe_app: StripeApp,
@@ -236,10 +236,12 @@ async def test_a_worker_killed_half_way_through_a_cancellation_leaves_the_rest_t
     try:
         with process(["worker", "--threads", "1"], in_batches_of_ten, tmp_path / "first.log") as first:
             await _cancel(api, show)
-            deadline = time.monotonic() + 60
-            while await handled() < 30 or not await _waiting_on_a_lock(resources):
-                assert time.monotonic() < deadline and first.poll() is None, (tmp_path / "first.log").read_text()
-                await asyncio.sleep(0.05)
+
+            async def stuck_after_three_batches() -> bool:
+                assert first.poll() is None, (tmp_path / "first.log").read_text()
+                return await handled() >= 30 and await waiting_for_a_lock(resources, "advisory")
+
+            await eventually(stuck_after_three_batches, within=60, what="the first worker stuck on the 35th order")
             os.kill(first.pid, signal.SIGKILL)
             first.wait(timeout=10)
     finally:
@@ -257,9 +259,3 @@ async def test_a_worker_killed_half_way_through_a_cancellation_leaves_the_rest_t
     report = await _report(api, show)
     assert (report["orders_to_refund"], report["orders_refunded"], report["needs_person"]) == (60, 60, [])
 
-
-async def _waiting_on_a_lock(resources: Resources) -> bool:
-    async with resources.db.unit_of_work() as uow:
-        row = await (await uow.conn.execute(
-            "SELECT count(*) AS n FROM pg_locks WHERE NOT granted AND locktype = 'advisory'")).fetchone()
-    return bool(row and row["n"])

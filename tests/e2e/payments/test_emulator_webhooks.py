@@ -10,7 +10,8 @@ from lml.payments.application.testing import RecordingOrders
 from lml.payments.facade import PaymentIntentView, PaymentsFacade, PaymentsServices
 from lml.payments.infrastructure.actors import process_stripe_events
 from lml.platform.resources import Resources
-from tests.fixtures.payments import DECLINED_CARD, StripeApp, eventually
+from tests.fixtures.payments import DECLINED_CARD, StripeApp
+from tests.timing import eventually
 
 
 async def _events(resources: Resources, payment_intent_id: str) -> list[dict[str, Any]]:

@@ -18,15 +18,14 @@ from lml.config import Settings
 from lml.container import Container, outbox_handlers
 from lml.ordering.infrastructure.actors import expire_order
 from lml.payments.application.ports import OrderPayments
-from lml.payments.facade import PaymentsServices
 from lml.payments.infrastructure.actors import process_stripe_events, reconcile_stripe_payments
 from lml.platform.outbox import OutboxRelay
 from lml.platform.resources import Resources
-from tests.clock import TestClock
 from tests.fixtures.catalog import MakeShowOnSale, TestShow
 from tests.fixtures.identity import MakeUser, TestUser
-from tests.fixtures.payments import SignedWebhook, StripeApp, eventually, refund_object, stripe_event
+from tests.fixtures.payments import SignedWebhook, StripeApp, refund_object, stripe_event
 from tests.services import free_port
+from tests.timing import TestClock, eventually
 
 
 async def _no_expiry_message(_order_id: str, _delay_ms: int) -> None:
@@ -155,7 +154,7 @@ async def test_a_worker_killed_mid_processing_leaves_the_event_to_be_applied_aga
     await signed_webhook(stripe_event("payment_intent.succeeded",
                                       await stripe_app.pay(order["payment"]["payment_intent_id"])))
     with pytest.raises(ProcessKilled):
-        dying = PaymentsServices.build(resources, orders=lambda uow: DiesAfterApplying(container.payments.orders(uow)))
+        dying = container.payments.reaching(lambda uow: DiesAfterApplying(container.payments.orders(uow)))
         await process_stripe_events(dying)  # type: ignore[arg-type]
     assert (await _order(client, buyer, order["order_id"]))["status"] == "pending_payment"
 

@@ -10,8 +10,7 @@ import socket
 import subprocess
 import sys
 import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import pytest
 
 from lml.config import Settings
 from tests.services import free_port
+from tests.timing import eventually
 
 LML = str(Path(sys.executable).parent / "lml")
 
@@ -31,13 +31,6 @@ def environment(settings: Settings) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LML_")}
     env.update({f"LML_{name.upper()}": str(getattr(settings, name)) for name in Settings.__struct_fields__})
     return env
-
-
-def wait_until(check: Callable[[], bool], what: str, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while not check():
-        assert time.monotonic() < deadline, f"{what}: not within {seconds}s"
-        time.sleep(0.05)
 
 
 @contextmanager
@@ -77,7 +70,7 @@ def silent_server() -> Iterator[tuple[int, threading.Event]]:
             conn.close()
 
 
-def test_the_api_finishes_a_request_in_flight_then_exits_0_on_sigterm(settings: Settings, tmp_path: Path) -> None:
+async def test_the_api_finishes_a_request_in_flight_then_exits_0_on_sigterm(settings: Settings, tmp_path: Path) -> None:
     port = free_port()
     with silent_server() as (mongo_port, mongo_reached):
         # /readyz then waits on MongoDB for its 2 s probe limit: a slow request without a test-only route.
@@ -99,11 +92,11 @@ def test_the_api_finishes_a_request_in_flight_then_exits_0_on_sigterm(settings: 
                     assert api.poll() is None, (tmp_path / "serve.log").read_text()
                     return False
 
-            wait_until(live, "/livez answering 200")
+            await eventually(live, within=30, what="/livez answering 200")
             answers: list[httpx.Response] = []
             in_flight = threading.Thread(target=lambda: answers.append(httpx.get(f"{base}/readyz", timeout=15)))
             in_flight.start()
-            wait_until(mongo_reached.is_set, "/readyz probing MongoDB")
+            await eventually(mongo_reached.is_set, within=30, what="/readyz probing MongoDB")
 
             api.send_signal(signal.SIGTERM)
             in_flight.join(timeout=15)
@@ -120,12 +113,13 @@ def test_the_api_finishes_a_request_in_flight_then_exits_0_on_sigterm(settings: 
     assert events.index("request") < events.index("api_stopped")
 
 
-def test_the_worker_relays_the_outbox_then_exits_0_on_sigterm(
+async def test_the_worker_relays_the_outbox_then_exits_0_on_sigterm(
     settings: Settings, service_urls: dict[str, str], tmp_path: Path
 ) -> None:
     log_file = tmp_path / "worker.log"
     with process(["worker", "--threads", "2"], msgspec.structs.replace(settings, log_level="info"), log_file) as worker:
-        wait_until(lambda: "worker_started" in log_file.read_text() or worker.poll() is not None, "worker_started")
+        await eventually(lambda: "worker_started" in log_file.read_text() or worker.poll() is not None, within=30,
+                         what="worker_started")
         assert worker.poll() is None, log_file.read_text()
         with psycopg.connect(service_urls["app_dsn"]) as conn:
             (event_id,) = conn.execute(
@@ -137,7 +131,7 @@ def test_the_worker_relays_the_outbox_then_exits_0_on_sigterm(
                 row = conn.execute("SELECT status FROM platform.outbox WHERE id = %s", (event_id,)).fetchone()
             return row == ("done",)
 
-        wait_until(relayed, "the event relayed by `lml worker`")
+        await eventually(relayed, within=30, what="the event relayed by `lml worker`")
         worker.send_signal(signal.SIGTERM)
         code = worker.wait(timeout=40)
 

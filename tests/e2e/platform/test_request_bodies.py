@@ -12,8 +12,8 @@ import asyncio
 import json
 import socket
 import uuid
-from collections.abc import AsyncIterator, Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +25,14 @@ from lml.app import create_app
 from lml.config import Settings
 from lml.container import build_container
 from lml.platform.resources import Resources
-from tests.e2e.platform.test_processes import process, wait_until
+from tests.e2e.platform.test_processes import process
 from tests.fixtures.http import api_client
 from tests.fixtures.identity import MakeOperator
 from tests.fixtures.payments import WEBHOOK_PATH
 from tests.fixtures.seating import MakeBuyer
 from tests.fixtures.venues import MakeVenue, layout_json
 from tests.services import free_port
+from tests.timing import eventually
 
 CHUNK = 64 * 1024
 JSON = {"Content-Type": "application/json"}
@@ -155,8 +156,8 @@ async def test_a_body_that_stops_arriving_is_a_408_and_the_connection_is_closed(
 # --- `lml serve` over a socket
 
 
-@contextmanager
-def served(settings: Settings, log: Path) -> Iterator[int]:
+@asynccontextmanager
+async def served(settings: Settings, log: Path) -> AsyncIterator[int]:
     port = free_port()
     with process(["serve"], msgspec.structs.replace(
             settings, host="127.0.0.1", port=port, log_level="info", log_format="json", body_timeout_seconds=2),
@@ -168,7 +169,7 @@ def served(settings: Settings, log: Path) -> Iterator[int]:
             except httpx.TransportError:
                 return False
 
-        wait_until(live, "/livez answering 200")
+        await eventually(live, within=30, what="/livez answering 200")
         yield port
 
 
@@ -192,17 +193,17 @@ def access_lines(log: Path, route: str) -> list[dict[str, Any]]:
     return [line for line in lines if line.get("event") == "request" and line.get("route") == route]
 
 
-def test_a_body_trickled_too_slowly_is_answered_408_and_the_connection_closed(
+async def test_a_body_trickled_too_slowly_is_answered_408_and_the_connection_closed(
     settings: Settings, tmp_path: Path
 ) -> None:
     log = tmp_path / "serve.log"
-    with served(settings, log) as port:
+    async with served(settings, log) as port:
         conn = start_request(port, "/v1/auth/register", length=100, sent=b'{"email": ')
         try:
             answer = read_until_closed(conn, seconds=20)
         finally:
             conn.close()
-        wait_until(lambda: bool(access_lines(log, "/v1/auth/register")), "the access log line")
+        await eventually(lambda: bool(access_lines(log, "/v1/auth/register")), what="the access log line")
 
     assert answer.startswith(b"HTTP/1.1 408"), answer
     assert b"application/problem+json" in answer
@@ -210,11 +211,11 @@ def test_a_body_trickled_too_slowly_is_answered_408_and_the_connection_closed(
     assert "unhandled_error" not in log.read_text()
 
 
-def test_a_client_that_hangs_up_mid_body_is_no_500(settings: Settings, tmp_path: Path) -> None:
+async def test_a_client_that_hangs_up_mid_body_is_no_500(settings: Settings, tmp_path: Path) -> None:
     log = tmp_path / "serve.log"
-    with served(settings, log) as port:
+    async with served(settings, log) as port:
         start_request(port, "/v1/auth/register", length=100, sent=b'{"email": ').close()
-        wait_until(lambda: bool(access_lines(log, "/v1/auth/register")), "the access log line")
+        await eventually(lambda: bool(access_lines(log, "/v1/auth/register")), what="the access log line")
 
     assert [line["status"] for line in access_lines(log, "/v1/auth/register")] == [400]
     assert "unhandled_error" not in log.read_text()

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -16,6 +15,7 @@ from lml.platform.db import UnitOfWork
 from lml.platform.outbox import OutboxEvent, add_event, event_type_of
 from lml.platform.resources import Resources
 from lml.worker import Worker
+from tests.timing import eventually
 
 
 class DoorsOpened(msgspec.Struct, frozen=True):
@@ -37,13 +37,6 @@ def running(worker: Worker) -> Iterator[Worker]:
         thread.join(timeout=40)
         assert not thread.is_alive(), "the worker did not stop"
         assert worker.resources.db.pool.closed, "the worker left its connections open"
-
-
-async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = 15) -> None:
-    deadline = time.monotonic() + seconds
-    while not await check():
-        assert time.monotonic() < deadline, "not within the deadline"
-        await asyncio.sleep(0.05)
 
 
 async def status_of(resources: Resources, event_id: int) -> str:

@@ -8,9 +8,9 @@ from typing import Any
 import httpx
 
 from lml.config import Settings
-from tests.clock import ManualClock
 from tests.fixtures.catalog import MakeShowOnSale, TestShow
 from tests.fixtures.seating import ApiFrom, hold_body
+from tests.timing import TestClock
 
 
 async def guest(client: httpx.AsyncClient, email: str) -> dict[str, str]:
@@ -56,7 +56,7 @@ async def test_ten_guest_sessions_from_one_address_hold_no_more_than_the_cap(
 
 
 async def test_released_and_expired_places_count_no_more_for_the_address(
-    api: httpx.AsyncClient, make_show_on_sale: MakeShowOnSale, settings: Settings, hold_clock: ManualClock
+    api: httpx.AsyncClient, make_show_on_sale: MakeShowOnSale, settings: Settings, hold_clock: TestClock
 ) -> None:
     show = await make_show_on_sale(seats=40, max_seats_per_buyer=8, hold_seconds=300)
     holds = []
@@ -74,7 +74,7 @@ async def test_released_and_expired_places_count_no_more_for_the_address(
     assert (await hold(api, show, late, show.seat_ids[24:32])).status_code == 201
     refusal(await hold(api, show, await guest(api, "later@example.com"), show.seat_ids[32:33]))
 
-    hold_clock.advance(show.hold_seconds * 1000)  # every hold has expired
+    hold_clock.advance(milliseconds=show.hold_seconds * 1000)  # every hold has expired
     assert (await hold(api, show, await guest(api, "again@example.com"), show.seat_ids[32:40])).status_code == 201
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import httpx
 
 from lml.platform.ids import new_id
-from tests.clock import ManualClock
 from tests.fixtures.catalog import MakeShowOnSale, TestShow
 from tests.fixtures.seating import MakeBuyer, place_hold
+from tests.timing import TestClock
 
 
 def availability_url(show: TestShow) -> str:
@@ -36,7 +36,7 @@ async def test_availability_gives_each_seat_a_status_and_each_zone_its_places_le
 
 
 async def test_the_etag_changes_exactly_when_availability_changes(
-    api: httpx.AsyncClient, make_buyer: MakeBuyer, make_show_on_sale: MakeShowOnSale, hold_clock: ManualClock
+    api: httpx.AsyncClient, make_buyer: MakeBuyer, make_show_on_sale: MakeShowOnSale, hold_clock: TestClock
 ) -> None:
     show = await make_show_on_sale(seats=6)
     first = await api.get(availability_url(show))
@@ -54,12 +54,12 @@ async def test_the_etag_changes_exactly_when_availability_changes(
     assert after_hold.status_code == 200
     assert after_hold.headers["etag"] != etag
     # Extending changes no status: same answer.
-    hold_clock.advance(1_000)
+    hold_clock.advance(milliseconds=1_000)
     assert (await api.patch(f"/v1/holds/{held.hold_id}", headers=held.if_match)).status_code == 200
     same = await api.get(availability_url(show), headers={"If-None-Match": after_hold.headers["etag"]})
     assert same.status_code == 304
     # Expiry is a change, seen by the next reader without any worker.
-    hold_clock.advance(show.hold_seconds * 1000)
+    hold_clock.advance(milliseconds=show.hold_seconds * 1000)
     expired = await api.get(availability_url(show), headers={"If-None-Match": after_hold.headers["etag"]})
     assert expired.status_code == 200
     assert expired.json()["seats"] == "a" * 6

@@ -16,10 +16,10 @@ from lml.config import Settings
 from lml.container import Container, build_container
 from lml.platform.resources import Resources
 from lml.seating.infrastructure.actors import purge_expired_holds
-from tests.clock import ManualClock
 from tests.e2e.seating.sse_client import SseStream
 from tests.fixtures.catalog import MakeShowOnSale, TestShow
 from tests.fixtures.seating import MakeBuyer, place_hold
+from tests.timing import TestClock
 
 
 @pytest.fixture
@@ -34,16 +34,16 @@ def seating_app(app: Litestar) -> Litestar:
 
 
 @pytest.fixture
-async def other_process(settings: Settings, hold_clock: ManualClock) -> AsyncIterator[httpx.AsyncClient]:
+async def other_process(settings: Settings, hold_clock: TestClock) -> AsyncIterator[httpx.AsyncClient]:
     """A second API process: its own container (its own connections to PostgreSQL and Redis), its own app."""
     other = build_container(settings, hold_now_ms=hold_clock.now_ms)
-    await other.resources.open()
+    await other.open()
     transport = httpx.ASGITransport(app=create_app(container=other))
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://other.local") as client:
             yield client
     finally:
-        await other.resources.close()
+        await other.close()
 
 
 def stream_url(show: TestShow) -> str:
@@ -106,7 +106,7 @@ async def test_a_reconnect_with_last_event_id_gets_what_it_missed(
 
 async def test_an_idle_stream_sends_heartbeats_and_expiry_is_published_by_the_sweep(
     seating_app: Litestar, api: httpx.AsyncClient, make_buyer: MakeBuyer, make_show_on_sale: MakeShowOnSale,
-    hold_clock: ManualClock, resources: Resources, container: Container,
+    hold_clock: TestClock, resources: Resources, container: Container,
 ) -> None:
     show = await make_show_on_sale(seats=10)
     await place_hold(api, show.show_id, make_buyer(), seats=show.seat_ids[:2])
@@ -114,7 +114,7 @@ async def test_an_idle_stream_sends_heartbeats_and_expiry_is_published_by_the_sw
         await stream.next()
         heartbeat = await stream.next(comments=True)
         assert heartbeat.comment == "heartbeat"
-        hold_clock.advance(show.hold_seconds * 1000)
+        hold_clock.advance(milliseconds=show.hold_seconds * 1000)
         assert await purge_expired_holds(container.seating) == 1
         expired = await stream.next()
         assert json.loads(expired.data)["seats"] == dict.fromkeys(show.seat_ids[:2], "a")

@@ -11,9 +11,9 @@ import pytest
 from lml.platform.ids import new_id
 from lml.platform.resources import Resources
 from lml.seating.infrastructure.http import PLACE_HOLDS
-from tests.clock import ManualClock, TestClock
 from tests.fixtures.catalog import MakeShowOnSale, TestShow
 from tests.fixtures.seating import MakeBuyer, TestBuyer, hold_body, place_hold
+from tests.timing import TestClock
 
 
 def holds_url(show: TestShow) -> str:
@@ -200,52 +200,52 @@ async def test_extend_and_release_need_the_hold_token_and_change_nothing_without
 
 
 async def test_a_hold_extends_up_to_its_cap_then_refuses(
-    api: httpx.AsyncClient, make_buyer: MakeBuyer, make_show_on_sale: MakeShowOnSale, hold_clock: ManualClock
+    api: httpx.AsyncClient, make_buyer: MakeBuyer, make_show_on_sale: MakeShowOnSale, hold_clock: TestClock
 ) -> None:
     show = await make_show_on_sale(seats=10, hold_seconds=600)
     held = await place_hold(api, show.show_id, make_buyer("user"), seats=show.seat_ids[:1])
     url = f"/v1/holds/{held.hold_id}"
-    hold_clock.advance(300_000)
+    hold_clock.advance(milliseconds=300_000)
     extended = await api.patch(url, headers=held.if_match)
     assert extended.status_code == 200, extended.text
     assert datetime.fromisoformat(extended.json()["expires_at"]) - held.expires_at == timedelta(seconds=300)
-    hold_clock.advance(500_000)
+    hold_clock.advance(milliseconds=500_000)
     capped = (await api.patch(url, headers=held.if_match)).json()
     assert capped["expires_at"] == capped["max_expires_at"]
     assert datetime.fromisoformat(capped["expires_at"]) - held.expires_at == timedelta(seconds=600)
     again = await api.patch(url, headers=held.if_match)
     assert str(problem(again, 409)["type"]).endswith("/hold-extension-limit-reached")
-    hold_clock.advance(400_000)
+    hold_clock.advance(milliseconds=400_000)
     assert (await api.patch(url, headers=held.if_match)).status_code == 404
 
 
 async def test_a_guest_hold_lives_once_its_hold_time_and_cannot_be_extended(
-    api: httpx.AsyncClient, make_buyer: MakeBuyer, make_show_on_sale: MakeShowOnSale, hold_clock: ManualClock
+    api: httpx.AsyncClient, make_buyer: MakeBuyer, make_show_on_sale: MakeShowOnSale, hold_clock: TestClock
 ) -> None:
     show = await make_show_on_sale(seats=10, hold_seconds=600)
     held = await place_hold(api, show.show_id, make_buyer("guest"), seats=show.seat_ids[:1])
-    hold_clock.advance(300_000)
+    hold_clock.advance(milliseconds=300_000)
     refused = await api.patch(f"/v1/holds/{held.hold_id}", headers=held.if_match)
     assert str(problem(refused, 409)["type"]).endswith("/hold-extension-limit-reached")
-    hold_clock.advance(300_000)
+    hold_clock.advance(milliseconds=300_000)
     assert (await api.patch(f"/v1/holds/{held.hold_id}", headers=held.if_match)).status_code == 404
     # A registered buyer's hold of the same show lives up to twice as long.
     user = await place_hold(api, show.show_id, make_buyer("user"), seats=show.seat_ids[:1])
-    hold_clock.advance(300_000)
+    hold_clock.advance(milliseconds=300_000)
     extended = await api.patch(f"/v1/holds/{user.hold_id}", headers=user.if_match)
     assert extended.status_code == 200, extended.text
     assert datetime.fromisoformat(extended.json()["max_expires_at"]) - user.expires_at == timedelta(seconds=600)
 
 
 async def test_an_expired_hold_frees_its_seats_and_places_by_itself(
-    api: httpx.AsyncClient, make_buyer: MakeBuyer, make_show_on_sale: MakeShowOnSale, hold_clock: ManualClock
+    api: httpx.AsyncClient, make_buyer: MakeBuyer, make_show_on_sale: MakeShowOnSale, hold_clock: TestClock
 ) -> None:
     show = await make_show_on_sale(seats=10, zones={"floor": 5})
     buyer = make_buyer()
     held = await place_hold(api, show.show_id, buyer, seats=show.seat_ids[:2], zones={"floor": 5})
-    hold_clock.advance(show.hold_seconds * 1000 - 1)
+    hold_clock.advance(milliseconds=show.hold_seconds * 1000 - 1)
     assert (await try_hold(api, show, make_buyer(), show.seat_ids[1:3])).status_code == 409
-    hold_clock.advance(1)
+    hold_clock.advance(milliseconds=1)
     await place_hold(api, show.show_id, make_buyer(), seats=show.seat_ids[:2], zones={"floor": 5})
     assert (await api.patch(f"/v1/holds/{held.hold_id}", headers=held.if_match)).status_code == 404
     # The buyer's expired hold no longer counts against their limit.

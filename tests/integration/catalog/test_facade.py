@@ -6,9 +6,9 @@ import pytest
 
 from lml.catalog.facade import ShowNotFound
 from lml.container import Container
-from tests.clock import TestClock
 from tests.fixtures.catalog import MakeEvent, MakeShowOnSale
 from tests.fixtures.identity import MakeOrganization
+from tests.timing import TestClock
 
 
 async def test_a_show_for_sale_carries_its_window_limits_layout_and_tiers(

@@ -18,6 +18,7 @@ from lml.ordering.infrastructure.pg_orders import ConcurrentOrderChange, PgOrder
 from lml.ordering.infrastructure.pg_tickets import PgTickets
 from lml.platform.ids import new_id
 from lml.platform.resources import Resources
+from tests.timing import eventually, waiting_for_a_lock
 from tests.unit.ordering.orders import an_order
 
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -165,12 +166,6 @@ async def test_an_operator_sees_only_their_organizations_orders(resources: Resou
             await PgOrders(uow.conn).add(fresh(org=theirs.organization_id), actor="user:x")
 
 
-async def _waiting_for_a_lock(resources: Resources) -> bool:
-    async with resources.db.unit_of_work() as uow:
-        row = await (await uow.conn.execute(
-            "SELECT count(*) AS n FROM pg_locks WHERE NOT granted AND locktype = 'transactionid'")).fetchone()
-    return bool(row and row["n"])
-
 
 async def test_a_locked_read_sees_the_refunds_its_lock_holder_settled(resources: Resources) -> None:
     """Under READ COMMITTED a locking read that waited must not decide from refunds as they were before
@@ -202,10 +197,8 @@ async def test_a_locked_read_sees_the_refunds_its_lock_holder_settled(resources:
         assert settled is not None
         await orders.save(settled, actor="system:payments", at=NOW)
         operator = asyncio.create_task(operator_refunds_more())
-        deadline = asyncio.get_running_loop().time() + 10
-        while not await _waiting_for_a_lock(resources):
-            assert asyncio.get_running_loop().time() < deadline, "the operator never waited for the lock"
-            await asyncio.sleep(0.01)
+        await eventually(lambda: waiting_for_a_lock(resources, "transactionid"), within=10,
+                         what="the operator waiting for the lock")
         await settling.commit()
     seen_by_operator = await operator
 

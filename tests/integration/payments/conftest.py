@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import AsyncIterator
 
 import msgspec
@@ -9,23 +10,16 @@ import pytest
 
 from lml.config import Settings
 from lml.payments.facade import PaymentsServices
-from lml.payments.infrastructure.unit_of_work import OrdersFactory
-from lml.platform.resources import Resources
+from lml.payments.infrastructure.stripe_gateway import StripeGateway
 from tests.services import free_port
 
 
 @pytest.fixture
-def payments_down(stripe_down: Resources, orders_factory: OrdersFactory) -> PaymentsServices:
-    return PaymentsServices.build(stripe_down, orders=orders_factory)
-
-
-@pytest.fixture
-async def stripe_down(settings: Settings) -> AsyncIterator[Resources]:
-    """The same stores, but Stripe's address is a port nobody listens on."""
+async def payments_down(payments: PaymentsServices, settings: Settings) -> AsyncIterator[PaymentsServices]:
+    """The test's payments services, but Stripe's address is a port nobody listens on."""
     dead = msgspec.structs.replace(settings, stripe_api_base=f"http://127.0.0.1:{free_port()}")
-    resources = Resources(dead)
-    await resources.open()
+    down = dataclasses.replace(payments, gateway=StripeGateway(dead))
     try:
-        yield resources
+        yield down
     finally:
-        await resources.close()
+        await down.close()

@@ -57,7 +57,7 @@ async def test_concurrent_calls_for_different_orders_do_not_wait_for_each_other(
 
 
 async def test_stripe_unreachable_is_unavailable_and_a_retry_once_it_is_back_creates_one(
-    resources: Resources, stripe_down: Resources, stripe_app: StripeApp, payments: PaymentsServices,
+    resources: Resources, stripe_app: StripeApp, payments: PaymentsServices,
     payments_down: PaymentsServices,
 ) -> None:
     order = str(uuid.uuid4())
@@ -108,7 +108,7 @@ async def test_cancel_after_the_buyer_paid_keeps_the_payment(
 
 
 async def test_cancel_while_stripe_is_unreachable_is_unavailable_for_the_caller_to_retry(
-    resources: Resources, stripe_down: Resources, payments_down: PaymentsServices, payments: PaymentsServices) -> None:
+    resources: Resources, payments_down: PaymentsServices, payments: PaymentsServices) -> None:
     order = str(uuid.uuid4())
     await _ensure(payments, order)
     with pytest.raises(PaymentProviderUnavailable):

@@ -69,7 +69,7 @@ async def test_a_declined_payment_whose_webhook_was_lost_is_reported_as_failed(
 
 
 async def test_reconciliation_while_stripe_is_unreachable_changes_nothing(
-    resources: Resources, stripe_down: Resources, stripe_app: StripeApp, orders_factory: OrdersFactory,
+    resources: Resources, stripe_app: StripeApp, orders_factory: OrdersFactory,
     recording_orders: RecordingOrders, payments: PaymentsServices, payments_down: PaymentsServices,
 ) -> None:
     order, pi = await _order_with_payment_intent(payments)

@@ -123,7 +123,7 @@ async def test_partial_refunds_are_numbered_and_never_exceed_the_payment(
 
 
 async def test_stripe_unreachable_leaves_the_refund_to_the_outboxs_backoff(
-    resources: Resources, stripe_down: Resources, stripe_app: StripeApp, orders_factory: OrdersFactory,
+    resources: Resources, stripe_app: StripeApp, orders_factory: OrdersFactory,
     recording_orders: RecordingOrders, payments: PaymentsServices, payments_down: PaymentsServices,
 ) -> None:
     order, pi = await _paid_order(payments, stripe_app)

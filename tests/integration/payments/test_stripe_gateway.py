@@ -3,18 +3,44 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator, Callable
 
+import msgspec
 import pytest
 
 from lml.config import Settings
+from lml.container import Container
 from lml.payments.domain.errors import PaymentProviderRejected, PaymentProviderUnavailable
 from lml.payments.infrastructure.stripe_gateway import StripeGateway
-from lml.platform.resources import Resources
 from tests.fixtures.payments import DECLINED_CARD, StripeApp
+from tests.services import free_port
+
+GatewayOn = Callable[[Settings], StripeGateway]
 
 
-async def test_a_payment_intent_is_created_with_its_metadata_and_read_back(settings: Settings) -> None:
-    gateway = StripeGateway(settings)
+@pytest.fixture
+def gateway(container: Container) -> StripeGateway:
+    """The process's Stripe client, as the composition root made it."""
+    return container.payments.gateway
+
+
+@pytest.fixture
+async def gateway_on() -> AsyncIterator[GatewayOn]:
+    """Stripe clients on other settings, closed after the test."""
+    made: list[StripeGateway] = []
+
+    def on(settings: Settings) -> StripeGateway:
+        made.append(StripeGateway(settings))
+        return made[-1]
+
+    yield on
+    for gateway in made:
+        await gateway.close()
+
+
+async def test_a_payment_intent_is_created_with_its_metadata_and_read_back(
+    settings: Settings, gateway: StripeGateway
+) -> None:
     order = str(uuid.uuid4())
     created = await gateway.create_payment_intent(amount=2599, currency="EUR", metadata={"order_id": order},
                                                   idempotency_key=order)
@@ -25,9 +51,8 @@ async def test_a_payment_intent_is_created_with_its_metadata_and_read_back(setti
 
 
 async def test_a_paid_payment_intent_reads_as_succeeded_with_the_amount_received(
-    settings: Settings, stripe_app: StripeApp
+    settings: Settings, stripe_app: StripeApp, gateway: StripeGateway
 ) -> None:
-    gateway = StripeGateway(settings)
     created = await gateway.create_payment_intent(amount=1000, currency="usd", metadata={}, idempotency_key="k1")
     await stripe_app.pay(created.id)
     paid = await gateway.retrieve_payment_intent(created.id)
@@ -36,25 +61,24 @@ async def test_a_paid_payment_intent_reads_as_succeeded_with_the_amount_received
 
 
 async def test_a_declined_card_leaves_the_payment_intent_awaiting_a_method_with_the_reason(
-    settings: Settings, stripe_app: StripeApp
+    settings: Settings, stripe_app: StripeApp, gateway: StripeGateway
 ) -> None:
-    gateway = StripeGateway(settings)
     created = await gateway.create_payment_intent(amount=1000, currency="usd", metadata={}, idempotency_key="k2")
     await stripe_app.pay(created.id, card=DECLINED_CARD)
     failed = await gateway.retrieve_payment_intent(created.id)
     assert (failed.status, failed.failure_reason) == ("requires_payment_method", "Your card was declined.")
 
 
-async def test_cancel_then_cancel_again_is_refused_by_stripe(settings: Settings) -> None:
-    gateway = StripeGateway(settings)
+async def test_cancel_then_cancel_again_is_refused_by_stripe(settings: Settings, gateway: StripeGateway) -> None:
     created = await gateway.create_payment_intent(amount=1000, currency="usd", metadata={}, idempotency_key="k3")
     assert (await gateway.cancel_payment_intent(created.id)).status == "canceled"
     with pytest.raises(PaymentProviderRejected):
         await gateway.cancel_payment_intent(created.id)
 
 
-async def test_refunds_are_made_and_listed_with_their_metadata(settings: Settings, stripe_app: StripeApp) -> None:
-    gateway = StripeGateway(settings)
+async def test_refunds_are_made_and_listed_with_their_metadata(
+    settings: Settings, stripe_app: StripeApp, gateway: StripeGateway
+) -> None:
     created = await gateway.create_payment_intent(amount=3000, currency="usd", metadata={}, idempotency_key="k4")
     await stripe_app.pay(created.id)
     refund = await gateway.create_refund(payment_intent_id=created.id, amount=1000,
@@ -64,14 +88,17 @@ async def test_refunds_are_made_and_listed_with_their_metadata(settings: Setting
     assert [r.metadata for r in await gateway.list_refunds(created.id)] == [{"refund_id": "r-1"}]
 
 
-async def test_stripe_unreachable_is_payment_provider_unavailable(stripe_down: Resources) -> None:
+async def test_stripe_unreachable_is_payment_provider_unavailable(settings: Settings, gateway_on: GatewayOn) -> None:
+    down = gateway_on(msgspec.structs.replace(settings, stripe_api_base=f"http://127.0.0.1:{free_port()}"))
     with pytest.raises(PaymentProviderUnavailable) as caught:
-        await StripeGateway(stripe_down.settings).retrieve_payment_intent("pi_123")
+        await down.retrieve_payment_intent("pi_123")
     assert caught.value.retry_after > 0
 
 
-async def test_a_wrong_secret_key_is_unavailable_not_the_callers_fault(settings: Settings) -> None:
-    gateway = StripeGateway(Settings(stripe_api_base=settings.stripe_api_base, stripe_secret_key="nope"))
+async def test_a_wrong_secret_key_is_unavailable_not_the_callers_fault(
+    settings: Settings, gateway_on: GatewayOn
+) -> None:
+    wrong_key = gateway_on(Settings(stripe_api_base=settings.stripe_api_base, stripe_secret_key="nope"))
     with pytest.raises(PaymentProviderUnavailable, match="credentials"):
-        await gateway.retrieve_payment_intent("pi_123")
+        await wrong_key.retrieve_payment_intent("pi_123")
 

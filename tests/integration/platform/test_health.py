@@ -6,6 +6,7 @@ import re
 
 import msgspec
 from litestar import Litestar, get
+from litestar.params import FromPath
 from litestar.testing import AsyncTestClient
 
 from lml.app import create_app
@@ -44,7 +45,7 @@ async def test_readyz_is_503_naming_the_store_that_does_not_answer(base_settings
 
 
 @get("/test/items/{item_id:int}", sync_to_thread=False)
-def item(item_id: int) -> dict[str, int]:
+def item(item_id: FromPath[int]) -> dict[str, int]:
     return {"id": item_id}
 
 

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import threading
+import zipfile
 from pathlib import Path
 
 import psycopg
@@ -190,3 +191,28 @@ def test_the_lml_migrate_command_exits_1_with_a_message_when_the_database_is_unr
     assert done.returncode == 1
     assert done.stderr.startswith("lml migrate: ")
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.slow
+def test_an_installed_wheel_carries_the_migrations_and_applies_them(fresh_dsn: str, tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parents[3]
+    built = subprocess.run(
+        [str(Path(sys.executable).parent / "uv"), "build", "--wheel", "--out-dir", str(tmp_path / "dist"), str(root)],
+        capture_output=True, text=True, timeout=300, check=False,
+    )
+    assert built.returncode == 0, built.stderr
+    [wheel] = (tmp_path / "dist").glob("lml-*.whl")
+    installed = tmp_path / "site"
+    with zipfile.ZipFile(wheel) as archive:
+        archive.extractall(installed)
+    names = [m.name for m in migrations.discover()]
+    assert sorted(p.name for p in (installed / "lml" / "migrations").glob("*.sql")) == names
+
+    # The package alone, ahead of the checkout's, run away from the checkout.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LML_")} | {
+        "LML_MIGRATE_DATABASE_URL": fresh_dsn, "PYTHONPATH": str(installed)}
+    applied = subprocess.run([sys.executable, "-m", "lml", "migrate"], cwd=tmp_path, env=env, capture_output=True,
+                             text=True, timeout=120, check=False)
+    assert applied.returncode == 0, applied.stderr
+    assert f"{len(names)} migration(s) applied" in applied.stdout
+    assert [name for _, name in recorded(fresh_dsn)] == names

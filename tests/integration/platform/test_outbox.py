@@ -13,6 +13,7 @@ from lml.config import Settings
 from lml.platform.db import Database, UnitOfWork
 from lml.platform.outbox import Handler, OutboxEvent, OutboxRelay, add_event, event_type_of
 from lml.platform.resources import Resources
+from tests.timing import TestClock
 
 
 class SeatsReleased(msgspec.Struct, frozen=True):
@@ -28,22 +29,10 @@ RELEASED = event_type_of(SeatsReleased("s", []))
 ISSUED = event_type_of(TicketIssued(0))
 
 
-class SteppedClock:
-    """Starts a little ahead of the database's `now()` (rows are due at once) and moves only when told."""
-
-    def __init__(self) -> None:
-        self.at = datetime.now(UTC) + timedelta(seconds=1)
-
-    def now(self) -> datetime:
-        return self.at
-
-    def advance(self, delta: timedelta) -> None:
-        self.at += delta
-
-
 @pytest.fixture
-def clock() -> SteppedClock:
-    return SteppedClock()
+def clock() -> TestClock:
+    """A little ahead of the database's `now()` (rows are due at once), moving only when told."""
+    return TestClock(start=datetime.now(UTC) + timedelta(seconds=1))
 
 
 @pytest.fixture
@@ -96,7 +85,7 @@ async def test_an_event_is_written_only_if_its_unit_of_work_commits(db: Database
 
 
 async def test_the_relay_delivers_to_every_handler_of_the_type_and_marks_done(
-    db: Database, clock: SteppedClock
+    db: Database, clock: TestClock
 ) -> None:
     first: list[OutboxEvent] = []
     second: list[OutboxEvent] = []
@@ -115,7 +104,7 @@ async def test_the_relay_delivers_to_every_handler_of_the_type_and_marks_done(
 
 
 async def test_a_failing_handler_is_retried_with_growing_jittered_backoff_then_dead(
-    db: Database, clock: SteppedClock
+    db: Database, clock: TestClock
 ) -> None:
     relay = OutboxRelay(db, clock, {RELEASED: [failing]}, max_attempts=4)
     await add(db, SeatsReleased("show-1", ["A-1"]))
@@ -143,7 +132,7 @@ async def test_a_failing_handler_is_retried_with_growing_jittered_backoff_then_d
     assert await relay.relay_batch() == 0
 
 
-async def test_a_dead_event_is_listed_and_retry_dead_requeues_it(db: Database, clock: SteppedClock) -> None:
+async def test_a_dead_event_is_listed_and_retry_dead_requeues_it(db: Database, clock: TestClock) -> None:
     await add(db, SeatsReleased("show-1", ["A-1"]))
     await OutboxRelay(db, clock, {RELEASED: [failing]}, max_attempts=1).relay_batch()
     delivered: list[OutboxEvent] = []
@@ -162,7 +151,7 @@ async def test_a_dead_event_is_listed_and_retry_dead_requeues_it(db: Database, c
 
 
 async def test_a_failed_delivery_rolls_back_the_handlers_writes_but_not_the_other_events(
-    db: Database, clock: SteppedClock
+    db: Database, clock: TestClock
 ) -> None:
     async def issue_then_fail(event: OutboxEvent, uow: UnitOfWork) -> None:
         await add_event(uow, TicketIssued(event.payload["seats"].index("A-1")))
@@ -182,7 +171,7 @@ async def test_a_failed_delivery_rolls_back_the_handlers_writes_but_not_the_othe
 
 
 async def test_two_relays_racing_deliver_each_event_exactly_once(
-    settings: Settings, db: Database, clock: SteppedClock
+    settings: Settings, db: Database, clock: TestClock
 ) -> None:
     deliveries: list[int] = []
 
@@ -213,7 +202,7 @@ async def test_two_relays_racing_deliver_each_event_exactly_once(
 
 
 async def test_an_event_delivered_stays_delivered_when_a_later_one_of_the_batch_dies(
-    settings: Settings, clock: SteppedClock
+    settings: Settings, clock: TestClock
 ) -> None:
     """Each event commits on its own: a handler that outlives the session's idle-in-transaction limit
     loses only its own delivery, never those before or after it in the same batch."""
@@ -244,7 +233,7 @@ async def test_an_event_delivered_stays_delivered_when_a_later_one_of_the_batch_
 
 
 async def test_no_lock_taken_by_a_delivery_is_held_while_the_next_event_is_delivered(
-    db: Database, clock: SteppedClock
+    db: Database, clock: TestClock
 ) -> None:
     """A handler locks what it changes (an order, say); that lock must be gone before the relay
     moves on to another event, whose handler may wait on a remote service for seconds."""

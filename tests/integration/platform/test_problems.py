@@ -13,7 +13,7 @@ import pytest
 import redis.exceptions
 from litestar import Litestar, Request, Router, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath
+from litestar.params import FromPath, JSONBody
 from litestar.testing import AsyncTestClient
 from psycopg.types.json import Jsonb
 
@@ -69,12 +69,12 @@ ERRORS: dict[str, DomainError] = {
 
 
 @post("/orders", sync_to_thread=False)
-def place_order(data: PlaceOrder) -> dict[str, int]:
+def place_order(data: JSONBody[PlaceOrder]) -> dict[str, int]:
     return {"seats": len(data.seats)}
 
 
 @get("/errors/{kind:str}", sync_to_thread=False)
-def raise_domain_error(kind: str) -> None:
+def raise_domain_error(kind: FromPath[str]) -> None:
     raise ERRORS[kind]
 
 
@@ -110,7 +110,7 @@ OUTAGES = {
 
 
 @get("/outage/{store:str}", sync_to_thread=False)
-def store_outage(store: str) -> None:
+def store_outage(store: FromPath[str]) -> None:
     raise OUTAGES[store]
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import Coroutine
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import pytest
@@ -21,8 +22,8 @@ from lml.seating.application.hold_testing import InMemoryHoldStore
 from lml.seating.domain.availability import BuyerRow, InventoryState, SeatRow, ZoneRow
 from lml.seating.domain.hold import Holder, HoldPlaced, HoldRequest, HoldTerms, new_hold_id
 from lml.seating.infrastructure.redis_holds import RedisHoldStore
-from tests.clock import ManualClock
 from tests.fixtures.seating import seat_ids
+from tests.timing import TestClock
 
 T = TypeVar("T")
 SEATS = seat_ids(8)
@@ -43,7 +44,7 @@ class HoldMachine(RuleBasedStateMachine):
     def __init__(self, redis_url: str) -> None:
         super().__init__()
         self.loop = asyncio.new_event_loop()
-        self.clock = ManualClock()
+        self.clock = TestClock(start=datetime.now(UTC))
         self.client = aioredis.Redis.from_url(redis_url)
         self.real = RedisHoldStore(self.client, "lml-model", now_ms=self.clock.now_ms)
         self.model = InMemoryHoldStore(self.clock.now_ms)
@@ -110,7 +111,7 @@ class HoldMachine(RuleBasedStateMachine):
 
     @rule(ms=st.integers(0, 12_000))
     def time_passes(self, ms: int) -> None:
-        self.clock.advance(ms)
+        self.clock.advance(milliseconds=ms)
 
     @rule(seat=st.sampled_from(SEATS[2:]), status=st.sampled_from(["sold", "available", "reserved"]),
           version=st.integers(1, 4))

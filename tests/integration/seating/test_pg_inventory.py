@@ -170,3 +170,21 @@ async def test_a_block_is_recorded_for_the_holds_store_to_follow(
                              ).fetchall()
     assert [r[0] for r in rows] == [{"show_id": show_id, "order_id": None, "seat_ids": [f"{0:016x}", f"{1:016x}"],
                                      "zone_ids": [], "hold_id": None}]
+
+
+async def test_closing_the_sale_cancels_the_terms_once_and_is_recorded_for_the_holds_store(
+    resources: Resources, inventory: SeatingFacade, service_urls: dict[str, str]
+) -> None:
+    show_id = new_id()
+    await materialize(resources, inventory, show_id, 3)
+    async with resources.db.unit_of_work(org_id=ORG) as uow:
+        await inventory.close_sale(uow, show_id)
+        await inventory.close_sale(uow, show_id)  # already closed: nothing more recorded
+        await inventory.close_sale(uow, new_id())  # never went on sale: nothing to close
+        await uow.commit()
+    with psycopg.connect(service_urls["owner_dsn"]) as owner:
+        [cancelled] = owner.execute("SELECT cancelled FROM seating.show_terms WHERE show_id = %s", (show_id,)
+                                    ).fetchone() or (None,)
+        rows = owner.execute("SELECT payload FROM platform.outbox WHERE event_type = 'seating.SaleClosed'").fetchall()
+    assert cancelled is True
+    assert [r[0] for r in rows] == [{"show_id": show_id}]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 
 import msgspec
 import pytest
@@ -23,19 +24,19 @@ from lml.seating.domain.hold import (
 )
 from lml.seating.infrastructure import redis_holds
 from lml.seating.infrastructure.redis_holds import RedisHoldStore
-from tests.clock import ManualClock
 from tests.fixtures.seating import seat_ids
+from tests.timing import TestClock
 
 TERMS = HoldTerms(hold_ms=10_000, cap_ms=20_000, max_per_buyer=8, max_per_address=100)
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
+def clock() -> TestClock:
+    return TestClock(start=datetime.now(UTC))
 
 
 @pytest.fixture
-def store(resources: Resources, clock: ManualClock) -> RedisHoldStore:
+def store(resources: Resources, clock: TestClock) -> RedisHoldStore:
     return RedisHoldStore(resources.redis, resources.settings.redis_key_prefix, now_ms=clock.now_ms)
 
 
@@ -97,12 +98,12 @@ async def test_zone_places_count_capacity_minus_taken_minus_held(store: RedisHol
 
 
 async def test_expired_holds_free_their_seats_and_zone_places(
-    store: RedisHoldStore, show: str, clock: ManualClock
+    store: RedisHoldStore, show: str, clock: TestClock
 ) -> None:
     free = seat_ids(20)[2]
     _, first = await place(store, show, hold([free], {"floor": 7}))
     assert isinstance(first, HoldPlaced)
-    clock.advance(TERMS.hold_ms)
+    clock.advance(milliseconds=TERMS.hold_ms)
     _, second = await place(store, show, hold([free], {"floor": 6}), owner="user:b")
     assert isinstance(second, HoldPlaced)
     availability = await store.availability(show)
@@ -110,13 +111,13 @@ async def test_expired_holds_free_their_seats_and_zone_places(
     assert [z.remaining for z in availability.zones] == [2]
 
 
-async def test_extension_stops_at_the_cap(store: RedisHoldStore, show: str, clock: ManualClock) -> None:
+async def test_extension_stops_at_the_cap(store: RedisHoldStore, show: str, clock: TestClock) -> None:
     hold_id, placed = await place(store, show, hold(seat_ids(20)[2:4]))
     assert isinstance(placed, HoldPlaced)
-    clock.advance(6_000)
+    clock.advance(milliseconds=6_000)
     extended = await store.extend(show, hold_id, "user:a", "digest", TERMS.hold_ms)
     assert extended == HoldExtended(placed.expires_at_ms + 6_000, placed.max_expires_at_ms)
-    clock.advance(9_000)
+    clock.advance(milliseconds=9_000)
     capped = await store.extend(show, hold_id, "user:a", "digest", TERMS.hold_ms)
     assert capped == HoldExtended(placed.max_expires_at_ms, placed.max_expires_at_ms)
     assert await store.extend(show, hold_id, "user:a", "digest", TERMS.hold_ms) == "at_cap"
@@ -176,13 +177,13 @@ async def test_an_ordered_hold_is_dropped_in_the_step_that_counts_its_order(stor
 
 
 async def test_one_address_holds_at_most_its_cap_until_its_holds_go(
-    store: RedisHoldStore, show: str, clock: ManualClock
+    store: RedisHoldStore, show: str, clock: TestClock
 ) -> None:
     free = seat_ids(20)[2:]
     terms = HoldTerms(hold_ms=10_000, cap_ms=20_000, max_per_buyer=8, max_per_address=5)
     _, floor = await place(store, show, hold([], {"floor": 2}), owner="guest:b", address="nat", terms=terms)
     assert isinstance(floor, HoldPlaced)
-    clock.advance(5_000)
+    clock.advance(milliseconds=5_000)
     first_id, first = await place(store, show, hold(free[:3]), owner="guest:a", address="nat", terms=terms)
     assert isinstance(first, HoldPlaced)
     _, third = await place(store, show, hold(free[3:4]), owner="guest:c", address="nat", terms=terms)
@@ -192,7 +193,7 @@ async def test_one_address_holds_at_most_its_cap_until_its_holds_go(
     assert await store.release(show, first_id, "guest:a", "digest") is None
     _, fourth = await place(store, show, hold(free[4:7]), owner="guest:d", address="nat", terms=terms)
     assert isinstance(fourth, HoldPlaced)
-    clock.advance(5_000)  # the floor hold expires
+    clock.advance(milliseconds=5_000)  # the floor hold expires
     _, fifth = await place(store, show, hold(free[7:9]), owner="guest:e", address="nat", terms=terms)
     assert isinstance(fifth, HoldPlaced)
 
@@ -253,7 +254,7 @@ async def test_a_stale_update_never_moves_a_seat_back(store: RedisHoldStore, sho
     assert outcome == HoldRefused("conflict", seat_ids=(seat,))
 
 
-async def test_the_status_string_follows_every_change(store: RedisHoldStore, show: str, clock: ManualClock) -> None:
+async def test_the_status_string_follows_every_change(store: RedisHoldStore, show: str, clock: TestClock) -> None:
     seats = seat_ids(20)
     first = await store.availability(show)
     assert not isinstance(first, str | None)
@@ -264,7 +265,7 @@ async def test_the_status_string_follows_every_change(store: RedisHoldStore, sho
     assert not isinstance(second, str | None)
     assert second.seats == "sbhh" + "a" * 16
     assert await store.availability(show, second.version) == second.version
-    clock.advance(TERMS.hold_ms)
+    clock.advance(milliseconds=TERMS.hold_ms)
     third = await store.availability(show, second.version)
     assert not isinstance(third, str | None)
     assert third.seats == first.seats

@@ -3,24 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime, timedelta
 
 from lml.catalog.domain.venue import LayoutPin, LayoutSeat, LayoutSnapshot, LayoutZone, VenueSnapshot
 
 ORG = "0190a000-0000-7000-8000-000000000001"
 OTHER_ORG = "0190a000-0000-7000-8000-000000000002"
 VENUE = VenueSnapshot(venue_id="v-1", name="Main Hall", city="Springfield", country="US", timezone="America/New_York")
-
-
-class MovableClock:
-    def __init__(self) -> None:
-        self.current = datetime(2027, 1, 10, 12, 0, tzinfo=UTC)
-
-    def now(self) -> datetime:
-        return self.current
-
-    def advance(self, **delta: float) -> None:
-        self.current += timedelta(**delta)
 
 
 def seat_id(layout_id: str, section: str, row: str, number: int) -> str:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from lml.catalog.application.ports import CatalogPorts
 from lml.catalog.application.testing import FakeVenues, InMemoryCatalog
-from tests.unit.catalog.builders import ORG, VENUE, MovableClock, make_layout
+from tests.timing import TestClock
+from tests.unit.catalog.builders import ORG, VENUE, make_layout
 
 
 @pytest.fixture
-def clock() -> MovableClock:
-    return MovableClock()
+def clock() -> TestClock:
+    return TestClock(start=datetime(2027, 1, 10, 12, 0, tzinfo=UTC))
 
 
 @pytest.fixture
@@ -28,5 +31,5 @@ def venues() -> FakeVenues:
 
 
 @pytest.fixture
-def ports(catalog: InMemoryCatalog, venues: FakeVenues, clock: MovableClock) -> CatalogPorts:
+def ports(catalog: InMemoryCatalog, venues: FakeVenues, clock: TestClock) -> CatalogPorts:
     return CatalogPorts(uow=catalog, venues=venues, clock=clock)

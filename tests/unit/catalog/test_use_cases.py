@@ -138,6 +138,7 @@ async def test_cancelling_an_event_cancels_its_shows(ports: CatalogPorts, catalo
     await manage_events.cancel_event(ports, org_id=ORG, event_id=event_id)
     assert {catalog.state.shows[s.show_id].status for s in (first, second)} == {"cancelled"}
     assert [type(e) for e in catalog.state.outbox] == [ShowWentOnSale, ShowCancelled, ShowCancelled, EventCancelled]
+    assert catalog.state.closed_sales == {first.show_id}  # seating closes the sale of what it sells
 
 
 async def test_each_change_of_a_published_event_is_kept_as_a_revision(ports: CatalogPorts, clock: object) -> None:

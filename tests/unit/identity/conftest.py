@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from lml.config import Settings
 from lml.identity.application.sessions import SessionIssuer
-from lml.identity.application.testing import FakeHasher, FixedClock, InMemoryIdentityStore
+from lml.identity.application.testing import FakeHasher, InMemoryIdentityStore
 from lml.platform.tokens import TokenCodec
+from tests.timing import TestClock
 
 
 @pytest.fixture
@@ -21,8 +24,8 @@ def hasher() -> FakeHasher:
 
 
 @pytest.fixture
-def clock() -> FixedClock:
-    return FixedClock()
+def clock() -> TestClock:
+    return TestClock(start=datetime.now(UTC).replace(microsecond=0))
 
 
 @pytest.fixture
@@ -31,5 +34,5 @@ def codec() -> TokenCodec:
 
 
 @pytest.fixture
-def sessions(codec: TokenCodec, clock: FixedClock) -> SessionIssuer:
+def sessions(codec: TokenCodec, clock: TestClock) -> SessionIssuer:
     return SessionIssuer(codec, clock, refresh_seconds=7 * 24 * 3600)

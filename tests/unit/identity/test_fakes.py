@@ -3,10 +3,8 @@ itself is checked against both in tests/integration/identity/test_repository_con
 
 from datetime import UTC, datetime
 
-import pytest
-
 from lml.identity.application.ports import PasswordHasher, SessionRevoker, UnitOfWorkFactory
-from lml.identity.application.testing import FakeHasher, FixedClock, InMemoryIdentityStore, RecordingRevoker
+from lml.identity.application.testing import FakeHasher, InMemoryIdentityStore, RecordingRevoker
 from lml.identity.domain.organization import Organization
 
 ORG = Organization(id="0190a5e2-7b9c-7d3e-8f00-000000000001", name="Globe",
@@ -46,11 +44,3 @@ async def test_the_fake_hasher_verifies_only_the_right_password() -> None:
     assert await hasher.verify(digest, "correct horse")
     assert not await hasher.verify(digest, "wrong horse")
     assert not hasher.needs_rehash(digest) and FakeHasher(version=2).needs_rehash(digest)
-
-
-def test_the_fixed_clock_moves_only_when_told() -> None:
-    clock = FixedClock()
-    start = clock.now()
-    assert clock.now() == start
-    clock.advance(90)
-    assert (clock.now() - start).total_seconds() == pytest.approx(90)

@@ -9,14 +9,16 @@ from lml.identity.application.login import login_with_password
 from lml.identity.application.register_user import register_user
 from lml.identity.application.sessions import SessionIssuer, TokenPair
 from lml.identity.application.start_guest_session import GUEST_TOKEN_SECONDS
-from lml.identity.application.testing import FakeHasher, FixedClock, InMemoryIdentityStore, RecordingRevoker
+from lml.identity.application.testing import FakeHasher, InMemoryIdentityStore, RecordingRevoker
 from lml.identity.domain.refresh_token import digest
-from lml.platform.tokens import Principal, TokenCodec
+from lml.platform.domain.principal import Principal
+from lml.platform.tokens import TokenCodec
+from tests.timing import TestClock
 
 PASSWORD = "correct horse battery"
 
 
-async def logged_in(store: InMemoryIdentityStore, hasher: FakeHasher, clock: FixedClock, sessions: SessionIssuer,
+async def logged_in(store: InMemoryIdentityStore, hasher: FakeHasher, clock: TestClock, sessions: SessionIssuer,
                     email: str) -> TokenPair:
     """A new session of the user with `email`, registered first if need be."""
     async with store() as tx:
@@ -31,7 +33,7 @@ def revoked_at(store: InMemoryIdentityStore, refresh_token: str) -> datetime | N
 
 
 async def test_a_user_ends_their_session_and_only_it(
-    store: InMemoryIdentityStore, hasher: FakeHasher, clock: FixedClock, sessions: SessionIssuer, codec: TokenCodec
+    store: InMemoryIdentityStore, hasher: FakeHasher, clock: TestClock, sessions: SessionIssuer, codec: TokenCodec
 ) -> None:
     laptop = await logged_in(store, hasher, clock, sessions, "ada@example.com")
     phone = await logged_in(store, hasher, clock, sessions, "ada@example.com")
@@ -46,7 +48,7 @@ async def test_a_user_ends_their_session_and_only_it(
 
 
 async def test_a_refresh_token_of_the_callers_own_ends_its_session_too(
-    store: InMemoryIdentityStore, hasher: FakeHasher, clock: FixedClock, sessions: SessionIssuer, codec: TokenCodec
+    store: InMemoryIdentityStore, hasher: FakeHasher, clock: TestClock, sessions: SessionIssuer, codec: TokenCodec
 ) -> None:
     laptop = await logged_in(store, hasher, clock, sessions, "ada@example.com")
     phone = await logged_in(store, hasher, clock, sessions, "ada@example.com")
@@ -65,7 +67,7 @@ async def test_a_refresh_token_of_the_callers_own_ends_its_session_too(
 
 
 async def test_a_guest_ends_their_token_for_as_long_as_it_could_live(
-    store: InMemoryIdentityStore, sessions: SessionIssuer, codec: TokenCodec, clock: FixedClock
+    store: InMemoryIdentityStore, sessions: SessionIssuer, codec: TokenCodec, clock: TestClock
 ) -> None:
     token = codec.issue(Principal("guest-1", "guest", frozenset({"buyer"})), clock.now(), GUEST_TOKEN_SECONDS)
     guest = codec.verify(token)

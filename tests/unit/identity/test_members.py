@@ -10,12 +10,13 @@ from lml.identity.application.change_member_role import MemberRole, change_membe
 from lml.identity.application.create_organization import create_organization
 from lml.identity.application.register_user import register_user
 from lml.identity.application.remove_member import remove_member
-from lml.identity.application.testing import FakeHasher, FixedClock, InMemoryIdentityStore
+from lml.identity.application.testing import FakeHasher, InMemoryIdentityStore
 from lml.identity.domain.errors import LastOwner, MemberNotFound, OrganizationNotFound
 from lml.identity.domain.organization import check_an_owner_remains
 from lml.identity.events import MembershipGranted, MembershipRevoked
 from lml.platform.domain.errors import InvalidInput
 from lml.platform.ids import new_id
+from tests.timing import TestClock
 
 
 @pytest.mark.parametrize(
@@ -40,11 +41,11 @@ def test_only_the_last_owner_is_held_back(role: str, new_role: str | None, owner
 
 
 @pytest.fixture
-async def org(store: InMemoryIdentityStore, clock: FixedClock) -> str:
+async def org(store: InMemoryIdentityStore, clock: TestClock) -> str:
     return (await create_organization(uow=store, clock=clock, name="Globe")).id
 
 
-async def member(store: InMemoryIdentityStore, clock: FixedClock, org_id: str, email: str, role: str) -> str:
+async def member(store: InMemoryIdentityStore, clock: TestClock, org_id: str, email: str, role: str) -> str:
     user = await register_user(uow=store, hasher=FakeHasher(), clock=clock, email=email,
                                password="correct horse battery", name="Someone")
     await add_member(uow=store, org_id=org_id, email=email, role=role)
@@ -52,7 +53,7 @@ async def member(store: InMemoryIdentityStore, clock: FixedClock, org_id: str, e
 
 
 async def test_a_role_changes_and_the_change_is_published(
-    store: InMemoryIdentityStore, clock: FixedClock, org: str
+    store: InMemoryIdentityStore, clock: TestClock, org: str
 ) -> None:
     await member(store, clock, org, "owner@example.com", "owner")
     clerk = await member(store, clock, org, "clerk@example.com", "box_office")
@@ -65,7 +66,7 @@ async def test_a_role_changes_and_the_change_is_published(
 
 
 async def test_a_member_is_removed_and_the_removal_is_published(
-    store: InMemoryIdentityStore, clock: FixedClock, org: str
+    store: InMemoryIdentityStore, clock: TestClock, org: str
 ) -> None:
     owner = await member(store, clock, org, "owner@example.com", "owner")
     clerk = await member(store, clock, org, "clerk@example.com", "box_office")
@@ -77,7 +78,7 @@ async def test_a_member_is_removed_and_the_removal_is_published(
 
 
 async def test_the_last_owner_stays_whichever_use_case_is_asked(
-    store: InMemoryIdentityStore, clock: FixedClock, org: str
+    store: InMemoryIdentityStore, clock: TestClock, org: str
 ) -> None:
     owner = await member(store, clock, org, "owner@example.com", "owner")
     events = list(store.events)
@@ -91,7 +92,7 @@ async def test_the_last_owner_stays_whichever_use_case_is_asked(
 
 
 async def test_an_owner_steps_down_once_another_owner_exists(
-    store: InMemoryIdentityStore, clock: FixedClock, org: str
+    store: InMemoryIdentityStore, clock: TestClock, org: str
 ) -> None:
     first = await member(store, clock, org, "first@example.com", "owner")
     second = await member(store, clock, org, "second@example.com", "manager")
@@ -103,7 +104,7 @@ async def test_an_owner_steps_down_once_another_owner_exists(
 
 
 async def test_unknown_members_organizations_and_roles_are_refused(
-    store: InMemoryIdentityStore, clock: FixedClock, org: str
+    store: InMemoryIdentityStore, clock: TestClock, org: str
 ) -> None:
     owner = await member(store, clock, org, "owner@example.com", "owner")
     with pytest.raises(MemberNotFound):

@@ -13,7 +13,7 @@ from lml.identity.application.login import login_with_password
 from lml.identity.application.refresh_session import refresh_session
 from lml.identity.application.register_user import register_user
 from lml.identity.application.sessions import SessionIssuer
-from lml.identity.application.testing import FakeHasher, FixedClock, InMemoryIdentityStore
+from lml.identity.application.testing import FakeHasher, InMemoryIdentityStore
 from lml.identity.domain.errors import (
     EmailTaken,
     InvalidCredentials,
@@ -27,12 +27,14 @@ from lml.identity.domain.errors import (
 from lml.identity.domain.user import User
 from lml.identity.events import MembershipGranted, OrganizationCreated, RefreshTokenReuseDetected, UserRegistered
 from lml.platform.domain.errors import InvalidInput
-from lml.platform.tokens import Principal, TokenCodec
+from lml.platform.domain.principal import Principal
+from lml.platform.tokens import TokenCodec
+from tests.timing import TestClock
 
 PASSWORD = "correct horse battery"
 
 
-async def register(store: InMemoryIdentityStore, hasher: FakeHasher, clock: FixedClock,
+async def register(store: InMemoryIdentityStore, hasher: FakeHasher, clock: TestClock,
                    email: str = "ada@example.com", name: str = "Ada") -> User:
     return await register_user(uow=store, hasher=hasher, clock=clock, email=email, password=PASSWORD, name=name)
 
@@ -51,7 +53,7 @@ def user_principal(user: User) -> Principal:
 
 
 async def test_registering_stores_a_normalized_user_with_a_hash_and_publishes_it(
-    store: InMemoryIdentityStore, hasher: FakeHasher, clock: FixedClock
+    store: InMemoryIdentityStore, hasher: FakeHasher, clock: TestClock
 ) -> None:
     user = await register(store, hasher, clock, email="  Ada@Example.COM ")
     assert (user.email, user.name, user.is_platform_admin, user.created_at) == ("ada@example.com", "Ada", False,
@@ -63,7 +65,7 @@ async def test_registering_stores_a_normalized_user_with_a_hash_and_publishes_it
 
 
 async def test_an_email_taken_in_another_letter_case_is_refused_without_hashing(
-    store: InMemoryIdentityStore, hasher: FakeHasher, clock: FixedClock
+    store: InMemoryIdentityStore, hasher: FakeHasher, clock: TestClock
 ) -> None:
     await register(store, hasher, clock)
     hasher.calls.clear()
@@ -74,7 +76,7 @@ async def test_an_email_taken_in_another_letter_case_is_refused_without_hashing(
 
 
 async def test_invalid_registration_writes_nothing(
-    store: InMemoryIdentityStore, hasher: FakeHasher, clock: FixedClock
+    store: InMemoryIdentityStore, hasher: FakeHasher, clock: TestClock
 ) -> None:
     with pytest.raises(InvalidInput) as caught:
         await register_user(uow=store, hasher=hasher, clock=clock, email="nope", password="short", name="")
@@ -86,7 +88,7 @@ async def test_invalid_registration_writes_nothing(
 
 
 async def test_logging_in_gives_a_buyer_token_and_a_refresh_token(
-    store: InMemoryIdentityStore, hasher: FakeHasher, clock: FixedClock, sessions: SessionIssuer, codec: TokenCodec
+    store: InMemoryIdentityStore, hasher: FakeHasher, clock: TestClock, sessions: SessionIssuer, codec: TokenCodec
 ) -> None:
     user = await register(store, hasher, clock)
     access, refresh = await login(store, hasher, sessions, email="ADA@example.com ")
@@ -97,7 +99,7 @@ async def test_logging_in_gives_a_buyer_token_and_a_refresh_token(
 
 
 async def test_an_unknown_email_costs_a_hash_verification_like_a_wrong_password(
-    store: InMemoryIdentityStore, hasher: FakeHasher, clock: FixedClock, sessions: SessionIssuer
+    store: InMemoryIdentityStore, hasher: FakeHasher, clock: TestClock, sessions: SessionIssuer
 ) -> None:
     await register(store, hasher, clock)
     hasher.calls.clear()
@@ -111,7 +113,7 @@ async def test_an_unknown_email_costs_a_hash_verification_like_a_wrong_password(
 
 
 async def test_an_email_or_password_no_account_could_have_is_refused_without_hashing(
-    store: InMemoryIdentityStore, hasher: FakeHasher, clock: FixedClock, sessions: SessionIssuer
+    store: InMemoryIdentityStore, hasher: FakeHasher, clock: TestClock, sessions: SessionIssuer
 ) -> None:
     await register(store, hasher, clock)
     hasher.calls.clear()
@@ -125,7 +127,7 @@ async def test_an_email_or_password_no_account_could_have_is_refused_without_has
 
 
 async def test_a_hash_made_with_older_parameters_is_upgraded_at_login(
-    store: InMemoryIdentityStore, clock: FixedClock, sessions: SessionIssuer
+    store: InMemoryIdentityStore, clock: TestClock, sessions: SessionIssuer
 ) -> None:
     user = await register(store, FakeHasher(version=1), clock)
     await login(store, FakeHasher(version=2), sessions)
@@ -136,11 +138,11 @@ async def test_a_hash_made_with_older_parameters_is_upgraded_at_login(
 
 
 async def test_a_refresh_token_rotates_within_its_family(
-    store: InMemoryIdentityStore, hasher: FakeHasher, clock: FixedClock, sessions: SessionIssuer
+    store: InMemoryIdentityStore, hasher: FakeHasher, clock: TestClock, sessions: SessionIssuer
 ) -> None:
     await register(store, hasher, clock)
     _, first = await login(store, hasher, sessions)
-    clock.advance(60)
+    clock.advance(seconds=60)
     second = await refresh_session(uow=store, sessions=sessions, refresh_token=first)
     assert second.refresh_token != first
     tokens = sorted(store.state.refresh_tokens.values(), key=lambda t: t.issued_at)
@@ -149,7 +151,7 @@ async def test_a_refresh_token_rotates_within_its_family(
 
 
 async def test_reusing_a_rotated_token_revokes_the_whole_family(
-    store: InMemoryIdentityStore, hasher: FakeHasher, clock: FixedClock, sessions: SessionIssuer
+    store: InMemoryIdentityStore, hasher: FakeHasher, clock: TestClock, sessions: SessionIssuer
 ) -> None:
     user = await register(store, hasher, clock)
     _, first = await login(store, hasher, sessions)
@@ -165,19 +167,19 @@ async def test_reusing_a_rotated_token_revokes_the_whole_family(
 
 
 async def test_unknown_and_expired_refresh_tokens_are_refused(
-    store: InMemoryIdentityStore, hasher: FakeHasher, clock: FixedClock, sessions: SessionIssuer
+    store: InMemoryIdentityStore, hasher: FakeHasher, clock: TestClock, sessions: SessionIssuer
 ) -> None:
     await register(store, hasher, clock)
     _, refresh = await login(store, hasher, sessions)
     with pytest.raises(InvalidRefreshToken):
         await refresh_session(uow=store, sessions=sessions, refresh_token="made-up")
-    clock.advance(7 * 24 * 3600)
+    clock.advance(seconds=7 * 24 * 3600)
     with pytest.raises(InvalidRefreshToken):
         await refresh_session(uow=store, sessions=sessions, refresh_token=refresh)
 
 
 async def test_a_promotion_shows_in_the_next_refreshed_access_token(
-    store: InMemoryIdentityStore, hasher: FakeHasher, clock: FixedClock, sessions: SessionIssuer, codec: TokenCodec
+    store: InMemoryIdentityStore, hasher: FakeHasher, clock: TestClock, sessions: SessionIssuer, codec: TokenCodec
 ) -> None:
     await register(store, hasher, clock)
     _, refresh = await login(store, hasher, sessions)
@@ -191,7 +193,7 @@ async def test_a_promotion_shows_in_the_next_refreshed_access_token(
 
 
 async def test_the_profile_lists_the_users_organizations_with_roles(
-    store: InMemoryIdentityStore, hasher: FakeHasher, clock: FixedClock
+    store: InMemoryIdentityStore, hasher: FakeHasher, clock: TestClock
 ) -> None:
     user = await register(store, hasher, clock)
     org = await create_organization(uow=store, clock=clock, name="Globe")
@@ -213,7 +215,7 @@ async def test_a_profile_needs_an_existing_user(store: InMemoryIdentityStore) ->
 
 
 async def test_an_organization_with_a_given_id_is_created_once(
-    store: InMemoryIdentityStore, clock: FixedClock
+    store: InMemoryIdentityStore, clock: TestClock
 ) -> None:
     org_id = "0190a5e2-7b9c-7d3e-8f00-00000000000a"
     first = await create_organization(uow=store, clock=clock, name=" Demo ", org_id=org_id)
@@ -222,14 +224,14 @@ async def test_an_organization_with_a_given_id_is_created_once(
     assert [type(e) for e in store.events] == [OrganizationCreated]
 
 
-async def test_an_organization_needs_a_name(store: InMemoryIdentityStore, clock: FixedClock) -> None:
+async def test_an_organization_needs_a_name(store: InMemoryIdentityStore, clock: TestClock) -> None:
     with pytest.raises(InvalidInput) as caught:
         await create_organization(uow=store, clock=clock, name="   ")
     assert [e.path for e in caught.value.errors] == ["/name"]
 
 
 async def test_adding_a_member_then_changing_their_role(
-    store: InMemoryIdentityStore, hasher: FakeHasher, clock: FixedClock
+    store: InMemoryIdentityStore, hasher: FakeHasher, clock: TestClock
 ) -> None:
     user = await register(store, hasher, clock)
     org = await create_organization(uow=store, clock=clock, name="Globe")
@@ -241,7 +243,7 @@ async def test_adding_a_member_then_changing_their_role(
 
 
 async def test_a_member_must_be_registered_and_get_a_known_role(
-    store: InMemoryIdentityStore, hasher: FakeHasher, clock: FixedClock
+    store: InMemoryIdentityStore, hasher: FakeHasher, clock: TestClock
 ) -> None:
     await register(store, hasher, clock)
     org = await create_organization(uow=store, clock=clock, name="Globe")
@@ -261,7 +263,7 @@ async def test_a_member_must_be_registered_and_get_a_known_role(
 
 
 async def test_operator_access_follows_membership_and_role(
-    store: InMemoryIdentityStore, hasher: FakeHasher, clock: FixedClock
+    store: InMemoryIdentityStore, hasher: FakeHasher, clock: TestClock
 ) -> None:
     owner = await register(store, hasher, clock, email="owner@example.com")
     clerk = await register(store, hasher, clock, email="clerk@example.com")
@@ -287,7 +289,7 @@ async def test_operator_access_follows_membership_and_role(
 
 
 async def test_ensure_account_creates_or_promotes_and_resets_the_password(
-    store: InMemoryIdentityStore, hasher: FakeHasher, clock: FixedClock, sessions: SessionIssuer
+    store: InMemoryIdentityStore, hasher: FakeHasher, clock: TestClock, sessions: SessionIssuer
 ) -> None:
     user = await register(store, hasher, clock)
     ready = await ensure_account(uow=store, hasher=hasher, clock=clock, email="ADA@example.com",

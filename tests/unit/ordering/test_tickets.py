@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from lml.ordering.domain.checkout import (
     MAX_PAYMENT_WINDOW,
     PAYMENT_GRACE,
-    HeldSeat,
-    HeldZone,
+    ChosenSeat,
+    ChosenZone,
     NotForSale,
     NothingToPay,
     Tier,
@@ -91,21 +91,22 @@ def test_any_single_change_to_a_payload_fails_verification(junk: bytes, position
 def test_lines_are_priced_from_the_tiers_with_fees() -> None:
     tiers = {"a": Tier(tier_id="a", name="Stalls", price=5000, fee=300), "ga": Tier(tier_id="ga", name="Floor",
                                                                                     price=2000)}
-    lines = order_lines([HeldSeat(seat_id="s2", tier_id="a", label="A-1-2"), HeldSeat(seat_id="s1", tier_id="a")],
-                        [HeldZone(zone_id="floor", tier_id="ga", quantity=3)], tiers)
+    lines = order_lines([ChosenSeat(seat_id="s2", tier_id="a", label="A-1-2"), ChosenSeat(seat_id="s1", tier_id="a")],
+                        [ChosenZone(zone_id="floor", tier_id="ga", quantity=3)], tiers)
     assert [(line.seat_id, line.zone_id, line.total) for line in lines] == [
         ("s1", None, 5300), ("s2", None, 5300), (None, "floor", 6000)]
 
 
 def test_a_seat_without_a_price_is_not_for_sale() -> None:
     with pytest.raises(NotForSale) as refused:
-        order_lines([HeldSeat(seat_id="s1", tier_id=None)], [HeldZone(zone_id="z", tier_id="x", quantity=1)], {})
+        order_lines([ChosenSeat(seat_id="s1", tier_id=None)], [ChosenZone(zone_id="z", tier_id="x", quantity=1)], {})
     assert refused.value.extensions["unpriced"] == ["s1", "z"]
 
 
 def test_places_that_cost_nothing_are_not_sold_through_checkout() -> None:
     with pytest.raises(NothingToPay):
-        order_lines([HeldSeat(seat_id="s1", tier_id="free")], [], {"free": Tier(tier_id="free", name="Comp", price=0)})
+        order_lines([ChosenSeat(seat_id="s1", tier_id="free")], [],
+                    {"free": Tier(tier_id="free", name="Comp", price=0)})
 
 
 def test_the_payment_deadline_extends_the_hold_once_and_is_capped() -> None:

@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
 from lml.payments.application.testing import FakeGateway, MemoryPayments
-
-
-class SteppingClock:
-    def __init__(self) -> None:
-        self.at = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
-
-    def now(self) -> datetime:
-        return self.at
-
-    def advance(self, seconds: float) -> None:
-        self.at += timedelta(seconds=seconds)
+from tests.timing import TestClock
 
 
 @pytest.fixture
@@ -31,5 +21,5 @@ def payments() -> MemoryPayments:
 
 
 @pytest.fixture
-def clock() -> SteppingClock:
-    return SteppingClock()
+def clock() -> TestClock:
+    return TestClock(start=datetime(2030, 1, 1, 12, 0, tzinfo=UTC))

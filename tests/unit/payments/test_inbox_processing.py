@@ -12,24 +12,24 @@ from lml.payments.application.process_events import process_due_events
 from lml.payments.application.receive_webhook import receive_webhook
 from lml.payments.application.testing import FakeGateway, MemoryPayments
 from tests.fixtures.payments import payment_intent_object, refund_object, stripe_event, stripe_signature
-from tests.unit.payments.conftest import SteppingClock
+from tests.timing import TestClock
 
 SECRET = "whsec_unit"
 
 
-async def _receive(payments: MemoryPayments, clock: SteppingClock, event: dict[str, Any]) -> bool:
+async def _receive(payments: MemoryPayments, clock: TestClock, event: dict[str, Any]) -> bool:
     body = json.dumps(event).encode()
     signature = stripe_signature(body, SECRET, int(clock.now().timestamp()))
     return await receive_webhook(payments.unit_of_work(), body=body, signature=signature, secrets=[SECRET],
                                  now=clock.now())
 
 
-async def _process(payments: MemoryPayments, clock: SteppingClock, max_attempts: int = 10) -> int:
+async def _process(payments: MemoryPayments, clock: TestClock, max_attempts: int = 10) -> int:
     return await process_due_events(payments.unit_of_work(), clock=clock, max_attempts=max_attempts)
 
 
 async def test_the_same_event_delivered_ten_times_is_stored_once_and_applied_once(
-    payments: MemoryPayments, clock: SteppingClock
+    payments: MemoryPayments, clock: TestClock
 ) -> None:
     order = str(uuid.uuid4())
     event = stripe_event("payment_intent.succeeded", payment_intent_object(order_id=order, amount=2500))
@@ -44,7 +44,7 @@ async def test_the_same_event_delivered_ten_times_is_stored_once_and_applied_onc
 
 
 async def test_an_unknown_event_type_is_recorded_as_ignored_and_never_applied(
-    payments: MemoryPayments, clock: SteppingClock
+    payments: MemoryPayments, clock: TestClock
 ) -> None:
     event = stripe_event("customer.created", {"id": "cus_1", "object": "customer"})
     assert await _receive(payments, clock, event)
@@ -55,7 +55,7 @@ async def test_an_unknown_event_type_is_recorded_as_ignored_and_never_applied(
 
 
 async def test_a_payment_for_none_of_our_orders_is_ignored_with_the_reason(
-    payments: MemoryPayments, clock: SteppingClock
+    payments: MemoryPayments, clock: TestClock
 ) -> None:
     event = stripe_event("payment_intent.succeeded", payment_intent_object(order_id=None, pi_id="pi_elsewhere"))
     await _receive(payments, clock, event)
@@ -66,7 +66,7 @@ async def test_a_payment_for_none_of_our_orders_is_ignored_with_the_reason(
 
 
 async def test_a_payment_naming_an_order_that_does_not_exist_here_is_ignored_not_retried(
-    payments: MemoryPayments, clock: SteppingClock
+    payments: MemoryPayments, clock: TestClock
 ) -> None:
     stranger = str(uuid.uuid4())  # a staging copy sharing the Stripe account puts its own order ids there
     payments.orders.missing.add(stranger)
@@ -79,7 +79,7 @@ async def test_a_payment_naming_an_order_that_does_not_exist_here_is_ignored_not
 
 
 async def test_a_failing_event_is_retried_with_growing_delays_then_dead_and_an_admin_retry_applies_it(
-    payments: MemoryPayments, clock: SteppingClock
+    payments: MemoryPayments, clock: TestClock
 ) -> None:
     order = str(uuid.uuid4())
     event = stripe_event("payment_intent.succeeded", payment_intent_object(order_id=order))
@@ -93,7 +93,7 @@ async def test_a_failing_event_is_retried_with_growing_delays_then_dead_and_an_a
         assert entry.last_error == "RuntimeError: ordering failed on record_payment_succeeded"
         delays.append((entry.next_attempt_at - clock.now()).total_seconds())
         assert await _process(payments, clock, max_attempts=3) == 0  # not due yet
-        clock.advance(3600)
+        clock.advance(seconds=3600)
     assert payments.state.events[event["id"]].status == "dead"
     assert await _process(payments, clock, max_attempts=3) == 0
     assert all(0 < delay <= 2 ** (n - 1) for n, delay in enumerate(delays[:-1], start=1))
@@ -108,7 +108,7 @@ async def test_a_failing_event_is_retried_with_growing_delays_then_dead_and_an_a
 
 
 async def test_a_stored_payload_that_cannot_be_read_is_dead_at_once(
-    payments: MemoryPayments, clock: SteppingClock
+    payments: MemoryPayments, clock: TestClock
 ) -> None:
     event = stripe_event("payment_intent.succeeded", {"id": "pi_1", "object": "payment_intent"})
     await _receive(payments, clock, event)
@@ -119,7 +119,7 @@ async def test_a_stored_payload_that_cannot_be_read_is_dead_at_once(
 
 
 async def test_a_refund_reported_before_the_payment_still_reaches_ordering_with_our_refund_id(
-    payments: MemoryPayments, clock: SteppingClock, gateway: FakeGateway
+    payments: MemoryPayments, clock: TestClock, gateway: FakeGateway
 ) -> None:
     order = str(uuid.uuid4())
     record = await ensure_payment_intent(payments.unit_of_work(), gateway, order_id=order, show_id=str(uuid.uuid4()),
@@ -137,7 +137,7 @@ async def test_a_refund_reported_before_the_payment_still_reaches_ordering_with_
         "order_id": order, "refund_id": adopted.id, "amount_refunded": 3000, "status": "succeeded"}
 
 
-async def test_the_admin_list_pages_newest_first_with_a_cursor(payments: MemoryPayments, clock: SteppingClock) -> None:
+async def test_the_admin_list_pages_newest_first_with_a_cursor(payments: MemoryPayments, clock: TestClock) -> None:
     ids = []
     for _ in range(5):
         event = stripe_event("customer.created", {"id": "cus_1"})

@@ -16,7 +16,7 @@ from lml.payments.domain.errors import InvalidRefundAmount, NoPaymentToRefund, P
 from lml.payments.domain.payment import PaymentRecord, Refund
 from lml.payments.domain.stripe_objects import RefundSnapshot
 from lml.payments.events import RefundRequested
-from tests.unit.payments.conftest import SteppingClock
+from tests.timing import TestClock
 
 
 async def _paid_order(payments: MemoryPayments, gateway: FakeGateway, amount: int = 5000) -> PaymentRecord:
@@ -121,7 +121,7 @@ async def test_stripe_unreachable_leaves_the_refund_requested_for_the_outbox_to_
 
 
 async def test_reconciliation_applies_a_payment_whose_webhook_was_lost_once(
-    payments: MemoryPayments, gateway: FakeGateway, clock: SteppingClock
+    payments: MemoryPayments, gateway: FakeGateway, clock: TestClock
 ) -> None:
     paid = await _paid_order(payments, gateway, amount=4200)
     unpaid = await ensure_payment_intent(payments.unit_of_work(), gateway, order_id=str(uuid.uuid4()),

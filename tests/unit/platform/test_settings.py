@@ -42,6 +42,7 @@ def test_variables_override_defaults_and_empty_ones_are_ignored() -> None:
             "LML_MIGRATE_DATABASE_URL": "host=db user=owner dbname=lml",
             "LML_LOG_LEVEL": "DEBUG",
             "LML_JWT_ALGORITHM": "HS512",
+            "LML_JWT_SECRET": "s" * 64,
             "LML_REDIS_URL": "",
             "LML_STRIPE_WEBHOOK_SECRET": "whsec_a, whsec_b",
         }
@@ -72,7 +73,7 @@ def test_variables_override_defaults_and_empty_ones_are_ignored() -> None:
         ("LML_MIGRATE_DATABASE_URL", "lml", "LML_MIGRATE_DATABASE_URL must be a postgresql:// URL"),
         ("LML_REDIS_URL", "127.0.0.1:6379", "LML_REDIS_URL must be a URL starting with redis://"),
         ("LML_MONGO_URL", "http://mongo", "LML_MONGO_URL must be a URL starting with mongodb://"),
-        ("LML_JWT_SECRET", "short", "LML_JWT_SECRET must be at least 32 characters"),
+        ("LML_JWT_SECRET", "short", "LML_JWT_SECRET must be at least 32 characters for HS256"),
     ],
 )
 def test_an_invalid_value_names_its_variable(variable: str, value: str, message: str) -> None:
@@ -80,6 +81,15 @@ def test_an_invalid_value_names_its_variable(variable: str, value: str, message:
         Settings.from_env({variable: value})
 
     assert message in str(error.value)
+
+
+@pytest.mark.parametrize(("algorithm", "shortest"), [("HS256", 32), ("HS384", 48), ("HS512", 64)])
+def test_the_jwt_secret_is_at_least_as_long_as_its_algorithms_hash(algorithm: str, shortest: int) -> None:
+    # RFC 7518, section 3.2: a shorter HMAC key weakens the signature.
+    assert Settings.from_env({"LML_JWT_ALGORITHM": algorithm, "LML_JWT_SECRET": "s" * shortest}).jwt_secret
+    with pytest.raises(SettingsError) as error:
+        Settings.from_env({"LML_JWT_ALGORITHM": algorithm, "LML_JWT_SECRET": "s" * (shortest - 1)})
+    assert f"LML_JWT_SECRET must be at least {shortest} characters for {algorithm}" in str(error.value)
 
 
 def test_every_invalid_variable_is_named_at_once() -> None:

@@ -33,18 +33,13 @@ from lml.seating.domain.errors import (
 from lml.seating.domain.hold import MAX_SEATS_PER_REQUEST, Holder, HoldRequest, new_hold_id, show_of_hold
 from lml.seating.domain.inventory import InventoryNotFound
 from lml.seating.domain.sale_rules import SaleRules, address_group
-from tests.clock import ManualClock
 from tests.fixtures.seating import seat_ids
+from tests.timing import TestClock
 
 NOW = datetime(2030, 5, 1, 20, 0, tzinfo=UTC)
 SHOW = "01a20106-9beb-7d7f-b70f-8c6c39102a87"
 SEATS = seat_ids(6)
 ADDRESS_CAP = 6
-
-
-class FixedClock:
-    def now(self) -> datetime:
-        return NOW
 
 
 def rules(**changes: object) -> SaleRules:
@@ -56,12 +51,12 @@ def rules(**changes: object) -> SaleRules:
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(start_ms=int(NOW.timestamp() * 1000))
+def clock() -> TestClock:
+    return TestClock(start=NOW)
 
 
 @pytest.fixture
-def holding(clock: ManualClock) -> Holding:
+def holding(clock: TestClock) -> Holding:
     inventory = StaticInventory()
     inventory.by_show[SHOW] = InventoryState(
         seats=[SeatRow(s, "blocked" if i == 0 else "available", 0) for i, s in enumerate(SEATS)],
@@ -69,7 +64,7 @@ def holding(clock: ManualClock) -> Holding:
     )
     counter = itertools.count(1)
     return Holding(holds=InMemoryHoldStore(clock.now_ms), rules=StaticSaleRules([rules()]), inventory=inventory,
-                   clock=FixedClock(), max_held_per_address=ADDRESS_CAP,
+                   clock=clock, max_held_per_address=ADDRESS_CAP,
                    random_bytes=lambda n: next(counter).to_bytes(4, "big") * (n // 4))
 
 
@@ -213,10 +208,10 @@ class TestPlaceHold:
         await place_hold(holding, show_id=SHOW, holder=buyer("guest:c", address="elsewhere"),
                          request=request([], {"floor": 3}))
 
-    async def test_a_guests_hold_cannot_be_extended(self, holding: Holding, clock: ManualClock) -> None:
+    async def test_a_guests_hold_cannot_be_extended(self, holding: Holding, clock: TestClock) -> None:
         placed = await place_hold(holding, show_id=SHOW, holder=buyer("guest:g"), request=request(SEATS[1:2]))
         assert placed.max_expires_at == placed.expires_at == NOW + timedelta(minutes=10)
-        clock.advance(60_000)
+        clock.advance(milliseconds=60_000)
         with pytest.raises(HoldExtensionLimitReached):
             await extend_hold(holding, hold_id=placed.hold_id, owner="guest:g", token=placed.hold_token)
 
@@ -231,7 +226,7 @@ class TestPlaceHold:
 
 class TestChangeHold:
     async def test_extend_and_release_are_fenced_by_token_and_owner(self, holding: Holding,
-                                                                    clock: ManualClock) -> None:
+                                                                    clock: TestClock) -> None:
         placed = await place_hold(holding, show_id=SHOW, holder=buyer("user:a"), request=request(SEATS[1:2]))
         with pytest.raises(HoldTokenRequired):
             await extend_hold(holding, hold_id=placed.hold_id, owner="user:a", token=None)
@@ -241,10 +236,10 @@ class TestChangeHold:
             await release_hold(holding, hold_id=placed.hold_id, owner="user:b", token=placed.hold_token)
         with pytest.raises(HoldNotFound):
             await release_hold(holding, hold_id="not-a-hold", owner="user:a", token=placed.hold_token)
-        clock.advance(300_000)
+        clock.advance(milliseconds=300_000)
         extended = await extend_hold(holding, hold_id=placed.hold_id, owner="user:a", token=placed.hold_token)
         assert extended.expires_at == placed.expires_at + timedelta(minutes=5)
-        clock.advance(500_000)
+        clock.advance(milliseconds=500_000)
         extended = await extend_hold(holding, hold_id=placed.hold_id, owner="user:a", token=placed.hold_token)
         assert extended.expires_at == placed.max_expires_at
         with pytest.raises(HoldExtensionLimitReached):

@@ -1,10 +1,10 @@
 import pytest
 
 from lml.platform.domain.errors import InvalidInput
-from lml.seating.application.block_seats import set_seats_blocked
 from lml.seating.application.inventory_counts import inventory_counts
 from lml.seating.application.inventory_testing import InMemoryInventory
 from lml.seating.application.materialize_inventory import materialize_inventory
+from lml.seating.application.seat_blocking import set_seats_blocked
 from lml.seating.domain.inventory import (
     InventoryNotFound,
     InventorySeat,

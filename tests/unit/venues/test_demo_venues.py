@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from lml.venues.application.demo_layouts import club_layout, theatre_layout
 from lml.venues.application.seed_demo import seed_demo_venues
 from lml.venues.application.testing import fake_stores
 from lml.venues.domain.layout_rules import build_layout
+from tests.timing import TestClock
 
 ORG = "0190a0b0-0000-7000-8000-0000000000cc"
 
@@ -27,7 +30,7 @@ def test_the_club_room_is_hybrid_with_a_standing_floor() -> None:
 
 
 async def test_seeding_twice_finds_what_the_first_run_made() -> None:
-    stores, database, documents, _ = fake_stores()
+    stores, database, documents = fake_stores(TestClock(start=datetime(2030, 1, 1, 12, tzinfo=UTC)))
     first = await seed_demo_venues(stores, org_id=ORG)
     second = await seed_demo_venues(stores, org_id=ORG)
     assert first == second

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+from datetime import UTC, datetime
 from typing import Any
 
 import msgspec
@@ -36,6 +37,7 @@ from lml.venues.domain.layout import LayoutDraft, LayoutPatch
 from lml.venues.domain.venue import VenueDraft
 from lml.venues.events import LayoutArchived, LayoutPublished, VenueCreated
 from tests.fixtures.venues import layout_json
+from tests.timing import TestClock
 
 ORG = "0190a0b0-0000-7000-8000-0000000000aa"
 OTHER_ORG = "0190a0b0-0000-7000-8000-0000000000bb"
@@ -47,7 +49,7 @@ def draft(seats: int = 20, **kwargs: Any) -> LayoutDraft:
 
 class World:
     def __init__(self) -> None:
-        self.stores, self.db, self.documents, self.clock = fake_stores()
+        self.stores, self.db, self.documents = fake_stores(TestClock(start=datetime(2030, 1, 1, 12, tzinfo=UTC)))
 
     async def venue(self, org_id: str = ORG, name: str = "Lyric") -> str:
         draft = VenueDraft(name=name, city="London", timezone="Europe/London")

@@ -74,6 +74,7 @@ async def cancel_event(ports: CatalogPorts, *, org_id: str, event_id: str) -> Ev
             for show in shows:
                 if show.cancel(now):
                     await uow.shows.save(show)
+                    await uow.inventory.close_sale(show.show_id)
                     await uow.publish(ShowCancelled(show_id=show.show_id, event_id=event_id, org_id=org_id, at=now))
             await uow.events.save(event)
             await uow.publish(EventCancelled(event_id=event_id, org_id=org_id, at=now))

@@ -67,6 +67,7 @@ async def cancel_show(ports: CatalogPorts, *, org_id: str, show_id: str) -> Show
         now = ports.clock.now()
         if show.cancel(now):
             await uow.shows.save(show)
+            await uow.inventory.close_sale(show_id)
             await uow.publish(ShowCancelled(show_id=show_id, event_id=show.event_id, org_id=org_id, at=now))
             uow.touched(show.event_id, [show_id])
             await uow.commit()

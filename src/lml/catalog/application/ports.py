@@ -79,6 +79,9 @@ class Inventory(Protocol):
     async def tally(self, show_id: str) -> InventoryTally | None:
         """None when the show has no inventory yet."""
 
+    async def close_sale(self, show_id: str) -> None:
+        """The show is cancelled: seating sells none of it any more (nothing when it never went on sale)."""
+
 
 class LayoutUnavailable(InvalidInput):
     """The layout a show names cannot be pinned (unknown, not published, no such version)."""

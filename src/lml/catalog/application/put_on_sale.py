@@ -10,6 +10,7 @@ from lml.catalog.application.ports import CatalogPorts, InventorySummary, Layout
 from lml.catalog.domain.errors import LayoutChanged
 from lml.catalog.domain.show import Show
 from lml.catalog.events import ShowWentOnSale
+from lml.platform.domain.errors import present
 
 
 class OnSale(msgspec.Struct, frozen=True, kw_only=True):
@@ -25,8 +26,8 @@ async def put_show_on_sale(ports: CatalogPorts, *, org_id: str, show_id: str) ->
         # Locked: a concurrent second call waits here, then finds the show on sale.
         show = await load_show(uow, show_id, for_update=True)
         if show.status == "on_sale":
-            tally = await uow.inventory.tally(show_id)
-            assert tally is not None, "a show on sale has its inventory (made in the same transaction)"
+            tally = present(await uow.inventory.tally(show_id),
+                            "a show on sale has its inventory (made in the same transaction)")
             return OnSale(show=show, inventory=InventorySummary(created=False, seats=tally.seat_total,
                                                                 zones=tally.zones))
         event = await load_event(uow, show.event_id)

@@ -31,6 +31,7 @@ class _State:
         self.shows: dict[str, Show] = {}
         self.seats: dict[str, dict[str, str]] = {}  # show → seat → status
         self.zones: dict[str, dict[str, int]] = {}  # show → zone → capacity
+        self.closed_sales: set[str] = set()
         self.outbox: list[msgspec.Struct] = []
         self.touched: list[tuple[str, tuple[str, ...]]] = []
 
@@ -116,6 +117,10 @@ class _Inventory:
         capacity = sum(self.state.zones[show_id].values())
         return InventoryTally(seats=counts, zones=len(self.state.zones[show_id]), zone_capacity=capacity,
                               zone_remaining=capacity)
+
+    async def close_sale(self, show_id: str) -> None:
+        if show_id in self.state.seats:
+            self.state.closed_sales.add(show_id)
 
 
 class _UnitOfWork:

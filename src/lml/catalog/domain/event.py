@@ -17,7 +17,7 @@ from msgspec import UNSET, UnsetType
 
 from lml.catalog.domain.errors import EventNotEditable, InvalidTransition, VenueLocked
 from lml.catalog.domain.venue import VenueSnapshot
-from lml.platform.domain.errors import FieldError, InvalidInput
+from lml.platform.domain.errors import FieldError, InvalidInput, present
 
 EventStatus = Literal["draft", "published", "cancelled"]
 _T = TypeVar("_T")
@@ -119,9 +119,9 @@ class Event(msgspec.Struct, kw_only=True):
         )
         if errors:
             raise InvalidInput(errors)
-        assert venue is not None
         return cls(
-            event_id=event_id, org_id=org_id, venue=venue, title=draft.title.strip(), description=draft.description,
+            event_id=event_id, org_id=org_id, venue=present(venue, "a missing venue comes with the errors saying why"),
+            title=draft.title.strip(), description=draft.description,
             category=normalize_category(draft.category), images=tuple(draft.images), created_at=now, updated_at=now,
         )
 
@@ -138,8 +138,7 @@ class Event(msgspec.Struct, kw_only=True):
             raise InvalidInput(errors)
         if not isinstance(changes.venue_id, UnsetType) and changes.venue_id != self.venue.venue_id:
             self.ensure_venue_movable(has_shows=has_shows)
-            assert venue is not None, "the application looks up the new venue"
-            self.venue = venue
+            self.venue = present(venue, "the application looks up the new venue")
         before = self._buyer_facing()
         if not isinstance(changes.title, UnsetType):
             self.title = changes.title.strip()

@@ -31,7 +31,7 @@ from lml.catalog.domain.pricing import (
 )
 from lml.catalog.domain.sale import SaleStatus, ShowStatus, sale_status, window_opens
 from lml.catalog.domain.venue import LayoutPin, LayoutSeat, LayoutSnapshot
-from lml.platform.domain.errors import FieldError, InvalidInput
+from lml.platform.domain.errors import FieldError, InvalidInput, present
 
 DEFAULT_MAX_SEATS_PER_BUYER = 8
 MAX_SEATS_PER_BUYER = 100
@@ -157,9 +157,8 @@ def _check(draft: ShowDraft, event: Event, layout: LayoutSnapshot | None, layout
         errors.extend(check_pricing(draft.pricing, {t.tier_id for t in draft.price_tiers}, layout))
     if errors:
         raise InvalidInput(errors)
-    assert at.starts is not None
-    return _Checked(starts_at=at.starts, doors_at=at.doors, on_sale_at=at.opens, off_sale_at=at.closes,
-                    tiers=tuple(t.to_tier() for t in draft.price_tiers))
+    return _Checked(starts_at=present(at.starts, "a draft without a start is invalid input"), doors_at=at.doors,
+                    on_sale_at=at.opens, off_sale_at=at.closes, tiers=tuple(t.to_tier() for t in draft.price_tiers))
 
 
 class Show(msgspec.Struct, kw_only=True):
@@ -191,7 +190,7 @@ class Show(msgspec.Struct, kw_only=True):
         with every other problem of the draft)."""
         event.ensure_open_for_shows()
         checked = _check(draft, event, layout, layout_errors, now)
-        assert layout is not None
+        layout = present(layout, "a layout that cannot be pinned comes with the errors saying why")
         return cls(
             show_id=show_id, event_id=event.event_id, org_id=event.org_id, starts_at=checked.starts_at,
             doors_at=checked.doors_at, layout=layout.pin, currency=draft.currency, tiers=checked.tiers,
@@ -216,7 +215,7 @@ class Show(msgspec.Struct, kw_only=True):
         self._ensure_draft()
         event.ensure_open_for_shows()
         checked = _check(draft, event, layout, layout_errors, now)
-        assert layout is not None
+        layout = present(layout, "a layout that cannot be pinned comes with the errors saying why")
         if layout.pin != self.layout:
             # Seat ids belong to one layout version: blocks chosen on another would name nothing.
             self.blocked_seat_ids = ()

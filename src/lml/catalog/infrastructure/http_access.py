@@ -3,9 +3,11 @@ operator guard and access come from identity's facade)."""
 
 from __future__ import annotations
 
+from litestar.di import NamedDependency
+
 from lml.catalog.application.ports import CatalogPorts
 from lml.catalog.infrastructure.services import CatalogServices
 
 
-async def provide_ports(catalog: CatalogServices) -> CatalogPorts:
+async def provide_ports(catalog: NamedDependency[CatalogServices]) -> CatalogPorts:
     return catalog.ports

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import overload
 
 import msgspec
 import redis.asyncio as aioredis
@@ -43,6 +44,14 @@ class PublicCache:
     def __init__(self, client: aioredis.Redis, prefix: str) -> None:
         self.client = client
         self.prefix = f"{prefix}:catalog"
+
+    @overload
+    async def read(self, depends_on: Sequence[str], name: str, load: Callable[[], Awaitable[Fresh]]) -> Cached: ...
+
+    @overload
+    async def read(
+        self, depends_on: Sequence[str], name: str, load: Callable[[], Awaitable[Fresh | None]]
+    ) -> Cached | None: ...
 
     async def read(
         self, depends_on: Sequence[str], name: str, load: Callable[[], Awaitable[Fresh | None]]

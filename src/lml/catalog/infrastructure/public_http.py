@@ -10,6 +10,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Response, get
+from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, QueryParameter
 
@@ -80,7 +81,7 @@ class PublicCatalog(Controller):
          responses={200: ResponseSpec(EventPage, description="A page; `next_cursor` is null on the last")})
     async def events(
         self,
-        catalog: CatalogServices,
+        catalog: NamedDependency[CatalogServices],
         starts_after: Annotated[str | None, QueryParameter(
             name="from", required=False, description="shows starting after this instant (default: now)")] = None,
         starts_before: Annotated[str | None, QueryParameter(
@@ -106,13 +107,11 @@ class PublicCatalog(Controller):
             return Fresh(msgspec.json.encode(page), LIST_SECONDS)
 
         name = f"list:{filters.fingerprint()}:{limit}:{cursor or ''}"
-        cached = await catalog.public_cache.read(["list"], name, load)
-        assert cached is not None, "a listing always loads"
-        return _json(cached)
+        return _json(await catalog.public_cache.read(["list"], name, load))
 
     @get("/events/{event_id:str}", summary="A published event with its shows, price tiers and sale status",
          responses={200: ResponseSpec(PublicEvent)})
-    async def event(self, catalog: CatalogServices, event_id: FromPath[str]) -> Response[bytes]:
+    async def event(self, catalog: NamedDependency[CatalogServices], event_id: FromPath[str]) -> Response[bytes]:
         cached = await _read(catalog, [f"event:{event_id}"], f"event:{event_id}",
                              lambda uow, inventory, now: event_detail(uow, inventory, event_id, now))
         if cached is None:
@@ -121,7 +120,7 @@ class PublicCatalog(Controller):
 
     @get("/shows/{show_id:str}", summary="A show of a published event: price tiers and sale status",
          responses={200: ResponseSpec(PublicShowDetail)})
-    async def show(self, catalog: CatalogServices, show_id: FromPath[str]) -> Response[bytes]:
+    async def show(self, catalog: NamedDependency[CatalogServices], show_id: FromPath[str]) -> Response[bytes]:
         cached = await _read(catalog, [f"show:{show_id}"], f"show:{show_id}",
                              lambda uow, inventory, now: show_detail(uow, inventory, show_id, now))
         if cached is None:

@@ -11,10 +11,10 @@ from lml.seating.facade import (
     InventoryNotFound,
     InventorySeat,
     InventoryZone,
-    PriceTier,
     SaleTerms,
+    SaleTier,
+    SaleTierFee,
     SeatingFacade,
-    TierFee,
 )
 
 
@@ -27,8 +27,8 @@ def _sale_terms(show: Show) -> SaleTerms:
         opens_at=show.opens_at, closes_at=show.closes_at, starts_at=show.starts_at,
         max_seats_per_buyer=show.max_seats_per_buyer, hold_seconds=show.hold_seconds, currency=show.currency,
         layout_id=show.layout.layout_id, layout_version=show.layout.version, layout_hash=show.layout.hash,
-        tiers=tuple(PriceTier(tier_id=t.tier_id, name=t.name, price=t.price,
-                              fees=tuple(TierFee(f.name, f.amount) for f in t.fees), unit_total=t.unit_total)
+        tiers=tuple(SaleTier(tier_id=t.tier_id, name=t.name, price=t.price,
+                              fees=tuple(SaleTierFee(f.name, f.amount) for f in t.fees), unit_total=t.unit_total)
                     for t in show.tiers),
     )
 
@@ -48,6 +48,9 @@ class SeatingInventory:
 
     async def set_blocked(self, show_id: str, seat_ids: Sequence[str], blocked: bool) -> list[str]:
         return await self._seating.set_seats_blocked(self.uow, show_id, seat_ids, blocked)
+
+    async def close_sale(self, show_id: str) -> None:
+        await self._seating.close_sale(self.uow, show_id)
 
     async def tally(self, show_id: str) -> InventoryTally | None:
         try:

@@ -7,6 +7,7 @@ from lml.identity.domain.organization import Organization
 from lml.identity.domain.rules import name_problem, raise_if_any
 from lml.identity.events import OrganizationCreated
 from lml.platform.clock import Clock
+from lml.platform.domain.errors import present
 from lml.platform.ids import new_id
 
 
@@ -18,9 +19,8 @@ async def create_organization(
     organization = Organization(id=org_id or new_id(), name=name, created_at=clock.now())
     async with uow() as tx:
         if not await tx.organizations.add(organization):
-            existing = await tx.organizations.get(organization.id)
-            assert existing is not None  # add() found it a moment ago and nothing deletes organizations
-            return existing
+            return present(await tx.organizations.get(organization.id),
+                           "add() found the organization a moment ago and nothing deletes organizations")
         await tx.publish(OrganizationCreated(org_id=organization.id, name=organization.name,
                                              created_at=organization.created_at))
         await tx.commit()

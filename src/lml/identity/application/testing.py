@@ -7,7 +7,7 @@ import hashlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 import msgspec
 
@@ -188,16 +188,3 @@ class RecordingRevoker:
 
     async def revoke(self, session_id: str, token_seconds: int) -> None:
         self.revoked[session_id] = token_seconds
-
-
-@dataclass
-class FixedClock:
-    """A clock that moves only when told to; it starts at the real time so that tokens it dates verify."""
-
-    current: datetime = field(default_factory=lambda: datetime.now(UTC).replace(microsecond=0))
-
-    def now(self) -> datetime:
-        return self.current
-
-    def advance(self, seconds: float) -> None:
-        self.current += timedelta(seconds=seconds)

@@ -11,6 +11,7 @@ import msgspec
 from litestar import Request, Response, Router, delete, get, patch, post
 from litestar.connection import ASGIConnection
 from litestar.datastructures import CacheControlHeader
+from litestar.di import NamedDependency
 from litestar.exceptions import ClientException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
@@ -64,7 +65,9 @@ class RegisterBody(msgspec.Struct, frozen=True):
 
 
 @post("/v1/auth/register", status_code=201, tags=["identity"], summary="Create an account")
-async def register(request: AnyRequest, identity: IdentityServices, data: JSONBody[RegisterBody]) -> UserOut:
+async def register(
+    request: AnyRequest, identity: NamedDependency[IdentityServices], data: JSONBody[RegisterBody]
+) -> UserOut:
     services = identity
     await services.throttle.registration(client_address(request))
     user = await register_user(uow=services.uow, hasher=services.hasher, clock=services.clock,
@@ -139,7 +142,7 @@ def _missing(*fields: tuple[str, str | None]) -> InvalidInput:
     summary="Get an access token (grant_type password or refresh_token)",
     operation_class=_TokenOperation,
 )
-async def token(request: AnyRequest, identity: IdentityServices) -> Response[TokenPair]:
+async def token(request: AnyRequest, identity: NamedDependency[IdentityServices]) -> Response[TokenPair]:
     services = identity
     form = await _read_token_request(request)
     address = client_address(request)
@@ -173,7 +176,9 @@ class LogoutBody(msgspec.Struct, frozen=True):
     tags=["identity"],
     summary="End the caller's session: its refresh tokens are revoked, its access tokens refused within seconds",
 )
-async def logout(request: AnyRequest, identity: IdentityServices, data: JSONBody[LogoutBody | None] = None) -> None:
+async def logout(
+    request: AnyRequest, identity: NamedDependency[IdentityServices], data: JSONBody[LogoutBody | None] = None
+) -> None:
     services = identity
     await log_out(uow=services.uow, sessions=services.sessions, revoker=services.revoker,
                   principal=bearer_principal(request), refresh_token=data.refresh_token if data else None)
@@ -196,7 +201,9 @@ GUEST_SESSIONS_PER_ADDRESS = RateLimit(capacity=20, refill_per_second=1 / 6)
     tags=["identity"],
     summary="Check out as a guest: a short-lived buyer token (no password; the email receives the tickets)",
 )
-async def guest(request: AnyRequest, identity: IdentityServices, data: JSONBody[GuestBody]) -> Response[GuestSession]:
+async def guest(
+    request: AnyRequest, identity: NamedDependency[IdentityServices], data: JSONBody[GuestBody]
+) -> Response[GuestSession]:
     services = identity
     session = await start_guest_session(tokens=services.sessions.tokens, clock=services.clock,
                                         email=data.email, name=data.name)
@@ -221,7 +228,7 @@ class MeOut(msgspec.Struct, frozen=True):
     tags=["identity"],
     summary="The caller, their organizations and roles",
 )
-async def me(request: AnyRequest, identity: IdentityServices) -> MeOut:
+async def me(request: AnyRequest, identity: NamedDependency[IdentityServices]) -> MeOut:
     profile = await get_profile(uow=identity.uow, principal=bearer_principal(request))
     return MeOut(
         user=UserOut.of(profile.user),
@@ -247,7 +254,7 @@ class OrganizationOut(msgspec.Struct, frozen=True):
     summary="Create an organization (platform admins)",
 )
 async def new_organization(
-    request: AnyRequest, identity: IdentityServices, data: JSONBody[NewOrganization]
+    request: AnyRequest, identity: NamedDependency[IdentityServices], data: JSONBody[NewOrganization]
 ) -> OrganizationOut:
     services = identity
     organization = await create_organization(uow=services.uow, clock=services.clock, name=data.name)
@@ -294,7 +301,9 @@ def _organization(request: AnyRequest) -> str:
     tags=["identity"],
     summary="Add a member to an organization, or change their role (owners and platform admins)",
 )
-async def new_member(request: AnyRequest, identity: IdentityServices, data: JSONBody[NewMember]) -> Response[MemberOut]:
+async def new_member(
+    request: AnyRequest, identity: NamedDependency[IdentityServices], data: JSONBody[NewMember]
+) -> Response[MemberOut]:
     added = await add_member(uow=identity.uow, org_id=_organization(request), email=data.email,
                              role=data.role)
     return Response(MemberOut(added.org_id, added.user_id, added.email, added.role),
@@ -308,7 +317,7 @@ async def new_member(request: AnyRequest, identity: IdentityServices, data: JSON
     summary="Change a member's role (owners and platform admins); an organization always keeps an owner",
 )
 async def member_role(
-    request: AnyRequest, identity: IdentityServices, user_id: FromPath[str], data: JSONBody[RoleChange]
+    request: AnyRequest, identity: NamedDependency[IdentityServices], user_id: FromPath[str], data: JSONBody[RoleChange]
 ) -> MemberOut:
     changed = await change_member_role(uow=identity.uow, org_id=_organization(request),
                                        user_id=parse_user_id(user_id, "/user_id"), role=data.role)
@@ -321,7 +330,9 @@ async def member_role(
     tags=["identity"],
     summary="Remove a member (owners and platform admins); an organization always keeps an owner",
 )
-async def former_member(request: AnyRequest, identity: IdentityServices, user_id: FromPath[str]) -> None:
+async def former_member(
+    request: AnyRequest, identity: NamedDependency[IdentityServices], user_id: FromPath[str]
+) -> None:
     await remove_member(uow=identity.uow, org_id=_organization(request),
                         user_id=parse_user_id(user_id, "/user_id"))
 

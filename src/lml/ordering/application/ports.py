@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 import msgspec
 
-from lml.ordering.domain.checkout import HeldSeat, HeldZone, Tier
+from lml.ordering.domain.checkout import ChosenSeat, ChosenZone, Tier
 from lml.ordering.domain.order import Moved, Order
 from lml.ordering.domain.refund_policy import RefundPolicy
 from lml.ordering.domain.refund_request import RefundRequest
@@ -163,11 +163,13 @@ class TransactionFactory(Protocol):
     def __call__(self) -> AbstractAsyncContextManager[OrderingTransaction]: ...
 
 
-class VerifiedHold(msgspec.Struct, frozen=True, kw_only=True):
+class HoldForOrder(msgspec.Struct, frozen=True, kw_only=True):
+    """The buyer's live hold as seating verified it: what the order is placed for."""
+
     hold_id: str
     show_id: str
-    seats: list[HeldSeat]
-    zones: list[HeldZone]
+    seats: list[ChosenSeat]
+    zones: list[ChosenZone]
     expires_at: datetime
 
 
@@ -188,7 +190,7 @@ class PaymentView(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Holds(Protocol):
-    async def verify(self, hold_id: str, token: str, owner: str) -> VerifiedHold:
+    async def verify(self, hold_id: str, token: str, owner: str) -> HoldForOrder:
         """The hold's seats (with their tiers) and zones; raises the seating problem otherwise
         (unknown or expired hold, wrong token, another buyer's hold)."""
 

@@ -13,6 +13,7 @@ from lml.ordering.domain.errors import OrderNotCancellable
 from lml.ordering.domain.order import AWAITING_PAYMENT, Buyer, Moved, Order, OrderStatus
 from lml.ordering.events import OrderReleased
 from lml.platform.clock import Clock
+from lml.platform.domain.errors import present
 
 EXPIRY_ACTOR = "system:expiry"
 
@@ -34,8 +35,7 @@ async def cancel_order(
     """Cancelling twice answers the cancelled order again; a paid or expired order is refused."""
     await buyer_order(transaction, buyer, order_id)
     async with transaction() as tx:
-        order = await tx.orders.get(order_id, for_update=True)
-        assert order is not None  # orders are never deleted
+        order = present(await tx.orders.get(order_id, for_update=True), "orders are never deleted")
         if order.status is OrderStatus.CANCELLED:
             return order
         if order.status not in AWAITING_PAYMENT:

@@ -15,7 +15,7 @@ from typing import Any
 
 import msgspec
 
-from lml.ordering.application.ports import PaymentView, ShowTerms, VerifiedHold
+from lml.ordering.application.ports import HoldForOrder, PaymentView, ShowTerms
 from lml.ordering.domain.errors import HoldAlreadyOrdered, SeatsTaken
 from lml.ordering.domain.order import AWAITING_PAYMENT, OPEN, Moved, Order
 from lml.ordering.domain.refund_policy import RefundPolicy
@@ -299,7 +299,7 @@ class MemoryWorld:
     def __init__(self, seats: Sequence[str] = (), zones: dict[str, int] | None = None) -> None:
         self.state = MemoryState(seats={s: ("available", None) for s in seats},
                                  zones={z: [cap, 0, 0] for z, cap in (zones or {}).items()})
-        self.holds: dict[str, tuple[str, str, VerifiedHold]] = {}  # hold id → (token, owner, hold)
+        self.holds: dict[str, tuple[str, str, HoldForOrder]] = {}  # hold id → (token, owner, hold)
         self.shows: dict[str, ShowTerms] = {}
         self.intents: dict[str, PaymentView] = {}
         self.cancelled_intents: list[str] = []
@@ -311,7 +311,7 @@ class MemoryWorld:
         yield MemoryTransaction(self)
 
     # Holds
-    async def verify(self, hold_id: str, token: str, owner: str) -> VerifiedHold:
+    async def verify(self, hold_id: str, token: str, owner: str) -> HoldForOrder:
         found = self.holds.get(hold_id)
         if found is None or found[0] != token or found[1] != owner:
             raise NotFound("No such hold")

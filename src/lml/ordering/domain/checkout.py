@@ -24,13 +24,17 @@ class Tier(msgspec.Struct, frozen=True, kw_only=True):
     fee: int = 0
 
 
-class HeldSeat(msgspec.Struct, frozen=True, kw_only=True):
+class ChosenSeat(msgspec.Struct, frozen=True, kw_only=True):
+    """A seat the buyer chose and holds (as seating verified it), about to become an order line."""
+
     seat_id: str
     tier_id: str | None
     label: str | None = None
 
 
-class HeldZone(msgspec.Struct, frozen=True, kw_only=True):
+class ChosenZone(msgspec.Struct, frozen=True, kw_only=True):
+    """Places the buyer chose and holds in a standing zone."""
+
     zone_id: str
     tier_id: str | None
     quantity: int
@@ -59,7 +63,7 @@ def payment_deadline(hold_expires_at: datetime, now: datetime) -> datetime:
     return min(hold_expires_at + PAYMENT_GRACE, now + MAX_PAYMENT_WINDOW)
 
 
-def order_lines(seats: Sequence[HeldSeat], zones: Sequence[HeldZone], tiers: Mapping[str, Tier]) -> list[OrderLine]:
+def order_lines(seats: Sequence[ChosenSeat], zones: Sequence[ChosenZone], tiers: Mapping[str, Tier]) -> list[OrderLine]:
     """One line per seat and one per GA zone, priced from the show's tiers (all or none); an order
     has something to pay (a PaymentIntent of 0 does not exist)."""
     unpriced = [s.seat_id for s in seats if s.tier_id not in tiers]

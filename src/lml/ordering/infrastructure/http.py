@@ -15,6 +15,7 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Router, get, post
 from litestar.datastructures import CacheControlHeader
+from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 from litestar.response import Stream
 
@@ -133,7 +134,9 @@ class PlaceOrderBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 @post("/v1/orders", status_code=201, guards=[buyer_guard], middleware=[idempotent], tags=["ordering"],
       summary="Turn a hold into an order awaiting payment (Idempotency-Key recommended)")
-async def create_order(request: AnyRequest, ordering: OrderingServices, data: JSONBody[PlaceOrderBody]) -> OrderOut:
+async def create_order(
+    request: AnyRequest, ordering: NamedDependency[OrderingServices], data: JSONBody[PlaceOrderBody]
+) -> OrderOut:
     placed = await place_order(
         transaction=ordering.transaction, holds=ordering.holds, shows=ordering.shows, payments=ordering.payments,
         sync=ordering.sync, clock=ordering.clock, new_id=new_id, buyer=buyer_of(request),
@@ -149,7 +152,7 @@ class OrderList(msgspec.Struct, frozen=True):
 
 @get("/v1/orders", guards=[buyer_guard], tags=["ordering"], summary="The caller's orders, newest first")
 async def list_orders(
-    request: AnyRequest, ordering: OrderingServices,
+    request: AnyRequest, ordering: NamedDependency[OrderingServices],
     limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, QueryParameter(required=False, max_length=200)] = None,
 ) -> OrderList:
@@ -163,14 +166,18 @@ async def list_orders(
 
 
 @get("/v1/orders/{order_id:uuid}", guards=[buyer_guard], tags=["ordering"], summary="One of the caller's orders")
-async def get_order(request: AnyRequest, ordering: OrderingServices, order_id: FromPath[uuid.UUID]) -> OrderOut:
+async def get_order(
+    request: AnyRequest, ordering: NamedDependency[OrderingServices], order_id: FromPath[uuid.UUID]
+) -> OrderOut:
     order = await buyer_order(ordering.transaction, buyer_of(request), str(order_id))
     return OrderOut.of(order)
 
 
 @post("/v1/orders/{order_id:uuid}/payment", status_code=200, guards=[buyer_guard], tags=["ordering"],
       summary="The order's PaymentIntent (created now if Stripe was down when the order was placed)")
-async def order_payment(request: AnyRequest, ordering: OrderingServices, order_id: FromPath[uuid.UUID]) -> OrderOut:
+async def order_payment(
+    request: AnyRequest, ordering: NamedDependency[OrderingServices], order_id: FromPath[uuid.UUID]
+) -> OrderOut:
     order, payment = await payment_for_order(transaction=ordering.transaction, payments=ordering.payments,
                                              buyer=buyer_of(request), order_id=str(order_id))
     return OrderOut.of(order, PaymentOut.of(payment))
@@ -178,7 +185,9 @@ async def order_payment(request: AnyRequest, ordering: OrderingServices, order_i
 
 @post("/v1/orders/{order_id:uuid}/cancel", status_code=200, guards=[buyer_guard], tags=["ordering"],
       summary="Cancel an unpaid order: its seats are released at once")
-async def cancel(request: AnyRequest, ordering: OrderingServices, order_id: FromPath[uuid.UUID]) -> OrderOut:
+async def cancel(
+    request: AnyRequest, ordering: NamedDependency[OrderingServices], order_id: FromPath[uuid.UUID]
+) -> OrderOut:
     order = await cancel_order(transaction=ordering.transaction, sync=ordering.sync, clock=ordering.clock,
                                buyer=buyer_of(request), order_id=str(order_id))
     return OrderOut.of(order)
@@ -204,7 +213,9 @@ class TicketList(msgspec.Struct, frozen=True):
 
 @get("/v1/orders/{order_id:uuid}/tickets", guards=[buyer_guard], tags=["ordering"],
      summary="The order's tickets, each with the payload to show as a QR code")
-async def order_tickets(request: AnyRequest, ordering: OrderingServices, order_id: FromPath[uuid.UUID]) -> TicketList:
+async def order_tickets(
+    request: AnyRequest, ordering: NamedDependency[OrderingServices], order_id: FromPath[uuid.UUID]
+) -> TicketList:
     order = await buyer_order(ordering.transaction, buyer_of(request), str(order_id))
     async with ordering.resources.db.unit_of_work() as uow:
         tickets = await PgTickets(uow.conn).of_order(order.order_id)
@@ -226,7 +237,8 @@ class RefundBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 @post("/v1/admin/orders/{order_id:uuid}/refund", status_code=202, guards=[authenticated], middleware=[idempotent],
       tags=["ordering"], summary="Refund an order in full (no amount) or in part; Stripe is called in the background")
 async def refund(
-    request: AnyRequest, ordering: OrderingServices, order_id: FromPath[uuid.UUID], data: JSONBody[RefundBody]
+    request: AnyRequest, ordering: NamedDependency[OrderingServices], order_id: FromPath[uuid.UUID],
+    data: JSONBody[RefundBody],
 ) -> OrderOut:
     access = await operator_of(request, REFUND_ROLES)
     order = await refund_order(transaction=ordering.as_organization(access.org_id), clock=ordering.clock,
@@ -237,7 +249,9 @@ async def refund(
 
 @get("/v1/admin/shows/{show_id:uuid}/sales", guards=[authenticated], tags=["ordering"],
      summary="Seats per status against capacity, and revenue and refunds per tier")
-async def show_sales(request: AnyRequest, ordering: OrderingServices, show_id: FromPath[uuid.UUID]) -> SalesReport:
+async def show_sales(
+    request: AnyRequest, ordering: NamedDependency[OrderingServices], show_id: FromPath[uuid.UUID]
+) -> SalesReport:
     access = await operator_of(request, REPORT_ROLES)
     return await sales_report(ordering.resources.db, ordering.seating, org_id=access.org_id, show_id=str(show_id))
 
@@ -246,7 +260,7 @@ async def show_sales(request: AnyRequest, ordering: OrderingServices, show_id: F
      summary="A cancelled show's refunds: orders still to handle, refunded, on their way, failed, owed",
      cache_control=CacheControlHeader(no_store=True))
 async def show_cancellation(
-    request: AnyRequest, ordering: OrderingServices, show_id: FromPath[uuid.UUID]
+    request: AnyRequest, ordering: NamedDependency[OrderingServices], show_id: FromPath[uuid.UUID]
 ) -> CancellationReport:
     access = await operator_of(request, REPORT_ROLES)
     async with ordering.resources.db.unit_of_work(org_id=access.org_id) as uow:
@@ -257,7 +271,9 @@ async def show_cancellation(
 
 @get("/v1/admin/shows/{show_id:uuid}/attendees.csv", guards=[authenticated], tags=["ordering"],
      summary="One CSV line per valid ticket (streamed)", media_type="text/csv")
-async def attendees(request: AnyRequest, ordering: OrderingServices, show_id: FromPath[uuid.UUID]) -> Stream:
+async def attendees(
+    request: AnyRequest, ordering: NamedDependency[OrderingServices], show_id: FromPath[uuid.UUID]
+) -> Stream:
     access = await operator_of(request, DOOR_LIST_ROLES)
     show = str(show_id)
     # Asked before the first byte: another organization's show is a 404, not an empty file.

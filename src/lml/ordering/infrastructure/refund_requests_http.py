@@ -9,6 +9,7 @@ from typing import Annotated, Literal
 
 import msgspec
 from litestar import Router, get, post, put
+from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from lml.identity import facade as identity
@@ -73,7 +74,9 @@ async def _show_of_operator(
 
 @get("/v1/admin/shows/{show_id:uuid}/refund-policy", guards=[authenticated], tags=["ordering"],
      summary="The show's refund policy (the default when none was set)")
-async def get_policy(request: AnyRequest, ordering: OrderingServices, show_id: FromPath[uuid.UUID]) -> PolicyOut:
+async def get_policy(
+    request: AnyRequest, ordering: NamedDependency[OrderingServices], show_id: FromPath[uuid.UUID]
+) -> PolicyOut:
     access = await _show_of_operator(request, ordering, REPORT_ROLES, str(show_id))
     async with ordering.as_organization(access.org_id)() as tx:
         own = await tx.policies.get(str(show_id))
@@ -83,7 +86,8 @@ async def get_policy(request: AnyRequest, ordering: OrderingServices, show_id: F
 @put("/v1/admin/shows/{show_id:uuid}/refund-policy", guards=[authenticated], tags=["ordering"],
      summary="Set the show's refund policy: percent of the price back by hours before the show")
 async def put_policy(
-    request: AnyRequest, ordering: OrderingServices, show_id: FromPath[uuid.UUID], data: JSONBody[PolicyBody]
+    request: AnyRequest, ordering: NamedDependency[OrderingServices], show_id: FromPath[uuid.UUID],
+    data: JSONBody[PolicyBody],
 ) -> PolicyOut:
     policy = RefundPolicy.checked([RefundTier(t.hours_before, t.percent) for t in data.tiers], data.fees_refundable)
     access = await _show_of_operator(request, ordering, REFUND_ROLES, str(show_id))
@@ -129,7 +133,8 @@ class RefundRequestList(msgspec.Struct, frozen=True):
 @post("/v1/orders/{order_id:uuid}/refund-requests", status_code=201, guards=[buyer_guard], middleware=[idempotent],
       tags=["ordering"], summary="Ask for a refund of the order or some of its tickets (priced by the show's policy)")
 async def ask(
-    request: AnyRequest, ordering: OrderingServices, order_id: FromPath[uuid.UUID], data: JSONBody[RefundRequestBody]
+    request: AnyRequest, ordering: NamedDependency[OrderingServices], order_id: FromPath[uuid.UUID],
+    data: JSONBody[RefundRequestBody],
 ) -> RefundRequestOut:
     asked = await request_refund(transaction=ordering.transaction, clock=ordering.clock, new_id=new_id,
                                  buyer=buyer_of(request), order_id=str(order_id), ticket_ids=data.ticket_ids,
@@ -139,7 +144,9 @@ async def ask(
 
 @get("/v1/orders/{order_id:uuid}/refund-requests", guards=[buyer_guard], tags=["ordering"],
      summary="The refund requests of one of the caller's orders, newest first")
-async def mine(request: AnyRequest, ordering: OrderingServices, order_id: FromPath[uuid.UUID]) -> RefundRequestList:
+async def mine(
+    request: AnyRequest, ordering: NamedDependency[OrderingServices], order_id: FromPath[uuid.UUID]
+) -> RefundRequestList:
     requests = await buyer_refund_requests(ordering.transaction, buyer_of(request), str(order_id))
     return RefundRequestList([RefundRequestOut.of(r) for r in requests])
 
@@ -158,7 +165,7 @@ class RefundRequestPage(msgspec.Struct, frozen=True):
 @get("/v1/admin/refund-requests", guards=[authenticated], tags=["ordering"],
      summary="The organization's refund requests, oldest first (status=pending: the queue to decide)")
 async def queue(
-    request: AnyRequest, ordering: OrderingServices,
+    request: AnyRequest, ordering: NamedDependency[OrderingServices],
     status: Annotated[Literal["pending", "approved", "declined"] | None, QueryParameter(required=False)] = None,
     show_id: Annotated[uuid.UUID | None, QueryParameter(required=False)] = None,
     cursor: Annotated[str | None, QueryParameter(required=False, max_length=200)] = None,
@@ -186,7 +193,8 @@ class DeclineBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 @post("/v1/admin/refund-requests/{request_id:uuid}/approve", status_code=200, guards=[authenticated],
       tags=["ordering"], summary="Approve a refund request: the refund goes to Stripe in the background")
 async def approve(
-    request: AnyRequest, ordering: OrderingServices, request_id: FromPath[uuid.UUID], data: JSONBody[ApproveBody]
+    request: AnyRequest, ordering: NamedDependency[OrderingServices], request_id: FromPath[uuid.UUID],
+    data: JSONBody[ApproveBody],
 ) -> RefundRequestOut:
     access = await operator_of(request, REFUND_ROLES)
     approved = await approve_refund_request(transaction=ordering.as_organization(access.org_id), clock=ordering.clock,
@@ -198,7 +206,8 @@ async def approve(
 @post("/v1/admin/refund-requests/{request_id:uuid}/decline", status_code=200, guards=[authenticated],
       tags=["ordering"], summary="Decline a refund request, with the reason the buyer sees")
 async def decline(
-    request: AnyRequest, ordering: OrderingServices, request_id: FromPath[uuid.UUID], data: JSONBody[DeclineBody]
+    request: AnyRequest, ordering: NamedDependency[OrderingServices], request_id: FromPath[uuid.UUID],
+    data: JSONBody[DeclineBody],
 ) -> RefundRequestOut:
     access = await operator_of(request, REFUND_ROLES)
     declined = await decline_refund_request(transaction=ordering.as_organization(access.org_id), clock=ordering.clock,

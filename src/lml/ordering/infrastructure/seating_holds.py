@@ -3,8 +3,8 @@ an order, and Redis caught up with an order's seats right after a commit."""
 
 from __future__ import annotations
 
-from lml.ordering.application.ports import VerifiedHold
-from lml.ordering.domain.checkout import HeldSeat, HeldZone
+from lml.ordering.application.ports import HoldForOrder
+from lml.ordering.domain.checkout import ChosenSeat, ChosenZone
 from lml.ordering.domain.order import Order
 from lml.platform.logging import get_logger
 from lml.seating.facade import SeatingFacade
@@ -16,13 +16,13 @@ class SeatingHolds:
     def __init__(self, seating: SeatingFacade) -> None:
         self._seating = seating
 
-    async def verify(self, hold_id: str, token: str, owner: str) -> VerifiedHold:
+    async def verify(self, hold_id: str, token: str, owner: str) -> HoldForOrder:
         hold = await self._seating.verify_hold(hold_id=hold_id, hold_token=token, owner=owner)
-        return VerifiedHold(
+        return HoldForOrder(
             hold_id=hold.hold_id,
             show_id=hold.show_id,
-            seats=[HeldSeat(seat_id=s.seat_id, tier_id=s.tier_id, label=s.label) for s in hold.seats],
-            zones=[HeldZone(zone_id=z.zone_id, tier_id=z.tier_id, quantity=z.quantity) for z in hold.zones],
+            seats=[ChosenSeat(seat_id=s.seat_id, tier_id=s.tier_id, label=s.label) for s in hold.seats],
+            zones=[ChosenZone(zone_id=z.zone_id, tier_id=z.tier_id, quantity=z.quantity) for z in hold.zones],
             expires_at=hold.expires_at,
         )
 

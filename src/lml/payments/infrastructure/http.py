@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Router, get, post
+from litestar.di import NamedDependency
 from litestar.params import FromPath, QueryParameter
 
 from lml.payments.application.admin_events import list_events, retry_event
@@ -30,7 +31,7 @@ class WebhookReceipt(msgspec.Struct, frozen=True):
     tags=["payments"],
     summary="Stripe webhook (Stripe-Signature checked on the raw body)",
 )
-async def stripe_webhook(request: AnyRequest, payments: PaymentsServices) -> WebhookReceipt:
+async def stripe_webhook(request: AnyRequest, payments: NamedDependency[PaymentsServices]) -> WebhookReceipt:
     """Stored once per event id and acknowledged at once; the worker applies it. A bad signature
     is a 400 and nothing is stored."""
     new = await receive_webhook(
@@ -88,7 +89,7 @@ class StripeEventPage(msgspec.Struct, frozen=True):
     summary="Stripe events received, newest first (status=dead for the dead letters)",
 )
 async def list_stripe_events(
-    payments: PaymentsServices,
+    payments: NamedDependency[PaymentsServices],
     status: Annotated[InboxStatus | None, QueryParameter(required=False)] = None,
     cursor: Annotated[str | None, QueryParameter(required=False, max_length=100)] = None,
     limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
@@ -104,7 +105,7 @@ async def list_stripe_events(
     tags=["payments"],
     summary="Send a dead Stripe event back to the worker",
 )
-async def retry_stripe_event(payments: PaymentsServices, event_id: FromPath[str]) -> StripeEventOut:
+async def retry_stripe_event(payments: NamedDependency[PaymentsServices], event_id: FromPath[str]) -> StripeEventOut:
     entry = await retry_event(payments.own_uows, event_id=event_id, now=payments.clock.now())
     return StripeEventOut.of(entry)
 

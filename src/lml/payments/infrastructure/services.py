@@ -4,7 +4,7 @@ not import ordering)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from lml.payments.application.ports import UnitOfWorkFactory
 from lml.payments.infrastructure.stripe_gateway import StripeGateway
@@ -38,6 +38,13 @@ class PaymentsServices:
             webhook_secrets=resources.settings.stripe_webhook_secrets,
             orders=orders,
         )
+
+    def reaching(self, orders: OrdersFactory) -> PaymentsServices:
+        """The same services (the same Stripe client) reaching ordering through `orders` instead."""
+        return replace(self, uows=unit_of_work_factory(self.resources.db, orders), orders=orders)
+
+    async def close(self) -> None:
+        await self.gateway.close()
 
     def within(self, uow: UnitOfWork) -> PgPaymentsUnitOfWork:
         """Payments' unit of work (reaching ordering) on a transaction the caller opened (the outbox's)."""

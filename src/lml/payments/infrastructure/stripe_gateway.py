@@ -30,12 +30,17 @@ _NETWORK_RETRIES = 1
 
 class StripeGateway:
     def __init__(self, settings: Settings) -> None:
+        self._http = stripe.HTTPXClient(timeout=_TIMEOUT)
         self._client = stripe.StripeClient(
             settings.stripe_secret_key,
             base_addresses={"api": settings.stripe_api_base},
-            http_client=stripe.HTTPXClient(timeout=_TIMEOUT),
+            http_client=self._http,
             max_network_retries=_NETWORK_RETRIES,
         )
+
+    async def close(self) -> None:
+        """Its connections to Stripe, at the process's stop."""
+        await self._http.close_async()
 
     async def create_payment_intent(
         self, *, amount: int, currency: str, metadata: Mapping[str, str], idempotency_key: str

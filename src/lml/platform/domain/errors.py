@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
 import msgspec
 
@@ -65,3 +65,18 @@ class Unavailable(DomainError):
     def __init__(self, retry_after: int = 5, detail: str | None = None) -> None:
         self.retry_after = max(1, retry_after)
         super().__init__(detail)
+
+
+class BrokenInvariant(RuntimeError):
+    """Our own code broke a rule it relies on: a bug, answered as a 500 and logged, never the
+    caller's fault. Raised where an `assert` would vanish under `python -O`."""
+
+
+T = TypeVar("T")
+
+
+def present(value: T | None, rule: str) -> T:
+    """`value`, which `rule` says cannot be missing here; BrokenInvariant(rule) when it is."""
+    if value is None:
+        raise BrokenInvariant(rule)
+    return value

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Response, Router, get
+from litestar.di import NamedDependency
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from lml.platform.resources import Resources
@@ -16,7 +17,7 @@ def livez() -> dict[str, str]:
 
 
 @get("/readyz", tags=["platform"])
-async def readyz(resources: Resources) -> Response[dict[str, Any]]:
+async def readyz(resources: NamedDependency[Resources]) -> Response[dict[str, Any]]:
     checks = await resources.check()
     failing = [name for name, result in checks.items() if result != "ok"]
     body = {"status": "ok" if not failing else "unavailable", "checks": checks, "failing": failing}

@@ -11,16 +11,16 @@ import msgspec
 from lml.seating.domain.sale_rules import SaleRules
 
 
-class TierFee(msgspec.Struct, frozen=True):
+class SaleTierFee(msgspec.Struct, frozen=True):
     name: str
     amount: int
 
 
-class PriceTier(msgspec.Struct, frozen=True, kw_only=True):
+class SaleTier(msgspec.Struct, frozen=True, kw_only=True):
     tier_id: str
     name: str
     price: int  # minor units of the show's currency
-    fees: tuple[TierFee, ...] = ()
+    fees: tuple[SaleTierFee, ...] = ()
     unit_total: int  # price + fees: what one ticket of this tier costs
 
 
@@ -39,7 +39,7 @@ class SaleTerms(msgspec.Struct, frozen=True, kw_only=True):
     layout_id: str
     layout_version: int
     layout_hash: str
-    tiers: tuple[PriceTier, ...]
+    tiers: tuple[SaleTier, ...]
 
     @property
     def rules(self) -> SaleRules:

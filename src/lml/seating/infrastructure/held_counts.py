@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections import Counter
 
 from lml.seating.application.read_availability import read_availability
-from lml.seating.domain.availability import HELD, Availability, seat_order
+from lml.seating.domain.availability import HELD, seat_order
 from lml.seating.infrastructure.services import SeatingServices
 
 
 async def held_counts(services: SeatingServices, show_id: str) -> dict[str, int]:
     availability = await read_availability(services.holding, show_id=show_id)  # drops expired holds first
-    assert isinstance(availability, Availability)
     seat_tier, zone_tier = await services.reads.tiers(show_id)
     counts: Counter[str] = Counter()
     for seat_id, code in zip(seat_order(list(seat_tier)), availability.seats, strict=False):

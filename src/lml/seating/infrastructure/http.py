@@ -7,6 +7,7 @@ from typing import Any
 
 import msgspec
 from litestar import Request, Response, Router, delete, get, patch, post
+from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from litestar.response import ServerSentEvent
 from litestar.status_codes import HTTP_304_NOT_MODIFIED
@@ -19,7 +20,7 @@ from lml.platform.http.rate_limits import rate_limited
 from lml.platform.rate_limit import RateLimit
 from lml.seating.application.change_hold import extend_hold, release_hold
 from lml.seating.application.place_hold import place_hold
-from lml.seating.application.read_availability import read_availability
+from lml.seating.application.read_availability import read_availability, read_availability_since
 from lml.seating.domain.availability import Availability
 from lml.seating.domain.hold import Holder, HoldRequest
 from lml.seating.domain.sale_rules import address_group
@@ -97,7 +98,7 @@ class ExtendedOut(msgspec.Struct, frozen=True):
     summary="Hold seats and GA places of a show: all or none",
 )
 async def place(
-    request: AnyRequest, seating: SeatingServices, show_id: FromPath[str], data: JSONBody[HoldBody]
+    request: AnyRequest, seating: NamedDependency[SeatingServices], show_id: FromPath[str], data: JSONBody[HoldBody]
 ) -> Response[HoldOut]:
     hold_request = HoldRequest.parse(data.seat_ids, data.zones)
     placed = await place_hold(seating.holding, show_id=show_id, holder=_holder(request),
@@ -115,7 +116,7 @@ async def place(
     tags=["seating"],
     summary="Extend a hold (If-Match: <hold_token>), up to its cap on total life",
 )
-async def extend(request: AnyRequest, seating: SeatingServices, hold_id: FromPath[str]) -> ExtendedOut:
+async def extend(request: AnyRequest, seating: NamedDependency[SeatingServices], hold_id: FromPath[str]) -> ExtendedOut:
     extended = await extend_hold(seating.holding, hold_id=hold_id, owner=_owner(request),
                                  token=_token(request.headers.get("if-match")))
     return ExtendedOut(extended.hold_id, extended.expires_at, extended.max_expires_at)
@@ -128,13 +129,15 @@ async def extend(request: AnyRequest, seating: SeatingServices, hold_id: FromPat
     tags=["seating"],
     summary="Release a hold (If-Match: <hold_token>)",
 )
-async def release(request: AnyRequest, seating: SeatingServices, hold_id: FromPath[str]) -> None:
+async def release(request: AnyRequest, seating: NamedDependency[SeatingServices], hold_id: FromPath[str]) -> None:
     await release_hold(seating.holding, hold_id=hold_id, owner=_owner(request),
                        token=_token(request.headers.get("if-match")))
 
 
 @get("/v1/shows/{show_id:str}/seatmap", tags=["seating"], summary="The show's seat map: geometry, tiers, prices")
-async def seatmap(request: AnyRequest, seating: SeatingServices, show_id: FromPath[str]) -> Response[bytes]:
+async def seatmap(
+    request: AnyRequest, seating: NamedDependency[SeatingServices], show_id: FromPath[str]
+) -> Response[bytes]:
     seatmaps = seating.seatmaps
     headers = {"Cache-Control": f"public, max-age={SEATMAP_MAX_AGE}"}
     current = _etag(await seatmaps.version(show_id))
@@ -146,14 +149,16 @@ async def seatmap(request: AnyRequest, seating: SeatingServices, show_id: FromPa
 
 @get("/v1/shows/{show_id:str}/availability", tags=["seating"],
      summary="Every seat's status (one character per seat, seat map order) and each GA zone's places left")
-async def availability(request: AnyRequest, seating: SeatingServices, show_id: FromPath[str]) -> Response[bytes]:
+async def availability(
+    request: AnyRequest, seating: NamedDependency[SeatingServices], show_id: FromPath[str]
+) -> Response[bytes]:
     await seating.terms.terms(show_id)
     cached = seating.availability_bodies.get(show_id)
-    found = await read_availability(seating.holding, show_id=show_id, known_version=cached[0] if cached else None)
-    if isinstance(found, Availability):
-        cached = seating.availability_bodies.put(found)
-    assert cached is not None
-    version, body = cached
+    if cached is None:
+        version, body = seating.availability_bodies.put(await read_availability(seating.holding, show_id=show_id))
+    else:
+        found = await read_availability_since(seating.holding, show_id=show_id, known_version=cached[0])
+        version, body = seating.availability_bodies.put(found) if isinstance(found, Availability) else cached
     headers = {"ETag": _etag(version), "Cache-Control": "no-cache"}
     if _matches(request.headers.get("if-none-match"), headers["ETag"]):
         return Response(b"", status_code=HTTP_304_NOT_MODIFIED, headers=headers)
@@ -162,13 +167,13 @@ async def availability(request: AnyRequest, seating: SeatingServices, show_id: F
 
 @get("/v1/shows/{show_id:str}/availability/stream", tags=["seating"],
      summary="Server-Sent Events of availability changes (snapshot, then changes; Last-Event-ID resumes)")
-async def availability_stream(request: AnyRequest, seating: SeatingServices, show_id: FromPath[str]) -> ServerSentEvent:
+async def availability_stream(
+    request: AnyRequest, seating: NamedDependency[SeatingServices], show_id: FromPath[str]
+) -> ServerSentEvent:
     await seating.terms.terms(show_id)
 
     async def snapshot() -> Availability:
-        found = await read_availability(seating.holding, show_id=show_id)
-        assert isinstance(found, Availability)
-        return found
+        return await read_availability(seating.holding, show_id=show_id)
 
     events = availability_events(seating.hub, seating.store, show_id, snapshot,
                                  request.headers.get("last-event-id"), heartbeat_seconds=seating.heartbeat_seconds)

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import msgspec
 
-from lml.catalog.events import ShowCancelled
 from lml.platform.db import UnitOfWork
 from lml.platform.outbox import Handler, OutboxEvent
-from lml.seating.events import InventoryChanged
+from lml.seating.events import InventoryChanged, SaleClosed
 from lml.seating.infrastructure.inventory_sync import follow
-from lml.seating.infrastructure.pg_inventory import PgInventory
 from lml.seating.infrastructure.services import SeatingServices
 
 
@@ -17,11 +15,9 @@ def outbox_handlers(services: SeatingServices) -> dict[str, list[Handler]]:
     async def follow_inventory(event: OutboxEvent, uow: UnitOfWork) -> None:
         await follow(services.store, uow, msgspec.convert(event.payload, InventoryChanged))
 
-    async def close_sale(event: OutboxEvent, uow: UnitOfWork) -> None:
-        # The show's terms say so from this transaction on; its live holds are dropped at once, and
-        # no hold is taken again (the hold script knows before the terms' few seconds in process end).
-        show_id = msgspec.convert(event.payload, ShowCancelled).show_id
-        await PgInventory(uow.conn).cancel(show_id)
-        await services.store.close(show_id)
+    async def close_holds(event: OutboxEvent, uow: UnitOfWork) -> None:
+        # The terms refuse holds since the cancellation committed; the hold script knows too from now
+        # on (before the terms' few seconds in process caches end), and the live holds are dropped.
+        await services.store.close(msgspec.convert(event.payload, SaleClosed).show_id)
 
-    return {"seating.InventoryChanged": [follow_inventory], "catalog.ShowCancelled": [close_sale]}
+    return {"seating.InventoryChanged": [follow_inventory], "seating.SaleClosed": [close_holds]}

@@ -108,11 +108,13 @@ class PgInventory:
             )
         return MaterializeResult(created=True, seats=len(seats), zones=len(zones))
 
-    async def cancel(self, show_id: str) -> None:
-        await self.conn.execute(
+    async def cancel(self, show_id: str) -> bool:
+        """Whether the show's terms changed (False: already cancelled, or it never went on sale)."""
+        cur = await self.conn.execute(
             "UPDATE seating.show_terms SET cancelled = true, updated_at = now() WHERE show_id = %s AND NOT cancelled",
             (show_id,),
         )
+        return cur.rowcount == 1
 
     async def exists(self, show_id: str) -> bool:
         row = await (

@@ -15,7 +15,7 @@ from lml.platform.single_flight import SingleFlight
 from lml.seating.domain.errors import UnknownShow
 from lml.seating.domain.hold import is_canonical_show_id
 from lml.seating.domain.sale_rules import SaleRules
-from lml.seating.domain.sale_terms import PriceTier, SaleTerms
+from lml.seating.domain.sale_terms import SaleTerms, SaleTier
 
 TTL_SECONDS = 5.0
 MAX_SHOWS = 10_000
@@ -58,5 +58,5 @@ class SaleTermsReader:
             row = await (await uow.conn.execute(_SELECT, (show_id,))).fetchone()
         if row is None:
             return None
-        return SaleTerms(**{**row, "tiers": tuple(msgspec.convert(row["tiers"], list[PriceTier]))})
+        return SaleTerms(**{**row, "tiers": tuple(msgspec.convert(row["tiers"], list[SaleTier]))})
 

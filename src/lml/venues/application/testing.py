@@ -6,27 +6,16 @@ from __future__ import annotations
 import copy
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
 
+from lml.platform.clock import Clock
 from lml.venues.application.ports import StoredLayout, Stores
 from lml.venues.domain.errors import DraftAlreadyOpen, LayoutIntegrityError, VenueNameTaken
 from lml.venues.domain.layout import LayoutContent
 from lml.venues.domain.layout_version import LayoutVersion
 from lml.venues.domain.venue import Venue
-
-
-class FakeClock:
-    def __init__(self, start: datetime | None = None) -> None:
-        self.current = start or datetime(2030, 1, 1, 12, tzinfo=UTC)
-
-    def now(self) -> datetime:
-        return self.current
-
-    def advance(self, seconds: float) -> None:
-        self.current += timedelta(seconds=seconds)
 
 
 class _State(msgspec.Struct):
@@ -178,6 +167,6 @@ class FakeLayoutDocuments:
         return self._read(doc, "hash")
 
 
-def fake_stores() -> tuple[Stores, FakeDatabase, FakeLayoutDocuments, FakeClock]:
-    database, documents, clock = FakeDatabase(), FakeLayoutDocuments(), FakeClock()
-    return Stores(uow=database, documents=documents, clock=clock), database, documents, clock
+def fake_stores(clock: Clock) -> tuple[Stores, FakeDatabase, FakeLayoutDocuments]:
+    database, documents = FakeDatabase(), FakeLayoutDocuments()
+    return Stores(uow=database, documents=documents, clock=clock), database, documents

@@ -35,7 +35,7 @@ IMMUTABLE = "private, max-age=31536000, immutable"
 REVALIDATE = "private, max-age=0, must-revalidate"
 
 
-async def _stores(venues: VenuesServices) -> Stores:
+async def _stores(venues: NamedDependency[VenuesServices]) -> Stores:
     return venues.stores
 
 
