@@ -22,34 +22,32 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from unittest.mock import patch
 
+import httpx
 import msgspec
-from benchmarks.catalog_stores import bench_resources
-from litestar.testing import AsyncTestClient
+from benchmarks.catalog_stores import bench_container
+from tests.fixtures.http import api_client
 from tests.fixtures.venues import layout_json
 
 from lml.app import create_app
 from lml.catalog.application import manage_events, manage_shows
 from lml.catalog.domain.event import EventDraft
 from lml.catalog.domain.show import ShowDraft
-from lml.catalog.infrastructure import public_http
 from lml.catalog.infrastructure.public_cache import Cached, Fresh, PublicCache
-from lml.catalog.infrastructure.wiring import catalog_ports
-from lml.platform.resources import Resources
+from lml.container import Container
 from lml.venues.application.edit_layouts import create_layout
 from lml.venues.application.manage_venues import create_venue
 from lml.venues.application.publish_layout import publish_layout
 from lml.venues.domain.layout import LayoutDraft
 from lml.venues.domain.venue import VenueDraft
-from lml.venues.infrastructure.stores import stores_for
 
 CITIES = ("London", "Paris", "Berlin", "Madrid", "Rome")
 CATEGORIES = ("concert", "theatre", "comedy", "jazz", "opera")
 
 
-async def seed(resources: Resources, events: int) -> None:
+async def seed(container: Container, events: int) -> None:
     org_id = str(uuid.uuid4())
-    stores = stores_for(resources)
-    ports = catalog_ports(resources)
+    stores = container.venues.stores
+    ports = container.catalog.ports
     layouts = []
     for city in CITIES:
         venue = await create_venue(stores, org_id=org_id, draft=VenueDraft(name=f"Hall {city} {org_id[:6]}",
@@ -59,7 +57,7 @@ async def seed(resources: Resources, events: int) -> None:
         published = await publish_layout(stores, org_id=org_id, venue_id=venue.venue_id,
                                          layout_id=created.record.layout_id)
         layouts.append((venue.venue_id, published.layout_id))
-    now = resources.clock.now()
+    now = container.clock.now()
     for i in range(events):
         venue_id, layout_id = layouts[i % len(layouts)]
         event = await manage_events.create_event(ports, org_id=org_id, draft=EventDraft(
@@ -74,20 +72,15 @@ async def seed(resources: Resources, events: int) -> None:
         await manage_events.publish_event(ports, org_id=org_id, user_id=None, event_id=event.event_id)
 
 
-class Uncached(PublicCache):
-    """Every read loads: what each request costs when the answer is not in Redis."""
-
-    def __init__(self, resources: Resources) -> None:
-        super().__init__(resources.redis, resources.settings.redis_key_prefix)
-
-    async def read(self, depends_on: Sequence[str], name: str,
-                   load: Callable[[], Awaitable[Fresh | None]]) -> Cached | None:
-        fresh = await load()
-        return Cached(fresh.body, fresh.seconds) if fresh else None
+async def uncached_read(depends_on: Sequence[str], name: str,
+                        load: Callable[[], Awaitable[Fresh | None]]) -> Cached | None:
+    """`PublicCache.read` where every read loads: what each request costs when the answer is not in Redis."""
+    fresh = await load()
+    return Cached(fresh.body, fresh.seconds) if fresh else None
 
 
-async def run(client: AsyncTestClient, resources: Resources, *, requests: int, concurrency: int,  # type: ignore[type-arg]
-              cached: bool, params: dict[str, str]) -> dict[str, float]:
+async def run(client: httpx.AsyncClient, cache: PublicCache, *, requests: int, concurrency: int, cached: bool,
+              params: dict[str, str]) -> dict[str, float]:
     latencies: list[float] = []
     queue = iter(range(requests))
 
@@ -99,7 +92,7 @@ async def run(client: AsyncTestClient, resources: Resources, *, requests: int, c
             assert response.status_code == 200, response.text
 
     await client.get("/v1/events", params=params)  # warm the cache (and the pool)
-    with contextlib.nullcontext() if cached else patch.object(public_http, "public_cache", Uncached):
+    with contextlib.nullcontext() if cached else patch.object(cache, "read", uncached_read):
         started = time.perf_counter()
         await asyncio.gather(*[buyer() for _ in range(concurrency)])
         elapsed = time.perf_counter() - started
@@ -116,20 +109,20 @@ async def main(argv: list[str]) -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=16)
     args = parser.parse_args(argv)
-    async with bench_resources(args.fresh) as resources:
+    async with bench_container(args.fresh) as container:
         started = time.perf_counter()
-        await seed(resources, args.events)
+        await seed(container, args.events)
         print(f"seeded {args.events} published events in {time.perf_counter() - started:.1f}s")
-        app = create_app(resources.settings)
-        async with AsyncTestClient(app=app, base_url="http://bench.local") as client:
+        # On this event loop, with the container's open stores (the app's lifespan does not run).
+        async with api_client(create_app(container=container)) as client:
             print("query | cache | req/s | p50 (ms) | p95 (ms)")
             print("------|-------|-------|----------|---------")
             for label, params in (("first page, 20", {"limit": "20"}),
                                   ("city + category", {"city": "paris", "category": "jazz"}),
                                   ("text", {"q": "live search"})):
                 for cached in (True, False):
-                    figures = await run(client, resources, requests=args.requests, concurrency=args.concurrency,
-                                        cached=cached, params=params)
+                    figures = await run(client, container.catalog.public_cache, requests=args.requests,
+                                        concurrency=args.concurrency, cached=cached, params=params)
                     print(f"{label} | {'hit' if cached else 'miss'} | {figures['rps']:.0f} | {figures['p50']:.1f} | "
                           f"{figures['p95']:.1f}")
 

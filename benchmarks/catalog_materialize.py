@@ -19,42 +19,40 @@ import uuid
 from datetime import timedelta
 
 import msgspec
-from benchmarks.catalog_stores import bench_resources
+from benchmarks.catalog_stores import bench_container
 from tests.fixtures.venues import layout_json
 
 from lml.catalog.application import manage_events, manage_shows
 from lml.catalog.application.put_on_sale import put_show_on_sale
 from lml.catalog.domain.event import EventDraft
 from lml.catalog.domain.show import ShowDraft
-from lml.catalog.infrastructure.wiring import catalog_ports
+from lml.container import Container
 from lml.platform.ids import new_id
-from lml.platform.resources import Resources
-from lml.seating import facade as seating
+from lml.seating.facade import InventorySeat, InventoryZone
 from lml.venues.application.edit_layouts import create_layout
 from lml.venues.application.manage_venues import create_venue
 from lml.venues.application.publish_layout import publish_layout
 from lml.venues.domain.layout import LayoutDraft
 from lml.venues.domain.venue import VenueDraft
-from lml.venues.infrastructure.stores import stores_for
 
 SIZES = (20_000, 100_000)
 SECTIONS = 20
 
 
-async def _published_layout(resources: Resources, org_id: str, venue_id: str, seats: int) -> str:
-    stores = stores_for(resources)
+async def _published_layout(container: Container, org_id: str, venue_id: str, seats: int) -> str:
+    stores = container.venues.stores
     draft = msgspec.convert(layout_json(seats, sections=SECTIONS, name=f"Bench {seats}"), LayoutDraft)
     created = await create_layout(stores, org_id=org_id, venue_id=venue_id, draft=draft)
     published = await publish_layout(stores, org_id=org_id, venue_id=venue_id, layout_id=created.record.layout_id)
     return published.layout_id
 
 
-async def _on_sale_seconds(resources: Resources, org_id: str, event_id: str, layout_id: str,
+async def _on_sale_seconds(container: Container, org_id: str, event_id: str, layout_id: str,
                            seats: int) -> tuple[float, str]:
-    ports = catalog_ports(resources)
+    ports = container.catalog.ports
     sections = [chr(ord("A") + i) for i in range(SECTIONS)]
     draft = msgspec.convert({
-        "starts_at": resources.clock.now() + timedelta(days=30), "layout_id": layout_id,
+        "starts_at": container.clock.now() + timedelta(days=30), "layout_id": layout_id,
         "price_tiers": [{"tier_id": "front", "name": "Front", "price": 9900},
                         {"tier_id": "rest", "name": "Rest", "price": 4900}],
         "pricing": [{"section": s, "tier_id": "front" if i < 4 else "rest"} for i, s in enumerate(sections)],
@@ -67,9 +65,9 @@ async def _on_sale_seconds(resources: Resources, org_id: str, event_id: str, lay
     return elapsed, show.show_id
 
 
-async def _parts_seconds(resources: Resources, org_id: str, show_id: str) -> tuple[float, float]:
+async def _parts_seconds(container: Container, org_id: str, show_id: str) -> tuple[float, float]:
     """The on-sale's first two steps alone: reading the pinned layout, and resolving every seat's tier."""
-    ports = catalog_ports(resources)
+    ports = container.catalog.ports
     show = await manage_shows.get_show(ports, org_id=org_id, show_id=show_id)
     started = time.perf_counter()
     layout = await ports.venues.pinned_layout(org_id, show.layout)
@@ -79,12 +77,15 @@ async def _parts_seconds(resources: Resources, org_id: str, show_id: str) -> tup
     return read, time.perf_counter() - started
 
 
-async def _insert_seconds(resources: Resources, org_id: str, seats: int) -> float:
-    rows = [seating.InventorySeat(f"{i:016x}", "front" if i % 5 == 0 else "rest", False) for i in range(seats)]
-    zones = [seating.InventoryZone("floor", "ga", 5000)]
+async def _insert_seconds(container: Container, org_id: str, on_sale_id: str, seats: int) -> float:
+    """Seating's inventory for a new show id, with the terms of sale of the show `on_sale_id` (seating
+    stores them alongside; nothing reads them here)."""
+    rows = [InventorySeat(f"{i:016x}", "front" if i % 5 == 0 else "rest", False) for i in range(seats)]
+    zones = [InventoryZone("floor", "ga", 5000)]
+    terms = msgspec.structs.replace(await container.seating.terms.terms(on_sale_id), show_id=new_id())
     started = time.perf_counter()
-    async with resources.db.unit_of_work(org_id=org_id) as uow:
-        await seating.materialize_inventory(uow, new_id(), org_id, rows, zones)
+    async with container.resources.db.unit_of_work(org_id=org_id) as uow:
+        await container.seating_facade.materialize_inventory(uow, terms, rows, zones)
         await uow.commit()
     return time.perf_counter() - started
 
@@ -95,25 +96,26 @@ async def main(argv: list[str]) -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--sizes", type=int, nargs="*", default=list(SIZES))
     args = parser.parse_args(argv)
-    async with bench_resources(args.fresh) as resources:
+    async with bench_container(args.fresh) as container:
         org_id = str(uuid.uuid4())
-        venue = await create_venue(stores_for(resources), org_id=org_id, draft=VenueDraft(
+        venue = await create_venue(container.venues.stores, org_id=org_id, draft=VenueDraft(
             name=f"Bench arena {org_id[:8]}", city="Benchville", timezone="UTC"))
-        event = await manage_events.create_event(catalog_ports(resources), org_id=org_id, draft=EventDraft(
+        ports = container.catalog.ports
+        event = await manage_events.create_event(ports, org_id=org_id, draft=EventDraft(
             venue_id=venue.venue_id, title="Benchmark", category="bench"))
-        await manage_events.publish_event(catalog_ports(resources), org_id=org_id, user_id=None,
-                                          event_id=event.event_id)
+        await manage_events.publish_event(ports, org_id=org_id, user_id=None, event_id=event.event_id)
         columns = ["seats", "on-sale (s)", "seats/s", "layout read (s)", "pricing (s)", "insert alone (s)", "rows/s"]
         print(" | ".join(columns))
         print("|".join("-" * (len(c) + 2) for c in columns))
         for seats in args.sizes:
-            layout_id = await _published_layout(resources, org_id, venue.venue_id, seats)
-            runs = [await _on_sale_seconds(resources, org_id, event.event_id, layout_id, seats)
+            layout_id = await _published_layout(container, org_id, venue.venue_id, seats)
+            runs = [await _on_sale_seconds(container, org_id, event.event_id, layout_id, seats)
                     for _ in range(args.repeat)]
             whole = statistics.median(r[0] for r in runs)
-            parts = [await _parts_seconds(resources, org_id, runs[0][1]) for _ in range(args.repeat)]
+            parts = [await _parts_seconds(container, org_id, runs[0][1]) for _ in range(args.repeat)]
             read, pricing = statistics.median(p[0] for p in parts), statistics.median(p[1] for p in parts)
-            insert = statistics.median([await _insert_seconds(resources, org_id, seats) for _ in range(args.repeat)])
+            insert = statistics.median([await _insert_seconds(container, org_id, runs[0][1], seats)
+                                        for _ in range(args.repeat)])
             print(f"{seats} | {whole:.3f} | {seats / whole:.0f} | {read:.3f} | {pricing:.3f} | {insert:.3f} | "
                   f"{seats / insert:.0f}")
 

@@ -1,5 +1,6 @@
-"""Stores for the catalog benchmarks: the LML_* settings' (a migrated database, Redis, MongoDB), or with
-`--fresh` a throwaway world like the tests' (new database, claimed Redis index, nx-27017), removed after."""
+"""The process for the catalog benchmarks: on the LML_* settings' stores (a migrated database, Redis,
+MongoDB), or with `--fresh` on a throwaway world like the tests' (new database, claimed Redis index,
+nx-27017), removed after."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from collections.abc import AsyncIterator
 from contextlib import ExitStack, asynccontextmanager
 
 from lml.config import Settings
-from lml.platform.resources import Resources
+from lml.container import Container, build_container
 
 
 def _fresh_settings(stack: ExitStack) -> Settings:
@@ -26,13 +27,13 @@ def _fresh_settings(stack: ExitStack) -> Settings:
 
 
 @asynccontextmanager
-async def bench_resources(fresh: bool) -> AsyncIterator[Resources]:
+async def bench_container(fresh: bool) -> AsyncIterator[Container]:
+    """The process's container, its resources open (and closed after)."""
     with ExitStack() as stack:
-        settings = _fresh_settings(stack) if fresh else Settings.from_env()
-        resources = Resources(settings)
-        await resources.open()
-        await resources.db.pool.wait(timeout=10)
+        container = build_container(_fresh_settings(stack) if fresh else Settings.from_env())
+        await container.open()
         try:
-            yield resources
+            await container.resources.db.pool.wait(timeout=10)
+            yield container
         finally:
-            await resources.close()
+            await container.close()

@@ -47,12 +47,12 @@ from tests import services
 from tests.fixtures.ordering import TestWorker
 
 from lml.catalog.application import manage_shows
-from lml.catalog.infrastructure.wiring import catalog_ports
 from lml.config import Settings
+from lml.container import Container, build_container
 from lml.ordering.infrastructure.cancellation_report import cancellation_report
+from lml.platform.domain.principal import Principal
 from lml.platform.ids import new_id
 from lml.platform.resources import Resources
-from lml.platform.tokens import Principal
 
 ROOT = Path(__file__).resolve().parents[1]
 SECTIONS = 8
@@ -165,16 +165,16 @@ async def _worker_loop() -> None:
     until SIGTERM. Its settings come from the LML_* variables the parent exported."""
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
-    resources = Resources(Settings.from_env())
-    await resources.open()
-    worker = TestWorker(resources)
+    container = build_container(Settings.from_env())
+    await container.open()
+    worker = TestWorker(container)
     try:
         while not stop.is_set():
             done = await worker.process_stripe_events() + await worker.relay_outbox()
             if done + await worker.cancel_show_orders() == 0:
                 await asyncio.sleep(0.05)
     finally:
-        await resources.close()
+        await container.close()
 
 
 async def _sold(resources: Resources, show_id: str) -> int:
@@ -214,15 +214,16 @@ async def _integrity(resources: Resources, show_id: str, capacity: int) -> dict[
     return checks
 
 
-async def _cancel(resources: Resources, show_id: str) -> dict[str, Any]:
+async def _cancel(container: Container, show_id: str) -> dict[str, Any]:
     """Cancel the show as its operator; time the worker's cascade; check every order's money."""
+    resources = container.resources
     async with resources.db.unit_of_work() as uow:
         row = await (await uow.conn.execute(
             "SELECT organization_id::text AS org FROM seating.show_inventories WHERE show_id = %s",
             (show_id,))).fetchone()
     assert row is not None
     started = time.perf_counter()
-    await manage_shows.cancel_show(catalog_ports(resources), org_id=row["org"], show_id=show_id)
+    await manage_shows.cancel_show(container.catalog.ports, org_id=row["org"], show_id=show_id)
     handled = settled = None
     deadline = time.monotonic() + 1800
     while settled is None and time.monotonic() < deadline:
@@ -263,11 +264,12 @@ def _pct(values: list[float], q: float) -> float:
 
 
 async def run(settings: Settings, api: str, args: argparse.Namespace) -> dict[str, Any]:
-    resources = Resources(settings)
-    await resources.open()
+    container = build_container(settings)
+    resources = container.resources
+    await container.open()
     await resources.db.pool.wait(timeout=10)
     try:
-        show_id = await show_on_sale(resources, seats=args.seats, sections=SECTIONS, front_sections=2,
+        show_id = await show_on_sale(container, seats=args.seats, sections=SECTIONS, front_sections=2,
                                      max_seats_per_buyer=4, title="The Big Sell-out")
         seat_ids = await _seat_ids(resources, show_id)
         limits = httpx.Limits(max_connections=args.connections, max_keepalive_connections=args.connections)
@@ -297,9 +299,9 @@ async def run(settings: Settings, api: str, args: argparse.Namespace) -> dict[st
                 await asyncio.sleep(0.1)
             sold_out = time.perf_counter()
         integrity = await _integrity(resources, show_id, args.seats)
-        cancellation = await _cancel(resources, show_id) if args.cancel else None
+        cancellation = await _cancel(container, show_id) if args.cancel else None
     finally:
-        await resources.close()
+        await container.close()
     order_phase = max(tally.last_order - tally.first_request, 1e-9)
     latencies = tally.order_latencies
     return {

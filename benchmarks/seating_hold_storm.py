@@ -43,8 +43,9 @@ import redis
 from benchmarks.show_on_sale import show_on_sale
 
 from lml.config import Settings
-from lml.platform.resources import Resources
-from lml.platform.tokens import Principal
+from lml.container import build_container
+from lml.platform.domain.principal import Principal
+from lml.platform.tokens import TokenCodec
 from lml.seating.infrastructure.redis_holds import ShowKeys
 
 HERE = Path(__file__).parent
@@ -66,18 +67,18 @@ def _fresh_settings(stack: ExitStack) -> Settings:
 
 
 async def _show_on_sale(settings: Settings, seats: int) -> tuple[str, list[str]]:
-    resources = Resources(settings)
-    await resources.open()
+    container = build_container(settings)
+    await container.open()
     try:
-        await resources.db.pool.wait(timeout=10)
-        show_id = await show_on_sale(resources, seats=seats, sections=SECTIONS, front_sections=4,
+        await container.resources.db.pool.wait(timeout=10)
+        show_id = await show_on_sale(container, seats=seats, sections=SECTIONS, front_sections=4,
                                      max_seats_per_buyer=8, title="Hold storm")
-        async with resources.db.unit_of_work() as uow:
+        async with container.resources.db.unit_of_work() as uow:
             rows = await (await uow.conn.execute(
                 "SELECT seat_id FROM seating.show_seats WHERE show_id = %s", (show_id,))).fetchall()
         return show_id, sorted(r["seat_id"] for r in rows)
     finally:
-        await resources.close()
+        await container.close()
 
 
 def _free_port() -> int:
@@ -190,10 +191,10 @@ def main(argv: list[str]) -> int:
         settings = _fresh_settings(stack)
         show_id, seat_ids = asyncio.run(_show_on_sale(settings, args.seats))
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="lml-storm-")))
-        codec_resources = Resources(settings)
+        codec = TokenCodec(settings)  # signs as the API will verify: the same settings
         now = datetime.now(UTC)
-        tokens = [codec_resources.tokens.issue(Principal(str(uuid.uuid4()), "guest", frozenset({"buyer"})), now,
-                                               3600) for _ in range(args.buyers)]
+        tokens = [codec.issue(Principal(str(uuid.uuid4()), "guest", frozenset({"buyer"})), now, 3600)
+                  for _ in range(args.buyers)]
         (work / "tokens.txt").write_text("\n".join(tokens) + "\n")
         (work / "seats.txt").write_text("\n".join(seat_ids) + "\n")
         port = _free_port()

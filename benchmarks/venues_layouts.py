@@ -21,7 +21,8 @@ from typing import Any
 import msgspec
 
 from lml.config import Settings
-from lml.platform.resources import Resources
+from lml.container import Container, build_container
+from lml.platform.clock import SystemClock
 from lml.venues.application.edit_layouts import create_layout
 from lml.venues.application.manage_venues import create_venue
 from lml.venues.application.ports import Stores
@@ -131,23 +132,21 @@ async def main(argv: list[str]) -> None:
     parser.add_argument("--sizes", type=int, nargs="*", default=list(SIZES))
     args = parser.parse_args(argv)
     org_id = str(uuid.uuid4())
-    resources: Resources | None = None
+    container: Container | None = None
     if args.stores == "real":
-        from lml.venues.infrastructure.stores import stores_for
-
-        resources = Resources(Settings.from_env())
-        await resources.open()
-        await resources.db.pool.wait(timeout=10)
-        stores = stores_for(resources)
+        container = build_container(Settings.from_env())
+        await container.open()
+        await container.resources.db.pool.wait(timeout=10)
+        stores = container.venues.stores
     else:
-        stores = fake_stores()[0]
+        stores = fake_stores(SystemClock())[0]
     try:
         venue = await create_venue(stores, org_id=org_id,
                                    draft=VenueDraft(name=f"Bench {org_id[:8]}", city="Bench", timezone="UTC"))
         rows = [await measure(stores, org_id, venue.venue_id, seats, args.repeat) for seats in args.sizes]
     finally:
-        if resources is not None:
-            await resources.close()
+        if container is not None:
+            await container.close()
     _report(rows, args.stores)
 
 
