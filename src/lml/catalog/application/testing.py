@@ -325,18 +325,24 @@ class InMemoryCatalog:
 
 
 class FakeVenues:
-    """A VenueDirectory of venues and published layouts put there by the test."""
+    """A VenueDirectory of venues and layouts put there by the test: `add_layout` adds a published
+    version, `drafts` names the layouts with an open draft (their next version, never published),
+    `archive` archives a published version (shows that pinned it keep it; no new show pins it)."""
 
     def __init__(self) -> None:
         self.venues: dict[tuple[str, str], VenueSnapshot] = {}
-        self.layouts: dict[tuple[str, str], list[LayoutSnapshot]] = {}
-        self.drafts: set[tuple[str, str]] = set()  # (org, layout id) known but never published
+        self.layouts: dict[tuple[str, str], list[LayoutSnapshot]] = {}  # (org, layout id) → published versions
+        self.drafts: set[tuple[str, str]] = set()  # (org, layout id)
+        self.archived: set[tuple[str, str, int]] = set()  # (org, layout id, version)
 
     def add_venue(self, org_id: str, venue: VenueSnapshot) -> None:
         self.venues[(org_id, venue.venue_id)] = venue
 
     def add_layout(self, org_id: str, layout: LayoutSnapshot) -> None:
         self.layouts.setdefault((org_id, layout.pin.layout_id), []).append(layout)
+
+    def archive(self, org_id: str, layout_id: str, version: int) -> None:
+        self.archived.add((org_id, layout_id, version))
 
     async def venue(self, org_id: str, venue_id: str) -> VenueSnapshot:
         try:
@@ -345,19 +351,27 @@ class FakeVenues:
             raise VenueUnavailable(FieldError("/venue_id", "is not a venue of this organization")) from None
 
     async def published_layout(self, org_id: str, layout_id: str, version: int | None) -> LayoutSnapshot:
-        if (org_id, layout_id) in self.drafts:
-            raise LayoutUnavailable(FieldError("/layout_id", "is not published"))
-        versions = self.layouts.get((org_id, layout_id))
-        if not versions:
+        versions = self.layouts.get((org_id, layout_id), [])
+        has_draft = (org_id, layout_id) in self.drafts
+        if not versions and not has_draft:
             raise LayoutUnavailable(FieldError("/layout_id", "is not a layout of this organization"))
-        found = versions[-1] if version is None else next((v for v in versions if v.pin.version == version), None)
-        if found is None:
-            raise LayoutUnavailable(FieldError("/layout_version", "is not a published version of the layout"))
-        return found
+        published = [v for v in versions if (org_id, layout_id, v.pin.version) not in self.archived]
+        if version is None:
+            if not published:
+                raise LayoutUnavailable(FieldError("/layout_id", "the layout has no published version"))
+            return max(published, key=lambda v: v.pin.version)
+        found = next((v for v in published if v.pin.version == version), None)
+        if found is not None:
+            return found
+        draft_version = max((v.pin.version for v in versions), default=0) + 1 if has_draft else None
+        if version == draft_version or any(v.pin.version == version for v in versions):
+            raise LayoutUnavailable(FieldError("/layout_version", f"version {version} is not published"))
+        if published:
+            raise LayoutUnavailable(FieldError("/layout_version", f"the layout has no version {version}"))
+        raise LayoutUnavailable(FieldError("/layout_id", "is not a layout of this organization"))
 
     async def pinned_layout(self, org_id: str, pin: LayoutPin) -> LayoutSnapshot:
         found = next((v for v in self.layouts.get((org_id, pin.layout_id), []) if v.pin == pin), None)
         if found is None:
             raise LayoutUnavailable(FieldError("/layout_id", "the pinned layout version is gone"))
         return found
-
