@@ -189,9 +189,10 @@ class FakeLayoutDocuments:
     def _read(doc: dict[str, Any], hash_field: str) -> StoredLayout:
         try:
             content = msgspec.convert(doc["content"], LayoutContent)
-        except msgspec.ValidationError:
+            return StoredLayout(org_id=doc["org_id"], venue_id=doc["venue_id"], content=content,
+                                hash=str(doc[hash_field]))
+        except (KeyError, TypeError, msgspec.ValidationError):
             raise LayoutIntegrityError("The stored document no longer reads as a layout") from None
-        return StoredLayout(org_id=doc["org_id"], venue_id=doc["venue_id"], content=content, hash=doc[hash_field])
 
     async def save_draft(self, org_id: str, venue_id: str, content: LayoutContent, checksum: str) -> None:
         self.drafts[content.layout_id] = {
