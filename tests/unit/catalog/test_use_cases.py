@@ -39,7 +39,7 @@ async def test_a_show_goes_on_sale_with_one_inventory_row_per_seat_and_zone(
     result = await put_show_on_sale(ports, org_id=ORG, show_id=show.show_id)
     assert (result.inventory.created, result.inventory.seats, result.inventory.zones) == (True, 11, 1)
     assert result.show.status == "on_sale"
-    assert len(catalog.state.seats[show.show_id]) == 11
+    assert len(catalog.state.inventories[show.show_id].seats) == 11
     assert [type(e) for e in catalog.state.outbox] == [ShowWentOnSale]
 
 
@@ -62,7 +62,7 @@ async def test_an_unpriced_show_does_not_go_on_sale_and_nothing_is_half_made(
     with pytest.raises(UnpricedSeats):
         await put_show_on_sale(ports, org_id=ORG, show_id=show.show_id)
     assert catalog.state.shows[show.show_id].status == "draft"
-    assert show.show_id not in catalog.state.seats
+    assert show.show_id not in catalog.state.inventories
 
 
 async def test_an_unknown_or_unpublished_layout_is_named_with_the_other_problems(
@@ -105,10 +105,10 @@ async def test_seats_blocked_before_the_sale_are_materialized_blocked_and_releas
     before = await set_seats_blocked(ports, org_id=ORG, show_id=show.show_id, seat_ids=[seat], blocked=True)
     assert (before.changed, before.blocked_seat_ids) == ([seat], [seat])
     await put_show_on_sale(ports, org_id=ORG, show_id=show.show_id)
-    assert catalog.state.seats[show.show_id][seat] == "blocked"
+    assert catalog.state.inventories[show.show_id].seats[seat] == "blocked"
     after = await set_seats_blocked(ports, org_id=ORG, show_id=show.show_id, seat_ids=[seat], blocked=False)
     assert (after.changed, after.blocked_seat_ids) == ([seat], None)
-    assert catalog.state.seats[show.show_id][seat] == "available"
+    assert catalog.state.inventories[show.show_id].seats[seat] == "available"
 
 
 async def test_blocking_a_seat_the_layout_lacks_is_refused(ports: CatalogPorts) -> None:
@@ -138,7 +138,8 @@ async def test_cancelling_an_event_cancels_its_shows(ports: CatalogPorts, catalo
     await manage_events.cancel_event(ports, org_id=ORG, event_id=event_id)
     assert {catalog.state.shows[s.show_id].status for s in (first, second)} == {"cancelled"}
     assert [type(e) for e in catalog.state.outbox] == [ShowWentOnSale, ShowCancelled, ShowCancelled, EventCancelled]
-    assert catalog.state.closed_sales == {first.show_id}  # seating closes the sale of what it sells
+    # seating closes the sale of what it sells
+    assert [s for s, inventory in catalog.state.inventories.items() if inventory.closed] == [first.show_id]
 
 
 async def test_each_change_of_a_published_event_is_kept_as_a_revision(ports: CatalogPorts, clock: object) -> None:

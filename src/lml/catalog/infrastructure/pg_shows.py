@@ -84,7 +84,7 @@ class PgShows:
         return _show(row, (await self._tiers([show_id]))[show_id])
 
     async def save(self, show: Show) -> None:
-        await self.conn.execute(
+        updated = await self.conn.execute(
             """
             UPDATE catalog.shows SET starts_at = %s, doors_at = %s, layout_id = %s, layout_version = %s,
                 layout_hash = %s, currency = %s, pricing = %s, on_sale_at = %s, off_sale_at = %s,
@@ -97,7 +97,10 @@ class PgShows:
              show.max_seats_per_buyer, show.hold_seconds, show.status, list(show.blocked_seat_ids), show.updated_at,
              show.went_on_sale_at, show.cancelled_at, show.show_id),
         )
-        if show.status == "draft":  # only a draft's tiers can have changed
+        # Only a draft's tiers can have changed; and only a show this organization has (row-level
+        # security hid any other from the UPDATE) gets its tiers replaced: inserting them for another
+        # organization's show would hand its buyers tiers nobody set.
+        if updated.rowcount == 1 and show.status == "draft":
             await self.conn.execute("DELETE FROM catalog.price_tiers WHERE show_id = %s", (show.show_id,))
             await self._insert_tiers(show)
 

@@ -56,6 +56,11 @@ class FacadeVenueDirectory:
                                                     hash=pin.hash)
         except venues.LayoutNotFound:
             raise LayoutUnavailable(FieldError("/layout_id", "the pinned layout version is gone")) from None
+        except venues.LayoutIntegrityError:
+            # Not the seat map the show pinned (another hash), or one altered since: either way the
+            # show's version can no longer be read (venues logged which).
+            raise LayoutUnavailable(
+                FieldError("/layout_id", "the pinned layout version fails its integrity check")) from None
         if pinned.org_id != org_id:
             raise LayoutUnavailable(FieldError("/layout_id", "is not a layout of this organization"))
         return _snapshot(pinned.layout)

@@ -1,12 +1,15 @@
-"""In-memory fakes of venues' ports, for use-case tests: one organization per transaction, changes kept
-only on commit, documents stored as plain dicts (as a document store would hold them)."""
+"""In-memory fakes of venues' ports, for use-case tests: one organization per transaction, changes seen
+by others and kept only once committed, writers of one layout queued, documents stored as plain dicts
+(as a document store would hold them). They behave as the real stores do
+(tests/integration/venues/test_*_contract.py run the same tests against both)."""
 
 from __future__ import annotations
 
-import copy
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
+from datetime import datetime
+from typing import Any, NamedTuple
 
 import msgspec
 
@@ -18,97 +21,160 @@ from lml.venues.domain.layout_version import LayoutVersion
 from lml.venues.domain.venue import Venue
 
 
+class _Layout(NamedTuple):
+    org_id: str
+    venue_id: str
+    created_at: datetime
+
+
 class _State(msgspec.Struct):
+    """Rows: what is committed (`FakeDatabase.state`), or what one transaction wrote and has not committed."""
+
     venues: dict[str, Venue] = msgspec.field(default_factory=dict)
-    layouts: dict[str, tuple[str, str]] = msgspec.field(default_factory=dict)  # layout_id → (org, venue)
+    layouts: dict[str, _Layout] = msgspec.field(default_factory=dict)
     versions: dict[tuple[str, int], LayoutVersion] = msgspec.field(default_factory=dict)
     events: list[msgspec.Struct] = msgspec.field(default_factory=list)
 
 
+class _Transaction:
+    """What one transaction sees: its own writes over the last committed rows (read committed)."""
+
+    def __init__(self, database: FakeDatabase, org_id: str) -> None:
+        self.database = database
+        self.org_id = org_id
+        self.written = _State()
+
+    def venues(self) -> dict[str, Venue]:
+        return {**self.database.state.venues, **self.written.venues}
+
+    def layout(self, layout_id: str) -> _Layout | None:
+        """The layout, when it is this organization's."""
+        layout = self.written.layouts.get(layout_id) or self.database.state.layouts.get(layout_id)
+        return layout if layout is not None and layout.org_id == self.org_id else None
+
+    def layouts(self) -> dict[str, _Layout]:
+        return {**self.database.state.layouts, **self.written.layouts}
+
+    def versions(self) -> dict[tuple[str, int], LayoutVersion]:
+        return {**self.database.state.versions, **self.written.versions}
+
+    async def commit(self) -> None:
+        committed = self.database.state
+        committed.venues.update(self.written.venues)
+        committed.layouts.update(self.written.layouts)
+        committed.versions.update(self.written.versions)
+        committed.events.extend(self.written.events)
+        self.written = _State()
+        await self.database.unlock(self)  # COMMIT releases the locks
+
+
 class FakeVenueRepository:
-    def __init__(self, state: _State, org_id: str) -> None:
-        self._state = state
-        self._org = org_id
+    def __init__(self, tx: _Transaction) -> None:
+        self._tx = tx
 
     async def add(self, venue: Venue) -> None:
-        if any(v.name.lower() == venue.name.lower() for v in await self.list()):
+        if await self.by_name(venue.name) is not None:
             raise VenueNameTaken()
-        self._state.venues[venue.venue_id] = venue
+        self._tx.written.venues[venue.venue_id] = venue
 
     async def get(self, venue_id: str) -> Venue | None:
-        venue = self._state.venues.get(venue_id)
-        return venue if venue is not None and venue.org_id == self._org else None
+        venue = self._tx.venues().get(venue_id)
+        return venue if venue is not None and venue.org_id == self._tx.org_id else None
 
     async def by_name(self, name: str) -> Venue | None:
         return next((v for v in await self.list() if v.name.lower() == name.lower()), None)
 
     async def list(self) -> list[Venue]:
-        return [v for v in self._state.venues.values() if v.org_id == self._org]
+        mine = (v for v in self._tx.venues().values() if v.org_id == self._tx.org_id)
+        return sorted(mine, key=lambda v: (v.created_at, v.venue_id))
 
     async def save_capacity(self, venue: Venue) -> None:
-        self._state.venues[venue.venue_id] = venue
+        stored = await self.get(venue.venue_id)
+        if stored is not None:
+            self._tx.written.venues[venue.venue_id] = msgspec.structs.replace(
+                stored, seat_capacity=venue.seat_capacity, standing_capacity=venue.standing_capacity)
 
 
 class FakeLayoutRepository:
-    def __init__(self, state: _State, org_id: str) -> None:
-        self._state = state
-        self._org = org_id
+    def __init__(self, tx: _Transaction) -> None:
+        self._tx = tx
 
     async def add(self, first: LayoutVersion) -> None:
-        self._state.layouts[first.layout_id] = (self._org, first.venue_id)
-        self._state.versions[(first.layout_id, first.version)] = first
+        self._tx.written.layouts[first.layout_id] = _Layout(self._tx.org_id, first.venue_id, first.created_at)
+        await self.add_version(first)
 
     async def versions(self, layout_id: str, *, venue_id: str | None = None, lock: bool = False) -> list[LayoutVersion]:
-        owner = self._state.layouts.get(layout_id)
-        if owner is None or owner[0] != self._org or (venue_id is not None and owner[1] != venue_id):
+        if self._tx.layout(layout_id) is None:
             return []
-        return sorted((v for (lid, _), v in self._state.versions.items() if lid == layout_id), key=lambda v: v.version)
+        if lock:
+            await self._tx.database.lock(layout_id, self._tx)
+        layout = self._tx.layout(layout_id)
+        if layout is None or (venue_id is not None and layout.venue_id != venue_id):
+            return []
+        return sorted((v for (lid, _), v in self._tx.versions().items() if lid == layout_id), key=lambda v: v.version)
 
     async def of_venue(self, venue_id: str) -> list[LayoutVersion]:
-        return [
-            v
-            for layout_id, (org, venue) in self._state.layouts.items()
-            if org == self._org and venue == venue_id
-            for v in await self.versions(layout_id)
-        ]
+        layouts = sorted((layout.created_at, layout_id) for layout_id, layout in self._tx.layouts().items()
+                         if layout.org_id == self._tx.org_id and layout.venue_id == venue_id)
+        return [version for _, layout_id in layouts for version in await self.versions(layout_id)]
 
     async def add_version(self, version: LayoutVersion) -> None:
-        if any(v.status == "draft" for v in await self.versions(version.layout_id)):
+        existing = await self.versions(version.layout_id)
+        if any(v.status == "draft" or v.version == version.version for v in existing):
             raise DraftAlreadyOpen()
-        self._state.versions[(version.layout_id, version.version)] = version
+        self._tx.written.versions[(version.layout_id, version.version)] = version
 
     async def save_version(self, version: LayoutVersion) -> None:
-        self._state.versions[(version.layout_id, version.version)] = version
+        key = (version.layout_id, version.version)
+        if self._tx.layout(version.layout_id) is not None and key in self._tx.versions():
+            self._tx.written.versions[key] = version
 
 
 class FakeUnitOfWork:
-    def __init__(self, state: _State, org_id: str) -> None:
-        self.venues = FakeVenueRepository(state, org_id)
-        self.layouts = FakeLayoutRepository(state, org_id)
-        self.state = state
-        self.committed = False
+    def __init__(self, tx: _Transaction) -> None:
+        self._tx = tx
+        self.venues = FakeVenueRepository(tx)
+        self.layouts = FakeLayoutRepository(tx)
 
     async def publish(self, event: msgspec.Struct) -> None:
-        self.state.events.append(event)
+        self._tx.written.events.append(event)
 
     async def commit(self) -> None:
-        self.committed = True
+        await self._tx.commit()
 
 
 class FakeDatabase:
-    """The unit-of-work factory: each transaction works on a copy, kept only when committed."""
+    """The unit-of-work factory. `state` is what is committed; `lock_waiters` counts the transactions
+    waiting for a layout another one locked."""
 
     def __init__(self) -> None:
         self.state = _State()
-        self.transactions = 0
+        self.lock_waiters = 0
+        self._holders: dict[str, _Transaction] = {}  # layout id → the transaction that locked it
+        self._released = asyncio.Condition()
+
+    async def lock(self, layout_id: str, tx: _Transaction) -> None:
+        async with self._released:
+            self.lock_waiters += 1
+            try:
+                # Taken as soon as nobody else holds it (`FOR UPDATE` on the layout's row).
+                await self._released.wait_for(lambda: self._holders.setdefault(layout_id, tx) is tx)
+            finally:
+                self.lock_waiters -= 1
+
+    async def unlock(self, tx: _Transaction) -> None:
+        async with self._released:
+            for layout_id in [k for k, holder in self._holders.items() if holder is tx]:
+                del self._holders[layout_id]
+            self._released.notify_all()
 
     @asynccontextmanager
     async def __call__(self, org_id: str) -> AsyncIterator[FakeUnitOfWork]:
-        self.transactions += 1
-        uow = FakeUnitOfWork(copy.deepcopy(self.state), org_id)
-        yield uow
-        if uow.committed:
-            self.state = uow.state
+        tx = _Transaction(self, org_id)
+        try:
+            yield FakeUnitOfWork(tx)
+        finally:
+            await self.unlock(tx)
 
 
 class FakeLayoutDocuments:
@@ -123,9 +189,10 @@ class FakeLayoutDocuments:
     def _read(doc: dict[str, Any], hash_field: str) -> StoredLayout:
         try:
             content = msgspec.convert(doc["content"], LayoutContent)
-        except msgspec.ValidationError:
+            return StoredLayout(org_id=doc["org_id"], venue_id=doc["venue_id"], content=content,
+                                hash=str(doc[hash_field]))
+        except (KeyError, TypeError, msgspec.ValidationError):
             raise LayoutIntegrityError("The stored document no longer reads as a layout") from None
-        return StoredLayout(org_id=doc["org_id"], venue_id=doc["venue_id"], content=content, hash=doc[hash_field])
 
     async def save_draft(self, org_id: str, venue_id: str, content: LayoutContent, checksum: str) -> None:
         self.drafts[content.layout_id] = {
