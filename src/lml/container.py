@@ -7,15 +7,16 @@
 
 Read top to bottom, `build_container` is the list: the process's resources (connections, clock,
 settings), then each context's services, built from the resources and the facades of the contexts
-it depends on. The arrows between contexts point one way (see docs/architecture.md):
+it depends on. Each line goes down from the context that calls to the one it calls, never back up
+(docs/architecture.md; the import contracts in pyproject.toml prove it):
 
-    identity   venues ◄── catalog ──► seating ◄── ordering ──► payments
-                  ▲                      │           │             ┆
-                  └──────────────────────┘           └► catalog    ┆ OrderPayments (payments' port,
-                                                                   ┆ plugged into ordering here)
-
-Payments tells ordering about payments through a port of its own (`OrderPayments`); only this
-module plugs ordering's facade into it, so neither context imports the other both ways.
+             ordering
+           ╱    │    ╲
+     catalog    │     payments ┄┄ OrderPayments: payments' port, ordering plugged into it here
+        │    ╲  │
+        │    seating
+        │    ╱
+      venues            identity: under every operator route (who may act, in which role)
 """
 
 from __future__ import annotations
