@@ -25,8 +25,9 @@ class InventoryRepository(Protocol):
         """Create every row at once with the show's terms of sale, or (when the show has an inventory
         already) nothing: the result then says `created=False` with the existing counts."""
 
-    async def cancel(self, show_id: str) -> None:
-        """The show's terms of sale say it is cancelled (nothing when it never went on sale)."""
+    async def cancel(self, show_id: str) -> bool:
+        """The show's terms of sale say it is cancelled; whether they changed (False: cancelled
+        already, or the show never went on sale)."""
 
     async def exists(self, show_id: str) -> bool: ...
 
@@ -34,7 +35,8 @@ class InventoryRepository(Protocol):
         """The seats found among `seat_ids`, locked until the transaction ends."""
 
     async def set_seat_status(self, show_id: str, seat_ids: Sequence[str], status: SeatStatus) -> None:
-        """Also counts the seats' versions up, so that readers see they changed."""
+        """Also counts the seats' versions up, so that readers see they changed. Seats the show does
+        not have are left alone."""
 
     async def counts(self, show_id: str) -> InventoryCounts | None:
-        """None when the show has no inventory."""
+        """None when the show has no inventory; zones in zone id order."""

@@ -1,4 +1,5 @@
-"""An in-memory fake of the inventory port, for unit tests of the use cases (and tested itself)."""
+"""An in-memory fake of the inventory port, for unit tests of the use cases; checked against
+PostgreSQL by tests/integration/seating/test_inventory_contract.py."""
 
 from __future__ import annotations
 
@@ -42,9 +43,12 @@ class InMemoryInventory:
         self.terms[show_id] = terms
         return MaterializeResult(created=True, seats=len(seats), zones=len(zones))
 
-    async def cancel(self, show_id: str) -> None:
-        if show_id in self.terms:
-            self.terms[show_id] = msgspec.structs.replace(self.terms[show_id], cancelled=True)
+    async def cancel(self, show_id: str) -> bool:
+        terms = self.terms.get(show_id)
+        if terms is None or terms.cancelled:
+            return False
+        self.terms[show_id] = msgspec.structs.replace(terms, cancelled=True)
+        return True
 
     async def exists(self, show_id: str) -> bool:
         return show_id in self.seats
@@ -54,8 +58,11 @@ class InMemoryInventory:
         return {seat_id: seats[seat_id] for seat_id in seat_ids if seat_id in seats}
 
     async def set_seat_status(self, show_id: str, seat_ids: Sequence[str], status: SeatStatus) -> None:
-        for seat_id in seat_ids:
-            self.seats[show_id][seat_id] = SeatState(status, self.seats[show_id][seat_id].tier_id)
+        seats = self.seats.get(show_id, {})
+        for seat_id in dict.fromkeys(seat_ids):
+            if seat_id not in seats:
+                continue
+            seats[seat_id] = SeatState(status, seats[seat_id].tier_id)
             key = (show_id, seat_id)
             self.versions[key] = self.versions.get(key, 0) + 1
 
@@ -63,4 +70,5 @@ class InMemoryInventory:
         if show_id not in self.seats:
             return None
         groups = Counter((state.tier_id, state.status) for state in self.seats[show_id].values())
-        return tally(show_id, ((tier, status, n) for (tier, status), n in groups.items()), self.zones[show_id])
+        zones = sorted(self.zones[show_id], key=lambda zone: zone.zone_id)
+        return tally(show_id, ((tier, status, n) for (tier, status), n in groups.items()), zones)
