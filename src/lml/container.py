@@ -1,4 +1,4 @@
-"""The composition root's builder: what one process is made of, built once.
+r"""The composition root's builder: what one process is made of, built once.
 
     container = build_container(settings)          # the API (lml.app), the worker (lml.worker),
     await container.open()                         # the CLI and the tests all start here
@@ -11,11 +11,11 @@ it depends on. Each line goes down from the context that calls to the one it cal
 (docs/architecture.md; the import contracts in pyproject.toml prove it):
 
              ordering
-           ╱    │    ╲
+           /    │    \
      catalog    │     payments ┄┄ OrderPayments: payments' port, ordering plugged into it here
-        │    ╲  │
+        │    \  │
         │    seating
-        │    ╱
+        │    /
       venues            identity: under every operator route (who may act, in which role)
 """
 
