@@ -3,6 +3,7 @@ finishing what is in flight."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -36,13 +37,16 @@ def environment(settings: Settings) -> dict[str, str]:
 @contextmanager
 def process(args: list[str], settings: Settings, log: Path) -> Iterator[subprocess.Popen[bytes]]:
     with log.open("wb") as out:
-        child = subprocess.Popen([LML, *args], env=environment(settings), stdout=out, stderr=subprocess.STDOUT)
+        # A group of its own: `lml serve` forks its workers, and killing the parent alone would
+        # leave them running (and holding their port) after the test.
+        child = subprocess.Popen([LML, *args], env=environment(settings), stdout=out, stderr=subprocess.STDOUT,
+                                 start_new_session=True)
         try:
             yield child
         finally:
-            if child.poll() is None:
-                child.kill()
-                child.wait(timeout=10)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(child.pid, signal.SIGKILL)
+            child.wait(timeout=10)
 
 
 @contextmanager
@@ -68,6 +72,27 @@ def silent_server() -> Iterator[tuple[int, threading.Event]]:
         listener.close()
         for conn in accepted:
             conn.close()
+
+
+def children_of(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(child) for child in path.read_text().split()] if path.exists() else []
+
+
+def alive(pid: int) -> bool:
+    # A child already reaped is gone; one not yet reaped (a zombie) no longer runs either.
+    status = Path(f"/proc/{pid}/status")
+    return status.exists() and "\nState:\tZ" not in status.read_text()
+
+
+async def test_a_process_left_running_is_stopped_with_its_workers(settings: Settings, tmp_path: Path) -> None:
+    port = free_port()
+    served = msgspec.structs.replace(settings, host="127.0.0.1", port=port)
+    with process(["serve", "--workers", "2"], served, tmp_path / "serve.log") as api:
+        await eventually(lambda: len(children_of(api.pid)) == 2, within=30, what="two API workers started")
+        workers = children_of(api.pid)
+
+    await eventually(lambda: not any(alive(pid) for pid in workers), within=10, what="the API workers gone")
 
 
 async def test_the_api_finishes_a_request_in_flight_then_exits_0_on_sigterm(settings: Settings, tmp_path: Path) -> None:
