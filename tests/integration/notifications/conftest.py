@@ -1,5 +1,5 @@
 """Notifications' integration fixtures: its tables emptied per test (the shared clean world does not
-know its schema), and units of work on the real database."""
+know its schema), units of work on the real database, the SMTP sink and the Twilio stand-in."""
 
 from __future__ import annotations
 
@@ -9,6 +9,10 @@ import pytest
 from lml.notifications.application.ports import UnitOfWorkFactory
 from lml.notifications.infrastructure.unit_of_work import unit_of_work_factory
 from lml.platform.resources import Resources
+from tests.fixtures.mail import mail_sink
+from tests.fixtures.sms import twilio
+
+__all__ = ["mail_sink", "twilio"]
 
 
 @pytest.fixture
