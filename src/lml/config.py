@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from collections.abc import Mapping
+from dataclasses import dataclass, field
+from email.utils import parseaddr
 from typing import Literal, get_args, get_origin, get_type_hints
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import msgspec
 
@@ -66,10 +69,28 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     ticket_signing_key: str = DEV_TICKET_SIGNING_KEY
     # Keys the Idempotency-Key records in Redis: their names, and the encryption of the responses kept.
     idempotency_secret: str = DEV_IDEMPOTENCY_SECRET
+    # Mail: the SMTP server (`smtp_server` parses it; its password is never echoed), who mail is from,
+    # and the apps' address that links in messages point at.
+    smtp_url: str = "smtp://127.0.0.1:1025"
+    mail_from: str = "LML <tickets@localhost>"
+    public_base_url: str = "http://127.0.0.1:8000"
+    # SMS through Twilio, on when the three are set; the API's address is another for tests.
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""
+    twilio_from: str = ""
+    twilio_api_base: str = "https://api.twilio.com"
 
     @property
     def is_production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def smtp_server(self) -> SmtpServer:
+        return parse_smtp_url(self.smtp_url)
+
+    @property
+    def sms_enabled(self) -> bool:
+        return bool(self.twilio_account_sid and self.twilio_auth_token and self.twilio_from)
 
     @property
     def stripe_webhook_secrets(self) -> list[str]:
@@ -126,6 +147,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         for name in ("ticket_signing_key", "idempotency_secret"):
             if len(getattr(self, name)) < 32:
                 problems.append(f"LML_{name.upper()} must be at least 32 characters")
+        problems.extend(_messaging_problems(self))
         public = [name for name, development_value in _DEVELOPMENT_SECRETS.items()
                   if getattr(self, name) == development_value]
         if self.is_production:
@@ -152,6 +174,8 @@ _URL_SCHEMES = {
     "redis_url": ("redis", "rediss", "unix"),
     "mongo_url": ("mongodb", "mongodb+srv"),
     "stripe_api_base": ("http", "https"),
+    "public_base_url": ("http", "https"),
+    "twilio_api_base": ("http", "https"),
 }
 # The secrets that authenticate what reaches the API (tokens, tickets, Stripe's calls): with their
 # public development values, anyone who can reach it mints an admin token, forges a ticket or a
@@ -168,6 +192,66 @@ _DEVELOPMENT_SECRETS = {
     "ticket_signing_key": DEV_TICKET_SIGNING_KEY,
     "idempotency_secret": DEV_IDEMPOTENCY_SECRET,
 }
+
+
+@dataclass(frozen=True)
+class SmtpServer:
+    host: str
+    port: int
+    # `implicit`: TLS from the first byte (smtps://); `starttls`: upgraded, and refused without it.
+    tls: Literal["none", "starttls", "implicit"]
+    username: str | None = None
+    password: str | None = field(default=None, repr=False)
+
+
+_SMTP_URL_FORM = ("LML_SMTP_URL must be smtp://[user:password@]host:port (with ?starttls=true for STARTTLS)"
+                  " or smtps://[user:password@]host:port")
+
+
+def parse_smtp_url(url: str) -> SmtpServer:
+    """Raises ValueError saying what the URL must look like, never echoing it (it may hold a password)."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+        query = parse_qs(parts.query, keep_blank_values=True, strict_parsing=bool(parts.query))
+    except ValueError:
+        raise ValueError(_SMTP_URL_FORM) from None
+    starttls = query.pop("starttls", ["false"])
+    if (parts.scheme not in ("smtp", "smtps") or not parts.hostname or parts.path not in ("", "/") or query
+            or starttls not in (["true"], ["false"]) or (parts.scheme == "smtps" and starttls == ["true"])):
+        raise ValueError(_SMTP_URL_FORM)
+    tls: Literal["none", "starttls", "implicit"] = (
+        "implicit" if parts.scheme == "smtps" else "starttls" if starttls == ["true"] else "none")
+    return SmtpServer(
+        host=parts.hostname, port=port or (465 if tls == "implicit" else 25), tls=tls,
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password is not None else None,
+    )
+
+
+# A Twilio account SID, and what a message may be sent from: a number in E.164 or a messaging service.
+_TWILIO_SID = re.compile(r"AC[0-9a-f]{32}")
+_TWILIO_FROM = re.compile(r"\+[1-9][0-9]{6,14}|MG[0-9a-f]{32}")
+
+
+def _messaging_problems(settings: Settings) -> list[str]:
+    problems = []
+    try:
+        settings.smtp_server  # noqa: B018 - parsed for its errors
+    except ValueError as error:
+        problems.append(str(error))
+    _, address = parseaddr(settings.mail_from)
+    if "@" not in address or re.search(r"[\x00-\x1f\x7f]", settings.mail_from):
+        problems.append("LML_MAIL_FROM must be an address, as `Name <address@domain>` or `address@domain`")
+    twilio = ("twilio_account_sid", "twilio_auth_token", "twilio_from")
+    if any(getattr(settings, name) for name in twilio) and not settings.sms_enabled:
+        problems.append("LML_TWILIO_ACCOUNT_SID, LML_TWILIO_AUTH_TOKEN and LML_TWILIO_FROM are set together, or none")
+    if settings.twilio_account_sid and not _TWILIO_SID.fullmatch(settings.twilio_account_sid):
+        problems.append("LML_TWILIO_ACCOUNT_SID must be an account SID (AC and 32 hexadecimal digits)")
+    if settings.twilio_from and not _TWILIO_FROM.fullmatch(settings.twilio_from):
+        problems.append("LML_TWILIO_FROM must be a phone number in E.164 form (+14155550123) or a messaging"
+                        " service SID (MG and 32 hexadecimal digits)")
+    return problems
 
 
 def is_loopback(host: str) -> bool:

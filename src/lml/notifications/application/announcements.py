@@ -1,0 +1,84 @@
+"""Announcements: an operator plans one for a show; the worker records its recipients' messages a
+batch per transaction (resumable, nobody twice); they are sent like any other message."""
+
+from __future__ import annotations
+
+from lml.notifications.application.ports import Bookings, UnitOfWorkFactory
+from lml.notifications.application.record_messages import record
+from lml.notifications.application.views import AnnouncementView
+from lml.notifications.domain.announcement import Announcement, AnnouncementProgress, new_announcement
+from lml.notifications.domain.errors import ShowNotFound
+from lml.notifications.domain.message import MessageKind, new_message
+from lml.notifications.domain.recipient import Channel
+from lml.notifications.domain.recipient_limit import RecipientLimit
+from lml.platform.clock import Clock
+from lml.platform.domain.errors import InvalidInput
+from lml.platform.ids import new_id
+
+
+async def plan_announcement(
+    uow: UnitOfWorkFactory, clock: Clock, bookings: Bookings, *, organization_id: str, show_id: str, subject: str,
+    body: str, created_by: str,
+) -> Announcement:
+    """Raises InvalidInput (the subject, the body) and ShowNotFound (also for another organization's)."""
+    announcement = new_announcement(announcement_id=new_id(), organization_id=organization_id, show_id=show_id,
+                                    subject=subject, body=body, created_by=created_by, at=clock.now())
+    show = await bookings.show(show_id)
+    if show is None or show.organization_id != organization_id:
+        raise ShowNotFound(f"No show {show_id}")
+    async with uow() as tx:
+        await tx.announcements.add(announcement)
+        await tx.commit()
+    return announcement
+
+
+async def record_announcement_batch(
+    uow: UnitOfWorkFactory, clock: Clock, bookings: Bookings, *, batch: int = 200, limit: RecipientLimit | None = None,
+) -> bool:
+    """Record the messages of the next `batch` recipients of the oldest announcement not fully planned;
+    False when there is none (the worker calls it again while it returns True)."""
+    limit = limit or RecipientLimit()
+    async with uow() as tx:
+        announcement = await tx.announcements.claim_unplanned()
+        if announcement is None:
+            return False
+        holders = await bookings.ticket_holders(announcement.show_id, after=announcement.cursor, limit=batch)
+        now = clock.now()
+        for email in holders:
+            try:
+                message = new_message(
+                    message_id=new_id(), kind=MessageKind.ANNOUNCEMENT, channel=Channel.EMAIL, recipient=email,
+                    event_key=f"announcement:{announcement.announcement_id}", at=now,
+                    organization_id=announcement.organization_id, show_id=announcement.show_id,
+                    announcement_id=announcement.announcement_id,
+                    data={"subject": announcement.subject, "body": announcement.body},
+                )
+            except InvalidInput:
+                # One unusable address (other contexts check them; this is the net) must not stop the
+                # rest, nor fail the batch again at every retry.
+                continue
+            await record(tx, message, limit)
+        if holders:
+            announcement = announcement.advanced(holders[-1])
+        if len(holders) < batch:
+            announcement = announcement.completed(now)
+        await tx.announcements.save(announcement)
+        await tx.commit()
+    return True
+
+
+async def list_announcements(uow: UnitOfWorkFactory, *, show_id: str) -> list[AnnouncementView]:
+    """Newest first, with their progress. `uow` acts as the operator's organization."""
+    async with uow() as tx:
+        announcements = await tx.announcements.of_show(show_id)
+        progress = await tx.messages.progress([a.announcement_id for a in announcements])
+    return [_view(a, progress.get(a.announcement_id, AnnouncementProgress())) for a in announcements]
+
+
+def _view(announcement: Announcement, progress: AnnouncementProgress) -> AnnouncementView:
+    return AnnouncementView(
+        announcement_id=announcement.announcement_id, show_id=announcement.show_id, subject=announcement.subject,
+        body=announcement.body, created_by=announcement.created_by, created_at=announcement.created_at,
+        planned=announcement.planned_at is not None, recipients=progress.recipients, sent=progress.sent,
+        failed=progress.failed, pending=progress.pending,
+    )

@@ -1,0 +1,81 @@
+"""An operator's announcement to every holder of a valid ticket for a show (a delay, a door time).
+
+Planned once, then its recipients are recorded in batches: holders are taken in ascending order of
+their email, and `cursor` is the last one recorded, so a worker that stops half-way resumes where it
+was and records nobody twice (each message's dedupe key is the announcement, the recipient, the kind).
+The messages themselves go out like any other; the progress is counted from them."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+import msgspec
+
+from lml.platform.domain.errors import FieldError, InvalidInput
+
+SUBJECT_MAX = 200
+BODY_MAX = 10_000
+# A subject is one header line: no control character at all (a CR or LF would start another header).
+_SUBJECT_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f]")
+# A body may have lines and tabs, nothing else below space.
+_BODY_FORBIDDEN = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+class Announcement(msgspec.Struct, frozen=True, kw_only=True):
+    announcement_id: str
+    organization_id: str
+    show_id: str
+    subject: str
+    body: str
+    created_by: str
+    created_at: datetime
+    cursor: str | None = None
+    # Set once every holder's message is recorded.
+    planned_at: datetime | None = None
+
+    def advanced(self, last_recipient: str) -> Announcement:
+        return msgspec.structs.replace(self, cursor=last_recipient)
+
+    def completed(self, at: datetime) -> Announcement:
+        return msgspec.structs.replace(self, planned_at=at)
+
+
+class AnnouncementProgress(msgspec.Struct, frozen=True, kw_only=True):
+    """Its messages so far (one per recipient): `failed` will not arrive (dead), `pending` are queued
+    or being retried."""
+
+    recipients: int = 0
+    sent: int = 0
+    failed: int = 0
+    pending: int = 0
+
+
+def new_announcement(
+    *, announcement_id: str, organization_id: str, show_id: str, subject: str, body: str, created_by: str,
+    at: datetime,
+) -> Announcement:
+    """Raises InvalidInput listing every problem with the subject and the body."""
+    subject, body = subject.strip(), body.strip()
+    problems = [
+        FieldError(path, message)
+        for path, message in (
+            ("/subject", _text_problem(subject, SUBJECT_MAX, _SUBJECT_FORBIDDEN)),
+            ("/body", _text_problem(body, BODY_MAX, _BODY_FORBIDDEN)),
+        )
+        if message
+    ]
+    if problems:
+        raise InvalidInput(problems)
+    return Announcement(announcement_id=announcement_id, organization_id=organization_id, show_id=show_id,
+                        subject=subject, body=body, created_by=created_by, created_at=at)
+
+
+def _text_problem(text: str, longest: int, forbidden: re.Pattern[str]) -> str | None:
+    if not text:
+        return "is required"
+    if len(text) > longest:
+        return f"is longer than {longest} characters"
+    if forbidden.search(text):
+        return "contains a control character"
+    return None

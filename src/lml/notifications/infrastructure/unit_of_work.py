@@ -1,0 +1,33 @@
+"""Notifications' unit of work on one PostgreSQL transaction (the platform's UnitOfWork)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from lml.notifications.application.ports import NotificationsUnitOfWork, UnitOfWorkFactory
+from lml.notifications.infrastructure.pg_announcements import PgAnnouncementStore
+from lml.notifications.infrastructure.pg_messages import PgMessageStore
+from lml.platform.db import Database, UnitOfWork
+
+
+class PgNotificationsUnitOfWork:
+    def __init__(self, uow: UnitOfWork) -> None:
+        self._uow = uow
+        self.messages = PgMessageStore(uow.conn)
+        self.announcements = PgAnnouncementStore(uow.conn)
+
+    async def commit(self) -> None:
+        await self._uow.commit()
+
+
+def unit_of_work_factory(db: Database, *, org_id: str | None = None) -> UnitOfWorkFactory:
+    """The worker's and the system's units of work act as no organization (they see every row); an
+    operator's names theirs, and row-level security then hides every other organization's."""
+
+    @asynccontextmanager
+    async def open_unit_of_work() -> AsyncIterator[NotificationsUnitOfWork]:
+        async with db.unit_of_work(org_id=org_id) as uow:
+            yield PgNotificationsUnitOfWork(uow)
+
+    return open_unit_of_work
