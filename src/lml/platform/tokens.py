@@ -54,6 +54,10 @@ class TokenCodec:
             claims["name"] = principal.name
         if principal.session_id:
             claims["sid"] = principal.session_id
+        if principal.email_verified:
+            claims["email_verified"] = True
+        if principal.phone:
+            claims["phone"] = principal.phone
         return jwt.encode(claims, self._secret, algorithm=self._algorithm)
 
     def verify(self, token: str) -> Principal:
@@ -94,6 +98,8 @@ class TokenCodec:
             email=claims.get("email"),
             name=claims.get("name"),
             session_id=_text(claims.get("sid")) or _text(claims.get("jti")),
+            email_verified=claims.get("email_verified") is True,
+            phone=_text(claims.get("phone")),
         )
         return principal, float(claims["exp"])
 

@@ -22,6 +22,15 @@ def test_a_token_carries_the_buyer_and_verifies_the_same_twice() -> None:
     assert codec.verify(token) == verified  # the second answer comes from the cache of verified tokens
 
 
+def test_a_verified_email_and_a_phone_travel_with_the_token_and_nothing_claims_them_by_default() -> None:
+    codec = TokenCodec(Settings())
+    recovered = msgspec.structs.replace(BUYER, email_verified=True, phone="+14155550100")
+
+    verified = codec.verify(codec.issue(recovered, datetime.now(UTC)))
+    assert msgspec.structs.replace(verified, session_id=None) == recovered
+    assert not codec.verify(codec.issue(BUYER, datetime.now(UTC))).email_verified
+
+
 def test_a_users_token_names_its_session_and_a_guests_token_is_its_own_session() -> None:
     codec = TokenCodec(Settings())
     user = Principal("user-1", "user", frozenset({"buyer"}), session_id="family-1")

@@ -22,7 +22,9 @@ def owner_key(kind: str, subject: str) -> str:
 
 class Principal(msgspec.Struct, frozen=True):
     """`session_id` is what logging out ends: a user's refresh-token family (the token's `sid`), or
-    for a token without one, a guest's, the token itself (its `jti`)."""
+    for a token without one, a guest's, the token itself (its `jti`). `email_verified`: the caller
+    proved they receive mail at `email` (a user at registration's login, a guest by a recovery link).
+    `phone` (E.164) is where a guest asked for text messages."""
 
     subject: str
     kind: PrincipalKind
@@ -30,6 +32,8 @@ class Principal(msgspec.Struct, frozen=True):
     email: str | None = None
     name: str | None = None
     session_id: str | None = None
+    email_verified: bool = False
+    phone: str | None = None
 
     def has_scope(self, scope: str) -> bool:
         return scope in self.scopes
