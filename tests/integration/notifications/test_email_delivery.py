@@ -14,7 +14,7 @@ from lml.notifications.application.order_messages import resend_confirmation
 from lml.notifications.application.ports import UnitOfWorkFactory
 from lml.notifications.application.record_messages import record_order_messages
 from lml.notifications.application.send_due_messages import Delivery, send_due_messages
-from lml.notifications.application.testing import FakeBookings, ManualClock
+from lml.notifications.application.testing import FakeBookings
 from lml.notifications.application.views import OrderSummary
 from lml.notifications.domain.message import Message, MessageKind, MessageStatus
 from lml.notifications.domain.retry import RetryPolicy
@@ -23,6 +23,7 @@ from lml.notifications.infrastructure.smtp_sender import SmtpEmailSender
 from tests.fixtures.mail import MailSink, decode_qr, html_of, images_of, text_of
 from tests.fixtures.notifications import ORGANIZATION, a_show, an_order
 from tests.services import free_port
+from tests.timing import TestClock
 
 QUICK = RetryPolicy(max_attempts=3, base=timedelta(seconds=1), cap=timedelta(seconds=2), patience=timedelta(0))
 
@@ -32,8 +33,8 @@ def lowest(low: float, high: float) -> float:
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock(datetime.now(UTC))
+def clock() -> TestClock:
+    return TestClock(start=datetime.now(UTC))
 
 
 @pytest.fixture
@@ -46,7 +47,7 @@ def delivery(bookings: FakeBookings, smtp_url: str) -> Delivery:
                     email=SmtpEmailSender(parse_smtp_url(smtp_url), "LML <tickets@localhost>", timeout=5))
 
 
-async def confirm(uow: UnitOfWorkFactory, clock: ManualClock, bookings: FakeBookings, order: OrderSummary) -> None:
+async def confirm(uow: UnitOfWorkFactory, clock: TestClock, bookings: FakeBookings, order: OrderSummary) -> None:
     bookings.add_order(order)
     await record_order_messages(uow, clock, bookings, kind=MessageKind.ORDER_CONFIRMATION,
                                 event_key=f"OrderPaid:{order.order_id}", order_id=order.order_id)
@@ -58,7 +59,7 @@ async def stored(uow: UnitOfWorkFactory, order_id: str) -> list[Message]:
 
 
 async def test_the_confirmation_arrives_with_the_local_time_each_ticket_code_and_a_qr_code_per_ticket(
-    pg_uow: UnitOfWorkFactory, clock: ManualClock, bookings: FakeBookings, mail_sink: MailSink
+    pg_uow: UnitOfWorkFactory, clock: TestClock, bookings: FakeBookings, mail_sink: MailSink
 ) -> None:
     order = an_order(a_show(timezone="America/New_York"), tickets=3)
     await confirm(pg_uow, clock, bookings, order)
@@ -66,7 +67,7 @@ async def test_the_confirmation_arrives_with_the_local_time_each_ticket_code_and
     report = await send_due_messages(pg_uow, clock, delivery(bookings, mail_sink.url))
 
     assert report.sent == 1
-    [mail] = mail_sink.wait_for(1)
+    [mail] = await mail_sink.wait_for(1)
     assert (mail["To"], mail["X-Sink-Rcpt-To"], mail["X-Sink-Mail-From"]) == (
         order.buyer_email, order.buyer_email, "tickets@localhost")
     assert mail["Subject"] == "Your tickets for Hamlet"
@@ -84,21 +85,21 @@ async def test_the_confirmation_arrives_with_the_local_time_each_ticket_code_and
 
 
 async def test_the_organizations_name_and_reply_to_show_while_the_sender_address_stays_ours(
-    pg_uow: UnitOfWorkFactory, clock: ManualClock, bookings: FakeBookings, mail_sink: MailSink
+    pg_uow: UnitOfWorkFactory, clock: TestClock, bookings: FakeBookings, mail_sink: MailSink
 ) -> None:
     show = a_show(sender_name="The Old Vic Box Office", reply_to="boxoffice@oldvic.example")
     await confirm(pg_uow, clock, bookings, an_order(show))
 
     await send_due_messages(pg_uow, clock, delivery(bookings, mail_sink.url))
 
-    [mail] = mail_sink.wait_for(1)
+    [mail] = await mail_sink.wait_for(1)
     assert mail["From"] == "The Old Vic Box Office <tickets@localhost>"
     assert mail["Reply-To"] == "boxoffice@oldvic.example"
     assert mail["X-Sink-Mail-From"] == "tickets@localhost"
 
 
 async def test_while_the_server_is_down_the_message_waits_with_backoff_and_goes_when_it_is_back(
-    pg_uow: UnitOfWorkFactory, clock: ManualClock, bookings: FakeBookings, mail_sink: MailSink
+    pg_uow: UnitOfWorkFactory, clock: TestClock, bookings: FakeBookings, mail_sink: MailSink
 ) -> None:
     order = an_order()
     await confirm(pg_uow, clock, bookings, order)
@@ -117,14 +118,14 @@ async def test_while_the_server_is_down_the_message_waits_with_backoff_and_goes_
     report = await send_due_messages(pg_uow, clock, delivery(bookings, mail_sink.url), retry=QUICK)
 
     assert report.sent == 1
-    [mail] = mail_sink.wait_for(1)
+    [mail] = await mail_sink.wait_for(1)
     assert mail["To"] == order.buyer_email
     [message] = await stored(pg_uow, order.order_id)
     assert (message.status, message.attempts, message.last_error) == (MessageStatus.SENT, 2, None)
 
 
 async def test_a_message_that_always_fails_ends_dead_and_the_operator_can_send_it_again(
-    pg_uow: UnitOfWorkFactory, clock: ManualClock, bookings: FakeBookings, mail_sink: MailSink
+    pg_uow: UnitOfWorkFactory, clock: TestClock, bookings: FakeBookings, mail_sink: MailSink
 ) -> None:
     order = an_order()
     await confirm(pg_uow, clock, bookings, order)
@@ -142,7 +143,7 @@ async def test_a_message_that_always_fails_ends_dead_and_the_operator_can_send_i
     report = await send_due_messages(pg_uow, clock, delivery(bookings, mail_sink.url))
 
     assert report.sent == 1
-    assert [mail["To"] for mail in mail_sink.wait_for(1)] == [order.buyer_email]
+    assert [mail["To"] for mail in await mail_sink.wait_for(1)] == [order.buyer_email]
     assert [m.status for m in await stored(pg_uow, order.order_id)] == [MessageStatus.DEAD, MessageStatus.SENT]
 
 
@@ -152,7 +153,7 @@ class RefusesEveryone:
 
 
 async def test_a_mailbox_the_server_says_does_not_exist_is_dead_at_once(
-    pg_uow: UnitOfWorkFactory, clock: ManualClock, bookings: FakeBookings
+    pg_uow: UnitOfWorkFactory, clock: TestClock, bookings: FakeBookings
 ) -> None:
     order = an_order()
     await confirm(pg_uow, clock, bookings, order)
@@ -170,7 +171,7 @@ async def test_a_mailbox_the_server_says_does_not_exist_is_dead_at_once(
 
 
 async def test_starttls_required_by_the_url_is_never_skipped_when_the_server_does_not_offer_it(
-    pg_uow: UnitOfWorkFactory, clock: ManualClock, bookings: FakeBookings, mail_sink: MailSink
+    pg_uow: UnitOfWorkFactory, clock: TestClock, bookings: FakeBookings, mail_sink: MailSink
 ) -> None:
     order = an_order()
     await confirm(pg_uow, clock, bookings, order)

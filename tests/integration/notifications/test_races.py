@@ -16,7 +16,7 @@ from lml.notifications.application.announcements import (
 from lml.notifications.application.ports import UnitOfWorkFactory
 from lml.notifications.application.record_messages import record_order_messages
 from lml.notifications.application.send_due_messages import Delivery, send_due_messages
-from lml.notifications.application.testing import FakeBookings, ManualClock
+from lml.notifications.application.testing import FakeBookings
 from lml.notifications.domain.message import MessageKind, MessageStatus
 from lml.notifications.infrastructure.jinja_renderer import JinjaRenderer
 from lml.notifications.infrastructure.smtp_sender import SmtpEmailSender
@@ -24,10 +24,11 @@ from lml.notifications.infrastructure.unit_of_work import unit_of_work_factory
 from lml.platform.resources import Resources
 from tests.fixtures.mail import MailSink
 from tests.fixtures.notifications import ORGANIZATION, a_show, an_order
+from tests.timing import TestClock
 
 
 async def test_one_event_delivered_ten_times_at_once_records_one_message(pg_uow: UnitOfWorkFactory) -> None:
-    clock, bookings = ManualClock(datetime.now(UTC)), FakeBookings()
+    clock, bookings = TestClock(start=datetime.now(UTC)), FakeBookings()
     order = bookings.add_order(an_order())
 
     await asyncio.gather(*(
@@ -43,7 +44,7 @@ async def test_one_event_delivered_ten_times_at_once_records_one_message(pg_uow:
 async def test_senders_racing_over_the_queue_send_each_message_once(
     pg_uow: UnitOfWorkFactory, mail_sink: MailSink
 ) -> None:
-    clock, bookings = ManualClock(datetime.now(UTC)), FakeBookings()
+    clock, bookings = TestClock(start=datetime.now(UTC)), FakeBookings()
     orders = [bookings.add_order(an_order(tickets=1)) for _ in range(40)]
     for order in orders:
         await record_order_messages(pg_uow, clock, bookings, kind=MessageKind.ORDER_CONFIRMATION,
@@ -60,7 +61,7 @@ async def test_senders_racing_over_the_queue_send_each_message_once(
     counts = await asyncio.gather(*(sender() for _ in range(4)))
 
     assert sum(counts) == 40
-    received = Counter(str(mail["To"]) for mail in mail_sink.wait_for(40))
+    received = Counter(str(mail["To"]) for mail in await mail_sink.wait_for(40))
     assert received == Counter(order.buyer_email for order in orders)
     async with pg_uow() as tx:
         statuses = {m.status for order in orders for m in await tx.messages.of_order(order.order_id)}
@@ -70,7 +71,7 @@ async def test_senders_racing_over_the_queue_send_each_message_once(
 async def test_workers_planning_one_announcement_record_each_holder_once(
     pg_uow: UnitOfWorkFactory, resources: Resources
 ) -> None:
-    clock, bookings = ManualClock(datetime.now(UTC)), FakeBookings()
+    clock, bookings = TestClock(start=datetime.now(UTC)), FakeBookings()
     show = a_show()
     bookings.shows[show.show_id] = show
     holders = [f"holder-{n:03d}@example.com" for n in range(120)]

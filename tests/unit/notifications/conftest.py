@@ -3,17 +3,19 @@ senders and a renderer without templates."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from lml.notifications.application.send_due_messages import Delivery
 from lml.notifications.application.testing import (
     FakeBookings,
-    ManualClock,
     MemoryNotifications,
     PlainRenderer,
     RecordingEmailSender,
     RecordingSmsSender,
 )
+from tests.timing import TestClock
 
 
 @pytest.fixture
@@ -22,8 +24,8 @@ def world() -> MemoryNotifications:
 
 
 @pytest.fixture
-def clock() -> ManualClock:
-    return ManualClock()
+def clock() -> TestClock:
+    return TestClock(start=datetime(2026, 6, 1, 12, 0, tzinfo=UTC))
 
 
 @pytest.fixture

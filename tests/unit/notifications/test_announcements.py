@@ -13,7 +13,6 @@ from lml.notifications.application.announcements import (
 from lml.notifications.application.send_due_messages import Delivery, send_due_messages
 from lml.notifications.application.testing import (
     FakeBookings,
-    ManualClock,
     MemoryNotifications,
     RecordingEmailSender,
 )
@@ -21,11 +20,12 @@ from lml.notifications.domain.errors import ShowNotFound
 from lml.notifications.domain.message import MessageKind
 from lml.platform.domain.errors import InvalidInput
 from tests.fixtures.notifications import ORGANIZATION, a_show
+from tests.timing import TestClock
 
 HOLDERS = [f"holder-{n:02d}@example.com" for n in range(25)]
 
 
-async def plan(world: MemoryNotifications, clock: ManualClock, bookings: FakeBookings, show_id: str) -> str:
+async def plan(world: MemoryNotifications, clock: TestClock, bookings: FakeBookings, show_id: str) -> str:
     announcement = await plan_announcement(
         world.unit_of_work(), clock, bookings, organization_id=ORGANIZATION, show_id=show_id,
         subject="Doors at 19:45", body="Tonight's doors open 15 minutes late.", created_by="user:op")
@@ -33,7 +33,7 @@ async def plan(world: MemoryNotifications, clock: ManualClock, bookings: FakeBoo
 
 
 async def test_every_holder_gets_one_announcement_recorded_a_batch_at_a_time(
-    world: MemoryNotifications, clock: ManualClock, bookings: FakeBookings
+    world: MemoryNotifications, clock: TestClock, bookings: FakeBookings
 ) -> None:
     show = a_show()
     bookings.shows[show.show_id] = show
@@ -55,7 +55,7 @@ async def test_every_holder_gets_one_announcement_recorded_a_batch_at_a_time(
 
 
 async def test_a_batch_recorded_again_after_a_crash_records_nobody_twice(
-    world: MemoryNotifications, clock: ManualClock, bookings: FakeBookings
+    world: MemoryNotifications, clock: TestClock, bookings: FakeBookings
 ) -> None:
     show = a_show()
     bookings.shows[show.show_id] = show
@@ -74,7 +74,7 @@ async def test_a_batch_recorded_again_after_a_crash_records_nobody_twice(
 
 
 async def test_progress_counts_sent_and_failed_messages(
-    world: MemoryNotifications, clock: ManualClock, bookings: FakeBookings, email: RecordingEmailSender,
+    world: MemoryNotifications, clock: TestClock, bookings: FakeBookings, email: RecordingEmailSender,
     delivery: Delivery,
 ) -> None:
     show = a_show()
@@ -92,7 +92,7 @@ async def test_progress_counts_sent_and_failed_messages(
 
 
 async def test_a_show_without_holders_is_planned_with_no_recipient(
-    world: MemoryNotifications, clock: ManualClock, bookings: FakeBookings
+    world: MemoryNotifications, clock: TestClock, bookings: FakeBookings
 ) -> None:
     show = a_show()
     bookings.shows[show.show_id] = show
@@ -106,7 +106,7 @@ async def test_a_show_without_holders_is_planned_with_no_recipient(
 
 
 async def test_an_announcement_for_another_organizations_show_or_a_bad_subject_is_refused(
-    world: MemoryNotifications, clock: ManualClock, bookings: FakeBookings
+    world: MemoryNotifications, clock: TestClock, bookings: FakeBookings
 ) -> None:
     theirs = a_show(organization_id="7e0c1d0e-5b1f-4a43-9a7c-111111111111")
     bookings.shows[theirs.show_id] = theirs

@@ -10,16 +10,17 @@ import pytest
 from lml.notifications.application.order_messages import list_order_messages, resend_confirmation
 from lml.notifications.application.record_messages import record_order_messages
 from lml.notifications.application.send_due_messages import Delivery, send_due_messages
-from lml.notifications.application.testing import FakeBookings, ManualClock, MemoryNotifications
+from lml.notifications.application.testing import FakeBookings, MemoryNotifications
 from lml.notifications.domain.errors import NothingToConfirm, OrderNotFound, TooManyMessages
 from lml.notifications.domain.message import MessageKind
 from tests.fixtures.notifications import ORGANIZATION, an_order
+from tests.timing import TestClock
 
 OTHER_ORGANIZATION = "7e0c1d0e-5b1f-4a43-9a7c-111111111111"
 
 
 async def test_the_list_shows_each_message_of_the_order_with_its_status_oldest_first(
-    world: MemoryNotifications, clock: ManualClock, bookings: FakeBookings, delivery: Delivery
+    world: MemoryNotifications, clock: TestClock, bookings: FakeBookings, delivery: Delivery
 ) -> None:
     order = bookings.add_order(an_order(buyer_phone="+14155550123"))
     await record_order_messages(world.unit_of_work(), clock, bookings, kind=MessageKind.ORDER_CONFIRMATION,
@@ -40,7 +41,7 @@ async def test_the_list_shows_each_message_of_the_order_with_its_status_oldest_f
 
 
 async def test_a_resend_queues_a_new_confirmation_for_the_buyer(
-    world: MemoryNotifications, clock: ManualClock, bookings: FakeBookings
+    world: MemoryNotifications, clock: TestClock, bookings: FakeBookings
 ) -> None:
     order = bookings.add_order(an_order())
 
@@ -53,7 +54,7 @@ async def test_a_resend_queues_a_new_confirmation_for_the_buyer(
 
 
 async def test_resends_past_the_limit_are_refused_with_the_wait_and_record_nothing(
-    world: MemoryNotifications, clock: ManualClock, bookings: FakeBookings
+    world: MemoryNotifications, clock: TestClock, bookings: FakeBookings
 ) -> None:
     order = bookings.add_order(an_order())
     await record_order_messages(world.unit_of_work(), clock, bookings, kind=MessageKind.ORDER_CONFIRMATION,
@@ -77,7 +78,7 @@ async def test_resends_past_the_limit_are_refused_with_the_wait_and_record_nothi
 
 
 async def test_no_resend_for_an_unknown_order_another_organizations_or_an_unpaid_one(
-    world: MemoryNotifications, clock: ManualClock, bookings: FakeBookings
+    world: MemoryNotifications, clock: TestClock, bookings: FakeBookings
 ) -> None:
     paid = bookings.add_order(an_order())
     unpaid = bookings.add_order(an_order(paid=False))

@@ -9,17 +9,18 @@ from datetime import timedelta
 import pytest
 
 from lml.notifications.application.record_messages import record_account_message, record_order_messages
-from lml.notifications.application.testing import FakeBookings, ManualClock, MemoryNotifications
+from lml.notifications.application.testing import FakeBookings, MemoryNotifications
 from lml.notifications.domain.errors import OrderNotFound
 from lml.notifications.domain.message import MessageKind, MessageStatus
 from lml.notifications.domain.recipient import Channel
 from tests.fixtures.notifications import an_order
+from tests.timing import TestClock
 
 CONFIRMATION = MessageKind.ORDER_CONFIRMATION
 
 
 async def test_the_same_order_paid_event_delivered_ten_times_records_one_message(
-    world: MemoryNotifications, clock: ManualClock, bookings: FakeBookings
+    world: MemoryNotifications, clock: TestClock, bookings: FakeBookings
 ) -> None:
     order = bookings.add_order(an_order())
 
@@ -35,7 +36,7 @@ async def test_the_same_order_paid_event_delivered_ten_times_records_one_message
 
 
 async def test_redeliveries_racing_each_other_still_record_one_message(
-    world: MemoryNotifications, clock: ManualClock, bookings: FakeBookings
+    world: MemoryNotifications, clock: TestClock, bookings: FakeBookings
 ) -> None:
     order = bookings.add_order(an_order())
 
@@ -50,7 +51,7 @@ async def test_redeliveries_racing_each_other_still_record_one_message(
 
 
 async def test_the_confirmation_also_goes_by_sms_when_configured_and_the_buyer_gave_a_phone(
-    world: MemoryNotifications, clock: ManualClock, bookings: FakeBookings
+    world: MemoryNotifications, clock: TestClock, bookings: FakeBookings
 ) -> None:
     with_phone = bookings.add_order(an_order(buyer_phone="+14155550123"))
     without_phone = bookings.add_order(an_order())
@@ -69,7 +70,7 @@ async def test_the_confirmation_also_goes_by_sms_when_configured_and_the_buyer_g
 
 
 async def test_an_unknown_order_records_nothing(
-    world: MemoryNotifications, clock: ManualClock, bookings: FakeBookings
+    world: MemoryNotifications, clock: TestClock, bookings: FakeBookings
 ) -> None:
     with pytest.raises(OrderNotFound):
         await record_order_messages(world.unit_of_work(), clock, bookings, kind=CONFIRMATION, event_key="e",
@@ -79,7 +80,7 @@ async def test_an_unknown_order_records_nothing(
 
 
 async def test_mail_about_distinct_orders_all_goes_through_to_a_buyer_of_many(
-    world: MemoryNotifications, clock: ManualClock, bookings: FakeBookings
+    world: MemoryNotifications, clock: TestClock, bookings: FakeBookings
 ) -> None:
     orders = [bookings.add_order(an_order(buyer_email="fan@example.com")) for _ in range(30)]
 
@@ -91,7 +92,7 @@ async def test_mail_about_distinct_orders_all_goes_through_to_a_buyer_of_many(
 
 
 async def test_a_loop_of_account_mail_is_held_back_and_recorded_as_such(
-    world: MemoryNotifications, clock: ManualClock
+    world: MemoryNotifications, clock: TestClock
 ) -> None:
     for n in range(15):
         await record_account_message(world.unit_of_work(), clock, kind=MessageKind.PASSWORD_RESET,
@@ -110,7 +111,7 @@ async def test_a_loop_of_account_mail_is_held_back_and_recorded_as_such(
 
 
 async def test_account_mail_keeps_its_token_until_sent_and_is_about_no_organization(
-    world: MemoryNotifications, clock: ManualClock
+    world: MemoryNotifications, clock: TestClock
 ) -> None:
     message = await record_account_message(world.unit_of_work(), clock, kind=MessageKind.GUEST_RECOVERY,
                                            email="guest@example.com", token="one-time", event_key="recover:1")

@@ -11,7 +11,6 @@ from lml.notifications.application.record_messages import record_account_message
 from lml.notifications.application.send_due_messages import Delivery, send_due_messages
 from lml.notifications.application.testing import (
     FakeBookings,
-    ManualClock,
     MemoryNotifications,
     PlainRenderer,
     RecordingEmailSender,
@@ -20,6 +19,7 @@ from lml.notifications.application.testing import (
 from lml.notifications.domain.message import MessageKind, MessageStatus
 from lml.notifications.domain.retry import RetryPolicy
 from tests.fixtures.notifications import a_show, an_order
+from tests.timing import TestClock
 
 CONFIRMATION = MessageKind.ORDER_CONFIRMATION
 QUICK = RetryPolicy(max_attempts=3, base=timedelta(seconds=10), cap=timedelta(minutes=1), patience=timedelta(0))
@@ -29,7 +29,7 @@ def lowest(low: float, high: float) -> float:
     return low
 
 
-async def confirm(world: MemoryNotifications, clock: ManualClock, bookings: FakeBookings, **order: object) -> str:
+async def confirm(world: MemoryNotifications, clock: TestClock, bookings: FakeBookings, **order: object) -> str:
     placed = bookings.add_order(an_order(**order))  # type: ignore[arg-type]
     await record_order_messages(world.unit_of_work(), clock, bookings, kind=CONFIRMATION,
                                 event_key=f"OrderPaid:{placed.order_id}", order_id=placed.order_id, sms=True)
@@ -37,7 +37,7 @@ async def confirm(world: MemoryNotifications, clock: ManualClock, bookings: Fake
 
 
 async def test_a_due_confirmation_is_sent_with_its_tickets_and_recorded_sent(
-    world: MemoryNotifications, clock: ManualClock, bookings: FakeBookings, email: RecordingEmailSender,
+    world: MemoryNotifications, clock: TestClock, bookings: FakeBookings, email: RecordingEmailSender,
     delivery: Delivery,
 ) -> None:
     order_id = await confirm(world, clock, bookings, tickets=3)
@@ -57,7 +57,7 @@ async def test_a_due_confirmation_is_sent_with_its_tickets_and_recorded_sent(
 
 
 async def test_the_organizations_sender_name_and_reply_to_go_with_its_mail(
-    world: MemoryNotifications, clock: ManualClock, bookings: FakeBookings, email: RecordingEmailSender,
+    world: MemoryNotifications, clock: TestClock, bookings: FakeBookings, email: RecordingEmailSender,
     delivery: Delivery,
 ) -> None:
     show = a_show(sender_name="The Old Vic Box Office", reply_to="boxoffice@oldvic.example")
@@ -69,7 +69,7 @@ async def test_the_organizations_sender_name_and_reply_to_go_with_its_mail(
 
 
 async def test_the_sms_goes_to_the_buyers_phone(
-    world: MemoryNotifications, clock: ManualClock, bookings: FakeBookings, sms: RecordingSmsSender,
+    world: MemoryNotifications, clock: TestClock, bookings: FakeBookings, sms: RecordingSmsSender,
     delivery: Delivery,
 ) -> None:
     order_id = await confirm(world, clock, bookings, buyer_phone="+447700900123")
@@ -81,7 +81,7 @@ async def test_the_sms_goes_to_the_buyers_phone(
 
 
 async def test_a_server_that_is_down_delays_the_message_with_backoff_and_it_goes_when_it_is_back(
-    world: MemoryNotifications, clock: ManualClock, bookings: FakeBookings, email: RecordingEmailSender,
+    world: MemoryNotifications, clock: TestClock, bookings: FakeBookings, email: RecordingEmailSender,
     delivery: Delivery,
 ) -> None:
     await confirm(world, clock, bookings)
@@ -105,7 +105,7 @@ async def test_a_server_that_is_down_delays_the_message_with_backoff_and_it_goes
 
 
 async def test_a_message_that_always_fails_ends_dead(
-    world: MemoryNotifications, clock: ManualClock, bookings: FakeBookings, email: RecordingEmailSender,
+    world: MemoryNotifications, clock: TestClock, bookings: FakeBookings, email: RecordingEmailSender,
     delivery: Delivery,
 ) -> None:
     await confirm(world, clock, bookings)
@@ -121,7 +121,7 @@ async def test_a_message_that_always_fails_ends_dead(
 
 
 async def test_a_permanent_refusal_is_dead_at_once(
-    world: MemoryNotifications, clock: ManualClock, bookings: FakeBookings, email: RecordingEmailSender,
+    world: MemoryNotifications, clock: TestClock, bookings: FakeBookings, email: RecordingEmailSender,
     delivery: Delivery,
 ) -> None:
     await confirm(world, clock, bookings)
@@ -134,7 +134,7 @@ async def test_a_permanent_refusal_is_dead_at_once(
 
 
 async def test_a_lookup_that_fails_is_retried(
-    world: MemoryNotifications, clock: ManualClock, bookings: FakeBookings, delivery: Delivery,
+    world: MemoryNotifications, clock: TestClock, bookings: FakeBookings, delivery: Delivery,
 ) -> None:
     await confirm(world, clock, bookings)
     bookings.failure = ConnectionError("ordering is unreachable")
@@ -147,7 +147,7 @@ async def test_a_lookup_that_fails_is_retried(
 
 
 async def test_a_message_about_an_order_that_no_longer_exists_is_dead(
-    world: MemoryNotifications, clock: ManualClock, bookings: FakeBookings, delivery: Delivery,
+    world: MemoryNotifications, clock: TestClock, bookings: FakeBookings, delivery: Delivery,
 ) -> None:
     order_id = await confirm(world, clock, bookings)
     del bookings.orders[order_id]
@@ -159,7 +159,7 @@ async def test_a_message_about_an_order_that_no_longer_exists_is_dead(
 
 
 async def test_sms_that_is_no_longer_configured_fails_and_is_retried(
-    world: MemoryNotifications, clock: ManualClock, bookings: FakeBookings, email: RecordingEmailSender,
+    world: MemoryNotifications, clock: TestClock, bookings: FakeBookings, email: RecordingEmailSender,
 ) -> None:
     await confirm(world, clock, bookings, buyer_phone="+14155550123")
     without_sms = Delivery(bookings=bookings, renderer=PlainRenderer(), email=email, sms=None)
@@ -172,7 +172,7 @@ async def test_sms_that_is_no_longer_configured_fails_and_is_retried(
 
 
 async def test_senders_side_by_side_send_each_message_once(
-    world: MemoryNotifications, clock: ManualClock, bookings: FakeBookings, email: RecordingEmailSender,
+    world: MemoryNotifications, clock: TestClock, bookings: FakeBookings, email: RecordingEmailSender,
     delivery: Delivery,
 ) -> None:
     for _ in range(20):
@@ -186,7 +186,7 @@ async def test_senders_side_by_side_send_each_message_once(
 
 
 async def test_a_sent_token_is_erased_from_the_log_of_messages(
-    world: MemoryNotifications, clock: ManualClock, email: RecordingEmailSender, delivery: Delivery,
+    world: MemoryNotifications, clock: TestClock, email: RecordingEmailSender, delivery: Delivery,
 ) -> None:
     await record_account_message(world.unit_of_work(), clock, kind=MessageKind.GUEST_RECOVERY,
                                  email="guest@example.com", token="one-time-token", event_key="recover:1")

@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 import msgspec
 
@@ -28,17 +28,6 @@ from lml.notifications.application.views import MessageContext, OrderSummary, Sh
 from lml.notifications.domain.announcement import Announcement, AnnouncementProgress
 from lml.notifications.domain.message import PENDING, Message, MessageStatus
 from lml.notifications.domain.recipient_limit import RecentMessage
-
-
-class ManualClock:
-    def __init__(self, now: datetime | None = None) -> None:
-        self.current = now or datetime(2026, 6, 1, 12, 0, tzinfo=UTC)
-
-    def now(self) -> datetime:
-        return self.current
-
-    def advance(self, delta: timedelta) -> None:
-        self.current += delta
 
 
 @dataclass

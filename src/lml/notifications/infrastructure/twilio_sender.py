@@ -13,20 +13,36 @@ from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.rest import Client
 
 from lml.notifications.application.ports import DeliveryFailed
+from lml.platform.domain.errors import BrokenInvariant
 
 
 class TwilioSmsSender:
     def __init__(
         self, *, account_sid: str, auth_token: str, sender: str, api_base: str, timeout: float = 15.0
     ) -> None:
-        # A session per request (no pool): nothing to open or close with the process, and SMS are few.
-        http = AsyncTwilioHttpClient(pool_connections=False, timeout=timeout)
-        self._client = Client(account_sid, auth_token, http_client=http)
-        self._client.api.base_url = api_base.rstrip("/")
+        self._credentials = (account_sid, auth_token)
+        self._api_base = api_base.rstrip("/")
+        self._timeout = timeout
         # A messaging service (MG...) picks the number itself; otherwise the number is ours.
         self._sender = {"messaging_service_sid": sender} if sender.startswith("MG") else {"from_": sender}
+        self._http: AsyncTwilioHttpClient | None = None
+        self._client: Client | None = None
+
+    async def open(self) -> None:
+        """One HTTP session for the process, made on its event loop (aiohttp binds it there). The SDK's
+        session-per-request mode leaks the session of every request that fails to connect."""
+        self._http = AsyncTwilioHttpClient(pool_connections=True, timeout=self._timeout)
+        self._client = Client(*self._credentials, http_client=self._http)
+        self._client.api.base_url = self._api_base
+
+    async def close(self) -> None:
+        if self._http is not None:
+            await self._http.close()
+            self._http = self._client = None
 
     async def send(self, *, to: str, body: str) -> str:
+        if self._client is None:
+            raise BrokenInvariant("the SMS sender is opened with the process, before it sends")
         try:
             message = await self._client.messages.create_async(to=to, body=body, **self._sender)
         except TwilioRestException as refused:
