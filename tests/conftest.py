@@ -30,6 +30,8 @@ pytest_plugins = [
     "tests.fixtures.seating",
     "tests.fixtures.ordering",
     "tests.fixtures.payments",
+    "tests.fixtures.mail",
+    "tests.fixtures.sms",
 ]
 
 # Tables that hold reference data the migrations insert; everything else is emptied per test.
@@ -89,7 +91,8 @@ def _tables(service_urls: dict[str, str]) -> list[str]:
     with psycopg.connect(service_urls["owner_dsn"]) as conn:
         rows = conn.execute(
             "SELECT schemaname || '.' || tablename FROM pg_tables"
-            " WHERE schemaname IN ('platform','identity','venues','catalog','seating','ordering','payments')"
+            " WHERE schemaname IN ('platform','identity','venues','catalog','seating','ordering','payments',"
+            "'notifications')"
         ).fetchall()
     return [r[0] for r in rows if r[0] not in _KEEP]
 

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from lml.catalog.facade import CatalogFacade, CatalogServices
 from lml.config import Settings
 from lml.identity.facade import IdentityFacade, IdentityServices
+from lml.notifications.infrastructure.outbox_handlers import outbox_handlers as notifications_handlers
+from lml.notifications.infrastructure.services import NotificationsServices
 from lml.ordering.facade import OrderingFacade, OrderingServices
 from lml.ordering.infrastructure.outbox_handlers import ScheduleExpiry
 from lml.ordering.infrastructure.outbox_handlers import outbox_handlers as ordering_handlers
@@ -51,6 +53,7 @@ class Container:
     catalog: CatalogServices
     payments: PaymentsServices
     ordering: OrderingServices
+    notifications: NotificationsServices
     # The doors between contexts, also what the CLI and the tests call.
     identity_facade: IdentityFacade
     venues_facade: VenuesFacade
@@ -65,9 +68,11 @@ class Container:
 
     async def open(self) -> None:
         await self.resources.open()
+        await self.notifications.open()
 
     async def close(self) -> None:
         """What the process holds open, at its stop: the contexts' own clients, then the stores."""
+        await self.notifications.close()
         await self.payments.close()
         await self.resources.close()
 
@@ -122,11 +127,13 @@ def build_container(
     ordering = OrderingServices.build(resources, catalog=catalog_facade, seating=seating_facade,
                                       payments=payments_facade)
     ordering_facade = OrderingFacade(ordering)
+    notifications = NotificationsServices.build(resources, ordering=ordering_facade, catalog=catalog_facade,
+                                                venues=venues_facade)
     return Container(
         settings=settings, resources=resources, identity=identity, venues=venues, seating=seating, catalog=catalog,
         payments=payments, ordering=ordering, identity_facade=IdentityFacade(identity), venues_facade=venues_facade,
         seating_facade=seating_facade, catalog_facade=catalog_facade, payments_facade=payments_facade,
-        ordering_facade=ordering_facade,
+        ordering_facade=ordering_facade, notifications=notifications,
     )
 
 
@@ -139,6 +146,7 @@ def outbox_handlers(container: Container, *, schedule_expiry: ScheduleExpiry) ->
         seating_handlers(container.seating),
         ordering_handlers(container.ordering, schedule_expiry=schedule_expiry),
         payments_handlers(container.payments),
+        notifications_handlers(container.notifications),
     ):
         for event_type, listeners in handlers.items():
             merged.setdefault(event_type, []).extend(listeners)
@@ -157,6 +165,5 @@ AUDIT_ONLY: dict[str, str] = {
     "venues.LayoutArchived": "an archived layout keeps serving the shows that pinned it",
     "catalog.ShowWentOnSale": "seating's inventory and its copy of the show's terms are made in the same transaction",
     "catalog.EventCancelled": "each of the event's shows publishes its own ShowCancelled, which is handled",
-    "ordering.OrderPaid": "seats are sold and tickets issued in the same transaction",
     "ordering.OrderRefunded": "tickets are voided and seats returned in the same transaction",
 }

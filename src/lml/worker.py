@@ -20,6 +20,7 @@ from dramatiq.middleware.asyncio import AsyncIO
 
 from lml.config import Settings
 from lml.container import Container, build_container, outbox_handlers
+from lml.notifications.infrastructure import actors as notifications_actors
 from lml.ordering.infrastructure import actors as ordering_actors
 from lml.ordering.infrastructure.outbox_handlers import ScheduleExpiry
 from lml.payments.infrastructure import actors as payments_actors
@@ -125,7 +126,9 @@ class Worker:
         return self.actors[name]
 
     def _register(self) -> None:
-        seating, ordering, payments = self.container.seating, self.container.ordering, self.container.payments
+        container = self.container
+        seating, ordering, payments, notifications = (container.seating, container.ordering, container.payments,
+                                                      container.notifications)
 
         async def relay_outbox() -> None:
             while await self.relay.relay_batch() > 0:
@@ -153,6 +156,12 @@ class Worker:
                    time_limit=120_000)
         self.actor("payments_reconcile", partial(payments_actors.reconcile_stripe_payments, payments), every=60.0,
                    max_retries=0, time_limit=300_000)
+        # Notifications: what is due goes out, and announcements are planned a batch of recipients at a time.
+        self.actor("notifications_send", partial(notifications_actors.send_messages, notifications), every=1.0,
+                   max_retries=0, time_limit=600_000)
+        self.actor("notifications_plan_announcements", partial(notifications_actors.plan_announcements,
+                                                               notifications), every=1.0, max_retries=0,
+                   time_limit=300_000)
 
     def _tick(self) -> None:
         """Every worker process runs this, but a Redis NX key lets one tick per interval through."""

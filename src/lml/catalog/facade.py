@@ -26,6 +26,7 @@ from lml.catalog.infrastructure import demo
 from lml.catalog.infrastructure.pg_events import PgEvents
 from lml.catalog.infrastructure.pg_shows import PgShows
 from lml.catalog.infrastructure.services import CatalogServices
+from lml.catalog.infrastructure.show_schedule import shows_starting
 from lml.platform.db import UnitOfWork
 from lml.venues.facade import DemoVenue
 
@@ -37,6 +38,7 @@ __all__ = [
     "ShowForSale",
     "ShowLayout",
     "ShowNotFound",
+    "ShowSummary",
     "TierInfo",
 ]
 
@@ -85,6 +87,19 @@ class ShowForSale(msgspec.Struct, frozen=True, kw_only=True):
         return next((t for t in self.price_tiers if t.tier_id == tier_id), None)
 
 
+class ShowSummary(msgspec.Struct, frozen=True, kw_only=True):
+    """A show as its buyers' mail names it: the event's title, when, and where."""
+
+    show_id: str
+    org_id: str
+    event_title: str
+    status: str  # the show's own: draft, on_sale, cancelled
+    starts_at: datetime
+    venue_id: str
+    venue_name: str
+    timezone: str  # the venue's (IANA name)
+
+
 def _for_sale(show: Show, event_status: str, now: datetime) -> ShowForSale:
     return ShowForSale(
         show_id=show.show_id, org_id=show.org_id, event_id=show.event_id, status=show.status,
@@ -117,6 +132,21 @@ class CatalogFacade:
         if show is None or event is None:
             raise ShowNotFound()
         return _for_sale(show, event.status, resources.clock.now())
+
+    async def show_summary(self, show_id: str) -> ShowSummary | None:
+        """The show with its event's title and venue, in a read of its own; None for an unknown show."""
+        async with self._services.resources.db.unit_of_work() as uow:
+            show = await PgShows(uow.conn).get(show_id)
+            event = await PgEvents(uow.conn).get(show.event_id) if show else None
+        if show is None or event is None:
+            return None
+        return ShowSummary(show_id=show.show_id, org_id=show.org_id, event_title=event.title, status=show.status,
+                           starts_at=show.starts_at, venue_id=event.venue.venue_id, venue_name=event.venue.name,
+                           timezone=event.venue.timezone)
+
+    async def shows_starting(self, after: datetime, before: datetime) -> list[str]:
+        """Ids of the shows on sale that start in [after, before), soonest first."""
+        return await shows_starting(self._services.resources.db, after, before)
 
     async def seed_demo_catalog(
         self, *, org_id: str, user_id: str | None, venues: Sequence[DemoVenue]

@@ -45,3 +45,37 @@ class OrderRefunded(msgspec.Struct, frozen=True, kw_only=True):
     show_id: str
     amount_refunded: int
     seats_returned: bool
+
+
+class PaymentFailed(msgspec.Struct, frozen=True, kw_only=True):
+    """The buyer's payment failed (`reason` as Stripe gave it); the order still waits for one until
+    `pay_before`, its seats kept."""
+
+    order_id: str
+    organization_id: str
+    show_id: str
+    reason: str
+    pay_before: datetime
+
+
+class RefundSucceeded(msgspec.Struct, frozen=True, kw_only=True):
+    """Stripe refunded `amount` of the order (minor units of `currency`); `remaining` is what the
+    order still holds of what was paid."""
+
+    order_id: str
+    organization_id: str
+    show_id: str
+    refund_id: str
+    amount: int
+    remaining: int
+    currency: str
+
+
+class ShowCancelledForOrder(msgspec.Struct, frozen=True, kw_only=True):
+    """The order's show was cancelled after it was paid: its tickets are void and `refund_amount`
+    is on its way back (0 when what was left to refund was already on its way)."""
+
+    order_id: str
+    organization_id: str
+    show_id: str
+    refund_amount: int

@@ -15,11 +15,12 @@ from datetime import timedelta
 
 from lml.ordering.application import settle_payments
 from lml.ordering.domain.order import REFUND_STATUSES, Payment, RefundStatus
+from lml.ordering.infrastructure.order_details import OrderDetails, PlaceDetails, order_details, ticket_holders
 from lml.ordering.infrastructure.services import OrderingServices
 from lml.platform.db import UnitOfWork
 from lml.platform.ids import new_id
 
-__all__ = ["OrderingFacade", "OrderingServices"]
+__all__ = ["OrderDetails", "OrderingFacade", "OrderingServices", "PlaceDetails"]
 
 
 class OrderingFacade:
@@ -68,6 +69,18 @@ class OrderingFacade:
         oldest first (for reconciliation with Stripe)."""
         created_before = self._services.clock.now() - timedelta(seconds=older_than_seconds)
         return await self._services.transactions.within(uow).orders.awaiting_payment(created_before, limit)
+
+    # Reads for the buyer's mail (notifications)
+
+    async def order_details(self, order_id: str) -> OrderDetails | None:
+        """The order's places at their prices, with each valid ticket's code and QR payload once it
+        is paid; None for an unknown order. In a read of its own."""
+        return await order_details(self._services.resources.db, self._services.ticket_key, order_id)
+
+    async def ticket_holders(self, show_id: str, *, after: str | None, limit: int) -> list[str]:
+        """Emails of the buyers holding a valid ticket for the show: lower case, each once, in order,
+        those after `after` (a page of at most `limit`)."""
+        return await ticket_holders(self._services.resources.db, show_id, after=after, limit=limit)
 
 
 def _refund_status(status: str) -> RefundStatus:

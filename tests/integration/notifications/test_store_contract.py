@@ -33,7 +33,6 @@ def stores(request: pytest.FixtureRequest) -> Stores:
     if request.param == "memory":
         world = MemoryNotifications()
         return lambda org: world.unit_of_work(org_id=org)
-    request.getfixturevalue("clean_notifications")
     db = request.getfixturevalue("resources").db
     return lambda org: unit_of_work_factory(db, org_id=org)
 

@@ -12,13 +12,16 @@ from lml.platform.db import Database, UnitOfWork
 
 
 class PgNotificationsUnitOfWork:
-    def __init__(self, uow: UnitOfWork) -> None:
+    def __init__(self, uow: UnitOfWork, *, owns_transaction: bool = True) -> None:
         self._uow = uow
+        self._owns_transaction = owns_transaction
         self.messages = PgMessageStore(uow.conn)
         self.announcements = PgAnnouncementStore(uow.conn)
 
     async def commit(self) -> None:
-        await self._uow.commit()
+        # On a transaction the caller opened (the outbox's), its owner commits it.
+        if self._owns_transaction:
+            await self._uow.commit()
 
 
 def unit_of_work_factory(db: Database, *, org_id: str | None = None) -> UnitOfWorkFactory:
@@ -31,3 +34,14 @@ def unit_of_work_factory(db: Database, *, org_id: str | None = None) -> UnitOfWo
             yield PgNotificationsUnitOfWork(uow)
 
     return open_unit_of_work
+
+
+def within(uow: UnitOfWork) -> UnitOfWorkFactory:
+    """Units of work on a transaction the caller opened and commits (an outbox event's delivery):
+    what they record is kept exactly when the event is marked delivered."""
+
+    @asynccontextmanager
+    async def on_the_callers_transaction() -> AsyncIterator[NotificationsUnitOfWork]:
+        yield PgNotificationsUnitOfWork(uow, owns_transaction=False)
+
+    return on_the_callers_transaction

@@ -15,6 +15,7 @@ from datetime import datetime
 from lml.ordering.application.ports import OrderingTransaction, SeatSync, TransactionFactory
 from lml.ordering.application.release_orders import release_seats
 from lml.ordering.domain.order import AWAITING_PAYMENT, Order, Refund
+from lml.ordering.events import ShowCancelledForOrder
 from lml.platform.clock import Clock
 
 SHOW_CANCELLED_ACTOR = "system:show-cancelled"
@@ -38,6 +39,8 @@ async def _handle(tx: OrderingTransaction, order: Order, clock: Clock) -> None:
         return
     await tx.tickets.void_all(order.order_id, now)
     amount = order.refundable
+    await tx.publish(ShowCancelledForOrder(order_id=order.order_id, organization_id=order.organization_id,
+                                           show_id=order.show_id, refund_amount=amount))
     if amount == 0:
         await tx.cancellations.handled(order, action="refund_in_flight", at=now)
         return

@@ -21,7 +21,7 @@ from lml.ordering.domain.order import (
     RefundStatus,
 )
 from lml.ordering.domain.tickets import tickets_for
-from lml.ordering.events import OrderPaid, OrderRefunded
+from lml.ordering.events import OrderPaid, OrderRefunded, PaymentFailed, RefundSucceeded
 from lml.platform.clock import Clock
 from lml.platform.domain.buyer_limit import BuyerLimitExceeded
 from lml.platform.logging import get_logger
@@ -110,6 +110,8 @@ async def record_payment_failed(tx: OrderingTransaction, *, clock: Clock, order_
     if order.status not in AWAITING_PAYMENT or order.failure_reason == reason[:500]:
         return
     await tx.orders.save(order.fail_payment(reason), actor=PAYMENTS_ACTOR, at=clock.now(), detail={"reason": reason})
+    await tx.publish(PaymentFailed(order_id=order_id, organization_id=order.organization_id, show_id=order.show_id,
+                                   reason=reason[:500], pay_before=order.expires_at))
 
 
 async def record_refund(
@@ -129,6 +131,11 @@ async def record_refund(
     refunded = moved.order
     all_back = moved.transition.to_status is OrderStatus.REFUNDED and order.status is not OrderStatus.REFUNDED
     [settled] = moved.changed_refunds
+    if settled.succeeded:
+        await tx.publish(RefundSucceeded(order_id=order_id, organization_id=refunded.organization_id,
+                                         show_id=refunded.show_id, refund_id=refund_id, amount=settled.amount,
+                                         remaining=max(0, refunded.amount_paid - refunded.amount_refunded),
+                                         currency=refunded.currency))
     some_back = settled.succeeded and bool(settled.ticket_ids)
     if not (all_back or some_back):
         return

@@ -1,0 +1,49 @@
+"""The `Bookings` port on the contexts that own the facts: ordering (the order, its places and
+tickets, the buyers holding tickets), the catalog (the show and its event) and venues (the venue's
+address). Read when a message is rendered; notifications keeps none of it."""
+
+from __future__ import annotations
+
+from lml.catalog.facade import CatalogFacade
+from lml.notifications.application.views import OrderItem, OrderSummary, ShowSummary
+from lml.ordering.facade import OrderingFacade, PlaceDetails
+from lml.venues.facade import VenueNotFound, VenuesFacade
+
+
+class FacadeBookings:
+    def __init__(self, ordering: OrderingFacade, catalog: CatalogFacade, venues: VenuesFacade) -> None:
+        self._ordering = ordering
+        self._catalog = catalog
+        self._venues = venues
+
+    async def order(self, order_id: str) -> OrderSummary | None:
+        details = await self._ordering.order_details(order_id)
+        if details is None or details.buyer_email is None:
+            return None
+        show = await self.show(details.show_id)
+        if show is None:
+            return None
+        return OrderSummary(order_id=details.order_id, show=show, buyer_email=details.buyer_email,
+                            items=[_item(place) for place in details.places], total=details.total,
+                            currency=details.currency)
+
+    async def show(self, show_id: str) -> ShowSummary | None:
+        show = await self._catalog.show_summary(show_id)
+        if show is None:
+            return None
+        try:
+            venue = await self._venues.get_venue(org_id=show.org_id, venue_id=show.venue_id)
+            address = ", ".join(part for part in (venue.address, venue.city) if part)
+        except VenueNotFound:  # the event keeps its venue's name and timezone; the address is a nicety
+            address = ""
+        return ShowSummary(show_id=show.show_id, organization_id=show.org_id, event_title=show.event_title,
+                           starts_at=show.starts_at, timezone=show.timezone, venue_name=show.venue_name,
+                           venue_address=address)
+
+    async def ticket_holders(self, show_id: str, *, after: str | None, limit: int) -> list[str]:
+        return await self._ordering.ticket_holders(show_id, after=after, limit=limit)
+
+
+def _item(place: PlaceDetails) -> OrderItem:
+    return OrderItem(place=place.seat_label or place.zone_id or "", tier=place.tier_name, price=place.price,
+                     code=place.code, qr_payload=place.qr_payload)

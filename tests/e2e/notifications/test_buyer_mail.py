@@ -1,0 +1,53 @@
+"""What a buyer receives, end to end: pay on the Stripe emulator, the worker relays and sends, and the
+mail arrives at a real SMTP server, read back as the buyer's mail client would read it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+
+from lml.container import Container
+from tests.e2e.ordering.journey import buy, pay_on_stripe
+from tests.fixtures.catalog import MakeShowOnSale, TestShow
+from tests.fixtures.mail import MailSink, decode_qr, html_of, images_of, text_of
+from tests.fixtures.ordering import TestWorker
+from tests.fixtures.payments import SignedWebhook, StripeApp
+from tests.fixtures.seating import MakeBuyer, TestBuyer
+
+
+async def _event_title(api: httpx.AsyncClient, show: TestShow) -> str:
+    return str((await api.get(f"/v1/events/{show.event_id}")).json()["title"])
+
+
+async def _tickets(api: httpx.AsyncClient, buyer: TestBuyer, order_id: str) -> list[dict[str, Any]]:
+    response = await api.get(f"/v1/orders/{order_id}/tickets", headers=buyer.headers)
+    assert response.status_code == 200, response.text
+    return response.json()["tickets"]  # type: ignore[no-any-return]
+
+
+async def test_a_paid_order_mails_its_buyer_each_ticket_with_its_code_and_qr_code(
+    api: httpx.AsyncClient, make_show_on_sale: MakeShowOnSale, make_buyer: MakeBuyer, stripe_app: StripeApp,
+    signed_webhook: SignedWebhook, worker: TestWorker, mail_sink: MailSink, container: Container,
+) -> None:
+    show = await make_show_on_sale(seats=10, zones={"floor": 20})
+    buyer = make_buyer()
+    placed = await buy(api, buyer, show.show_id, show.seat_ids[:2], {"floor": 1})
+    await pay_on_stripe(stripe_app, signed_webhook, placed["payment"]["payment_intent_id"])
+    await worker.drain()
+    await worker.send_mail()
+
+    [mail] = await mail_sink.wait_for(1)
+    tickets = await _tickets(api, buyer, placed["order_id"])
+    assert str(mail["To"]) == buyer.email
+    assert await _event_title(api, show) in str(mail["Subject"])
+    text = text_of(mail)
+    starts_at = (await api.get(f"/v1/shows/{show.show_id}")).json()["starts_at"]
+    local = datetime.fromisoformat(starts_at).astimezone(ZoneInfo("Europe/London"))  # the venue's time
+    assert local.strftime("%H:%M") in text and str(local.day) in text
+    assert len(tickets) == 3 and all(t["code"] in text for t in tickets)
+    payloads = sorted(found for png in images_of(mail).values() for found in decode_qr(png))
+    assert payloads == sorted(t["qr_payload"] for t in tickets)
+    assert "<script" not in html_of(mail)
