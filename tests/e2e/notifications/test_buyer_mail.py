@@ -4,28 +4,22 @@ mail arrives at a real SMTP server, read back as the buyer's mail client would r
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 
 from lml.container import Container
-from tests.e2e.ordering.journey import buy, pay_on_stripe
+from tests.e2e.ordering.journey import buy, pay_on_stripe, tickets_of
 from tests.fixtures.catalog import MakeShowOnSale, TestShow
 from tests.fixtures.mail import MailSink, decode_qr, html_of, images_of, text_of
 from tests.fixtures.ordering import TestWorker
 from tests.fixtures.payments import SignedWebhook, StripeApp
-from tests.fixtures.seating import MakeBuyer, TestBuyer
+from tests.fixtures.seating import MakeBuyer
 
 
 async def _event_title(api: httpx.AsyncClient, show: TestShow) -> str:
     return str((await api.get(f"/v1/events/{show.event_id}")).json()["title"])
 
-
-async def _tickets(api: httpx.AsyncClient, buyer: TestBuyer, order_id: str) -> list[dict[str, Any]]:
-    response = await api.get(f"/v1/orders/{order_id}/tickets", headers=buyer.headers)
-    assert response.status_code == 200, response.text
-    return response.json()["tickets"]  # type: ignore[no-any-return]
 
 
 async def test_a_paid_order_mails_its_buyer_each_ticket_with_its_code_and_qr_code(
@@ -40,7 +34,7 @@ async def test_a_paid_order_mails_its_buyer_each_ticket_with_its_code_and_qr_cod
     await worker.send_mail()
 
     [mail] = await mail_sink.wait_for(1)
-    tickets = await _tickets(api, buyer, placed["order_id"])
+    tickets = await tickets_of(api, buyer, placed["order_id"])
     assert str(mail["To"]) == buyer.email
     assert await _event_title(api, show) in str(mail["Subject"])
     text = text_of(mail)

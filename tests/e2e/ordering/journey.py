@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import httpx
@@ -55,3 +57,27 @@ async def order_status(client: Client, buyer: Buyer, order_id: str) -> str:
     response = await client.get(f"/v1/orders/{order_id}", headers=buyer.headers)
     assert response.status_code == 200, response.text
     return str(response.json()["status"])
+
+
+async def paid(client: Client, buyer: Buyer, show_id: str, seat_ids: list[str], stripe_app: StripeApp,
+               signed_webhook: SignedWebhook, zones: dict[str, int] | None = None) -> dict[str, Any]:
+    """Hold, order and pay on the emulator, the webhook delivered; the order's JSON as placed (the
+    worker has not yet processed Stripe's event)."""
+    placed = await buy(client, buyer, show_id, seat_ids, zones)
+    await pay_on_stripe(stripe_app, signed_webhook, placed["payment"]["payment_intent_id"])
+    return placed
+
+
+async def many_paid(client_from: Callable[[str], Client], show_id: str, seat_ids: list[str],
+                    buyers: list[Buyer], stripe_app: StripeApp, signed_webhook: SignedWebhook) -> list[dict[str, Any]]:
+    """Each buyer pays for one seat of `seat_ids` (in order), each from an address of their own (the
+    per-address limits), all at once; their orders' JSON, in the buyers' order."""
+    return list(await asyncio.gather(*(
+        paid(client_from(f"198.51.100.{i + 1}"), buyer, show_id, [seat_ids[i]], stripe_app, signed_webhook)
+        for i, buyer in enumerate(buyers))))
+
+
+async def tickets_of(client: Client, buyer: Buyer, order_id: str) -> list[dict[str, Any]]:
+    response = await client.get(f"/v1/orders/{order_id}/tickets", headers=buyer.headers)
+    assert response.status_code == 200, response.text
+    return response.json()["tickets"]  # type: ignore[no-any-return]

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from lml.platform.resources import Resources
-from tests.e2e.ordering.journey import buy, hold, order_status, pay_on_stripe
+from tests.e2e.ordering.journey import hold, order_status, paid, tickets_of
 from tests.fixtures.catalog import MakeShowOnSale, TestShow
 from tests.fixtures.identity import MakeOperator
 from tests.fixtures.ordering import TestWorker
@@ -22,16 +22,10 @@ PREMIUM = 12000  # the fixtures' price of a premium seat (fee 0)
 async def _paid(api: httpx.AsyncClient, buyer: TestBuyer, show: TestShow, seats: list[str],
                 stripe_app: StripeApp, signed_webhook: SignedWebhook, worker: TestWorker,
                 zones: dict[str, int] | None = None) -> dict[str, Any]:
-    placed = await buy(api, buyer, show.show_id, seats, zones)
-    await pay_on_stripe(stripe_app, signed_webhook, placed["payment"]["payment_intent_id"])
+    placed = await paid(api, buyer, show.show_id, seats, stripe_app, signed_webhook, zones)
     await worker.drain()
     return placed
 
-
-async def _tickets(api: httpx.AsyncClient, buyer: TestBuyer, order_id: str) -> list[dict[str, Any]]:
-    response = await api.get(f"/v1/orders/{order_id}/tickets", headers=buyer.headers)
-    assert response.status_code == 200, response.text
-    return response.json()["tickets"]  # type: ignore[no-any-return]
 
 
 async def _ask(api: httpx.AsyncClient, buyer: TestBuyer, order_id: str, **body: Any) -> httpx.Response:
@@ -108,7 +102,7 @@ async def test_a_whole_order_asked_a_month_ahead_is_refunded_in_full_once_approv
     assert await order_status(api, buyer, placed["order_id"]) == "refunded"
     refunds = await stripe_app.refunds_of(placed["payment"]["payment_intent_id"])
     assert [(r["amount"], r["status"]) for r in refunds] == [(placed["total"], "succeeded")]
-    assert {t["status"] for t in await _tickets(api, buyer, placed["order_id"])} == {"void"}
+    assert {t["status"] for t in await tickets_of(api, buyer, placed["order_id"])} == {"void"}
     assert (await hold(api, make_buyer(), show.show_id, seats)).status_code == 201  # back on sale
     assert await _queue(api, show) == []
     async with resources.db.unit_of_work() as uow:
@@ -126,7 +120,7 @@ async def test_some_tickets_asked_three_days_ahead_get_half_back_and_only_they_a
     buyer = make_buyer()
     seats = sorted(show.seat_ids)[:2]
     placed = await _paid(api, buyer, show, seats, stripe_app, signed_webhook, worker, zones={"floor": 3})
-    tickets = await _tickets(api, buyer, placed["order_id"])
+    tickets = await tickets_of(api, buyer, placed["order_id"])
     given_up = [next(t for t in tickets if t["seat_id"] == seats[0]),
                 next(t for t in tickets if t["zone_id"] == "floor")]
     prices = {line["seat_id"] or line["zone_id"]: line["unit_price"] for line in placed["lines"]}
@@ -140,7 +134,7 @@ async def test_some_tickets_asked_three_days_ahead_get_half_back_and_only_they_a
     await worker.drain()
 
     assert await order_status(api, buyer, placed["order_id"]) == "partially_refunded"
-    status = {t["ticket_id"]: t["status"] for t in await _tickets(api, buyer, placed["order_id"])}
+    status = {t["ticket_id"]: t["status"] for t in await tickets_of(api, buyer, placed["order_id"])}
     assert sorted(status.values()) == ["valid", "valid", "valid", "void", "void"]
     assert {status[t["ticket_id"]] for t in given_up} == {"void"}
     availability = (await api.get(f"/v1/shows/{show.show_id}/availability")).json()

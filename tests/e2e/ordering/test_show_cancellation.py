@@ -18,20 +18,13 @@ import pytest
 from lml.config import Settings
 from lml.ordering.infrastructure import actors as ordering_actors
 from lml.platform.resources import Resources
-from tests.e2e.ordering.journey import buy, hold, order_status, pay_on_stripe
+from tests.e2e.ordering.journey import buy, hold, many_paid, order_status, paid, pay_on_stripe, tickets_of
 from tests.e2e.platform.test_processes import process
 from tests.fixtures.catalog import MakeShowOnSale, TestShow
 from tests.fixtures.ordering import TestWorker
 from tests.fixtures.payments import SignedWebhook, StripeApp
 from tests.fixtures.seating import ApiFrom, MakeBuyer, TestBuyer
 from tests.timing import eventually, waiting_for_a_lock
-
-
-async def _paid(api: httpx.AsyncClient, buyer: TestBuyer, show: TestShow, seats: list[str], stripe_app: StripeApp,
-                signed_webhook: SignedWebhook) -> dict[str, Any]:
-    placed = await buy(api, buyer, show.show_id, seats)
-    await pay_on_stripe(stripe_app, signed_webhook, placed["payment"]["payment_intent_id"])
-    return placed
 
 
 async def _cancel(api: httpx.AsyncClient, show: TestShow) -> None:
@@ -46,11 +39,6 @@ async def _report(api: httpx.AsyncClient, show: TestShow) -> dict[str, Any]:
     return response.json()  # type: ignore[no-any-return]
 
 
-async def _tickets(api: httpx.AsyncClient, buyer: TestBuyer, order_id: str) -> list[dict[str, Any]]:
-    response = await api.get(f"/v1/orders/{order_id}/tickets", headers=buyer.headers)
-    assert response.status_code == 200, response.text
-    return response.json()["tickets"]  # type: ignore[no-any-return]
-
 
 async def test_a_cancelled_show_refunds_the_paid_cancels_the_pending_and_frees_the_held(
     api: httpx.AsyncClient, make_show_on_sale: MakeShowOnSale, make_buyer: MakeBuyer, stripe_app: StripeApp,
@@ -59,8 +47,8 @@ async def test_a_cancelled_show_refunds_the_paid_cancels_the_pending_and_frees_t
     show = await make_show_on_sale(seats=10)
     seats = sorted(show.seat_ids)
     paid_buyer, part_refunded_buyer, pending_buyer, holder = (make_buyer() for _ in range(4))
-    paid = await _paid(api, paid_buyer, show, seats[0:2], stripe_app, signed_webhook)
-    part = await _paid(api, part_refunded_buyer, show, seats[2:4], stripe_app, signed_webhook)
+    paid_order = await paid(api, paid_buyer, show.show_id, seats[0:2], stripe_app, signed_webhook)
+    part = await paid(api, part_refunded_buyer, show.show_id, seats[2:4], stripe_app, signed_webhook)
     await worker.drain()
     first_refund = await api.post(f"/v1/admin/orders/{part['order_id']}/refund",
                                   json={"reason": "a seat was broken", "amount": 1000}, headers=show.operator.headers)
@@ -74,17 +62,17 @@ async def test_a_cancelled_show_refunds_the_paid_cancels_the_pending_and_frees_t
     assert (await _report(api, show))["state"] == "cancelling_orders"
     await worker.drain()
 
-    assert await order_status(api, paid_buyer, paid["order_id"]) == "refunded"
+    assert await order_status(api, paid_buyer, paid_order["order_id"]) == "refunded"
     assert await order_status(api, part_refunded_buyer, part["order_id"]) == "refunded"
     assert await order_status(api, pending_buyer, pending["order_id"]) == "cancelled"
-    paid_refunds = await stripe_app.refunds_of(paid["payment"]["payment_intent_id"])
-    assert [(r["amount"], r["status"]) for r in paid_refunds] == [(paid["total"], "succeeded")]
+    paid_refunds = await stripe_app.refunds_of(paid_order["payment"]["payment_intent_id"])
+    assert [(r["amount"], r["status"]) for r in paid_refunds] == [(paid_order["total"], "succeeded")]
     part_refunds = await stripe_app.refunds_of(part["payment"]["payment_intent_id"])
     assert sorted(r["amount"] for r in part_refunds) == [1000, part["total"] - 1000]
     pending_pi = await stripe_app.payment_intent(pending["payment"]["payment_intent_id"])
     assert pending_pi["status"] == "canceled"
-    for buyer, order in ((paid_buyer, paid), (part_refunded_buyer, part)):
-        assert {t["status"] for t in await _tickets(api, buyer, order["order_id"])} == {"void"}
+    for buyer, order in ((paid_buyer, paid_order), (part_refunded_buyer, part)):
+        assert {t["status"] for t in await tickets_of(api, buyer, order["order_id"])} == {"void"}
     attendees = await api.get(f"/v1/admin/shows/{show.show_id}/attendees.csv", headers=show.operator.headers)
     assert attendees.text.count("\n") == 1  # the header only: nobody is let in
 
@@ -101,7 +89,7 @@ async def test_a_cancelled_show_refunds_the_paid_cancels_the_pending_and_frees_t
     assert report["state"] == "done", report
     assert (report["orders_left"], report["orders_cancelled_unpaid"]) == (0, 1)
     assert (report["orders_to_refund"], report["orders_refunded"]) == (2, 2)
-    assert report["amount_to_refund"] == report["amount_refunded"] == paid["total"] + part["total"]
+    assert report["amount_to_refund"] == report["amount_refunded"] == paid_order["total"] + part["total"]
     assert (report["refunds_in_flight"], report["failed"], report["needs_person"]) == (0, [], [])
 
 
@@ -118,7 +106,7 @@ async def test_a_payment_that_lands_after_the_cancellation_is_refunded_not_sold(
     await worker.drain()
 
     assert await order_status(api, buyer, placed["order_id"]) == "refunded"
-    assert await _tickets(api, buyer, placed["order_id"]) == []
+    assert await tickets_of(api, buyer, placed["order_id"]) == []
     refunds = await stripe_app.refunds_of(placed["payment"]["payment_intent_id"])
     assert [(r["amount"], r["status"]) for r in refunds] == [(placed["total"], "succeeded")]
     report = await _report(api, show)
@@ -150,7 +138,7 @@ async def test_an_operator_sees_the_refund_stripe_refused_as_needing_a_person(
 ) -> None:
     show = await make_show_on_sale(seats=4)
     buyer = make_buyer()
-    placed = await _paid(api, buyer, show, show.seat_ids[:2], stripe_app, signed_webhook)
+    placed = await paid(api, buyer, show.show_id, show.seat_ids[:2], stripe_app, signed_webhook)
     await worker.drain()
     async with resources.db.unit_of_work() as uow:
         # Stripe no longer knows the PaymentIntent (made with another account's key, say): it refuses the refund.
@@ -167,17 +155,14 @@ async def test_an_operator_sees_the_refund_stripe_refused_as_needing_a_person(
     assert "refused" in failed["reason"]
     assert report["needs_person"] == [{"order_id": placed["order_id"], "amount_owed": placed["total"],
                                        "reason": failed["reason"]}]
-    assert {t["status"] for t in await _tickets(api, buyer, placed["order_id"])} == {"void"}
+    assert {t["status"] for t in await tickets_of(api, buyer, placed["order_id"])} == {"void"}
+
 
 
 async def _many_paid_orders(api_from: ApiFrom, show: TestShow, make_buyer: MakeBuyer, stripe_app: StripeApp,
                             signed_webhook: SignedWebhook, count: int) -> list[tuple[TestBuyer, dict[str, Any]]]:
-    """`count` buyers, each from an address of their own, each with one seat paid."""
-    seats = sorted(show.seat_ids)
     buyers = [make_buyer() for _ in range(count)]
-    placed = await asyncio.gather(*(
-        _paid(api_from(f"198.51.100.{i + 1}"), buyer, show, [seats[i]], stripe_app, signed_webhook)
-        for i, buyer in enumerate(buyers)))
+    placed = await many_paid(api_from, show.show_id, sorted(show.seat_ids), buyers, stripe_app, signed_webhook)
     return list(zip(buyers, placed, strict=True))
 
 
@@ -186,7 +171,7 @@ async def _each_refunded_once(api: httpx.AsyncClient, stripe_app: StripeApp,
     for buyer, order in orders:
         refunds = await stripe_app.refunds_of(order["payment"]["payment_intent_id"])
         assert [(r["amount"], r["status"]) for r in refunds] == [(order["total"], "succeeded")], order["order_id"]
-        assert {t["status"] for t in await _tickets(api, buyer, order["order_id"])} == {"void"}
+        assert {t["status"] for t in await tickets_of(api, buyer, order["order_id"])} == {"void"}
 
 
 @pytest.mark.slow

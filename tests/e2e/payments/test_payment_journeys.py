@@ -21,6 +21,7 @@ from lml.payments.application.ports import OrderPayments
 from lml.payments.infrastructure.actors import process_stripe_events, reconcile_stripe_payments
 from lml.platform.outbox import OutboxRelay
 from lml.platform.resources import Resources
+from tests.e2e.ordering.journey import tickets_of
 from tests.fixtures.catalog import MakeShowOnSale, TestShow
 from tests.fixtures.identity import MakeUser, TestUser
 from tests.fixtures.payments import SignedWebhook, StripeApp, refund_object, stripe_event
@@ -57,13 +58,8 @@ async def _order(client: httpx.AsyncClient, buyer: TestUser, order_id: str) -> d
     return response.json()  # type: ignore[no-any-return]
 
 
-async def _tickets(client: httpx.AsyncClient, buyer: TestUser, order_id: str) -> list[dict[str, Any]]:
-    response = await client.get(f"/v1/orders/{order_id}/tickets", headers=buyer.headers)
-    assert response.status_code == 200
-    return response.json()["tickets"]  # type: ignore[no-any-return]
 
-
-async def test_a_buyer_pays_by_card_and_the_emulators_webhook_makes_the_order_paid_with_tickets(
+async def test_a_buyer_pays_by_card_and_the_emulators_webhook_makes_the_order_paid_withtickets_of(
     client: httpx.AsyncClient, resources: Resources, make_user: MakeUser, make_show_on_sale: MakeShowOnSale,
     stripe_app: StripeApp, stripe_webhooks_to_live_api: None, container: Container,
 ) -> None:
@@ -84,7 +80,7 @@ async def test_a_buyer_pays_by_card_and_the_emulators_webhook_makes_the_order_pa
         return (await _order(client, buyer, order["order_id"]))["status"] == "paid"
 
     await eventually(paid, what="the order paid through the webhook")
-    tickets = await _tickets(client, buyer, order["order_id"])
+    tickets = await tickets_of(client, buyer, order["order_id"])
     assert sorted(t["seat_id"] for t in tickets) == sorted(seats)
     assert {t["status"] for t in tickets} == {"valid"}
 
@@ -102,7 +98,7 @@ async def test_the_same_success_delivered_ten_times_issues_the_tickets_once(
         assert (await signed_webhook(event)).status_code == 200
     await process_stripe_events(container.payments)
     assert (await _order(client, buyer, order["order_id"]))["status"] == "paid"
-    assert len(await _tickets(client, buyer, order["order_id"])) == 3
+    assert len(await tickets_of(client, buyer, order["order_id"])) == 3
 
 
 async def test_a_refund_reported_before_the_success_leaves_the_order_refunded(
@@ -123,7 +119,7 @@ async def test_a_refund_reported_before_the_success_leaves_the_order_refunded(
     final = await _order(client, buyer, order["order_id"])
     assert (final["status"], final["amount_paid"], final["amount_refunded"]) == (
         "refunded", order["total"], order["total"])
-    assert {t["status"] for t in await _tickets(client, buyer, order["order_id"])} <= {"void"}
+    assert {t["status"] for t in await tickets_of(client, buyer, order["order_id"])} <= {"void"}
 
 
 class ProcessKilled(BaseException):
@@ -160,7 +156,7 @@ async def test_a_worker_killed_mid_processing_leaves_the_event_to_be_applied_aga
 
     assert await process_stripe_events(container.payments) == 1
     assert (await _order(client, buyer, order["order_id"]))["status"] == "paid"
-    assert len(await _tickets(client, buyer, order["order_id"])) == 2
+    assert len(await tickets_of(client, buyer, order["order_id"])) == 2
 
 
 async def test_a_payment_whose_webhook_was_lost_is_found_by_reconciliation(
@@ -177,7 +173,7 @@ async def test_a_payment_whose_webhook_was_lost_is_found_by_reconciliation(
     assert (await _order(client, buyer, order["order_id"]))["status"] == "paid"
 
 
-async def test_an_operator_refund_reaches_stripe_through_the_outbox_and_voids_the_tickets(
+async def test_an_operator_refund_reaches_stripe_through_the_outbox_and_voids_thetickets_of(
     client: httpx.AsyncClient, resources: Resources, make_user: MakeUser, make_show_on_sale: MakeShowOnSale,
     stripe_app: StripeApp, signed_webhook: SignedWebhook, container: Container,
 ) -> None:
@@ -199,7 +195,7 @@ async def test_an_operator_refund_reaches_stripe_through_the_outbox_and_voids_th
     assert at_stripe["metadata"]["order_id"] == order["order_id"]
     final = await _order(client, buyer, order["order_id"])
     assert (final["status"], final["amount_refunded"]) == ("refunded", order["total"])
-    assert {t["status"] for t in await _tickets(client, buyer, order["order_id"])} == {"void"}
+    assert {t["status"] for t in await tickets_of(client, buyer, order["order_id"])} == {"void"}
 
 
 async def test_stripe_down_while_ordering_leaves_the_order_awaiting_payment_and_a_retry_creates_one_intent(
@@ -242,7 +238,7 @@ async def test_a_late_payment_for_seats_still_free_takes_them_back_and_pays_the_
     await process_stripe_events(container.payments)
     await _relay(container)
     assert (await _order(client, buyer, order["order_id"]))["status"] == "paid"
-    assert len(await _tickets(client, buyer, order["order_id"])) == 2
+    assert len(await tickets_of(client, buyer, order["order_id"])) == 2
     assert await stripe_app.refunds_of(pi_id) == []
 
 
