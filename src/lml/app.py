@@ -22,6 +22,7 @@ from lml.catalog.infrastructure.http import router as catalog_router
 from lml.config import Settings
 from lml.container import Container, build_container
 from lml.identity.infrastructure.http import router as identity_router
+from lml.notifications.infrastructure.http import router as notifications_router
 from lml.ordering.infrastructure.http import router as ordering_router
 from lml.payments.infrastructure.http import router as payments_router
 from lml.platform.http.health import router as health_router
@@ -88,6 +89,7 @@ def create_app(
             seating_router,
             ordering_router,
             payments_router,
+            notifications_router,
         ],
         dependencies={
             "resources": provide(resources),
@@ -97,6 +99,7 @@ def create_app(
             "seating": provide(container.seating),
             "ordering": provide(container.ordering),
             "payments": provide(container.payments),
+            "notifications": provide(container.notifications),
         },
         lifespan=[lifespan],
         exception_handlers=exception_handlers(),

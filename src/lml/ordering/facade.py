@@ -72,10 +72,10 @@ class OrderingFacade:
 
     # Reads for the buyer's mail (notifications)
 
-    async def order_details(self, order_id: str) -> OrderDetails | None:
+    async def order_details(self, order_id: str, uow: UnitOfWork | None = None) -> OrderDetails | None:
         """The order's places at their prices, with each valid ticket's code and QR payload once it
-        is paid; None for an unknown order. In a read of its own."""
-        return await order_details(self._services.resources.db, self._services.ticket_key, order_id)
+        is paid; None for an unknown order. Read in `uow` when given, else in a read of its own."""
+        return await order_details(self._services.resources.db, self._services.ticket_key, order_id, uow)
 
     async def ticket_holders(self, show_id: str, *, after: str | None, limit: int) -> list[str]:
         """Emails of the buyers holding a valid ticket for the show: lower case, each once, in order,

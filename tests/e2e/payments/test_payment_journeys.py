@@ -59,7 +59,7 @@ async def _order(client: httpx.AsyncClient, buyer: TestUser, order_id: str) -> d
 
 
 
-async def test_a_buyer_pays_by_card_and_the_emulators_webhook_makes_the_order_paid_withtickets_of(
+async def test_a_buyer_pays_by_card_and_the_emulators_webhook_makes_the_order_paid_with_tickets(
     client: httpx.AsyncClient, resources: Resources, make_user: MakeUser, make_show_on_sale: MakeShowOnSale,
     stripe_app: StripeApp, stripe_webhooks_to_live_api: None, container: Container,
 ) -> None:
@@ -173,7 +173,7 @@ async def test_a_payment_whose_webhook_was_lost_is_found_by_reconciliation(
     assert (await _order(client, buyer, order["order_id"]))["status"] == "paid"
 
 
-async def test_an_operator_refund_reaches_stripe_through_the_outbox_and_voids_thetickets_of(
+async def test_an_operator_refund_reaches_stripe_through_the_outbox_and_voids_the_tickets(
     client: httpx.AsyncClient, resources: Resources, make_user: MakeUser, make_show_on_sale: MakeShowOnSale,
     stripe_app: StripeApp, signed_webhook: SignedWebhook, container: Container,
 ) -> None:

@@ -30,14 +30,17 @@ async def test_the_list_shows_each_message_of_the_order_with_its_status_oldest_f
     await resend_confirmation(world.unit_of_work(), clock, bookings, order_id=order.order_id,
                               organization_id=ORGANIZATION)
 
-    listed = await list_order_messages(world.unit_of_work(org_id=ORGANIZATION), order_id=order.order_id)
+    listed = await list_order_messages(world.unit_of_work(org_id=ORGANIZATION), bookings, order_id=order.order_id,
+                                       organization_id=ORGANIZATION)
 
     # The email and the SMS were recorded at the same instant: either may come first.
     assert sorted((m.kind, m.channel, m.status) for m in listed[:2]) == [
         ("order_confirmation", "email", "sent"), ("order_confirmation", "sms", "sent")]
     assert (listed[2].kind, listed[2].channel, listed[2].status) == ("order_confirmation", "email", "queued")
     assert listed[0].next_attempt_at is None and listed[2].next_attempt_at == clock.now()
-    assert await list_order_messages(world.unit_of_work(org_id=OTHER_ORGANIZATION), order_id=order.order_id) == []
+    with pytest.raises(OrderNotFound):  # another organization's order is none of its business
+        await list_order_messages(world.unit_of_work(org_id=OTHER_ORGANIZATION), bookings, order_id=order.order_id,
+                                  organization_id=OTHER_ORGANIZATION)
 
 
 async def test_a_resend_queues_a_new_confirmation_for_the_buyer(

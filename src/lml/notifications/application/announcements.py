@@ -72,10 +72,10 @@ async def list_announcements(uow: UnitOfWorkFactory, *, show_id: str) -> list[An
     async with uow() as tx:
         announcements = await tx.announcements.of_show(show_id)
         progress = await tx.messages.progress([a.announcement_id for a in announcements])
-    return [_view(a, progress.get(a.announcement_id, AnnouncementProgress())) for a in announcements]
+    return [announcement_view(a, progress.get(a.announcement_id, AnnouncementProgress())) for a in announcements]
 
 
-def _view(announcement: Announcement, progress: AnnouncementProgress) -> AnnouncementView:
+def announcement_view(announcement: Announcement, progress: AnnouncementProgress) -> AnnouncementView:
     return AnnouncementView(
         announcement_id=announcement.announcement_id, show_id=announcement.show_id, subject=announcement.subject,
         body=announcement.body, created_by=announcement.created_by, created_at=announcement.created_at,

@@ -13,11 +13,17 @@ from lml.platform.clock import Clock
 from lml.platform.ids import new_id
 
 
-async def list_order_messages(uow: UnitOfWorkFactory, *, order_id: str) -> list[MessageView]:
-    """Oldest first. `uow` acts as the operator's organization, so another's messages are not seen."""
+async def list_order_messages(
+    uow: UnitOfWorkFactory, bookings: Bookings, *, order_id: str, organization_id: str
+) -> list[MessageView]:
+    """Oldest first. Raises OrderNotFound, also for another organization's order (`uow` acts as the
+    operator's organization: another's messages would not be seen anyway)."""
+    buyer = await bookings.buyer(order_id)
+    if buyer is None or buyer.organization_id != organization_id:
+        raise OrderNotFound(f"No order {order_id}")
     async with uow() as tx:
         messages = await tx.messages.of_order(order_id)
-    return [_view(message) for message in messages]
+    return [message_view(message) for message in messages]
 
 
 async def resend_confirmation(
@@ -44,7 +50,7 @@ async def resend_confirmation(
     return recorded
 
 
-def _view(message: Message) -> MessageView:
+def message_view(message: Message) -> MessageView:
     return MessageView(
         message_id=message.message_id, kind=message.kind.value, channel=message.channel.value,
         recipient=message.recipient, status=message.status.value, attempts=message.attempts,

@@ -12,7 +12,7 @@ from typing import Protocol
 
 import msgspec
 
-from lml.notifications.application.views import MessageContext, OrderSummary, ShowSummary
+from lml.notifications.application.views import MessageContext, OrderBuyer, OrderSummary, ShowSummary
 from lml.notifications.domain.announcement import Announcement, AnnouncementProgress
 from lml.notifications.domain.message import Message
 from lml.notifications.domain.recipient_limit import RecentMessage
@@ -80,6 +80,10 @@ class UnitOfWorkFactory(Protocol):
 class Bookings(Protocol):
     """What other contexts know about orders and shows (ordering, catalog, venues, identity),
     implemented on their facades. Read outside notifications' own transactions."""
+
+    async def buyer(self, order_id: str) -> OrderBuyer | None:
+        """Where the order's messages go; None when there is no such order. An event's handler asks
+        this inside the event's delivery transaction, so it reads on that transaction's connection."""
 
     async def order(self, order_id: str) -> OrderSummary | None:
         """The order as its messages show it: one item per ticket once it is paid (with its code and

@@ -41,17 +41,17 @@ async def record_order_messages(
     """What an order's event owes its buyer: an email, plus an SMS when `sms` (SMS is configured), the
     kind has an SMS form and the buyer gave a phone number. `event_key` names the event (`OrderPaid:
     <order id>`): the same key again records nothing new. Raises OrderNotFound."""
-    order = await bookings.order(order_id)
-    if order is None:
+    buyer = await bookings.buyer(order_id)
+    if buyer is None:
         raise OrderNotFound(f"No order {order_id}")
     now = clock.now()
-    recipients = [(Channel.EMAIL, order.buyer_email)]
-    if sms and kind in SMS_KINDS and order.buyer_phone:
-        recipients.append((Channel.SMS, order.buyer_phone))
+    recipients = [(Channel.EMAIL, buyer.email)]
+    if sms and kind in SMS_KINDS and buyer.phone:
+        recipients.append((Channel.SMS, buyer.phone))
     messages = [
         new_message(message_id=new_id(), kind=kind, channel=channel, recipient=recipient, event_key=event_key,
-                    at=now, organization_id=order.show.organization_id, order_id=order.order_id,
-                    show_id=order.show.show_id, data=data)
+                    at=now, organization_id=buyer.organization_id, order_id=buyer.order_id,
+                    show_id=buyer.show_id, data=data)
         for channel, recipient in recipients
     ]
     async with uow() as tx:

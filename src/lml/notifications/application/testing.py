@@ -24,7 +24,7 @@ from lml.notifications.application.ports import (
     OutgoingEmail,
     UnitOfWorkFactory,
 )
-from lml.notifications.application.views import MessageContext, OrderSummary, ShowSummary
+from lml.notifications.application.views import MessageContext, OrderBuyer, OrderSummary, ShowSummary
 from lml.notifications.domain.announcement import Announcement, AnnouncementProgress
 from lml.notifications.domain.message import PENDING, Message, MessageStatus
 from lml.notifications.domain.recipient_limit import RecentMessage
@@ -184,6 +184,14 @@ class FakeBookings:
     def _reachable(self) -> None:
         if self.failure is not None:
             raise self.failure
+
+    async def buyer(self, order_id: str) -> OrderBuyer | None:
+        self._reachable()
+        order = self.orders.get(order_id)
+        if order is None:
+            return None
+        return OrderBuyer(order_id=order.order_id, organization_id=order.show.organization_id,
+                          show_id=order.show.show_id, email=order.buyer_email, phone=order.buyer_phone)
 
     async def order(self, order_id: str) -> OrderSummary | None:
         self._reachable()

@@ -38,6 +38,16 @@ class OrderItem(msgspec.Struct, frozen=True, kw_only=True):
     qr_payload: str | None = None  # what the door scanner reads (its QR code in the HTML part)
 
 
+class OrderBuyer(msgspec.Struct, frozen=True, kw_only=True):
+    """Who an order's messages go to, and whose order it is."""
+
+    order_id: str
+    organization_id: str
+    show_id: str
+    email: str
+    phone: str | None = None  # E.164, when the buyer gave one
+
+
 class OrderSummary(msgspec.Struct, frozen=True, kw_only=True):
     order_id: str
     show: ShowSummary

@@ -1,20 +1,38 @@
 """The `Bookings` port on the contexts that own the facts: ordering (the order, its places and
 tickets, the buyers holding tickets), the catalog (the show and its event) and venues (the venue's
-address). Read when a message is rendered; notifications keeps none of it."""
+address). Read when a message is rendered; notifications keeps none of it.
+
+`within(uow)` reads the buyer in a transaction the caller holds (an outbox event's delivery): a
+handler that held one pool connection and waited for another could, with as many deliveries at
+once as the pool has connections, wait for ever (until PostgreSQL ends the idle transactions)."""
 
 from __future__ import annotations
 
 from lml.catalog.facade import CatalogFacade
-from lml.notifications.application.views import OrderItem, OrderSummary, ShowSummary
+from lml.notifications.application.views import OrderBuyer, OrderItem, OrderSummary, ShowSummary
 from lml.ordering.facade import OrderingFacade, PlaceDetails
+from lml.platform.db import UnitOfWork
 from lml.venues.facade import VenueNotFound, VenuesFacade
 
 
 class FacadeBookings:
-    def __init__(self, ordering: OrderingFacade, catalog: CatalogFacade, venues: VenuesFacade) -> None:
+    def __init__(
+        self, ordering: OrderingFacade, catalog: CatalogFacade, venues: VenuesFacade, uow: UnitOfWork | None = None
+    ) -> None:
         self._ordering = ordering
         self._catalog = catalog
         self._venues = venues
+        self._uow = uow
+
+    def within(self, uow: UnitOfWork) -> FacadeBookings:
+        return FacadeBookings(self._ordering, self._catalog, self._venues, uow)
+
+    async def buyer(self, order_id: str) -> OrderBuyer | None:
+        details = await self._ordering.order_details(order_id, self._uow)
+        if details is None or details.buyer_email is None:
+            return None
+        return OrderBuyer(order_id=details.order_id, organization_id=details.organization_id,
+                          show_id=details.show_id, email=details.buyer_email)
 
     async def order(self, order_id: str) -> OrderSummary | None:
         details = await self._ordering.order_details(order_id)

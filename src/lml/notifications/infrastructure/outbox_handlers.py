@@ -23,8 +23,8 @@ def outbox_handlers(notifications: NotificationsServices) -> dict[str, list[Hand
         event: OutboxEvent, uow: UnitOfWork, kind: MessageKind, order_id: str, data: dict[str, Any] | None = None
     ) -> None:
         await record_order_messages(
-            within(uow), notifications.clock, notifications.bookings, kind=kind, order_id=order_id, data=data,
-            event_key=f"{event.event_type}:{event.id}", sms=notifications.sms is not None,
+            within(uow), notifications.clock, notifications.bookings.within(uow), kind=kind, order_id=order_id,
+            data=data, event_key=f"{event.event_type}:{event.id}", sms=notifications.sms is not None,
         )
 
     async def confirm(event: OutboxEvent, uow: UnitOfWork) -> None:

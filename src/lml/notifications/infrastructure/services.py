@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lml.catalog.facade import CatalogFacade
-from lml.notifications.application.ports import Bookings, UnitOfWorkFactory
+from lml.notifications.application.ports import UnitOfWorkFactory
 from lml.notifications.application.send_due_messages import Delivery
 from lml.notifications.infrastructure.bookings import FacadeBookings
 from lml.notifications.infrastructure.jinja_renderer import JinjaRenderer
@@ -25,7 +25,7 @@ class NotificationsServices:
     clock: Clock
     # The system's units of work (the worker's): they see every organization's messages.
     uows: UnitOfWorkFactory
-    bookings: Bookings
+    bookings: FacadeBookings
     delivery: Delivery
     sms: TwilioSmsSender | None  # None unless the LML_TWILIO_* settings are given
 

@@ -9,7 +9,7 @@ from lml.ordering.domain.order import OrderLine
 from lml.ordering.domain.tickets import Ticket, sign
 from lml.ordering.infrastructure.pg_orders import PgOrders
 from lml.ordering.infrastructure.pg_tickets import PgTickets
-from lml.platform.db import Database
+from lml.platform.db import Database, UnitOfWork
 
 
 class PlaceDetails(msgspec.Struct, frozen=True, kw_only=True):
@@ -36,10 +36,15 @@ class OrderDetails(msgspec.Struct, frozen=True, kw_only=True):
     currency: str
 
 
-async def order_details(db: Database, ticket_key: bytes, order_id: str) -> OrderDetails | None:
-    async with db.unit_of_work() as uow:
-        order = await PgOrders(uow.conn).get(order_id)
-        tickets = await PgTickets(uow.conn).of_order(order_id) if order else []
+async def order_details(db: Database, ticket_key: bytes, order_id: str, uow: UnitOfWork | None = None
+                        ) -> OrderDetails | None:
+    """Read in `uow` when given (a caller already in a transaction takes no second connection), else
+    in a read of its own."""
+    if uow is None:
+        async with db.unit_of_work() as own:
+            return await order_details(db, ticket_key, order_id, own)
+    order = await PgOrders(uow.conn).get(order_id)
+    tickets = await PgTickets(uow.conn).of_order(order_id) if order else []
     if order is None:
         return None
     valid = [t for t in tickets if t.status == "valid"]
