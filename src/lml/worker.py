@@ -156,12 +156,15 @@ class Worker:
                    time_limit=120_000)
         self.actor("payments_reconcile", partial(payments_actors.reconcile_stripe_payments, payments), every=60.0,
                    max_retries=0, time_limit=300_000)
-        # Notifications: what is due goes out, and announcements are planned a batch of recipients at a time.
+        # Notifications: what is due goes out, shows starting within a day get their reminder, and
+        # announcements (reminders too) are planned a batch of recipients at a time.
         self.actor("notifications_send", partial(notifications_actors.send_messages, notifications), every=1.0,
                    max_retries=0, time_limit=600_000)
         self.actor("notifications_plan_announcements", partial(notifications_actors.plan_announcements,
                                                                notifications), every=1.0, max_retries=0,
                    time_limit=300_000)
+        self.actor("notifications_plan_reminders", partial(notifications_actors.plan_reminders, notifications),
+                   every=60.0, max_retries=0, time_limit=120_000)
 
     def _tick(self) -> None:
         """Every worker process runs this, but a Redis NX key lets one tick per interval through."""

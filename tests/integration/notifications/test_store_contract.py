@@ -10,7 +10,12 @@ import pytest
 
 from lml.notifications.application.ports import UnitOfWorkFactory
 from lml.notifications.application.testing import MemoryNotifications
-from lml.notifications.domain.announcement import Announcement, AnnouncementProgress, new_announcement
+from lml.notifications.domain.announcement import (
+    Announcement,
+    AnnouncementProgress,
+    new_announcement,
+    new_show_reminder,
+)
 from lml.notifications.domain.message import Message, MessageKind, MessageStatus, new_message
 from lml.notifications.domain.recipient import Channel
 from lml.notifications.domain.recipient_limit import RecentMessage
@@ -200,6 +205,23 @@ async def test_announcements_are_listed_newest_first_and_claimed_oldest_first_on
     async with stores(None)() as tx:
         assert await tx.announcements.of_show(SHOW) == [newer, older.advanced("m@example.com").completed(T0)]
         assert await tx.announcements.claim_unplanned() == newer
+
+
+async def test_a_show_has_one_reminder_however_many_are_added_and_any_number_of_announcements(
+    stores: Stores,
+) -> None:
+    first, second = (new_show_reminder(announcement_id=new_id(), organization_id=ORG, show_id=SHOW, at=T0)
+                     for _ in range(2))
+    async with stores(None)() as tx:
+        assert [await tx.announcements.add(a) for a in (first, announcement(), announcement())] == [True] * 3
+        await tx.commit()
+    async with stores(None)() as tx:
+        assert await tx.announcements.add(second) is False
+        await tx.commit()
+
+    async with stores(None)() as tx:
+        reminders = [a for a in await tx.announcements.of_show(SHOW) if a.kind is MessageKind.SHOW_REMINDER]
+    assert reminders == [first]
 
 
 async def test_an_operator_sees_only_their_organizations_messages_and_announcements_and_no_account_mail(

@@ -1,19 +1,30 @@
-"""Announcements: an operator plans one for a show; the worker records its recipients' messages a
-batch per transaction (resumable, nobody twice); they are sent like any other message."""
+"""Announcements: an operator plans one for a show, and the platform plans each show's reminder the
+day before it; the worker records their recipients' messages a batch per transaction (resumable,
+nobody twice); they are sent like any other message."""
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from lml.notifications.application.ports import Bookings, UnitOfWorkFactory
 from lml.notifications.application.record_messages import record
 from lml.notifications.application.views import AnnouncementView
-from lml.notifications.domain.announcement import Announcement, AnnouncementProgress, new_announcement
+from lml.notifications.domain.announcement import (
+    Announcement,
+    AnnouncementProgress,
+    new_announcement,
+    new_show_reminder,
+)
 from lml.notifications.domain.errors import ShowNotFound
-from lml.notifications.domain.message import MessageKind, new_message
+from lml.notifications.domain.message import new_message
 from lml.notifications.domain.recipient import Channel
 from lml.notifications.domain.recipient_limit import RecipientLimit
 from lml.platform.clock import Clock
 from lml.platform.domain.errors import InvalidInput
 from lml.platform.ids import new_id
+
+# Ticket holders are reminded of a show this long before it starts.
+REMINDER_LEAD = timedelta(hours=24)
 
 
 async def plan_announcement(
@@ -32,6 +43,24 @@ async def plan_announcement(
     return announcement
 
 
+async def plan_show_reminders(
+    uow: UnitOfWorkFactory, clock: Clock, bookings: Bookings, *, lead: timedelta = REMINDER_LEAD
+) -> int:
+    """A reminder for each show that starts within `lead` and has none yet; how many were planned.
+    A show put on sale less than `lead` before it starts is reminded of at once; whoever buys after
+    its reminder was planned has their confirmation, and no reminder."""
+    now = clock.now()
+    shows = await bookings.shows_starting(now, now + lead)
+    planned = 0
+    async with uow() as tx:
+        for show in shows:
+            reminder = new_show_reminder(announcement_id=new_id(), organization_id=show.organization_id,
+                                         show_id=show.show_id, at=now)
+            planned += await tx.announcements.add(reminder)
+        await tx.commit()
+    return planned
+
+
 async def record_announcement_batch(
     uow: UnitOfWorkFactory, clock: Clock, bookings: Bookings, *, batch: int = 200, limit: RecipientLimit | None = None,
 ) -> bool:
@@ -47,11 +76,10 @@ async def record_announcement_batch(
         for email in holders:
             try:
                 message = new_message(
-                    message_id=new_id(), kind=MessageKind.ANNOUNCEMENT, channel=Channel.EMAIL, recipient=email,
-                    event_key=f"announcement:{announcement.announcement_id}", at=now,
+                    message_id=new_id(), kind=announcement.kind, channel=Channel.EMAIL, recipient=email,
+                    event_key=f"{announcement.kind}:{announcement.announcement_id}", at=now,
                     organization_id=announcement.organization_id, show_id=announcement.show_id,
-                    announcement_id=announcement.announcement_id,
-                    data={"subject": announcement.subject, "body": announcement.body},
+                    announcement_id=announcement.announcement_id, data=announcement.message_data,
                 )
             except InvalidInput:
                 # One unusable address (other contexts check them; this is the net) must not stop the
@@ -77,7 +105,8 @@ async def list_announcements(uow: UnitOfWorkFactory, *, show_id: str) -> list[An
 
 def announcement_view(announcement: Announcement, progress: AnnouncementProgress) -> AnnouncementView:
     return AnnouncementView(
-        announcement_id=announcement.announcement_id, show_id=announcement.show_id, subject=announcement.subject,
+        announcement_id=announcement.announcement_id, kind=announcement.kind.value, show_id=announcement.show_id,
+        subject=announcement.subject,
         body=announcement.body, created_by=announcement.created_by, created_at=announcement.created_at,
         planned=announcement.planned_at is not None, recipients=progress.recipients, sent=progress.sent,
         failed=progress.failed, pending=progress.pending,

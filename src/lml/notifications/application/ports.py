@@ -48,7 +48,8 @@ class MessageStore(Protocol):
 
 
 class AnnouncementStore(Protocol):
-    async def add(self, announcement: Announcement) -> None: ...
+    async def add(self, announcement: Announcement) -> bool:
+        """False (and nothing added) for a second reminder of one show."""
 
     async def of_show(self, show_id: str) -> list[Announcement]:
         """Newest first."""
@@ -90,6 +91,9 @@ class Bookings(Protocol):
         QR payload), one per place before; None when there is no such order."""
 
     async def show(self, show_id: str) -> ShowSummary | None: ...
+
+    async def shows_starting(self, after: datetime, before: datetime) -> list[ShowSummary]:
+        """The shows on sale (not cancelled) that start in [after, before), soonest first."""
 
     async def ticket_holders(self, show_id: str, *, after: str | None, limit: int) -> list[str]:
         """Emails (lowercase, distinct, ascending, greater than `after`) of the buyers who hold a valid

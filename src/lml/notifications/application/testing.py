@@ -26,7 +26,7 @@ from lml.notifications.application.ports import (
 )
 from lml.notifications.application.views import MessageContext, OrderBuyer, OrderSummary, ShowSummary
 from lml.notifications.domain.announcement import Announcement, AnnouncementProgress
-from lml.notifications.domain.message import PENDING, Message, MessageStatus
+from lml.notifications.domain.message import PENDING, Message, MessageKind, MessageStatus
 from lml.notifications.domain.recipient_limit import RecentMessage
 
 
@@ -145,8 +145,12 @@ class MemoryAnnouncements:
         rows = {**self._tx.world.announcements, **self._tx.announcement_writes}.values()
         return [a for a in rows if self._tx.visible(a.organization_id)]
 
-    async def add(self, announcement: Announcement) -> None:
+    async def add(self, announcement: Announcement) -> bool:
+        if announcement.kind is MessageKind.SHOW_REMINDER and any(
+                (a.kind, a.show_id) == (announcement.kind, announcement.show_id) for a in self._all()):
+            return False
         self._tx.announcement_writes[announcement.announcement_id] = announcement
+        return True
 
     async def of_show(self, show_id: str) -> list[Announcement]:
         return sorted((a for a in self._all() if a.show_id == show_id),
@@ -200,6 +204,11 @@ class FakeBookings:
     async def show(self, show_id: str) -> ShowSummary | None:
         self._reachable()
         return self.shows.get(show_id)
+
+    async def shows_starting(self, after: datetime, before: datetime) -> list[ShowSummary]:
+        self._reachable()
+        return sorted((s for s in self.shows.values() if after <= s.starts_at < before),
+                      key=lambda s: (s.starts_at, s.show_id))
 
     async def ticket_holders(self, show_id: str, *, after: str | None, limit: int) -> list[str]:
         self._reachable()

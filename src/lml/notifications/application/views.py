@@ -87,6 +87,7 @@ class MessageView(msgspec.Struct, frozen=True, kw_only=True):
 
 class AnnouncementView(msgspec.Struct, frozen=True, kw_only=True):
     announcement_id: str
+    kind: str  # `announcement` (an operator's) or `show_reminder` (the day before; no subject or body)
     show_id: str
     subject: str
     body: str

@@ -1,4 +1,6 @@
-"""An operator's announcement to every holder of a valid ticket for a show (a delay, a door time).
+"""A message to every holder of a valid ticket for a show: an operator's announcement (a delay, a door
+time), or the reminder the platform sends the day before the show (`kind` SHOW_REMINDER: one per
+show, its words its template's).
 
 Planned once, then its recipients are recorded in batches: holders are taken in ascending order of
 their email, and `cursor` is the last one recorded, so a worker that stops half-way resumes where it
@@ -12,8 +14,11 @@ from datetime import datetime
 
 import msgspec
 
+from lml.notifications.domain.message import MessageKind
 from lml.platform.domain.errors import FieldError, InvalidInput
 
+# Who "created" a show's reminder, for the operator reading the list.
+REMINDER_AUTHOR = "lml"
 SUBJECT_MAX = 200
 BODY_MAX = 10_000
 # A subject is one header line: no control character at all (a CR or LF would start another header).
@@ -30,9 +35,15 @@ class Announcement(msgspec.Struct, frozen=True, kw_only=True):
     body: str
     created_by: str
     created_at: datetime
+    kind: MessageKind = MessageKind.ANNOUNCEMENT  # or SHOW_REMINDER
     cursor: str | None = None
     # Set once every holder's message is recorded.
     planned_at: datetime | None = None
+
+    @property
+    def message_data(self) -> dict[str, str]:
+        """What each recipient's message carries (a reminder's template needs nothing but the show)."""
+        return {"subject": self.subject, "body": self.body} if self.kind is MessageKind.ANNOUNCEMENT else {}
 
     def advanced(self, last_recipient: str) -> Announcement:
         return msgspec.structs.replace(self, cursor=last_recipient)
@@ -69,6 +80,12 @@ def new_announcement(
         raise InvalidInput(problems)
     return Announcement(announcement_id=announcement_id, organization_id=organization_id, show_id=show_id,
                         subject=subject, body=body, created_by=created_by, created_at=at)
+
+
+def new_show_reminder(*, announcement_id: str, organization_id: str, show_id: str, at: datetime) -> Announcement:
+    return Announcement(announcement_id=announcement_id, organization_id=organization_id, show_id=show_id,
+                        subject="", body="", created_by=REMINDER_AUTHOR, created_at=at,
+                        kind=MessageKind.SHOW_REMINDER)
 
 
 def _text_problem(text: str, longest: int, forbidden: re.Pattern[str]) -> str | None:

@@ -1,8 +1,9 @@
-"""The worker's periodic work for notifications: send what is due, record announcements' messages."""
+"""The worker's periodic work for notifications: send what is due, plan shows' reminders, record
+announcements' (and reminders') messages."""
 
 from __future__ import annotations
 
-from lml.notifications.application.announcements import record_announcement_batch
+from lml.notifications.application.announcements import plan_show_reminders, record_announcement_batch
 from lml.notifications.application.send_due_messages import send_due_messages
 from lml.notifications.infrastructure.services import NotificationsServices
 
@@ -32,3 +33,8 @@ async def plan_announcements(notifications: NotificationsServices) -> int:
                                                                    notifications.bookings):
         batches += 1
     return batches
+
+
+async def plan_reminders(notifications: NotificationsServices) -> int:
+    """A reminder for each show starting within a day that has none yet; how many were planned."""
+    return await plan_show_reminders(notifications.uows, notifications.clock, notifications.bookings)

@@ -8,6 +8,8 @@ once as the pool has connections, wait for ever (until PostgreSQL ends the idle 
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from lml.catalog.facade import CatalogFacade
 from lml.notifications.application.views import OrderBuyer, OrderItem, OrderSummary, ShowSummary
 from lml.ordering.facade import OrderingFacade, PlaceDetails
@@ -57,6 +59,10 @@ class FacadeBookings:
         return ShowSummary(show_id=show.show_id, organization_id=show.org_id, event_title=show.event_title,
                            starts_at=show.starts_at, timezone=show.timezone, venue_name=show.venue_name,
                            venue_address=address)
+
+    async def shows_starting(self, after: datetime, before: datetime) -> list[ShowSummary]:
+        found = [await self.show(show_id) for show_id in await self._catalog.shows_starting(after, before)]
+        return [show for show in found if show is not None]
 
     async def ticket_holders(self, show_id: str, *, after: str | None, limit: int) -> list[str]:
         return await self._ordering.ticket_holders(show_id, after=after, limit=limit)

@@ -11,7 +11,7 @@ from lml.notifications.domain.announcement import Announcement
 
 _SELECT = (
     "SELECT announcement_id::text, organization_id::text, show_id::text, subject, body, created_by, created_at,"
-    " cursor, planned_at FROM notifications.announcements "
+    " kind, cursor, planned_at FROM notifications.announcements "
 )
 
 
@@ -19,13 +19,15 @@ class PgAnnouncementStore:
     def __init__(self, conn: AsyncConnection[dict[str, Any]]) -> None:
         self.conn = conn
 
-    async def add(self, a: Announcement) -> None:
-        await self.conn.execute(
+    async def add(self, a: Announcement) -> bool:
+        added = await self.conn.execute(
             "INSERT INTO notifications.announcements (announcement_id, organization_id, show_id, subject, body,"
-            " created_by, created_at, cursor, planned_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
-            (a.announcement_id, a.organization_id, a.show_id, a.subject, a.body, a.created_by, a.created_at, a.cursor,
-             a.planned_at),
+            " created_by, created_at, kind, cursor, planned_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
+            " ON CONFLICT (show_id) WHERE kind = 'show_reminder' DO NOTHING",
+            (a.announcement_id, a.organization_id, a.show_id, a.subject, a.body, a.created_by, a.created_at,
+             a.kind.value, a.cursor, a.planned_at),
         )
+        return added.rowcount == 1
 
     async def of_show(self, show_id: str) -> list[Announcement]:
         rows = await (await self.conn.execute(
