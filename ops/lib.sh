@@ -12,6 +12,7 @@ OPS_POSTGRES_PORT="${OPS_POSTGRES_PORT:-5432}"
 OPS_REDIS_PORT="${OPS_REDIS_PORT:-6379}"
 OPS_MONGO_PORT="${OPS_MONGO_PORT:-27017}"
 OPS_STRIPE_PORT="${OPS_STRIPE_PORT:-8420}"
+OPS_SMTP_PORT="${OPS_SMTP_PORT:-1025}"
 
 say() { printf '==> %s\n' "$*"; }
 die() { printf '==> error: %s\n' "$*" >&2; exit 1; }
