@@ -92,7 +92,7 @@ def _tables(service_urls: dict[str, str]) -> list[str]:
         rows = conn.execute(
             "SELECT schemaname || '.' || tablename FROM pg_tables"
             " WHERE schemaname IN ('platform','identity','venues','catalog','seating','ordering','payments',"
-            "'notifications')"
+            "'notifications','admission')"
         ).fetchall()
     return [r[0] for r in rows if r[0] not in _KEEP]
 

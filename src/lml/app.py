@@ -18,6 +18,7 @@ from litestar import Litestar
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 
+from lml.admission.infrastructure.http import router as admission_router
 from lml.catalog.infrastructure.http import router as catalog_router
 from lml.config import Settings
 from lml.container import Container, build_container
@@ -90,6 +91,7 @@ def create_app(
             ordering_router,
             payments_router,
             notifications_router,
+            admission_router,
         ],
         dependencies={
             "resources": provide(resources),
@@ -100,6 +102,7 @@ def create_app(
             "ordering": provide(container.ordering),
             "payments": provide(container.payments),
             "notifications": provide(container.notifications),
+            "admission": provide(container.admission),
         },
         lifespan=[lifespan],
         exception_handlers=exception_handlers(),

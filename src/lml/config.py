@@ -65,6 +65,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     cancellation_batch_size: int = 100
     # A comment line on an idle availability stream this often, so that proxies keep it open.
     sse_heartbeat_seconds: float = 15.0
+    # Polls a second that one waiting room's line may make in all: each buyer is told to poll at an
+    # interval that keeps the room within it.
+    queue_polls_per_second: int = 1000
     # HMAC-SHA256 key of the ticket payloads that door scanners verify offline (they hold it too).
     ticket_signing_key: str = DEV_TICKET_SIGNING_KEY
     # Keys the Idempotency-Key records in Redis: their names, and the encryption of the responses kept.
@@ -168,7 +171,7 @@ _POSITIVE = (
     "db_pool_min", "db_pool_max", "db_statement_timeout_ms", "db_lock_timeout_ms",
     "db_idle_in_transaction_timeout_ms", "access_token_seconds", "refresh_token_seconds",
     "max_body_bytes", "body_timeout_seconds", "outbox_max_attempts", "max_held_per_address",
-    "cancellation_batch_size", "sse_heartbeat_seconds",
+    "cancellation_batch_size", "sse_heartbeat_seconds", "queue_polls_per_second",
 )
 _URL_SCHEMES = {
     "redis_url": ("redis", "rediss", "unix"),

@@ -14,16 +14,21 @@ it depends on. Each line goes down from the context that calls to the one it cal
            /    │    \
      catalog    │     payments ┄┄ OrderPayments: payments' port, ordering plugged into it here
         │    \  │
-        │    seating
-        │    /
-      venues            identity: under every operator route (who may act, in which role)
+        │    seating ┄┄ QueueGate: seating's port, admission plugged into it here
+        │    /   \
+      venues    admission (catalog, seating: a show's sale and the places left)
+
+    identity: under every operator route (who may act, in which role)
+    notifications: ordering, catalog, venues (what a buyer's mail says)
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 
+from lml.admission.facade import AdmissionFacade, AdmissionServices
 from lml.catalog.facade import CatalogFacade, CatalogServices
 from lml.config import Settings
 from lml.identity.facade import IdentityFacade, IdentityServices
@@ -54,6 +59,7 @@ class Container:
     payments: PaymentsServices
     ordering: OrderingServices
     notifications: NotificationsServices
+    admission: AdmissionServices
     # The doors between contexts, also what the CLI and the tests call.
     identity_facade: IdentityFacade
     venues_facade: VenuesFacade
@@ -61,6 +67,7 @@ class Container:
     catalog_facade: CatalogFacade
     payments_facade: PaymentsFacade
     ordering_facade: OrderingFacade
+    admission_facade: AdmissionFacade
 
     @property
     def clock(self) -> Clock:
@@ -107,6 +114,19 @@ class _OrderingForPayments:
                                                             limit=limit)
 
 
+class _AdmissionForSeating:
+    """Seating's `QueueGate` port on admission's facade (made after seating's, which it reads)."""
+
+    def __init__(self, admission: Callable[[], AdmissionFacade]) -> None:
+        self._admission = admission
+
+    async def admit_hold(self, *, show_id: str, buyer: str, pass_token: str | None) -> str | None:
+        return await self._admission().admit_hold(show_id=show_id, buyer=buyer, pass_token=pass_token)
+
+    async def hold_placed(self, *, show_id: str, entry_id: str, until: datetime) -> None:
+        await self._admission().hold_placed(show_id=show_id, entry_id=entry_id, until=until)
+
+
 def build_container(
     settings: Settings, *, clock: Clock | None = None, resources: Resources | None = None,
     hold_now_ms: Callable[[], int] | None = None,
@@ -117,10 +137,14 @@ def build_container(
     identity = IdentityServices.build(resources)
     venues = VenuesServices.build(resources)
     venues_facade = VenuesFacade(venues)
-    seating = SeatingServices.build(resources, venues=venues_facade, now_ms=hold_now_ms)
+    # Seating reaches admission only through its port; admission's facade is made below.
+    seating = SeatingServices.build(resources, venues=venues_facade, now_ms=hold_now_ms,
+                                    queue_gate=_AdmissionForSeating(lambda: admission_facade))
     seating_facade = SeatingFacade(seating)
     catalog = CatalogServices.build(resources, venues=venues_facade, seating=seating_facade)
     catalog_facade = CatalogFacade(catalog)
+    admission = AdmissionServices.build(resources, catalog=catalog_facade, seating=seating_facade)
+    admission_facade = AdmissionFacade(admission)
     # Payments reaches ordering only through its port; ordering's facade is made just below.
     payments = PaymentsServices.build(resources, orders=lambda uow: _OrderingForPayments(ordering_facade, uow))
     payments_facade = PaymentsFacade(payments)
@@ -133,7 +157,8 @@ def build_container(
         settings=settings, resources=resources, identity=identity, venues=venues, seating=seating, catalog=catalog,
         payments=payments, ordering=ordering, identity_facade=IdentityFacade(identity), venues_facade=venues_facade,
         seating_facade=seating_facade, catalog_facade=catalog_facade, payments_facade=payments_facade,
-        ordering_facade=ordering_facade, notifications=notifications,
+        ordering_facade=ordering_facade, notifications=notifications, admission=admission,
+        admission_facade=admission_facade,
     )
 
 
@@ -159,6 +184,7 @@ AUDIT_ONLY: dict[str, str] = {
     "identity.OrganizationCreated": "kept as the record of who created which tenant",
     "identity.MembershipGranted": "kept as the record of who was given which role",
     "identity.MembershipRevoked": "kept as the record of who lost which role (access is checked per request)",
+    "admission.WaitingRoomConfigured": "the record of who set which room; the worker reads the rooms themselves",
     "identity.RefreshTokenReuseDetected": "a security record: the token family is revoked in the same transaction",
     "venues.VenueCreated": "kept as the record of the venue's creation",
     "venues.LayoutPublished": "shows pin a layout version when they are created; nothing waits for publication",

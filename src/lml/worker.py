@@ -18,6 +18,7 @@ from dramatiq.asyncio import EventLoopThread, get_event_loop_thread
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware.asyncio import AsyncIO
 
+from lml.admission.infrastructure import actors as admission_actors
 from lml.config import Settings
 from lml.container import Container, build_container, outbox_handlers
 from lml.notifications.infrastructure import actors as notifications_actors
@@ -165,6 +166,9 @@ class Worker:
                    time_limit=300_000)
         self.actor("notifications_plan_reminders", partial(notifications_actors.plan_reminders, notifications),
                    every=60.0, max_retries=0, time_limit=120_000)
+        # Waiting rooms: the next buyers in line are let in every second, at each room's pace.
+        self.actor("admission_admit_buyers", partial(admission_actors.admit_buyers, container.admission),
+                   every=1.0, max_retries=0, time_limit=60_000)
 
     def _tick(self) -> None:
         """Every worker process runs this, but a Redis NX key lets one tick per interval through."""

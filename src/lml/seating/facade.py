@@ -14,7 +14,8 @@ its seats with their tiers and labels and its GA places; `reserve_for_order`, `m
 PostgreSQL (conditional updates: exactly those, or `SeatsUnavailable` and nothing changed), each
 recording an `InventoryChanged` outbox event that makes Redis follow at least once; `sync_order`
 makes Redis follow right after the caller commits. `held_counts` says how many places live holds
-take, per tier (an operator's sales report).
+take, per tier (an operator's sales report); `places_left` how many places nobody holds, has
+reserved or bought (the waiting room's "sold out").
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from lml.seating.application import inventory_counts as counts_use_case
 from lml.seating.application import materialize_inventory as materialize_use_case
 from lml.seating.application import seat_blocking
 from lml.seating.application import verify_hold as verify_use_case
+from lml.seating.application.read_availability import read_availability
+from lml.seating.domain.availability import AVAILABLE
 from lml.seating.domain.errors import HoldNotFound, HoldTokenMismatch, SeatsUnavailable
 from lml.seating.domain.hold import HeldSeat, HeldZone, VerifiedHold
 from lml.seating.domain.inventory import (
@@ -166,3 +169,8 @@ class SeatingFacade:
     async def held_counts(self, show_id: str) -> dict[str, int]:
         """Places in live holds per price tier (for an operator's sales report)."""
         return await held_counts(self._services, show_id)
+
+    async def places_left(self, show_id: str) -> int:
+        """Seats and GA places that could be held right now (expired holds dropped first)."""
+        availability = await read_availability(self._services.holding, show_id=show_id)
+        return availability.seats.count(AVAILABLE) + sum(zone.remaining for zone in availability.zones)

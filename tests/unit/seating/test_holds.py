@@ -12,7 +12,12 @@ import pytest
 
 from lml.platform.domain.errors import InvalidInput
 from lml.seating.application.change_hold import extend_hold, release_hold
-from lml.seating.application.hold_testing import InMemoryHoldStore, StaticInventory, StaticSaleRules
+from lml.seating.application.hold_testing import (
+    InMemoryHoldStore,
+    NoWaitingRooms,
+    StaticInventory,
+    StaticSaleRules,
+)
 from lml.seating.application.holding import Holding
 from lml.seating.application.place_hold import place_hold
 from lml.seating.application.verify_hold import verify_hold
@@ -64,7 +69,7 @@ def holding(clock: TestClock) -> Holding:
     )
     counter = itertools.count(1)
     return Holding(holds=InMemoryHoldStore(clock.now_ms), rules=StaticSaleRules([rules()]), inventory=inventory,
-                   clock=clock, max_held_per_address=ADDRESS_CAP,
+                   clock=clock, max_held_per_address=ADDRESS_CAP, queue_gate=NoWaitingRooms(),
                    random_bytes=lambda n: next(counter).to_bytes(4, "big") * (n // 4))
 
 

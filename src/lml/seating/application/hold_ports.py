@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Protocol
 
 from lml.seating.domain.availability import Availability, BuyerRow, InventoryState, SeatRow, ZoneRow
@@ -67,3 +68,15 @@ class PlaceDescriptions(Protocol):
         """seat id → (tier id, label)."""
 
     async def zone_tiers(self, show_id: str, zone_ids: Sequence[str]) -> dict[str, str]: ...
+
+
+class QueueGate(Protocol):
+    """A show's waiting room, as holds meet it (the admission context, plugged in by the composition
+    root: seating does not know it)."""
+
+    async def admit_hold(self, *, show_id: str, buyer: str, pass_token: str | None) -> str | None:
+        """The entry id of the buyer's live queue pass when the show's sale goes through a waiting
+        room; None when it has none. Raises when the pass is missing or not valid for this buyer."""
+
+    async def hold_placed(self, *, show_id: str, entry_id: str, until: datetime) -> None:
+        """A hold placed with the pass of `entry_id` may live until `until`: the pass stays alive as long."""

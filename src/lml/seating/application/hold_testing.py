@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 
 import msgspec
 
@@ -211,3 +212,13 @@ class StaticInventory:
     async def state(self, show_id: str) -> InventoryState | None:
         self.reads += 1
         return self.by_show.get(show_id)
+
+
+class NoWaitingRooms:
+    """A QueueGate for shows without a waiting room: every hold goes as it always did."""
+
+    async def admit_hold(self, *, show_id: str, buyer: str, pass_token: str | None) -> str | None:
+        return None
+
+    async def hold_placed(self, *, show_id: str, entry_id: str, until: datetime) -> None:
+        raise AssertionError("no pass was given, so none is kept alive")

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from lml.platform.clock import Clock
 from lml.platform.single_flight import SingleFlight
-from lml.seating.application.hold_ports import HoldStore, InventoryStateSource, SaleRulesSource
+from lml.seating.application.hold_ports import HoldStore, InventoryStateSource, QueueGate, SaleRulesSource
 from lml.seating.domain.hold import HOLD_ID_RANDOM_BYTES
 from lml.seating.domain.inventory import InventoryNotFound
 
@@ -21,6 +21,7 @@ class Holding:
     inventory: InventoryStateSource
     clock: Clock
     max_held_per_address: int  # places of one show held at once from one client address
+    queue_gate: QueueGate
     random_bytes: Callable[[int], bytes] = os.urandom
     _loading: SingleFlight[str, None] = field(default_factory=SingleFlight)
 

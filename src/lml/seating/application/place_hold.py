@@ -30,10 +30,19 @@ class PlacedHold(msgspec.Struct, frozen=True, kw_only=True):
     zones: dict[str, int]
 
 
-async def place_hold(holding: Holding, *, show_id: str, holder: Holder, request: HoldRequest) -> PlacedHold:
+# The cap per client address is for anonymous surges; a buyer the waiting room let in is not one.
+NO_ADDRESS_CAP = 2**31 - 1
+
+
+async def place_hold(
+    holding: Holding, *, show_id: str, holder: Holder, request: HoldRequest, queue_pass: str | None = None
+) -> PlacedHold:
+    """`queue_pass`: the pass the show's waiting room gave the buyer (required while it has one)."""
     rules = await holding.rules.rules(show_id)
     rules.ensure_open(holding.clock.now())
-    terms = rules.terms(guest=holder.guest, max_per_address=holding.max_held_per_address)
+    admitted = await holding.queue_gate.admit_hold(show_id=show_id, buyer=holder.limit_key, pass_token=queue_pass)
+    terms = rules.terms(guest=holder.guest,
+                        max_per_address=holding.max_held_per_address if admitted is None else NO_ADDRESS_CAP)
     random, token = holding.new_hold_secrets()
     hold_id = new_hold_id(show_id, random)
     digest = token_hash(token)
@@ -46,7 +55,10 @@ async def place_hold(holding: Holding, *, show_id: str, holder: Holder, request:
     if not isinstance(outcome, HoldPlaced):
         # Loaded a moment ago yet gone again: Redis lost its data twice in a row.
         raise RuntimeError(f"the inventory of show {show_id} cannot be kept loaded")
-    return PlacedHold(
+    placed = PlacedHold(
         hold_id=hold_id, hold_token=token, show_id=show_id, expires_at=from_ms(outcome.expires_at_ms),
         max_expires_at=from_ms(outcome.max_expires_at_ms), seat_ids=request.seat_ids, zones=request.zones_dict(),
     )
+    if admitted is not None:
+        await holding.queue_gate.hold_placed(show_id=show_id, entry_id=admitted, until=placed.max_expires_at)
+    return placed

@@ -95,14 +95,14 @@ class ExtendedOut(msgspec.Struct, frozen=True):
     guards=BUYERS_ONLY,
     middleware=[rate_limited("seating:holds", PLACE_HOLDS), idempotent],
     tags=["seating"],
-    summary="Hold seats and GA places of a show: all or none",
+    summary="Hold seats and GA places of a show: all or none (X-Queue-Pass while its waiting room is on)",
 )
 async def place(
     request: AnyRequest, seating: NamedDependency[SeatingServices], show_id: FromPath[str], data: JSONBody[HoldBody]
 ) -> Response[HoldOut]:
     hold_request = HoldRequest.parse(data.seat_ids, data.zones)
-    placed = await place_hold(seating.holding, show_id=show_id, holder=_holder(request),
-                              request=hold_request)
+    placed = await place_hold(seating.holding, show_id=show_id, holder=_holder(request), request=hold_request,
+                              queue_pass=request.headers.get("x-queue-pass"))
     body = HoldOut(placed.hold_id, placed.hold_token, placed.show_id, placed.expires_at, placed.max_expires_at,
                    placed.seat_ids, placed.zones)
     return Response(body, status_code=201, headers={"Location": f"/v1/holds/{placed.hold_id}",

@@ -11,6 +11,7 @@ import msgspec
 from cachetools import LRUCache
 
 from lml.platform.resources import Resources
+from lml.seating.application.hold_ports import QueueGate
 from lml.seating.application.holding import Holding
 from lml.seating.domain.availability import Availability
 from lml.seating.infrastructure.pg_sales import PgInventoryReads
@@ -55,9 +56,11 @@ class SeatingServices:
 
     @classmethod
     def build(
-        cls, resources: Resources, *, venues: VenuesFacade, now_ms: Callable[[], int] | None = None
+        cls, resources: Resources, *, venues: VenuesFacade, queue_gate: QueueGate,
+        now_ms: Callable[[], int] | None = None,
     ) -> SeatingServices:
-        """`now_ms` drives the hold scripts' clock (tests); by default they use the Redis server's."""
+        """`now_ms` drives the hold scripts' clock (tests); by default they use the Redis server's.
+        `queue_gate`: the waiting rooms holds go through (the admission context's)."""
         prefix = resources.settings.redis_key_prefix
         store = RedisHoldStore(resources.redis, prefix, now_ms=now_ms)
         terms = SaleTermsReader(resources.db)
@@ -65,7 +68,7 @@ class SeatingServices:
         return cls(
             resources=resources,
             holding=Holding(holds=store, rules=terms, inventory=reads, clock=resources.clock,
-                            max_held_per_address=resources.settings.max_held_per_address),
+                            max_held_per_address=resources.settings.max_held_per_address, queue_gate=queue_gate),
             store=store,
             terms=terms,
             reads=reads,

@@ -1,0 +1,90 @@
+"""Buyers and the line: joining it (once per buyer) and reading one's place, with the pass once
+admitted.
+
+Pre-queue buyers get a random rank when they join, drawn uniformly from a range far below the ranks
+of those who join once the sale is open; ordering by these ranks is a uniform shuffle of the
+pre-queue, the same as shuffling it at the on-sale instant, without a pass over the whole line at
+that instant. The rank is never shown before the sale opens."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from lml.admission.application.ports import Joined, Line, Place
+from lml.admission.domain.entry import (
+    EntryState,
+    QueueEntry,
+    estimated_wait_seconds,
+    poll_after_seconds,
+)
+from lml.admission.domain.errors import NotInLine, WaitingRoomClosed, WaitingRoomNotEnabled, WaitingRoomNotOpen
+from lml.admission.domain.queue_pass import PassClaims, sign_pass
+from lml.platform.clock import Clock
+from lml.platform.ids import new_id
+
+# Ranks drawn for the pre-queue; those who join later rank from here up (the line keeps ranks as
+# doubles: integers below 2**53 are exact).
+PRE_QUEUE_RANKS = 2**48
+
+
+@dataclass(frozen=True)
+class LineDesk:
+    """What the buyers' use cases share: the line, the clock, the key passes are signed with, the
+    polling budget of one room, and how to put a room's facts back in the line (after Redis lost
+    them), False when the show has no room."""
+
+    line: Line
+    clock: Clock
+    pass_key: bytes
+    polls_per_second: int
+    restore_room: Callable[[str], Awaitable[bool]]
+
+    def now_ms(self) -> int:
+        return int(self.clock.now().timestamp() * 1000)
+
+
+async def join_line(desk: LineDesk, *, show_id: str, buyer: str) -> tuple[QueueEntry, bool]:
+    """The buyer's entry, and whether it is new. Raises WaitingRoomNotEnabled, WaitingRoomNotOpen,
+    WaitingRoomClosed."""
+    entry_id, rank = new_id(), secrets.randbelow(PRE_QUEUE_RANKS)
+    joined = await desk.line.join(show_id, buyer=buyer, entry_id=entry_id, pre_queue_rank=rank, now_ms=desk.now_ms())
+    if joined == "unconfigured" and await desk.restore_room(show_id):
+        joined = await desk.line.join(show_id, buyer=buyer, entry_id=entry_id, pre_queue_rank=rank,
+                                      now_ms=desk.now_ms())
+    if isinstance(joined, Joined):
+        return entry_view(desk, show_id, buyer, joined.place), joined.new
+    if joined.startswith("not_open:"):
+        opens = datetime.fromtimestamp(int(joined.removeprefix("not_open:")) / 1000, UTC)
+        raise WaitingRoomNotOpen(opens.isoformat())
+    if joined == "closed":
+        raise WaitingRoomClosed()
+    raise WaitingRoomNotEnabled()
+
+
+async def my_place(desk: LineDesk, *, show_id: str, buyer: str) -> QueueEntry:
+    """Raises NotInLine."""
+    place = await desk.line.place(show_id, buyer=buyer, now_ms=desk.now_ms())
+    if place is None:
+        raise NotInLine()
+    return entry_view(desk, show_id, buyer, place)
+
+
+def entry_view(desk: LineDesk, show_id: str, buyer: str, place: Place) -> QueueEntry:
+    state = EntryState(place.state)
+    poll = poll_after_seconds(place.waiting, desk.polls_per_second)
+    if state is EntryState.ADMITTED and place.pass_expires_ms is not None:
+        claims = PassClaims(show_id=show_id, buyer=buyer, entry_id=place.entry_id, expires_ms=place.pass_expires_ms)
+        return QueueEntry(entry_id=place.entry_id, state=state, position=None, estimated_wait_seconds=0,
+                          poll_after_seconds=poll, pass_token=sign_pass(claims, desk.pass_key),
+                          pass_expires_at=claims.expires_at)
+    wait = None
+    if place.rank is not None:
+        wait = estimated_wait_seconds(place.rank, place.admit_per_minute)
+        if state is EntryState.WAITING:
+            # Those about to be let in ask again when their turn should come, not a minute later.
+            poll = max(1, min(poll, wait))
+    return QueueEntry(entry_id=place.entry_id, state=state, position=place.rank, estimated_wait_seconds=wait,
+                      poll_after_seconds=poll)

@@ -1,0 +1,11 @@
+"""The worker's periodic work for the waiting rooms: the admission tick."""
+
+from __future__ import annotations
+
+from lml.admission.application.admit import admit_next
+from lml.admission.infrastructure.services import AdmissionServices
+
+
+async def admit_buyers(admission: AdmissionServices) -> int:
+    """Let the next buyers in, in every enabled room whose sale is on; how many."""
+    return await admit_next(admission.uows, admission.shows, admission.line, admission.clock)

@@ -1,0 +1,118 @@
+"""The waiting room over HTTP: operators set and watch a show's room; buyers join its line and ask
+for their place (the pass, once admitted)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, Response, Router, get, post, put
+from litestar.di import NamedDependency, Provide
+from litestar.params import FromPath, JSONBody
+
+from lml.admission.application.configure_room import configure_room, set_paused
+from lml.admission.application.line_places import join_line, my_place
+from lml.admission.application.room_status import RoomStatus, room_status
+from lml.admission.domain.entry import QueueEntry
+from lml.admission.domain.room import PASS_SECONDS_DEFAULT
+from lml.admission.infrastructure.services import AdmissionServices
+from lml.identity.facade import READERS, WRITERS, OperatorAccess, current_operator, operator_in
+from lml.platform.domain.buyer_limit import limit_key
+from lml.platform.domain.principal import BUYER_SCOPE
+from lml.platform.http.auth import bearer_principal, requires_scope
+from lml.platform.http.rate_limits import address_key, rate_limited
+from lml.platform.rate_limit import RateLimit
+
+AnyRequest = Request[Any, Any, Any]
+Admission = NamedDependency[AdmissionServices]
+Operator = NamedDependency[OperatorAccess]
+
+# Joining is once per buyer; a client address making many buyers join is a script (a household or
+# an office behind one address has room here).
+JOINS_PER_ADDRESS = RateLimit(capacity=50, refill_per_second=1.0)
+# Buyers are told when to ask again; a client that asks far more often is refused.
+POLLS_PER_BUYER = RateLimit(capacity=10, refill_per_second=1.0)
+
+
+class RoomBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    enabled: bool
+    opens_at: datetime
+    admit_per_minute: int
+    max_active: int
+    pass_seconds: Annotated[int, msgspec.Meta(ge=1)] = PASS_SECONDS_DEFAULT
+
+
+def _buyer(request: AnyRequest) -> str:
+    """Who holds a place in line: a user, or a guest counted by email (a second guest session with the
+    same email is the same buyer, as for the show's limit of seats)."""
+    principal = bearer_principal(request)
+    return limit_key(principal.kind, principal.subject, principal.email)
+
+
+def _answer(entry: QueueEntry, status_code: int) -> Response[QueueEntry]:
+    return Response(entry, status_code=status_code, headers={
+        "Retry-After": str(entry.poll_after_seconds), "Cache-Control": "no-store"})
+
+
+async def _status(admission: AdmissionServices, operator: OperatorAccess, show_id: str) -> RoomStatus:
+    return await room_status(admission.as_organization(operator.org_id), admission.shows, admission.line,
+                             admission.clock, show_id=show_id, organization_id=operator.org_id)
+
+
+@put("/v1/admin/shows/{show_id:uuid}/waiting-room", guards=[operator_in(WRITERS)],
+     summary="Set the show's waiting room: on or off, when it opens, its pace, its active passes, their life")
+async def set_room(
+    admission: Admission, operator: Operator, show_id: FromPath[uuid.UUID], data: JSONBody[RoomBody]
+) -> RoomStatus:
+    await configure_room(
+        admission.as_organization(operator.org_id), admission.shows, admission.line, admission.clock,
+        show_id=str(show_id), organization_id=operator.org_id, enabled=data.enabled, opens_at=data.opens_at,
+        admit_per_minute=data.admit_per_minute, max_active=data.max_active, pass_seconds=data.pass_seconds,
+    )
+    admission.rooms.forget(str(show_id))
+    return await _status(admission, operator, str(show_id))
+
+
+@get("/v1/admin/shows/{show_id:uuid}/waiting-room", guards=[operator_in(READERS)],
+     summary="The show's waiting room: its settings and its line as it is now")
+async def get_room(admission: Admission, operator: Operator, show_id: FromPath[uuid.UUID]) -> RoomStatus:
+    return await _status(admission, operator, str(show_id))
+
+
+async def _pause(admission: AdmissionServices, operator: OperatorAccess, show_id: str, paused: bool) -> RoomStatus:
+    await set_paused(admission.as_organization(operator.org_id), admission.shows, admission.line, admission.clock,
+                     show_id=show_id, organization_id=operator.org_id, paused=paused)
+    return await _status(admission, operator, show_id)
+
+
+@post("/v1/admin/shows/{show_id:uuid}/waiting-room/pause", status_code=200, guards=[operator_in(WRITERS)],
+      summary="Admit nobody until resumed (those waiting are told the room is paused)")
+async def pause(admission: Admission, operator: Operator, show_id: FromPath[uuid.UUID]) -> RoomStatus:
+    return await _pause(admission, operator, str(show_id), True)
+
+
+@post("/v1/admin/shows/{show_id:uuid}/waiting-room/resume", status_code=200, guards=[operator_in(WRITERS)],
+      summary="Admit buyers again at the room's pace")
+async def resume(admission: Admission, operator: Operator, show_id: FromPath[uuid.UUID]) -> RoomStatus:
+    return await _pause(admission, operator, str(show_id), False)
+
+
+@post("/v1/shows/{show_id:uuid}/queue", guards=[requires_scope(BUYER_SCOPE)],
+      middleware=[rate_limited("admission:joins", JOINS_PER_ADDRESS, by=address_key)],
+      summary="Join the show's waiting room line (once: joining again answers the same place)")
+async def join(request: AnyRequest, admission: Admission, show_id: FromPath[uuid.UUID]) -> Response[QueueEntry]:
+    entry, new = await join_line(admission.desk, show_id=str(show_id), buyer=_buyer(request))
+    return _answer(entry, 201 if new else 200)
+
+
+@get("/v1/shows/{show_id:uuid}/queue/me", guards=[requires_scope(BUYER_SCOPE)],
+     middleware=[rate_limited("admission:polls", POLLS_PER_BUYER)],
+     summary="Your place in the show's line; once admitted, the pass to hold seats with (X-Queue-Pass)")
+async def me(request: AnyRequest, admission: Admission, show_id: FromPath[uuid.UUID]) -> Response[QueueEntry]:
+    return _answer(await my_place(admission.desk, show_id=str(show_id), buyer=_buyer(request)), 200)
+
+
+router = Router(path="/", route_handlers=[set_room, get_room, pause, resume, join, me],
+                dependencies={"operator": Provide(current_operator)}, tags=["admission"])

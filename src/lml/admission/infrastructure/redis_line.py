@@ -1,0 +1,99 @@
+"""The Line port on Redis: one Lua script per decision over one show's room (lua/room.lua holds the
+structure). Calls made in the same event-loop turn share a round trip (the platform's batcher): a
+join storm is thousands of scripts a second."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from importlib import resources
+from typing import Any
+
+import redis.asyncio as aioredis
+from redis.commands.core import AsyncScript
+
+from lml.admission.application.ports import Admitted, Joined, Place, RoomFacts, RoomFigures
+from lml.platform.redis_batch import ScriptBatcher
+
+_KEYS = ("room", "of", "who", "line", "active", "recent", "log")
+# A room's keys outlive its sale by a day (operators read its figures after), then go.
+KEEP_AFTER_SALE = timedelta(days=1)
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _load(client: aioredis.Redis, name: str) -> AsyncScript:
+    lua = resources.files("lml.admission.infrastructure").joinpath("lua")
+    return client.register_script(lua.joinpath("room.lua").read_text() + lua.joinpath(name).read_text())
+
+
+def _place(reply: list[Any]) -> Place:
+    entry, state, rank, expires, waiting, rate = (_text(v) if isinstance(v, bytes) else v for v in reply)
+    return Place(entry_id=str(entry), state=str(state), rank=int(rank) if rank != "" else None,
+                 pass_expires_ms=int(float(expires)) if expires != "" else None, waiting=int(waiting),
+                 admit_per_minute=int(rate))
+
+
+class RedisLine:
+    def __init__(self, client: aioredis.Redis, key_prefix: str) -> None:
+        self._redis = client
+        self._prefix = key_prefix
+        self._batcher = ScriptBatcher(client)
+        self._configure = _load(client, "configure.lua")
+        self._join = _load(client, "join.lua")
+        self._read = _load(client, "place.lua")
+        self._admit = _load(client, "admit.lua")
+        self._keep = _load(client, "keep_pass.lua")
+        self._figures = _load(client, "figures.lua")
+
+    def keys(self, show_id: str) -> list[str]:
+        """`{show_id}` is the hash tag: one show's keys share one Cluster slot."""
+        return [f"{self._prefix}:admission:{name}:{{{show_id}}}" for name in _KEYS]
+
+    async def _run(self, script: AsyncScript, show_id: str, now_ms: int, *args: Any) -> Any:
+        return await self._batcher.run(script, self.keys(show_id), [now_ms, *args])
+
+    async def configure(self, show_id: str, facts: RoomFacts) -> None:
+        keep_until = facts.closes_ms + int(KEEP_AFTER_SALE.total_seconds() * 1000)
+        await self._run(
+            self._configure, show_id, 0, int(facts.enabled), facts.opens_ms,
+            "" if facts.on_sale_ms is None else facts.on_sale_ms, facts.closes_ms, facts.admit_per_minute,
+            facts.max_active, facts.pass_ms, int(facts.paused), int(facts.closed), keep_until,
+        )
+
+    async def join(self, show_id: str, *, buyer: str, entry_id: str, pre_queue_rank: int, now_ms: int
+                   ) -> Joined | str:
+        reply = await self._run(self._join, show_id, now_ms, buyer, entry_id, pre_queue_rank)
+        outcome = _text(reply[0])
+        if outcome in ("joined", "existing"):
+            return Joined(place=_place(reply[1:]), new=outcome == "joined")
+        if outcome == "not_open":
+            return f"not_open:{_text(reply[1])}"
+        return outcome
+
+    async def place(self, show_id: str, *, buyer: str, now_ms: int) -> Place | None:
+        reply = await self._run(self._read, show_id, now_ms, buyer)
+        return _place(reply) if reply else None
+
+    async def admit(self, show_id: str, *, now_ms: int, sold_out: bool, closed: bool, at_most: int
+                    ) -> list[Admitted] | None:
+        reply = await self._run(self._admit, show_id, now_ms, int(sold_out), int(closed), at_most)
+        if reply[0] == -1:
+            return None
+        return [Admitted(entry_id=_text(reply[i]), buyer=_text(reply[i + 1]), at_ms=now_ms)
+                for i in range(1, len(reply), 2)]
+
+    async def keep_pass(self, show_id: str, *, entry_id: str, until_ms: int, now_ms: int) -> None:
+        await self._run(self._keep, show_id, now_ms, entry_id, until_ms)
+
+    async def figures(self, show_id: str, *, now_ms: int) -> RoomFigures:
+        waiting, admitted, active, last_minute, sold_out = await self._run(self._figures, show_id, now_ms)
+        return RoomFigures(waiting=int(waiting), admitted_total=int(admitted), active=int(active),
+                           admitted_last_minute=int(last_minute), sold_out=_text(sold_out) == "1")
+
+    async def admissions(self, show_id: str) -> list[Admitted]:
+        log = self.keys(show_id)[_KEYS.index("log")]
+        entries = await self._redis.xrange(log)
+        return [Admitted(entry_id=_text(fields[b"e"]), buyer=_text(fields[b"b"]), at_ms=int(fields[b"t"]))
+                for _, fields in entries]

@@ -1,0 +1,43 @@
+"""A waiting room's settings: every bad field named at once; and what buyers in line are told."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from lml.admission.domain.entry import estimated_wait_seconds, poll_after_seconds
+from lml.admission.domain.room import WaitingRoom
+from lml.platform.domain.errors import InvalidInput
+
+NOW = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+
+
+def configure(**overrides: object) -> WaitingRoom:
+    fields: dict[str, object] = {
+        "show_id": "s", "organization_id": "o", "enabled": True, "opens_at": NOW, "admit_per_minute": 100,
+        "max_active": 500, "pass_seconds": 600, "on_sale_at": NOW + timedelta(hours=1), "paused": False, "now": NOW}
+    return WaitingRoom.configure(**{**fields, **overrides})  # type: ignore[arg-type]
+
+
+def test_a_room_opens_before_the_sale_it_queues_for() -> None:
+    assert configure().opens_at == NOW
+    assert configure(on_sale_at=None).enabled  # a show not yet put on sale may get its room first
+
+
+def test_every_bad_field_is_named() -> None:
+    with pytest.raises(InvalidInput) as refused:
+        configure(opens_at=NOW + timedelta(hours=2), admit_per_minute=0, max_active=0, pass_seconds=30)
+    assert sorted(e.path for e in refused.value.errors) == [
+        "/admit_per_minute", "/max_active", "/opens_at", "/pass_seconds"]
+
+
+def test_a_wait_is_those_ahead_at_the_room_s_pace() -> None:
+    assert [estimated_wait_seconds(p, 60) for p in (1, 2, 61)] == [0, 1, 60]
+    assert estimated_wait_seconds(1001, 100) == 600
+
+
+def test_polls_are_spread_so_the_whole_line_stays_within_the_budget() -> None:
+    assert poll_after_seconds(10, 1000) == 2  # never sooner than 2 s
+    assert poll_after_seconds(50_000, 1000) == 50
+    assert poll_after_seconds(1_000_000, 1000) == 60  # never later than a minute
