@@ -68,6 +68,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Polls a second that one waiting room's line may make in all: each buyer is told to poll at an
     # interval that keeps the room within it.
     queue_polls_per_second: int = 1000
+    # Buyers that may join waiting rooms from one client address at once, then one a second more.
+    queue_joins_per_address: int = 50
     # HMAC-SHA256 key of the ticket payloads that door scanners verify offline (they hold it too).
     ticket_signing_key: str = DEV_TICKET_SIGNING_KEY
     # Keys the Idempotency-Key records in Redis: their names, and the encryption of the responses kept.
@@ -172,6 +174,7 @@ _POSITIVE = (
     "db_idle_in_transaction_timeout_ms", "access_token_seconds", "refresh_token_seconds",
     "max_body_bytes", "body_timeout_seconds", "outbox_max_attempts", "max_held_per_address",
     "cancellation_batch_size", "sse_heartbeat_seconds", "queue_polls_per_second",
+    "queue_joins_per_address",
 )
 _URL_SCHEMES = {
     "redis_url": ("redis", "rediss", "unix"),

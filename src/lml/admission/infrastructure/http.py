@@ -22,16 +22,13 @@ from lml.identity.facade import READERS, WRITERS, OperatorAccess, current_operat
 from lml.platform.domain.buyer_limit import limit_key
 from lml.platform.domain.principal import BUYER_SCOPE
 from lml.platform.http.auth import bearer_principal, requires_scope
-from lml.platform.http.rate_limits import address_key, rate_limited
+from lml.platform.http.rate_limits import address_key, charge, rate_limited
 from lml.platform.rate_limit import RateLimit
 
 AnyRequest = Request[Any, Any, Any]
 Admission = NamedDependency[AdmissionServices]
 Operator = NamedDependency[OperatorAccess]
 
-# Joining is once per buyer; a client address making many buyers join is a script (a household or
-# an office behind one address has room here).
-JOINS_PER_ADDRESS = RateLimit(capacity=50, refill_per_second=1.0)
 # Buyers are told when to ask again; a client that asks far more often is refused.
 POLLS_PER_BUYER = RateLimit(capacity=10, refill_per_second=1.0)
 
@@ -100,9 +97,9 @@ async def resume(admission: Admission, operator: Operator, show_id: FromPath[uui
 
 
 @post("/v1/shows/{show_id:uuid}/queue", guards=[requires_scope(BUYER_SCOPE)],
-      middleware=[rate_limited("admission:joins", JOINS_PER_ADDRESS, by=address_key)],
       summary="Join the show's waiting room line (once: joining again answers the same place)")
 async def join(request: AnyRequest, admission: Admission, show_id: FromPath[uuid.UUID]) -> Response[QueueEntry]:
+    await charge(request, "admission:joins", admission.joins_per_address, by=address_key)
     entry, new = await join_line(admission.desk, show_id=str(show_id), buyer=_buyer(request))
     return _answer(entry, 201 if new else 200)
 

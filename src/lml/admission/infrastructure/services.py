@@ -15,6 +15,7 @@ from lml.admission.infrastructure.room_directory import RoomDirectory
 from lml.admission.infrastructure.unit_of_work import unit_of_work_factory
 from lml.catalog.facade import CatalogFacade, ShowNotFound
 from lml.platform.clock import Clock
+from lml.platform.rate_limit import RateLimit
 from lml.platform.resources import Resources
 from lml.seating.facade import SeatingFacade
 
@@ -49,6 +50,9 @@ class AdmissionServices:
     rooms: RoomDirectory
     desk: LineDesk
     pass_key: bytes
+    # Joining is once per buyer; a client address making many buyers join at once is a script (a
+    # household or an office behind one address has room here).
+    joins_per_address: RateLimit
 
     @classmethod
     def build(cls, resources: Resources, *, catalog: CatalogFacade, seating: SeatingFacade) -> AdmissionServices:
@@ -71,7 +75,8 @@ class AdmissionServices:
         desk = LineDesk(line=line, clock=resources.clock, pass_key=pass_key,
                         polls_per_second=settings.queue_polls_per_second, restore_room=restore_room)
         return cls(resources=resources, clock=resources.clock, uows=uows, shows=shows, line=line, rooms=rooms,
-                   desk=desk, pass_key=pass_key)
+                   desk=desk, pass_key=pass_key,
+                   joins_per_address=RateLimit(capacity=settings.queue_joins_per_address, refill_per_second=1.0))
 
     def as_organization(self, org_id: str) -> UnitOfWorkFactory:
         return unit_of_work_factory(self.resources.db, org_id=org_id)

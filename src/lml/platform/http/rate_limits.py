@@ -63,10 +63,24 @@ def rate_limited(
                 await app(scope, receive, send_with_headers)
                 return
             request: Request[Any, Any, Any] = Request(scope, receive)
-            refusal = TooManyRequests(decision.retry_after, f"Too many requests; try again in {decision.retry_after} s")
-            response = handle_domain_error(request, refusal)
+            response = handle_domain_error(request, _refusal(decision))
             await response.to_asgi_response(None, request)(scope, receive, send_with_headers)
 
         return middleware
 
     return wrap
+
+
+async def charge(
+    connection: ASGIConnection[Any, Any, Any, Any], name: str, limit: RateLimit, *,
+    by: Callable[[ASGIConnection[Any, Any, Any, Any]], str] = caller_key,
+) -> None:
+    """One token of the caller's `name` bucket, spent by a handler whose limit the process's settings
+    set (route middleware is made before any settings exist). Raises TooManyRequests."""
+    decision = await kit_of(connection).limiter.hit(f"{name}:{by(connection)}", limit)
+    if not decision.allowed:
+        raise _refusal(decision)
+
+
+def _refusal(decision: RateDecision) -> TooManyRequests:
+    return TooManyRequests(decision.retry_after, f"Too many requests; try again in {decision.retry_after} s")
