@@ -19,7 +19,8 @@ it depends on. Each line goes down from the context that calls to the one it cal
       venues    admission (catalog, seating: a show's sale and the places left)
 
     identity: under every operator route (who may act, in which role)
-    notifications: ordering, catalog, venues (what a buyer's mail says)
+    notifications: mail to buyers, reading ordering, catalog and venues; identity's account mail
+                   (AccountMail, identity's port) plugged into it here
 """
 
 from __future__ import annotations
@@ -32,8 +33,12 @@ from lml.admission.facade import AdmissionFacade, AdmissionServices
 from lml.catalog.facade import CatalogFacade, CatalogServices
 from lml.config import Settings
 from lml.identity.facade import IdentityFacade, IdentityServices
+from lml.identity.infrastructure.outbox_handlers import outbox_handlers as identity_handlers
+from lml.notifications.application.record_messages import record_account_message
+from lml.notifications.domain.message import MessageKind
 from lml.notifications.infrastructure.outbox_handlers import outbox_handlers as notifications_handlers
 from lml.notifications.infrastructure.services import NotificationsServices
+from lml.notifications.infrastructure.unit_of_work import within
 from lml.ordering.facade import OrderingFacade, OrderingServices
 from lml.ordering.infrastructure.outbox_handlers import ScheduleExpiry
 from lml.ordering.infrastructure.outbox_handlers import outbox_handlers as ordering_handlers
@@ -127,6 +132,27 @@ class _AdmissionForSeating:
         await self._admission().hold_placed(show_id=show_id, entry_id=entry_id, until=until)
 
 
+class _NotificationsForIdentity:
+    """Identity's `AccountMail` port on notifications' account mail, recorded in the transaction that
+    delivers identity's request event (the message's secret is the raw token: the template makes the
+    link of it with LML_PUBLIC_BASE_URL)."""
+
+    def __init__(self, notifications: NotificationsServices) -> None:
+        self._notifications = notifications
+
+    async def guest_recovery(
+        self, uow: UnitOfWork, *, email: str, token: str, expires_at: datetime, request_id: str
+    ) -> None:
+        await record_account_message(within(uow), self._notifications.clock, kind=MessageKind.GUEST_RECOVERY,
+                                     email=email, token=token, event_key=request_id)
+
+    async def password_reset(
+        self, uow: UnitOfWork, *, email: str, token: str, expires_at: datetime, request_id: str
+    ) -> None:
+        await record_account_message(within(uow), self._notifications.clock, kind=MessageKind.PASSWORD_RESET,
+                                     email=email, token=token, event_key=request_id)
+
+
 def build_container(
     settings: Settings, *, clock: Clock | None = None, resources: Resources | None = None,
     hold_now_ms: Callable[[], int] | None = None,
@@ -168,6 +194,7 @@ def outbox_handlers(container: Container, *, schedule_expiry: ScheduleExpiry) ->
     handled here or declared in `AUDIT_ONLY` (tests/integration/platform/test_event_consumers.py)."""
     merged: dict[str, list[Handler]] = {}
     for handlers in (
+        identity_handlers(container.identity, mail=_NotificationsForIdentity(container.notifications)),
         seating_handlers(container.seating),
         ordering_handlers(container.ordering, schedule_expiry=schedule_expiry),
         payments_handlers(container.payments),

@@ -42,3 +42,19 @@ class RefreshTokenReuseDetected(msgspec.Struct, frozen=True, kw_only=True):
     user_id: str
     family_id: str
     detected_at: datetime
+
+
+class GuestRecoveryRequested(msgspec.Struct, frozen=True, kw_only=True):
+    """Someone asked for a guest recovery link for `email`. It carries no token: identity's own handler
+    makes one in the worker (the route does the same work for every email, known or not)."""
+
+    email: str
+    requested_at: datetime
+
+
+class PasswordResetRequested(msgspec.Struct, frozen=True, kw_only=True):
+    """Someone asked to reset the password of `email`'s account, if there is one (identity's handler
+    decides, in the worker: the route answers alike for every email)."""
+
+    email: str
+    requested_at: datetime

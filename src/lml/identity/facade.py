@@ -11,11 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
+import msgspec
+
 from lml.identity.application import add_member as _add_member
 from lml.identity.application import authorize_operator as _authorize
 from lml.identity.application import create_organization as _create_organization
 from lml.identity.application import ensure_account as _ensure_account
-from lml.identity.domain.access import ORG_HEADER, PLATFORM_ADMIN_ROLE, OperatorAccess, parse_org_id
+from lml.identity.application import organization_mail as _organization_mail
+from lml.identity.domain.access import ORG_HEADER, PLATFORM_ADMIN_ROLE, OperatorAccess, canonical_uuid, parse_org_id
+from lml.identity.domain.errors import OrganizationNotFound
 from lml.identity.domain.organization import ROLES, Role
 from lml.identity.infrastructure.operator_guard import READERS, WRITERS, current_operator, operator_in
 from lml.identity.infrastructure.services import IdentityServices
@@ -29,10 +33,19 @@ __all__ = [
     "IdentityFacade",
     "IdentityServices",
     "OperatorAccess",
+    "OrganizationMail",
     "Role",
     "current_operator",
     "operator_in",
 ]
+
+
+class OrganizationMail(msgspec.Struct, frozen=True, kw_only=True):
+    """How an organization's mail to buyers is dressed: the sender's display name and the reply-to
+    address (None: the platform's defaults). The envelope sender stays the platform's."""
+
+    mail_from_name: str | None
+    reply_to: str | None
 
 
 class IdentityFacade:
@@ -64,3 +77,14 @@ class IdentityFacade:
             uow=self._services.uow, hasher=self._services.hasher, clock=self._services.clock, email=email,
             password=password, name=name, platform_admin=platform_admin)
         return ready.user_id
+
+    async def organization_mail(self, org_id: str) -> OrganizationMail | None:
+        """The organization's mail settings; None when there is no such organization."""
+        canonical = canonical_uuid(org_id)
+        if canonical is None:
+            return None
+        try:
+            organization = await _organization_mail.organization(uow=self._services.uow, org_id=canonical)
+        except OrganizationNotFound:
+            return None
+        return OrganizationMail(mail_from_name=organization.mail_from_name, reply_to=organization.reply_to)

@@ -11,7 +11,7 @@ async def test_register_log_in_refresh_and_get_locked_out_when_a_rotated_token_c
     user = registered.json()
     assert user["email"] == "ada.lovelace@example.com"
     assert user["name"] == "Ada Lovelace" and user["is_platform_admin"] is False
-    assert set(user) == {"user_id", "email", "name", "is_platform_admin", "created_at"}
+    assert set(user) == {"user_id", "email", "name", "is_platform_admin", "created_at", "phone"}
 
     login = await password_grant(client, "ADA.LOVELACE@example.com")
     assert login.status_code == 200, login.text

@@ -11,7 +11,8 @@ async def test_a_platform_admin_creates_an_organization(client: Client, platform
                                  headers=platform_admin.headers)
     assert response.status_code == 201, response.text
     body = response.json()
-    assert body["name"] == "Globe Theatre" and set(body) == {"org_id", "name", "created_at"}
+    assert body["name"] == "Globe Theatre"
+    assert set(body) == {"org_id", "name", "created_at", "mail_from_name", "reply_to"}
 
 
 async def test_only_platform_admins_create_organizations(client: Client, make_operator: MakeOperator) -> None:

@@ -10,6 +10,7 @@ import pytest
 from lml.identity.application.ports import UnitOfWorkFactory
 from lml.identity.application.testing import InMemoryIdentityStore
 from lml.identity.domain.access import AccessFacts
+from lml.identity.domain.account_token import AccountToken, AccountTokenKind
 from lml.identity.domain.errors import EmailTaken
 from lml.identity.domain.organization import Organization
 from lml.identity.domain.refresh_token import RefreshToken, digest
@@ -174,3 +175,82 @@ async def test_refresh_tokens_are_used_and_revoked_by_family(uow: UnitOfWorkFact
     assert (one.used_at, one.revoked_at, one.family_id, one.user_id) == (NOW, NOW + timedelta(seconds=1), family,
                                                                          user.id)
     assert (two.state(NOW), three.state(NOW)) == ("revoked", "active")
+
+
+def an_account_token(kind: AccountTokenKind, secret: str, *, user: User | None = None,
+                     email: str = "ada@example.com") -> AccountToken:
+    return AccountToken(id=new_id(), kind=kind, token_hash=digest(secret), email=email,
+                        user_id=user.id if user else None, created_at=NOW, expires_at=NOW + timedelta(minutes=30))
+
+
+async def test_an_account_token_is_redeemed_once_before_it_expires_and_only_as_its_kind(
+    uow: UnitOfWorkFactory,
+) -> None:
+    user = a_user()
+    async with uow() as tx:
+        await tx.users.add(user)
+        await tx.account_tokens.add(an_account_token("guest_recovery", "guest-secret"))
+        await tx.account_tokens.add(an_account_token("password_reset", "reset-secret", user=user))
+        await tx.account_tokens.add(an_account_token("guest_recovery", "late-secret"))
+        await tx.commit()
+    async with uow() as tx:
+        # Another kind's token is not found, nor redeemed.
+        assert await tx.account_tokens.find_live("password_reset", digest("guest-secret"), NOW) is None
+        assert await tx.account_tokens.redeem("password_reset", digest("guest-secret"), NOW) is None
+        live = await tx.account_tokens.find_live("guest_recovery", digest("guest-secret"), NOW)
+        assert live is not None and live.used_at is None and live.email == "ada@example.com"
+        redeemed = await tx.account_tokens.redeem("guest_recovery", digest("guest-secret"), NOW)
+        assert redeemed is not None and redeemed.used_at == NOW and redeemed.user_id is None
+        assert await tx.account_tokens.redeem("guest_recovery", digest("guest-secret"), NOW) is None
+        assert await tx.account_tokens.find_live("guest_recovery", digest("guest-secret"), NOW) is None
+        reset = await tx.account_tokens.redeem("password_reset", digest("reset-secret"), NOW)
+        assert reset is not None and reset.user_id == user.id
+        # At its expiry it is dead.
+        expiry = NOW + timedelta(minutes=30)
+        assert await tx.account_tokens.find_live("guest_recovery", digest("late-secret"), expiry) is None
+        assert await tx.account_tokens.redeem("guest_recovery", digest("late-secret"), expiry) is None
+        assert await tx.account_tokens.redeem("guest_recovery", digest("unknown"), NOW) is None
+        await tx.commit()
+
+
+async def test_a_profile_and_an_organizations_mail_settings_are_changed_and_read_back(
+    uow: UnitOfWorkFactory,
+) -> None:
+    user, org = a_user(), an_org()
+    async with uow() as tx:
+        await tx.users.add(user)
+        await tx.organizations.add(org)
+        await tx.commit()
+    async with uow() as tx:
+        changed = await tx.users.set_profile(user.id, name="Ada L.", phone="+447700900123")
+        assert changed is not None and (changed.name, changed.phone) == ("Ada L.", "+447700900123")
+        assert await tx.users.set_profile(new_id(), name="Nobody", phone=None) is None
+        mail = await tx.organizations.set_mail_settings(org.id, mail_from_name="The Globe", reply_to="box@globe.test")
+        assert mail is not None and (mail.mail_from_name, mail.reply_to) == ("The Globe", "box@globe.test")
+        assert await tx.organizations.set_mail_settings(new_id(), mail_from_name=None, reply_to=None) is None
+        await tx.commit()
+    async with uow() as tx:
+        assert await tx.users.by_email(user.email) == changed
+        assert await tx.organizations.get(org.id) == mail
+
+
+async def test_revoking_every_refresh_token_of_a_user_names_their_sessions(uow: UnitOfWorkFactory) -> None:
+    user, other = a_user(), a_user("bob@example.com")
+    phone, laptop, old, others = new_id(), new_id(), new_id(), new_id()
+    async with uow() as tx:
+        await tx.users.add(user)
+        await tx.users.add(other)
+        for family, secret, owner in [(phone, "p1", user), (phone, "p2", user), (laptop, "l1", user),
+                                      (old, "o1", user), (others, "x1", other)]:
+            await tx.refresh_tokens.add(a_token(owner, family, secret))
+        await tx.refresh_tokens.revoke_family(old, NOW)
+        await tx.commit()
+    async with uow() as tx:
+        assert await tx.refresh_tokens.revoke_all_of_user(user.id, NOW) == sorted([phone, laptop])
+        await tx.commit()
+    async with uow() as tx:
+        for secret in ("p1", "p2", "l1"):
+            token = await tx.refresh_tokens.get_for_update(digest(secret))
+            assert token is not None and token.revoked_at == NOW
+        untouched = await tx.refresh_tokens.get_for_update(digest("x1"))
+        assert untouched is not None and untouched.revoked_at is None

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import msgspec
 
 from lml.identity.domain.access import AccessFacts
+from lml.identity.domain.account_token import AccountToken, AccountTokenKind
 from lml.identity.domain.organization import Membership, Organization
 from lml.identity.domain.refresh_token import RefreshToken
 from lml.identity.domain.user import User
 from lml.platform.domain.principal import Principal
+
+if TYPE_CHECKING:
+    # The outbox delivery's transaction, handed through to the mail port untouched.
+    from lml.platform.db import UnitOfWork
 
 
 class UserRepository(Protocol):
@@ -26,6 +31,9 @@ class UserRepository(Protocol):
     async def set_password_hash(self, user_id: str, password_hash: str) -> None: ...
 
     async def set_platform_admin(self, user_id: str, is_platform_admin: bool) -> None: ...
+
+    async def set_profile(self, user_id: str, *, name: str, phone: str | None) -> User | None:
+        """The user as changed; None when there is no such user."""
 
 
 class OrganizationRepository(Protocol):
@@ -52,6 +60,11 @@ class OrganizationRepository(Protocol):
     async def access_facts(self, org_id: str, user_id: str) -> AccessFacts | None:
         """None when the organization or the user does not exist."""
 
+    async def set_mail_settings(
+        self, org_id: str, *, mail_from_name: str | None, reply_to: str | None
+    ) -> Organization | None:
+        """The organization as changed; None when there is no such organization."""
+
 
 class RefreshTokenRepository(Protocol):
     async def add(self, token: RefreshToken) -> None: ...
@@ -62,6 +75,20 @@ class RefreshTokenRepository(Protocol):
     async def mark_used(self, token_hash: str, at: datetime) -> None: ...
 
     async def revoke_family(self, family_id: str, at: datetime) -> None: ...
+
+    async def revoke_all_of_user(self, user_id: str, at: datetime) -> list[str]:
+        """Revoke every live refresh token of the user; the families (sessions) that had one."""
+
+
+class AccountTokenRepository(Protocol):
+    async def add(self, token: AccountToken) -> None: ...
+
+    async def find_live(self, kind: AccountTokenKind, token_hash: str, now: datetime) -> AccountToken | None:
+        """The token when it is of `kind`, unused and unexpired at `now` (nothing changed, nothing locked)."""
+
+    async def redeem(self, kind: AccountTokenKind, token_hash: str, now: datetime) -> AccountToken | None:
+        """Mark the token used at `now`, in one conditional write: only an unused, unexpired token of
+        `kind` is redeemed, so of two redemptions of one token exactly one gets it; None for the others."""
 
 
 class IdentityUnitOfWork(Protocol):
@@ -75,6 +102,9 @@ class IdentityUnitOfWork(Protocol):
 
     @property
     def refresh_tokens(self) -> RefreshTokenRepository: ...
+
+    @property
+    def account_tokens(self) -> AccountTokenRepository: ...
 
     async def publish(self, event: msgspec.Struct) -> None:
         """Record an integration event, delivered after (and only if) the transaction commits."""
@@ -109,3 +139,17 @@ class SessionRevoker(Protocol):
     async def revoke(self, session_id: str, token_seconds: int) -> None:
         """Refuse the access tokens of `session_id` from now on, in every process; `token_seconds` is
         the longest lifetime of a token it may have."""
+
+
+class AccountMail(Protocol):
+    """Mail carrying a one-time token, recorded in the transaction that delivers the request's outbox
+    event (`uow`), so that it is kept exactly when the event is marked delivered; sent later by the
+    worker. `request_id` names the request (the same id again records nothing new)."""
+
+    async def guest_recovery(
+        self, uow: UnitOfWork, *, email: str, token: str, expires_at: datetime, request_id: str
+    ) -> None: ...
+
+    async def password_reset(
+        self, uow: UnitOfWork, *, email: str, token: str, expires_at: datetime, request_id: str
+    ) -> None: ...

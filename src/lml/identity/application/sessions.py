@@ -32,7 +32,7 @@ class SessionIssuer:
 
     def principal(self, user: User, family_id: str) -> Principal:
         return Principal(subject=user.id, kind="user", scopes=user.scopes, email=user.email, name=user.name,
-                         session_id=family_id)
+                         session_id=family_id, phone=user.phone)
 
     async def issue(self, uow: IdentityUnitOfWork, user: User, family_id: str) -> TokenPair:
         now = self.clock.now()

@@ -12,6 +12,7 @@ from datetime import datetime
 import msgspec
 
 from lml.identity.domain.access import AccessFacts
+from lml.identity.domain.account_token import AccountToken, AccountTokenKind
 from lml.identity.domain.errors import EmailTaken
 from lml.identity.domain.organization import OWNER, Membership, Organization
 from lml.identity.domain.refresh_token import RefreshToken
@@ -25,11 +26,12 @@ class IdentityState:
     roles: dict[tuple[str, str], str] = field(default_factory=dict)  # (org_id, user_id) → role
     refresh_tokens: dict[str, RefreshToken] = field(default_factory=dict)
     events: list[msgspec.Struct] = field(default_factory=list)
+    account_tokens: dict[str, AccountToken] = field(default_factory=dict)  # token hash → token
 
     def copy(self) -> IdentityState:
         # Values are frozen Structs: copying the containers isolates a transaction.
         return IdentityState(dict(self.users), dict(self.organizations), dict(self.roles),
-                             dict(self.refresh_tokens), list(self.events))
+                             dict(self.refresh_tokens), list(self.events), dict(self.account_tokens))
 
 
 class InMemoryUsers:
@@ -54,6 +56,12 @@ class InMemoryUsers:
     async def set_platform_admin(self, user_id: str, is_platform_admin: bool) -> None:
         if user := self._state.users.get(user_id):
             self._state.users[user_id] = msgspec.structs.replace(user, is_platform_admin=is_platform_admin)
+
+    async def set_profile(self, user_id: str, *, name: str, phone: str | None) -> User | None:
+        if (user := self._state.users.get(user_id)) is None:
+            return None
+        self._state.users[user_id] = changed = msgspec.structs.replace(user, name=name, phone=phone)
+        return changed
 
 
 class InMemoryOrganizations:
@@ -104,6 +112,15 @@ class InMemoryOrganizations:
         return AccessFacts(member_role=self._state.roles.get((org_id, user_id)),
                            is_platform_admin=user.is_platform_admin)
 
+    async def set_mail_settings(
+        self, org_id: str, *, mail_from_name: str | None, reply_to: str | None
+    ) -> Organization | None:
+        if (organization := self._state.organizations.get(org_id)) is None:
+            return None
+        changed = msgspec.structs.replace(organization, mail_from_name=mail_from_name, reply_to=reply_to)
+        self._state.organizations[org_id] = changed
+        return changed
+
 
 class InMemoryRefreshTokens:
     def __init__(self, state: IdentityState) -> None:
@@ -126,6 +143,37 @@ class InMemoryRefreshTokens:
             if token.family_id == family_id and token.revoked_at is None:
                 self._state.refresh_tokens[key] = msgspec.structs.replace(token, revoked_at=at)
 
+    async def revoke_all_of_user(self, user_id: str, at: datetime) -> list[str]:
+        families = set()
+        for key, token in self._state.refresh_tokens.items():
+            if token.user_id == user_id and token.revoked_at is None:
+                self._state.refresh_tokens[key] = msgspec.structs.replace(token, revoked_at=at)
+                families.add(token.family_id)
+        return sorted(families)
+
+
+class InMemoryAccountTokens:
+    def __init__(self, state: IdentityState) -> None:
+        self._state = state
+
+    async def add(self, token: AccountToken) -> None:
+        if token.token_hash in self._state.account_tokens:
+            raise KeyError("duplicate account token")
+        self._state.account_tokens[token.token_hash] = token
+
+    async def find_live(self, kind: AccountTokenKind, token_hash: str, now: datetime) -> AccountToken | None:
+        token = self._state.account_tokens.get(token_hash)
+        live = token is not None and token.kind == kind and token.used_at is None and token.expires_at > now
+        return token if live else None
+
+    async def redeem(self, kind: AccountTokenKind, token_hash: str, now: datetime) -> AccountToken | None:
+        # A fake unit of work swaps its whole copy in at commit: two concurrent redemptions would both
+        # win here. The single-use race is proven on PostgreSQL (tests/integration/identity).
+        if (token := await self.find_live(kind, token_hash, now)) is None:
+            return None
+        self._state.account_tokens[token_hash] = redeemed = msgspec.structs.replace(token, used_at=now)
+        return redeemed
+
 
 class InMemoryUnitOfWork:
     def __init__(self, store: InMemoryIdentityStore) -> None:
@@ -134,6 +182,7 @@ class InMemoryUnitOfWork:
         self.users = InMemoryUsers(self._state)
         self.organizations = InMemoryOrganizations(self._state)
         self.refresh_tokens = InMemoryRefreshTokens(self._state)
+        self.account_tokens = InMemoryAccountTokens(self._state)
 
     async def publish(self, event: msgspec.Struct) -> None:
         self._state.events.append(event)
@@ -188,3 +237,30 @@ class RecordingRevoker:
 
     async def revoke(self, session_id: str, token_seconds: int) -> None:
         self.revoked[session_id] = token_seconds
+
+
+class SentAccountMail(msgspec.Struct, frozen=True, kw_only=True):
+    kind: str
+    email: str
+    token: str
+    expires_at: datetime
+    request_id: str
+
+
+@dataclass
+class RecordingAccountMail:
+    """AccountMail that keeps what it was asked to send (the raw tokens included: tests redeem them)."""
+
+    sent: list[SentAccountMail] = field(default_factory=list)
+
+    async def guest_recovery(
+        self, uow: object, *, email: str, token: str, expires_at: datetime, request_id: str
+    ) -> None:
+        self.sent.append(SentAccountMail(kind="guest_recovery", email=email, token=token, expires_at=expires_at,
+                                         request_id=request_id))
+
+    async def password_reset(
+        self, uow: object, *, email: str, token: str, expires_at: datetime, request_id: str
+    ) -> None:
+        self.sent.append(SentAccountMail(kind="password_reset", email=email, token=token, expires_at=expires_at,
+                                         request_id=request_id))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lml.platform.domain.errors import Conflict, Forbidden, NotFound, TooManyRequests, Unauthorized
+from lml.platform.domain.errors import Conflict, Forbidden, Gone, NotFound, TooManyRequests, Unauthorized
 
 
 class EmailTaken(Conflict):
@@ -47,3 +47,7 @@ class NotAUser(Forbidden):
 
 class TooManyAttempts(TooManyRequests):
     """Too many attempts; wait before trying again."""
+
+
+class TokenExpiredOrUsed(Gone):
+    """This link was used already, has expired, or is not one of ours: ask for a new one."""

@@ -15,9 +15,14 @@ OWNER = "owner"
 
 
 class Organization(msgspec.Struct, frozen=True, kw_only=True):
+    """`mail_from_name` and `reply_to` dress the organization's mail to buyers (None: the platform's
+    defaults); the envelope sender stays the platform's."""
+
     id: str
     name: str
     created_at: datetime
+    mail_from_name: str | None = None
+    reply_to: str | None = None
 
 
 class Membership(msgspec.Struct, frozen=True, kw_only=True):

@@ -68,3 +68,42 @@ def raise_if_any(problems: list[tuple[str, str | None]]) -> None:
     errors = [FieldError(path, message) for path, message in problems if message]
     if errors:
         raise InvalidInput(errors)
+
+
+# E.164: a plus, then up to 15 digits, the first not 0 (spaces are for people, not for storage).
+_E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")
+MAIL_FROM_NAME_MAX = 100
+
+
+def normalize_phone(raw: str) -> str:
+    return raw.strip()
+
+
+def phone_problem(phone: str) -> str | None:
+    """Why a normalized phone number is unacceptable, or None."""
+    if not _E164.match(phone):
+        return "must be a phone number in E.164 form (+ and up to 15 digits, e.g. +447700900123)"
+    return None
+
+
+class ProfileChange(msgspec.Struct, frozen=True):
+    """A user's new name and phone once they passed every rule (`phone` None: no phone)."""
+
+    name: str
+    phone: str | None
+
+
+def check_profile(name: str, phone: str | None) -> ProfileChange:
+    name = name.strip()
+    phone = normalize_phone(phone) if phone is not None else None
+    raise_if_any([("/name", name_problem(name)), ("/phone", phone_problem(phone) if phone is not None else None)])
+    return ProfileChange(name=name, phone=phone)
+
+
+def mail_from_name_problem(name: str) -> str | None:
+    """A display name goes into a From header: one line, no control characters, short."""
+    if not 1 <= len(name) <= MAIL_FROM_NAME_MAX:
+        return f"must be 1 to {MAIL_FROM_NAME_MAX} characters long (null clears it)"
+    if _CONTROL.search(name):
+        return "must not contain line breaks or other control characters"
+    return None

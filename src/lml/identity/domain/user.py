@@ -16,6 +16,7 @@ class User(msgspec.Struct, frozen=True, kw_only=True):
     password_hash: str
     is_platform_admin: bool
     created_at: datetime
+    phone: str | None = None  # E.164, for text messages about their orders
 
     @property
     def scopes(self) -> frozenset[str]:

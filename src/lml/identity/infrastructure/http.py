@@ -1,10 +1,11 @@
-"""Identity's HTTP routes: registration, tokens, the caller's profile, organizations and members."""
+"""Identity's HTTP routes: registration, tokens, guest sessions and their recovery, password reset, the
+caller's profile, organizations (and their mail settings) and members."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import parse_qsl
 
 import msgspec
@@ -17,18 +18,24 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.openapi.spec import OpenAPIMediaType, OpenAPIType, Operation, RequestBody, Schema
 from litestar.params import FromPath, JSONBody
 
+from lml.identity.application.account_requests import request_guest_recovery, request_password_reset
 from lml.identity.application.add_member import add_member
 from lml.identity.application.change_member_role import change_member_role
 from lml.identity.application.create_organization import create_organization
-from lml.identity.application.get_profile import get_profile
+from lml.identity.application.get_profile import Profile, get_profile
 from lml.identity.application.log_out import log_out
 from lml.identity.application.login import login_with_password
+from lml.identity.application.organization_mail import organization, set_organization_mail
+from lml.identity.application.redeem_guest_recovery import redeem_guest_recovery
 from lml.identity.application.refresh_session import refresh_session
 from lml.identity.application.register_user import register_user
 from lml.identity.application.remove_member import remove_member
+from lml.identity.application.reset_password import reset_password
 from lml.identity.application.sessions import TokenPair
 from lml.identity.application.start_guest_session import GuestSession, start_guest_session
+from lml.identity.application.update_profile import update_profile
 from lml.identity.domain.access import MEMBER_ADMIN_ROLES, OperatorAccess, parse_user_id
+from lml.identity.domain.organization import OWNER, ROLES, Organization
 from lml.identity.domain.user import User
 from lml.identity.infrastructure.services import IdentityServices
 from lml.platform.domain.errors import FieldError, InvalidInput
@@ -52,10 +59,11 @@ class UserOut(msgspec.Struct, frozen=True):
     name: str
     is_platform_admin: bool
     created_at: datetime
+    phone: str | None = None  # E.164
 
     @classmethod
     def of(cls, user: User) -> UserOut:
-        return cls(user.id, user.email, user.name, user.is_platform_admin, user.created_at)
+        return cls(user.id, user.email, user.name, user.is_platform_admin, user.created_at, user.phone)
 
 
 class RegisterBody(msgspec.Struct, frozen=True):
@@ -187,6 +195,7 @@ async def logout(
 class GuestBody(msgspec.Struct, frozen=True):
     email: str
     name: str
+    phone: str | None = None  # E.164: where the order confirmation also goes by text message
 
 
 # Per client address, never per token: each guest session is a new token, so keying by token would
@@ -206,8 +215,94 @@ async def guest(
 ) -> Response[GuestSession]:
     services = identity
     session = await start_guest_session(tokens=services.sessions.tokens, clock=services.clock,
-                                        email=data.email, name=data.name)
-    return Response(session, status_code=201, headers={"Cache-Control": "no-store", "Pragma": "no-cache"})
+                                        email=data.email, name=data.name, phone=data.phone)
+    return Response(session, status_code=201, headers=_NO_STORE)
+
+
+_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+_Token = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+class EmailBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    email: str
+
+
+class Accepted(msgspec.Struct, frozen=True):
+    detail: str
+
+
+# What every request for a link is answered, whatever the email: nothing tells whether it is known.
+_LINK_ON_ITS_WAY = Accepted("If this email can receive a link, one is on its way; it works once, within 30 minutes.")
+
+# Per client address (the notifications context also limits the mail to one inbox): a few asks, then
+# one a minute. Redeeming and confirming guess 256-bit tokens: generous, only against hammering.
+LINK_REQUESTS_PER_ADDRESS = RateLimit(capacity=10, refill_per_second=1 / 60)
+TOKEN_REDEMPTIONS_PER_ADDRESS = RateLimit(capacity=20, refill_per_second=1 / 6)
+
+
+@post(
+    "/v1/auth/guest/recover",
+    status_code=202,
+    middleware=[rate_limited("identity:guest-recover", LINK_REQUESTS_PER_ADDRESS, by=address_key)],
+    tags=["identity"],
+    summary="Mail a one-time link to a guest session that sees every order placed by guests with this email"
+            " (202 whatever the email)",
+)
+async def guest_recover(identity: NamedDependency[IdentityServices], data: JSONBody[EmailBody]) -> Accepted:
+    await request_guest_recovery(uow=identity.uow, clock=identity.clock, email=data.email)
+    return _LINK_ON_ITS_WAY
+
+
+class TokenBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    token: _Token
+
+
+@post(
+    "/v1/auth/guest/redeem",
+    status_code=200,
+    middleware=[rate_limited("identity:guest-redeem", TOKEN_REDEMPTIONS_PER_ADDRESS, by=address_key)],
+    tags=["identity"],
+    summary="Trade a guest recovery link's token for a guest session with a verified email (410 once used or"
+            " expired)",
+)
+async def guest_redeem(
+    identity: NamedDependency[IdentityServices], data: JSONBody[TokenBody]
+) -> Response[GuestSession]:
+    session = await redeem_guest_recovery(uow=identity.uow, tokens=identity.sessions.tokens, clock=identity.clock,
+                                          token=data.token)
+    return Response(session, status_code=200, headers=_NO_STORE)
+
+
+@post(
+    "/v1/auth/password-reset",
+    status_code=202,
+    middleware=[rate_limited("identity:password-reset", LINK_REQUESTS_PER_ADDRESS, by=address_key)],
+    tags=["identity"],
+    summary="Mail a one-time password reset link to the account of this email, if there is one (202 always)",
+)
+async def password_reset(identity: NamedDependency[IdentityServices], data: JSONBody[EmailBody]) -> Accepted:
+    await request_password_reset(uow=identity.uow, clock=identity.clock, email=data.email)
+    return _LINK_ON_ITS_WAY
+
+
+class NewPasswordBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    token: _Token
+    password: str
+
+
+@post(
+    "/v1/auth/password-reset/confirm",
+    status_code=204,
+    middleware=[rate_limited("identity:password-reset-confirm", TOKEN_REDEMPTIONS_PER_ADDRESS, by=address_key)],
+    tags=["identity"],
+    summary="Set a new password with a reset link's token; every session of the account ends (410 once used or"
+            " expired)",
+)
+async def password_reset_confirm(
+    identity: NamedDependency[IdentityServices], data: JSONBody[NewPasswordBody]
+) -> None:
+    await reset_password(uow=identity.uow, hasher=identity.hasher, sessions=identity.sessions,
+                         revoker=identity.revoker, token=data.token, password=data.password)
 
 
 class MyOrganization(msgspec.Struct, frozen=True):
@@ -220,6 +315,11 @@ class MeOut(msgspec.Struct, frozen=True):
     user: UserOut
     organizations: list[MyOrganization]
 
+    @classmethod
+    def of(cls, profile: Profile) -> MeOut:
+        return cls(user=UserOut.of(profile.user),
+                   organizations=[MyOrganization(m.org_id, m.org_name, m.role) for m in profile.memberships])
+
 
 @get(
     "/v1/me",
@@ -229,11 +329,27 @@ class MeOut(msgspec.Struct, frozen=True):
     summary="The caller, their organizations and roles",
 )
 async def me(request: AnyRequest, identity: NamedDependency[IdentityServices]) -> MeOut:
-    profile = await get_profile(uow=identity.uow, principal=bearer_principal(request))
-    return MeOut(
-        user=UserOut.of(profile.user),
-        organizations=[MyOrganization(m.org_id, m.org_name, m.role) for m in profile.memberships],
-    )
+    return MeOut.of(await get_profile(uow=identity.uow, principal=bearer_principal(request)))
+
+
+class ProfileBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    name: str
+    # Left out: kept as it is; null: no phone.
+    phone: str | msgspec.UnsetType | None = msgspec.UNSET
+
+
+@patch(
+    "/v1/me",
+    guards=[_authenticated],
+    tags=["identity"],
+    summary="Change the caller's name and phone (E.164, or null for none)",
+)
+async def change_me(
+    request: AnyRequest, identity: NamedDependency[IdentityServices], data: JSONBody[ProfileBody]
+) -> Response[MeOut]:
+    profile = await update_profile(uow=identity.uow, principal=bearer_principal(request), name=data.name,
+                                   phone=data.phone)
+    return Response(MeOut.of(profile), headers={"Cache-Control": "no-store"})
 
 
 class NewOrganization(msgspec.Struct, frozen=True):
@@ -244,6 +360,14 @@ class OrganizationOut(msgspec.Struct, frozen=True):
     org_id: str
     name: str
     created_at: datetime
+    # How its mail to buyers is dressed (null: the platform's defaults).
+    mail_from_name: str | None = None
+    reply_to: str | None = None
+
+    @classmethod
+    def of(cls, organization: Organization) -> OrganizationOut:
+        return cls(organization.id, organization.name, organization.created_at, organization.mail_from_name,
+                   organization.reply_to)
 
 
 @post(
@@ -258,7 +382,7 @@ async def new_organization(
 ) -> OrganizationOut:
     services = identity
     organization = await create_organization(uow=services.uow, clock=services.clock, name=data.name)
-    return OrganizationOut(organization.id, organization.name, organization.created_at)
+    return OrganizationOut.of(organization)
 
 
 class NewMember(msgspec.Struct, frozen=True):
@@ -277,22 +401,63 @@ class MemberOut(msgspec.Struct, frozen=True):
     role: str
 
 
-_MEMBERS = "/v1/admin/organizations/{org_id:str}/members"
-_MEMBER_ADMIN = "member_admin"
+_ORGANIZATION = "/v1/admin/organizations/{org_id:str}"
+_MEMBERS = _ORGANIZATION + "/members"
+_OPERATOR = "organization_operator"
+# Who may change an organization's mail settings, and who may read the organization.
+MAIL_SETTINGS_ROLES = (OWNER, "manager")
 
 
-async def _member_admins(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-    """Guard: the caller is an owner of the organization in the path, or a platform admin (before the
-    body is read, so that 401/403 come before any 422)."""
-    access = await kit_of(connection).authorize_operator(
-        bearer_principal(connection), connection.path_params["org_id"], MEMBER_ADMIN_ROLES, field="/org_id")
-    connection.scope.setdefault("state", {})[_MEMBER_ADMIN] = access
+def _operators_of_path(roles: tuple[str, ...]) -> Any:
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        """The caller has one of `roles` in the organization in the path, or is a platform admin
+        (checked before the body is read, so that 401/403 come before any 422)."""
+        access = await kit_of(connection).authorize_operator(
+            bearer_principal(connection), connection.path_params["org_id"], roles, field="/org_id")
+        connection.scope.setdefault("state", {})[_OPERATOR] = access
+
+    return guard
+
+
+_member_admins = _operators_of_path(MEMBER_ADMIN_ROLES)
 
 
 def _organization(request: AnyRequest) -> str:
-    """The organization `_member_admins` let the caller act in (its canonical id)."""
-    access: OperatorAccess = request.scope["state"][_MEMBER_ADMIN]
+    """The organization the path's guard let the caller act in (its canonical id)."""
+    access: OperatorAccess = request.scope["state"][_OPERATOR]
     return access.org_id
+
+
+@get(
+    _ORGANIZATION,
+    guards=[_operators_of_path(ROLES)],
+    cache_control=CacheControlHeader(no_store=True),
+    tags=["identity"],
+    summary="The organization, with its mail settings (its members and platform admins)",
+)
+async def get_organization(request: AnyRequest, identity: NamedDependency[IdentityServices]) -> OrganizationOut:
+    return OrganizationOut.of(await organization(uow=identity.uow, org_id=_organization(request)))
+
+
+class OrganizationChange(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Left out: kept as it is; null: cleared (the platform's default)."""
+
+    mail_from_name: str | msgspec.UnsetType | None = msgspec.UNSET
+    reply_to: str | msgspec.UnsetType | None = msgspec.UNSET
+
+
+@patch(
+    _ORGANIZATION,
+    guards=[_operators_of_path(MAIL_SETTINGS_ROLES)],
+    tags=["identity"],
+    summary="Set how the organization's mail to buyers is dressed: sender name, reply-to (owners, managers)",
+)
+async def change_organization(
+    request: AnyRequest, identity: NamedDependency[IdentityServices], data: JSONBody[OrganizationChange]
+) -> OrganizationOut:
+    changed = await set_organization_mail(uow=identity.uow, org_id=_organization(request),
+                                          mail_from_name=data.mail_from_name, reply_to=data.reply_to)
+    return OrganizationOut.of(changed)
 
 
 @post(
@@ -339,5 +504,7 @@ async def former_member(
 
 router = Router(
     path="/",
-    route_handlers=[register, token, logout, guest, me, new_organization, new_member, member_role, former_member],
+    route_handlers=[register, token, logout, guest, guest_recover, guest_redeem, password_reset,
+                    password_reset_confirm, me, change_me, new_organization, get_organization, change_organization,
+                    new_member, member_role, former_member],
 )

@@ -9,7 +9,9 @@ from psycopg import AsyncConnection
 from lml.identity.domain.access import AccessFacts
 from lml.identity.domain.organization import Membership, Organization
 
-_ORGANIZATION = "SELECT id::text AS id, name, created_at FROM identity.organizations WHERE id = %s"
+_ORGANIZATION = (
+    "SELECT id::text AS id, name, created_at, mail_from_name, reply_to FROM identity.organizations WHERE id = %s"
+)
 
 
 class PgOrganizations:
@@ -84,3 +86,14 @@ class PgOrganizations:
         )
         row = await cur.fetchone()
         return AccessFacts(**row) if row else None
+
+    async def set_mail_settings(
+        self, org_id: str, *, mail_from_name: str | None, reply_to: str | None
+    ) -> Organization | None:
+        cur = await self._conn.execute(
+            "UPDATE identity.organizations SET mail_from_name = %s, reply_to = %s WHERE id = %s"
+            " RETURNING id::text AS id, name, created_at, mail_from_name, reply_to",
+            (mail_from_name, reply_to, org_id),
+        )
+        row = await cur.fetchone()
+        return Organization(**row) if row else None

@@ -40,3 +40,11 @@ class PgRefreshTokens:
             "UPDATE identity.refresh_tokens SET revoked_at = %s WHERE family_id = %s AND revoked_at IS NULL",
             (at, family_id),
         )
+
+    async def revoke_all_of_user(self, user_id: str, at: datetime) -> list[str]:
+        cur = await self._conn.execute(
+            "UPDATE identity.refresh_tokens SET revoked_at = %s WHERE user_id = %s AND revoked_at IS NULL"
+            " RETURNING family_id::text AS family_id",
+            (at, user_id),
+        )
+        return sorted({row["family_id"] for row in await cur.fetchall()})

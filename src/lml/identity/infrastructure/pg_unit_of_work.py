@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 import msgspec
 
 from lml.identity.application.ports import UnitOfWorkFactory
+from lml.identity.infrastructure.pg_account_tokens import PgAccountTokens
 from lml.identity.infrastructure.pg_organizations import PgOrganizations
 from lml.identity.infrastructure.pg_refresh_tokens import PgRefreshTokens
 from lml.identity.infrastructure.pg_users import PgUsers
@@ -16,17 +17,23 @@ from lml.platform.outbox import add_event
 
 
 class PgIdentityUnitOfWork:
-    def __init__(self, uow: UnitOfWork) -> None:
+    """`owns_transaction=False`: on a transaction the caller opened and commits (an outbox event's
+    delivery); `commit()` then leaves it to its owner."""
+
+    def __init__(self, uow: UnitOfWork, *, owns_transaction: bool = True) -> None:
         self._uow = uow
+        self._owns_transaction = owns_transaction
         self.users = PgUsers(uow.conn)
         self.organizations = PgOrganizations(uow.conn)
         self.refresh_tokens = PgRefreshTokens(uow.conn)
+        self.account_tokens = PgAccountTokens(uow.conn)
 
     async def publish(self, event: msgspec.Struct) -> None:
         await add_event(self._uow, event)
 
     async def commit(self) -> None:
-        await self._uow.commit()
+        if self._owns_transaction:
+            await self._uow.commit()
 
 
 def pg_unit_of_work(db: Database) -> UnitOfWorkFactory:

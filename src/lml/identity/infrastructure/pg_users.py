@@ -9,14 +9,9 @@ from psycopg import AsyncConnection
 from lml.identity.domain.errors import EmailTaken
 from lml.identity.domain.user import User
 
-_BY_ID = (
-    "SELECT id::text AS id, email, name, password_hash, is_platform_admin, created_at"
-    " FROM identity.users WHERE id = %s"
-)
-_BY_EMAIL = (
-    "SELECT id::text AS id, email, name, password_hash, is_platform_admin, created_at"
-    " FROM identity.users WHERE lower(email) = lower(%s)"
-)
+_SELECT = "SELECT id::text AS id, email, name, password_hash, is_platform_admin, created_at, phone FROM identity.users"
+_BY_ID = _SELECT + " WHERE id = %s"
+_BY_EMAIL = _SELECT + " WHERE lower(email) = lower(%s)"
 
 
 def _user(row: dict[str, Any] | None) -> User | None:
@@ -52,3 +47,11 @@ class PgUsers:
         await self._conn.execute(
             "UPDATE identity.users SET is_platform_admin = %s WHERE id = %s", (is_platform_admin, user_id)
         )
+
+    async def set_profile(self, user_id: str, *, name: str, phone: str | None) -> User | None:
+        cur = await self._conn.execute(
+            "UPDATE identity.users SET name = %s, phone = %s WHERE id = %s"
+            " RETURNING id::text AS id, email, name, password_hash, is_platform_admin, created_at, phone",
+            (name, phone, user_id),
+        )
+        return _user(await cur.fetchone())

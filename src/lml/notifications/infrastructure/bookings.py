@@ -45,7 +45,7 @@ class FacadeBookings:
             return None
         return OrderSummary(order_id=details.order_id, show=show, buyer_email=details.buyer_email,
                             items=[_item(place) for place in details.places], total=details.total,
-                            currency=details.currency)
+                            currency=details.currency, buyer_phone=details.buyer_phone)
 
     async def show(self, show_id: str) -> ShowSummary | None:
         show = await self._catalog.show_summary(show_id)

@@ -92,6 +92,17 @@ async def buyer_order(transaction: TransactionFactory, buyer: Buyer, order_id: s
     return order
 
 
+async def visible_order(transaction: TransactionFactory, buyer: Buyer, order_id: str) -> Order:
+    """An order the buyer may look at (`Buyer.may_see`: theirs, or for a guest who proved their email,
+    any guest order of that email); any other is "not found". For reads: acting on an order (paying,
+    cancelling, asking for a refund) stays with `buyer_order`, the session that placed it."""
+    async with transaction() as tx:
+        order = await tx.orders.get(order_id)
+    if order is None or not buyer.may_see(order.buyer):
+        raise OrderNotFound()
+    return order
+
+
 async def payment_for_order(
     *, transaction: TransactionFactory, payments: Payments, buyer: Buyer, order_id: str
 ) -> tuple[Order, PaymentView]:

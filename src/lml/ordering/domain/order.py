@@ -83,15 +83,34 @@ REFUND_STATUSES: frozenset[str] = frozenset({*_OPEN_REFUND, "succeeded", "failed
 
 
 class Buyer(msgspec.Struct, frozen=True, kw_only=True):
+    """`phone` (E.164) is where the buyer asked for text messages. `email_verified` describes a caller,
+    never a stored order: they proved they receive mail at `email` (a guest by a recovery link)."""
+
     kind: BuyerKind
     subject: str
     email: str | None = None
     name: str | None = None
+    phone: str | None = None
+    email_verified: bool = False
 
     @property
     def owner(self) -> str:
         """Whose the order is (the same spelling as a hold's owner)."""
         return owner_key(self.kind, self.subject)
+
+    @property
+    def sees_guest_orders_of_email(self) -> bool:
+        """A guest who proved their email sees every order placed by guests with it (not users' orders:
+        an account is reached by logging in)."""
+        return self.kind == "guest" and self.email_verified and bool(self.email)
+
+    def may_see(self, buyer: Buyer) -> bool:
+        """Whether this caller may see an order placed by `buyer`: their own, or any guest order of
+        their email once they proved it."""
+        if buyer.owner == self.owner:
+            return True
+        return (self.sees_guest_orders_of_email and buyer.kind == "guest" and buyer.email is not None
+                and buyer.email.lower() == (self.email or "").lower())
 
 
 class OrderLine(msgspec.Struct, frozen=True, kw_only=True):

@@ -32,7 +32,8 @@ async def authenticated(connection: ASGIConnection[Any, Any, Any, Any], _: BaseR
 
 def buyer_of(request: AnyRequest) -> Buyer:
     principal = bearer_principal(request)
-    return Buyer(kind=principal.kind, subject=principal.subject, email=principal.email, name=principal.name)
+    return Buyer(kind=principal.kind, subject=principal.subject, email=principal.email, name=principal.name,
+                 phone=principal.phone, email_verified=principal.email_verified)
 
 
 async def operator_of(request: AnyRequest, roles: tuple[str, ...]) -> identity.OperatorAccess:

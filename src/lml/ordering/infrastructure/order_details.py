@@ -34,6 +34,7 @@ class OrderDetails(msgspec.Struct, frozen=True, kw_only=True):
     places: list[PlaceDetails]
     total: int
     currency: str
+    buyer_phone: str | None = None  # E.164, when the buyer gave one
 
 
 async def order_details(db: Database, ticket_key: bytes, order_id: str, uow: UnitOfWork | None = None
@@ -53,7 +54,7 @@ async def order_details(db: Database, ticket_key: bytes, order_id: str, uow: Uni
     return OrderDetails(
         order_id=order.order_id, organization_id=order.organization_id, show_id=order.show_id,
         status=order.status.value, buyer_email=order.buyer.email, buyer_name=order.buyer.name, places=places,
-        total=order.total, currency=order.currency,
+        total=order.total, currency=order.currency, buyer_phone=order.buyer.phone,
     )
 
 

@@ -17,7 +17,8 @@ _AWAITING = [s.value for s in AWAITING_PAYMENT]
 
 ORDER_SELECT = """
 SELECT o.order_id::text, o.organization_id::text, o.show_id::text, o.hold_id, o.buyer_kind, o.buyer_subject,
-       o.buyer_email, o.buyer_name, o.status, o.currency, o.expires_at, o.created_at, o.show_starts_at, o.buyer_limit,
+       o.buyer_email, o.buyer_name, o.buyer_phone, o.status, o.currency, o.expires_at, o.created_at,
+       o.show_starts_at, o.buyer_limit,
        o.payment_intent_id, o.amount_paid, o.paid_at, o.failure_reason, o.unseated,
        (SELECT coalesce(json_agg(json_build_object(
                 'tier_id', l.tier_id, 'tier_name', l.tier_name, 'unit_price', l.unit_price, 'unit_fee', l.unit_fee,
@@ -40,7 +41,7 @@ def order_from_row(row: dict[str, Any]) -> Order:
         show_id=row["show_id"],
         hold_id=row["hold_id"],
         buyer=Buyer(kind=row["buyer_kind"], subject=row["buyer_subject"], email=row["buyer_email"],
-                    name=row["buyer_name"]),
+                    name=row["buyer_name"], phone=row["buyer_phone"]),
         status=OrderStatus(row["status"]),
         currency=row["currency"],
         lines=tuple(msgspec.convert(row["lines"], list[OrderLine])),
@@ -71,12 +72,13 @@ class PgOrders:
                 await self._conn.execute(
                     """
                     INSERT INTO ordering.orders (order_id, organization_id, show_id, hold_id, buyer_kind, buyer_subject,
-                        buyer_email, buyer_name, status, currency, total, expires_at, show_starts_at, buyer_limit,
-                        created_at, updated_at)
-                    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                        buyer_email, buyer_name, buyer_phone, status, currency, total, expires_at, show_starts_at,
+                        buyer_limit, created_at, updated_at)
+                    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
                     """,
                     (order.order_id, order.organization_id, order.show_id, order.hold_id, order.buyer.kind,
-                     order.buyer.subject, order.buyer.email, order.buyer.name, order.status.value, order.currency,
+                     order.buyer.subject, order.buyer.email, order.buyer.name, order.buyer.phone,
+                     order.status.value, order.currency,
                      order.total, order.expires_at, order.show_starts_at, order.buyer_limit, order.created_at,
                      order.created_at),
                 )

@@ -39,6 +39,10 @@ class Conflict(DomainError):
     """The request conflicts with the current state of the resource."""
 
 
+class Gone(DomainError):
+    """The resource existed but is gone for good (a one-time token used or expired)."""
+
+
 class Forbidden(DomainError):
     """You may not do this."""
 
