@@ -177,11 +177,12 @@ def build_container(
     ordering = OrderingServices.build(resources, catalog=catalog_facade, seating=seating_facade,
                                       payments=payments_facade)
     ordering_facade = OrderingFacade(ordering)
+    identity_facade = IdentityFacade(identity)
     notifications = NotificationsServices.build(resources, ordering=ordering_facade, catalog=catalog_facade,
-                                                venues=venues_facade)
+                                                venues=venues_facade, identity=identity_facade)
     return Container(
         settings=settings, resources=resources, identity=identity, venues=venues, seating=seating, catalog=catalog,
-        payments=payments, ordering=ordering, identity_facade=IdentityFacade(identity), venues_facade=venues_facade,
+        payments=payments, ordering=ordering, identity_facade=identity_facade, venues_facade=venues_facade,
         seating_facade=seating_facade, catalog_facade=catalog_facade, payments_facade=payments_facade,
         ordering_facade=ordering_facade, notifications=notifications, admission=admission,
         admission_facade=admission_facade,

@@ -1,6 +1,7 @@
 """The `Bookings` port on the contexts that own the facts: ordering (the order, its places and
-tickets, the buyers holding tickets), the catalog (the show and its event) and venues (the venue's
-address). Read when a message is rendered; notifications keeps none of it.
+tickets, the buyers holding tickets), the catalog (the show and its event), venues (the venue's
+address) and identity (how the organization dresses its mail: sender name, reply-to). Read when a
+message is rendered; notifications keeps none of it.
 
 `within(uow)` reads the buyer in a transaction the caller holds (an outbox event's delivery): a
 handler that held one pool connection and waited for another could, with as many deliveries at
@@ -11,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from lml.catalog.facade import CatalogFacade
+from lml.identity.facade import IdentityFacade
 from lml.notifications.application.views import OrderBuyer, OrderItem, OrderSummary, ShowSummary
 from lml.ordering.facade import OrderingFacade, PlaceDetails
 from lml.platform.db import UnitOfWork
@@ -19,22 +21,24 @@ from lml.venues.facade import VenueNotFound, VenuesFacade
 
 class FacadeBookings:
     def __init__(
-        self, ordering: OrderingFacade, catalog: CatalogFacade, venues: VenuesFacade, uow: UnitOfWork | None = None
+        self, ordering: OrderingFacade, catalog: CatalogFacade, venues: VenuesFacade, identity: IdentityFacade,
+        uow: UnitOfWork | None = None,
     ) -> None:
         self._ordering = ordering
         self._catalog = catalog
         self._venues = venues
+        self._identity = identity
         self._uow = uow
 
     def within(self, uow: UnitOfWork) -> FacadeBookings:
-        return FacadeBookings(self._ordering, self._catalog, self._venues, uow)
+        return FacadeBookings(self._ordering, self._catalog, self._venues, self._identity, uow)
 
     async def buyer(self, order_id: str) -> OrderBuyer | None:
         details = await self._ordering.order_details(order_id, self._uow)
         if details is None or details.buyer_email is None:
             return None
         return OrderBuyer(order_id=details.order_id, organization_id=details.organization_id,
-                          show_id=details.show_id, email=details.buyer_email)
+                          show_id=details.show_id, email=details.buyer_email, phone=details.buyer_phone)
 
     async def order(self, order_id: str) -> OrderSummary | None:
         details = await self._ordering.order_details(order_id)
@@ -56,9 +60,11 @@ class FacadeBookings:
             address = ", ".join(part for part in (venue.address, venue.city) if part)
         except VenueNotFound:  # the event keeps its venue's name and timezone; the address is a nicety
             address = ""
+        dress = await self._identity.organization_mail(show.org_id)
         return ShowSummary(show_id=show.show_id, organization_id=show.org_id, event_title=show.event_title,
                            starts_at=show.starts_at, timezone=show.timezone, venue_name=show.venue_name,
-                           venue_address=address)
+                           venue_address=address, sender_name=dress.mail_from_name if dress else None,
+                           reply_to=dress.reply_to if dress else None)
 
     async def shows_starting(self, after: datetime, before: datetime) -> list[ShowSummary]:
         found = [await self.show(show_id) for show_id in await self._catalog.shows_starting(after, before)]

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lml.catalog.facade import CatalogFacade
+from lml.identity.facade import IdentityFacade
 from lml.notifications.application.ports import UnitOfWorkFactory
 from lml.notifications.application.send_due_messages import Delivery
 from lml.notifications.infrastructure.bookings import FacadeBookings
@@ -31,10 +32,11 @@ class NotificationsServices:
 
     @classmethod
     def build(
-        cls, resources: Resources, *, ordering: OrderingFacade, catalog: CatalogFacade, venues: VenuesFacade
+        cls, resources: Resources, *, ordering: OrderingFacade, catalog: CatalogFacade, venues: VenuesFacade,
+        identity: IdentityFacade,
     ) -> NotificationsServices:
         settings = resources.settings
-        bookings = FacadeBookings(ordering, catalog, venues)
+        bookings = FacadeBookings(ordering, catalog, venues, identity)
         sms = TwilioSmsSender(account_sid=settings.twilio_account_sid, auth_token=settings.twilio_auth_token,
                               sender=settings.twilio_from, api_base=settings.twilio_api_base) \
             if settings.sms_enabled else None
