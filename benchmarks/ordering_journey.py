@@ -16,12 +16,21 @@ With `--cancel`, the sold-out show is then cancelled as its operator would: repo
 until the worker has handled every order (a batch per transaction) and until every refund is
 settled on the emulator, and the check that every paid order was refunded exactly once, in full,
 with no valid ticket left.
+
+With `--mail`, the SMTP sink (ops/smtp_sink.py) listens on a free port, the world's `smtp_url` points at
+it and the worker also sends the messages due (the order confirmations the outbox records for each
+paid order), as the worker's `notifications_send` actor does, beside its other passes. Reported after
+the sell-out: emails received, messages/s (first to last received, by the sink's timestamps), the time
+from the last payment (the last `payment_intent.succeeded` webhook answered) and from the sell-out (the
+last ticket issued) to the last email, the worker's CPU time per email (all its work for the order
+included), and the check that every paid order's buyer got exactly one email (To: against paid orders).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import collections
 import hashlib
 import hmac
 import json
@@ -33,7 +42,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -42,8 +51,10 @@ from typing import Any
 
 import httpx
 import msgspec
+from benchmarks.seating_hold_storm import _cpu_seconds
 from benchmarks.show_on_sale import show_on_sale
 from tests import services
+from tests.fixtures.mail import MailSink
 from tests.fixtures.ordering import TestWorker
 
 from lml.catalog.application import manage_shows
@@ -70,9 +81,10 @@ class Tally:
     errors: list[str] = field(default_factory=list)
     first_request: float = 0.0
     last_order: float = 0.0
+    last_paid_at: float = 0.0  # wall clock, as the SMTP sink's file names
 
 
-def _settings(stack: ExitStack) -> Settings:
+def _settings(stack: ExitStack, smtp_url: str | None) -> Settings:
     work = stack.enter_context(services.workdir())
     owner, app_dsn = stack.enter_context(services.postgres_database(
         os.environ.get("LML_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")))
@@ -86,6 +98,7 @@ def _settings(stack: ExitStack) -> Settings:
         log_level="error", log_format="json", db_pool_min=4, db_pool_max=30,
         # The journeys all start on this machine but stand for buyers on as many networks.
         max_held_per_address=10_000_000,
+        **({"smtp_url": smtp_url} if smtp_url else {}),
     )
 
 
@@ -156,23 +169,32 @@ async def _buyer(api: httpx.AsyncClient, stripe: httpx.AsyncClient, settings: Se
         tally.orders += 1
         tally.last_order = time.perf_counter()
         await _pay(stripe, api, settings.stripe_webhook_secrets[0], placed.json()["payment"]["payment_intent_id"])
+        tally.last_paid_at = time.time()
         return
     tally.gave_up += 1
 
 
-async def _worker_loop() -> None:
-    """What `lml worker` does for this journey (Stripe inbox, outbox), in a process of its own,
-    until SIGTERM. Its settings come from the LML_* variables the parent exported."""
+async def _worker_loop(mail: bool) -> None:
+    """What `lml worker` does for this journey (Stripe inbox, outbox; with `mail`, sending the messages
+    due), in a process of its own, until SIGTERM. Its settings come from the LML_* variables the parent
+    exported. Sending runs beside the other passes, as its own actor does, not between them."""
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     container = build_container(Settings.from_env())
     await container.open()
     worker = TestWorker(container)
-    try:
+
+    async def until_stopped(work: Callable[[], Awaitable[int]]) -> None:
         while not stop.is_set():
-            done = await worker.process_stripe_events() + await worker.relay_outbox()
-            if done + await worker.cancel_show_orders() == 0:
+            if await work() == 0:
                 await asyncio.sleep(0.05)
+
+    async def passes() -> int:
+        return (await worker.process_stripe_events() + await worker.relay_outbox()
+                + await worker.cancel_show_orders())
+
+    try:
+        await asyncio.gather(until_stopped(passes), *([until_stopped(worker.send_mail)] if mail else []))
     finally:
         await container.close()
 
@@ -258,12 +280,76 @@ async def _cancel(container: Container, show_id: str) -> dict[str, Any]:
             "refunds_settled_s": round(settled, 1) if settled else None, "state": report.state, **checks}
 
 
+def _mail_sink(stack: ExitStack) -> MailSink:
+    """The tests' SMTP sink on a free port, writing each message to a throwaway directory."""
+    directory = Path(stack.enter_context(services.workdir())) / "mail"
+    directory.mkdir()
+    sink = MailSink(directory, services.free_port())
+    sink.start()
+    stack.callback(sink.stop)
+    return sink
+
+
+def _arrivals(sink: MailSink) -> list[float]:
+    """When each message reached the sink (wall clock, seconds), from its file's name, in order."""
+    return sorted(int(path.name.split("-", 1)[0]) / 1e9 for path in sink.directory.glob("*.eml"))
+
+
+async def _message_statuses(resources: Resources) -> dict[str, int]:
+    async with resources.db.unit_of_work() as uow:
+        rows = await (await uow.conn.execute(
+            "SELECT status, count(*) AS n FROM notifications.messages GROUP BY status")).fetchall()
+    return {row["status"]: int(row["n"]) for row in rows}
+
+
+async def _confirmations(resources: Resources, sink: MailSink, show_id: str, tally: Tally, sold_out_at: float,
+                         worker_pid: int, worker_cpu_at_start: float) -> dict[str, Any]:
+    """Wait until the sink holds an email per paid order and nothing is left to send (at most 5 minutes);
+    time them against the last payment and the sell-out (wall clock, as the sink's file names), and check
+    that each paid order's buyer got exactly one."""
+    async with resources.db.unit_of_work() as uow:
+        rows = await (await uow.conn.execute("SELECT buyer_email FROM ordering.orders WHERE show_id = %s"
+                                             " AND status = 'paid'", (show_id,))).fetchall()
+    buyers = collections.Counter(str(row["buyer_email"]).lower() for row in rows)
+    paid = buyers.total()
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        statuses = await _message_statuses(resources)
+        if len(_arrivals(sink)) >= paid and statuses.get("queued", 0) + statuses.get("failed", 0) == 0:
+            break
+        await asyncio.sleep(0.1)
+    cpu_now = _cpu_seconds([worker_pid])
+    arrivals = _arrivals(sink)
+    recipients = collections.Counter(str(message["To"]).lower() for message in sink.messages())
+    span = arrivals[-1] - arrivals[0] if len(arrivals) > 1 else 0.0
+    # To: addresses against paid orders' buyers, one email owed per paid order.
+    checks = {"paid_orders": paid, "paid_orders_without_email": (buyers - recipients).total(),
+              "emails_beyond_one_per_paid_order": (recipients - buyers).total()}
+    checks["ok"] = (len(arrivals) == paid and checks["paid_orders_without_email"] == 0
+                    and checks["emails_beyond_one_per_paid_order"] == 0)
+    return {
+        "emails": len(arrivals), "message_statuses": await _message_statuses(resources),
+        "messages_per_second": round((len(arrivals) - 1) / span, 1) if span else None,
+        "first_to_last_email_s": round(span, 1),
+        "emails_after_last_payment": sum(1 for at in arrivals if at > tally.last_paid_at),
+        "last_payment_to_last_email_s": round(arrivals[-1] - tally.last_paid_at, 1) if arrivals else None,
+        # The worker pays the orders behind the webhooks: from the last ticket issued, the mail's own lag.
+        "sell_out_to_last_email_s": round(arrivals[-1] - sold_out_at, 1) if arrivals else None,
+        # The worker's whole work per order, first request to last email: the Stripe event, the order
+        # paid (seats sold, tickets issued), the outbox (the message recorded), the email rendered and sent.
+        "worker_cpu_ms_per_email": round((cpu_now - worker_cpu_at_start) * 1000 / len(arrivals), 1)
+        if arrivals else None,
+        **checks,
+    }
+
+
 def _pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else float("nan")
 
 
-async def run(settings: Settings, api: str, args: argparse.Namespace) -> dict[str, Any]:
+async def run(settings: Settings, api: str, args: argparse.Namespace, worker_pid: int,
+              sink: MailSink | None) -> dict[str, Any]:
     container = build_container(settings)
     resources = container.resources
     await container.open()
@@ -291,14 +377,17 @@ async def run(settings: Settings, api: str, args: argparse.Namespace) -> dict[st
                     except httpx.HTTPError as exc:
                         tally.errors.append(f"{type(exc).__name__}: {exc}")
 
+            worker_cpu_at_start = _cpu_seconds([worker_pid])
             tally.first_request = time.perf_counter()
             await asyncio.gather(*(one(t) for t in tokens))
             buying_done = time.perf_counter()
             deadline = time.monotonic() + 300
             while await _sold(resources, show_id) < args.seats and time.monotonic() < deadline:  # noqa: ASYNC110
                 await asyncio.sleep(0.1)
-            sold_out = time.perf_counter()
+            sold_out, sold_out_at = time.perf_counter(), time.time()
         integrity = await _integrity(resources, show_id, args.seats)
+        mail = await _confirmations(resources, sink, show_id, tally, sold_out_at, worker_pid,
+                                           worker_cpu_at_start) if sink else None
         cancellation = await _cancel(container, show_id) if args.cancel else None
     finally:
         await container.close()
@@ -318,15 +407,18 @@ async def run(settings: Settings, api: str, args: argparse.Namespace) -> dict[st
         "buyers_done_s": round(buying_done - tally.first_request, 1),
         "sell_out_s": round(sold_out - tally.first_request, 1),
         "integrity": integrity,
+        **({"mail": mail} if mail else {}),
         **({"cancellation": cancellation} if cancellation else {}),
     }
 
 
 @contextmanager
-def _worker_process() -> Iterator[None]:
-    process = subprocess.Popen([sys.executable, "-m", "benchmarks.ordering_journey", "--worker-loop"], cwd=ROOT)
+def _worker_process(mail: bool) -> Iterator[int]:
+    """The worker's process; yields its pid."""
+    process = subprocess.Popen([sys.executable, "-m", "benchmarks.ordering_journey", "--worker-loop",
+                                *(["--mail"] if mail else [])], cwd=ROOT)
     try:
-        yield
+        yield process.pid
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -339,23 +431,26 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--api-workers", type=int, default=1)
     parser.add_argument("--cancel", action="store_true", help="then cancel the show and time its refunds")
+    parser.add_argument("--mail", action="store_true",
+                        help="the worker also sends the order confirmations to a local SMTP sink; time and check them")
     parser.add_argument("--worker-loop", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker_loop:
-        asyncio.run(_worker_loop())
+        asyncio.run(_worker_loop(args.mail))
         return
     with ExitStack() as stack:
-        settings = _settings(stack)
+        sink = _mail_sink(stack) if args.mail else None
+        settings = _settings(stack, sink.url if sink else None)
         port = services.free_port()
         _export(settings, port)
         # The API in a process of its own, as in production: the load and the worker stay here.
         stack.enter_context(services.background(
             [str(ROOT / ".venv/bin/lml"), "serve", "--workers", str(args.api_workers)], port, "lml-serve",
             stack.enter_context(services.workdir())))
-        stack.enter_context(_worker_process())
-        result = asyncio.run(run(settings, f"http://127.0.0.1:{port}", args))
+        worker_pid = stack.enter_context(_worker_process(args.mail))
+        result = asyncio.run(run(settings, f"http://127.0.0.1:{port}", args, worker_pid, sink))
     print(json.dumps(result, indent=2))
-    sys.exit(0 if result["integrity"]["ok"] and result.get("cancellation", {"ok": True})["ok"] else 1)
+    sys.exit(0 if all(result.get(part, {"ok": True})["ok"] for part in ("integrity", "mail", "cancellation")) else 1)
 
 
 if __name__ == "__main__":
