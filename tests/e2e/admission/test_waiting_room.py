@@ -230,3 +230,23 @@ async def test_buyers_let_in_by_the_room_are_not_capped_by_the_address_they_shar
                               json={"seat_ids": [next(seats) for _ in range(show.max_seats_per_buyer)]},
                               headers={**buyer.headers, "X-Queue-Pass": token})
         assert held.status_code == 201, held.text
+
+
+async def test_a_cancelled_show_closes_its_room_to_those_in_line_and_to_newcomers(
+    api: httpx.AsyncClient, make_show_on_sale: MakeShowOnSale, make_buyer: MakeBuyer, worker: TestWorker,
+    clock: TestClock,
+) -> None:
+    show = await make_show_on_sale(seats=4)
+    await open_room(api, show, clock, max_active=1)
+    first, waiting = make_buyer(), make_buyer()
+    await join(api, show, first)
+    await join(api, show, waiting)
+    cancelled = await api.post(f"/v1/admin/shows/{show.show_id}/cancel", headers=show.operator.headers)
+    assert cancelled.status_code == 200, cancelled.text
+
+    assert await worker.admit_buyers() == 0
+    assert ((await place(api, show, waiting))["state"], (await place(api, show, waiting))["position"]) == (
+        "closed", None)
+    _is_problem(await join(api, show, make_buyer()), 409, "waiting-room-closed")
+    status = (await api.get(f"/v1/admin/shows/{show.show_id}/waiting-room", headers=show.operator.headers)).json()
+    assert status["state"] == "closed"
