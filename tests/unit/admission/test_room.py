@@ -25,6 +25,13 @@ def test_a_room_opens_before_the_sale_it_queues_for() -> None:
     assert configure(on_sale_at=None).enabled  # a show not yet put on sale may get its room first
 
 
+def test_a_sale_open_already_gets_a_room_open_now_not_later() -> None:
+    on_sale_an_hour_ago = NOW - timedelta(hours=1)
+    assert configure(opens_at=NOW, on_sale_at=on_sale_an_hour_ago).opens_at == NOW
+    with pytest.raises(InvalidInput):
+        configure(opens_at=NOW + timedelta(minutes=5), on_sale_at=on_sale_an_hour_ago)
+
+
 def test_every_bad_field_is_named() -> None:
     with pytest.raises(InvalidInput) as refused:
         configure(opens_at=NOW + timedelta(hours=2), admit_per_minute=0, max_active=0, pass_seconds=30)

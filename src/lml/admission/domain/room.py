@@ -37,7 +37,7 @@ class WaitingRoom(msgspec.Struct, frozen=True, kw_only=True):
     ) -> WaitingRoom:
         """`on_sale_at`: when the show's sale opens (None: not yet put on sale). Raises InvalidInput."""
         problems = [FieldError(path, message) for path, message in (
-            ("/opens_at", _opens_problem(opens_at, on_sale_at)),
+            ("/opens_at", _opens_problem(opens_at, on_sale_at, now)),
             ("/admit_per_minute", _range_problem(admit_per_minute, 1, ADMIT_PER_MINUTE_MAX)),
             ("/max_active", _range_problem(max_active, 1, MAX_ACTIVE_MAX)),
             ("/pass_seconds", _range_problem(pass_seconds, PASS_SECONDS_MIN, PASS_SECONDS_MAX)),
@@ -52,11 +52,13 @@ class WaitingRoom(msgspec.Struct, frozen=True, kw_only=True):
         return msgspec.structs.replace(self, paused=paused, updated_at=now)
 
 
-def _opens_problem(opens_at: datetime, on_sale_at: datetime | None) -> str | None:
+def _opens_problem(opens_at: datetime, on_sale_at: datetime | None, now: datetime) -> str | None:
+    """A room opens before the sale it queues for; for a sale open already (a surge met mid-sale), a
+    room opens now or has opened: one opening later would shut the sale until then."""
     if opens_at.tzinfo is None:
         return "must carry a timezone (RFC 3339)"
-    if on_sale_at is not None and opens_at > on_sale_at:
-        return f"must be no later than the show's on-sale time ({on_sale_at.isoformat()})"
+    if on_sale_at is not None and opens_at > max(on_sale_at, now):
+        return f"must be no later than the show's on-sale time ({on_sale_at.isoformat()}), or now once it has passed"
     return None
 
 
