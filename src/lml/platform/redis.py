@@ -25,12 +25,18 @@ def create_redis(settings: Settings) -> aioredis.Redis:
     return aioredis.Redis.from_pool(pool)  # the client owns the pool and closes it
 
 
+def lua_source(package: str, *names: str) -> str:
+    """The files of a package's `lua/` folder, one after the other: a prelude the scripts share (the
+    keys they name, their helpers), then the script itself."""
+    folder = resources.files(package).joinpath("lua")
+    return "".join(folder.joinpath(name).read_text() for name in names)
+
+
 class LuaScript:
     """A script from a package's `lua/` folder; redis-py calls EVALSHA and reloads on NOSCRIPT."""
 
     def __init__(self, client: aioredis.Redis, package: str, name: str) -> None:
-        source = resources.files(package).joinpath("lua", name).read_text()
-        self._script: AsyncScript = client.register_script(source)
+        self._script: AsyncScript = client.register_script(lua_source(package, name))
 
     async def __call__(self, keys: list[Any], args: list[Any]) -> Any:
         return await self._script(keys=keys, args=args)

@@ -17,7 +17,7 @@ from tests.fixtures.catalog import MakeShowOnSale, TestShow
 from tests.fixtures.mail import MailSink
 from tests.fixtures.ordering import TestWorker
 from tests.fixtures.payments import SignedWebhook, StripeApp
-from tests.fixtures.seating import ApiFrom, MakeBuyer
+from tests.fixtures.seating import ApiFrom, MakeBuyer, TestBuyer
 from tests.timing import TestClock
 
 
@@ -34,6 +34,16 @@ async def _order_paid_event(resources: Resources, order_id: str) -> OutboxEvent:
             " WHERE event_type = 'ordering.OrderPaid' AND payload->>'order_id' = %s", (order_id,))).fetchone()
     assert row is not None
     return OutboxEvent(**row)
+
+
+async def _paid_while_mail_is_down(
+    api: httpx.AsyncClient, show: TestShow, buyer: TestBuyer, stripe_app: StripeApp, signed_webhook: SignedWebhook,
+    worker: TestWorker, mail_sink: MailSink,
+) -> dict[str, Any]:
+    mail_sink.stop()
+    placed = await paid(api, buyer, show.show_id, show.seat_ids[:1], stripe_app, signed_webhook)
+    await worker.drain()
+    return placed
 
 
 async def test_the_same_order_paid_delivered_ten_times_at_once_sends_one_email(
@@ -68,9 +78,7 @@ async def test_a_payment_while_the_mail_server_is_down_is_final_at_once_and_mail
 ) -> None:
     show = await make_show_on_sale(seats=4)
     buyer = make_buyer()
-    mail_sink.stop()
-    placed = await paid(api, buyer, show.show_id, show.seat_ids[:1], stripe_app, signed_webhook)
-    await worker.drain()
+    placed = await _paid_while_mail_is_down(api, show, buyer, stripe_app, signed_webhook, worker, mail_sink)
     assert await order_status(api, buyer, placed["order_id"]) == "paid"
 
     for _ in range(6):  # an hour down, tried whenever the backoff says
@@ -95,9 +103,7 @@ async def test_a_message_that_never_goes_through_ends_dead_for_the_operator_who_
 ) -> None:
     show = await make_show_on_sale(seats=4)
     buyer = make_buyer()
-    mail_sink.stop()
-    placed = await paid(api, buyer, show.show_id, show.seat_ids[:1], stripe_app, signed_webhook)
-    await worker.drain()
+    placed = await _paid_while_mail_is_down(api, show, buyer, stripe_app, signed_webhook, worker, mail_sink)
     for _ in range(24):
         await worker.send_mail()
         if (await _messages(api, show, placed["order_id"]))[0]["status"] == "dead":

@@ -5,13 +5,13 @@ join storm is thousands of scripts a second."""
 from __future__ import annotations
 
 from datetime import timedelta
-from importlib import resources
 from typing import Any
 
 import redis.asyncio as aioredis
 from redis.commands.core import AsyncScript
 
 from lml.admission.application.ports import Admitted, Joined, Place, RoomFacts, RoomFigures
+from lml.platform.redis import lua_source
 from lml.platform.redis_batch import ScriptBatcher
 
 _KEYS = ("room", "of", "who", "line", "active", "recent", "log")
@@ -24,8 +24,7 @@ def _text(value: bytes | str) -> str:
 
 
 def _load(client: aioredis.Redis, name: str) -> AsyncScript:
-    lua = resources.files("lml.admission.infrastructure").joinpath("lua")
-    return client.register_script(lua.joinpath("room.lua").read_text() + lua.joinpath(name).read_text())
+    return client.register_script(lua_source("lml.admission.infrastructure", "room.lua", name))
 
 
 def _place(reply: list[Any]) -> Place:

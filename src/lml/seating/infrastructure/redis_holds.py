@@ -6,13 +6,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from functools import lru_cache
-from importlib import resources
 from typing import Any, cast
 
 import msgspec
 import redis.asyncio as aioredis
 from redis.commands.core import AsyncScript
 
+from lml.platform.redis import lua_source
 from lml.platform.redis_batch import ScriptBatcher
 from lml.seating.domain.availability import (
     CODE_OF_STATUS,
@@ -96,9 +96,7 @@ def parse_change(entry_id: str, body: bytes | str) -> AvailabilityChange:
 
 
 def _load_script(client: aioredis.Redis, name: str) -> AsyncScript:
-    lua = resources.files("lml.seating.infrastructure").joinpath("lua")
-    source = lua.joinpath("show_state.lua").read_text() + lua.joinpath(name).read_text()
-    return client.register_script(source)
+    return client.register_script(lua_source("lml.seating.infrastructure", "show_state.lua", name))
 
 
 def _text(value: bytes | str) -> str:
