@@ -91,6 +91,7 @@ KNOWN_GAPS = {
     "POST /v1/shows/{show_id}/holds",
     "PUT /v1/admin/shows/{show_id}/refund-policy",
     "PUT /v1/admin/shows/{show_id}/waiting-room",
+    "PUT /v1/admin/venues/{venue_id}/layouts/{layout_id}",
 }
 
 
