@@ -95,6 +95,8 @@ def _env(settings: Settings, port: int) -> dict[str, str]:
     env.update(LML_HOST="127.0.0.1", LML_PORT=str(port), LML_LOG_FORMAT="json")
     # wrk on this machine stands for buyers on as many networks: no cap per client address.
     env["LML_MAX_HELD_PER_ADDRESS"] = "10000000"
+    env["LML_RATE_LIMIT_ADDRESS_BURST"] = "10000000"
+    env["LML_RATE_LIMIT_ADDRESS_PER_SECOND"] = "1000000"
     return env
 
 
