@@ -17,6 +17,7 @@ from typing import Any, cast
 from litestar import Litestar
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
+from litestar.types import ASGIApp
 
 from lml.admission.infrastructure.http import router as admission_router
 from lml.catalog.infrastructure.http import router as catalog_router
@@ -65,7 +66,7 @@ def served(app: Litestar, container: Container) -> Litestar:
     context (request id, access log, metrics, the HTTP kit), the client's address (trusted proxies),
     the security headers, CORS."""
     settings = container.settings
-    handler = Cors(app.asgi_handler, settings.cors_origin_list)
+    handler: ASGIApp = Cors(app.asgi_handler, settings.cors_origin_list)
     handler = SecurityHeaders(handler, production=settings.is_production)
     handler = ClientAddress(handler, TrustedProxies(settings.trusted_proxy_networks, settings.forwarded_header))
     app.asgi_handler = RequestContext(handler, http_kit(container))

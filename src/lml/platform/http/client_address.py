@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import Any, Literal
 
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from lml.config import IPNetwork
@@ -87,7 +88,7 @@ class ClientAddress:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         peer: Any = scope.get("client")
-        if scope["type"] == "http" and peer:
+        if scope["type"] == ScopeType.HTTP and peer:
             values = [value.decode("latin-1") for name, value in scope["headers"] if name == self._header]
             client = self.proxies.client(str(peer[0]), values)
             if client != peer[0]:

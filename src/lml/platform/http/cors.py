@@ -22,10 +22,11 @@ the answer's own `Vary`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from litestar import Request
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, HTTPResponseBodyEvent, Message, Receive, Scope, Send
 
 from lml.platform.http.problems import problem
 
@@ -52,21 +53,22 @@ class Cors:
         ]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not self.origins:
+        if scope["type"] != ScopeType.HTTP or not self.origins:
             await self.app(scope, receive, send)
             return
         headers = {name: value for name, value in scope["headers"]
                    if name in (b"origin", b"access-control-request-method", b"access-control-request-headers")}
         origin = headers.get(b"origin", b"").decode("latin-1")
         allowed = origin in self.origins
-        if scope["method"] == "OPTIONS" and origin and b"access-control-request-method" in headers:
+        if scope.get("method") == "OPTIONS" and origin and b"access-control-request-method" in headers:
             await self._preflight_answer(scope, receive, send, origin, allowed, headers)
             return
         extra = [(b"access-control-allow-origin", origin.encode("latin-1")), self._exposed] if allowed else []
 
         async def send_with_cors(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message = {**message, "headers": [*_vary_on_origin(message.get("headers", [])), *extra]}
+                headers = _vary_on_origin(list(message.get("headers", [])))
+                message = cast(Message, {**message, "headers": [*headers, *extra]})
             await send(message)
 
         await self.app(scope, receive, send_with_cors)
@@ -82,10 +84,10 @@ class Cors:
         if unknown := [h for h in asked if h not in ALLOWED_HEADERS]:
             refused.append(f"the headers {', '.join(unknown)}")
         if not refused:
-            await send({"type": "http.response.start", "status": 204,
-                        "headers": [(b"access-control-allow-origin", origin.encode("latin-1")), *self._preflight,
-                                    (b"vary", b"Origin")]})
-            await send({"type": "http.response.body", "body": b""})
+            allow = [(b"access-control-allow-origin", origin.encode("latin-1")), *self._preflight, (b"vary", b"Origin")]
+            await send({"type": "http.response.start", "status": 204, "headers": allow})
+            empty: HTTPResponseBodyEvent = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(empty)
             return
         request: Request[Any, Any, Any] = Request(scope, receive)
         refusal = problem(request, 403, "cors-refused", f"A browser may not call the API with {'; '.join(refused)}",

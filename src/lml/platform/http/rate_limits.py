@@ -18,6 +18,7 @@ from typing import Any
 
 from litestar import Request
 from litestar.connection import ASGIConnection
+from litestar.enums import ScopeType
 from litestar.handlers import HTTPRouteHandler
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -108,7 +109,7 @@ def general_rate_limit(
         limited = _limit_middleware(app, caller_key, bucket)
 
         async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-            await (app if scope["type"] != "http" or exempt(scope["path"]) else limited)(scope, receive, send)
+            await (app if scope["type"] != ScopeType.HTTP or exempt(scope["path"]) else limited)(scope, receive, send)
 
         return middleware
 
