@@ -135,16 +135,18 @@ async def test_two_sweepers_never_take_the_same_due_order(resources: Resources) 
     taken: list[list[str]] = []
     locked, release = asyncio.Event(), asyncio.Event()
 
+    # The sweep runs at the orders' own NOW (taken when the module was collected, minutes ago in a
+    # full run), so that the order due in five minutes is never due yet, however long the suite takes.
     async def first_sweeper() -> None:
         async with resources.db.unit_of_work() as uow:
-            taken.append(await PgOrders(uow.conn).due_for_expiry(datetime.now(UTC), 4))
+            taken.append(await PgOrders(uow.conn).due_for_expiry(NOW, 4))
             locked.set()
             await release.wait()
 
     first = asyncio.create_task(first_sweeper())
     await locked.wait()
     async with resources.db.unit_of_work() as uow:  # meanwhile, a second worker sweeps
-        taken.append(await PgOrders(uow.conn).due_for_expiry(datetime.now(UTC), 10))
+        taken.append(await PgOrders(uow.conn).due_for_expiry(NOW, 10))
     release.set()
     await first
     assert len(taken[0]) == 4 and len(taken[1]) == 2
