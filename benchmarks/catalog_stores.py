@@ -23,7 +23,9 @@ def _fresh_settings(stack: ExitStack) -> Settings:
                                                                            "redis://127.0.0.1:6379")))
     return Settings(database_url=app_dsn, migrate_database_url=owner, redis_url=redis_url, mongo_url=mongo_url,
                     mongo_database="lml_bench", log_level="warning", db_pool_min=2, db_pool_max=20,
-                    db_statement_timeout_ms=60_000)
+                    db_statement_timeout_ms=60_000,
+                    # The concurrent buyers all come from this machine but stand for as many networks.
+                    rate_limit_address_burst=10_000_000, rate_limit_address_per_second=1_000_000)
 
 
 @asynccontextmanager

@@ -97,7 +97,7 @@ def _settings(stack: ExitStack, smtp_url: str | None) -> Settings:
         stripe_secret_key="sk_test_bench", stripe_webhook_secret="whsec_bench",  # noqa: S106 - the emulator's
         log_level="error", log_format="json", db_pool_min=4, db_pool_max=30,
         # The journeys all start on this machine but stand for buyers on as many networks.
-        max_held_per_address=10_000_000,
+        max_held_per_address=10_000_000, rate_limit_address_burst=10_000_000, rate_limit_address_per_second=1_000_000,
         **({"smtp_url": smtp_url} if smtp_url else {}),
     )
 

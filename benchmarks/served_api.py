@@ -46,6 +46,9 @@ def api_env(settings: Settings, port: int, extra: Mapping[str, str] | None = Non
     for name in SERVED_SETTINGS:
         env[f"LML_{name.upper()}"] = str(getattr(settings, name))
     env.update(LML_HOST="127.0.0.1", LML_PORT=str(port), LML_LOG_FORMAT="json")
+    # The load generator on this machine stands for buyers on as many networks: no general limit per
+    # client address (each buyer's own token still has its budget).
+    env.update(LML_RATE_LIMIT_ADDRESS_BURST="10000000", LML_RATE_LIMIT_ADDRESS_PER_SECOND="1000000")
     env.update(extra or {})
     return env
 

@@ -258,9 +258,26 @@ load_secrets() {
     done
 }
 
-# prepare_machine run|test: the virtualenv with the locked packages, PostgreSQL and Redis.
+# ---------------------------------------------------------------- Chromium
+
+# The test suite drives a real headless browser (tests/fixtures/chromium.py) to check CORS as browsers
+# enforce it; Debian's package, since Playwright's own browsers are downloaded from outside PyPI.
+setup_chromium() {
+    if command -v chromium >/dev/null; then
+        say "Chromium: already installed ($(chromium --version 2>/dev/null || echo chromium))"
+        return 0
+    fi
+    say "Chromium: not installed"
+    apt_install chromium
+}
+
+# prepare_machine run|test: the virtualenv with the locked packages, PostgreSQL and Redis (and, for
+# the tests, Chromium).
 prepare_machine() {
     setup_python
     setup_postgres "$1"
     setup_redis "$1"
+    if [[ $1 == test ]]; then
+        setup_chromium
+    fi
 }

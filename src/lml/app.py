@@ -15,6 +15,7 @@ from contextlib import asynccontextmanager
 from typing import Any, cast
 
 from litestar import Litestar
+from litestar.types import ASGIApp
 
 from lml.admission.infrastructure.http import router as admission_router
 from lml.catalog.infrastructure.http import router as catalog_router
@@ -25,20 +26,28 @@ from lml.notifications.infrastructure.http import router as notifications_router
 from lml.ordering.infrastructure.http import router as ordering_router
 from lml.payments.infrastructure.http import router as payments_router
 from lml.platform.http.allow import answer_options_with_every_method
+from lml.platform.http.client_address import ClientAddress, TrustedProxies
+from lml.platform.http.cors import Cors
 from lml.platform.http.health import router as health_router
 from lml.platform.http.kit import HttpKit, provide
 from lml.platform.http.openapi import openapi_config
 from lml.platform.http.problems import exception_handlers
+from lml.platform.http.rate_limits import general_rate_limit
 from lml.platform.http.request_context import RequestContext
 from lml.platform.http.request_guard import request_guard
+from lml.platform.http.security_headers import SecurityHeaders
 from lml.platform.idempotency import IdempotencyStore
 from lml.platform.logging import configure_logging, get_logger
-from lml.platform.rate_limit import RateLimiter
+from lml.platform.rate_limit import RateLimit, RateLimiter
 from lml.platform.redis_batch import BatchingScripts
 from lml.seating.infrastructure.http import router as seating_router
 from lml.venues.infrastructure.http import router as venues_router
 
 log = get_logger("lml.app")
+
+# Outside the general rate limit: probes and scrapes (their callers poll by design), the OpenAPI
+# document, and Stripe's webhook (Stripe's retries follow its own schedule; each call is signed).
+UNLIMITED_PATHS = ("/livez", "/readyz", "/metrics", "/schema", "/v1/payments/stripe/webhook")
 
 
 def http_kit(container: Container) -> HttpKit:
@@ -50,6 +59,18 @@ def http_kit(container: Container) -> HttpKit:
         limiter=RateLimiter(cast(Any, BatchingScripts(resources.redis)), settings.redis_key_prefix),
         authorize_operator=container.identity_facade.authorize_operator,
     )
+
+
+def served(app: Litestar, container: Container) -> Litestar:
+    """`app` behind what every answer passes through on its way out, outermost first: the request
+    context (request id, access log, metrics, the HTTP kit), the client's address (trusted proxies),
+    the security headers, CORS."""
+    settings = container.settings
+    handler: ASGIApp = Cors(app.asgi_handler, settings.cors_origin_list)
+    handler = SecurityHeaders(handler, production=settings.is_production)
+    handler = ClientAddress(handler, TrustedProxies(settings.trusted_proxy_networks, settings.forwarded_header))
+    app.asgi_handler = RequestContext(handler, http_kit(container))
+    return app
 
 
 def create_app(
@@ -106,16 +127,22 @@ def create_app(
         },
         lifespan=[lifespan],
         exception_handlers=exception_handlers(),
-        middleware=[request_guard(settings.body_timeout_seconds)],
+        middleware=[
+            request_guard(settings.body_timeout_seconds),
+            general_rate_limit(
+                RateLimit(settings.rate_limit_principal_burst, settings.rate_limit_principal_per_second),
+                RateLimit(settings.rate_limit_address_burst, settings.rate_limit_address_per_second),
+                exempt_paths=UNLIMITED_PATHS,
+            ),
+        ],
         request_max_body_size=settings.max_body_bytes,
-        openapi_config=openapi_config(),
+        openapi_config=openapi_config(general_limit_exempt=UNLIMITED_PATHS),
         debug=False,
         # Our structlog set-up owns the root logger; Litestar's default would replace its handler.
         logging_config=None,
     )
     answer_options_with_every_method(app)
-    app.asgi_handler = RequestContext(app.asgi_handler, http_kit(container))
-    return app
+    return served(app, container)
 
 
 def create_served_app() -> Litestar:

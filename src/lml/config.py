@@ -84,6 +84,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     twilio_auth_token: str = ""
     twilio_from: str = ""
     twilio_api_base: str = "https://api.twilio.com"
+    # Browsers: the web apps' origins that may call the API (comma-separated, exact); none by default.
+    cors_origins: str = ""
+    # Reverse proxies and load balancers (CIDRs, comma-separated) whose `forwarded_header` names the
+    # client; from anyone else the header is ignored (whoever connects could write any address in it).
+    trusted_proxies: str = ""
+    forwarded_header: Literal["x-forwarded-for", "forwarded"] = "x-forwarded-for"
+    # The general rate limit of every route: a burst, then so many a second on average; per principal
+    # where a valid token comes, per client address otherwise.
+    rate_limit_principal_burst: int = 600
+    rate_limit_principal_per_second: float = 20.0
+    rate_limit_address_burst: int = 600
+    rate_limit_address_per_second: float = 20.0
 
     @property
     def is_production(self) -> bool:
@@ -96,6 +108,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def sms_enabled(self) -> bool:
         return bool(self.twilio_account_sid and self.twilio_auth_token and self.twilio_from)
+
+    @property
+    def cors_origin_list(self) -> tuple[str, ...]:
+        return tuple(origin.strip() for origin in self.cors_origins.split(",") if origin.strip())
+
+    @property
+    def trusted_proxy_networks(self) -> tuple[IPNetwork, ...]:
+        """Raises ValueError naming the first entry that is no address or network."""
+        return tuple(_network(entry.strip()) for entry in self.trusted_proxies.split(",") if entry.strip())
 
     @property
     def stripe_webhook_secrets(self) -> list[str]:
@@ -132,7 +153,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         problems = []
         for name in _POSITIVE:
             if getattr(self, name) <= 0:
-                problems.append(f"LML_{name.upper()} must be a positive integer")
+                kind = "number" if get_type_hints(Settings)[name] is float else "integer"
+                problems.append(f"LML_{name.upper()} must be a positive {kind}")
         if not 0 < self.port < 65536:
             problems.append("LML_PORT must be between 1 and 65535")
         if self.db_pool_min > self.db_pool_max:
@@ -153,6 +175,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             if len(getattr(self, name)) < 32:
                 problems.append(f"LML_{name.upper()} must be at least 32 characters")
         problems.extend(_messaging_problems(self))
+        problems.extend(_edge_problems(self))
         public = [name for name, development_value in _DEVELOPMENT_SECRETS.items()
                   if getattr(self, name) == development_value]
         if self.is_production:
@@ -168,13 +191,14 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             raise SettingsError("; ".join(problems))
 
 
-_CASE_INSENSITIVE = {"env", "log_level", "log_format"}
+_CASE_INSENSITIVE = {"env", "log_level", "log_format", "forwarded_header"}
 _POSITIVE = (
     "db_pool_min", "db_pool_max", "db_statement_timeout_ms", "db_lock_timeout_ms",
     "db_idle_in_transaction_timeout_ms", "access_token_seconds", "refresh_token_seconds",
     "max_body_bytes", "body_timeout_seconds", "outbox_max_attempts", "max_held_per_address",
     "cancellation_batch_size", "sse_heartbeat_seconds", "queue_polls_per_second",
-    "queue_joins_per_address",
+    "queue_joins_per_address", "rate_limit_principal_burst", "rate_limit_principal_per_second",
+    "rate_limit_address_burst", "rate_limit_address_per_second",
 )
 _URL_SCHEMES = {
     "redis_url": ("redis", "rediss", "unix"),
@@ -257,6 +281,40 @@ def _messaging_problems(settings: Settings) -> list[str]:
     if settings.twilio_from and not _TWILIO_FROM.fullmatch(settings.twilio_from):
         problems.append("LML_TWILIO_FROM must be a phone number in E.164 form (+14155550123) or a messaging"
                         " service SID (MG and 32 hexadecimal digits)")
+    return problems
+
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def _network(entry: str) -> IPNetwork:
+    try:
+        # A bare address is a network of one; host bits are let through (10.0.0.1/8 is 10.0.0.0/8).
+        return ipaddress.ip_network(entry, strict=False)
+    except ValueError:
+        raise ValueError(f"LML_TRUSTED_PROXIES must list addresses or networks (CIDR), not {entry!r}") from None
+
+
+def is_origin(value: str) -> bool:
+    """Whether `value` is an origin as browsers send it in `Origin`: scheme://host[:port], the scheme
+    and host in lowercase, no path, no default port (only then does an exact comparison work)."""
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+    except ValueError:
+        return False
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    return (default is not None and bool(parts.hostname) and not parts.path and not parts.query
+            and not parts.fragment and "@" not in parts.netloc and port != default and value == value.lower())
+
+
+def _edge_problems(settings: Settings) -> list[str]:
+    problems = [f"LML_CORS_ORIGINS must list origins as scheme://host[:port] (lowercase, no path, no default"
+                f" port), not {origin!r}" for origin in settings.cors_origin_list if not is_origin(origin)]
+    try:
+        settings.trusted_proxy_networks  # noqa: B018 - parsed for its errors
+    except ValueError as error:
+        problems.append(str(error))
     return problems
 
 

@@ -166,6 +166,37 @@ async def test_malformed_order_ids_and_list_parameters_get_clear_problems(client
         assert response.status_code == 422 and field in response.text, response.text
 
 
+async def test_the_order_list_filters_by_status_page_by_page(
+    client: Client, make_show_on_sale: MakeShowOnSale, make_user: MakeUser,
+) -> None:
+    show = await make_show_on_sale(seats=4)
+    buyer = await make_user()
+    placed = [await buy(client, buyer, show.show_id, [seat]) for seat in show.seat_ids[:3]]
+    cancelled = await client.post(f"/v1/orders/{placed[1]['order_id']}/cancel", headers=buyer.headers)
+    assert cancelled.status_code == 200, cancelled.text
+
+    async def listed(query: str) -> list[str]:
+        """Every order id the list answers for `query`, one order a page, following the cursors."""
+        ids: list[str] = []
+        cursor = ""
+        while True:
+            page = await client.get(f"/v1/orders?limit=1&{query}{cursor}", headers=buyer.headers)
+            assert page.status_code == 200, page.text
+            ids += [o["order_id"] for o in page.json()["orders"]]
+            if page.json()["next_cursor"] is None:
+                return ids
+            cursor = f"&cursor={page.json()['next_cursor']}"
+
+    newest_first = [o["order_id"] for o in reversed(placed)]
+    assert await listed("status=pending_payment") == [newest_first[0], newest_first[2]]
+    assert await listed("status=cancelled") == [placed[1]["order_id"]]
+    assert await listed("status=paid") == []
+    assert await listed("") == newest_first
+    unknown = await client.get("/v1/orders?status=shipped", headers=buyer.headers)
+    assert unknown.status_code == 422 and unknown.headers["content-type"] == "application/problem+json"
+    assert [e["path"] for e in unknown.json()["errors"]] == ["/status"], unknown.text
+
+
 async def test_an_expired_hold_cannot_be_ordered_and_nothing_is_written(
     api: httpx.AsyncClient, make_show_on_sale: MakeShowOnSale, make_buyer: MakeBuyer, hold_clock: TestClock,
 ) -> None:

@@ -19,10 +19,10 @@ from lml.config import Settings
 from lml.ordering.infrastructure import actors as ordering_actors
 from lml.platform.resources import Resources
 from tests.e2e.ordering.journey import buy, hold, many_paid, order_status, paid, pay_on_stripe, tickets_of
-from tests.e2e.platform.test_processes import process
 from tests.fixtures.catalog import MakeShowOnSale, TestShow
 from tests.fixtures.ordering import TestWorker
 from tests.fixtures.payments import SignedWebhook, StripeApp
+from tests.fixtures.processes import process
 from tests.fixtures.seating import ApiFrom, MakeBuyer, TestBuyer
 from tests.timing import eventually, waiting_for_a_lock
 

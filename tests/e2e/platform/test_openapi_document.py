@@ -102,3 +102,16 @@ async def test_options_answers_every_method_of_its_path(api: httpx.AsyncClient) 
         assert answer.status_code == 204, (path, answer.status_code)
         allowed = {m.strip() for m in answer.headers["allow"].split(",")}
         assert {m.upper() for m in item if m in METHODS} | {"OPTIONS"} <= allowed, (path, allowed)
+
+
+async def test_every_operation_the_general_rate_limit_covers_documents_its_429_and_budget(
+    api: httpx.AsyncClient,
+) -> None:
+    for path, method, op in _operations(await _document(api)):
+        if path in ("/livez", "/readyz", "/metrics", "/v1/payments/stripe/webhook"):
+            continue  # what load balancers and Stripe call is never limited
+        assert "429" in op["responses"], (method, path)
+        answered = next(iter(op["responses"].values()))
+        assert "RateLimit-Remaining" in answered.get("headers", {}), (method, path)
+    webhook = (await _document(api))["paths"]["/v1/payments/stripe/webhook"]["post"]
+    assert "429" not in webhook["responses"]

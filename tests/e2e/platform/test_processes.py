@@ -3,13 +3,11 @@ finishing what is in flight."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
 import socket
 import subprocess
-import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,32 +19,9 @@ import psycopg
 import pytest
 
 from lml.config import Settings
+from tests.fixtures.processes import LML, process
 from tests.services import free_port
 from tests.timing import eventually
-
-LML = str(Path(sys.executable).parent / "lml")
-
-
-def environment(settings: Settings) -> dict[str, str]:
-    """The LML_* variables that make `Settings.from_env()` equal `settings`, over a clean environment."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LML_")}
-    env.update({f"LML_{name.upper()}": str(getattr(settings, name)) for name in Settings.__struct_fields__})
-    return env
-
-
-@contextmanager
-def process(args: list[str], settings: Settings, log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    with log.open("wb") as out:
-        # A group of its own: `lml serve` forks its workers, and killing the parent alone would
-        # leave them running (and holding their port) after the test.
-        child = subprocess.Popen([LML, *args], env=environment(settings), stdout=out, stderr=subprocess.STDOUT,
-                                 start_new_session=True)
-        try:
-            yield child
-        finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(child.pid, signal.SIGKILL)
-            child.wait(timeout=10)
 
 
 @contextmanager

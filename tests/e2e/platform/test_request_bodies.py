@@ -13,7 +13,7 @@ import json
 import socket
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +25,12 @@ from lml.app import create_app
 from lml.config import Settings
 from lml.container import build_container
 from lml.platform.resources import Resources
-from tests.e2e.platform.test_processes import process
 from tests.fixtures.http import api_client
 from tests.fixtures.identity import MakeOperator
 from tests.fixtures.payments import WEBHOOK_PATH
+from tests.fixtures.processes import serving
 from tests.fixtures.seating import MakeBuyer
 from tests.fixtures.venues import MakeVenue, layout_json
-from tests.services import free_port
 from tests.timing import eventually
 
 CHUNK = 64 * 1024
@@ -156,21 +155,8 @@ async def test_a_body_that_stops_arriving_is_a_408_and_the_connection_is_closed(
 # --- `lml serve` over a socket
 
 
-@asynccontextmanager
-async def served(settings: Settings, log: Path) -> AsyncIterator[int]:
-    port = free_port()
-    with process(["serve"], msgspec.structs.replace(
-            settings, host="127.0.0.1", port=port, log_level="info", log_format="json", body_timeout_seconds=2),
-            log):
-
-        def live() -> bool:
-            try:
-                return httpx.get(f"http://127.0.0.1:{port}/livez", timeout=1).status_code == 200
-            except httpx.TransportError:
-                return False
-
-        await eventually(live, within=30, what="/livez answering 200")
-        yield port
+def served(settings: Settings, log: Path) -> AbstractAsyncContextManager[int]:
+    return serving(msgspec.structs.replace(settings, log_level="info", log_format="json", body_timeout_seconds=2), log)
 
 
 def start_request(port: int, path: str, *, length: int, sent: bytes) -> socket.socket:

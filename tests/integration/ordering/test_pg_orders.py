@@ -137,6 +137,8 @@ async def test_two_sweepers_never_take_the_same_due_order(resources: Resources) 
     taken: list[list[str]] = []
     locked, release = asyncio.Event(), asyncio.Event()
 
+    # The sweep runs at the orders' own NOW (taken when the module was collected, minutes ago in a
+    # full run), so that the order due in five minutes is never due yet, however long the suite takes.
     async def first_sweeper() -> None:
         async with resources.db.unit_of_work() as uow:
             taken.append(await PgOrders(uow.conn).due_for_expiry(NOW, 4))

@@ -74,6 +74,15 @@ def test_variables_override_defaults_and_empty_ones_are_ignored() -> None:
         ("LML_REDIS_URL", "127.0.0.1:6379", "LML_REDIS_URL must be a URL starting with redis://"),
         ("LML_MONGO_URL", "http://mongo", "LML_MONGO_URL must be a URL starting with mongodb://"),
         ("LML_JWT_SECRET", "short", "LML_JWT_SECRET must be at least 32 characters for HS256"),
+        ("LML_CORS_ORIGINS", "*", "LML_CORS_ORIGINS must list origins as scheme://host[:port]"),
+        ("LML_CORS_ORIGINS", "https://app.example.com/", "not 'https://app.example.com/'"),
+        ("LML_CORS_ORIGINS", "https://App.example.com", "not 'https://App.example.com'"),
+        ("LML_CORS_ORIGINS", "https://app.example.com:443", "not 'https://app.example.com:443'"),
+        ("LML_CORS_ORIGINS", "null", "LML_CORS_ORIGINS must list origins"),
+        ("LML_TRUSTED_PROXIES", "10.0.0.0/8, 10.0.0/8", "LML_TRUSTED_PROXIES must list addresses or networks"),
+        ("LML_FORWARDED_HEADER", "x-real-ip", "LML_FORWARDED_HEADER must be one of x-forwarded-for, forwarded"),
+        ("LML_RATE_LIMIT_ADDRESS_PER_SECOND", "0", "LML_RATE_LIMIT_ADDRESS_PER_SECOND must be a positive number"),
+        ("LML_RATE_LIMIT_PRINCIPAL_BURST", "0", "LML_RATE_LIMIT_PRINCIPAL_BURST must be a positive integer"),
     ],
 )
 def test_an_invalid_value_names_its_variable(variable: str, value: str, message: str) -> None:
@@ -90,6 +99,17 @@ def test_the_jwt_secret_is_at_least_as_long_as_its_algorithms_hash(algorithm: st
     with pytest.raises(SettingsError) as error:
         Settings.from_env({"LML_JWT_ALGORITHM": algorithm, "LML_JWT_SECRET": "s" * (shortest - 1)})
     assert f"LML_JWT_SECRET must be at least {shortest} characters for {algorithm}" in str(error.value)
+
+
+def test_browser_origins_and_trusted_proxies_are_lists() -> None:
+    settings = Settings.from_env({"LML_CORS_ORIGINS": "https://app.example.com, http://127.0.0.1:5173",
+                                  "LML_TRUSTED_PROXIES": "10.0.0.0/8, 192.0.2.7,2001:db8::/32",
+                                  "LML_FORWARDED_HEADER": "Forwarded"})
+
+    assert settings.cors_origin_list == ("https://app.example.com", "http://127.0.0.1:5173")
+    assert [str(n) for n in settings.trusted_proxy_networks] == ["10.0.0.0/8", "192.0.2.7/32", "2001:db8::/32"]
+    assert settings.forwarded_header == "forwarded"
+    assert Settings.from_env({}).cors_origin_list == () and Settings.from_env({}).trusted_proxy_networks == ()
 
 
 def test_every_invalid_variable_is_named_at_once() -> None:

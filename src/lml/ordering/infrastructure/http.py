@@ -23,7 +23,7 @@ from lml.ordering.application.place_order import payment_for_order, place_order,
 from lml.ordering.application.ports import PaymentView
 from lml.ordering.application.refund_order import refund_order
 from lml.ordering.application.release_orders import cancel_order
-from lml.ordering.domain.order import Order
+from lml.ordering.domain.order import Order, OrderStatus
 from lml.ordering.domain.tickets import sign
 from lml.ordering.infrastructure import queries
 from lml.ordering.infrastructure.attendees_csv import HEADER, csv_lines
@@ -161,10 +161,12 @@ async def list_orders(
     request: AnyRequest, ordering: NamedDependency[OrderingServices],
     limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, QueryParameter(required=False, max_length=200)] = None,
+    status: Annotated[OrderStatus | None, QueryParameter(required=False)] = None,
 ) -> OrderList:
     before = decode_cursor(cursor) if cursor else None
     async with ordering.resources.db.unit_of_work() as uow:
-        orders = await queries.orders_of_buyer(uow.conn, buyer=buyer_of(request), limit=limit, before=before)
+        orders = await queries.orders_of_buyer(uow.conn, buyer=buyer_of(request), limit=limit, before=before,
+                                               status=status)
     last = orders[-1] if len(orders) == limit else None
     return OrderList([OrderOut.of(o) for o in orders], encode_cursor(last.created_at, last.order_id) if last else None)
 

@@ -9,7 +9,7 @@ from typing import Any
 import msgspec
 from psycopg import AsyncConnection
 
-from lml.ordering.domain.order import MONEY_RECEIVED, Buyer, Order, allocate
+from lml.ordering.domain.order import MONEY_RECEIVED, Buyer, Order, OrderStatus, allocate
 from lml.ordering.domain.refund_request import RefundRequest
 from lml.ordering.infrastructure.pg_orders import ORDER_SELECT, order_from_row
 from lml.ordering.infrastructure.pg_refund_requests import REQUEST_SELECT, request_from_row
@@ -19,16 +19,20 @@ _SALES_STATUSES = [s.value for s in MONEY_RECEIVED]
 
 async def orders_of_buyer(
     conn: AsyncConnection[dict[str, Any]], *, buyer: Buyer, limit: int, before: tuple[datetime, str] | None,
+    status: OrderStatus | None = None,
 ) -> list[Order]:
     """The orders `buyer` may see (`Buyer.may_see`: their own; for a guest who proved their email, every
-    guest order of it), newest first, keyset-paginated on (created_at, order_id): stable while new
-    orders arrive."""
+    guest order of it), in `status` if given, newest first, keyset-paginated on (created_at, order_id):
+    stable while new orders arrive."""
     if buyer.sees_guest_orders_of_email:
         where = " WHERE o.buyer_kind = 'guest' AND lower(o.buyer_email) = lower(%s)"
         params: list[Any] = [buyer.email]
     else:
         where = " WHERE o.buyer_kind = %s AND o.buyer_subject = %s"
         params = [buyer.kind, buyer.subject]
+    if status is not None:
+        where += " AND o.status = %s"
+        params.append(status.value)
     if before is not None:
         where += " AND (o.created_at, o.order_id) < (%s, %s::uuid)"
         params += [before[0], before[1]]

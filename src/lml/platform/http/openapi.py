@@ -18,7 +18,7 @@ The document is built once per process, at the first request for it."""
 from __future__ import annotations
 
 import typing
-from collections.abc import Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from typing import Any
 
 import msgspec
@@ -33,6 +33,7 @@ from litestar.routes import HTTPRoute
 from lml.platform.domain.errors import FieldError
 from lml.platform.http.contract import BEARER, OPT_KEY, Contract, contract_of
 from lml.platform.http.problems import PROBLEM_JSON, TITLES, TYPE_BASE
+from lml.platform.http.rate_limits import RATE_LIMITED, is_exempt
 
 BEARER_SCHEME = "bearer"
 _REF = "#/components/schemas/{name}"
@@ -119,14 +120,14 @@ _STATUS_HEADERS = {401: ("WWW-Authenticate",), 409: ("Retry-After",), 429: ("Ret
 _BODY_STATUSES = frozenset({400, 408, 413, 422})
 
 
-def openapi_config() -> OpenAPIConfig:
+def openapi_config(*, general_limit_exempt: Collection[str]) -> OpenAPIConfig:
     return OpenAPIConfig(
         title="LML (Last Minute Live)",
         version="1",
         description="Live-event ticketing with reserved seating. Errors are RFC 9457 problem documents"
                     " (`application/problem+json`).",
         path="/schema",
-        render_plugins=[DocumentPlugin()],
+        render_plugins=[DocumentPlugin(general_limit_exempt)],
         tags=[Tag(name=name, description=text) for name, text in TAGS],
         components=Components(security_schemes={
             BEARER_SCHEME: SecurityScheme(type="http", scheme="bearer", bearer_format="JWT",
@@ -140,28 +141,33 @@ def openapi_config() -> OpenAPIConfig:
 class DocumentPlugin(JsonRenderPlugin):
     """Serves the document Litestar builds, made truthful by `document` (once per process)."""
 
-    def __init__(self) -> None:
+    def __init__(self, general_limit_exempt: Collection[str]) -> None:
         super().__init__()
+        self._exempt = general_limit_exempt
         self._rendered: bytes | None = None
 
     def render(self, request: Request[Any, Any, Any], openapi_schema: dict[str, Any]) -> bytes:
         if self._rendered is None:
-            self._rendered = msgspec.json.encode(document(openapi_schema, request.app))
+            self._rendered = msgspec.json.encode(document(openapi_schema, request.app, self._exempt))
         return self._rendered
 
 
-def document(schema: dict[str, Any], app: Litestar) -> dict[str, Any]:
-    """`schema` (Litestar's, as a dict; not changed) with every operation told as it runs."""
+def document(schema: dict[str, Any], app: Litestar, general_limit_exempt: Collection[str]) -> dict[str, Any]:
+    """`schema` (Litestar's, as a dict; not changed) with every operation told as it runs; the paths
+    outside `general_limit_exempt` spend the general rate limit too (`general_rate_limit`)."""
     out = msgspec.json.decode(msgspec.json.encode(schema))
     types: list[Any] = [Problem]
     operations = list(_operations(app, out))
     for _, _, handler, _ in operations:
         types.extend(_types_of(handler))
     _, components = msgspec.json.schema_components(types, ref_template=_REF, schema_hook=_schema_hook)
-    out["components"]["schemas"] = _without_boolean_items(components)
+    # Litestar's own components stay for what only it describes (a query parameter's enum, say);
+    # msgspec's describe every body, and win where both name one.
+    out["components"]["schemas"] = {**out["components"].get("schemas", {}), **_without_boolean_items(components)}
     out["components"]["headers"] = RESPONSE_HEADERS
     for path, method, handler, operation in operations:
-        _document_operation(path, method, handler, operation)
+        limited = RATE_LIMITED if not is_exempt(path, general_limit_exempt) else Contract()
+        _document_operation(path, method, handler, operation, limited)
     return out
 
 
@@ -259,8 +265,10 @@ def _schema_of(annotation: Any) -> dict[str, Any]:
     return schema
 
 
-def _document_operation(path: str, method: str, handler: HTTPRouteHandler, operation: dict[str, Any]) -> None:
-    promise = _contract(handler)
+def _document_operation(
+    path: str, method: str, handler: HTTPRouteHandler, operation: dict[str, Any], general: Contract
+) -> None:
+    promise = _contract(handler) | general
     request_type = _request_type(handler)
     parameters = operation.get("parameters", [])
     statuses = set(promise.statuses)

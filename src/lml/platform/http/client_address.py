@@ -1,0 +1,96 @@
+"""Who the client is, for every per-address limit (rate limits, the address cap on held places, login
+throttles, waiting-room joins): decided once per request, at the edge, by `ClientAddress`.
+
+The client is the connection's peer, unless the peer is a trusted proxy (LML_TRUSTED_PROXIES): then
+it is the right-most address of the forwarded header (LML_FORWARDED_HEADER: `X-Forwarded-For`, or
+RFC 7239 `Forwarded`) that is not itself a trusted proxy. Right to left, because each proxy appends
+the address it saw: the entries left of the last one a trusted proxy wrote are whatever the client
+sent, and anyone may send any. Only one header is read: a proxy that writes one of them passes the
+other through as the client sent it. From a peer that is not trusted, the header is ignored."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Iterable, Sequence
+from typing import Any, Literal
+
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, Receive, Scope, Send
+
+from lml.config import IPNetwork
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+# RFC 7239: `for=` in one forwarded-element, a token or a quoted string (an IPv6 address is quoted).
+_FORWARDED_FOR = re.compile(r'(?:^|;)\s*for\s*=\s*("[^"]*"|[^;,\s]*)', re.IGNORECASE)
+
+
+def parse_address(value: str) -> IPAddress | None:
+    """An address as proxies write it: `192.0.2.1`, `192.0.2.1:4711`, `2001:db8::1` or
+    `[2001:db8::1]:4711`; None for anything else (`unknown`, an obfuscated `_hidden`, garbage)."""
+    value = value.strip().strip('"')
+    if value.startswith("["):
+        value, closed, port = value[1:].partition("]")
+        if not closed or (port and not port.startswith(":")):
+            return None
+    elif value.count(":") == 1:
+        value = value.partition(":")[0]
+    try:
+        address = ipaddress.ip_address(value)
+    except ValueError:
+        return None
+    # A dual-stack socket reports an IPv4 client as ::ffff:a.b.c.d: one client, one address.
+    return address.ipv4_mapped or address if isinstance(address, ipaddress.IPv6Address) else address
+
+
+def forwarded_for(values: Iterable[str], header: Literal["x-forwarded-for", "forwarded"]) -> list[str]:
+    """The hops a forwarded header lists, left to right (several header lines are one list, RFC 9110)."""
+    joined = ",".join(values)
+    if header == "x-forwarded-for":
+        return [hop.strip() for hop in joined.split(",")]
+    return [match.group(1) if (match := _FORWARDED_FOR.search(element)) else "" for element in joined.split(",")]
+
+
+class TrustedProxies:
+    def __init__(self, networks: Sequence[IPNetwork], header: Literal["x-forwarded-for", "forwarded"]) -> None:
+        self._networks = tuple(networks)
+        self.header = header
+
+    def trusts(self, address: IPAddress) -> bool:
+        return any(address in network for network in self._networks)
+
+    def client(self, peer: str, forwarded: Iterable[str]) -> str:
+        """The client's address, given the connection's peer and the values of the forwarded header."""
+        nearest = parse_address(peer)
+        if nearest is None or not self._networks or not self.trusts(nearest):
+            return str(nearest) if nearest is not None else peer
+        for hop in reversed(forwarded_for(forwarded, self.header)):
+            address = parse_address(hop)
+            if address is None:
+                # A trusted proxy did not know (or would not say) who came: the proxy is the client
+                # as far as we can tell, rather than a value anyone could have written.
+                break
+            nearest = address
+            if not self.trusts(address):
+                break
+        return str(nearest)
+
+
+class ClientAddress:
+    """Outer ASGI wrapper: puts the client's address in the scope's `client`, where Litestar's
+    `connection.client` (and so `lml.platform.http.auth.client_address`) reads it."""
+
+    def __init__(self, app: ASGIApp, proxies: TrustedProxies) -> None:
+        self.app = app
+        self.proxies = proxies
+        self._header = proxies.header.encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        peer: Any = scope.get("client")
+        if scope["type"] == ScopeType.HTTP and peer:
+            values = [value.decode("latin-1") for name, value in scope["headers"] if name == self._header]
+            client = self.proxies.client(str(peer[0]), values)
+            if client != peer[0]:
+                scope["client"] = (client, peer[1])
+        await self.app(scope, receive, send)
