@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from lml.platform.domain.client_network import address_group
 from lml.platform.domain.errors import InvalidInput
 from lml.seating.application.change_hold import extend_hold, release_hold
 from lml.seating.application.hold_testing import (
@@ -37,7 +38,7 @@ from lml.seating.domain.errors import (
 )
 from lml.seating.domain.hold import MAX_SEATS_PER_REQUEST, Holder, HoldRequest, new_hold_id, show_of_hold
 from lml.seating.domain.inventory import InventoryNotFound
-from lml.seating.domain.sale_rules import SaleRules, address_group
+from lml.seating.domain.sale_rules import SaleRules
 from tests.fixtures.seating import seat_ids
 from tests.timing import TestClock
 

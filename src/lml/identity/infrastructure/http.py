@@ -40,7 +40,7 @@ from lml.identity.domain.user import User
 from lml.identity.infrastructure.services import IdentityServices
 from lml.platform.domain.errors import FieldError, InvalidInput
 from lml.platform.domain.principal import PLATFORM_ADMIN_SCOPE
-from lml.platform.http.auth import bearer_principal, client_address, requires_scope
+from lml.platform.http.auth import bearer_principal, client_network, requires_scope
 from lml.platform.http.contract import contract, route_contract
 from lml.platform.http.kit import kit_of
 from lml.platform.http.rate_limits import address_key, rate_limited
@@ -78,7 +78,7 @@ async def register(
     request: AnyRequest, identity: NamedDependency[IdentityServices], data: JSONBody[RegisterBody]
 ) -> UserOut:
     services = identity
-    await services.throttle.registration(client_address(request))
+    await services.throttle.registration(client_network(request))
     user = await register_user(uow=services.uow, hasher=services.hasher, clock=services.clock,
                                email=data.email, password=data.password, name=data.name)
     return UserOut.of(user)
@@ -157,7 +157,7 @@ def _missing(*fields: tuple[str, str | None]) -> InvalidInput:
 async def token(request: AnyRequest, identity: NamedDependency[IdentityServices]) -> Response[TokenPair]:
     services = identity
     form = await _read_token_request(request)
-    address = client_address(request)
+    address = client_network(request)
     if form.grant_type == "password":
         email = form.email if form.email is not None else form.username
         if email is None or form.password is None:

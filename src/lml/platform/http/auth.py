@@ -7,6 +7,7 @@ from typing import Any
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
 
+from lml.platform.domain.client_network import address_group
 from lml.platform.domain.errors import Forbidden, Unauthorized
 from lml.platform.domain.principal import Principal
 from lml.platform.http.kit import kit_of
@@ -45,3 +46,8 @@ def requires_scope(scope: str) -> Any:
 def client_address(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     client = connection.client
     return client.host if client else "unknown"
+
+
+def client_network(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
+    """What every limit per client address counts: the client's IPv4 address, or its IPv6 /64."""
+    return address_group(client_address(connection))

@@ -23,7 +23,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from lml.platform.domain.errors import TooManyRequests, Unauthorized
-from lml.platform.http.auth import bearer_principal, client_address
+from lml.platform.http.auth import bearer_principal, client_network
 from lml.platform.http.contract import Contract, documented
 from lml.platform.http.kit import kit_of
 from lml.platform.http.problems import handle_domain_error
@@ -35,7 +35,8 @@ ADDRESS = "address:"
 
 
 async def address_key(connection: Connection) -> str:
-    return ADDRESS + client_address(connection)
+    """The client's network (an IPv6 /64 is one), so that a new address of it is not a new bucket."""
+    return ADDRESS + client_network(connection)
 
 
 async def caller_key(connection: Connection) -> str:

@@ -3,7 +3,6 @@ held per client address."""
 
 from __future__ import annotations
 
-import ipaddress
 from datetime import datetime
 
 import msgspec
@@ -16,24 +15,6 @@ from lml.seating.domain.hold import HoldTerms
 # sale after one hold time.
 HOLD_LIFE_CAP_FACTOR = 2
 GUEST_HOLD_LIFE_CAP_FACTOR = 1
-# One IPv6 subscriber gets a whole /64 (often more): its addresses are one network, as one IPv4
-# address is, or the cap per address would be a cap per made-up address.
-IPV6_NETWORK_PREFIX = 64
-
-
-def address_group(address: str) -> str:
-    """The network a client address counts for: an IPv4 address, or the /64 of an IPv6 one."""
-    try:
-        parsed = ipaddress.ip_address(address)
-    except ValueError:
-        return address
-    if isinstance(parsed, ipaddress.IPv6Address):
-        if parsed.ipv4_mapped is not None:
-            return str(parsed.ipv4_mapped)
-        return str(ipaddress.IPv6Network((parsed, IPV6_NETWORK_PREFIX), strict=False))
-    return str(parsed)
-
-
 class SaleRules(msgspec.Struct, frozen=True, kw_only=True):
     show_id: str
     cancelled: bool

@@ -14,7 +14,7 @@ from litestar.status_codes import HTTP_304_NOT_MODIFIED
 
 from lml.platform.domain.buyer_limit import limit_key
 from lml.platform.domain.principal import BUYER_SCOPE
-from lml.platform.http.auth import bearer_principal, client_address, requires_scope
+from lml.platform.http.auth import bearer_principal, client_network, requires_scope
 from lml.platform.http.contract import contract, route_contract
 from lml.platform.http.idempotency import idempotent
 from lml.platform.http.rate_limits import rate_limited
@@ -24,7 +24,6 @@ from lml.seating.application.place_hold import place_hold
 from lml.seating.application.read_availability import read_availability, read_availability_since
 from lml.seating.domain.availability import Availability, AvailabilityChange
 from lml.seating.domain.hold import Holder, HoldRequest
-from lml.seating.domain.sale_rules import address_group
 from lml.seating.infrastructure.seatmap import SeatMap
 from lml.seating.infrastructure.services import SeatingServices
 from lml.seating.infrastructure.sse import availability_events
@@ -59,7 +58,7 @@ def _holder(request: AnyRequest) -> Holder:
     principal = bearer_principal(request)
     return Holder(owner=principal.owner,
                   limit_key=limit_key(principal.kind, principal.subject, principal.email),
-                  address=address_group(client_address(request)), guest=principal.kind == "guest")
+                  address=client_network(request), guest=principal.kind == "guest")
 
 
 def _etag(version: str) -> str:
