@@ -6,30 +6,21 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-import psycopg
 
 from lml.config import Settings
 from tests.fixtures.catalog import MakeShowOnSale
-from tests.fixtures.seating import MakeBuyer, TestBuyer
+from tests.fixtures.seating import MakeBuyer, TestBuyer, seat_places
 
 
 async def best(api: httpx.AsyncClient, show_id: str, buyer: TestBuyer, **ask: Any) -> httpx.Response:
     return await api.post(f"/v1/shows/{show_id}/holds", json={"best_available": ask}, headers=buyer.headers)
 
 
-async def places(settings: Settings, show_id: str) -> dict[str, tuple[int, int, int]]:
-    """seat id → (rank, row, position in the row), as the show went on sale."""
-    async with await psycopg.AsyncConnection.connect(settings.migrate_database_url) as conn:
-        rows = await (await conn.execute(
-            "SELECT seat_id, rank, row_no, row_pos FROM seating.show_seats WHERE show_id = %s", (show_id,))).fetchall()
-    return {seat_id: (rank, row_no, row_pos) for seat_id, rank, row_no, row_pos in rows}
-
-
 async def test_the_best_seats_together_come_with_their_labels(
     api: httpx.AsyncClient, make_buyer: MakeBuyer, make_show_on_sale: MakeShowOnSale, settings: Settings,
 ) -> None:
     show = await make_show_on_sale(seats=40)
-    placed = await places(settings, show.show_id)
+    placed = await seat_places(settings, show.show_id)
     response = await best(api, show.show_id, make_buyer(), quantity=3)
     assert response.status_code == 201, response.text
     body = response.json()
@@ -92,7 +83,7 @@ async def test_an_explicit_hold_leaving_a_single_seat_is_refused_when_the_operat
     api: httpx.AsyncClient, make_buyer: MakeBuyer, make_show_on_sale: MakeShowOnSale, settings: Settings,
 ) -> None:
     show = await make_show_on_sale(seats=10, avoid_single_seats="all_holds")
-    by_pos = {pos: seat for seat, (_, _, pos) in (await places(settings, show.show_id)).items()}
+    by_pos = {pos: seat for seat, (_, _, pos) in (await seat_places(settings, show.show_id)).items()}
     response = await api.post(f"/v1/shows/{show.show_id}/holds", headers=make_buyer().headers,
                               json={"seat_ids": [by_pos[1], by_pos[2]]})
     assert response.status_code == 422
@@ -103,7 +94,7 @@ async def test_an_explicit_hold_leaving_a_single_seat_is_refused_when_the_operat
                         json={"seat_ids": [by_pos[0], by_pos[1]]})
     assert ok.status_code == 201
     lax = await make_show_on_sale(seats=10)  # the default: best available only
-    by_pos = {pos: seat for seat, (_, _, pos) in (await places(settings, lax.show_id)).items()}
+    by_pos = {pos: seat for seat, (_, _, pos) in (await seat_places(settings, lax.show_id)).items()}
     response = await api.post(f"/v1/shows/{lax.show_id}/holds", headers=make_buyer().headers,
                               json={"seat_ids": [by_pos[1]]})
     assert response.status_code == 201

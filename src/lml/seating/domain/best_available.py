@@ -11,7 +11,9 @@ Python below states them (the in-memory store uses it, and a property test holds
 - apart: the best candidates one by one, in rank order.
 - With the show's single-seat rule on, no choice leaves a free seat alone: a free seat whose
   neighbours on both sides (or on its one side, at the row's edge) are taken once the choice is
-  held. A candidate (apart) or block (together) that would is passed over.
+  held. A block (together) that would is passed over; a candidate (apart) that would takes the seat
+  it would leave alone with it when that one is a candidate too, the request has room for both and
+  the pair leaves no seat alone, and is passed over otherwise.
 - No choice: the refusal says the largest block one request could have together (the longest run
   of free candidates in a row) and how many seats one request could have apart (what the chooser
   would pick apart with no limit)."""
@@ -124,11 +126,18 @@ def _apart(rows: Sequence[Row], ask: BestAvailable, avoid_single: bool, limit: i
     for _, r, p in _candidates(rows, ask):
         if limit is not None and len(chosen) == limit:
             break
-        in_row = taken.setdefault(r, set())
-        if avoid_single and leaves_single_seat(free_besides(rows[r], in_row | {p}), len(rows[r]), [p]) is not None:
-            continue
-        in_row.add(p)
-        chosen.append((r, p))
+        row, in_row = rows[r], taken.setdefault(r, set())
+        if p in in_row:
+            continue  # taken already, as the partner of a better seat
+        alone = leaves_single_seat(free_besides(row, in_row | {p}), len(row), [p]) if avoid_single else None
+        if alone is None:
+            in_row.add(p)
+            chosen.append((r, p))
+        elif ((limit is None or limit - len(chosen) >= 2) and _matches(row[alone], ask)
+              and leaves_single_seat(free_besides(row, in_row | {p, alone}), len(row), [p, alone]) is None):
+            # The seat it would leave alone comes with it, when the request has room for both.
+            in_row |= {p, alone}
+            chosen += [(r, p), (r, alone)]
     return chosen
 
 

@@ -79,18 +79,33 @@ local function choose()
     end
     return longest[row]
   end
-  -- Apart: the best candidates one by one, passing over one that would leave a seat alone.
+  -- Apart: the best candidates one by one; one that would leave a seat alone takes that seat with it
+  -- (when it may, and the pair leaves nobody alone) or is passed over.
   local function apart(limit)
     local chosen, taken = {}, {}
     each_candidate(function(seat, row, pos)
       if #chosen == limit then return true end
       taken[row] = taken[row] or {}
-      taken[row][pos] = true
-      if AVOID_SINGLE and single_left(row_info(row, false), taken[row], {pos}) then
-        taken[row][pos] = nil
-      else
+      local in_row = taken[row]
+      if in_row[pos] then return false end
+      in_row[pos] = true
+      local info = row_info(row, false)
+      local alone = AVOID_SINGLE and single_left(info, in_row, {pos})
+      if not alone then
         chosen[#chosen + 1] = seat
+        return false
       end
+      info = row_info(row, true)
+      if limit - #chosen >= 2 and seat_matches(info, alone) then
+        in_row[alone] = true
+        if not single_left(info, in_row, {pos, alone}) then
+          chosen[#chosen + 1] = seat
+          chosen[#chosen + 1] = info.ids[alone + 1]
+          return false
+        end
+        in_row[alone] = nil
+      end
+      in_row[pos] = nil
       return false
     end)
     return chosen
