@@ -51,7 +51,7 @@ from typing import Any
 
 import httpx
 import msgspec
-from benchmarks.seating_hold_storm import _cpu_seconds
+from benchmarks.served_api import cpu_seconds as _cpu_seconds
 from benchmarks.show_on_sale import show_on_sale
 from tests import services
 from tests.fixtures.mail import MailSink

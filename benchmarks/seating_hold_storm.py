@@ -6,7 +6,7 @@
 What it does, on a throwaway world like the tests' (new database, claimed Redis index, nx-27017):
   1. puts a show of `--seats` seats on sale (max 8 seats per buyer, 10-minute holds) and signs
      `--buyers` guest tokens;
-  2. starts `lml serve --workers N` on a free port and waits for /livez;
+  2. starts `lml serve --workers N` on a free port and waits for /livez (benchmarks.served_api);
   3. runs wrk on GET /livez: the framework's ceiling on this machine, same app, same server;
   4. runs wrk with benchmarks/seating_hold_storm.lua: every request a random buyer asking for a block
      of `--per-hold` adjacent seats at a random place, so asks overlap more and more as the show fills;
@@ -22,16 +22,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
 import resource
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 import uuid
 from contextlib import ExitStack
@@ -40,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import redis
+from benchmarks.served_api import cpu_seconds, fresh_settings, redis_cpu_seconds, serve_api
 from benchmarks.show_on_sale import show_on_sale
 
 from lml.config import Settings
@@ -49,21 +47,7 @@ from lml.platform.tokens import TokenCodec
 from lml.seating.infrastructure.redis_holds import ShowKeys
 
 HERE = Path(__file__).parent
-ROOT = HERE.parent
 SECTIONS = 20
-
-
-def _fresh_settings(stack: ExitStack) -> Settings:
-    from tests import services  # the test harness's throwaway services
-
-    owner_dsn = os.environ.get("LML_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-    work = stack.enter_context(services.workdir())
-    owner, app_dsn = stack.enter_context(services.postgres_database(owner_dsn))
-    mongo_url = stack.enter_context(services.mongo_server(work))
-    redis_url = stack.enter_context(services.redis_database(os.environ.get("LML_TEST_REDIS_URL",
-                                                                           "redis://127.0.0.1:6379")))
-    return Settings(database_url=app_dsn, migrate_database_url=owner, redis_url=redis_url, mongo_url=mongo_url,
-                    mongo_database="lml_bench", log_level="warning", db_pool_min=1, db_pool_max=10)
 
 
 async def _show_on_sale(settings: Settings, seats: int) -> tuple[str, list[str]]:
@@ -79,62 +63,6 @@ async def _show_on_sale(settings: Settings, seats: int) -> tuple[str, list[str]]
         return show_id, sorted(r["seat_id"] for r in rows)
     finally:
         await container.close()
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _env(settings: Settings, port: int) -> dict[str, str]:
-    env = dict(os.environ)
-    for name in ("database_url", "migrate_database_url", "redis_url", "mongo_url", "mongo_database", "log_level",
-                 "db_pool_min", "db_pool_max"):
-        env[f"LML_{name.upper()}"] = str(getattr(settings, name))
-    env.update(LML_HOST="127.0.0.1", LML_PORT=str(port), LML_LOG_FORMAT="json")
-    # wrk on this machine stands for buyers on as many networks: no cap per client address.
-    env["LML_MAX_HELD_PER_ADDRESS"] = "10000000"
-    return env
-
-
-def _wait_ready(base: str, server: subprocess.Popen[bytes], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"lml serve exited with {server.returncode}")
-        try:
-            with urllib.request.urlopen(base + "/livez", timeout=1) as answer:  # noqa: S310 - our own server
-                if answer.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("lml serve did not answer /livez in time")
-
-
-def _cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU time the processes have used so far (from /proc)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in pids:
-        with contextlib.suppress(OSError):
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
-    return total / ticks
-
-
-def _server_pids(server: subprocess.Popen[bytes]) -> list[int]:
-    children = subprocess.run(["pgrep", "-P", str(server.pid)], capture_output=True, text=True).stdout.split()
-    return [server.pid, *map(int, children)]
-
-
-def _redis_cpu(settings: Settings) -> float:
-    client = redis.Redis.from_url(settings.redis_url)
-    try:
-        info = client.info("cpu")
-    finally:
-        client.close()
-    return float(info["used_cpu_user"]) + float(info["used_cpu_sys"])
 
 
 def _wrk(base: str, args: argparse.Namespace, script_args: list[str]) -> dict[str, Any]:
@@ -188,7 +116,7 @@ def main(argv: list[str]) -> int:
         print("wrk is needed: apt-get install -y wrk", file=sys.stderr)
         return 2
     with ExitStack() as stack:
-        settings = _fresh_settings(stack)
+        settings = fresh_settings(stack)
         show_id, seat_ids = asyncio.run(_show_on_sale(settings, args.seats))
         work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="lml-storm-")))
         codec = TokenCodec(settings)  # signs as the API will verify: the same settings
@@ -197,30 +125,21 @@ def main(argv: list[str]) -> int:
                   for _ in range(args.buyers)]
         (work / "tokens.txt").write_text("\n".join(tokens) + "\n")
         (work / "seats.txt").write_text("\n".join(seat_ids) + "\n")
-        port = _free_port()
-        base = f"http://127.0.0.1:{port}"
-        log = stack.enter_context(open(work / "server.log", "wb"))
-        server = subprocess.Popen([str(Path(sys.executable).parent / "lml"), "serve", "--workers", str(args.workers)],
-                                  env=_env(settings, port), stdout=log, stderr=subprocess.STDOUT, cwd=ROOT)
-        try:
-            _wait_ready(base, server)
+        # wrk on this machine stands for buyers on as many networks: no cap per client address.
+        with serve_api(settings, workers=args.workers, log=work / "server.log",
+                       extra_env={"LML_MAX_HELD_PER_ADDRESS": "10000000"}) as api:
+            base = api.base
             # Warm each worker: the show's inventory into Redis, the show's rules into the cache.
             for _ in range(4 * args.workers):
                 urllib.request.urlopen(f"{base}/v1/shows/{show_id}/availability", timeout=10).read()  # noqa: S310
             ceiling = _wrk(base, args, ["ceiling"])
             load = os.getloadavg()
-            pids = _server_pids(server)
-            server_cpu, redis_cpu = _cpu_seconds(pids), _redis_cpu(settings)
+            pids = api.pids()
+            server_cpu, redis_cpu = cpu_seconds(pids), redis_cpu_seconds(settings)
             storm = _wrk(base, args, [str(work / "tokens.txt"), str(work / "seats.txt"), show_id,
                                       str(args.per_hold)])
-            server_cpu, redis_cpu = _cpu_seconds(pids) - server_cpu, _redis_cpu(settings) - redis_cpu
+            server_cpu, redis_cpu = cpu_seconds(pids) - server_cpu, redis_cpu_seconds(settings) - redis_cpu
             load_after = os.getloadavg()
-        finally:
-            server.terminate()
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                server.kill()
         statuses = {int(k): v for k, v in storm["statuses"].items()}
         check = _double_hold_check(settings, show_id, statuses.get(201, 0), args.connections)
         seconds = storm["seconds"]

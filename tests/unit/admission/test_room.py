@@ -44,7 +44,20 @@ def test_a_wait_is_those_ahead_at_the_room_s_pace() -> None:
     assert estimated_wait_seconds(1001, 100) == 600
 
 
-def test_polls_are_spread_so_the_whole_line_stays_within_the_budget() -> None:
-    assert poll_after_seconds(10, 1000) == 2  # never sooner than 2 s
-    assert poll_after_seconds(50_000, 1000) == 50
-    assert poll_after_seconds(1_000_000, 1000) == 60  # never later than a minute
+@pytest.mark.parametrize(("waiting", "admit_per_minute", "budget"), [
+    (50_000, 6000, 1000), (50_000, 60_000, 1000), (1_000_000, 6000, 1000), (300, 60, 1000), (10, 100_000, 50),
+])
+def test_the_whole_line_s_polls_stay_within_the_room_s_budget(waiting: int, admit_per_minute: int, budget: int) -> None:
+    intervals = [poll_after_seconds(position=p, waiting=waiting, admit_per_minute=admit_per_minute,
+                                    polls_per_second=budget) for p in range(1, waiting + 1)]
+    assert sum(1 / t for t in intervals) <= budget
+    assert min(intervals) >= 2  # never sooner than 2 s
+    assert intervals == sorted(intervals)  # nobody behind asks more often than anyone ahead
+
+
+def test_those_whose_turn_is_near_ask_when_it_should_come() -> None:
+    def poll(position: int) -> int:
+        return poll_after_seconds(position=position, waiting=50_000, admit_per_minute=600, polls_per_second=1000)
+
+    assert (poll(1), poll(101), poll(50_000)) == (2, 10, 67)
+    assert poll_after_seconds(position=None, waiting=50_000, admit_per_minute=600, polls_per_second=1000) == 67

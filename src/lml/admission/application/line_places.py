@@ -74,17 +74,13 @@ async def my_place(desk: LineDesk, *, show_id: str, buyer: str) -> QueueEntry:
 
 def entry_view(desk: LineDesk, show_id: str, buyer: str, place: Place) -> QueueEntry:
     state = EntryState(place.state)
-    poll = poll_after_seconds(place.waiting, desk.polls_per_second)
+    poll = poll_after_seconds(position=place.rank if state is EntryState.WAITING else None, waiting=place.waiting,
+                              admit_per_minute=place.admit_per_minute, polls_per_second=desk.polls_per_second)
     if state is EntryState.ADMITTED and place.pass_expires_ms is not None:
         claims = PassClaims(show_id=show_id, buyer=buyer, entry_id=place.entry_id, expires_ms=place.pass_expires_ms)
         return QueueEntry(entry_id=place.entry_id, state=state, position=None, estimated_wait_seconds=0,
                           poll_after_seconds=poll, pass_token=sign_pass(claims, desk.pass_key),
                           pass_expires_at=claims.expires_at)
-    wait = None
-    if place.rank is not None:
-        wait = estimated_wait_seconds(place.rank, place.admit_per_minute)
-        if state is EntryState.WAITING:
-            # Those about to be let in ask again when their turn should come, not a minute later.
-            poll = max(1, min(poll, wait))
+    wait = None if place.rank is None else estimated_wait_seconds(place.rank, place.admit_per_minute)
     return QueueEntry(entry_id=place.entry_id, state=state, position=place.rank, estimated_wait_seconds=wait,
                       poll_after_seconds=poll)

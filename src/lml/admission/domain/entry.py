@@ -28,8 +28,11 @@ class EntryState(StrEnum):
     CLOSED = "closed"
 
 
-# How often a buyer in line is told to ask again: never sooner than this, never later than that.
-POLL_MIN_SECONDS, POLL_MAX_SECONDS = 2, 60
+# A buyer in line is never told to ask again sooner than this.
+POLL_MIN_SECONDS = 2
+# The share of a room's polling budget spent by everyone at one interval; the rest lets those whose
+# turn comes within that interval ask when it should come.
+EVERYONE_SHARE = 0.75
 
 
 class QueueEntry(msgspec.Struct, frozen=True, kw_only=True):
@@ -47,7 +50,23 @@ def estimated_wait_seconds(position: int, admit_per_minute: int) -> int:
     return math.ceil((position - 1) * 60 / admit_per_minute)
 
 
-def poll_after_seconds(waiting: int, polls_per_second: int) -> int:
-    """One interval for everyone in line, so that their polls together stay within the budget the
-    API serves for one room (`waiting / interval ≤ polls_per_second`)."""
-    return max(POLL_MIN_SECONDS, min(POLL_MAX_SECONDS, math.ceil(waiting / polls_per_second)))
+def poll_after_seconds(
+    *, position: int | None, waiting: int, admit_per_minute: int, polls_per_second: int
+) -> int:
+    """When to ask again, so that the whole line's polls stay within `polls_per_second`.
+
+    Everyone asks at one interval T, whose polls (`waiting / T`) take EVERYONE_SHARE of the budget;
+    there is no ceiling on T, since a ceiling would break the budget for a line long enough. Those whose
+    turn comes sooner than T ask when it should come (at least POLL_MIN_SECONDS apart): at the room's
+    pace of r a second, they make about `r * (1 + ln(T / POLL_MIN_SECONDS))` polls a second; where
+    that is more than the rest of the budget, their waits are stretched until it fits."""
+    everyone = polls_per_second * EVERYONE_SHARE
+    interval = max(POLL_MIN_SECONDS, math.ceil(waiting / everyone))
+    if position is None:
+        return interval
+    wait = estimated_wait_seconds(position, admit_per_minute)
+    if wait >= interval:
+        return interval
+    front = admit_per_minute / 60 * (1 + math.log(interval / POLL_MIN_SECONDS))
+    stretch = max(1.0, front / (polls_per_second - everyone))
+    return max(POLL_MIN_SECONDS, min(interval, math.ceil(wait * stretch)))
