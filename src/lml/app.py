@@ -15,8 +15,6 @@ from contextlib import asynccontextmanager
 from typing import Any, cast
 
 from litestar import Litestar
-from litestar.openapi.config import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin
 
 from lml.admission.infrastructure.http import router as admission_router
 from lml.catalog.infrastructure.http import router as catalog_router
@@ -26,8 +24,10 @@ from lml.identity.infrastructure.http import router as identity_router
 from lml.notifications.infrastructure.http import router as notifications_router
 from lml.ordering.infrastructure.http import router as ordering_router
 from lml.payments.infrastructure.http import router as payments_router
+from lml.platform.http.allow import answer_options_with_every_method
 from lml.platform.http.health import router as health_router
 from lml.platform.http.kit import HttpKit, provide
+from lml.platform.http.openapi import openapi_config
 from lml.platform.http.problems import exception_handlers
 from lml.platform.http.request_context import RequestContext
 from lml.platform.http.request_guard import request_guard
@@ -108,16 +108,12 @@ def create_app(
         exception_handlers=exception_handlers(),
         middleware=[request_guard(settings.body_timeout_seconds)],
         request_max_body_size=settings.max_body_bytes,
-        openapi_config=OpenAPIConfig(
-            title="LML (Last Minute Live)",
-            version="1",
-            path="/schema",
-            render_plugins=[JsonRenderPlugin()],
-        ),
+        openapi_config=openapi_config(),
         debug=False,
         # Our structlog set-up owns the root logger; Litestar's default would replace its handler.
         logging_config=None,
     )
+    answer_options_with_every_method(app)
     app.asgi_handler = RequestContext(app.asgi_handler, http_kit(container))
     return app
 

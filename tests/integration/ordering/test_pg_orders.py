@@ -128,6 +128,8 @@ async def test_an_order_is_ticketed_once_whatever_retries_happen(resources: Reso
 
 
 async def test_two_sweepers_never_take_the_same_due_order(resources: Resources) -> None:
+    # Swept at NOW, the instant the orders are made at (module import): "due" and "not due" hold
+    # however long after import the test runs.
     orders = [fresh(expires_in=timedelta(seconds=-1)) for _ in range(6)]
     for order in orders:
         await add(resources, order)
@@ -137,14 +139,14 @@ async def test_two_sweepers_never_take_the_same_due_order(resources: Resources) 
 
     async def first_sweeper() -> None:
         async with resources.db.unit_of_work() as uow:
-            taken.append(await PgOrders(uow.conn).due_for_expiry(datetime.now(UTC), 4))
+            taken.append(await PgOrders(uow.conn).due_for_expiry(NOW, 4))
             locked.set()
             await release.wait()
 
     first = asyncio.create_task(first_sweeper())
     await locked.wait()
     async with resources.db.unit_of_work() as uow:  # meanwhile, a second worker sweeps
-        taken.append(await PgOrders(uow.conn).due_for_expiry(datetime.now(UTC), 10))
+        taken.append(await PgOrders(uow.conn).due_for_expiry(NOW, 10))
     release.set()
     await first
     assert len(taken[0]) == 4 and len(taken[1]) == 2

@@ -22,6 +22,7 @@ from lml.identity.facade import READERS, WRITERS, OperatorAccess, current_operat
 from lml.platform.domain.buyer_limit import limit_key
 from lml.platform.domain.principal import BUYER_SCOPE
 from lml.platform.http.auth import bearer_principal, requires_scope
+from lml.platform.http.contract import contract, route_contract
 from lml.platform.http.rate_limits import address_key, charge, rate_limited
 from lml.platform.rate_limit import RateLimit
 
@@ -58,7 +59,7 @@ async def _status(admission: AdmissionServices, operator: OperatorAccess, show_i
                              admission.clock, show_id=show_id, organization_id=operator.org_id)
 
 
-@put("/v1/admin/shows/{show_id:uuid}/waiting-room", guards=[operator_in(WRITERS)],
+@put("/v1/admin/shows/{show_id:uuid}/waiting-room", operation_id="setWaitingRoom", guards=[operator_in(WRITERS)],
      summary="Set the show's waiting room: on or off, when it opens, its pace, its active passes, their life")
 async def set_room(
     admission: Admission, operator: Operator, show_id: FromPath[uuid.UUID], data: JSONBody[RoomBody]
@@ -72,7 +73,7 @@ async def set_room(
     return await _status(admission, operator, str(show_id))
 
 
-@get("/v1/admin/shows/{show_id:uuid}/waiting-room", guards=[operator_in(READERS)],
+@get("/v1/admin/shows/{show_id:uuid}/waiting-room", operation_id="getWaitingRoom", guards=[operator_in(READERS)],
      summary="The show's waiting room: its settings and its line as it is now")
 async def get_room(admission: Admission, operator: Operator, show_id: FromPath[uuid.UUID]) -> RoomStatus:
     return await _status(admission, operator, str(show_id))
@@ -84,19 +85,22 @@ async def _pause(admission: AdmissionServices, operator: OperatorAccess, show_id
     return await _status(admission, operator, show_id)
 
 
-@post("/v1/admin/shows/{show_id:uuid}/waiting-room/pause", status_code=200, guards=[operator_in(WRITERS)],
+@post("/v1/admin/shows/{show_id:uuid}/waiting-room/pause", operation_id="pauseWaitingRoom",
+      status_code=200, guards=[operator_in(WRITERS)],
       summary="Admit nobody until resumed (those waiting are told the room is paused)")
 async def pause(admission: Admission, operator: Operator, show_id: FromPath[uuid.UUID]) -> RoomStatus:
     return await _pause(admission, operator, str(show_id), True)
 
 
-@post("/v1/admin/shows/{show_id:uuid}/waiting-room/resume", status_code=200, guards=[operator_in(WRITERS)],
+@post("/v1/admin/shows/{show_id:uuid}/waiting-room/resume", operation_id="resumeWaitingRoom",
+      status_code=200, guards=[operator_in(WRITERS)],
       summary="Admit buyers again at the room's pace")
 async def resume(admission: Admission, operator: Operator, show_id: FromPath[uuid.UUID]) -> RoomStatus:
     return await _pause(admission, operator, str(show_id), False)
 
 
-@post("/v1/shows/{show_id:uuid}/queue", guards=[requires_scope(BUYER_SCOPE)],
+@post("/v1/shows/{show_id:uuid}/queue", operation_id="joinQueue", opt=route_contract(contract(409, 429)),
+      guards=[requires_scope(BUYER_SCOPE)],
       summary="Join the show's waiting room line (once: joining again answers the same place)")
 async def join(request: AnyRequest, admission: Admission, show_id: FromPath[uuid.UUID]) -> Response[QueueEntry]:
     await charge(request, "admission:joins", admission.joins_per_address, by=address_key)
@@ -104,7 +108,7 @@ async def join(request: AnyRequest, admission: Admission, show_id: FromPath[uuid
     return _answer(entry, 201 if new else 200)
 
 
-@get("/v1/shows/{show_id:uuid}/queue/me", guards=[requires_scope(BUYER_SCOPE)],
+@get("/v1/shows/{show_id:uuid}/queue/me", operation_id="getQueuePosition", guards=[requires_scope(BUYER_SCOPE)],
      middleware=[rate_limited("admission:polls", POLLS_PER_BUYER)],
      summary="Your place in the show's line; once admitted, the pass to hold seats with (X-Queue-Pass)")
 async def me(request: AnyRequest, admission: Admission, show_id: FromPath[uuid.UUID]) -> Response[QueueEntry]:

@@ -201,11 +201,13 @@ class AdminEvents(Controller):
     tags = ["catalog (operators)"]
     dependencies = {"ports": Provide(provide_ports), "operator": Provide(current_operator)}
 
-    @post("/", status_code=201, guards=[operator_in(WRITERS)], summary="Create a draft event")
+    @post("/", operation_id="createEvent",
+          status_code=201, guards=[operator_in(WRITERS)], summary="Create a draft event")
     async def create(self, data: JSONBody[EventDraft], ports: Ports, operator: Operator) -> EventOut:
         return EventOut.of(await manage_events.create_event(ports, org_id=operator.org_id, draft=data))
 
-    @get("/", guards=[operator_in(READERS)], summary="The organization's events, newest first")
+    @get("/", operation_id="listEvents",
+         guards=[operator_in(READERS)], summary="The organization's events, newest first")
     async def list(
         self, ports: Ports, operator: Operator,
         status: Annotated[str | None, QueryParameter(required=False, description="draft, published, cancelled")] = None,
@@ -219,39 +221,42 @@ class AdminEvents(Controller):
         more = len(events) > limit
         return EventList([EventOut.of(e) for e in events[:limit]], events[limit - 1].event_id if more else None)
 
-    @get("/{event_id:uuid}", guards=[operator_in(READERS)], summary="An event")
+    @get("/{event_id:uuid}", operation_id="getEvent", guards=[operator_in(READERS)], summary="An event")
     async def read(self, event_id: EventId, ports: Ports, operator: Operator) -> EventOut:
         return EventOut.of(await manage_events.get_event(ports, org_id=operator.org_id, event_id=str(event_id)))
 
-    @patch("/{event_id:uuid}", guards=[operator_in(WRITERS)],
+    @patch("/{event_id:uuid}", operation_id="updateEvent", guards=[operator_in(WRITERS)],
            summary="Change an event (a published event's change is a new revision)")
     async def change(self, event_id: EventId, data: JSONBody[EventChanges], ports: Ports,
                      operator: Operator) -> EventOut:
         return EventOut.of(await manage_events.change_event(ports, org_id=operator.org_id, user_id=operator.user_id,
                                                             event_id=str(event_id), changes=data))
 
-    @post("/{event_id:uuid}/publish", status_code=200, guards=[operator_in(WRITERS)], summary="Publish an event")
+    @post("/{event_id:uuid}/publish", operation_id="publishEvent",
+          status_code=200, guards=[operator_in(WRITERS)], summary="Publish an event")
     async def publish(self, event_id: EventId, ports: Ports, operator: Operator) -> EventOut:
         return EventOut.of(await manage_events.publish_event(ports, org_id=operator.org_id,
                                                              user_id=operator.user_id, event_id=str(event_id)))
 
-    @post("/{event_id:uuid}/cancel", status_code=200, guards=[operator_in(WRITERS)],
+    @post("/{event_id:uuid}/cancel", operation_id="cancelEvent", status_code=200, guards=[operator_in(WRITERS)],
           summary="Cancel an event and every show of it")
     async def cancel(self, event_id: EventId, ports: Ports, operator: Operator) -> EventOut:
         return EventOut.of(await manage_events.cancel_event(ports, org_id=operator.org_id, event_id=str(event_id)))
 
-    @get("/{event_id:uuid}/revisions", guards=[operator_in(READERS)],
+    @get("/{event_id:uuid}/revisions", operation_id="listEventRevisions", guards=[operator_in(READERS)],
          summary="What buyers saw of a published event, and when")
     async def revisions(self, event_id: EventId, ports: Ports, operator: Operator) -> RevisionList:
         return _revisions(await manage_events.event_revisions(ports, org_id=operator.org_id, event_id=str(event_id)))
 
-    @post("/{event_id:uuid}/shows", status_code=201, guards=[operator_in(WRITERS)], summary="Add a show")
+    @post("/{event_id:uuid}/shows", operation_id="addShow",
+          status_code=201, guards=[operator_in(WRITERS)], summary="Add a show")
     async def add_show(self, event_id: EventId, data: JSONBody[ShowDraft], ports: Ports,
                        operator: Operator) -> ShowOut:
         show = await manage_shows.create_show(ports, org_id=operator.org_id, event_id=str(event_id), draft=data)
         return await _show_out(ports, operator, show)
 
-    @get("/{event_id:uuid}/shows", guards=[operator_in(READERS)], summary="The event's shows")
+    @get("/{event_id:uuid}/shows", operation_id="listEventShows",
+         guards=[operator_in(READERS)], summary="The event's shows")
     async def shows(self, event_id: EventId, ports: Ports, operator: Operator) -> ShowList:
         event = await manage_events.get_event(ports, org_id=operator.org_id, event_id=str(event_id))
         shows = await manage_shows.shows_of_event(ports, org_id=operator.org_id, event_id=str(event_id))
@@ -272,17 +277,18 @@ class AdminShows(Controller):
     tags = ["catalog (operators)"]
     dependencies = {"ports": Provide(provide_ports), "operator": Provide(current_operator)}
 
-    @get("/{show_id:uuid}", guards=[operator_in(READERS)], summary="A show, with its inventory once on sale")
+    @get("/{show_id:uuid}", operation_id="getShow",
+         guards=[operator_in(READERS)], summary="A show, with its inventory once on sale")
     async def read(self, show_id: ShowId, ports: Ports, operator: Operator) -> ShowOut:
         overview = await manage_shows.show_overview(ports, org_id=operator.org_id, show_id=str(show_id))
         return await _show_out(ports, operator, overview.show, overview.inventory)
 
-    @patch("/{show_id:uuid}", guards=[operator_in(WRITERS)], summary="Change a draft show")
+    @patch("/{show_id:uuid}", operation_id="updateShow", guards=[operator_in(WRITERS)], summary="Change a draft show")
     async def change(self, show_id: ShowId, data: JSONBody[ShowChanges], ports: Ports, operator: Operator) -> ShowOut:
         show = await manage_shows.change_show(ports, org_id=operator.org_id, show_id=str(show_id), changes=data)
         return await _show_out(ports, operator, show)
 
-    @post("/{show_id:uuid}/on-sale", status_code=200, guards=[operator_in(WRITERS)],
+    @post("/{show_id:uuid}/on-sale", operation_id="putShowOnSale", status_code=200, guards=[operator_in(WRITERS)],
           summary="Put a show on sale: its inventory (one row per seat and GA zone) is created")
     async def on_sale(self, show_id: ShowId, ports: Ports, operator: Operator) -> OnSaleOut:
         result = await put_on_sale.put_show_on_sale(ports, org_id=operator.org_id, show_id=str(show_id))
@@ -290,17 +296,18 @@ class AdminShows(Controller):
         return OnSaleOut(show=await _show_out(ports, operator, result.show, overview.inventory),
                          inventory=InventorySummaryOut.of(result.inventory))
 
-    @post("/{show_id:uuid}/cancel", status_code=200, guards=[operator_in(WRITERS)], summary="Cancel a show")
+    @post("/{show_id:uuid}/cancel", operation_id="cancelShow",
+          status_code=200, guards=[operator_in(WRITERS)], summary="Cancel a show")
     async def cancel(self, show_id: ShowId, ports: Ports, operator: Operator) -> ShowOut:
         show = await manage_shows.cancel_show(ports, org_id=operator.org_id, show_id=str(show_id))
         return await _show_out(ports, operator, show)
 
-    @post("/{show_id:uuid}/seats/block", status_code=200, guards=[operator_in(WRITERS)],
+    @post("/{show_id:uuid}/seats/block", operation_id="blockSeats", status_code=200, guards=[operator_in(WRITERS)],
           summary="Block seats (house seats, broken seats): available → blocked")
     async def block(self, show_id: ShowId, data: JSONBody[SeatIds], ports: Ports, operator: Operator) -> BlockOut:
         return await _block(ports, operator, str(show_id), data, blocked=True)
 
-    @post("/{show_id:uuid}/seats/unblock", status_code=200, guards=[operator_in(WRITERS)],
+    @post("/{show_id:uuid}/seats/unblock", operation_id="unblockSeats", status_code=200, guards=[operator_in(WRITERS)],
           summary="Release blocked seats to sale: blocked → available")
     async def unblock(self, show_id: ShowId, data: JSONBody[SeatIds], ports: Ports, operator: Operator) -> BlockOut:
         return await _block(ports, operator, str(show_id), data, blocked=False)

@@ -77,7 +77,7 @@ class PublicCatalog(Controller):
     path = "/v1"
     tags = ["catalog"]
 
-    @get("/events", summary="Published events with upcoming shows",
+    @get("/events", operation_id="browseEvents", summary="Published events with upcoming shows",
          responses={200: ResponseSpec(EventPage, description="A page; `next_cursor` is null on the last")})
     async def events(
         self,
@@ -109,7 +109,8 @@ class PublicCatalog(Controller):
         name = f"list:{filters.fingerprint()}:{limit}:{cursor or ''}"
         return _json(await catalog.public_cache.read(["list"], name, load))
 
-    @get("/events/{event_id:str}", summary="A published event with its shows, price tiers and sale status",
+    @get("/events/{event_id:str}", operation_id="getPublicEvent",
+         summary="A published event with its shows, price tiers and sale status",
          responses={200: ResponseSpec(PublicEvent)})
     async def event(self, catalog: NamedDependency[CatalogServices], event_id: FromPath[str]) -> Response[bytes]:
         cached = await _read(catalog, [f"event:{event_id}"], f"event:{event_id}",
@@ -118,7 +119,8 @@ class PublicCatalog(Controller):
             raise EventNotFound()
         return _json(cached)
 
-    @get("/shows/{show_id:str}", summary="A show of a published event: price tiers and sale status",
+    @get("/shows/{show_id:str}", operation_id="getPublicShow",
+         summary="A show of a published event: price tiers and sale status",
          responses={200: ResponseSpec(PublicShowDetail)})
     async def show(self, catalog: NamedDependency[CatalogServices], show_id: FromPath[str]) -> Response[bytes]:
         cached = await _read(catalog, [f"show:{show_id}"], f"show:{show_id}",

@@ -41,6 +41,7 @@ from lml.identity.infrastructure.services import IdentityServices
 from lml.platform.domain.errors import FieldError, InvalidInput
 from lml.platform.domain.principal import PLATFORM_ADMIN_SCOPE
 from lml.platform.http.auth import bearer_principal, client_address, requires_scope
+from lml.platform.http.contract import contract, route_contract
 from lml.platform.http.kit import kit_of
 from lml.platform.http.rate_limits import address_key, rate_limited
 from lml.platform.http.validation import collect_field_errors
@@ -72,7 +73,7 @@ class RegisterBody(msgspec.Struct, frozen=True):
     name: str
 
 
-@post("/v1/auth/register", status_code=201, tags=["identity"], summary="Create an account")
+@post("/v1/auth/register", operation_id="register", status_code=201, tags=["identity"], summary="Create an account")
 async def register(
     request: AnyRequest, identity: NamedDependency[IdentityServices], data: JSONBody[RegisterBody]
 ) -> UserOut:
@@ -145,6 +146,9 @@ def _missing(*fields: tuple[str, str | None]) -> InvalidInput:
 
 @post(
     "/v1/auth/token",
+    operation_id="issueToken",
+    # It reads its own body (JSON or a form): the statuses a decoded body would bring are its own.
+    opt=route_contract(contract(400, 401, 413, 422, 429, sends=("Retry-After",))),
     status_code=200,
     tags=["identity"],
     summary="Get an access token (grant_type password or refresh_token)",
@@ -179,6 +183,7 @@ class LogoutBody(msgspec.Struct, frozen=True):
 
 @post(
     "/v1/auth/logout",
+    operation_id="logout",
     status_code=204,
     guards=[_authenticated],
     tags=["identity"],
@@ -205,6 +210,7 @@ GUEST_SESSIONS_PER_ADDRESS = RateLimit(capacity=20, refill_per_second=1 / 6)
 
 @post(
     "/v1/auth/guest",
+    operation_id="startGuestSession",
     status_code=201,
     middleware=[rate_limited("identity:guest", GUEST_SESSIONS_PER_ADDRESS, by=address_key)],
     tags=["identity"],
@@ -242,6 +248,7 @@ TOKEN_REDEMPTIONS_PER_ADDRESS = RateLimit(capacity=20, refill_per_second=1 / 6)
 
 @post(
     "/v1/auth/guest/recover",
+    operation_id="requestGuestRecovery",
     status_code=202,
     middleware=[rate_limited("identity:guest-recover", LINK_REQUESTS_PER_ADDRESS, by=address_key)],
     tags=["identity"],
@@ -259,6 +266,8 @@ class TokenBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 @post(
     "/v1/auth/guest/redeem",
+    operation_id="redeemGuestRecovery",
+    opt=route_contract(contract(410)),
     status_code=200,
     middleware=[rate_limited("identity:guest-redeem", TOKEN_REDEMPTIONS_PER_ADDRESS, by=address_key)],
     tags=["identity"],
@@ -275,6 +284,7 @@ async def guest_redeem(
 
 @post(
     "/v1/auth/password-reset",
+    operation_id="requestPasswordReset",
     status_code=202,
     middleware=[rate_limited("identity:password-reset", LINK_REQUESTS_PER_ADDRESS, by=address_key)],
     tags=["identity"],
@@ -292,6 +302,7 @@ class NewPasswordBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 @post(
     "/v1/auth/password-reset/confirm",
+    operation_id="confirmPasswordReset",
     status_code=204,
     middleware=[rate_limited("identity:password-reset-confirm", TOKEN_REDEMPTIONS_PER_ADDRESS, by=address_key)],
     tags=["identity"],
@@ -323,6 +334,7 @@ class MeOut(msgspec.Struct, frozen=True):
 
 @get(
     "/v1/me",
+    operation_id="getMe",
     guards=[_authenticated],
     cache_control=CacheControlHeader(no_store=True),
     tags=["identity"],
@@ -340,6 +352,7 @@ class ProfileBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 @patch(
     "/v1/me",
+    operation_id="updateMe",
     guards=[_authenticated],
     tags=["identity"],
     summary="Change the caller's name and phone (E.164, or null for none)",
@@ -372,6 +385,7 @@ class OrganizationOut(msgspec.Struct, frozen=True):
 
 @post(
     "/v1/admin/organizations",
+    operation_id="createOrganization",
     status_code=201,
     guards=[requires_scope(PLATFORM_ADMIN_SCOPE)],
     tags=["identity"],
@@ -430,6 +444,7 @@ def _organization(request: AnyRequest) -> str:
 
 @get(
     _ORGANIZATION,
+    operation_id="getOrganization",
     guards=[_operators_of_path(ROLES)],
     cache_control=CacheControlHeader(no_store=True),
     tags=["identity"],
@@ -448,6 +463,7 @@ class OrganizationChange(msgspec.Struct, frozen=True, forbid_unknown_fields=True
 
 @patch(
     _ORGANIZATION,
+    operation_id="updateOrganization",
     guards=[_operators_of_path(MAIL_SETTINGS_ROLES)],
     tags=["identity"],
     summary="Set how the organization's mail to buyers is dressed: sender name, reply-to (owners, managers)",
@@ -462,6 +478,7 @@ async def change_organization(
 
 @post(
     _MEMBERS,
+    operation_id="addMember",
     guards=[_member_admins],
     tags=["identity"],
     summary="Add a member to an organization, or change their role (owners and platform admins)",
@@ -477,6 +494,7 @@ async def new_member(
 
 @patch(
     _MEMBERS + "/{user_id:str}",
+    operation_id="changeMemberRole",
     guards=[_member_admins],
     tags=["identity"],
     summary="Change a member's role (owners and platform admins); an organization always keeps an owner",
@@ -491,6 +509,7 @@ async def member_role(
 
 @delete(
     _MEMBERS + "/{user_id:str}",
+    operation_id="removeMember",
     guards=[_member_admins],
     tags=["identity"],
     summary="Remove a member (owners and platform admins); an organization always keeps an owner",

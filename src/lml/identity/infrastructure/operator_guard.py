@@ -16,6 +16,7 @@ from litestar.handlers.base import BaseRouteHandler
 
 from lml.identity.domain.access import OperatorAccess
 from lml.platform.http.auth import bearer_principal
+from lml.platform.http.contract import OPERATOR, documented
 from lml.platform.http.kit import kit_of
 
 # Who may change what an organization sells, and who may read its reports and door lists.
@@ -34,7 +35,7 @@ def operator_in(roles: Collection[str]) -> Any:
             bearer_principal(connection), connection.headers.get("x-org-id"), roles)
         connection.scope.setdefault("state", {})[_STATE_KEY] = access
 
-    return guard
+    return documented(guard, OPERATOR)
 
 
 async def current_operator(request: ASGIConnection[Any, Any, Any, Any]) -> OperatorAccess:

@@ -42,7 +42,7 @@ class AnnouncementList(msgspec.Struct, frozen=True):
     announcements: list[AnnouncementView]
 
 
-@get("/orders/{order_id:uuid}/messages", guards=[operator_in(READERS)],
+@get("/orders/{order_id:uuid}/messages", operation_id="listOrderMessages", guards=[operator_in(READERS)],
      summary="The messages sent (or being sent) to the order's buyer, oldest first, with their status")
 async def order_messages(
     notifications: Notifications, operator: Operator, order_id: FromPath[uuid.UUID]
@@ -52,7 +52,8 @@ async def order_messages(
     return MessageList(str(order_id), messages)
 
 
-@post("/orders/{order_id:uuid}/messages/resend", status_code=202, guards=[operator_in(WRITERS)],
+@post("/orders/{order_id:uuid}/messages/resend", operation_id="resendOrderMessages",
+      status_code=202, guards=[operator_in(WRITERS)],
       middleware=[rate_limited("notifications:resend", RESENDS_PER_OPERATOR)],
       summary="Send the order's confirmation (with its tickets) to the buyer again")
 async def resend(notifications: Notifications, operator: Operator, order_id: FromPath[uuid.UUID]) -> MessageView:
@@ -61,7 +62,8 @@ async def resend(notifications: Notifications, operator: Operator, order_id: Fro
     return message_view(message)
 
 
-@post("/shows/{show_id:uuid}/announcements", status_code=202, guards=[operator_in(WRITERS)],
+@post("/shows/{show_id:uuid}/announcements", operation_id="announceToShow",
+      status_code=202, guards=[operator_in(WRITERS)],
       summary="A message to every holder of a valid ticket for the show (sent by the worker in batches)")
 async def announce(
     notifications: Notifications, operator: Operator, show_id: FromPath[uuid.UUID], data: JSONBody[AnnouncementBody]
@@ -74,7 +76,7 @@ async def announce(
     return announcement_view(announcement, AnnouncementProgress())
 
 
-@get("/shows/{show_id:uuid}/announcements", guards=[operator_in(READERS)],
+@get("/shows/{show_id:uuid}/announcements", operation_id="listAnnouncements", guards=[operator_in(READERS)],
      summary="The show's announcements, newest first, with how many were sent, failed or wait")
 async def announcements(
     notifications: Notifications, operator: Operator, show_id: FromPath[uuid.UUID]

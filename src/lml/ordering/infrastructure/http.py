@@ -42,12 +42,16 @@ from lml.ordering.infrastructure.pg_tickets import PgTickets
 from lml.ordering.infrastructure.refund_requests_http import router as refund_requests_router
 from lml.ordering.infrastructure.sales_report import SalesReport, check_show_of_organization, sales_report
 from lml.ordering.infrastructure.services import OrderingServices
+from lml.platform.http.contract import contract, route_contract
 from lml.platform.http.idempotency import idempotent
 from lml.platform.ids import new_id
 
 AnyRequest = Request[Any, Any, Any]
 
 _PAGE = 1000
+ATTENDEES_CSV = Annotated[str, msgspec.Meta(description=(
+    "CSV (RFC 4180), UTF-8, a header line then one line per valid ticket: order_id, buyer_name, buyer_email,"
+    " seat, tier, price_minor_units, currency, order_status"))]
 
 
 class LineOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -131,7 +135,8 @@ class PlaceOrderBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     hold_token: _Text
 
 
-@post("/v1/orders", status_code=201, guards=[buyer_guard], middleware=[idempotent], tags=["ordering"],
+@post("/v1/orders", operation_id="placeOrder", opt=route_contract(contract(404, 409, 410, 412)),
+      status_code=201, guards=[buyer_guard], middleware=[idempotent], tags=["ordering"],
       summary="Turn a hold into an order awaiting payment (Idempotency-Key recommended)")
 async def create_order(
     request: AnyRequest, ordering: NamedDependency[OrderingServices], data: JSONBody[PlaceOrderBody]
@@ -149,7 +154,7 @@ class OrderList(msgspec.Struct, frozen=True):
     next_cursor: str | None
 
 
-@get("/v1/orders", guards=[buyer_guard], tags=["ordering"],
+@get("/v1/orders", operation_id="listOrders", guards=[buyer_guard], tags=["ordering"],
      summary="The caller's orders, newest first (a guest session from a recovery link: every guest order of its"
              " email)")
 async def list_orders(
@@ -164,7 +169,8 @@ async def list_orders(
     return OrderList([OrderOut.of(o) for o in orders], encode_cursor(last.created_at, last.order_id) if last else None)
 
 
-@get("/v1/orders/{order_id:uuid}", guards=[buyer_guard], tags=["ordering"], summary="One of the caller's orders")
+@get("/v1/orders/{order_id:uuid}", operation_id="getOrder",
+     guards=[buyer_guard], tags=["ordering"], summary="One of the caller's orders")
 async def get_order(
     request: AnyRequest, ordering: NamedDependency[OrderingServices], order_id: FromPath[uuid.UUID]
 ) -> OrderOut:
@@ -172,7 +178,8 @@ async def get_order(
     return OrderOut.of(order)
 
 
-@post("/v1/orders/{order_id:uuid}/payment", status_code=200, guards=[buyer_guard], tags=["ordering"],
+@post("/v1/orders/{order_id:uuid}/payment", operation_id="getOrderPayment",
+      status_code=200, guards=[buyer_guard], tags=["ordering"],
       summary="The order's PaymentIntent (created now if Stripe was down when the order was placed)")
 async def order_payment(
     request: AnyRequest, ordering: NamedDependency[OrderingServices], order_id: FromPath[uuid.UUID]
@@ -182,7 +189,8 @@ async def order_payment(
     return OrderOut.of(order, PaymentOut.of(payment))
 
 
-@post("/v1/orders/{order_id:uuid}/cancel", status_code=200, guards=[buyer_guard], tags=["ordering"],
+@post("/v1/orders/{order_id:uuid}/cancel", operation_id="cancelOrder",
+      status_code=200, guards=[buyer_guard], tags=["ordering"],
       summary="Cancel an unpaid order: its seats are released at once")
 async def cancel(
     request: AnyRequest, ordering: NamedDependency[OrderingServices], order_id: FromPath[uuid.UUID]
@@ -210,7 +218,7 @@ class TicketList(msgspec.Struct, frozen=True):
     tickets: list[TicketOut]
 
 
-@get("/v1/orders/{order_id:uuid}/tickets", guards=[buyer_guard], tags=["ordering"],
+@get("/v1/orders/{order_id:uuid}/tickets", operation_id="listOrderTickets", guards=[buyer_guard], tags=["ordering"],
      summary="The order's tickets, each with the payload to show as a QR code")
 async def order_tickets(
     request: AnyRequest, ordering: NamedDependency[OrderingServices], order_id: FromPath[uuid.UUID]
@@ -233,7 +241,8 @@ class RefundBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     amount: Annotated[int, msgspec.Meta(gt=0)] | None = None
 
 
-@post("/v1/admin/orders/{order_id:uuid}/refund", status_code=202, guards=[authenticated], middleware=[idempotent],
+@post("/v1/admin/orders/{order_id:uuid}/refund", operation_id="refundOrder",
+      status_code=202, guards=[authenticated], middleware=[idempotent],
       tags=["ordering"], summary="Refund an order in full (no amount) or in part; Stripe is called in the background")
 async def refund(
     request: AnyRequest, ordering: NamedDependency[OrderingServices], order_id: FromPath[uuid.UUID],
@@ -246,7 +255,7 @@ async def refund(
     return OrderOut.of(order)
 
 
-@get("/v1/admin/shows/{show_id:uuid}/sales", guards=[authenticated], tags=["ordering"],
+@get("/v1/admin/shows/{show_id:uuid}/sales", operation_id="getShowSales", guards=[authenticated], tags=["ordering"],
      summary="Seats per status against capacity, and revenue and refunds per tier")
 async def show_sales(
     request: AnyRequest, ordering: NamedDependency[OrderingServices], show_id: FromPath[uuid.UUID]
@@ -255,7 +264,8 @@ async def show_sales(
     return await sales_report(ordering.resources.db, ordering.seating, org_id=access.org_id, show_id=str(show_id))
 
 
-@get("/v1/admin/shows/{show_id:uuid}/cancellation", guards=[authenticated], tags=["ordering"],
+@get("/v1/admin/shows/{show_id:uuid}/cancellation", operation_id="getShowCancellation",
+     guards=[authenticated], tags=["ordering"],
      summary="A cancelled show's refunds: orders still to handle, refunded, on their way, failed, owed",
      cache_control=CacheControlHeader(no_store=True))
 async def show_cancellation(
@@ -268,7 +278,9 @@ async def show_cancellation(
         return await cancellation_report(uow.conn, str(show_id), cancelled_in_catalog=status == "cancelled")
 
 
-@get("/v1/admin/shows/{show_id:uuid}/attendees.csv", guards=[authenticated], tags=["ordering"],
+@get("/v1/admin/shows/{show_id:uuid}/attendees.csv", operation_id="exportAttendees",
+     opt=route_contract(contract(sends=("Content-Disposition", "Cache-Control"), body={"text/csv": ATTENDEES_CSV})),
+     guards=[authenticated], tags=["ordering"],
      summary="One CSV line per valid ticket (streamed)", media_type="text/csv")
 async def attendees(
     request: AnyRequest, ordering: NamedDependency[OrderingServices], show_id: FromPath[uuid.UUID]

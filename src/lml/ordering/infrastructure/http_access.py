@@ -13,6 +13,7 @@ from lml.identity import facade as identity
 from lml.ordering.domain.order import Buyer
 from lml.platform.domain.principal import BUYER_SCOPE
 from lml.platform.http.auth import bearer_principal, requires_scope
+from lml.platform.http.contract import OPERATOR, documented
 from lml.platform.http.kit import kit_of
 
 AnyRequest = Request[Any, Any, Any]
@@ -28,6 +29,10 @@ buyer_guard = requires_scope(BUYER_SCOPE)
 
 async def authenticated(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     bearer_principal(connection)
+
+
+# The guard of operators' routes only, whose handlers then authorize the X-Org-ID organization.
+documented(authenticated, OPERATOR)
 
 
 def buyer_of(request: AnyRequest) -> Buyer:

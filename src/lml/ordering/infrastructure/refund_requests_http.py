@@ -72,7 +72,8 @@ async def _show_of_operator(
     return access
 
 
-@get("/v1/admin/shows/{show_id:uuid}/refund-policy", guards=[authenticated], tags=["ordering"],
+@get("/v1/admin/shows/{show_id:uuid}/refund-policy", operation_id="getRefundPolicy",
+     guards=[authenticated], tags=["ordering"],
      summary="The show's refund policy (the default when none was set)")
 async def get_policy(
     request: AnyRequest, ordering: NamedDependency[OrderingServices], show_id: FromPath[uuid.UUID]
@@ -83,7 +84,8 @@ async def get_policy(
     return PolicyOut.of(str(show_id), own or DEFAULT_POLICY, is_default=own is None)
 
 
-@put("/v1/admin/shows/{show_id:uuid}/refund-policy", guards=[authenticated], tags=["ordering"],
+@put("/v1/admin/shows/{show_id:uuid}/refund-policy", operation_id="setRefundPolicy",
+     guards=[authenticated], tags=["ordering"],
      summary="Set the show's refund policy: percent of the price back by hours before the show")
 async def put_policy(
     request: AnyRequest, ordering: NamedDependency[OrderingServices], show_id: FromPath[uuid.UUID],
@@ -130,7 +132,8 @@ class RefundRequestList(msgspec.Struct, frozen=True):
     requests: list[RefundRequestOut]
 
 
-@post("/v1/orders/{order_id:uuid}/refund-requests", status_code=201, guards=[buyer_guard], middleware=[idempotent],
+@post("/v1/orders/{order_id:uuid}/refund-requests", operation_id="requestRefund",
+      status_code=201, guards=[buyer_guard], middleware=[idempotent],
       tags=["ordering"], summary="Ask for a refund of the order or some of its tickets (priced by the show's policy)")
 async def ask(
     request: AnyRequest, ordering: NamedDependency[OrderingServices], order_id: FromPath[uuid.UUID],
@@ -142,7 +145,8 @@ async def ask(
     return RefundRequestOut.of(asked)
 
 
-@get("/v1/orders/{order_id:uuid}/refund-requests", guards=[buyer_guard], tags=["ordering"],
+@get("/v1/orders/{order_id:uuid}/refund-requests", operation_id="listMyRefundRequests",
+     guards=[buyer_guard], tags=["ordering"],
      summary="The refund requests of one of the caller's orders, newest first")
 async def mine(
     request: AnyRequest, ordering: NamedDependency[OrderingServices], order_id: FromPath[uuid.UUID]
@@ -162,7 +166,7 @@ class RefundRequestPage(msgspec.Struct, frozen=True):
     next_cursor: str | None
 
 
-@get("/v1/admin/refund-requests", guards=[authenticated], tags=["ordering"],
+@get("/v1/admin/refund-requests", operation_id="listRefundRequests", guards=[authenticated], tags=["ordering"],
      summary="The organization's refund requests, oldest first (status=pending: the queue to decide)")
 async def queue(
     request: AnyRequest, ordering: NamedDependency[OrderingServices],
@@ -190,7 +194,8 @@ class DeclineBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     reason: _Note  # the buyer sees it
 
 
-@post("/v1/admin/refund-requests/{request_id:uuid}/approve", status_code=200, guards=[authenticated],
+@post("/v1/admin/refund-requests/{request_id:uuid}/approve", operation_id="approveRefundRequest",
+      status_code=200, guards=[authenticated],
       tags=["ordering"], summary="Approve a refund request: the refund goes to Stripe in the background")
 async def approve(
     request: AnyRequest, ordering: NamedDependency[OrderingServices], request_id: FromPath[uuid.UUID],
@@ -203,7 +208,8 @@ async def approve(
     return RefundRequestOut.of(approved)
 
 
-@post("/v1/admin/refund-requests/{request_id:uuid}/decline", status_code=200, guards=[authenticated],
+@post("/v1/admin/refund-requests/{request_id:uuid}/decline", operation_id="declineRefundRequest",
+      status_code=200, guards=[authenticated],
       tags=["ordering"], summary="Decline a refund request, with the reason the buyer sees")
 async def decline(
     request: AnyRequest, ordering: NamedDependency[OrderingServices], request_id: FromPath[uuid.UUID],

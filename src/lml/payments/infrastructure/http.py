@@ -16,6 +16,7 @@ from lml.payments.domain.inbox import InboxEntry, InboxStatus
 from lml.payments.infrastructure.services import PaymentsServices
 from lml.platform.domain.principal import PLATFORM_ADMIN_SCOPE
 from lml.platform.http.auth import requires_scope
+from lml.platform.http.contract import contract, route_contract
 
 AnyRequest = Request[Any, Any, Any]
 
@@ -27,6 +28,9 @@ class WebhookReceipt(msgspec.Struct, frozen=True):
 
 @post(
     "/v1/payments/stripe/webhook",
+    operation_id="receiveStripeEvent",
+    # No bearer token: Stripe signs the raw body instead (400 when the signature does not verify).
+    opt=route_contract(contract(400, 413, reads=("Stripe-Signature",), requires=("Stripe-Signature",))),
     status_code=200,
     tags=["payments"],
     summary="Stripe webhook (Stripe-Signature checked on the raw body)",
@@ -84,6 +88,7 @@ class StripeEventPage(msgspec.Struct, frozen=True):
 
 @get(
     "/v1/admin/payments/events",
+    operation_id="listStripeEvents",
     guards=[requires_scope(PLATFORM_ADMIN_SCOPE)],
     tags=["payments"],
     summary="Stripe events received, newest first (status=dead for the dead letters)",
@@ -100,6 +105,7 @@ async def list_stripe_events(
 
 @post(
     "/v1/admin/payments/events/{event_id:str}/retry",
+    operation_id="retryStripeEvent",
     status_code=200,
     guards=[requires_scope(PLATFORM_ADMIN_SCOPE)],
     tags=["payments"],

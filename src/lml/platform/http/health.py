@@ -11,12 +11,12 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from lml.platform.resources import Resources
 
 
-@get("/livez", include_in_schema=True, sync_to_thread=False, tags=["platform"])
+@get("/livez", operation_id="getLiveness", include_in_schema=True, sync_to_thread=False, tags=["platform"])
 def livez() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@get("/readyz", tags=["platform"])
+@get("/readyz", operation_id="getReadiness", tags=["platform"])
 async def readyz(resources: NamedDependency[Resources]) -> Response[dict[str, Any]]:
     checks = await resources.check()
     failing = [name for name, result in checks.items() if result != "ok"]

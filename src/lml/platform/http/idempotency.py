@@ -15,6 +15,7 @@ from litestar.types import ASGIApp, HTTPRequestEvent, Message, Receive, ReceiveM
 
 from lml.platform.domain.errors import Conflict, FieldError, InvalidInput
 from lml.platform.http.auth import bearer_principal
+from lml.platform.http.contract import Contract, documented
 from lml.platform.http.kit import kit_of
 from lml.platform.idempotency import StoredResponse
 
@@ -110,6 +111,11 @@ def idempotent(app: ASGIApp) -> ASGIApp:
             await store.store(record, digest, StoredResponse(status, headers, b"".join(chunks)))
 
     return middleware
+
+
+# A key reused with another body is a 422, a key whose first request still runs a 409.
+documented(idempotent, Contract(statuses=frozenset({409, 422}), reads=("Idempotency-Key",),
+                                sends=("Idempotent-Replayed",)))
 
 
 async def _send_stored(send: Send, response: StoredResponse) -> None:

@@ -51,7 +51,8 @@ _STATUS_OF: list[tuple[type[DomainError], int]] = [
     (Unavailable, 503),
 ]
 
-_TITLES = {
+TITLES = {
+    304: "Not modified",
     400: "Bad request",
     401: "Unauthorized",
     403: "Forbidden",
@@ -90,7 +91,7 @@ def problem(
     body: dict[str, Any] = {
         **(extensions or {}),
         "type": TYPE_BASE + kind,
-        "title": title or _TITLES.get(status, "Error"),
+        "title": title or TITLES.get(status, "Error"),
         "status": status,
         "detail": detail,
         "instance": request.scope["path"],
@@ -151,7 +152,7 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
     status = exc.status_code
     if status >= 500:
         return handle_unexpected(request, exc)
-    title = _TITLES.get(status, "Error")
+    title = TITLES.get(status, "Error")
     detail = exc.detail if exc.detail and exc.detail.lower() != title.lower() else title
     kind = title.lower().replace(" ", "-")
     if status == 400 and isinstance(exc.__cause__, SerializationException):

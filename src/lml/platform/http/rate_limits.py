@@ -19,6 +19,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from lml.platform.domain.errors import TooManyRequests, Unauthorized
 from lml.platform.http.auth import bearer_principal, client_address
+from lml.platform.http.contract import Contract, documented
 from lml.platform.http.kit import kit_of
 from lml.platform.http.problems import handle_domain_error
 from lml.platform.rate_limit import RateDecision, RateLimit
@@ -41,6 +42,11 @@ def _rate_headers(decision: RateDecision) -> list[tuple[bytes, bytes]]:
     # Retry-After of a refusal comes with the 429 problem itself.
     return [(name.lower().encode(), value.encode()) for name, value in decision.headers().items()
             if name.startswith("RateLimit-")]
+
+
+# Every answer of a limited route carries the budget; a refusal is a 429 with Retry-After.
+RATE_LIMITED = Contract(statuses=frozenset({429}),
+                        sends_always=("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"))
 
 
 def rate_limited(
@@ -68,7 +74,7 @@ def rate_limited(
 
         return middleware
 
-    return wrap
+    return documented(wrap, RATE_LIMITED)
 
 
 async def charge(

@@ -15,16 +15,18 @@ from litestar.status_codes import HTTP_304_NOT_MODIFIED
 from lml.platform.domain.buyer_limit import limit_key
 from lml.platform.domain.principal import BUYER_SCOPE
 from lml.platform.http.auth import bearer_principal, client_address, requires_scope
+from lml.platform.http.contract import contract, route_contract
 from lml.platform.http.idempotency import idempotent
 from lml.platform.http.rate_limits import rate_limited
 from lml.platform.rate_limit import RateLimit
 from lml.seating.application.change_hold import extend_hold, release_hold
 from lml.seating.application.place_hold import place_hold
 from lml.seating.application.read_availability import read_availability, read_availability_since
-from lml.seating.domain.availability import Availability
+from lml.seating.domain.availability import Availability, AvailabilityChange
 from lml.seating.domain.best_available import BestAvailable
 from lml.seating.domain.hold import Holder, HoldRequest
 from lml.seating.domain.sale_rules import address_group
+from lml.seating.infrastructure.seatmap import SeatMap
 from lml.seating.infrastructure.services import SeatingServices
 from lml.seating.infrastructure.sse import availability_events
 
@@ -37,6 +39,16 @@ SEATMAP_MAX_AGE = 24 * 3600
 
 
 BUYERS_ONLY = [requires_scope(BUYER_SCOPE)]
+# Extend and release are fenced by the hold token: 412 without it or with another.
+HOLD_TOKEN = contract(412, reads=("If-Match",))
+# A representation with an ETag: 304 when If-None-Match still names it.
+CONDITIONAL = contract(304, reads=("If-None-Match",), sends=("ETag", "Cache-Control"))
+# What Schemathesis and clients validate is each event's data: a snapshot or a change.
+AVAILABILITY_EVENTS = (Availability, AvailabilityChange, {"description": (
+    "Server-Sent Events. `event: snapshot`: the data is an `Availability` (as from GET .../availability)."
+    " `event: change`: the data is an `AvailabilityChange` (seats with their new status code, zones with"
+    " their places left; `reset: true`: read a fresh snapshot). Each event has an `id`; send it back as"
+    " `Last-Event-ID` to resume. A comment line comes every LML_SSE_HEARTBEAT_SECONDS when nothing changes.")})
 
 
 def _owner(request: AnyRequest) -> str:
@@ -108,6 +120,8 @@ class ExtendedOut(msgspec.Struct, frozen=True):
 
 @post(
     "/v1/shows/{show_id:str}/holds",
+    operation_id="createHold",
+    opt=route_contract(contract(409, reads=("X-Queue-Pass",), sends=("Location", "Cache-Control"))),
     status_code=201,
     guards=BUYERS_ONLY,
     middleware=[rate_limited("seating:holds", PLACE_HOLDS), idempotent],
@@ -137,6 +151,8 @@ async def place(
 
 @patch(
     "/v1/holds/{hold_id:str}",
+    operation_id="extendHold",
+    opt=route_contract(HOLD_TOKEN),
     guards=BUYERS_ONLY,
     middleware=[rate_limited("seating:hold-changes", CHANGE_HOLDS)],
     tags=["seating"],
@@ -150,6 +166,8 @@ async def extend(request: AnyRequest, seating: NamedDependency[SeatingServices],
 
 @delete(
     "/v1/holds/{hold_id:str}",
+    operation_id="releaseHold",
+    opt=route_contract(HOLD_TOKEN),
     guards=BUYERS_ONLY,
     middleware=[rate_limited("seating:hold-changes", CHANGE_HOLDS)],
     tags=["seating"],
@@ -160,7 +178,9 @@ async def release(request: AnyRequest, seating: NamedDependency[SeatingServices]
                        token=_token(request.headers.get("if-match")))
 
 
-@get("/v1/shows/{show_id:str}/seatmap", tags=["seating"], summary="The show's seat map: geometry, tiers, prices")
+@get("/v1/shows/{show_id:str}/seatmap", operation_id="getSeatMap",
+     opt=route_contract(CONDITIONAL | contract(body={"application/json": SeatMap})),
+     tags=["seating"], summary="The show's seat map: geometry, tiers, prices")
 async def seatmap(
     request: AnyRequest, seating: NamedDependency[SeatingServices], show_id: FromPath[str]
 ) -> Response[bytes]:
@@ -173,7 +193,8 @@ async def seatmap(
     return Response(body, media_type="application/json", headers={**headers, "ETag": _etag(version)})
 
 
-@get("/v1/shows/{show_id:str}/availability", tags=["seating"],
+@get("/v1/shows/{show_id:str}/availability", operation_id="getAvailability",
+     opt=route_contract(CONDITIONAL | contract(body={"application/json": Availability})), tags=["seating"],
      summary="Every seat's status (one character per seat, seat map order) and each GA zone's places left")
 async def availability(
     request: AnyRequest, seating: NamedDependency[SeatingServices], show_id: FromPath[str]
@@ -191,7 +212,9 @@ async def availability(
     return Response(body, media_type="application/json", headers=headers)
 
 
-@get("/v1/shows/{show_id:str}/availability/stream", tags=["seating"],
+@get("/v1/shows/{show_id:str}/availability/stream", operation_id="streamAvailability",
+     opt=route_contract(contract(reads=("Last-Event-ID",), sends=("Cache-Control",),
+                                 body={"text/event-stream": AVAILABILITY_EVENTS})), tags=["seating"],
      summary="Server-Sent Events of availability changes (snapshot, then changes; Last-Event-ID resumes)")
 async def availability_stream(
     request: AnyRequest, seating: NamedDependency[SeatingServices], show_id: FromPath[str]

@@ -29,7 +29,7 @@ MAX_IN_PROCESS = 16
 REDIS_TTL_SECONDS = 24 * 3600
 
 
-class _Tier(msgspec.Struct, frozen=True):
+class SeatMapTier(msgspec.Struct, frozen=True):
     tier_id: str
     name: str
     price: int
@@ -37,19 +37,19 @@ class _Tier(msgspec.Struct, frozen=True):
     unit_total: int
 
 
-class _Zone(msgspec.Struct, frozen=True):
+class SeatMapZone(msgspec.Struct, frozen=True):
     zone_id: str
     tier: int | None  # index in `tiers`
 
 
-class _SeatMap(msgspec.Struct, frozen=True):
+class SeatMap(msgspec.Struct, frozen=True):
     show_id: str
     version: str
     currency: str
-    tiers: list[_Tier]
+    tiers: list[SeatMapTier]
     seat_ids: list[str]  # ascending: the order of the availability string
     seat_tiers: list[int | None]  # index in `tiers` of each seat's tier (None: a blocked seat nobody priced)
-    zones: list[_Zone]
+    zones: list[SeatMapZone]
     layout: msgspec.Raw  # the venues export of the pinned layout version, as published
 
 
@@ -93,15 +93,15 @@ class SeatMaps:
         seat_tier, zone_tier = await self._reads.tiers(terms.show_id)
         index = {tier.tier_id: i for i, tier in enumerate(terms.tiers)}
         seat_ids = seat_order(list(seat_tier))
-        seatmap = _SeatMap(
+        seatmap = SeatMap(
             show_id=terms.show_id,
             version=version,
             currency=terms.currency,
-            tiers=[_Tier(t.tier_id, t.name, t.price, [msgspec.to_builtins(f) for f in t.fees], t.unit_total)
+            tiers=[SeatMapTier(t.tier_id, t.name, t.price, [msgspec.to_builtins(f) for f in t.fees], t.unit_total)
                    for t in terms.tiers],
             seat_ids=seat_ids,
             seat_tiers=[index.get(seat_tier[s] or "") for s in seat_ids],
-            zones=[_Zone(zone_id, index.get(tier_id)) for zone_id, tier_id in sorted(zone_tier.items())],
+            zones=[SeatMapZone(zone_id, index.get(tier_id)) for zone_id, tier_id in sorted(zone_tier.items())],
             layout=msgspec.Raw(pinned.export),
         )
         return msgspec.json.encode(seatmap)

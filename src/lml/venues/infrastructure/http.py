@@ -16,6 +16,7 @@ from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from lml.identity.facade import READERS, WRITERS, OperatorAccess, current_operator, operator_in
+from lml.platform.http.contract import contract, route_contract
 from lml.venues.application import edit_layouts, manage_venues, publish_layout, read_layouts
 from lml.venues.application.ports import Stores
 from lml.venues.application.views import LayoutHistory, LayoutView
@@ -28,6 +29,9 @@ AnyRequest = Request[Any, Any, Any]
 
 # A 100,000-seat layout sent back as read (seat ids included, pretty-printed) is about 20 MiB.
 LAYOUT_MAX_BODY_BYTES = 32 * 1024 * 1024
+# `?format=export`: the version's canonical JSON, as published (what its hash covers).
+LAYOUT_EXPORT = {"type": "object", "description": "The canonical JSON of a published layout version (format=export)"}
+
 # A published version never changes, so its export under a versioned URL may be kept for good; only
 # by the operator's own client: this is an authenticated route (buyers get the seat map from seating).
 IMMUTABLE = "private, max-age=31536000, immutable"
@@ -156,20 +160,21 @@ class VenuesController(Controller):
     tags = ["venues"]
     dependencies = {"operator": Provide(current_operator), "stores": Provide(_stores)}
 
-    @post("/", status_code=201, guards=[operator_in(WRITERS)], summary="Create a venue")
+    @post("/", operation_id="createVenue", status_code=201, guards=[operator_in(WRITERS)], summary="Create a venue")
     async def create_venue(self, operator: Operator, stores: StoresDep, data: JSONBody[VenueDraft]) -> VenueOut:
         return VenueOut.of(await manage_venues.create_venue(stores, org_id=operator.org_id, draft=data))
 
-    @get("/", guards=[operator_in(READERS)], summary="The organization's venues")
+    @get("/", operation_id="listVenues", guards=[operator_in(READERS)], summary="The organization's venues")
     async def list_venues(self, operator: Operator, stores: StoresDep) -> VenueList:
         return VenueList([VenueOut.of(v) for v in await manage_venues.list_venues(stores, org_id=operator.org_id)])
 
-    @get("/{venue_id:str}", guards=[operator_in(READERS)], summary="A venue")
+    @get("/{venue_id:str}", operation_id="getVenue", guards=[operator_in(READERS)], summary="A venue")
     async def get_venue(self, operator: Operator, stores: StoresDep, venue_id: VenueId) -> VenueOut:
         return VenueOut.of(await manage_venues.get_venue(stores, org_id=operator.org_id, venue_id=venue_id))
 
     @post(
         "/{venue_id:str}/layouts",
+        operation_id="createLayout",
         status_code=201,
         guards=[operator_in(WRITERS)],
         request_max_body_size=LAYOUT_MAX_BODY_BYTES,
@@ -181,13 +186,17 @@ class VenuesController(Controller):
         view = await edit_layouts.create_layout(stores, org_id=operator.org_id, venue_id=venue_id, draft=data)
         return LayoutOut.of(view)
 
-    @get("/{venue_id:str}/layouts", guards=[operator_in(READERS)], summary="The venue's layouts and their versions")
+    @get("/{venue_id:str}/layouts", operation_id="listLayouts",
+         guards=[operator_in(READERS)], summary="The venue's layouts and their versions")
     async def list_layouts(self, operator: Operator, stores: StoresDep, venue_id: VenueId) -> LayoutList:
         histories = await read_layouts.list_layouts(stores, org_id=operator.org_id, venue_id=venue_id)
         return LayoutList([LayoutSummary.of(h) for h in histories])
 
     @get(
         "/{venue_id:str}/layouts/{layout_id:str}",
+        operation_id="getLayout",
+        opt=route_contract(contract(304, reads=("If-None-Match",), sends=("ETag", "Cache-Control"), body={
+            "application/json": (LayoutOut, LAYOUT_EXPORT)})),
         guards=[operator_in(READERS)],
         summary="A layout version; `?format=export`: the canonical JSON of a published version, ETag = its hash",
         responses={
@@ -223,6 +232,7 @@ class VenuesController(Controller):
 
     @put(
         "/{venue_id:str}/layouts/{layout_id:str}",
+        operation_id="replaceLayout",
         guards=[operator_in(WRITERS)],
         request_max_body_size=LAYOUT_MAX_BODY_BYTES,
         summary="Replace the draft; 409 once published (start a new version instead)",
@@ -238,6 +248,7 @@ class VenuesController(Controller):
 
     @patch(
         "/{venue_id:str}/layouts/{layout_id:str}",
+        operation_id="patchLayout",
         guards=[operator_in(WRITERS)],
         request_max_body_size=LAYOUT_MAX_BODY_BYTES,
         summary="Change top-level fields of the draft; 409 once published",
@@ -253,6 +264,7 @@ class VenuesController(Controller):
 
     @post(
         "/{venue_id:str}/layouts/{layout_id:str}/publish",
+        operation_id="publishLayout",
         status_code=200,
         guards=[operator_in(WRITERS)],
         summary="Publish the draft: it gets its content hash and never changes again",
@@ -263,7 +275,8 @@ class VenuesController(Controller):
         return await publish_layout.publish_layout(stores, org_id=operator.org_id, venue_id=venue_id,
                                                    layout_id=layout_id)
 
-    @get("/{venue_id:str}/layouts/{layout_id:str}/versions", guards=[operator_in(READERS)],
+    @get("/{venue_id:str}/layouts/{layout_id:str}/versions", operation_id="listLayoutVersions",
+         guards=[operator_in(READERS)],
          summary="Every version of a layout")
     async def list_versions(
         self, operator: Operator, stores: StoresDep, venue_id: VenueId, layout_id: LayoutId
@@ -274,6 +287,7 @@ class VenuesController(Controller):
 
     @post(
         "/{venue_id:str}/layouts/{layout_id:str}/versions",
+        operation_id="startLayoutVersion",
         status_code=201,
         guards=[operator_in(WRITERS)],
         summary="Start a new draft version, copied from a published one (the latest by default)",
@@ -289,6 +303,7 @@ class VenuesController(Controller):
 
     @post(
         "/{venue_id:str}/layouts/{layout_id:str}/versions/{version:int}/archive",
+        operation_id="archiveLayoutVersion",
         status_code=200,
         guards=[operator_in(WRITERS)],
         summary="Archive a published version: no new show may pin it",
