@@ -1,9 +1,12 @@
 -- wrk script of the seating hold storm (driven by benchmarks/seating_hold_storm.py):
 --   wrk -t2 -c64 -d10s -s benchmarks/seating_hold_storm.lua URL -- TOKENS SEATS SHOW_ID SEATS_PER_HOLD
+--   wrk -t2 -c64 -d10s -s benchmarks/seating_hold_storm.lua URL -- TOKENS best SHOW_ID SEATS_PER_HOLD
 --   wrk -t2 -c64 -d10s -s benchmarks/seating_hold_storm.lua URL -- ceiling     (GET /livez, the same way)
 -- Each request is one buyer (a random one of TOKENS) asking for a block of adjacent seats starting at a
--- random seat of SEATS (ascending seat ids), so that asks overlap. Counts answers per status and prints
--- one JSON line: status counts and latency percentiles (microseconds) of every request.
+-- random seat of SEATS (ascending seat ids), so that asks overlap; or, with `best` instead of SEATS,
+-- for the best SEATS_PER_HOLD seats together (best available): then a thread stops at its first 409,
+-- which means no block of that size is left (the show is sold out for it). Counts answers per status
+-- and prints one JSON line: status counts and latency percentiles (microseconds) of every request.
 local threads = {}
 local counter = 1
 
@@ -13,7 +16,7 @@ function setup(thread)
   table.insert(threads, thread)
 end
 
-local tokens, seats, path, per, ceiling = {}, {}, nil, 2, false
+local tokens, seats, path, per, ceiling, best = {}, {}, nil, 2, false, false
 statuses = {}
 
 function init(args)
@@ -22,7 +25,10 @@ function init(args)
     return
   end
   for line in io.lines(args[1]) do tokens[#tokens + 1] = "Bearer " .. line end
-  for line in io.lines(args[2]) do seats[#seats + 1] = line end
+  best = args[2] == "best"
+  if not best then
+    for line in io.lines(args[2]) do seats[#seats + 1] = line end
+  end
   path = "/v1/shows/" .. args[3] .. "/holds"
   per = tonumber(args[4])
   math.randomseed(os.time() * 1000 + id)
@@ -30,14 +36,20 @@ end
 
 function request()
   if ceiling then return wrk.format("GET", "/livez") end
-  local first = math.random(#seats - per + 1)
-  local body = '{"seat_ids":["' .. table.concat(seats, '","', first, first + per - 1) .. '"]}'
+  local body
+  if best then
+    body = '{"best_available":{"quantity":' .. per .. '}}'
+  else
+    local first = math.random(#seats - per + 1)
+    body = '{"seat_ids":["' .. table.concat(seats, '","', first, first + per - 1) .. '"]}'
+  end
   local headers = {["Authorization"] = tokens[math.random(#tokens)], ["Content-Type"] = "application/json"}
   return wrk.format("POST", path, headers, body)
 end
 
 function response(status, headers, body)
   statuses[status] = (statuses[status] or 0) + 1
+  if best and status == 409 then wrk.thread:stop() end
 end
 
 function done(summary, latency, requests)

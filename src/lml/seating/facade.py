@@ -30,6 +30,7 @@ from lml.seating.application import seat_blocking
 from lml.seating.application import verify_hold as verify_use_case
 from lml.seating.application.read_availability import read_availability
 from lml.seating.domain.availability import AVAILABLE
+from lml.seating.domain.best_available import SingleSeatRule
 from lml.seating.domain.errors import HoldNotFound, HoldTokenMismatch, SeatsUnavailable
 from lml.seating.domain.hold import HeldSeat, HeldZone, VerifiedHold
 from lml.seating.domain.inventory import (
@@ -44,6 +45,7 @@ from lml.seating.domain.inventory import (
     ZoneCounts,
 )
 from lml.seating.domain.sale_terms import SaleTerms, SaleTier, SaleTierFee
+from lml.seating.domain.seat_quality import SeatGeometry, VenueGeometry
 from lml.seating.events import InventoryChanged, SaleClosed
 from lml.seating.infrastructure.held_counts import held_counts
 from lml.seating.infrastructure.inventory_sync import follow_now
@@ -65,12 +67,15 @@ __all__ = [
     "SaleTerms",
     "SaleTier",
     "SaleTierFee",
+    "SeatGeometry",
     "SeatStatus",
     "SeatingFacade",
     "SeatingServices",
     "SeatsNotBlockable",
     "SeatsUnavailable",
+    "SingleSeatRule",
     "TierCounts",
+    "VenueGeometry",
     "VerifiedHold",
     "ZoneCounts",
 ]
@@ -83,13 +88,18 @@ class SeatingFacade:
     # The catalog's inventory
 
     async def materialize_inventory(
-        self, uow: UnitOfWork, terms: SaleTerms, seats: Sequence[InventorySeat], zones: Sequence[InventoryZone]
+        self, uow: UnitOfWork, terms: SaleTerms, seats: Sequence[InventorySeat], zones: Sequence[InventoryZone],
+        geometry: Sequence[SeatGeometry] = (), venue: VenueGeometry | None = None,
     ) -> MaterializeResult:
         """One row per seat (`available`, or `blocked` when asked) and one per GA zone, and the show's
         terms of sale. Idempotent: a show that has an inventory keeps it (`created=False`). The unit
-        of work must act as the show's organization (only an operator's creates inventory)."""
-        return await materialize_use_case.materialize_inventory(PgInventory(uow.conn), terms=terms, seats=seats,
-                                                                zones=zones)
+        of work must act as the show's organization (only an operator's creates inventory).
+        `geometry` (the pinned layout's seats, in its order) and `venue` (its focal point and viewport)
+        rank the seats for best available, once."""
+        return await materialize_use_case.materialize_inventory(
+            PgInventory(uow.conn), terms=terms, seats=seats, zones=zones, geometry=geometry,
+            venue=venue or materialize_use_case.DEFAULT_VENUE,
+        )
 
     async def set_seats_blocked(
         self, uow: UnitOfWork, show_id: str, seat_ids: Sequence[str], blocked: bool

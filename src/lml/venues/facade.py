@@ -24,7 +24,7 @@ from lml.venues.domain.errors import (
     LayoutNotPublished,
     VenueNotFound,
 )
-from lml.venues.domain.layout import LayoutContent, LayoutType
+from lml.venues.domain.layout import DEFAULT_FOCAL_POINT, LayoutContent, LayoutType
 from lml.venues.domain.venue import Venue
 from lml.venues.infrastructure.mongo_layouts import ensure_venues_collections
 from lml.venues.infrastructure.services import VenuesServices
@@ -68,6 +68,7 @@ class SeatInfo(msgspec.Struct, frozen=True, kw_only=True):
     category: str | None
     accessible: bool
     obstructed_view: bool
+    rank: int | None  # the layout's own rank of the seat (lower is better), if it gives one
 
 
 class ZoneInfo(msgspec.Struct, frozen=True, kw_only=True):
@@ -87,6 +88,8 @@ class PublishedLayout(msgspec.Struct, frozen=True, kw_only=True):
     zone_capacity: int
     seats: list[SeatInfo]
     zones: list[ZoneInfo]
+    focal_point: tuple[float, float]  # normalized x, y; the top centre when the layout names none
+    viewport: tuple[float, float]  # width, height: seats' x and y scale by these to measure distances
 
 
 class PinnedLayout(msgspec.Struct, frozen=True, kw_only=True):
@@ -107,6 +110,7 @@ def _venue_info(venue: Venue) -> VenueInfo:
 
 
 def _published_layout(content: LayoutContent, content_hash: str, venue_id: str) -> PublishedLayout:
+    focal = content.focal_point or DEFAULT_FOCAL_POINT
     return PublishedLayout(
         layout_id=content.layout_id,
         version=content.version,
@@ -120,10 +124,13 @@ def _published_layout(content: LayoutContent, content_hash: str, venue_id: str) 
             SeatInfo(
                 seat_id=seat.seat_id, section=section.label, row=row.label, number=seat.number, x=seat.x, y=seat.y,
                 category=seat.category, accessible=seat.accessible, obstructed_view=seat.obstructed_view,
+                rank=seat.rank,
             )
             for section, row, seat in content.seats()
         ],
         zones=[ZoneInfo(zone_id=zone.zone_id, name=zone.name, capacity=zone.capacity) for zone in content.zones],
+        focal_point=(focal.x, focal.y),
+        viewport=(content.viewport.width, content.viewport.height),
     )
 
 

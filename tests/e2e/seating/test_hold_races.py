@@ -5,10 +5,7 @@ request goes through the whole app, middleware and all, and reaches Redis on its
 the scripts really interleave; without sockets the race takes a couple of seconds. Each buyer comes
 from an address of their own, as a crowd does (one address may hold only so many places at once).
 
-500 requests in flight at once in one process need more Redis connections than the platform
-client's pool hands out (256; past that it raises instead of waiting, which the rate limiter turns
-into a 503). Here the pool waits for a free connection instead (`BlockingConnectionPool`), which is
-what the platform client should do too (reported to the lead)."""
+500 requests in flight at once need a Redis pool that waits (`crowd_resources`)."""
 
 from __future__ import annotations
 
@@ -16,37 +13,21 @@ import asyncio
 import random
 from collections.abc import AsyncIterator
 
-import httpx
 import psycopg
 import pytest
-import redis.asyncio as aioredis
 
 from lml.config import Settings
 from lml.container import Container
 from lml.platform.resources import Resources
 from lml.seating.domain.availability import HELD
 from tests.fixtures.catalog import MakeShowOnSale
-from tests.fixtures.seating import ApiFrom, MakeBuyer, hold_body
-
-CLIENTS = 500
+from tests.fixtures.seating import CLIENTS, ApiFrom, MakeBuyer, crowd, crowd_resources, hold_body
 
 
 @pytest.fixture
 async def resources(settings: Settings) -> AsyncIterator[Resources]:
-    res = Resources(settings)
-    await res.redis.aclose()
-    res.redis = aioredis.Redis(connection_pool=aioredis.BlockingConnectionPool.from_url(
-        settings.redis_url, max_connections=256, timeout=20))
-    await res.open()
-    await res.db.pool.wait(timeout=10)
-    try:
+    async with crowd_resources(settings) as res:
         yield res
-    finally:
-        await res.close()
-
-
-def crowd(api_from: ApiFrom) -> list[httpx.AsyncClient]:
-    return [api_from(f"10.0.{i // 250}.{i % 250 + 1}") for i in range(CLIENTS)]
 
 
 async def test_overlapping_holds_give_every_seat_to_at_most_one_buyer(

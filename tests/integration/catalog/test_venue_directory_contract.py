@@ -37,9 +37,12 @@ def snapshot_of(content: LayoutContent, venue_id: str, digest: str) -> LayoutSna
     """What the catalog keeps of a published version: its pin, its seats in map order, its GA zones."""
     return LayoutSnapshot(
         pin=LayoutPin(layout_id=content.layout_id, version=content.version, hash=digest), venue_id=venue_id,
-        seats=tuple(LayoutSeat(seat_id=seat.seat_id, section=section.label, row=row.label, number=str(seat.number))
+        seats=tuple(LayoutSeat(seat_id=seat.seat_id, section=section.label, row=row.label, number=str(seat.number),
+                               x=seat.x, y=seat.y, rank=seat.rank)
                     for section, row, seat in content.seats()),
         zones=tuple(LayoutZone(zone_id=z.zone_id, name=z.name, capacity=z.capacity) for z in content.zones),
+        focal_point=(0.5, 0.0) if content.focal_point is None else (content.focal_point.x, content.focal_point.y),
+        viewport=(content.viewport.width, content.viewport.height),
     )
 
 

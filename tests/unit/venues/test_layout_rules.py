@@ -188,3 +188,20 @@ def test_labels_are_trimmed_and_numbers_and_coordinates_normalized() -> None:
     assert content.sections[0].label == "A"
     only = content.sections[0].rows[0].seats[0]
     assert (type(only.x), type(only.y)) == (float, float)
+
+
+def test_a_focal_point_and_seat_ranks_are_checked_like_the_rest() -> None:
+    body = {**seated([seat(1, rank=0), seat(2, rank=3)]), "focal_point": {"x": 1.5, "y": 0.2}}
+    assert problems(body) == {
+        "/sections/0/rows/0/seats/0/rank": "must be between 1 and 1000000 (lower is better)",
+        "/focal_point/x": "must be between 0 and 1 (the viewport's normalized coordinates)",
+    }
+    content = build({**seated([seat(1, rank=2), seat(2)]), "focal_point": {"x": 0.5, "y": 1.0}})
+    assert content.focal_point is not None and (content.focal_point.x, content.focal_point.y) == (0.5, 1.0)
+    assert [s.rank for _, _, s in content.seats()] == [2, None]
+
+
+def test_a_layout_without_focal_point_or_ranks_keeps_the_canonical_form_it_had() -> None:
+    content = build(seated([seat(1), seat(2)]))
+    encoded = msgspec.json.encode(content)
+    assert b"focal_point" not in encoded and b"rank" not in encoded

@@ -40,6 +40,10 @@ MIN_HOLD_SECONDS = 60
 MAX_HOLD_SECONDS = 3600
 MAX_DOORS_BEFORE = timedelta(hours=24)
 MAX_PRICING_RULES = 100_000
+# Whose holds may not leave a free seat alone between taken seats (or at a row's edge): best-available
+# choices only, every hold (seats a buyer chose too), or none.
+SINGLE_SEAT_RULES = ("best_available", "all_holds", "off")
+DEFAULT_SINGLE_SEAT_RULE = "best_available"
 
 
 class ShowDraft(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
@@ -56,6 +60,7 @@ class ShowDraft(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     off_sale_at: datetime | None = None  # None: until the show starts
     max_seats_per_buyer: int = DEFAULT_MAX_SEATS_PER_BUYER
     hold_seconds: int = DEFAULT_HOLD_SECONDS
+    avoid_single_seats: str = DEFAULT_SINGLE_SEAT_RULE
 
 
 class PlannedSeat(msgspec.Struct, frozen=True, array_like=True):
@@ -73,6 +78,7 @@ class PlannedZone(msgspec.Struct, frozen=True, array_like=True):
 class InventoryPlan(msgspec.Struct, frozen=True):
     seats: list[PlannedSeat]
     zones: list[PlannedZone]
+    layout: LayoutSnapshot | None = None  # the pinned layout the plan is of: its geometry ranks the seats
 
 
 def to_utc(value: datetime, timezone: str) -> datetime | str:
@@ -145,6 +151,8 @@ def _check(draft: ShowDraft, event: Event, layout: LayoutSnapshot | None, layout
         errors.append(FieldError("/currency", "is not an ISO 4217 currency code (upper case, e.g. USD)"))
     if not (1 <= draft.max_seats_per_buyer <= MAX_SEATS_PER_BUYER):
         errors.append(FieldError("/max_seats_per_buyer", f"must be between 1 and {MAX_SEATS_PER_BUYER}"))
+    if draft.avoid_single_seats not in SINGLE_SEAT_RULES:
+        errors.append(FieldError("/avoid_single_seats", f"must be one of {', '.join(SINGLE_SEAT_RULES)}"))
     if not (MIN_HOLD_SECONDS <= draft.hold_seconds <= MAX_HOLD_SECONDS):
         errors.append(FieldError("/hold_seconds", f"must be between {MIN_HOLD_SECONDS} and {MAX_HOLD_SECONDS}"))
     if layout is not None and layout.venue_id != event.venue.venue_id:
@@ -178,6 +186,7 @@ class Show(msgspec.Struct, kw_only=True):
     created_at: datetime
     updated_at: datetime
     status: ShowStatus = "draft"
+    avoid_single_seats: str = DEFAULT_SINGLE_SEAT_RULE
     # Seats an operator set aside before the inventory exists; they are materialized as blocked.
     blocked_seat_ids: tuple[str, ...] = ()
     went_on_sale_at: datetime | None = None
@@ -196,7 +205,7 @@ class Show(msgspec.Struct, kw_only=True):
             doors_at=checked.doors_at, layout=layout.pin, currency=draft.currency, tiers=checked.tiers,
             pricing=draft.pricing, on_sale_at=checked.on_sale_at, off_sale_at=checked.off_sale_at,
             max_seats_per_buyer=draft.max_seats_per_buyer, hold_seconds=draft.hold_seconds,
-            created_at=now, updated_at=now,
+            avoid_single_seats=draft.avoid_single_seats, created_at=now, updated_at=now,
         )
 
     def to_draft(self) -> ShowDraft:
@@ -208,6 +217,7 @@ class Show(msgspec.Struct, kw_only=True):
                               for t in self.tiers),
             pricing=self.pricing, on_sale_at=self.on_sale_at, off_sale_at=self.off_sale_at,
             max_seats_per_buyer=self.max_seats_per_buyer, hold_seconds=self.hold_seconds,
+            avoid_single_seats=self.avoid_single_seats,
         )
 
     def revise(self, *, event: Event, draft: ShowDraft, layout: LayoutSnapshot | None,
@@ -223,6 +233,7 @@ class Show(msgspec.Struct, kw_only=True):
         self.on_sale_at, self.off_sale_at = checked.on_sale_at, checked.off_sale_at
         self.layout, self.currency, self.tiers, self.pricing = layout.pin, draft.currency, checked.tiers, draft.pricing
         self.max_seats_per_buyer, self.hold_seconds = draft.max_seats_per_buyer, draft.hold_seconds
+        self.avoid_single_seats = draft.avoid_single_seats
         self.updated_at = now
 
     def plan_inventory(self, layout: LayoutSnapshot) -> InventoryPlan:
@@ -244,7 +255,7 @@ class Show(msgspec.Struct, kw_only=True):
             for seat in layout.seats
         ]
         zones = [PlannedZone(zone.zone_id, resolution.zone_tiers[zone.zone_id], zone.capacity) for zone in layout.zones]
-        return InventoryPlan(seats, zones)
+        return InventoryPlan(seats, zones, layout)
 
     def put_on_sale(self, event: Event, now: datetime) -> bool:
         """True when the show was a draft; putting it on sale again changes nothing."""
@@ -333,6 +344,7 @@ class ShowChanges(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     off_sale_at: datetime | UnsetType | None = UNSET
     max_seats_per_buyer: int | UnsetType = UNSET
     hold_seconds: int | UnsetType = UNSET
+    avoid_single_seats: str | UnsetType = UNSET
 
     def applied_to(self, draft: ShowDraft) -> ShowDraft:
         given = {name: value for name in self.__struct_fields__

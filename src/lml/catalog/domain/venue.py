@@ -27,6 +27,11 @@ class LayoutSeat(msgspec.Struct, frozen=True, kw_only=True):
     section: str
     row: str
     number: str
+    # Where the seat is (normalized to the viewport) and the layout's own rank of it, if any: seating
+    # ranks the seats from them when the show goes on sale.
+    x: float = 0.0
+    y: float = 0.0
+    rank: int | None = None
 
 
 class LayoutZone(msgspec.Struct, frozen=True, kw_only=True):
@@ -40,3 +45,5 @@ class LayoutSnapshot(msgspec.Struct, frozen=True, kw_only=True):
     venue_id: str
     seats: tuple[LayoutSeat, ...]
     zones: tuple[LayoutZone, ...]
+    focal_point: tuple[float, float] = (0.5, 0.0)  # normalized; where the seats look
+    viewport: tuple[float, float] = (1.0, 1.0)  # width, height: the scale of x and y

@@ -127,6 +127,7 @@ class ShowOut(msgspec.Struct, frozen=True, kw_only=True):
     off_sale_at: datetime | None
     max_seats_per_buyer: int
     hold_seconds: int
+    avoid_single_seats: str  # whose holds may not leave a free seat alone: best_available, all_holds, off
     blocked_seat_ids: list[str]  # a draft's; once on sale the inventory holds the blocks
     went_on_sale_at: datetime | None
     cancelled_at: datetime | None
@@ -147,7 +148,8 @@ class ShowOut(msgspec.Struct, frozen=True, kw_only=True):
                                  fees=[FeeOut(f.name, f.amount) for f in t.fees]) for t in show.tiers],
             pricing=list(show.pricing), on_sale_at=show.on_sale_at, off_sale_at=show.off_sale_at,
             max_seats_per_buyer=show.max_seats_per_buyer, hold_seconds=show.hold_seconds,
-            blocked_seat_ids=list(show.blocked_seat_ids), went_on_sale_at=show.went_on_sale_at,
+            avoid_single_seats=show.avoid_single_seats, blocked_seat_ids=list(show.blocked_seat_ids),
+            went_on_sale_at=show.went_on_sale_at,
             cancelled_at=show.cancelled_at, created_at=show.created_at, updated_at=show.updated_at,
             inventory=InventoryOut.of(inventory) if inventory else None,
         )

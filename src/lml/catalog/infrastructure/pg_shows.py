@@ -16,7 +16,7 @@ from lml.catalog.infrastructure.sql_ids import as_uuid
 _COLUMNS = """id::text AS show_id, event_id::text AS event_id, organization_id::text AS org_id, starts_at, doors_at,
     layout_id::text AS layout_id, layout_version, layout_hash, currency, pricing, on_sale_at, off_sale_at,
     max_seats_per_buyer, hold_seconds, status, blocked_seat_ids, created_at, updated_at, went_on_sale_at,
-    cancelled_at"""
+    cancelled_at, avoid_single_seats"""
 
 
 
@@ -35,13 +35,14 @@ class PgShows:
             """
             INSERT INTO catalog.shows (id, event_id, organization_id, starts_at, doors_at, layout_id, layout_version,
                 layout_hash, currency, pricing, on_sale_at, off_sale_at, max_seats_per_buyer, hold_seconds, status,
-                blocked_seat_ids, created_at, updated_at, went_on_sale_at, cancelled_at)
-            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                blocked_seat_ids, created_at, updated_at, went_on_sale_at, cancelled_at, avoid_single_seats)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
             """,
             (show.show_id, show.event_id, show.org_id, show.starts_at, show.doors_at, show.layout.layout_id,
              show.layout.version, show.layout.hash, show.currency, Jsonb(msgspec.to_builtins(show.pricing)),
              show.on_sale_at, show.off_sale_at, show.max_seats_per_buyer, show.hold_seconds, show.status,
-             list(show.blocked_seat_ids), show.created_at, show.updated_at, show.went_on_sale_at, show.cancelled_at),
+             list(show.blocked_seat_ids), show.created_at, show.updated_at, show.went_on_sale_at, show.cancelled_at,
+             show.avoid_single_seats),
         )
         await self._insert_tiers(show)
 
@@ -89,13 +90,13 @@ class PgShows:
             UPDATE catalog.shows SET starts_at = %s, doors_at = %s, layout_id = %s, layout_version = %s,
                 layout_hash = %s, currency = %s, pricing = %s, on_sale_at = %s, off_sale_at = %s,
                 max_seats_per_buyer = %s, hold_seconds = %s, status = %s, blocked_seat_ids = %s, updated_at = %s,
-                went_on_sale_at = %s, cancelled_at = %s
+                went_on_sale_at = %s, cancelled_at = %s, avoid_single_seats = %s
             WHERE id = %s
             """,
             (show.starts_at, show.doors_at, show.layout.layout_id, show.layout.version, show.layout.hash,
              show.currency, Jsonb(msgspec.to_builtins(show.pricing)), show.on_sale_at, show.off_sale_at,
              show.max_seats_per_buyer, show.hold_seconds, show.status, list(show.blocked_seat_ids), show.updated_at,
-             show.went_on_sale_at, show.cancelled_at, show.show_id),
+             show.went_on_sale_at, show.cancelled_at, show.avoid_single_seats, show.show_id),
         )
         # Only a draft's tiers can have changed; and only a show this organization has (row-level
         # security hid any other from the UPDATE) gets its tiers replaced: inserting them for another

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import cast
 
 from lml.catalog.application.ports import InventorySummary, InventoryTally
 from lml.catalog.domain.show import InventoryPlan, Show
+from lml.catalog.domain.venue import LayoutSnapshot
 from lml.platform.db import UnitOfWork
 from lml.seating.facade import (
     InventoryNotFound,
@@ -14,7 +16,10 @@ from lml.seating.facade import (
     SaleTerms,
     SaleTier,
     SaleTierFee,
+    SeatGeometry,
     SeatingFacade,
+    SingleSeatRule,
+    VenueGeometry,
 )
 
 
@@ -30,7 +35,16 @@ def _sale_terms(show: Show) -> SaleTerms:
         tiers=tuple(SaleTier(tier_id=t.tier_id, name=t.name, price=t.price,
                               fees=tuple(SaleTierFee(f.name, f.amount) for f in t.fees), unit_total=t.unit_total)
                     for t in show.tiers),
+        avoid_single_seats=cast(SingleSeatRule, show.avoid_single_seats),
     )
+
+
+def _geometry(layout: LayoutSnapshot | None) -> tuple[list[SeatGeometry], VenueGeometry | None]:
+    """The pinned layout's seats as seating ranks them (in the layout's order), and where they look."""
+    if layout is None:
+        return [], None
+    return ([SeatGeometry(s.seat_id, s.section, s.row, s.x, s.y, s.rank) for s in layout.seats],
+            VenueGeometry(focal_point=layout.focal_point, viewport=layout.viewport))
 
 
 class SeatingInventory:
@@ -43,6 +57,7 @@ class SeatingInventory:
             self.uow, _sale_terms(show),
             [InventorySeat(s.seat_id, s.tier_id, s.blocked) for s in plan.seats],
             [InventoryZone(z.zone_id, z.tier_id, z.capacity) for z in plan.zones],
+            *_geometry(plan.layout),
         )
         return InventorySummary(created=result.created, seats=result.seats, zones=result.zones)
 

@@ -12,9 +12,11 @@ def _snapshot(layout: venues.PublishedLayout) -> LayoutSnapshot:
     return LayoutSnapshot(
         pin=LayoutPin(layout_id=layout.layout_id, version=layout.version, hash=layout.hash),
         venue_id=layout.venue_id,
-        seats=tuple(LayoutSeat(seat_id=s.seat_id, section=s.section, row=s.row, number=str(s.number))
+        seats=tuple(LayoutSeat(seat_id=s.seat_id, section=s.section, row=s.row, number=str(s.number), x=s.x, y=s.y,
+                               rank=s.rank)
                     for s in layout.seats),
         zones=tuple(LayoutZone(zone_id=z.zone_id, name=z.name, capacity=z.capacity) for z in layout.zones),
+        focal_point=layout.focal_point, viewport=layout.viewport,
     )
 
 

@@ -10,6 +10,7 @@ from datetime import datetime
 
 import msgspec
 
+from lml.platform.domain.errors import present
 from lml.seating.domain.availability import (
     AVAILABLE,
     CODE_OF_STATUS,
@@ -22,6 +23,7 @@ from lml.seating.domain.availability import (
     ZoneRow,
     seat_order,
 )
+from lml.seating.domain.best_available import Shortfall, Spot, choose, free_besides, leaves_single_seat
 from lml.seating.domain.errors import UnknownShow
 from lml.seating.domain.hold import (
     Hold,
@@ -36,6 +38,7 @@ from lml.seating.domain.hold import (
     PlaceOutcome,
 )
 from lml.seating.domain.sale_rules import SaleRules
+from lml.seating.domain.seat_quality import PlacedSeat, ShowRow
 
 
 @dataclass
@@ -45,6 +48,8 @@ class _Show:
     ordered: dict[str, tuple[int, int]] = field(default_factory=dict)  # limit key → (places, version)
     holds: dict[str, Hold] = field(default_factory=dict)
     changes: int = 0
+    places: dict[str, PlacedSeat] = field(default_factory=dict)
+    rows: list[ShowRow] = field(default_factory=list)
 
 
 class InMemoryHoldStore:
@@ -80,6 +85,8 @@ class InMemoryHoldStore:
         show = self._live(show_id)
         if show is None:
             return InventoryNotLoaded()
+        if request.best is not None:
+            return self._place_best(show, show_id, hold_id, holder, token_hash, request, terms)
         unknown = tuple(s for s in request.seat_ids if s not in show.seats)
         unknown_zones = tuple(z for z, _ in request.zones if z not in show.zones)
         if unknown or unknown_zones:
@@ -87,28 +94,91 @@ class InMemoryHoldStore:
         blocked = tuple(s for s in request.seat_ids if show.seats[s][0] == "b")
         if blocked:
             return HoldRefused("blocked", seat_ids=blocked)
-        held = sum(_places(h) for h in show.holds.values() if h.limit_key == holder.limit_key)
-        ordered = show.ordered.get(holder.limit_key, (0, 0))[0]
-        if held + ordered + request.quantity > terms.max_per_buyer:
-            return HoldRefused("over_limit", held=held, ordered=ordered, limit=terms.max_per_buyer)
-        from_address = sum(_places(h) for h in show.holds.values() if h.address == holder.address)
-        if from_address + request.quantity > terms.max_per_address:
-            return HoldRefused("address_cap", held=from_address, limit=terms.max_per_address)
+        refused = self._over_limits(show, holder, request.quantity, terms)
+        if refused is not None:
+            return refused
         taken = tuple(s for s in request.seat_ids
                       if show.seats[s][0] != AVAILABLE or self._holder(show, s) is not None)
         short = [(z, self._remaining(show, z)) for z, qty in request.zones if qty > self._remaining(show, z)]
         if taken or short:
             return HoldRefused("conflict", seat_ids=taken, zone_ids=tuple(z for z, _ in short),
                                zone_remaining=tuple(r for _, r in short))
+        if terms.avoid_single_explicit:
+            alone = self._single_left(show, request.seat_ids)
+            if alone is not None:
+                return HoldRefused("single_seat", seat_ids=(alone,))
+        return self._take(show, show_id, hold_id, holder, token_hash, request.seat_ids, request, terms)
+
+    def _take(self, show: _Show, show_id: str, hold_id: str, holder: Holder, token_hash: str,
+              seat_ids: tuple[str, ...], request: HoldRequest, terms: HoldTerms) -> HoldPlaced:
         now = self.now_ms()
         show.holds[hold_id] = Hold(
             hold_id=hold_id, show_id=show_id, owner=holder.owner, limit_key=holder.limit_key, address=holder.address,
-            token_hash=token_hash, seat_ids=request.seat_ids,
+            token_hash=token_hash, seat_ids=seat_ids,
             zones=request.zones_dict(), created_at_ms=now, expires_at_ms=now + terms.hold_ms,
             max_expires_at_ms=now + terms.cap_ms,
         )
         show.changes += 1
-        return HoldPlaced(now + terms.hold_ms, now + terms.cap_ms)
+        return HoldPlaced(now + terms.hold_ms, now + terms.cap_ms, seat_ids if request.best is not None else ())
+
+    def _free(self, show: _Show, seat_id: str) -> bool:
+        return show.seats[seat_id][0] == AVAILABLE and self._holder(show, seat_id) is None
+
+    def _rows(self, show: _Show) -> list[list[Spot]]:
+        """The show's rows as the chooser sees them, right now."""
+        rows: list[list[PlacedSeat]] = [[] for _ in show.rows]
+        for place in show.places.values():
+            rows[place.row_no].append(place)
+        return [[Spot(p.seat_id, p.rank, self._free(show, p.seat_id), p.tier_id, show.rows[r].section)
+                 for p in sorted(row, key=lambda p: p.row_pos)] for r, row in enumerate(rows)]
+
+    def _single_left(self, show: _Show, seat_ids: tuple[str, ...]) -> str | None:
+        rows = self._rows(show)
+        by_row: dict[int, list[int]] = {}
+        for seat_id in seat_ids:
+            if seat_id in show.places:
+                by_row.setdefault(show.places[seat_id].row_no, []).append(show.places[seat_id].row_pos)
+        for row_no, positions in by_row.items():
+            row = rows[row_no]
+            alone = leaves_single_seat(free_besides(row, set(positions)), len(row), positions)
+            if alone is not None:
+                return row[alone].seat_id
+        return None
+
+    def _place_best(self, show: _Show, show_id: str, hold_id: str, holder: Holder, token_hash: str,
+                    request: HoldRequest, terms: HoldTerms) -> PlaceOutcome:
+        best = present(request.best, "a best-available request")
+        sections = {row.section for row in show.rows}
+        tiers = {place.tier_id for place in show.places.values()}
+        bad_tier = best.tier_id if best.tier_id is not None and best.tier_id not in tiers else ""
+        unknown_sections = tuple(s for s in best.sections if s not in sections)
+        if bad_tier or unknown_sections:
+            return HoldRefused("unknown_choice", tier_id=bad_tier, sections=unknown_sections)
+        unknown_zones = tuple(z for z, _ in request.zones if z not in show.zones)
+        if unknown_zones:
+            return HoldRefused("unknown", zone_ids=unknown_zones)
+        refused = self._over_limits(show, holder, request.quantity, terms)
+        if refused is not None:
+            return refused
+        short = [(z, self._remaining(show, z)) for z, qty in request.zones if qty > self._remaining(show, z)]
+        if short:
+            return HoldRefused("conflict", zone_ids=tuple(z for z, _ in short),
+                               zone_remaining=tuple(r for _, r in short))
+        chosen = choose(self._rows(show), best, avoid_single=terms.avoid_single_best)
+        if isinstance(chosen, Shortfall):
+            return HoldRefused("not_enough", together=chosen.together, apart=chosen.apart)
+        return self._take(show, show_id, hold_id, holder, token_hash, tuple(chosen), request, terms)
+
+    @staticmethod
+    def _over_limits(show: _Show, holder: Holder, quantity: int, terms: HoldTerms) -> HoldRefused | None:
+        held = sum(_places(h) for h in show.holds.values() if h.limit_key == holder.limit_key)
+        ordered = show.ordered.get(holder.limit_key, (0, 0))[0]
+        if held + ordered + quantity > terms.max_per_buyer:
+            return HoldRefused("over_limit", held=held, ordered=ordered, limit=terms.max_per_buyer)
+        from_address = sum(_places(h) for h in show.holds.values() if h.address == holder.address)
+        if from_address + quantity > terms.max_per_address:
+            return HoldRefused("address_cap", held=from_address, limit=terms.max_per_address)
+        return None
 
     def _own(self, show_id: str, hold_id: str, owner: str, token_hash: str) -> Hold | HoldChangeRefused:
         show = self._live(show_id)
@@ -145,7 +215,9 @@ class InMemoryHoldStore:
 
     async def load(self, show_id: str, state: InventoryState) -> None:
         self.loads += 1
-        self.shows.setdefault(show_id, _Show())
+        show = self.shows.setdefault(show_id, _Show())
+        show.places = {place.seat_id: place for place in state.places}
+        show.rows = list(state.rows)
         await self.apply(show_id, state.seats, state.zones, state.buyers)
 
     async def apply(

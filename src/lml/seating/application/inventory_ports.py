@@ -14,13 +14,14 @@ from lml.seating.domain.inventory import (
     SeatStatus,
 )
 from lml.seating.domain.sale_terms import SaleTerms
+from lml.seating.domain.seat_quality import SeatPlan
 
 
 class InventoryRepository(Protocol):
     """A show's seat and GA zone rows, inside the caller's transaction."""
 
     async def create(
-        self, terms: SaleTerms, seats: Sequence[InventorySeat], zones: Sequence[InventoryZone]
+        self, terms: SaleTerms, seats: Sequence[InventorySeat], zones: Sequence[InventoryZone], plan: SeatPlan
     ) -> MaterializeResult:
         """Create every row at once with the show's terms of sale, or (when the show has an inventory
         already) nothing: the result then says `created=False` with the existing counts."""

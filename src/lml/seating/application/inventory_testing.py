@@ -19,6 +19,7 @@ from lml.seating.domain.inventory import (
     tally,
 )
 from lml.seating.domain.sale_terms import SaleTerms
+from lml.seating.domain.seat_quality import SeatPlan
 
 
 class InMemoryInventory:
@@ -27,13 +28,15 @@ class InMemoryInventory:
         self.zones: dict[str, list[ZoneCounts]] = {}
         self.versions: dict[tuple[str, str], int] = {}
         self.terms: dict[str, SaleTerms] = {}
+        self.plans: dict[str, SeatPlan] = {}
 
     async def create(
-        self, terms: SaleTerms, seats: Sequence[InventorySeat], zones: Sequence[InventoryZone]
+        self, terms: SaleTerms, seats: Sequence[InventorySeat], zones: Sequence[InventoryZone], plan: SeatPlan
     ) -> MaterializeResult:
         show_id = terms.show_id
         if show_id in self.seats:
             return MaterializeResult(created=False, seats=len(self.seats[show_id]), zones=len(self.zones[show_id]))
+        self.plans[show_id] = plan
         self.seats[show_id] = {
             s.seat_id: SeatState("blocked" if s.blocked else "available", s.tier_id) for s in seats
         }

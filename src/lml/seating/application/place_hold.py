@@ -57,7 +57,8 @@ async def place_hold(
         raise RuntimeError(f"the inventory of show {show_id} cannot be kept loaded")
     placed = PlacedHold(
         hold_id=hold_id, hold_token=token, show_id=show_id, expires_at=from_ms(outcome.expires_at_ms),
-        max_expires_at=from_ms(outcome.max_expires_at_ms), seat_ids=request.seat_ids, zones=request.zones_dict(),
+        max_expires_at=from_ms(outcome.max_expires_at_ms),
+        seat_ids=outcome.chosen if request.best is not None else request.seat_ids, zones=request.zones_dict(),
     )
     if admitted is not None:
         await holding.queue_gate.hold_placed(show_id=show_id, entry_id=admitted, until=placed.max_expires_at)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import msgspec
 
 from lml.seating.domain.inventory import SeatStatus
+from lml.seating.domain.seat_quality import PlacedSeat, ShowRow
 
 AVAILABLE, HELD, RESERVED, SOLD, BLOCKED = "a", "h", "r", "s", "b"
 LEGEND = {AVAILABLE: "available", HELD: "held", RESERVED: "reserved", SOLD: "sold", BLOCKED: "blocked"}
@@ -78,3 +79,7 @@ class InventoryState(msgspec.Struct, frozen=True):
     seats: list[SeatRow]
     zones: list[ZoneRow]
     buyers: list[BuyerRow] = msgspec.field(default_factory=list)
+    # Best available: each seat's place and the show's rows (none for a show that went on sale before
+    # seats were ranked).
+    places: list[PlacedSeat] = msgspec.field(default_factory=list)
+    rows: list[ShowRow] = msgspec.field(default_factory=list)

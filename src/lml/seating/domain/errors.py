@@ -78,6 +78,27 @@ class SeatsUnavailable(Conflict):
         super().__init__("; ".join(parts), conflicts=self.seat_ids, zone_conflicts=zone_conflicts)
 
 
+class NotEnoughSeats(Conflict):
+    """No choice of free seats fits a best-available request; says what one request could still have."""
+
+    def __init__(self, *, requested: int, together: bool, most_together: int, most_apart: int) -> None:
+        how = "side by side in one row" if together else "anywhere"
+        super().__init__(
+            f"{requested} seat(s) {how} cannot be had now: at most {most_together} side by side, "
+            f"{most_apart} apart", requested=requested, together=most_together, apart=most_apart,
+        )
+
+
+class SingleSeatLeft(InvalidInput):
+    """The hold would leave a free seat alone between taken seats (or at a row's edge), which the
+    show's operator does not allow."""
+
+    def __init__(self, errors: list[FieldError], seat_id: str) -> None:
+        super().__init__(errors, detail=f"The hold would leave seat {seat_id} free on its own; choose seats that "
+                                        "leave no single seat, or include it")
+        self.extensions["single_seat"] = seat_id
+
+
 class HoldNotFound(NotFound):
     """The hold does not exist, has expired, or is not yours."""
 
@@ -114,5 +135,18 @@ def refusal_error(request: HoldRequest, refused: HoldRefused) -> InvalidInput | 
                                   limit=refused.limit)
     if refused.reason == "address_cap":
         return AddressHoldCapReached(requested=request.quantity, held=refused.held, cap=refused.limit)
+    if refused.reason == "single_seat":
+        return SingleSeatLeft([FieldError("/seat_ids", f"leaves seat {refused.seat_ids[0]} free on its own")],
+                              refused.seat_ids[0])
+    if refused.reason == "unknown_choice":
+        errors = [FieldError("/best_available/tier_id", "is not a price tier of this show's seats")
+                  for _ in [refused.tier_id] if refused.tier_id]
+        sections = request.best.sections if request.best is not None else ()
+        errors += [FieldError(f"/best_available/sections/{sections.index(s)}", "is not a section of this show")
+                   for s in refused.sections if s in sections]
+        return InvalidInput(errors, detail="; ".join(f"{e.path}: {e.message}" for e in errors))
+    if refused.reason == "not_enough" and request.best is not None:
+        return NotEnoughSeats(requested=request.best.quantity, together=request.best.together,
+                              most_together=refused.together, most_apart=refused.apart)
     short = dict(zip(refused.zone_ids, refused.zone_remaining, strict=True))
     return SeatsUnavailable(refused.seat_ids, short, request.zones_dict())

@@ -18,6 +18,7 @@ from typing import Literal
 import msgspec
 
 from lml.platform.domain.errors import FieldError, InvalidInput
+from lml.seating.domain.best_available import BestAvailable
 
 # Seat ids are 16 lower-case hex characters (venues' deterministic ids); zone ids are the
 # layout's own (letters, digits, '_' and '-', at most 64).
@@ -31,22 +32,32 @@ HOLD_ID_RANDOM_BYTES = 12
 
 
 class HoldRequest(msgspec.Struct, frozen=True):
-    """What a buyer asks to hold, checked: distinct well-formed seat ids, sane zone quantities."""
+    """What a buyer asks to hold, checked: distinct well-formed seat ids, or seats the server picks
+    (`best`), and sane zone quantities."""
 
     seat_ids: tuple[str, ...]
     zones: tuple[tuple[str, int], ...]
+    best: BestAvailable | None = None
 
     @property
     def quantity(self) -> int:
-        return len(self.seat_ids) + sum(qty for _, qty in self.zones)
+        seats = self.best.quantity if self.best is not None else len(self.seat_ids)
+        return seats + sum(qty for _, qty in self.zones)
 
     def zones_dict(self) -> dict[str, int]:
         return dict(self.zones)
 
     @classmethod
-    def parse(cls, seat_ids: Sequence[str], zones: Mapping[str, int]) -> HoldRequest:
+    def parse(cls, seat_ids: Sequence[str], zones: Mapping[str, int], best: BestAvailable | None = None) -> HoldRequest:
         """Every problem at once, each naming its field; nothing is held on any of them."""
         errors: list[FieldError] = []
+        if best is not None:
+            if seat_ids:
+                errors.append(FieldError("/best_available", "give `seat_ids` or `best_available`, not both"))
+            try:
+                best.check()
+            except InvalidInput as invalid:
+                errors.extend(invalid.errors)
         if len(seat_ids) > MAX_SEATS_PER_REQUEST:
             errors.append(FieldError("/seat_ids", f"at most {MAX_SEATS_PER_REQUEST} seats per hold"))
         else:
@@ -67,11 +78,11 @@ class HoldRequest(msgspec.Struct, frozen=True):
                     errors.append(FieldError(f"/zones/{pointer}", "is not a zone id"))
                 elif not 1 <= qty <= MAX_ZONE_QUANTITY:
                     errors.append(FieldError(f"/zones/{zone_id}", f"must be between 1 and {MAX_ZONE_QUANTITY}"))
-        if not errors and not seat_ids and not zones:
+        if not errors and not seat_ids and not zones and best is None:
             errors.append(FieldError("/seat_ids", "ask for at least one seat or one GA place (zones)"))
         if errors:
             raise InvalidInput(errors, detail="; ".join(f"{e.path}: {e.message}" for e in errors[:5]))
-        return cls(tuple(seat_ids), tuple(zones.items()))
+        return cls(tuple(seat_ids), tuple(zones.items()), best)
 
 
 def is_canonical_show_id(show_id: str) -> bool:
@@ -131,19 +142,24 @@ class HoldTerms(msgspec.Struct, frozen=True):
     cap_ms: int  # total life a hold can reach by extensions
     max_per_buyer: int  # places held, reserved and sold per buyer (limit key)
     max_per_address: int  # places held at once from one client address
+    # Whether no free seat may be left alone: by a hold of seats the buyer chose, by a best-available one.
+    avoid_single_explicit: bool = False
+    avoid_single_best: bool = True
 
 
 # What the hold store answers to a placement (decided atomically against the show's state).
 class HoldPlaced(msgspec.Struct, frozen=True, tag="placed"):
     expires_at_ms: int
     max_expires_at_ms: int
+    chosen: tuple[str, ...] = ()  # best available: the seats the store picked, in its order
 
 
 class InventoryNotLoaded(msgspec.Struct, frozen=True, tag="not_loaded"):
     """The show's inventory is not in the fast store (first use, flush, restart): load it first."""
 
 
-RefusalReason = Literal["unknown", "blocked", "over_limit", "address_cap", "conflict", "closed"]
+RefusalReason = Literal["unknown", "blocked", "over_limit", "address_cap", "conflict", "closed", "single_seat",
+                        "not_enough", "unknown_choice"]
 
 
 class HoldRefused(msgspec.Struct, frozen=True, tag="refused"):
@@ -154,6 +170,12 @@ class HoldRefused(msgspec.Struct, frozen=True, tag="refused"):
     held: int = 0  # with `over_limit`: what the buyer holds already; `address_cap`: the address
     ordered: int = 0  # with `over_limit`: the places of the buyer's orders, reserved or sold
     limit: int = 0  # the limit per buyer, or the cap per address
+    # With `not_enough`: the largest block one request could have side by side, and the seats it could
+    # have apart. With `unknown_choice`: the tier (`tier_id`) and sections the show does not have.
+    together: int = 0
+    apart: int = 0
+    tier_id: str = ""
+    sections: tuple[str, ...] = ()
 
 
 PlaceOutcome = HoldPlaced | InventoryNotLoaded | HoldRefused

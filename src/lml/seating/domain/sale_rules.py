@@ -7,6 +7,7 @@ from datetime import datetime
 
 import msgspec
 
+from lml.seating.domain.best_available import DEFAULT_SINGLE_SEAT_RULE, SingleSeatRule
 from lml.seating.domain.errors import ShowNotOnSale
 from lml.seating.domain.hold import HoldTerms
 
@@ -22,6 +23,7 @@ class SaleRules(msgspec.Struct, frozen=True, kw_only=True):
     closes_at: datetime
     max_seats_per_buyer: int
     hold_seconds: int
+    avoid_single_seats: SingleSeatRule = DEFAULT_SINGLE_SEAT_RULE
 
     def ensure_open(self, now: datetime) -> None:
         if self.cancelled:
@@ -41,4 +43,6 @@ class SaleRules(msgspec.Struct, frozen=True, kw_only=True):
         """A hold's terms for a guest or a registered buyer; `max_per_address` is the process's cap."""
         factor = GUEST_HOLD_LIFE_CAP_FACTOR if guest else HOLD_LIFE_CAP_FACTOR
         return HoldTerms(hold_ms=self.hold_ms, cap_ms=self.hold_ms * factor, max_per_buyer=self.max_seats_per_buyer,
-                         max_per_address=max_per_address)
+                         max_per_address=max_per_address,
+                         avoid_single_explicit=self.avoid_single_seats == "all_holds",
+                         avoid_single_best=self.avoid_single_seats != "off")

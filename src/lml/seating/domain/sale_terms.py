@@ -8,6 +8,7 @@ from datetime import datetime
 
 import msgspec
 
+from lml.seating.domain.best_available import DEFAULT_SINGLE_SEAT_RULE, SingleSeatRule
 from lml.seating.domain.sale_rules import SaleRules
 
 
@@ -40,9 +41,10 @@ class SaleTerms(msgspec.Struct, frozen=True, kw_only=True):
     layout_version: int
     layout_hash: str
     tiers: tuple[SaleTier, ...]
+    avoid_single_seats: SingleSeatRule = DEFAULT_SINGLE_SEAT_RULE  # whose holds may not leave a seat alone
 
     @property
     def rules(self) -> SaleRules:
         return SaleRules(show_id=self.show_id, cancelled=self.cancelled, opens_at=self.opens_at,
                          closes_at=self.closes_at, max_seats_per_buyer=self.max_seats_per_buyer,
-                         hold_seconds=self.hold_seconds)
+                         hold_seconds=self.hold_seconds, avoid_single_seats=self.avoid_single_seats)

@@ -23,6 +23,7 @@ from lml.seating.application.change_hold import extend_hold, release_hold
 from lml.seating.application.place_hold import place_hold
 from lml.seating.application.read_availability import read_availability, read_availability_since
 from lml.seating.domain.availability import Availability, AvailabilityChange
+from lml.seating.domain.best_available import BestAvailable
 from lml.seating.domain.hold import Holder, HoldRequest
 from lml.seating.infrastructure.seatmap import SeatMap
 from lml.seating.infrastructure.services import SeatingServices
@@ -79,12 +80,26 @@ def _token(if_match: str | None) -> str | None:
     return if_match.strip().removeprefix("W/").strip('"') or None
 
 
+class BestAvailableBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    quantity: int
+    tier_id: str | None = None
+    sections: list[str] = []
+    together: bool = True
+
+
 class HoldBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     seat_ids: list[str] = []
     zones: dict[str, int] = {}
+    # Instead of `seat_ids`: the server picks the best seats free now.
+    best_available: BestAvailableBody | None = None
 
 
-class HoldOut(msgspec.Struct, frozen=True):
+class SeatLabelOut(msgspec.Struct, frozen=True):
+    seat_id: str
+    label: str | None
+
+
+class HoldOut(msgspec.Struct, frozen=True, omit_defaults=True):
     hold_id: str
     hold_token: str
     show_id: str
@@ -92,6 +107,8 @@ class HoldOut(msgspec.Struct, frozen=True):
     max_expires_at: datetime
     seats: tuple[str, ...]
     zones: dict[str, int]
+    # A best-available hold's seats with their labels ("Stalls, row C, seat 12"), in `seats`' order.
+    seat_labels: list[SeatLabelOut] | None = None
 
 
 class ExtendedOut(msgspec.Struct, frozen=True):
@@ -113,11 +130,20 @@ class ExtendedOut(msgspec.Struct, frozen=True):
 async def place(
     request: AnyRequest, seating: NamedDependency[SeatingServices], show_id: FromPath[str], data: JSONBody[HoldBody]
 ) -> Response[HoldOut]:
-    hold_request = HoldRequest.parse(data.seat_ids, data.zones)
+    best = data.best_available
+    hold_request = HoldRequest.parse(
+        data.seat_ids, data.zones,
+        None if best is None else BestAvailable(quantity=best.quantity, tier_id=best.tier_id,
+                                                sections=tuple(best.sections), together=best.together),
+    )
     placed = await place_hold(seating.holding, show_id=show_id, holder=_holder(request), request=hold_request,
                               queue_pass=request.headers.get("x-queue-pass"))
+    labels = None
+    if best is not None:
+        described = await seating.places.labels(show_id, placed.seat_ids)
+        labels = [SeatLabelOut(seat_id, described.get(seat_id)) for seat_id in placed.seat_ids]
     body = HoldOut(placed.hold_id, placed.hold_token, placed.show_id, placed.expires_at, placed.max_expires_at,
-                   placed.seat_ids, placed.zones)
+                   placed.seat_ids, placed.zones, labels)
     return Response(body, status_code=201, headers={"Location": f"/v1/holds/{placed.hold_id}",
                                                     "Cache-Control": "no-store"})
 

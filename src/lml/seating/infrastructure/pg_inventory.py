@@ -26,6 +26,7 @@ from lml.seating.domain.inventory import (
     tally,
 )
 from lml.seating.domain.sale_terms import SaleTerms
+from lml.seating.domain.seat_quality import SeatPlan
 
 # Rows per INSERT: large enough that 100k seats take a handful of statements, small enough that
 # one statement's arrays stay a few megabytes.
@@ -37,7 +38,7 @@ class PgInventory:
         self.conn = conn
 
     async def create(
-        self, terms: SaleTerms, seats: Sequence[InventorySeat], zones: Sequence[InventoryZone]
+        self, terms: SaleTerms, seats: Sequence[InventorySeat], zones: Sequence[InventoryZone], plan: SeatPlan
     ) -> MaterializeResult:
         show_id, org_id = terms.show_id, terms.organization_id
         # The header row is the gate: a concurrent second materialization waits on its key, then
@@ -45,12 +46,12 @@ class PgInventory:
         created = await (
             await self.conn.execute(
                 """
-                INSERT INTO seating.show_inventories (show_id, organization_id, seat_count, zone_count)
-                VALUES (%s, %s, %s, %s)
+                INSERT INTO seating.show_inventories (show_id, organization_id, seat_count, zone_count, rows)
+                VALUES (%s, %s, %s, %s, %s)
                 ON CONFLICT (show_id) DO NOTHING
                 RETURNING show_id
                 """,
-                (show_id, org_id, len(seats), len(zones)),
+                (show_id, org_id, len(seats), len(zones), Jsonb(msgspec.to_builtins(plan.rows))),
             )
         ).fetchone()
         if created is None:
@@ -65,22 +66,27 @@ class PgInventory:
         await self.conn.execute(
             """
             INSERT INTO seating.show_terms (show_id, organization_id, event_id, cancelled, opens_at, closes_at,
-                starts_at, max_seats_per_buyer, hold_seconds, currency, layout_id, layout_version, layout_hash, tiers)
-            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                starts_at, max_seats_per_buyer, hold_seconds, currency, layout_id, layout_version, layout_hash, tiers,
+                avoid_single_seats)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
             """,
             (show_id, org_id, terms.event_id, terms.cancelled, terms.opens_at, terms.closes_at, terms.starts_at,
              terms.max_seats_per_buyer, terms.hold_seconds, terms.currency, terms.layout_id, terms.layout_version,
-             terms.layout_hash, Jsonb(msgspec.to_builtins(terms.tiers))),
+             terms.layout_hash, Jsonb(msgspec.to_builtins(terms.tiers)), terms.avoid_single_seats),
         )
+        places = {place.seat_id: place for place in plan.places}
         for start in range(0, len(seats), BATCH):
             batch = seats[start : start + BATCH]
+            placed = [places.get(s.seat_id) for s in batch]
             await self.conn.execute(
                 """
-                INSERT INTO seating.show_seats (show_id, seat_id, organization_id, tier_id, status)
+                INSERT INTO seating.show_seats (show_id, seat_id, organization_id, tier_id, status,
+                                                rank, row_no, row_pos)
                 SELECT %(show)s, u.seat_id, %(org)s, u.tier_id,
-                       CASE WHEN u.blocked THEN 'blocked' ELSE 'available' END
-                FROM unnest(%(seat_ids)b::text[], %(tier_ids)b::text[], %(blocked)b::boolean[])
-                     AS u (seat_id, tier_id, blocked)
+                       CASE WHEN u.blocked THEN 'blocked' ELSE 'available' END, u.rank, u.row_no, u.row_pos
+                FROM unnest(%(seat_ids)b::text[], %(tier_ids)b::text[], %(blocked)b::boolean[],
+                            %(ranks)b::integer[], %(row_nos)b::integer[], %(row_poses)b::integer[])
+                     AS u (seat_id, tier_id, blocked, rank, row_no, row_pos)
                 """,
                 {
                     "show": show_id,
@@ -88,6 +94,9 @@ class PgInventory:
                     "seat_ids": [s.seat_id for s in batch],
                     "tier_ids": [s.tier_id for s in batch],
                     "blocked": [s.blocked for s in batch],
+                    "ranks": [p.rank if p else None for p in placed],
+                    "row_nos": [p.row_no if p else None for p in placed],
+                    "row_poses": [p.row_pos if p else None for p in placed],
                 },
             )
         if zones:

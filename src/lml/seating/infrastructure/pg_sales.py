@@ -3,8 +3,11 @@ GA zones, and the places of each buyer's orders)."""
 
 from __future__ import annotations
 
+import msgspec
+
 from lml.platform.db import Database
 from lml.seating.domain.availability import BuyerRow, InventoryState, SeatRow, ZoneRow
+from lml.seating.domain.seat_quality import PlacedSeat, ShowRow
 
 
 class PgInventoryReads:
@@ -16,13 +19,15 @@ class PgInventoryReads:
     async def state(self, show_id: str) -> InventoryState | None:
         async with self._db.unit_of_work() as uow:
             found = await (
-                await uow.conn.execute("SELECT 1 FROM seating.show_inventories WHERE show_id = %s", (show_id,))
+                await uow.conn.execute("SELECT rows FROM seating.show_inventories WHERE show_id = %s", (show_id,))
             ).fetchone()
             if found is None:
                 return None
             seats = await (
                 await uow.conn.execute(
-                    "SELECT seat_id, status, version FROM seating.show_seats WHERE show_id = %s", (show_id,)
+                    "SELECT seat_id, status, version, tier_id, rank, row_no, row_pos FROM seating.show_seats"
+                    " WHERE show_id = %s",
+                    (show_id,),
                 )
             ).fetchall()
             zones = await (
@@ -41,6 +46,9 @@ class PgInventoryReads:
             seats=[SeatRow(r["seat_id"], r["status"], r["version"]) for r in seats],
             zones=[ZoneRow(r["zone_id"], r["capacity"], r["taken"], r["version"]) for r in zones],
             buyers=[BuyerRow(r["buyer_key"], r["places"], r["version"]) for r in buyers],
+            places=[PlacedSeat(r["seat_id"], r["rank"], r["row_no"], r["row_pos"], r["tier_id"]) for r in seats
+                    if r["rank"] is not None],
+            rows=msgspec.convert(found["rows"], list[ShowRow]),
         )
 
     async def tiers(self, show_id: str) -> tuple[dict[str, str | None], dict[str, str]]:

@@ -35,6 +35,11 @@ class LayoutPlaceDescriptions:
         labels = await self._labels_of(show_id)
         return {row["seat_id"]: (row["tier_id"], labels.get(row["seat_id"])) for row in rows}
 
+    async def labels(self, show_id: str, seat_ids: Sequence[str]) -> dict[str, str]:
+        """The seats' printable labels, from the pinned layout (no query once the show's are read)."""
+        labels = await self._labels_of(show_id)
+        return {seat_id: labels[seat_id] for seat_id in seat_ids if seat_id in labels}
+
     async def zone_tiers(self, show_id: str, zone_ids: Sequence[str]) -> dict[str, str]:
         if not zone_ids:
             return {}

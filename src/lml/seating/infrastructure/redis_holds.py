@@ -4,6 +4,7 @@ for the structure). Scripts are loaded once and called by SHA (reloaded on NOSCR
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any, cast
@@ -37,9 +38,10 @@ from lml.seating.domain.hold import (
     InventoryNotLoaded,
     PlaceOutcome,
 )
+from lml.seating.domain.seat_quality import PlacedSeat, ShowRow
 
 _KEYS = ("inv", "idx", "holder", "holds", "expiry", "zones", "buyers", "status", "version", "log", "loaded",
-         "ordered", "addresses", "closed")
+         "ordered", "addresses", "closed", "places", "rows", "rowstate", "rowseats", "ranked", "labels")
 # Seats (or buyers) per call when a show is rebuilt: each call stays short, so Redis keeps serving
 # other shows.
 LOAD_CHUNK = 5_000
@@ -95,8 +97,12 @@ def parse_change(entry_id: str, body: bytes | str) -> AvailabilityChange:
     )
 
 
-def _load_script(client: aioredis.Redis, name: str) -> AsyncScript:
-    return client.register_script(lua_source("lml.seating.infrastructure", "show_state.lua", name))
+def _load_script(client: aioredis.Redis, name: str, *preludes: str) -> AsyncScript:
+    return client.register_script(lua_source("lml.seating.infrastructure", "show_state.lua", *preludes, name))
+
+
+def _flag(on: bool) -> str:
+    return "1" if on else "0"
 
 
 def _text(value: bytes | str) -> str:
@@ -111,7 +117,8 @@ class RedisHoldStore:
         self._prefix = key_prefix
         self._now_ms = now_ms
         self._batcher = ScriptBatcher(client)
-        self._place = _load_script(client, "place_hold.lua")
+        self._place = _load_script(client, "place_hold.lua", "holding.lua")
+        self._best = _load_script(client, "best_available.lua", "holding.lua")
         self._change = _load_script(client, "change_hold.lua")
         self._read = _load_script(client, "read_hold.lua")
         self._apply = _load_script(client, "apply_inventory.lua")
@@ -134,17 +141,30 @@ class RedisHoldStore:
         self, show_id: str, hold_id: str, holder: Holder, token_hash: str, request: HoldRequest, terms: HoldTerms
     ) -> PlaceOutcome:
         args: list[Any] = [hold_id, holder.owner, holder.limit_key, holder.address, token_hash, terms.hold_ms,
-                           terms.cap_ms, terms.max_per_buyer, terms.max_per_address, len(request.seat_ids),
-                           *request.seat_ids]
+                           terms.cap_ms, terms.max_per_buyer, terms.max_per_address]
+        best = request.best
+        if best is None:
+            script = self._place
+            args += [_flag(terms.avoid_single_explicit), len(request.seat_ids), *request.seat_ids]
+        else:
+            script = self._best
+            args += [_flag(terms.avoid_single_best), best.quantity, _flag(best.together), best.tier_id or "",
+                     len(best.sections), *best.sections]
         for zone_id, qty in request.zones:
             args += [zone_id, qty]
-        reply = await self._run(self._place, show_id, args)
+        reply = await self._run(script, show_id, args)
         kind = reply[0]
         if kind == b"ok":
             if int(reply[3]) == 1:
                 # The show's first live hold: the worker's sweep publishes its expiry (see actors.py).
                 await self._redis.sadd(self.active_shows_key, show_id)
-            return HoldPlaced(int(reply[1]), int(reply[2]))
+            return HoldPlaced(int(reply[1]), int(reply[2]), tuple(_text(s) for s in reply[4:]))
+        if kind == b"not_enough":
+            return HoldRefused("not_enough", together=int(reply[1]), apart=int(reply[2]))
+        if kind == b"unknown_choice":
+            return HoldRefused("unknown_choice", tier_id=_text(reply[1]), sections=tuple(_text(s) for s in reply[2:]))
+        if kind == b"single_seat":
+            return HoldRefused("single_seat", seat_ids=(_text(reply[1]),))
         if kind == b"not_loaded":
             return InventoryNotLoaded()
         if kind == b"closed":
@@ -194,6 +214,7 @@ class RedisHoldStore:
         """Rebuild the show from PostgreSQL's state; rows already newer in Redis are kept."""
         rows = {row.seat_id: row for row in state.seats}
         ordered = [rows[seat_id] for seat_id in seat_order(list(rows))]
+        layout = row_layout(state.places, state.rows)
         epoch = str(time.time_ns() // 1_000_000)
         seat_chunks = [ordered[i : i + LOAD_CHUNK] for i in range(0, len(ordered), LOAD_CHUNK)]
         buyer_chunks = [state.buyers[i : i + LOAD_CHUNK] for i in range(0, len(state.buyers), LOAD_CHUNK)]
@@ -204,11 +225,18 @@ class RedisHoldStore:
         for number, (offset, seats, buyers) in enumerate(calls):
             last = number == len(calls) - 1
             zones = state.zones if last else []
-            args: list[Any] = [epoch, offset, "1" if last else "0", len(seats), len(zones)]
+            show_rows = layout.rows if last else {}
+            labels = layout.labels if last else {}
+            args: list[Any] = [epoch, offset, "1" if last else "0", len(seats), len(zones), len(show_rows),
+                               len(labels)]
             for seat in seats:
-                args += [seat.seat_id, CODE_OF_STATUS[seat.status], seat.version]
+                args += [seat.seat_id, CODE_OF_STATUS[seat.status], seat.version, layout.places.get(seat.seat_id, "")]
             for zone in zones:
                 args += [zone.zone_id, zone.capacity, zone.taken, zone.version]
+            for row_no, row in show_rows.items():
+                args += [row_no, row]
+            for label, count in labels.items():
+                args += [label, count]
             for buyer in buyers:
                 args += [buyer.buyer_key, buyer.places, buyer.version]
             if not await self._run(self._loader, show_id, args):
@@ -274,6 +302,37 @@ class RedisHoldStore:
     async def close(self, show_id: str) -> int:
         """The show is cancelled: drop its live holds and place none any more; returns the holds dropped."""
         return int(await self._run(self._close, show_id, []))
+
+
+class RowLayout(msgspec.Struct, frozen=True):
+    """The best-available structures' values (see lua/show_state.lua): each seat's place
+    "rank,offset,row,tier", each row's "start,length,section", the sections' and tiers' seat counts."""
+
+    places: dict[str, str]
+    rows: dict[int, str]
+    labels: dict[str, int]
+
+
+def row_layout(places: Sequence[PlacedSeat], rows: Sequence[ShowRow]) -> RowLayout:
+    """Seats laid out row after row, each row in its seats' order: a seat's offset is its index."""
+    by_row: dict[int, list[PlacedSeat]] = {}
+    for place in places:
+        by_row.setdefault(place.row_no, []).append(place)
+    values: dict[str, str] = {}
+    row_values: dict[int, str] = {}
+    labels: Counter[str] = Counter()
+    offset = 0
+    for row_no in sorted(by_row):
+        seats = sorted(by_row[row_no], key=lambda p: p.row_pos)
+        section = rows[row_no].section
+        row_values[row_no] = f"{offset},{len(seats)},{section}"
+        labels[f"s:{section}"] += len(seats)
+        for place in seats:
+            values[place.seat_id] = f"{place.rank},{offset},{row_no},{place.tier_id or ''}"
+            if place.tier_id is not None:
+                labels[f"t:{place.tier_id}"] += 1
+            offset += 1
+    return RowLayout(values, row_values, dict(labels))
 
 
 def _missing(kind: bytes) -> HoldChangeRefused:

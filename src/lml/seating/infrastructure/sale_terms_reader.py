@@ -22,7 +22,7 @@ MAX_SHOWS = 10_000
 
 _SELECT = """
 SELECT show_id::text, organization_id::text, event_id::text, cancelled, opens_at, closes_at, starts_at,
-       max_seats_per_buyer, hold_seconds, currency, layout_id, layout_version, layout_hash, tiers
+       max_seats_per_buyer, hold_seconds, currency, layout_id, layout_version, layout_hash, tiers, avoid_single_seats
 FROM seating.show_terms WHERE show_id = %s
 """
 

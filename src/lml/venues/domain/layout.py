@@ -40,6 +40,12 @@ class SeatIn(msgspec.Struct, kw_only=True):
     category: str | None = None
     accessible: bool = False
     obstructed_view: bool = False
+    rank: int | None = None  # the seat's quality among the layout's (lower is better); None: from the focal point
+
+
+class FocalPointIn(msgspec.Struct, kw_only=True):
+    x: float
+    y: float
 
 
 class RowIn(msgspec.Struct, kw_only=True):
@@ -83,6 +89,7 @@ class LayoutDraft(msgspec.Struct, kw_only=True):
     sections: list[SectionIn] = msgspec.field(default_factory=list)
     zones: list[ZoneIn] = msgspec.field(default_factory=list)
     shapes: list[ShapeIn] = msgspec.field(default_factory=list)
+    focal_point: FocalPointIn | None = None
 
 
 # --- What a layout version holds, checked. Defaults are omitted when encoded: the canonical form
@@ -104,6 +111,7 @@ class Seat(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     category: str | None = None
     accessible: bool = False
     obstructed_view: bool = False
+    rank: int | None = None
 
 
 class Row(msgspec.Struct, frozen=True, kw_only=True):
@@ -138,8 +146,21 @@ class Viewport(msgspec.Struct, frozen=True, kw_only=True):
     unit: ViewportUnit
 
 
-class LayoutContent(msgspec.Struct, frozen=True, kw_only=True):
-    """One version of a seat map, seat ids computed. Its canonical JSON is what gets hashed and exported."""
+class FocalPoint(msgspec.Struct, frozen=True, kw_only=True):
+    """Where the seats look (the stage's front, usually), in the viewport's normalized coordinates:
+    the nearer a seat, the better, unless the layout ranks the seat itself."""
+
+    x: float
+    y: float
+
+
+# Where a stage usually is when the layout names no focal point: the top centre of the viewport.
+DEFAULT_FOCAL_POINT = FocalPoint(x=0.5, y=0.0)
+
+
+class LayoutContent(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """One version of a seat map, seat ids computed. Its canonical JSON is what gets hashed and exported
+    (a focal point left out is omitted: the versions published before it existed keep their hashes)."""
 
     layout_id: str
     version: int
@@ -151,6 +172,7 @@ class LayoutContent(msgspec.Struct, frozen=True, kw_only=True):
     shapes: list[Shape]
     seat_count: int
     zone_capacity: int
+    focal_point: FocalPoint | None = None
 
     def seats(self) -> list[tuple[Section, Row, Seat]]:
         return [(section, row, seat) for section in self.sections for row in section.rows for seat in row.seats]
@@ -183,6 +205,7 @@ def draft_of(content: LayoutContent) -> LayoutDraft:
                                 category=seat.category,
                                 accessible=seat.accessible,
                                 obstructed_view=seat.obstructed_view,
+                                rank=seat.rank,
                             )
                             for seat in row.seats
                         ],
@@ -211,6 +234,8 @@ def draft_of(content: LayoutContent) -> LayoutDraft:
             )
             for shape in content.shapes
         ],
+        focal_point=(FocalPointIn(x=content.focal_point.x, y=content.focal_point.y)
+                     if content.focal_point is not None else None),
     )
 
 
@@ -223,6 +248,7 @@ class LayoutPatch(msgspec.Struct, kw_only=True):
     sections: list[SectionIn] | msgspec.UnsetType = msgspec.UNSET
     zones: list[ZoneIn] | msgspec.UnsetType = msgspec.UNSET
     shapes: list[ShapeIn] | msgspec.UnsetType = msgspec.UNSET
+    focal_point: FocalPointIn | msgspec.UnsetType | None = msgspec.UNSET
 
     def apply(self, draft: LayoutDraft) -> LayoutDraft:
         given = {name: value for name in self.__struct_fields__ if (value := getattr(self, name)) is not msgspec.UNSET}

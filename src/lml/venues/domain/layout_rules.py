@@ -16,6 +16,7 @@ from lml.venues.domain.layout import (
     VIEWPORT_UNITS,
     Bounds,
     BoundsIn,
+    FocalPoint,
     LayoutContent,
     LayoutDraft,
     LayoutType,
@@ -38,6 +39,7 @@ MAX_LABEL = 32
 MAX_NAME = 200
 MAX_ZONE_ID = 64
 MAX_VIEWPORT_PX = 100_000
+MAX_SEAT_RANK = 1_000_000
 # A response listing a hundred thousand problems helps nobody; the count still tells how many.
 MAX_LISTED_PROBLEMS = 1_000
 
@@ -168,6 +170,8 @@ def _sections(problems: Problems, layout_id: str, draft: LayoutDraft) -> tuple[l
                     problems.add(f"{path}/x", "must be between 0 and 1")
                 if not _unit(seat_in.y):
                     problems.add(f"{path}/y", "must be between 0 and 1")
+                if seat_in.rank is not None and not 1 <= seat_in.rank <= MAX_SEAT_RANK:
+                    problems.add(f"{path}/rank", f"must be between 1 and {MAX_SEAT_RANK} (lower is better)")
                 key = (section_label, row_label, number)
                 first = seen_seats.setdefault(key, path)
                 sid = seat_id(layout_id, section_label, row_label, number)
@@ -184,6 +188,7 @@ def _sections(problems: Problems, layout_id: str, draft: LayoutDraft) -> tuple[l
                         category=_optional_text(problems, f"{path}/category", seat_in.category, MAX_LABEL * 2),
                         accessible=bool(seat_in.accessible),
                         obstructed_view=bool(seat_in.obstructed_view),
+                        rank=seat_in.rank,
                     )
                 )
             count += len(seats)
@@ -244,6 +249,16 @@ def _shapes(problems: Problems, draft: LayoutDraft) -> list[Shape]:
     return shapes
 
 
+def _focal_point(problems: Problems, draft: LayoutDraft) -> FocalPoint | None:
+    point = draft.focal_point
+    if point is None:
+        return None
+    for name in ("x", "y"):
+        if not _unit(getattr(point, name)):
+            problems.add(f"/focal_point/{name}", "must be between 0 and 1 (the viewport's normalized coordinates)")
+    return FocalPoint(x=float(point.x), y=float(point.y))
+
+
 def _layout_type(problems: Problems, draft: LayoutDraft, seat_count: int) -> LayoutType:
     kind = draft.layout_type
     if kind not in LAYOUT_TYPES:
@@ -270,6 +285,7 @@ def build_layout(layout_id: str, version: int, draft: LayoutDraft) -> LayoutCont
     zones = _zones(problems, draft)
     shapes = _shapes(problems, draft)
     layout_type = _layout_type(problems, draft, seat_count)
+    focal_point = _focal_point(problems, draft)
     problems.raise_if_any()
     return LayoutContent(
         layout_id=layout_id,
@@ -282,4 +298,5 @@ def build_layout(layout_id: str, version: int, draft: LayoutDraft) -> LayoutCont
         shapes=shapes,
         seat_count=seat_count,
         zone_capacity=sum(zone.capacity for zone in zones),
+        focal_point=focal_point,
     )

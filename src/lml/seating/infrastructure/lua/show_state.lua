@@ -18,6 +18,16 @@
 --            buyers + ordered.
 --   addresses HASH client address (IPv4, or IPv6 /64) -> places in live holds placed from it (the cap)
 --   closed   STRING present once the show is cancelled: no hold is placed any more
+-- Best available (seat quality, fixed when the show went on sale; absent for shows that went on sale
+-- before ranks existed):
+--   places   HASH seat -> "rank,offset,row,tier": its rank (1 = best), its offset in the row strings,
+--            its row number and its price tier
+--   rows     HASH row number -> "start,length,section": the row's range in the row strings
+--   rowstate STRING one status char per seat (as `status`), seats laid out row after row: seats side
+--            by side in a row are side by side here
+--   rowseats STRING the 16-character seat ids in the same layout
+--   ranked   ZSET seat -> rank, of the seats free right now (status 'a'): best first
+--   labels   HASH s:<section>, t:<tier> -> seats: the sections and tiers a request may name
 -- ARGV[1] is the time in ms ('' = the Redis server's clock), ARGV[2] the pub/sub channel of changes.
 --
 -- Expiry without a worker: a hold is live while its expiry score is in the future. Every script
@@ -26,6 +36,8 @@
 local K_INV, K_IDX, K_HOLDER, K_HOLDS, K_EXPIRY, K_ZONES, K_BUYERS, K_STATUS, K_VERSION, K_LOG, K_LOADED =
   KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11]
 local K_ORDERED, K_ADDRESSES, K_CLOSED = KEYS[12], KEYS[13], KEYS[14]
+local K_PLACES, K_ROWS, K_ROWSTATE, K_ROWSEATS, K_RANKED, K_LABELS = KEYS[15], KEYS[16], KEYS[17], KEYS[18],
+  KEYS[19], KEYS[20]
 local CHANNEL = ARGV[2]
 local LOG_LENGTH = 1000
 
@@ -113,6 +125,26 @@ local function current_version()
   return (redis.call('GET', K_LOADED) or '0') .. '.' .. (redis.call('GET', K_VERSION) or '0')
 end
 
+-- A seat's place for best available: rank, offset in the row strings (0-based), row, tier; nil for a
+-- show ranked before seat quality existed.
+local function parse_place(raw)
+  if not raw then return nil end
+  local rank, offset, row, tier = string.match(raw, '^(%d+),(%d+),(%d+),(.*)$')
+  return tonumber(rank), tonumber(offset), row, tier
+end
+
+-- Keeps the best-available structures in step with a seat's status code.
+local function place_seat(seat, code)
+  local rank, offset = parse_place(redis.call('HGET', K_PLACES, seat))
+  if not rank then return end
+  redis.call('SETRANGE', K_ROWSTATE, offset, code)
+  if code == 'a' then
+    redis.call('ZADD', K_RANKED, rank, seat)
+  else
+    redis.call('ZREM', K_RANKED, seat)
+  end
+end
+
 -- Publishes what this script changed, if anything: the status string, the version, the log (for
 -- SSE resume) and the channel (live SSE), all in the same atomic step as the change itself.
 local function emit(reset)
@@ -124,6 +156,7 @@ local function emit(reset)
       seats[seat] = code
       local idx = redis.call('HGET', K_IDX, seat)
       if idx then redis.call('SETRANGE', K_STATUS, tonumber(idx), code) end
+      place_seat(seat, code)
     end
   end
   local zones = {}

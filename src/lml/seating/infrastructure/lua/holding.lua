@@ -1,0 +1,118 @@
+-- What placing a hold means, whoever chose the seats (place_hold.lua: the buyer; best_available.lua:
+-- the server). Loaded after show_state.lua, before the script.
+-- ARGV[3] hold id, [4] owner, [5] limit key (the buyer the limit counts), [6] client address,
+-- [7] token sha256, [8] hold ms, [9] cap ms (total life), [10] max places per buyer (held + ordered),
+-- [11] max places held per address, [12] '1' when no free seat may be left alone by this hold.
+local HID, OWNER, BUYER, ADDRESS, TOKEN = ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+local AVOID_SINGLE = ARGV[12] == '1'
+
+-- The show takes holds: {reply} when it does not (closed, not loaded), else nil and the time.
+local function gate()
+  if redis.call('EXISTS', K_CLOSED) == 1 then return {'closed'} end
+  if redis.call('EXISTS', K_LOADED) == 0 then return {'not_loaded'} end
+  local now = now_ms()
+  purge(now)
+  return nil, now
+end
+
+-- Zone id / quantity pairs from ARGV[first] on; unknown zones and short ones (zone, places left).
+local function read_zones(first)
+  local zones, qtys, unknown, short = {}, {}, {}, {}
+  for i = first, #ARGV, 2 do
+    local zone, qty = ARGV[i], tonumber(ARGV[i + 1])
+    zones[#zones + 1] = zone
+    qtys[#qtys + 1] = qty
+    local left = zone_remaining(zone)
+    if not left then
+      unknown[#unknown + 1] = zone
+    elseif qty > left then
+      short[#short + 1] = zone
+      short[#short + 1] = left
+    end
+  end
+  return zones, qtys, unknown, short
+end
+
+local function zone_places(qtys)
+  local total = 0
+  for _, qty in ipairs(qtys) do total = total + qty end
+  return total
+end
+
+-- The buyer's limit and the address' cap: a refusal reply, or nil.
+local function over_limits(quantity)
+  local held = tonumber(redis.call('HGET', K_BUYERS, BUYER) or '0')
+  local ordered = tonumber(redis.call('HGET', K_ORDERED, 'places:' .. BUYER) or '0')
+  local max = tonumber(ARGV[10])
+  if held + ordered + quantity > max then return {'over_limit', held, ordered, max} end
+  local cap = tonumber(ARGV[11])
+  local from_address = tonumber(redis.call('HGET', K_ADDRESSES, ADDRESS) or '0')
+  if from_address + quantity > cap then return {'address_cap', from_address, cap} end
+  return nil
+end
+
+-- Takes the seats and zone places (all checked free) for the hold.
+local function take(now, seats, zones, qtys, quantity)
+  local expires = now + tonumber(ARGV[8])
+  local max_expires = now + tonumber(ARGV[9])
+  local held_zones = {}
+  for _, seat in ipairs(seats) do
+    redis.call('HSET', K_HOLDER, seat, HID)
+    touch_seat(seat)
+  end
+  for i, zone in ipairs(zones) do
+    redis.call('HINCRBY', K_ZONES, 'held:' .. zone, qtys[i])
+    held_zones[zone] = qtys[i]
+    touch_zone(zone)
+  end
+  redis.call('HSET', K_HOLDS, HID, cjson.encode({
+    o = OWNER, b = BUYER, a = ADDRESS, t = TOKEN, s = table.concat(seats, ','), z = held_zones, n = quantity,
+    c = now, m = max_expires,
+  }))
+  redis.call('ZADD', K_EXPIRY, expires, HID)
+  redis.call('HINCRBY', K_BUYERS, BUYER, quantity)
+  redis.call('HINCRBY', K_ADDRESSES, ADDRESS, quantity)
+  return {'ok', expires, max_expires, redis.call('ZCARD', K_EXPIRY)}
+end
+
+-- Rows as this script sees them, read once each: {start, len, section, state}; ids, ranks and tiers
+-- of its seats (1-based by position + 1) when `detail` is asked.
+local rows_seen = {}
+local function row_info(row, detail)
+  local info = rows_seen[row]
+  if not info then
+    local start, len, section = string.match(redis.call('HGET', K_ROWS, row), '^(%d+),(%d+),(.*)$')
+    info = {start = tonumber(start), len = tonumber(len), section = section}
+    info.state = redis.call('GETRANGE', K_ROWSTATE, info.start, info.start + info.len - 1)
+    rows_seen[row] = info
+  end
+  if detail and not info.ids then
+    local raw = redis.call('GETRANGE', K_ROWSEATS, info.start * 16, (info.start + info.len) * 16 - 1)
+    info.ids, info.ranks, info.tiers = {}, {}, {}
+    for i = 1, info.len do info.ids[i] = string.sub(raw, i * 16 - 15, i * 16) end
+    local places = redis.call('HMGET', K_PLACES, unpack(info.ids))
+    for i = 1, info.len do
+      local rank, _, _, tier = parse_place(places[i])
+      info.ranks[i], info.tiers[i] = rank, tier
+    end
+  end
+  return info
+end
+
+-- Whether the seat at 0-based position `pos` of the row is free once `taken` (a set of positions
+-- this hold takes) is held.
+local function free_at(info, taken, pos)
+  return pos >= 0 and pos < info.len and not taken[pos] and string.sub(info.state, pos + 1, pos + 1) == 'a'
+end
+
+-- The 0-based position of a free seat left alone (neighbours taken or the row's edge) once `taken`
+-- is held, looking beside each of `positions`; nil when none is.
+local function single_left(info, taken, positions)
+  for _, pos in ipairs(positions) do
+    for _, step in ipairs({-1, 1}) do
+      local neighbour = pos + step
+      if free_at(info, taken, neighbour) and not free_at(info, taken, neighbour + step) then return neighbour end
+    end
+  end
+  return nil
+end

@@ -1,0 +1,160 @@
+"""The best-available script against the plain Python chooser (`lml.seating.domain.best_available`):
+random rows of seats, some taken, blocked or held, random ranks, tiers and sections, a random request;
+the real Redis store must choose exactly the seats the model chooses, or refuse with the same counts.
+The single-seat check of explicit holds is held to the model the same way."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
+
+import pytest
+import redis.asyncio as aioredis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lml.config import Settings
+from lml.platform.ids import new_id
+from lml.seating.domain.availability import InventoryState, SeatRow
+from lml.seating.domain.best_available import BestAvailable, Shortfall, Spot, choose, free_besides, leaves_single_seat
+from lml.seating.domain.hold import Holder, HoldPlaced, HoldRefused, HoldRequest, HoldTerms, new_hold_id
+from lml.seating.domain.seat_quality import PlacedSeat, ShowRow
+from lml.seating.infrastructure.redis_holds import RedisHoldStore
+
+TERMS = HoldTerms(hold_ms=60_000, cap_ms=60_000, max_per_buyer=100, max_per_address=1000)
+SECTIONS = ("A", "B")
+TIERS = ("std", "vip")
+
+
+class World:
+    """One show laid out from a seed: rows, each seat's rank, tier and status."""
+
+    def __init__(self, seed: int) -> None:
+        rng = random.Random(seed)
+        self.rows = [ShowRow(rng.choice(SECTIONS), str(r)) for r in range(rng.randint(1, 4))]
+        lengths = [rng.randint(1, 9) for _ in self.rows]
+        count = sum(lengths)
+        ranks = rng.sample(range(1, count + 1), count)
+        self.places: list[PlacedSeat] = []
+        self.status: dict[str, str] = {}
+        n = 0
+        for row_no, length in enumerate(lengths):
+            for pos in range(length):
+                seat_id = f"{n + 1:016x}"
+                self.places.append(PlacedSeat(seat_id, ranks[n], row_no, pos, rng.choice(TIERS)))
+                self.status[seat_id] = rng.choice(["available"] * 5 + ["sold", "blocked", "held"])
+                n += 1
+
+    def state(self) -> InventoryState:
+        seats = [SeatRow(p.seat_id, "available" if self.status[p.seat_id] == "held" else self.status[p.seat_id], 1)
+                 for p in self.places]
+        return InventoryState(seats=seats, zones=[], places=self.places, rows=self.rows)
+
+    def model_rows(self) -> list[list[Spot]]:
+        rows: list[list[Spot]] = [[] for _ in self.rows]
+        for p in self.places:
+            rows[p.row_no].append(Spot(p.seat_id, p.rank, self.status[p.seat_id] == "available", p.tier_id,
+                                       self.rows[p.row_no].section))
+        return rows
+
+
+def holder(name: str) -> Holder:
+    return Holder(owner=name, limit_key=name, address=name, guest=False)
+
+
+async def arranged(store: RedisHoldStore, world: World) -> str:
+    show_id = new_id()
+    await store.load(show_id, world.state())
+    held = tuple(seat for seat, status in world.status.items() if status == "held")
+    if held:
+        placed = await store.place(show_id, new_hold_id(show_id, b"h" * 12), holder("other"), "t",
+                                   HoldRequest(held, ()), TERMS)
+        assert isinstance(placed, HoldPlaced)
+    return show_id
+
+
+asks = st.builds(
+    BestAvailable, quantity=st.integers(1, 6), together=st.booleans(),
+    tier_id=st.one_of(st.none(), st.sampled_from(TIERS)),
+    sections=st.one_of(st.just(()), st.sampled_from(SECTIONS).map(lambda s: (s,))),
+)
+
+
+@pytest.fixture
+def redis_url(base_settings: Settings) -> str:
+    return base_settings.redis_url
+
+
+def on_store(redis_url: str, check: Callable[[RedisHoldStore], Awaitable[None]]) -> None:
+    """Runs `check` on a store of its own (one event loop per example: hypothesis drives sync tests)."""
+
+    async def run() -> None:
+        client = aioredis.Redis.from_url(redis_url)
+        try:
+            await check(RedisHoldStore(client, "lml-best-model"))
+        finally:
+            await client.aclose()
+
+    asyncio.run(run())
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32), ask=asks, avoid=st.booleans())
+def test_the_script_chooses_as_the_model_does(redis_url: str, seed: int, ask: BestAvailable, avoid: bool) -> None:
+    world = World(seed)
+    terms = HoldTerms(TERMS.hold_ms, TERMS.cap_ms, TERMS.max_per_buyer, TERMS.max_per_address,
+                      avoid_single_best=avoid)
+
+    async def run(store: RedisHoldStore) -> None:
+        show_id = await arranged(store, world)
+        outcome = await store.place(show_id, new_hold_id(show_id, b"b" * 12), holder("buyer"), "t",
+                                    HoldRequest((), (), ask), terms)
+        sections = {row.section for row in world.rows}
+        tiers = {p.tier_id for p in world.places}
+        if (ask.tier_id is not None and ask.tier_id not in tiers) or any(s not in sections for s in ask.sections):
+            assert isinstance(outcome, HoldRefused) and outcome.reason == "unknown_choice"
+            return
+        expected = choose(world.model_rows(), ask, avoid_single=avoid)
+        if isinstance(expected, Shortfall):
+            assert outcome == HoldRefused("not_enough", together=expected.together, apart=expected.apart)
+        else:
+            assert isinstance(outcome, HoldPlaced), outcome
+            assert list(outcome.chosen) == expected
+
+    on_store(redis_url, run)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32), picks=st.integers(1, 4), data=st.data())
+def test_an_explicit_hold_leaves_no_single_seat_as_the_model_says(
+    redis_url: str, seed: int, picks: int, data: st.DataObject,
+) -> None:
+    world = World(seed)
+    free = [p for p in world.places if world.status[p.seat_id] == "available"]
+    if not free:
+        return
+    chosen = data.draw(st.lists(st.sampled_from(free), min_size=1, max_size=picks, unique=True))
+    terms = HoldTerms(TERMS.hold_ms, TERMS.cap_ms, TERMS.max_per_buyer, TERMS.max_per_address,
+                      avoid_single_explicit=True)
+
+    async def run(store: RedisHoldStore) -> None:
+        show_id = await arranged(store, world)
+        outcome = await store.place(show_id, new_hold_id(show_id, b"e" * 12), holder("buyer"), "t",
+                                    HoldRequest(tuple(p.seat_id for p in chosen), ()), terms)
+        rows = world.model_rows()
+        by_row: dict[int, list[int]] = {}
+        for p in chosen:
+            by_row.setdefault(p.row_no, []).append(p.row_pos)
+        alone = None
+        for row_no, positions in by_row.items():
+            found = leaves_single_seat(free_besides(rows[row_no], set(positions)), len(rows[row_no]), positions)
+            if found is not None:
+                alone = rows[row_no][found].seat_id
+                break
+        if alone is None:
+            assert isinstance(outcome, HoldPlaced), outcome
+        else:
+            assert outcome == HoldRefused("single_seat", seat_ids=(alone,))
+
+    on_store(redis_url, run)
