@@ -16,8 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.e2e.platform.buyer_world import buyer_world
 from tests.fixtures.catalog import MakeShowOnSale
-from tests.fixtures.seating import MakeBuyer, place_hold
+from tests.fixtures.seating import MakeBuyer
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -36,15 +37,10 @@ class World:
 
 @pytest.fixture
 async def world(api: httpx.AsyncClient, make_show_on_sale: MakeShowOnSale, make_buyer: MakeBuyer) -> World:
-    show = await make_show_on_sale(seats=20, zones={"floor": 50})
-    buyer = make_buyer()
-    held = await place_hold(api, show.show_id, buyer, seats=show.seat_ids[:2])
-    placed = await api.post("/v1/orders", json={"hold_id": held.hold_id, "hold_token": held.hold_token},
-                            headers=buyer.headers)
-    assert placed.status_code == 201, placed.text
-    other = await place_hold(api, show.show_id, buyer, seats=show.seat_ids[2:3])
-    return World(show_id=show.show_id, event_id=show.event_id, seat_ids=show.seat_ids, hold_id=other.hold_id,
-                 hold_token=other.hold_token, order_id=placed.json()["order_id"])
+    made = await buyer_world(api, make_show_on_sale, make_buyer, seats=20)
+    show = made.show
+    return World(show_id=show.show_id, event_id=show.event_id, seat_ids=show.seat_ids, hold_id=made.hold.hold_id,
+                 hold_token=made.hold.hold_token, order_id=made.order_id)
 
 
 # --- What a caller may send

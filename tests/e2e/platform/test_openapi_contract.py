@@ -38,10 +38,11 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from lml.config import Settings
+from tests.e2e.platform.buyer_world import buyer_world
 from tests.e2e.platform.test_processes import process
 from tests.fixtures.catalog import MakeShowOnSale
 from tests.fixtures.identity import MakeUser
-from tests.fixtures.seating import MakeBuyer, place_hold
+from tests.fixtures.seating import MakeBuyer
 from tests.services import free_port
 from tests.timing import eventually
 
@@ -105,20 +106,15 @@ class World:
 @pytest.fixture
 async def world(api: httpx.AsyncClient, make_show_on_sale: MakeShowOnSale, make_buyer: MakeBuyer,
                 make_user: MakeUser) -> World:
-    show = await make_show_on_sale(seats=30, zones={"floor": 50})
-    buyer = make_buyer()
-    held = await place_hold(api, show.show_id, buyer, seats=show.seat_ids[:2])
-    placed = await api.post("/v1/orders", json={"hold_id": held.hold_id, "hold_token": held.hold_token},
-                            headers=buyer.headers)
-    assert placed.status_code == 201, placed.text
-    other = await place_hold(api, show.show_id, buyer, seats=show.seat_ids[2:3])
+    made = await buyer_world(api, make_show_on_sale, make_buyer, seats=30)
+    show, buyer, other = made.show, made.buyer, made.hold
     member = await make_user()
     operator = show.operator
     return World(
-        ids={"show_id": show.show_id, "event_id": show.event_id, "order_id": placed.json()["order_id"],
+        ids={"show_id": show.show_id, "event_id": show.event_id, "order_id": made.order_id,
              "hold_id": other.hold_id, "venue_id": show.layout.venue_id, "layout_id": show.layout.layout_id,
              "version": str(show.layout.version), "org_id": operator.org_id, "user_id": member.user_id,
-             "request_id": placed.json()["order_id"]},
+             "request_id": made.order_id},
         buyer={"Authorization": f"Bearer {buyer.token}", "If-Match": other.hold_token},
         operator=operator.headers,
     )
