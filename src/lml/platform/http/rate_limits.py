@@ -13,6 +13,8 @@ request gets a 429 problem with `Retry-After`, and the route itself does not run
 
 from __future__ import annotations
 
+import math
+import time
 from collections.abc import Awaitable, Callable, Collection
 from typing import Any
 
@@ -22,12 +24,15 @@ from litestar.enums import ScopeType
 from litestar.handlers import HTTPRouteHandler
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from lml.platform.domain.errors import TooManyRequests, Unauthorized
+from lml.platform.domain.errors import TooManyRequests, Unauthorized, Unavailable
 from lml.platform.http.auth import bearer_principal, client_network
 from lml.platform.http.contract import Contract, documented
 from lml.platform.http.kit import kit_of
 from lml.platform.http.problems import handle_domain_error
+from lml.platform.logging import get_logger
 from lml.platform.rate_limit import RateDecision, RateLimit
+
+log = get_logger("lml.rate_limits")
 
 Connection = ASGIConnection[Any, Any, Any, Any]
 KeyOf = Callable[[Connection], Awaitable[str]]
@@ -63,14 +68,24 @@ RATE_LIMITED = Contract(statuses=frozenset({429}),
 
 
 def _limit_middleware(
-    app: ASGIApp, by: KeyOf, bucket: Callable[[str], tuple[str, RateLimit]]
+    app: ASGIApp, by: KeyOf, bucket: Callable[[str], tuple[str, RateLimit]],
+    unavailable: Callable[[], None] | None = None,
 ) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
-    """Spends one token of the bucket that `bucket` names for the caller's key per request."""
+    """Spends one token of the bucket that `bucket` names for the caller's key per request. While the
+    limiter's store cannot be reached the request fails (503), unless `unavailable` is given: it is
+    called and the request goes on unlimited."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         connection: Connection = ASGIConnection(scope, receive=receive)
         key, limit = bucket(await by(connection))
-        decision = await kit_of(connection).limiter.hit(key, limit)
+        try:
+            decision = await kit_of(connection).limiter.hit(key, limit)
+        except Unavailable:  # the limiter's store cannot be reached
+            if unavailable is None:
+                raise
+            unavailable()
+            await app(scope, receive, send)
+            return
         extra = _rate_headers(decision)
 
         async def send_with_headers(message: Message) -> None:
@@ -114,8 +129,19 @@ def general_rate_limit(
     def bucket(key: str) -> tuple[str, RateLimit]:
         return f"general:{key}", per_address if key.startswith(ADDRESS) else per_principal
 
+    last_warned = -math.inf
+
+    def unavailable() -> None:
+        # Reading one's tickets, or the event list, must not fail because the limiter's store is
+        # down: the general limit lets requests through then (routes' own limits still refuse). Said
+        # once a minute, not once a request.
+        nonlocal last_warned
+        if time.monotonic() - last_warned >= 60:
+            last_warned = time.monotonic()
+            log.warning("general_rate_limit_unavailable", detail="Redis cannot be reached; requests go unlimited")
+
     def wrap(app: ASGIApp) -> ASGIApp:
-        limited = _limit_middleware(app, caller_key, bucket)
+        limited = _limit_middleware(app, caller_key, bucket, unavailable)
 
         async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
             exempt = scope["type"] != ScopeType.HTTP or is_exempt(scope["path"], exempt_paths)
