@@ -151,10 +151,11 @@ def _venue(row: dict[str, Any]) -> PublicVenue:
 # then id: a keyset, so pages neither repeat nor skip an event when others are added meanwhile.
 #
 # Walks the listed shows (migration 0022: a row per show of a published event, with the event's city,
-# category and search words) in start order, keeping a show only when no earlier listed show of its
-# event is in range (ties broken by show id): that show is its event's first, and its start the
-# event's sort key. A page reads about as many rows as it lists (more when filters are selective),
-# however large the catalog.
+# category and search words) in start order, keeping a show only when it is its event's first in range
+# (ties broken by show id): its start is the event's sort key. A page reads about as many rows as it
+# lists (more when filters are selective), however large the catalog. The first-show check is a
+# correlated subquery, one index probe per row walked: as NOT EXISTS the planner may turn it into an
+# anti-join that reads every listed show for each one walked.
 LIST_SQL = f"""
     SELECT e.id::text AS event_id, e.title, e.category, e.images, {_VENUE}, f.first_show_at,
            (SELECT count(*) FROM catalog.listed_shows c
@@ -169,10 +170,10 @@ LIST_SQL = f"""
           AND (%(q)s::text IS NULL OR l.search @@ to_tsquery('simple', %(q)s))
           AND (%(after_at)s::timestamptz IS NULL
                OR (l.starts_at, l.event_id) > (%(after_at)s, %(after_id)s::uuid))
-          AND NOT EXISTS (
-              SELECT 1 FROM catalog.listed_shows p
+          AND l.show_id = (
+              SELECT p.show_id FROM catalog.listed_shows p
               WHERE p.event_id = l.event_id AND p.starts_at > %(from)s
-                AND (p.starts_at, p.show_id) < (l.starts_at, l.show_id)
+              ORDER BY p.starts_at, p.show_id LIMIT 1
           )
         ORDER BY l.starts_at, l.event_id
         LIMIT %(limit)s
