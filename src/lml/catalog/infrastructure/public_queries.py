@@ -106,9 +106,13 @@ class EventFilters(msgspec.Struct, frozen=True, kw_only=True):
         return hashlib.sha256(msgspec.json.encode(self)).hexdigest()[:12]
 
     def tsquery(self) -> str | None:
-        """Every word must match, as a word prefix ("jaz" finds jazz)."""
+        """Every word must match, as a word prefix ("jaz" finds jazz).
+
+        `(w | w:*)` matches what `w:*` alone does; the planner, though, guesses a prefix matches 2 % of
+        rows whatever it is, and knows how common a whole word is: told that a common word matches most
+        events, it walks the listing in order for a page instead of fetching every match and sorting."""
         words = re.findall(r"[^\W_]+", (self.text or "").lower())[:8]
-        return " & ".join(f"{w}:*" for w in words) or None
+        return " & ".join(f"({w} | {w}:*)" for w in words) or None
 
 
 _Instant = Annotated[datetime, msgspec.Meta(tz=True)]
@@ -155,7 +159,10 @@ def _venue(row: dict[str, Any]) -> PublicVenue:
 # (ties broken by show id): its start is the event's sort key. A page reads about as many rows as it
 # lists (more when filters are selective), however large the catalog. The first-show check is a
 # correlated subquery, one index probe per row walked: as NOT EXISTS the planner may turn it into an
-# anti-join that reads every listed show for each one walked.
+# anti-join that reads every listed show for each one walked. It runs outside the ordered rows
+# (`OFFSET 0` keeps the planner from pushing it in), so that when they come from a sort (matches of
+# rare words, say) it runs on the first few sorted rows only, not on every match; and its estimate
+# (one row in all, by the equality on a unique id) does not steer how those rows are fetched.
 LIST_SQL = f"""
     SELECT e.id::text AS event_id, e.title, e.category, e.images, {_VENUE}, f.first_show_at,
            (SELECT count(*) FROM catalog.listed_shows c
@@ -163,20 +170,24 @@ LIST_SQL = f"""
               AND (%(to)s::timestamptz IS NULL OR c.starts_at < %(to)s)) AS upcoming_shows
     FROM (
         SELECT l.event_id, l.starts_at AS first_show_at
-        FROM catalog.listed_shows l
-        WHERE l.starts_at > %(from)s AND (%(to)s::timestamptz IS NULL OR l.starts_at < %(to)s)
-          AND (%(city)s::text IS NULL OR l.city_key = lower(%(city)s))
-          AND (%(category)s::text IS NULL OR l.category = %(category)s)
-          AND (%(q)s::text IS NULL OR l.search @@ to_tsquery('simple', %(q)s))
-          AND (%(after_at)s::timestamptz IS NULL
-               OR (l.starts_at, l.event_id) > (%(after_at)s, %(after_id)s::uuid))
-          AND l.show_id = (
-              SELECT p.show_id FROM catalog.listed_shows p
-              WHERE p.event_id = l.event_id AND p.starts_at > %(from)s
-              ORDER BY p.starts_at, p.show_id LIMIT 1
-          )
-        ORDER BY l.starts_at, l.event_id
-        LIMIT %(limit)s
+        FROM (
+            SELECT l.event_id, l.starts_at, l.show_id
+            FROM catalog.listed_shows l
+            WHERE l.starts_at > %(from)s AND (%(to)s::timestamptz IS NULL OR l.starts_at < %(to)s)
+              AND (%(city)s::text IS NULL OR l.city_key = lower(%(city)s))
+              AND (%(category)s::text IS NULL OR l.category = %(category)s)
+              AND (%(q)s::text IS NULL OR l.search @@ to_tsquery('simple', %(q)s))
+              AND (%(after_at)s::timestamptz IS NULL
+                   OR (l.starts_at, l.event_id) > (%(after_at)s, %(after_id)s::uuid))
+            ORDER BY l.starts_at, l.event_id
+            OFFSET 0
+        ) l
+        WHERE l.show_id = (
+            SELECT p.show_id FROM catalog.listed_shows p
+            WHERE p.event_id = l.event_id AND p.starts_at > %(from)s
+            ORDER BY p.starts_at, p.show_id LIMIT 1
+        )
+        LIMIT %(limit)s  -- the first in the ordered rows' order (an ORDER BY here made the planner sort them all)
     ) f
     JOIN catalog.events e ON e.id = f.event_id AND e.status = 'published'
     ORDER BY f.first_show_at, f.event_id
