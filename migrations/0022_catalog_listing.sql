@@ -1,7 +1,8 @@
 -- The public listing (issue 14): a row per show a buyer can browse to (a show, not cancelled, of a
 -- published event), carrying what `GET /v1/events` sorts and filters on, so the listing walks one
 -- index in start order instead of looking up every published event's first show. An event's rows
--- are rewritten in the transaction that saves the event or one of its shows (PgEvents, PgShows).
+-- are rewritten by each catalog unit of work that touched the event, in its transaction, just before
+-- it commits (catalog/infrastructure/pg_listing.py).
 -- Rows, not a "next show" per event: a stored next show time goes stale as shows start, and the
 -- listing's `from` and `to` pick any range.
 CREATE TABLE catalog.listed_shows (
