@@ -3,6 +3,7 @@ listing, with the answer in Redis (hit) and without the cache (every request rea
 
     .venv/bin/python -m benchmarks.catalog_events --fresh                 # a throwaway world, like the tests'
     .venv/bin/python -m benchmarks.catalog_events --events 1000 --concurrency 32
+    .venv/bin/python -m benchmarks.catalog_events --fresh --events 10000 --concurrency 1 --explain
 
 Client and server share one process and one event loop, so the figures are a floor for one API
 process. Nothing here fails on timing.
@@ -24,6 +25,7 @@ from unittest.mock import patch
 
 import httpx
 import msgspec
+import psycopg
 from benchmarks.catalog_stores import bench_container
 from tests.fixtures.http import api_client
 from tests.fixtures.venues import layout_json
@@ -33,6 +35,7 @@ from lml.catalog.application import manage_events, manage_shows
 from lml.catalog.domain.event import EventDraft
 from lml.catalog.domain.show import ShowDraft
 from lml.catalog.infrastructure.public_cache import Cached, Fresh, PublicCache
+from lml.catalog.infrastructure.public_queries import LIST_SQL, EventFilters, list_params
 from lml.container import Container
 from lml.venues.application.edit_layouts import create_layout
 from lml.venues.application.manage_venues import create_venue
@@ -42,6 +45,12 @@ from lml.venues.domain.venue import VenueDraft
 
 CITIES = ("London", "Paris", "Berlin", "Madrid", "Rome")
 CATEGORIES = ("concert", "theatre", "comedy", "jazz", "opera")
+# Each query: its label, the request's parameters, and the same as the listing's filters (for EXPLAIN).
+QUERIES = (
+    ("first page, 20", {"limit": "20"}, EventFilters()),
+    ("city + category", {"city": "paris", "category": "jazz"}, EventFilters(city="paris", category="jazz")),
+    ("text", {"q": "live search"}, EventFilters(text="live search")),
+)
 
 
 async def seed(container: Container, events: int) -> None:
@@ -101,6 +110,24 @@ async def run(client: httpx.AsyncClient, cache: PublicCache, *, requests: int, c
             "p95": latencies[int(len(latencies) * 0.95) - 1] * 1000}
 
 
+async def analyze(container: Container) -> None:
+    """Statistics on the seeded tables, as autovacuum gathers them within a minute or so of such a load
+    (the application's role may not ANALYZE: the tables' owner does)."""
+    async with await psycopg.AsyncConnection.connect(container.settings.migrate_database_url,
+                                                     autocommit=True) as conn:
+        await conn.execute("ANALYZE catalog.events, catalog.shows, catalog.listed_shows")
+
+
+async def explain(container: Container, label: str, filters: EventFilters) -> None:
+    """The first page's plan, run as a buyer's (acting as no organization, row-level security on)."""
+    async with container.resources.db.unit_of_work() as uow:
+        rows = await (await uow.conn.execute(
+            "EXPLAIN (ANALYZE, BUFFERS) " + LIST_SQL, list_params(filters, None, container.clock.now(), 20),
+        )).fetchall()
+    print(f"--- {label}")
+    print("\n".join(str(next(iter(row.values()))) for row in rows))
+
+
 async def main(argv: list[str]) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)  # a line per request otherwise
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -108,18 +135,24 @@ async def main(argv: list[str]) -> None:
     parser.add_argument("--events", type=int, default=500)
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--explain", action="store_true", help="print each query's EXPLAIN (ANALYZE, BUFFERS) first")
     args = parser.parse_args(argv)
     async with bench_container(args.fresh) as container:
         started = time.perf_counter()
         await seed(container, args.events)
         print(f"seeded {args.events} published events in {time.perf_counter() - started:.1f}s")
+        if args.explain:
+            for label, _, filters in QUERIES:
+                await explain(container, f"{label}, no statistics yet", filters)
+        await analyze(container)
+        if args.explain:
+            for label, _, filters in QUERIES:
+                await explain(container, label, filters)
         # On this event loop, with the container's open stores (the app's lifespan does not run).
         async with api_client(create_app(container=container)) as client:
             print("query | cache | req/s | p50 (ms) | p95 (ms)")
             print("------|-------|-------|----------|---------")
-            for label, params in (("first page, 20", {"limit": "20"}),
-                                  ("city + category", {"city": "paris", "category": "jazz"}),
-                                  ("text", {"q": "live search"})):
+            for label, params, _ in QUERIES:
                 for cached in (True, False):
                     figures = await run(client, container.catalog.public_cache, requests=args.requests,
                                         concurrency=args.concurrency, cached=cached, params=params)

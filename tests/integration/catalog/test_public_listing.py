@@ -9,7 +9,8 @@ import msgspec
 from lml.catalog.application import manage_events, manage_shows
 from lml.catalog.application.ports import CatalogPorts
 from lml.catalog.domain.event import EventChanges, EventDraft
-from lml.catalog.domain.show import ShowDraft
+from lml.catalog.domain.show import ShowChanges, ShowDraft
+from lml.catalog.infrastructure.pg_listing import relist_events
 from lml.catalog.infrastructure.public_cache import Fresh
 from lml.catalog.infrastructure.public_queries import EventFilters, EventPage, list_events
 from lml.container import Container
@@ -164,3 +165,69 @@ async def test_a_change_drops_the_cached_public_answer(
                                      event_id=event_id, changes=EventChanges(title="Show (moved)"))
     assert (await cache.read([f"event:{event_id}"], f"event:{event_id}", load)).body == b"Show (moved)"  # type: ignore[union-attr]
     assert len(loads) == 2
+
+
+async def test_the_listing_follows_shows_rescheduled_added_and_cancelled_and_events_edited(
+    resources: Resources, catalog_ports_for_tests: CatalogPorts, make_operator: MakeOperator,
+    make_venue: MakeVenue, make_published_layout: MakePublishedLayout,
+) -> None:
+    publisher = await make_publisher(catalog_ports_for_tests, make_operator, make_venue, make_published_layout)
+    ports, org_id = catalog_ports_for_tests, publisher.venue.org_id
+    early = await publisher.event(starts_in=timedelta(days=2), title="Early")
+    late = await publisher.event(starts_in=timedelta(days=6), title="Late")
+    (late_show,) = await manage_shows.shows_of_event(ports, org_id=org_id, event_id=late)
+    assert await all_pages(resources) == [early, late]
+
+    await manage_shows.change_show(ports, org_id=org_id, show_id=late_show.show_id,
+                                   changes=ShowChanges(starts_at=ports.clock.now() + timedelta(days=1)))
+    assert await all_pages(resources) == [late, early], "moved before the other: listed first"
+
+    # A second show at the same instant: the event once, counting both.
+    rules, _, _ = default_pricing(publisher.layout)
+    twin = await manage_shows.create_show(ports, org_id=org_id, event_id=late, draft=msgspec.convert(
+        {"starts_at": ports.clock.now() + timedelta(days=1), "layout_id": publisher.layout.layout_id,
+         "price_tiers": tiers_json(DEFAULT_TIERS), "pricing": rules}, ShowDraft))
+    result = await page(resources, None)
+    assert [(i.event_id, i.upcoming_shows) for i in result.items] == [(late, 2), (early, 1)]
+
+    await manage_shows.cancel_show(ports, org_id=org_id, show_id=late_show.show_id)
+    await manage_shows.cancel_show(ports, org_id=org_id, show_id=twin.show_id)
+    assert await all_pages(resources) == [early], "no show left: the event leaves the listing"
+
+    await manage_events.change_event(ports, org_id=org_id, user_id=None, event_id=early,
+                                     changes=EventChanges(title="Morning Raga", category="folk"))
+    assert await all_pages(resources, text="raga", category="folk") == [early]
+    assert await all_pages(resources, text="early") == []
+
+
+async def test_two_transactions_rebuilding_one_events_listing_take_turns(
+    resources: Resources, catalog_ports_for_tests: CatalogPorts, make_operator: MakeOperator,
+    make_venue: MakeVenue, make_published_layout: MakePublishedLayout,
+) -> None:
+    """Both delete the event's rows and insert them again: overlapping, the second would insert rows the
+    first inserted meanwhile (a duplicate key, a 500). The event's listing lock makes it wait."""
+    publisher = await make_publisher(catalog_ports_for_tests, make_operator, make_venue, make_published_layout)
+    event_id = await publisher.event(starts_in=timedelta(days=3))
+    org_id = publisher.venue.org_id
+    async with resources.db.unit_of_work(org_id=org_id) as first:
+        await relist_events(first.conn, [event_id])
+        async with resources.db.unit_of_work(org_id=org_id) as second:
+            waiting = asyncio.create_task(relist_events(second.conn, [event_id]))
+            await until_a_session_waits_on_a_lock(resources)
+            await first.commit()
+            await waiting
+            await second.commit()
+    assert await all_pages(resources) == [event_id]
+
+
+async def until_a_session_waits_on_a_lock(resources: Resources) -> None:
+    for _ in range(1000):
+        async with resources.db.unit_of_work() as uow:
+            row = await (await uow.conn.execute(
+                "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database()"
+                " AND wait_event_type = 'Lock'"
+            )).fetchone()
+        if row and row["n"] > 0:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("no session ever waited on a lock")

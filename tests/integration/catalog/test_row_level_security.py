@@ -60,16 +60,21 @@ async def test_buyers_read_published_events_of_every_organization_and_no_draft(
         shows = await ids(uow, "SELECT id FROM catalog.shows")
         tiers = await ids(uow, "SELECT show_id FROM catalog.price_tiers")
         revisions = await ids(uow, "SELECT event_id FROM catalog.event_revisions")
+        listed = await ids(uow, "SELECT show_id FROM catalog.listed_shows")
     assert events == {published.event_id}
-    assert shows == tiers == {published.show_id}
+    assert shows == tiers == listed == {published.show_id}
     assert draft_show.show_id not in shows
     assert revisions == set()  # an operator's history, not buyers'
 
 
-async def test_buyers_write_nothing(make_event: MakeEvent, resources: Resources) -> None:
+async def test_buyers_write_nothing(make_event: MakeEvent, make_show_on_sale: MakeShowOnSale,
+                                    resources: Resources) -> None:
     event = await make_event()
+    listed = await make_show_on_sale(seats=5)
     async with resources.db.unit_of_work() as uow:
         cur = await uow.conn.execute("UPDATE catalog.events SET title = 'defaced' WHERE id = %s", (event.event_id,))
+        assert cur.rowcount == 0
+        cur = await uow.conn.execute("DELETE FROM catalog.listed_shows WHERE show_id = %s", (listed.show_id,))
         assert cur.rowcount == 0
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             await uow.conn.execute(

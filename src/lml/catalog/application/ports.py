@@ -123,7 +123,8 @@ class CatalogUnitOfWork(Protocol):
         """Record an integration event, delivered once this unit of work commits."""
 
     def touched(self, event_id: str, show_ids: Iterable[str] = ()) -> None:
-        """Buyer-visible data of this event and these shows changed: public caches drop it after commit."""
+        """Buyer-visible data of this event and these shows changed: the public listing's rows of the event
+        are rebuilt before commit, and public caches drop it after."""
 
     async def commit(self) -> None: ...
 

@@ -106,9 +106,13 @@ class EventFilters(msgspec.Struct, frozen=True, kw_only=True):
         return hashlib.sha256(msgspec.json.encode(self)).hexdigest()[:12]
 
     def tsquery(self) -> str | None:
-        """Every word must match, as a word prefix ("jaz" finds jazz)."""
+        """Every word must match, as a word prefix ("jaz" finds jazz).
+
+        `(w | w:*)` matches what `w:*` alone does; the planner, though, guesses a prefix matches 2 % of
+        rows whatever it is, and knows how common a whole word is: told that a common word matches most
+        events, it walks the listing in order for a page instead of fetching every match and sorting."""
         words = re.findall(r"[^\W_]+", (self.text or "").lower())[:8]
-        return " & ".join(f"{w}:*" for w in words) or None
+        return " & ".join(f"({w} | {w}:*)" for w in words) or None
 
 
 _Instant = Annotated[datetime, msgspec.Meta(tz=True)]
@@ -147,49 +151,69 @@ def _venue(row: dict[str, Any]) -> PublicVenue:
                        timezone=row["timezone"])
 
 
+# Published events with a show (not cancelled) starting in the range, by their first such show,
+# then id: a keyset, so pages neither repeat nor skip an event when others are added meanwhile.
+#
+# Walks the listed shows (migration 0022: a row per show of a published event, with the event's city,
+# category and search words) in start order, keeping a show only when it is its event's first in range
+# (ties broken by show id): its start is the event's sort key. A page reads about as many rows as it
+# lists (more when filters are selective), however large the catalog. The first-show check is a
+# correlated subquery, one index probe per row walked: as NOT EXISTS the planner may turn it into an
+# anti-join that reads every listed show for each one walked. It runs outside the ordered rows
+# (`OFFSET 0` keeps the planner from pushing it in), so that when they come from a sort (matches of
+# rare words, say) it runs on the first few sorted rows only, not on every match; and its estimate
+# (one row in all, by the equality on a unique id) does not steer how those rows are fetched.
+LIST_SQL = f"""
+    SELECT e.id::text AS event_id, e.title, e.category, e.images, {_VENUE}, f.first_show_at,
+           (SELECT count(*) FROM catalog.listed_shows c
+            WHERE c.event_id = f.event_id AND c.starts_at > %(from)s
+              AND (%(to)s::timestamptz IS NULL OR c.starts_at < %(to)s)) AS upcoming_shows
+    FROM (
+        SELECT l.event_id, l.starts_at AS first_show_at
+        FROM (
+            SELECT l.event_id, l.starts_at, l.show_id
+            FROM catalog.listed_shows l
+            WHERE l.starts_at > %(from)s AND (%(to)s::timestamptz IS NULL OR l.starts_at < %(to)s)
+              AND (%(city)s::text IS NULL OR l.city_key = lower(%(city)s))
+              AND (%(category)s::text IS NULL OR l.category = %(category)s)
+              AND (%(q)s::text IS NULL OR l.search @@ to_tsquery('simple', %(q)s))
+              AND (%(after_at)s::timestamptz IS NULL
+                   OR (l.starts_at, l.event_id) > (%(after_at)s, %(after_id)s::uuid))
+            ORDER BY l.starts_at, l.event_id
+            OFFSET 0
+        ) l
+        WHERE l.show_id = (
+            SELECT p.show_id FROM catalog.listed_shows p
+            WHERE p.event_id = l.event_id AND p.starts_at > %(from)s
+            ORDER BY p.starts_at, p.show_id LIMIT 1
+        )
+        LIMIT %(limit)s  -- the first in the ordered rows' order (an ORDER BY here made the planner sort them all)
+    ) f
+    JOIN catalog.events e ON e.id = f.event_id AND e.status = 'published'
+    ORDER BY f.first_show_at, f.event_id
+"""  # noqa: S608 - fixed text
+
+
+def list_params(filters: EventFilters, after: _Cursor | None, as_of: datetime, limit: int) -> dict[str, Any]:
+    """`LIST_SQL`'s parameters (the benchmark EXPLAINs the query with them)."""
+    return {
+        "from": max(as_of, filters.starts_after) if filters.starts_after else as_of,
+        "to": filters.starts_before,
+        "city": filters.city,
+        "category": filters.category,
+        "q": filters.tsquery(),
+        "after_at": after.first_show_at if after else None,
+        "after_id": after.event_id if after else None,
+        "limit": limit + 1,
+    }
+
+
 async def list_events(uow: UnitOfWork, filters: EventFilters, cursor: str | None, limit: int,
                       now: datetime) -> EventPage:
-    """Published events with a show (not cancelled) starting in the range, by their first such show,
-    then id: a keyset, so pages neither repeat nor skip an event when others are added meanwhile.
-
-    Each published event (that passes the filters) looks up its own first show through the
-    (event, start) index: linear in published events, and independent of the planner's estimates,
-    which row-level security's policies blur (a join of aggregated shows to events turned into a
-    quadratic nested loop on fresh statistics). Answers are cached; a catalog of many thousands of
-    live events would rather keep each event's next show time on the event, indexed."""
+    """A page of `LIST_SQL`."""
     after = decode_cursor(cursor, filters) if cursor else None
     as_of = after.as_of if after else now
-    rows = await (
-        await uow.conn.execute(
-            f"""
-            SELECT e.id::text AS event_id, e.title, e.category, e.images, {_VENUE}, u.first_show_at, u.upcoming_shows
-            FROM catalog.events e
-            CROSS JOIN LATERAL (
-                SELECT min(s.starts_at) AS first_show_at, count(*) AS upcoming_shows
-                FROM catalog.shows s
-                WHERE s.event_id = e.id AND s.status <> 'cancelled' AND s.starts_at > %(from)s
-                  AND (%(to)s::timestamptz IS NULL OR s.starts_at < %(to)s)
-            ) u
-            WHERE e.status = 'published' AND u.first_show_at IS NOT NULL
-              AND (%(city)s::text IS NULL OR lower(e.city) = lower(%(city)s))
-              AND (%(category)s::text IS NULL OR e.category = %(category)s)
-              AND (%(q)s::text IS NULL OR e.search @@ to_tsquery('simple', %(q)s))
-              AND (%(after_at)s::timestamptz IS NULL OR (u.first_show_at, e.id) > (%(after_at)s, %(after_id)s::uuid))
-            ORDER BY u.first_show_at, e.id
-            LIMIT %(limit)s
-            """,  # noqa: S608 - fixed text
-            {
-                "from": max(as_of, filters.starts_after) if filters.starts_after else as_of,
-                "to": filters.starts_before,
-                "city": filters.city,
-                "category": filters.category,
-                "q": filters.tsquery(),
-                "after_at": after.first_show_at if after else None,
-                "after_id": after.event_id if after else None,
-                "limit": limit + 1,
-            },
-        )
-    ).fetchall()
+    rows = await (await uow.conn.execute(LIST_SQL, list_params(filters, after, as_of, limit))).fetchall()
     items = [
         EventListItem(event_id=r["event_id"], title=r["title"], category=r["category"], images=r["images"],
                       venue=_venue(r), first_show_at=r["first_show_at"], upcoming_shows=r["upcoming_shows"])

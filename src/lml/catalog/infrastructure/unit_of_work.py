@@ -1,5 +1,6 @@
 """The catalog's unit of work on PostgreSQL: repositories, seating's inventory and the outbox share
-one transaction; public caches are dropped once it commits."""
+one transaction; the public listing's rows of the events it touched are rebuilt in it, and public
+caches are dropped once it commits."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import msgspec
 
 from lml.catalog.application.ports import CatalogUnitOfWork, EventRepository, Inventory, ShowRepository
 from lml.catalog.infrastructure.pg_events import PgEvents
+from lml.catalog.infrastructure.pg_listing import relist_events
 from lml.catalog.infrastructure.pg_shows import PgShows
 from lml.catalog.infrastructure.public_cache import PublicCache
 from lml.catalog.infrastructure.seating_inventory import SeatingInventory
@@ -36,6 +38,8 @@ class PgCatalogUnitOfWork:
         self._shows.update(show_ids)
 
     async def commit(self) -> None:
+        if self._events:
+            await relist_events(self.uow.conn, self._events)
         await self.uow.commit()
         if self._events or self._shows:
             await self.cache.invalidate(self._events, self._shows)
