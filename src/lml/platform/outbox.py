@@ -109,10 +109,15 @@ class OutboxRelay:
         try:
             async with self.db.unit_of_work() as uow:
                 # Still ours: neither delivered meanwhile nor taken by another relay after the lease ran out.
+                # The lock is waited for, not skipped: another relay's claim locks the rows it scans for
+                # a moment (this one included, before it finds it leased), and skipping would leave the
+                # event undelivered until its lease ran out. A relay that took the event over holds it
+                # while it delivers; this one then finds the lease changed (or gives up at the lock
+                # timeout, which changes nothing).
                 mine = await (
                     await uow.conn.execute(
                         "SELECT 1 FROM platform.outbox WHERE id = %s AND status = 'pending' AND next_attempt_at = %s"
-                        " FOR UPDATE SKIP LOCKED",
+                        " FOR UPDATE",
                         (event.id, lease),
                     )
                 ).fetchone()

@@ -7,13 +7,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
+import psycopg
 import pytest
 
 from lml.config import Settings
 from lml.platform.db import Database, UnitOfWork
 from lml.platform.outbox import Handler, OutboxEvent, OutboxRelay, add_event, event_type_of
 from lml.platform.resources import Resources
-from tests.timing import TestClock
+from tests.timing import TestClock, eventually, waiting_for_a_lock
 
 
 class SeatsReleased(msgspec.Struct, frozen=True):
@@ -263,3 +264,28 @@ async def test_no_lock_taken_by_a_delivery_is_held_while_the_next_event_is_deliv
     finally:
         finish_second.set()
         assert await relaying == 2
+
+
+async def test_a_claimed_event_whose_row_another_relay_is_looking_at_is_still_delivered_at_once(
+    settings: Settings, db: Database, resources: Resources, clock: TestClock
+) -> None:
+    # Another relay's claim locks the rows it scans for a moment, this one's claimed rows included (it
+    # then finds them leased and leaves them). A delivery that meets that lock must wait for it, not
+    # take the row for someone else's: the event would wait out its two-minute lease undelivered.
+    delivered: list[OutboxEvent] = []
+    await add(db, TicketIssued(1))
+    relay = OutboxRelay(db, clock, {ISSUED: [recorder(delivered)]})
+    [(event, lease)] = await relay._claim(1)
+
+    blocker = await psycopg.AsyncConnection.connect(settings.database_url)
+    try:
+        await blocker.execute("SELECT 1 FROM platform.outbox WHERE id = %s FOR UPDATE", (event.id,))
+        delivery = asyncio.create_task(relay._deliver(event, lease))
+        await eventually(lambda: waiting_for_a_lock(resources, "transactionid"), what="the delivery waiting")
+        await blocker.rollback()
+        await delivery
+    finally:
+        await blocker.close()
+
+    assert [e.id for e in delivered] == [event.id]
+    assert {r["status"] for r in await rows(db)} == {"done"}
