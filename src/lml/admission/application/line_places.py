@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from lml.admission.application.ports import Joined, Line, Place
+from lml.admission.application.ports import Joined, JoinRefused, Line, Place
 from lml.admission.domain.entry import (
     EntryState,
     QueueEntry,
@@ -51,15 +51,14 @@ async def join_line(desk: LineDesk, *, show_id: str, buyer: str) -> tuple[QueueE
     WaitingRoomClosed."""
     entry_id, rank = new_id(), secrets.randbelow(PRE_QUEUE_RANKS)
     joined = await desk.line.join(show_id, buyer=buyer, entry_id=entry_id, pre_queue_rank=rank, now_ms=desk.now_ms())
-    if joined == "unconfigured" and await desk.restore_room(show_id):
+    if isinstance(joined, JoinRefused) and joined.reason == "unconfigured" and await desk.restore_room(show_id):
         joined = await desk.line.join(show_id, buyer=buyer, entry_id=entry_id, pre_queue_rank=rank,
                                       now_ms=desk.now_ms())
     if isinstance(joined, Joined):
         return entry_view(desk, show_id, buyer, joined.place), joined.new
-    if joined.startswith("not_open:"):
-        opens = datetime.fromtimestamp(int(joined.removeprefix("not_open:")) / 1000, UTC)
-        raise WaitingRoomNotOpen(opens.isoformat())
-    if joined == "closed":
+    if joined.reason == "not_open" and joined.opens_ms is not None:
+        raise WaitingRoomNotOpen(datetime.fromtimestamp(joined.opens_ms / 1000, UTC).isoformat())
+    if joined.reason == "closed":
         raise WaitingRoomClosed()
     raise WaitingRoomNotEnabled()
 

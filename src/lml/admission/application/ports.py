@@ -82,6 +82,14 @@ class Joined(msgspec.Struct, frozen=True, kw_only=True):
     new: bool  # False: the buyer had a place already, which this is
 
 
+class JoinRefused(msgspec.Struct, frozen=True, kw_only=True):
+    """Why the line took nobody: `unconfigured` (the room's facts are not in Redis), `not_enabled`,
+    `not_open` (until `opens_ms`), `closed`."""
+
+    reason: str
+    opens_ms: int | None = None
+
+
 class Admitted(msgspec.Struct, frozen=True, kw_only=True):
     entry_id: str
     buyer: str
@@ -102,9 +110,8 @@ class Line(Protocol):
     async def configure(self, show_id: str, facts: RoomFacts) -> None: ...
 
     async def join(self, show_id: str, *, buyer: str, entry_id: str, pre_queue_rank: int, now_ms: int
-                   ) -> Joined | str:
-        """The buyer's place (new or theirs already); or why not: `unconfigured` (the room's facts
-        are not in Redis), `not_enabled`, `not_open`, `closed`."""
+                   ) -> Joined | JoinRefused:
+        """The buyer's place (new or theirs already), or why not."""
 
     async def place(self, show_id: str, *, buyer: str, now_ms: int) -> Place | None: ...
 

@@ -10,7 +10,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.commands.core import AsyncScript
 
-from lml.admission.application.ports import Admitted, Joined, Place, RoomFacts, RoomFigures
+from lml.admission.application.ports import Admitted, Joined, JoinRefused, Place, RoomFacts, RoomFigures
 from lml.platform.redis import lua_source
 from lml.platform.redis_batch import ScriptBatcher
 
@@ -62,14 +62,12 @@ class RedisLine:
         )
 
     async def join(self, show_id: str, *, buyer: str, entry_id: str, pre_queue_rank: int, now_ms: int
-                   ) -> Joined | str:
+                   ) -> Joined | JoinRefused:
         reply = await self._run(self._join, show_id, now_ms, buyer, entry_id, pre_queue_rank)
         outcome = _text(reply[0])
         if outcome in ("joined", "existing"):
             return Joined(place=_place(reply[1:]), new=outcome == "joined")
-        if outcome == "not_open":
-            return f"not_open:{_text(reply[1])}"
-        return outcome
+        return JoinRefused(reason=outcome, opens_ms=int(_text(reply[1])) if outcome == "not_open" else None)
 
     async def place(self, show_id: str, *, buyer: str, now_ms: int) -> Place | None:
         reply = await self._run(self._read, show_id, now_ms, buyer)
