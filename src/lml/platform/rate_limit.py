@@ -6,12 +6,11 @@ from __future__ import annotations
 import math
 
 import msgspec
-import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from lml.platform.domain.errors import Unavailable
-from lml.platform.redis import LuaScript
+from lml.platform.redis import LuaScript, RedisClient
 
 
 class RateLimit(msgspec.Struct, frozen=True):
@@ -45,7 +44,7 @@ class RateDecision(msgspec.Struct, frozen=True):
 
 
 class RateLimiter:
-    def __init__(self, redis: aioredis.Redis, key_prefix: str = "lml") -> None:
+    def __init__(self, redis: RedisClient, key_prefix: str = "lml") -> None:
         self._script = LuaScript(redis, "lml.platform", "token_bucket.lua")
         self._prefix = f"{key_prefix}:ratelimit:"
 

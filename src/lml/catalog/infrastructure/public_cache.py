@@ -15,10 +15,10 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import overload
 
 import msgspec
-import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from lml.platform.logging import get_logger
+from lml.platform.redis import RedisClient
 
 log = get_logger("lml.catalog.cache")
 
@@ -41,7 +41,7 @@ class Fresh(msgspec.Struct, frozen=True):
 
 
 class PublicCache:
-    def __init__(self, client: aioredis.Redis, prefix: str) -> None:
+    def __init__(self, client: RedisClient, prefix: str) -> None:
         self.client = client
         self.prefix = f"{prefix}:catalog"
 
@@ -59,7 +59,11 @@ class PublicCache:
         """The cached answer `name`, or `load()`'s (stored for next time). None when `load` finds nothing
         (not cached: a 404 must not outlive the creation that ends it)."""
         try:
-            versions = await self.client.mget([f"{self.prefix}:v:{d}" for d in depends_on])
+            # A GET each, not one MGET: the versions lie in different Redis Cluster slots.
+            async with self.client.pipeline(transaction=False) as pipe:
+                for name in depends_on:
+                    pipe.get(f"{self.prefix}:v:{name}")
+                versions = await pipe.execute()
             key = f"{self.prefix}:public:{name}:{'.'.join(str(int(v or 0)) for v in versions)}"
             async with self.client.pipeline(transaction=False) as pipe:
                 pipe.get(key)
