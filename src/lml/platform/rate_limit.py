@@ -6,11 +6,9 @@ from __future__ import annotations
 import math
 
 import msgspec
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from lml.platform.domain.errors import Unavailable
-from lml.platform.redis import LuaScript, RedisClient
+from lml.platform.redis import REDIS_OUTAGES, LuaScript, RedisClient
 
 
 class RateLimit(msgspec.Struct, frozen=True):
@@ -72,7 +70,7 @@ class RateLimiter:
             allowed, remaining, full_ms, wait_ms = await self._script(
                 [self._prefix + key], [limit.capacity, repr(float(limit.refill_per_second)), cost, mode]
             )
-        except (RedisConnectionError, RedisTimeoutError):
+        except REDIS_OUTAGES:
             # Failing closed: a limit that cannot be checked is not waved through (503, not 500).
             raise Unavailable(detail="The rate limiter cannot be reached; try again shortly") from None
         return RateDecision(

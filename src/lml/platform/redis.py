@@ -13,10 +13,18 @@ import redis.asyncio as aioredis
 from redis.asyncio.client import PubSub
 from redis.asyncio.cluster import ClusterNode
 from redis.commands.core import AsyncScript
+from redis.exceptions import ClusterDownError, RedisClusterException
 
 from lml.config import Settings
 
 RedisClient = aioredis.Redis | aioredis.RedisCluster
+
+# What a Redis that does not answer raises: a connection that fails or times out; and a cluster that
+# no node of answers (its slots cannot be learnt: RedisClusterException, whose other causes, the keys
+# of one call in several slots, no call here makes) or that does not serve every slot (CLUSTERDOWN).
+REDIS_OUTAGES: tuple[type[Exception], ...] = (
+    aioredis.ConnectionError, aioredis.TimeoutError, ClusterDownError, RedisClusterException,
+)
 
 # Calls in flight at once (per node in a cluster).
 MAX_CONNECTIONS = 256

@@ -13,11 +13,8 @@ import contextlib
 import time
 from collections.abc import Callable
 
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
-
 from lml.platform.logging import get_logger
-from lml.platform.redis import LuaScript, RedisClient
+from lml.platform.redis import REDIS_OUTAGES, LuaScript, RedisClient
 
 log = get_logger("lml.sessions")
 
@@ -86,7 +83,7 @@ class SessionRevocations:
         while not stop.is_set():
             try:
                 await self.sync()
-            except (RedisConnectionError, RedisTimeoutError) as exc:
+            except REDIS_OUTAGES as exc:
                 if not failing:
                     log.warning("session_revocations_unreadable", error=type(exc).__name__)
                 failing = True

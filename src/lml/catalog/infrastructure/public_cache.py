@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import overload
 
 import msgspec
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, RedisError
 
 from lml.platform.logging import get_logger
 from lml.platform.redis import RedisClient
@@ -69,7 +69,7 @@ class PublicCache:
                 pipe.get(key)
                 pipe.pttl(key)
                 body, pttl = await pipe.execute()
-        except (RedisError, OSError) as exc:
+        except (RedisError, RedisClusterException, OSError) as exc:
             log.warning("catalog_cache_unavailable", error=type(exc).__name__)
             fresh = await load()
             return Cached(fresh.body, fresh.seconds) if fresh else None
@@ -81,7 +81,7 @@ class PublicCache:
         if fresh.seconds > 0:
             try:
                 await self.client.set(key, fresh.body, ex=fresh.seconds)
-            except (RedisError, OSError) as exc:
+            except (RedisError, RedisClusterException, OSError) as exc:
                 log.warning("catalog_cache_unavailable", error=type(exc).__name__)
         return Cached(fresh.body, fresh.seconds)
 
@@ -93,5 +93,5 @@ class PublicCache:
                     pipe.incr(f"{self.prefix}:v:{name}")
                     pipe.expire(f"{self.prefix}:v:{name}", _VERSION_SECONDS)
                 await pipe.execute()
-        except (RedisError, OSError) as exc:
+        except (RedisError, RedisClusterException, OSError) as exc:
             log.warning("catalog_cache_invalidation_failed", error=type(exc).__name__, keys=len(names))

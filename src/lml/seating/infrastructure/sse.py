@@ -26,6 +26,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import msgspec
 import redis.asyncio as aioredis
 from litestar.response import ServerSentEventMessage
+from redis.exceptions import RedisClusterException
 
 from lml.platform.logging import get_logger
 from lml.platform.redis import RedisClient, ShardSubscriber, shard_of
@@ -145,7 +146,7 @@ class AvailabilityHub:
                 return
             shard.leaving[show_id] += 1
             # A failed connection is its reader's to handle: it ends the streams and closes it.
-            with contextlib.suppress(aioredis.RedisError, OSError):
+            with contextlib.suppress(aioredis.RedisError, RedisClusterException, OSError):
                 await shard.subscriber.pubsub.sunsubscribe(changes_channel(self._prefix, show_id))
 
     def _forget(self, shard: _Shard) -> None:
@@ -183,7 +184,7 @@ class AvailabilityHub:
                         self._offer(show_id, CLOSED)
                 elif kind == "smessage":
                     self._deliver(show_id, message["data"])
-        except (aioredis.RedisError, OSError) as exc:
+        except (aioredis.RedisError, RedisClusterException, OSError) as exc:
             log.warning("availability_feed_lost", error=type(exc).__name__)
             for show_id, confirmed in shard.confirmed.items():
                 if not confirmed.done():
