@@ -5,14 +5,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lml.config import Settings, SettingsError
 
 if TYPE_CHECKING:  # imported by each command that needs it: `lml migrate` loads no context
     from lml.container import Container
+
+MULTIPROC_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 
 # Granian's own lines (start, stop, worker crashes) go through our logging like every other library's.
 _GRANIAN_LOGGING = {
@@ -29,6 +34,7 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     from lml.platform.logging import configure_logging
 
     configure_logging(settings)
+    metrics_dir = _multiprocess_metrics_dir()
     # On SIGTERM granian stops accepting, lets the requests in flight finish (up to
     # `workers_kill_timeout`), runs the app's lifespan shutdown, then exits 0.
     Granian(
@@ -42,6 +48,18 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
         log_dictconfig=_GRANIAN_LOGGING,
         workers_kill_timeout=30,
     ).serve()
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _multiprocess_metrics_dir() -> Path:
+    """Every server process writes its metrics into one directory, and `/metrics` reads them all
+    (lml.platform.metrics): PROMETHEUS_MULTIPROC_DIR when set, else a new one; emptied now, before
+    anything imports prometheus_client (which picks its mode at import)."""
+    path = Path(os.environ.get(MULTIPROC_DIR_VARIABLE) or tempfile.mkdtemp(prefix="lml-metrics-"))
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    os.environ[MULTIPROC_DIR_VARIABLE] = str(path)
+    return path
 
 
 def _worker(settings: Settings, args: argparse.Namespace) -> None:
