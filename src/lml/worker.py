@@ -198,8 +198,6 @@ class Worker:
         what stops both."""
         loop = _loop().loop
         resources, container = self.resources, self.container
-        stopping = asyncio.Event()
-        sampling = asyncio.run_coroutine_threadsafe(keep_sampling(resources.db, resources.redis, stopping), loop)
         probes = [
             partial(outbox_backlog, resources.db, resources.clock),
             partial(stripe_inbox_backlog, container.payments),
@@ -211,6 +209,8 @@ class Worker:
                         else None)
         if port:
             log.info("worker_metrics_serving", host=self.settings.host, port=port)
+        stopping = asyncio.Event()
+        sampling = asyncio.run_coroutine_threadsafe(keep_sampling(resources.db, resources.redis, stopping), loop)
 
         def stop() -> None:
             if stop_serving is not None:
@@ -236,14 +236,16 @@ class Worker:
         worker.start()
         ticker = threading.Thread(target=self._tick, name="lml-ticker", daemon=True)
         ticker.start()
-        stop_metrics = self._serve_metrics()
-        log.info("worker_started", threads=self.threads, actors=sorted(self.actors))
+        stop_metrics: Callable[[], None] | None = None
         try:
+            stop_metrics = self._serve_metrics()
+            log.info("worker_started", threads=self.threads, actors=sorted(self.actors))
             self._stop.wait()
         finally:
             self._stop.set()
             ticker.join(timeout=2)
-            stop_metrics()
+            if stop_metrics is not None:
+                stop_metrics()
             worker.stop(timeout=GRACE_MS)
             self.broker.close()
             log.info("worker_stopped")

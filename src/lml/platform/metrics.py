@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, generate_latest, multiprocess
 from prometheus_client.exposition import start_wsgi_server
@@ -25,11 +26,25 @@ MULTIPROC_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 
 def latest() -> tuple[bytes, str]:
     """The exposition of this process, or of every API process in multiprocess mode; its media type."""
-    if os.environ.get(MULTIPROC_DIR_VARIABLE):
+    if directory := os.environ.get(MULTIPROC_DIR_VARIABLE):
+        _forget_ended_processes(Path(directory))
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
         return generate_latest(registry), CONTENT_TYPE_LATEST
     return generate_latest(REGISTRY), CONTENT_TYPE_LATEST
+
+
+def _forget_ended_processes(directory: Path) -> None:
+    """Gauges of what is live (streams open, pool use) count the live processes only: a server process
+    that ended (a reload, SIGHUP, replaces them all) leaves its files behind. Its counters stay."""
+    for path in directory.glob("gauge_live*_*.db"):
+        pid = int(path.stem.rsplit("_", 1)[1])
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            multiprocess.mark_process_dead(pid, str(directory))  # type: ignore[no-untyped-call]
+        except PermissionError:
+            pass  # alive, as another user
 
 
 class _Together(Collector):
