@@ -216,7 +216,10 @@ class Worker:
             if stop_serving is not None:
                 stop_serving()
             loop.call_soon_threadsafe(stopping.set)
-            sampling.result(timeout=5)
+            try:
+                sampling.result(timeout=5)
+            except Exception as exc:  # noqa: BLE001 - the worker's stop goes on regardless
+                log.warning("pool_sampling_failed", error=type(exc).__name__)
 
         return stop
 
