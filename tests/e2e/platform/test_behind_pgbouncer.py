@@ -18,6 +18,13 @@ from tests.fixtures.processes import process, serving
 from tests.timing import eventually
 
 
+class Buyer:
+    """A buyer signed in through the served API."""
+
+    def __init__(self, headers: dict[str, str]) -> None:
+        self.headers = headers
+
+
 async def test_a_buyer_pays_cancels_and_is_refunded_with_the_processes_behind_pgbouncer(
     settings_behind_pgbouncer: Settings, make_show_on_sale: MakeShowOnSale, stripe_app: StripeApp, tmp_path: Path,
 ) -> None:
@@ -81,8 +88,3 @@ async def test_a_buyer_pays_cancels_and_is_refunded_with_the_processes_behind_pg
     for log in ("serve.log", "worker.log"):
         text = (tmp_path / log).read_text()
         assert "Traceback" not in text and "prepared statement" not in text, text
-
-
-class Buyer:
-    def __init__(self, headers: dict[str, str]) -> None:
-        self.headers = headers
