@@ -258,6 +258,20 @@ load_secrets() {
     done
 }
 
+# ---------------------------------------------------------------- PgBouncer
+
+# The tests run the application through PgBouncer in transaction pooling mode (tests/services.py starts
+# one on a free port, as a user of its own when run as root); Debian's package, whose own service is
+# left alone.
+setup_pgbouncer() {
+    if command -v pgbouncer >/dev/null || [[ -x /usr/sbin/pgbouncer ]]; then
+        say "PgBouncer: already installed"
+        return 0
+    fi
+    say "PgBouncer: not installed"
+    apt_install pgbouncer
+}
+
 # ---------------------------------------------------------------- Chromium
 
 # The test suite drives a real headless browser (tests/fixtures/chromium.py) to check CORS as browsers
@@ -285,12 +299,13 @@ setup_promtool() {
 }
 
 # prepare_machine run|test: the virtualenv with the locked packages, PostgreSQL and Redis (and, for
-# the tests, Chromium and promtool).
+# the tests, PgBouncer, Chromium and promtool).
 prepare_machine() {
     setup_python
     setup_postgres "$1"
     setup_redis "$1"
     if [[ $1 == test ]]; then
+        setup_pgbouncer
         setup_chromium
         setup_promtool
     fi

@@ -38,6 +38,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     db_statement_timeout_ms: int = 5_000
     db_lock_timeout_ms: int = 2_000
     db_idle_in_transaction_timeout_ms: int = 10_000
+    # Off behind a transaction pooler that cannot carry server-side prepared statements from one
+    # server connection to another (PgBouncer before 1.21, or without `max_prepared_statements`).
+    db_prepared_statements: bool = True
     redis_url: str = "redis://127.0.0.1:6379/0"
     redis_key_prefix: str = "lml"
     mongo_url: str = "mongodb://127.0.0.1:27017"
@@ -352,4 +355,6 @@ def _expected(name: str, value: object) -> str:
         return f"LML_{name.upper()} must be one of {', '.join(get_args(hint))}, not {value!r}"
     if hint is int:
         return f"LML_{name.upper()} must be an integer, not {value!r}"
+    if hint is bool:
+        return f"LML_{name.upper()} must be true or false, not {value!r}"
     return f"LML_{name.upper()} is invalid"

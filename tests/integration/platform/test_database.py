@@ -1,4 +1,5 @@
-"""The PostgreSQL pool: session limits, the application role, and a unit of work that rolls back unless committed."""
+"""The PostgreSQL pool: the limits of every transaction, the application role, and a unit of work that rolls
+back unless committed."""
 
 from __future__ import annotations
 
@@ -45,7 +46,7 @@ async def insert_row(uow_conn: psycopg.AsyncConnection[dict[str, object]]) -> No
     await uow_conn.execute("INSERT INTO platform.outbox (event_type, payload) VALUES ('test.Probe', '{}')")
 
 
-async def test_every_pooled_session_has_the_configured_limits(db: Database) -> None:
+async def test_every_unit_of_work_runs_with_the_configured_limits(db: Database) -> None:
     async with db.unit_of_work() as uow:
         shown = {}
         for name in ("statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout", "TimeZone",
