@@ -285,8 +285,21 @@ setup_chromium() {
     apt_install chromium
 }
 
+# ---------------------------------------------------------------- promtool
+
+# The test suite checks the alert rules of ops/prometheus with Prometheus' own promtool, which Debian
+# ships in its prometheus package.
+setup_promtool() {
+    if command -v promtool >/dev/null; then
+        say "promtool: already installed"
+        return 0
+    fi
+    say "promtool: not installed"
+    apt_install --no-install-recommends prometheus
+}
+
 # prepare_machine run|test: the virtualenv with the locked packages, PostgreSQL and Redis (and, for
-# the tests, PgBouncer and Chromium).
+# the tests, PgBouncer, Chromium and promtool).
 prepare_machine() {
     setup_python
     setup_postgres "$1"
@@ -294,5 +307,6 @@ prepare_machine() {
     if [[ $1 == test ]]; then
         setup_pgbouncer
         setup_chromium
+        setup_promtool
     fi
 }

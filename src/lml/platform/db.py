@@ -19,7 +19,7 @@ organization is set. Public reads of tenant data (a buyer browsing shows) need t
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -62,10 +62,19 @@ class UnitOfWork:
     def __init__(self, conn: AsyncConnection[dict[str, Any]]) -> None:
         self.conn = conn
         self.committed = False
+        self._after_commit: list[Callable[[], None]] = []
+
+    def after_commit(self, action: Callable[[], None]) -> None:
+        """Run `action` once the transaction has committed (never if it rolls back): what counts a
+        change, say, counts only the changes that happened."""
+        self._after_commit.append(action)
 
     async def commit(self) -> None:
         await self.conn.commit()
         self.committed = True
+        actions, self._after_commit = self._after_commit, []
+        for action in actions:
+            action()
 
 
 class Database:
