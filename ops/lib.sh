@@ -284,6 +284,20 @@ load_secrets() {
     done
 }
 
+# ---------------------------------------------------------------- PgBouncer
+
+# The tests run the application through PgBouncer in transaction pooling mode (tests/services.py starts
+# one on a free port, as a user of its own when run as root); Debian's package, whose own service is
+# left alone.
+setup_pgbouncer() {
+    if command -v pgbouncer >/dev/null || [[ -x /usr/sbin/pgbouncer ]]; then
+        say "PgBouncer: already installed"
+        return 0
+    fi
+    say "PgBouncer: not installed"
+    apt_install pgbouncer
+}
+
 # ---------------------------------------------------------------- Chromium
 
 # The test suite drives a real headless browser (tests/fixtures/chromium.py) to check CORS as browsers
@@ -297,16 +311,31 @@ setup_chromium() {
     apt_install chromium
 }
 
+# ---------------------------------------------------------------- promtool
+
+# The test suite checks the alert rules of ops/prometheus with Prometheus' own promtool, which Debian
+# ships in its prometheus package.
+setup_promtool() {
+    if command -v promtool >/dev/null; then
+        say "promtool: already installed"
+        return 0
+    fi
+    say "promtool: not installed"
+    apt_install --no-install-recommends prometheus
+}
+
 # prepare_machine run|test: the virtualenv with the locked packages, PostgreSQL and Redis (and, for
-# the tests, Chromium and the Redis commands; for the service on a Redis Cluster, a plain Redis for
-# the worker's queues).
+# the tests, PgBouncer, Chromium, promtool and the Redis commands; for the service on a Redis Cluster,
+# a plain Redis for the worker's queues).
 prepare_machine() {
     setup_python
     setup_postgres "$1"
     setup_redis "$1"
     if [[ $1 == test ]]; then
-        ensure_redis_commands
+        setup_pgbouncer
         setup_chromium
+        setup_promtool
+        ensure_redis_commands
     else
         setup_cluster_broker
     fi

@@ -182,3 +182,45 @@ def workdir() -> Iterator[str]:
         yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
+
+
+@contextmanager
+def pgbouncer(dsn: str, workdir: str, *, pool_size: int) -> Iterator[str]:
+    """Debian's PgBouncer in transaction pooling mode in front of `dsn`'s server; yields `dsn` through it.
+
+    Few server connections (`pool_size` per database and user), so that clients take turns on them
+    and whatever one transaction left on a server connection would reach another client's."""
+    binary = shutil.which("pgbouncer") or shutil.which("pgbouncer", path="/usr/sbin")
+    assert binary, "PgBouncer is missing: ops/test installs Debian's `pgbouncer` (apt-get install pgbouncer)"
+    server = psycopg.conninfo.conninfo_to_dict(dsn)
+    port = free_port()
+    config = Path(workdir) / "pgbouncer.ini"
+    users = Path(workdir) / "pgbouncer-users.txt"
+    users.write_text("".join(f'"{user}" ""\n' for user in ("lml_app", "postgres")))
+    config.write_text(PGBOUNCER_INI.format(
+        server_host=server.get("host", "127.0.0.1"), server_port=server.get("port", 5432), port=port,
+        users=users, pool_size=pool_size,
+    ))
+    # PgBouncer refuses to run as root; it reads its files first, then drops to `nobody`.
+    as_user = ["-u", "nobody"] if os.geteuid() == 0 else []
+    with background([binary, *as_user, str(config)], port, "pgbouncer", workdir):
+        yield psycopg.conninfo.make_conninfo(dsn, host="127.0.0.1", port=port)
+
+
+# Transaction pooling, as in production; `auth_type = trust` since the server behind trusts loopback.
+# PgBouncer 1.18 (Debian 12) has no `max_prepared_statements`: the application runs without server-side
+# prepared statements here (LML_DB_PREPARED_STATEMENTS=false), and sends no `options` startup parameter.
+PGBOUNCER_INI = """\
+[databases]
+* = host={server_host} port={server_port}
+
+[pgbouncer]
+listen_addr = 127.0.0.1
+listen_port = {port}
+unix_socket_dir =
+auth_type = trust
+auth_file = {users}
+pool_mode = transaction
+default_pool_size = {pool_size}
+max_client_conn = 500
+"""

@@ -38,6 +38,7 @@ from lml.platform.http.request_guard import request_guard
 from lml.platform.http.security_headers import SecurityHeaders
 from lml.platform.idempotency import IdempotencyStore
 from lml.platform.logging import configure_logging, get_logger
+from lml.platform.pool_metrics import keep_sampling
 from lml.platform.rate_limit import RateLimit, RateLimiter
 from lml.platform.redis_batch import BatchingScripts
 from lml.seating.infrastructure.http import router as seating_router
@@ -85,8 +86,9 @@ def create_app(
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await container.open()
         # Logouts recorded by any process reach this one within a second or so (README, "Sessions").
-        stop_syncing = asyncio.Event()
-        syncing = asyncio.create_task(resources.revocations.keep_in_sync(stop_syncing), name="session-revocations")
+        stopping = asyncio.Event()
+        syncing = asyncio.create_task(resources.revocations.keep_in_sync(stopping), name="session-revocations")
+        sampling = asyncio.create_task(keep_sampling(resources.db, resources.redis, stopping), name="pool-metrics")
         if freeze_heap_at_startup:
             # Everything built at start-up lives as long as the process: out of the collector's
             # sight, full collections under load scan only what requests allocate. Measured on the
@@ -97,8 +99,9 @@ def create_app(
         try:
             yield
         finally:
-            stop_syncing.set()
+            stopping.set()
             await syncing
+            await sampling
             await container.close()
             log.info("api_stopped")
 

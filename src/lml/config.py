@@ -38,6 +38,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     db_statement_timeout_ms: int = 5_000
     db_lock_timeout_ms: int = 2_000
     db_idle_in_transaction_timeout_ms: int = 10_000
+    # Off behind a transaction pooler that cannot carry server-side prepared statements from one
+    # server connection to another (PgBouncer before 1.21, or without `max_prepared_statements`).
+    db_prepared_statements: bool = True
     redis_url: str = "redis://127.0.0.1:6379/0"
     redis_key_prefix: str = "lml"
     # `redis_url` names a node of a Redis Cluster: every use of Redis goes through a cluster client.
@@ -101,6 +104,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     rate_limit_principal_per_second: float = 20.0
     rate_limit_address_burst: int = 600
     rate_limit_address_per_second: float = 20.0
+    # The worker's own Prometheus `/metrics` (its counters and the backlog), on LML_HOST at this port;
+    # 0: not served.
+    worker_metrics_port: int = 0
 
     @property
     def is_production(self) -> bool:
@@ -166,6 +172,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 problems.append(f"LML_{name.upper()} must be a positive {kind}")
         if not 0 < self.port < 65536:
             problems.append("LML_PORT must be between 1 and 65535")
+        if not 0 <= self.worker_metrics_port < 65536:
+            problems.append("LML_WORKER_METRICS_PORT must be between 0 (not served) and 65535")
         if self.db_pool_min > self.db_pool_max:
             problems.append("LML_DB_POOL_MIN must not exceed LML_DB_POOL_MAX")
         for name in ("database_url", "migrate_database_url"):

@@ -19,7 +19,7 @@ organization is set. Public reads of tenant data (a buyer browsing shows) need t
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -29,18 +29,31 @@ from psycopg_pool import AsyncConnectionPool
 
 from lml.config import Settings
 
+# The first statement of every transaction. The limits are the transaction's own (`is_local`), not the
+# session's: behind a transaction pooler (PgBouncer in transaction mode) each transaction may run on
+# another server connection, the pooler refuses session options in the startup packet, and a session
+# setting would be handed on to whichever client gets the connection next. One statement, so the
+# limits cost no round trip of their own.
+BEGIN_STATEMENT = (
+    "SELECT set_config('statement_timeout', %s, true), set_config('lock_timeout', %s, true),"
+    " set_config('idle_in_transaction_session_timeout', %s, true), set_config('TimeZone', 'UTC', true),"
+    " set_config('app.org_id', %s, true)"
+)
 
-def session_options(settings: Settings) -> str:
-    """Server-side limits for every session, sent in the startup packet (no extra round trip)."""
-    return " ".join(
-        [
-            f"-c statement_timeout={settings.db_statement_timeout_ms}",
-            f"-c lock_timeout={settings.db_lock_timeout_ms}",
-            f"-c idle_in_transaction_session_timeout={settings.db_idle_in_transaction_timeout_ms}",
-            "-c timezone=UTC",
-            "-c application_name=lml",
-        ]
+
+def _transaction_limits(settings: Settings) -> tuple[str, str, str]:
+    """statement_timeout, lock_timeout and idle_in_transaction_session_timeout, as `BEGIN_STATEMENT` takes them."""
+    return (
+        f"{settings.db_statement_timeout_ms}ms",
+        f"{settings.db_lock_timeout_ms}ms",
+        f"{settings.db_idle_in_transaction_timeout_ms}ms",
     )
+
+
+def _organization(org_id: str | None) -> str:
+    """Row-level security: policies on tenant tables compare rows with `app.org_id`; empty for none."""
+    # Checked here: a malformed id would otherwise fail later, inside the policy's uuid cast.
+    return str(uuid.UUID(org_id)) if org_id else ""
 
 
 class UnitOfWork:
@@ -49,26 +62,36 @@ class UnitOfWork:
     def __init__(self, conn: AsyncConnection[dict[str, Any]]) -> None:
         self.conn = conn
         self.committed = False
+        self._after_commit: list[Callable[[], None]] = []
+
+    def after_commit(self, action: Callable[[], None]) -> None:
+        """Run `action` once the transaction has committed (never if it rolls back): what counts a
+        change, say, counts only the changes that happened."""
+        self._after_commit.append(action)
 
     async def commit(self) -> None:
         await self.conn.commit()
         self.committed = True
-
-    async def act_as_organization(self, org_id: str | None) -> None:
-        """Row-level security: policies on tenant tables compare rows with `app.org_id`
-        (`SET LOCAL`: it ends with the transaction, so a pooled connection never carries it over)."""
-        # Checked here: a malformed id would otherwise fail later, inside the policy's uuid cast.
-        value = str(uuid.UUID(org_id)) if org_id else ""
-        await self.conn.execute("SELECT set_config('app.org_id', %s, true)", (value,))
+        actions, self._after_commit = self._after_commit, []
+        for action in actions:
+            action()
 
 
 class Database:
     def __init__(self, settings: Settings, *, dsn: str | None = None) -> None:
+        self._limits = _transaction_limits(settings)
         self.pool: AsyncConnectionPool[AsyncConnection[dict[str, Any]]] = AsyncConnectionPool(
             dsn or settings.database_url,
             min_size=settings.db_pool_min,
             max_size=settings.db_pool_max,
-            kwargs={"options": session_options(settings), "row_factory": dict_row},
+            kwargs={
+                "application_name": "lml",
+                # psycopg prepares a statement on the server after its fifth use (its default); a
+                # transaction pooler that does not track prepared statements would then send it to a
+                # server connection that lacks it.
+                "prepare_threshold": 5 if settings.db_prepared_statements else None,
+                "row_factory": dict_row,
+            },
             open=False,
             name="lml",
             timeout=10,
@@ -89,8 +112,9 @@ class Database:
             try:
                 # Always the first statement: it opens the transaction, so that a `conn.transaction()`
                 # block inside the unit of work is a savepoint (psycopg would otherwise make it the
-                # outer transaction and commit it on its own), and no organization is ever inherited.
-                await uow.act_as_organization(org_id)
+                # outer transaction and commit it on its own), sets its limits, and no organization
+                # is ever inherited (`SET LOCAL`: the organization ends with the transaction).
+                await conn.execute(BEGIN_STATEMENT, (*self._limits, _organization(org_id)))
                 yield uow
             finally:
                 # Also after a commit: statements run after it opened a new transaction that must not

@@ -10,6 +10,7 @@ from typing import Any
 import msgspec
 from psycopg.types.json import Jsonb
 
+from lml.platform.backlog import Figure, queue_figures
 from lml.platform.backoff import backoff
 from lml.platform.clock import Clock
 from lml.platform.db import Database, UnitOfWork
@@ -173,3 +174,21 @@ class OutboxRelay:
             )
             await uow.commit()
             return cur.rowcount == 1
+
+
+
+async def outbox_backlog(db: Database, clock: Clock) -> list[Figure]:
+    """Events waiting for delivery (those retried later too), the age of the oldest, the dead ones;
+    each read through one of the table's partial indexes."""
+    async with db.unit_of_work() as uow:
+        row = await (
+            await uow.conn.execute(
+                "SELECT (SELECT count(*) FROM platform.outbox WHERE status = 'pending') AS pending,"
+                " (SELECT min(created_at) FROM platform.outbox WHERE status = 'pending') AS oldest,"
+                " (SELECT count(*) FROM platform.outbox WHERE status = 'dead') AS dead"
+            )
+        ).fetchone()
+    if row is None:
+        raise RuntimeError("a SELECT without FROM returned no row")
+    return queue_figures("outbox", "outbox events", pending=row["pending"], oldest=row["oldest"], dead=row["dead"],
+                         now=clock.now())

@@ -1,4 +1,5 @@
-"""The PostgreSQL pool: session limits, the application role, and a unit of work that rolls back unless committed."""
+"""The PostgreSQL pool: the limits of every transaction, the application role, and a unit of work that rolls
+back unless committed."""
 
 from __future__ import annotations
 
@@ -45,7 +46,7 @@ async def insert_row(uow_conn: psycopg.AsyncConnection[dict[str, object]]) -> No
     await uow_conn.execute("INSERT INTO platform.outbox (event_type, payload) VALUES ('test.Probe', '{}')")
 
 
-async def test_every_pooled_session_has_the_configured_limits(db: Database) -> None:
+async def test_every_unit_of_work_runs_with_the_configured_limits(db: Database) -> None:
     async with db.unit_of_work() as uow:
         shown = {}
         for name in ("statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout", "TimeZone",
@@ -155,3 +156,15 @@ async def test_the_app_role_cannot_change_the_schema(db: Database) -> None:
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
         async with db.unit_of_work() as uow:
             await uow.conn.execute("ALTER TABLE platform.outbox DISABLE ROW LEVEL SECURITY")
+
+
+async def test_what_waits_for_the_commit_runs_once_after_it_and_never_after_a_rollback(db: Database) -> None:
+    ran: list[str] = []
+    async with db.unit_of_work() as uow:
+        uow.after_commit(lambda: ran.append("rolled back"))
+    async with db.unit_of_work() as uow:
+        uow.after_commit(lambda: ran.append("committed"))
+        assert ran == []
+        await uow.commit()
+        await uow.commit()  # a second commit (of nothing) runs nothing again
+    assert ran == ["committed"]

@@ -45,6 +45,7 @@ def test_variables_override_defaults_and_empty_ones_are_ignored() -> None:
             "LML_JWT_SECRET": "s" * 64,
             "LML_REDIS_URL": "",
             "LML_STRIPE_WEBHOOK_SECRET": "whsec_a, whsec_b",
+            "LML_DB_PREPARED_STATEMENTS": "false",
         }
     )
 
@@ -55,6 +56,7 @@ def test_variables_override_defaults_and_empty_ones_are_ignored() -> None:
     assert settings.jwt_algorithm == "HS512"
     assert settings.redis_url == Settings().redis_url
     assert settings.stripe_webhook_secrets == ["whsec_a", "whsec_b"]
+    assert settings.db_prepared_statements is False
 
 
 @pytest.mark.parametrize(
@@ -67,6 +69,7 @@ def test_variables_override_defaults_and_empty_ones_are_ignored() -> None:
         ("LML_LOG_LEVEL", "loud", "LML_LOG_LEVEL must be one of"),
         ("LML_JWT_ALGORITHM", "none", "LML_JWT_ALGORITHM must be one of HS256, HS384, HS512"),
         ("LML_DB_POOL_MAX", "0", "LML_DB_POOL_MAX must be a positive integer"),
+        ("LML_DB_PREPARED_STATEMENTS", "yes", "LML_DB_PREPARED_STATEMENTS must be true or false, not 'yes'"),
         ("LML_DB_STATEMENT_TIMEOUT_MS", "-5", "LML_DB_STATEMENT_TIMEOUT_MS must be a positive integer"),
         ("LML_MAX_HELD_PER_ADDRESS", "0", "LML_MAX_HELD_PER_ADDRESS must be a positive integer"),
         ("LML_DATABASE_URL", "mysql://root@db/lml", "LML_DATABASE_URL must be a postgresql:// URL or a libpq"),

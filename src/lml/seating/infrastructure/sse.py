@@ -32,6 +32,7 @@ from redis.exceptions import RedisClusterException
 from lml.platform.logging import get_logger
 from lml.platform.redis import RedisClient, ShardSubscriber, shard_of
 from lml.seating.domain.availability import Availability, AvailabilityChange
+from lml.seating.infrastructure.metrics import STREAMS_OPEN
 from lml.seating.infrastructure.redis_holds import RedisHoldStore, changes_channel, parse_change, show_of_channel
 
 log = get_logger("lml.seating.sse")
@@ -258,6 +259,7 @@ async def availability_events(
     heartbeat_seconds: float,
 ) -> AsyncIterator[ServerSentEventMessage]:
     subscription = await hub.subscribe(show_id)
+    STREAMS_OPEN.inc()
     try:
         last_id = "0-0"
         resumed = await store.changes_after(show_id, last_event_id) if last_event_id else None
@@ -292,4 +294,5 @@ async def availability_events(
                     last_id = item.id
                     yield _change_event(item)
     finally:
+        STREAMS_OPEN.dec()
         subscription.close()
