@@ -38,6 +38,7 @@ from lml.seating.infrastructure.redis_holds import RedisHoldStore, changes_chann
 log = get_logger("lml.seating.sse")
 
 QUEUE_SIZE = 1_000
+_SHARD_MESSAGES = ("ssubscribe", "sunsubscribe", "smessage")
 SUBSCRIBE_SECONDS = 5
 
 class _Signal:
@@ -174,8 +175,10 @@ class AvailabilityHub:
     async def _read(self, shard: _Shard) -> None:
         try:
             async for message in shard.subscriber.pubsub.listen():
-                show_id = show_of_channel(message["channel"].decode())
                 kind = message["type"]
+                if kind not in _SHARD_MESSAGES:
+                    continue  # a PONG: no channel
+                show_id = show_of_channel(message["channel"].decode())
                 if kind == "ssubscribe":
                     confirmed = shard.confirmed.get(show_id)
                     if confirmed is not None and not confirmed.done():
