@@ -6,10 +6,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 
-import redis.asyncio as aioredis
 from prometheus_client import Gauge
 
 from lml.platform.db import Database
+from lml.platform.redis import RedisClient
 
 POOL_IN_USE = Gauge("lml_pool_connections_in_use", "Connections lent out of the process's pool", ["store"],
                     multiprocess_mode="livesum")
@@ -21,7 +21,7 @@ POOL_WAITING = Gauge("lml_pool_requests_waiting", "Callers waiting for a connect
 SAMPLE_SECONDS = 5.0
 
 
-def sample_pools(db: Database, redis: aioredis.Redis) -> None:
+def sample_pools(db: Database, redis: RedisClient) -> None:
     stats = db.pool.get_stats()
     POOL_IN_USE.labels("postgresql").set(stats.get("pool_size", 0) - stats.get("pool_available", 0))
     POOL_MAX.labels("postgresql").set(stats.get("pool_max", 0))
@@ -35,7 +35,7 @@ def sample_pools(db: Database, redis: aioredis.Redis) -> None:
         POOL_MAX.labels("redis").set(pool.max_connections)
 
 
-async def keep_sampling(db: Database, redis: aioredis.Redis, stop: asyncio.Event) -> None:
+async def keep_sampling(db: Database, redis: RedisClient, stop: asyncio.Event) -> None:
     """Sample now, then every `SAMPLE_SECONDS` until `stop` is set."""
     while not stop.is_set():
         sample_pools(db, redis)
