@@ -32,6 +32,7 @@ pytest_plugins = [
     "tests.fixtures.payments",
     "tests.fixtures.mail",
     "tests.fixtures.sms",
+    "tests.fixtures.tracing",
 ]
 
 # Tables that hold reference data the migrations insert; everything else is emptied per test.

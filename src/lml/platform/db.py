@@ -28,6 +28,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from lml.config import Settings
+from lml.platform.tracing.stores import TracedCursor
 
 
 def session_options(settings: Settings) -> str:
@@ -68,7 +69,7 @@ class Database:
             dsn or settings.database_url,
             min_size=settings.db_pool_min,
             max_size=settings.db_pool_max,
-            kwargs={"options": session_options(settings), "row_factory": dict_row},
+            kwargs={"options": session_options(settings), "row_factory": dict_row, "cursor_factory": TracedCursor},
             open=False,
             name="lml",
             timeout=10,

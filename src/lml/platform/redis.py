@@ -9,6 +9,7 @@ import redis.asyncio as aioredis
 from redis.commands.core import AsyncScript
 
 from lml.config import Settings
+from lml.platform.tracing.stores import traced_redis
 
 
 def create_redis(settings: Settings) -> aioredis.Redis:
@@ -22,7 +23,7 @@ def create_redis(settings: Settings) -> aioredis.Redis:
         max_connections=256,
         timeout=5,
     )
-    return aioredis.Redis.from_pool(pool)  # the client owns the pool and closes it
+    return traced_redis(aioredis.Redis.from_pool(pool))  # the client owns the pool and closes it
 
 
 def lua_source(package: str, *names: str) -> str:
