@@ -33,6 +33,8 @@ async def test_a_payment_webhooks_trace_leads_to_the_settlement_and_the_confirma
 ) -> None:
     show = await make_show_on_sale(seats=4)
     placed = await buy(api, make_buyer(), show.show_id, show.seat_ids[:1])
+    [stripe_call] = traces.named("stripe create_payment_intent")
+    assert traces.lineage(stripe_call)[-1] == "POST /v1/orders"
     await worker.drain()
     traces.clear()
 
