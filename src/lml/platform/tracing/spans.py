@@ -25,7 +25,10 @@ _PROPAGATOR = TraceContextTextMapPropagator()
 
 
 class _Tracing:
-    """The process's switch: the tracer spans are made with, None while traces are not exported."""
+    """The process's switch: the tracer spans are made with, None while traces are not exported.
+    Per process, as OpenTelemetry's own tracer provider is (which is set once and found through an
+    environment look-up on every call while unset); this one is read in one attribute look-up and
+    may be set again (tests)."""
 
     tracer: trace.Tracer | None = None
 
