@@ -25,9 +25,11 @@ ENDPOINT_VARIABLES = ("OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_
 
 
 def configure_tracing(default_service_name: str, environ: Mapping[str, str] = os.environ) -> bool:
-    """Install the exporting tracer provider when an endpoint is configured; True if it was.
+    """Install the exporting tracer provider when an endpoint is configured (and the SDK is not
+    disabled by the standard `OTEL_SDK_DISABLED=true`); True if it was.
     `OTEL_SERVICE_NAME` names the process, else `default_service_name` (`lml-api`, `lml-worker`)."""
-    if not any(environ.get(name) for name in ENDPOINT_VARIABLES):
+    disabled = environ.get("OTEL_SDK_DISABLED", "").lower() == "true"
+    if disabled or not any(environ.get(name) for name in ENDPOINT_VARIABLES):
         return False
     provider = TracerProvider(
         resource=Resource.create({SERVICE_NAME: environ.get("OTEL_SERVICE_NAME") or default_service_name})
