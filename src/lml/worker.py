@@ -33,6 +33,8 @@ from lml.platform.logging import configure_logging, get_logger
 from lml.platform.metrics import serve_metrics
 from lml.platform.outbox import Handler, OutboxRelay, outbox_backlog
 from lml.platform.pool_metrics import keep_sampling
+from lml.platform.tracing.messages import TraceMessages
+from lml.platform.tracing.setup import configure_tracing
 from lml.seating.infrastructure import actors as seating_actors
 
 log = get_logger("lml.worker")
@@ -69,6 +71,7 @@ def build_broker(settings: Settings, container: Container) -> RedisBroker:
     )
     broker.add_middleware(AsyncIO())
     broker.add_middleware(OpenResources(container))
+    broker.add_middleware(TraceMessages())
     dramatiq.set_broker(broker)
     return broker
 
@@ -258,4 +261,5 @@ class Worker:
 def run_worker(settings: Settings | None = None, *, threads: int = 8) -> None:
     settings = settings or Settings.from_env()
     configure_logging(settings)
+    configure_tracing("lml-worker")
     Worker(settings, threads=threads).run()

@@ -28,6 +28,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from lml.config import Settings
+from lml.platform.tracing.stores import TracedCursor
 
 # The first statement of every transaction. The limits are the transaction's own (`is_local`), not the
 # session's: behind a transaction pooler (PgBouncer in transaction mode) each transaction may run on
@@ -91,6 +92,7 @@ class Database:
                 # server connection that lacks it.
                 "prepare_threshold": 5 if settings.db_prepared_statements else None,
                 "row_factory": dict_row,
+                "cursor_factory": TracedCursor,
             },
             open=False,
             name="lml",

@@ -16,6 +16,7 @@ from redis.commands.core import AsyncScript
 from redis.exceptions import ClusterDownError, RedisClusterException
 
 from lml.config import Settings
+from lml.platform.tracing.stores import traced_redis
 
 RedisClient = aioredis.Redis | aioredis.RedisCluster
 
@@ -36,12 +37,13 @@ def create_redis(settings: Settings) -> RedisClient:
     }
     if settings.redis_cluster:
         # The nodes and their slots are read from the node named; MOVED answers refresh them.
-        return aioredis.RedisCluster.from_url(settings.redis_url, max_connections=MAX_CONNECTIONS, **options)
+        return traced_redis(aioredis.RedisCluster.from_url(settings.redis_url, max_connections=MAX_CONNECTIONS,
+                                                           **options))
     # Blocking: past MAX_CONNECTIONS calls in flight a request waits for a connection instead of failing.
     pool = aioredis.BlockingConnectionPool.from_url(
         settings.redis_url, max_connections=MAX_CONNECTIONS, timeout=5, **options
     )
-    return aioredis.Redis.from_pool(pool)  # the client owns the pool and closes it
+    return traced_redis(aioredis.Redis.from_pool(pool))  # the client owns the pool and closes it
 
 
 async def shard_of(client: RedisClient, channel: str) -> ClusterNode | None:
