@@ -18,8 +18,8 @@
 --            buyers + ordered.
 --   addresses HASH client address (IPv4, or IPv6 /64) -> places in live holds placed from it (the cap)
 --   closed   STRING present once the show is cancelled: no hold is placed any more
--- Best available (seat quality, fixed when the show went on sale; absent for shows that went on sale
--- before ranks existed):
+-- Best available (seat quality, fixed when the show went on sale, or for a show put on sale before seats
+-- were ranked when it was first loaded; absent while its pinned layout cannot be read):
 --   places   HASH seat -> "rank,offset,row,tier": its rank (1 = best), its offset in the row strings,
 --            its row number and its price tier
 --   rows     HASH row number -> "start,length,section": the row's range in the row strings
