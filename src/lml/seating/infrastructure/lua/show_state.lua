@@ -141,21 +141,21 @@ end
 -- A run's length and a rank in one score of `runs`: exact, as scores are doubles and ranks stay below 2^32.
 local RUN_SCALE = 4294967296
 
--- The row's range in the row strings: start offset, length.
-local function row_range(row)
-  local spec = redis.call('HGET', K_ROWS, row)
-  if not spec then return nil end
+-- The row's range in the row strings ("start,length,section"): start offset, length.
+local function row_range(spec)
   local start, len = string.match(spec, '^(%d+),(%d+),')
   return tonumber(start), tonumber(len)
 end
 
--- Indexes the row's free runs again (see `runs`) from its status characters and its seats' ranks.
-local function index_row(row)
-  local start, len = row_range(row)
-  if not start then return end
-  local stale = {}
-  for length = 1, len do stale[length] = row .. ':' .. length end
-  redis.call('ZREM', K_RUNS, unpack(stale))
+-- Indexes the row's free runs (see `runs`) from its status characters and its seats' ranks; `fresh`:
+-- the index has no entry of the row to drop.
+local function index_row(row, spec, fresh)
+  local start, len = row_range(spec)
+  if not fresh then
+    local stale = {}
+    for length = 1, len do stale[length] = row .. ':' .. length end
+    redis.call('ZREM', K_RUNS, unpack(stale))
+  end
   local state = redis.call('GETRANGE', K_ROWSTATE, start, start + len - 1)
   if not string.find(state, 'a', 1, true) then return end
   local ids = redis.call('GETRANGE', K_ROWSEATS, start * 16, (start + len) * 16 - 1)
@@ -210,7 +210,8 @@ end
 -- The runs index rebuilt from every row's seats (the show loaded from PostgreSQL).
 local function index_all_rows()
   redis.call('DEL', K_RUNS)
-  for _, row in ipairs(redis.call('HKEYS', K_ROWS)) do index_row(row) end
+  local rows = redis.call('HGETALL', K_ROWS)
+  for i = 1, #rows, 2 do index_row(rows[i], rows[i + 1], true) end
   rows_changed = {}
 end
 
@@ -228,7 +229,10 @@ local function emit(reset)
       place_seat(seat, code)
     end
   end
-  for row in pairs(rows_changed) do index_row(row) end
+  for row in pairs(rows_changed) do
+    local spec = redis.call('HGET', K_ROWS, row)
+    if spec then index_row(row, spec, false) end
+  end
   rows_changed = {}
   local zones = {}
   for zone in pairs(changed_zones) do
