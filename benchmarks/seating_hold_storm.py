@@ -88,8 +88,12 @@ def _double_hold_check(settings: Settings, show_id: str, created: int, in_flight
     keys = ShowKeys(settings.redis_key_prefix, show_id)
     client = redis.Redis.from_url(settings.redis_url)
     try:
-        holds = client.hgetall(keys.keys[3])
-        holder = {k.decode(): v.decode() for k, v in client.hgetall(keys.keys[2]).items()}
+        # Both in one MULTI: a request still in flight may place a hold between two separate reads.
+        pipe = client.pipeline(transaction=True)
+        pipe.hgetall(keys.keys[3])
+        pipe.hgetall(keys.keys[2])
+        holds, holder_raw = pipe.execute()
+        holder = {k.decode(): v.decode() for k, v in holder_raw.items()}
     finally:
         client.close()
     owner_of_seat: dict[str, str] = {}
