@@ -13,7 +13,6 @@ request gets a 429 problem with `Retry-After`, and the route itself does not run
 
 from __future__ import annotations
 
-import contextlib
 import math
 import time
 from collections.abc import Awaitable, Callable, Collection
@@ -25,7 +24,7 @@ from litestar.enums import ScopeType
 from litestar.handlers import HTTPRouteHandler
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from lml.platform.domain.errors import Unauthorized, Unavailable
+from lml.platform.domain.errors import DomainError, Unauthorized, Unavailable
 from lml.platform.domain.rate_budget import RateBill
 from lml.platform.http.auth import bearer_principal, client_network
 from lml.platform.http.contract import Contract, documented
@@ -79,6 +78,14 @@ def _bucket_name(name: str, tag: str | None, key: str) -> str:
     return f"{name}:{{{tag}}}:{key}" if tag is not None else f"{name}:{key}"
 
 
+async def _problem(scope: Scope, receive: Receive, send: Send, error: DomainError,
+                   headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    request: Request[Any, Any, Any] = Request(scope, receive)
+    response = handle_domain_error(request, error)
+    response.headers.update({name.decode(): value.decode() for name, value in headers or []})
+    await response.to_asgi_response(None, request)(scope, receive, send)
+
+
 def rate_bill(connection: Connection) -> RateBill | None:
     """The request's rate budgets, left for the route's store script to spend in the same step as its
     own work (a route limited with `in_store_of`); None on other routes."""
@@ -123,25 +130,34 @@ def _limit_middleware(
                 await app(scope, receive, send)
                 return
 
+        replaced = False  # the route's answer gave way to a 503: its own messages go nowhere
+
         async def send_with_headers(message: Message) -> None:
+            nonlocal replaced
+            if replaced:
+                return
             # An inner limit's headers describe the tighter budget, and another limit's 429 its own.
             if message["type"] == "http.response.start" and not any(
                     name.lower() == b"ratelimit-limit" for name, _ in message.get("headers", [])):
-                if bill.decision is None:
-                    # The request ended before its store script ran (invalid, a replayed answer...).
-                    with contextlib.suppress(Unavailable):
-                        await limiter.spend(bill)
-                if bill.decision is not None:
-                    message = {**message, "headers": [*message.get("headers", []), *_rate_headers(bill.decision)]}
+                decision = bill.decision
+                if decision is None:
+                    # The request ended before its store script ran (invalid, a replayed answer...):
+                    # it pays now, and a budget that cannot be checked answers 503, as it would have
+                    # before the route ran.
+                    try:
+                        decision = await limiter.spend(bill)
+                    except Unavailable as down:
+                        replaced = True
+                        await _problem(scope, receive, send, down)
+                        return
+                message = {**message, "headers": [*message.get("headers", []), *_rate_headers(decision)]}
             await send(message)
 
-        if bill.decision is None or bill.decision.allowed:
+        refused = bill.decision
+        if refused is None or refused.allowed:
             await app(scope, receive, send_with_headers)
             return
-        request: Request[Any, Any, Any] = Request(scope, receive)
-        response = handle_domain_error(request, bill.decision.refusal())
-        response.headers.update({name.decode(): value.decode() for name, value in _rate_headers(bill.decision)})
-        await response.to_asgi_response(None, request)(scope, receive, send)
+        await _problem(scope, receive, send, refused.refusal(), _rate_headers(refused))
 
     return middleware
 
