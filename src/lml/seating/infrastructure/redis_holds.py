@@ -100,10 +100,12 @@ def parse_change(entry_id: str, body: bytes | str) -> AvailabilityChange:
     )
 
 
-def _load_script(client: aioredis.Redis, name: str, *preludes: str) -> AsyncScript:
-    # The rate budgets' functions first: a script may spend a request's budgets with its own work.
-    return client.register_script(lua_source("lml.platform", "buckets.lua")
-                                  + lua_source("lml.seating.infrastructure", "show_state.lua", *preludes, name))
+def _load_script(client: aioredis.Redis, name: str, *preludes: str, spends_budgets: bool = False) -> AsyncScript:
+    """`spends_budgets`: the script spends a request's rate budgets with its own work (the platform's
+    bucket functions go first)."""
+    budgets = lua_source("lml.platform", "buckets.lua") if spends_budgets else ""
+    return client.register_script(budgets + lua_source("lml.seating.infrastructure", "show_state.lua", *preludes,
+                                                       name))
 
 
 def _flag(on: bool) -> str:
@@ -122,7 +124,7 @@ class RedisHoldStore:
         self._prefix = key_prefix
         self._now_ms = now_ms
         self._batcher = ScriptBatcher(client)
-        self._place = _load_script(client, "place_hold.lua", "holding.lua")
+        self._place = _load_script(client, "place_hold.lua", "holding.lua", spends_budgets=True)
         self._best = _load_script(client, "best_available.lua", "holding.lua")
         self._change = _load_script(client, "change_hold.lua")
         self._read = _load_script(client, "read_hold.lua")
