@@ -2,6 +2,8 @@
 --   wrk -t2 -c64 -d10s -s benchmarks/seating_hold_storm.lua URL -- TOKENS SEATS SHOW_ID SEATS_PER_HOLD
 --   wrk -t2 -c64 -d10s -s benchmarks/seating_hold_storm.lua URL -- TOKENS best SHOW_ID SEATS_PER_HOLD
 --   wrk -t2 -c64 -d10s -s benchmarks/seating_hold_storm.lua URL -- ceiling     (GET /livez, the same way)
+--   wrk -t2 -c64 -d10s -s benchmarks/seating_hold_storm.lua URL -- get PATH [ETAG]   (GET PATH, with
+--     If-None-Match: ETAG when given: benchmarks/seating_browse.py)
 -- Each request is one buyer (a random one of TOKENS) asking for a block of adjacent seats starting at a
 -- random seat of SEATS (ascending seat ids), so that asks overlap; or, with `best` instead of SEATS,
 -- for the best SEATS_PER_HOLD seats together (best available): then a thread stops at its first 409,
@@ -17,11 +19,14 @@ function setup(thread)
 end
 
 local tokens, seats, path, per, ceiling, best = {}, {}, nil, 2, false, false
+local get_headers = {}
 statuses = {}
 
 function init(args)
-  if args[1] == "ceiling" then
+  if args[1] == "ceiling" or args[1] == "get" then
     ceiling = true
+    path = args[2] or "/livez"
+    if args[3] then get_headers["If-None-Match"] = args[3] end
     return
   end
   for line in io.lines(args[1]) do tokens[#tokens + 1] = "Bearer " .. line end
@@ -35,7 +40,7 @@ function init(args)
 end
 
 function request()
-  if ceiling then return wrk.format("GET", "/livez") end
+  if ceiling then return wrk.format("GET", path, get_headers) end
   local body
   if best then
     body = '{"best_available":{"quantity":' .. per .. '}}'

@@ -69,7 +69,8 @@ async def _show_on_sale(settings: Settings, seats: int) -> tuple[str, list[str]]
         await container.close()
 
 
-def _wrk(base: str, args: argparse.Namespace, script_args: list[str]) -> dict[str, Any]:
+def run_wrk(base: str, args: argparse.Namespace, script_args: list[str]) -> dict[str, Any]:
+    """wrk with benchmarks/seating_hold_storm.lua (`script_args` after `--`): its result line, req/s and wrk's CPU."""
     command = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s", "--timeout", "5s",
                "-s", str(HERE / "seating_hold_storm.lua"), base, "--", *script_args]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -91,8 +92,12 @@ def _double_hold_check(settings: Settings, show_id: str, created: int, unanswere
     keys = ShowKeys(settings.redis_key_prefix, show_id)
     client = redis.Redis.from_url(settings.redis_url)
     try:
-        holds = client.hgetall(keys.keys[3])
-        holder = {k.decode(): v.decode() for k, v in client.hgetall(keys.keys[2]).items()}
+        # Both in one MULTI: a request still in flight may place a hold between two separate reads.
+        pipe = client.pipeline(transaction=True)
+        pipe.hgetall(keys.keys[3])
+        pipe.hgetall(keys.keys[2])
+        holds, holder_raw = pipe.execute()
+        holder = {k.decode(): v.decode() for k, v in holder_raw.items()}
     finally:
         client.close()
     owner_of_seat: dict[str, str] = {}
@@ -114,7 +119,7 @@ def _mode(settings: Settings, base: str, args: argparse.Namespace, pids: list[in
     """One storm on one show, measured: throughput, 409s, latency, CPU per request, the check."""
     load = os.getloadavg()
     server_cpu, redis_cpu = cpu_seconds(pids), redis_cpu_seconds(settings)
-    storm = _wrk(base, args, script_args)
+    storm = run_wrk(base, args, script_args)
     server_cpu, redis_cpu = cpu_seconds(pids) - server_cpu, redis_cpu_seconds(settings) - redis_cpu
     load_after = os.getloadavg()
     statuses = {int(k): v for k, v in storm["statuses"].items()}
@@ -174,7 +179,7 @@ def main(argv: list[str]) -> int:
             for _ in range(4 * args.workers):
                 for show in (show_id, best_show_id):
                     urllib.request.urlopen(f"{base}/v1/shows/{show}/availability", timeout=10).read()  # noqa: S310
-            ceiling = _wrk(base, args, ["ceiling"])
+            ceiling = run_wrk(base, args, ["ceiling"])
             pids = api.pids()
             tokens = str(work / "tokens.txt")
             explicit = _mode(settings, base, args, pids, ceiling, show_id,

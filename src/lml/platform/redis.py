@@ -86,8 +86,9 @@ def lua_source(package: str, *names: str) -> str:
 class LuaScript:
     """A script from a package's `lua/` folder; redis-py calls EVALSHA and reloads on NOSCRIPT."""
 
-    def __init__(self, client: RedisClient, package: str, name: str) -> None:
-        self._script: AsyncScript = client.register_script(lua_source(package, name))
+    def __init__(self, client: RedisClient, package: str, *names: str) -> None:
+        """`names`: the script's preludes, then the script (see `lua_source`)."""
+        self._script: AsyncScript = client.register_script(lua_source(package, *names))
 
     async def __call__(self, keys: list[Any], args: list[Any]) -> Any:
         return await self._script(keys=keys, args=args)

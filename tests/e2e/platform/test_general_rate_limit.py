@@ -91,3 +91,20 @@ async def test_a_routes_own_budget_speaks_in_the_headers(
     assert held.status_code == 201, held.text
     # Holds' own budget (20 at once), not the general one's 4.
     assert held.headers["ratelimit-limit"] == "20" and held.headers["ratelimit-remaining"] == "19"
+
+
+async def test_hold_requests_draw_on_a_general_budget_of_their_own_per_show(
+    api_from: ApiFrom, make_show_on_sale: MakeShowOnSale, make_buyer: MakeBuyer
+) -> None:
+    first, second = await make_show_on_sale(seats=4), await make_show_on_sale(seats=4)
+    buyer, here = make_buyer(), api_from("198.51.100.30")
+
+    async def hold(show_id: str) -> httpx.Response:
+        return await here.post(f"/v1/shows/{show_id}/holds", json={"seat_ids": ["0" * 16]}, headers=buyer.headers)
+
+    assert [(await hold(first.show_id)).status_code for _ in range(BURST)] == [422] * BURST
+    refused(await hold(first.show_id))
+    # The hold script spends them in its one step: the show's budget, not the buyer's everywhere.
+    assert (await hold(second.show_id)).status_code == 422
+    orders = await here.get("/v1/orders", headers=buyer.headers)
+    assert orders.status_code == 200 and orders.headers["ratelimit-remaining"] == str(BURST - 1)

@@ -286,6 +286,42 @@ async def test_hold_routes_carry_rate_limit_headers_and_answer_429_past_the_budg
     assert (await try_hold(api, show, make_buyer(), show.seat_ids[:1])).status_code == 201
 
 
+async def test_a_buyers_hold_budget_is_theirs_per_show_and_spent_by_requests_the_store_never_sees(
+    api: httpx.AsyncClient, make_buyer: MakeBuyer, make_show_on_sale: MakeShowOnSale, resources: Resources
+) -> None:
+    first, second = await make_show_on_sale(seats=4), await make_show_on_sale(seats=4)
+    buyer = make_buyer()
+    # Bodies that fail validation never reach the hold script: they still pay, before their answer.
+    invalid = [await api.post(holds_url(first), json={"seat_ids": 5}, headers=buyer.headers)
+               for _ in range(PLACE_HOLDS.capacity)]
+    assert {a.status_code for a in invalid} == {422}
+    assert [a.headers["ratelimit-remaining"] for a in invalid] == [
+        str(n) for n in range(PLACE_HOLDS.capacity - 1, -1, -1)]
+    refused = await try_hold(api, first, buyer, first.seat_ids[:1])
+    assert problem(refused, 429) and int(refused.headers["retry-after"]) >= 1
+    assert refused.headers["ratelimit-remaining"] == "0"
+    held = await try_hold(api, second, buyer, second.seat_ids[:1])
+    assert held.status_code == 201, held.text
+    assert held.headers["ratelimit-remaining"] == str(PLACE_HOLDS.capacity - 1)
+    # In a cluster a script runs on one slot: every bucket a hold spends carries its show's hash tag.
+    buckets = [key.decode() async for key in resources.redis.scan_iter(match="*ratelimit*")]
+    assert buckets and all(f"{{{first.show_id}}}" in key or f"{{{second.show_id}}}" in key for key in buckets)
+
+
+async def test_best_available_holds_spend_the_same_budget(
+    api: httpx.AsyncClient, make_buyer: MakeBuyer, make_show_on_sale: MakeShowOnSale
+) -> None:
+    show = await make_show_on_sale(seats=4)
+    buyer = make_buyer()
+    for _ in range(PLACE_HOLDS.capacity - 1):
+        await try_hold(api, show, buyer, ["0" * 16])
+    best = await api.post(holds_url(show), json={"best_available": {"quantity": 1}}, headers=buyer.headers)
+    assert best.status_code == 201, best.text
+    assert best.headers["ratelimit-remaining"] == "0"
+    again = await api.post(holds_url(show), json={"best_available": {"quantity": 1}}, headers=buyer.headers)
+    assert problem(again, 429) and again.headers["ratelimit-remaining"] == "0"
+
+
 async def test_an_idempotency_key_replays_the_same_hold(
     api: httpx.AsyncClient, make_buyer: MakeBuyer, make_show_on_sale: MakeShowOnSale
 ) -> None:

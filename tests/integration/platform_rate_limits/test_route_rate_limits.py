@@ -14,7 +14,7 @@ from lml.container import Container
 from lml.platform.domain.errors import Conflict
 from lml.platform.domain.principal import Principal
 from lml.platform.http.problems import exception_handlers
-from lml.platform.http.rate_limits import rate_limited
+from lml.platform.http.rate_limits import address_key, general_rate_limit, rate_limited
 from lml.platform.rate_limit import RateLimit
 from lml.platform.resources import Resources
 from tests.fixtures.http import served_like_the_service
@@ -74,3 +74,25 @@ async def test_buckets_are_per_principal_and_per_address_for_anonymous_callers(
     # No token (or a bad one): the client address is the key.
     assert [(await client.get("/ok")).status_code for _ in range(3)] == [200, 200, 200]
     assert (await client.get("/ok", headers={"Authorization": "Bearer junk"})).status_code == 429
+
+
+@pytest.mark.redis_cluster
+async def test_a_route_counted_by_address_spends_the_callers_general_budget_too(
+    container: Container, resources: Resources
+) -> None:
+    # The caller's general bucket and the route's bucket of the client address hash apart on a Redis
+    # Cluster: both are spent all the same, in turn.
+    @get("/by-address", middleware=[rate_limited("test:by-address", BUDGET, by=address_key)])
+    async def by_address() -> dict[str, str]:
+        return {"ok": "yes"}
+
+    general = general_rate_limit(RateLimit(capacity=2, refill_per_second=0.01), RateLimit(10, 0.01), exempt_paths=())
+    app = served_like_the_service(Litestar(route_handlers=[by_address], exception_handlers=exception_handlers(),
+                                           middleware=[general]), container)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t.local") as client:
+        ann = [await client.get("/by-address", headers=bearer(resources, "ann")) for _ in range(3)]
+        bob = [await client.get("/by-address", headers=bearer(resources, "bob")) for _ in range(2)]
+    # ann's general budget of 2 runs out first; bob's requests find the address's budget (3) spent.
+    assert [a.status_code for a in ann] == [200, 200, 429]
+    assert [a.status_code for a in bob] == [200, 429]
+    assert bob[-1].headers["ratelimit-limit"] == "3"

@@ -3,6 +3,7 @@ it, requests, joins, logins)."""
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 
 # One IPv6 subscriber gets a whole /64 (often more): its addresses are one network, as one IPv4
@@ -10,6 +11,9 @@ import ipaddress
 IPV6_NETWORK_PREFIX = 64
 
 
+# Parsing an address costs microseconds on every request; a client makes many (bounded: made-up
+# addresses only push others out).
+@functools.lru_cache(maxsize=65_536)
 def address_group(address: str) -> str:
     """An IPv4 address, or the /64 of an IPv6 one (an IPv4-mapped one is its IPv4 address)."""
     try:

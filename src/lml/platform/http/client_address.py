@@ -10,6 +10,7 @@ other through as the client sent it. From a peer that is not trusted, the header
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Iterable, Sequence
@@ -26,6 +27,8 @@ IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 _FORWARDED_FOR = re.compile(r'(?:^|;)\s*for\s*=\s*("[^"]*"|[^;,\s]*)', re.IGNORECASE)
 
 
+# The same few addresses (peers, proxies) on every request: parsed once each (bounded).
+@functools.lru_cache(maxsize=65_536)
 def parse_address(value: str) -> IPAddress | None:
     """An address as proxies write it: `192.0.2.1`, `192.0.2.1:4711`, `2001:db8::1` or
     `[2001:db8::1]:4711`; None for anything else (`unknown`, an obfuscated `_hidden`, garbage)."""

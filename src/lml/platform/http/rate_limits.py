@@ -24,7 +24,8 @@ from litestar.enums import ScopeType
 from litestar.handlers import HTTPRouteHandler
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from lml.platform.domain.errors import TooManyRequests, Unauthorized, Unavailable
+from lml.platform.domain.errors import DomainError, Unauthorized, Unavailable
+from lml.platform.domain.rate_budget import RateBill
 from lml.platform.http.auth import bearer_principal, client_network
 from lml.platform.http.contract import Contract, documented
 from lml.platform.http.kit import kit_of
@@ -65,53 +66,116 @@ def _rate_headers(decision: RateDecision) -> list[tuple[bytes, bytes]]:
 # Every answer of a limited route carries the budget; a refusal is a 429 with Retry-After.
 RATE_LIMITED = Contract(statuses=frozenset({429}),
                         sends_always=("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"))
+# Scope state: the general limit, left by the general middleware to a route's own limit, which spends
+# both buckets in one call to the store; and the bill a route's store script spends (`rate_bill`).
+_GENERAL = "general_rate_limit"
+_BILL = "rate_bill"
+# Marks the middleware of a route's own limit, which the general middleware leaves its bucket to.
+_OWN_LIMIT = "__lml_own_rate_limit__"
+
+
+def _bucket_name(name: str, tag: str | None, key: str) -> str:
+    """Hash-tagged (by `tag`, else by the key itself) so that a request's buckets share a slot of a Redis
+    Cluster, and are spent by one script, whenever they are counted by one key."""
+    return f"{name}:{{{tag}}}:{key}" if tag is not None else f"{name}:{{{key}}}"
+
+
+async def _problem(scope: Scope, receive: Receive, send: Send, error: DomainError,
+                   headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    request: Request[Any, Any, Any] = Request(scope, receive)
+    response = handle_domain_error(request, error)
+    response.headers.update({name.decode(): value.decode() for name, value in headers or []})
+    await response.to_asgi_response(None, request)(scope, receive, send)
+
+
+def rate_bill(connection: Connection) -> RateBill | None:
+    """The request's rate budgets, left for the route's store script to spend in the same step as its
+    own work (a route limited with `in_store_of`); None on other routes."""
+    bill: RateBill | None = connection.scope.get("state", {}).get(_BILL)
+    return bill
 
 
 def _limit_middleware(
-    app: ASGIApp, by: KeyOf, bucket: Callable[[str], tuple[str, RateLimit]],
-    unavailable: Callable[[], None] | None = None,
+    app: ASGIApp, by: KeyOf, name: str, limit_of: Callable[[str], RateLimit], *, own: bool,
+    in_store_of: str | None = None, unavailable: Callable[[], None] | None = None,
 ) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
-    """Spends one token of the bucket that `bucket` names for the caller's key per request. While the
-    limiter's store cannot be reached the request fails (503), unless `unavailable` is given: it is
-    called and the request goes on unlimited."""
+    """Spends one token of the caller's `name` bucket per request (`limit_of` its limit for the caller's
+    key), and first one of the general bucket when the general middleware left it (`own`: a route's
+    own limit): both in one call to the store. With `in_store_of` (a path parameter) the buckets carry
+    that value's hash tag and the route's store script spends them (`rate_bill`); whatever the
+    request did not take to the store is spent before its answer starts. While the limiter's store
+    cannot be reached the request fails (503), unless `unavailable` is given: it is called and the
+    request goes on unlimited."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         connection: Connection = ASGIConnection(scope, receive=receive)
-        key, limit = bucket(await by(connection))
-        try:
-            decision = await kit_of(connection).limiter.hit(key, limit)
-        except Unavailable:  # the limiter's store cannot be reached
-            if unavailable is None:
-                raise
-            unavailable()
-            await app(scope, receive, send)
-            return
-        extra = _rate_headers(decision)
+        limiter = kit_of(connection).limiter
+        tag = connection.path_params[in_store_of] if in_store_of is not None else None
+        key = await by(connection)
+        buckets = []
+        state = scope.setdefault("state", {})
+        general: Callable[[str], RateLimit] | None = state.pop(_GENERAL, None) if own else None
+        if general is not None:
+            caller = key if by is caller_key else await caller_key(connection)
+            buckets.append(limiter.bucket(_bucket_name("general", tag, caller), general(caller)))
+        buckets.append(limiter.bucket(_bucket_name(name, tag, key), limit_of(key)))
+        bill = RateBill(buckets)
+        if in_store_of is not None:
+            state[_BILL] = bill
+        else:
+            try:
+                await limiter.spend(bill)
+            except Unavailable:  # the limiter's store cannot be reached
+                if unavailable is None:
+                    raise
+                unavailable()
+                await app(scope, receive, send)
+                return
+
+        replaced = False  # the route's answer gave way to a 503: its own messages go nowhere
 
         async def send_with_headers(message: Message) -> None:
+            nonlocal replaced
+            if replaced:
+                return
             # An inner limit's headers describe the tighter budget, and another limit's 429 its own.
-            if message["type"] == "http.response.start" and message["status"] != 429 and not any(
+            if message["type"] == "http.response.start" and not any(
                     name.lower() == b"ratelimit-limit" for name, _ in message.get("headers", [])):
-                message = {**message, "headers": [*message.get("headers", []), *extra]}
+                decision = bill.decision
+                if decision is None:
+                    # The request ended before its store script ran (invalid, a replayed answer...):
+                    # it pays now, and a budget that cannot be checked answers 503, as it would have
+                    # before the route ran.
+                    try:
+                        decision = await limiter.spend(bill)
+                    except Unavailable as down:
+                        replaced = True
+                        await _problem(scope, receive, send, down)
+                        return
+                message = {**message, "headers": [*message.get("headers", []), *_rate_headers(decision)]}
             await send(message)
 
-        if decision.allowed:
+        refused = bill.decision
+        if refused is None or refused.allowed:
             await app(scope, receive, send_with_headers)
             return
-        request: Request[Any, Any, Any] = Request(scope, receive)
-        response = handle_domain_error(request, _refusal(decision))
-        response.headers.update({name.decode(): value.decode() for name, value in extra})
-        await response.to_asgi_response(None, request)(scope, receive, send)
+        await _problem(scope, receive, send, refused.refusal(), _rate_headers(refused))
 
     return middleware
 
 
-def rate_limited(name: str, limit: RateLimit, *, by: KeyOf = caller_key) -> Callable[[ASGIApp], ASGIApp]:
-    """Route middleware spending one token of the caller's `name` bucket per request."""
+def rate_limited(
+    name: str, limit: RateLimit, *, by: KeyOf = caller_key, in_store_of: str | None = None
+) -> Callable[[ASGIApp], ASGIApp]:
+    """Route middleware spending one token of the caller's `name` bucket per request, with the
+    general one's. `in_store_of`: the path parameter (a show id) whose store script spends both (see
+    `rate_bill`); the buckets are then the caller's for that value (a cluster runs a script on one
+    slot only, so they carry its hash tag)."""
 
     def wrap(app: ASGIApp) -> ASGIApp:
-        return _limit_middleware(app, by, lambda key: (f"{name}:{key}", limit))
+        return _limit_middleware(app, by, name, lambda _: limit, own=True, in_store_of=in_store_of)
 
+    setattr(wrap, _OWN_LIMIT, True)
     return documented(wrap, RATE_LIMITED)
 
 
@@ -120,14 +184,21 @@ def is_exempt(path: str, exempt_paths: Collection[str]) -> bool:
     return any(path == prefix or path.startswith(prefix + "/") for prefix in exempt_paths)
 
 
+def _has_own_limit(scope: Scope) -> bool:
+    handler = scope.get("route_handler")
+    return isinstance(handler, HTTPRouteHandler) and any(
+        getattr(m, _OWN_LIMIT, False) for m in handler.middleware or ())
+
+
 def general_rate_limit(
     per_principal: RateLimit, per_address: RateLimit, *, exempt_paths: Collection[str]
 ) -> Callable[[ASGIApp], ASGIApp]:
     """App middleware: every routed request but those under `exempt_paths` spends one token of the
-    caller's general bucket (`per_principal` with a valid token, `per_address` without)."""
+    caller's general bucket (`per_principal` with a valid token, `per_address` without); on a route
+    with its own limit, that limit spends it, in the same call to the store as its own."""
 
-    def bucket(key: str) -> tuple[str, RateLimit]:
-        return f"general:{key}", per_address if key.startswith(ADDRESS) else per_principal
+    def limit_of(key: str) -> RateLimit:
+        return per_address if key.startswith(ADDRESS) else per_principal
 
     last_warned = -math.inf
 
@@ -141,11 +212,16 @@ def general_rate_limit(
             log.warning("general_rate_limit_unavailable", detail="Redis cannot be reached; requests go unlimited")
 
     def wrap(app: ASGIApp) -> ASGIApp:
-        limited = _limit_middleware(app, caller_key, bucket, unavailable)
+        limited = _limit_middleware(app, caller_key, "general", limit_of, own=False, unavailable=unavailable)
 
         async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-            exempt = scope["type"] != ScopeType.HTTP or is_exempt(scope["path"], exempt_paths)
-            await (app if exempt else limited)(scope, receive, send)
+            if scope["type"] != ScopeType.HTTP or is_exempt(scope["path"], exempt_paths):
+                await app(scope, receive, send)
+            elif _has_own_limit(scope):
+                scope.setdefault("state", {})[_GENERAL] = limit_of
+                await app(scope, receive, send)
+            else:
+                await limited(scope, receive, send)
 
         return middleware
 
@@ -157,8 +233,4 @@ async def charge(connection: Connection, name: str, limit: RateLimit, *, by: Key
     set (route middleware is made before any settings exist). Raises TooManyRequests."""
     decision = await kit_of(connection).limiter.hit(f"{name}:{await by(connection)}", limit)
     if not decision.allowed:
-        raise _refusal(decision)
-
-
-def _refusal(decision: RateDecision) -> TooManyRequests:
-    return TooManyRequests(decision.retry_after, f"Too many requests; try again in {decision.retry_after} s")
+        raise decision.refusal()

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
+from lml.platform.domain.rate_budget import RateBill
 from lml.seating.domain.availability import Availability, BuyerRow, InventoryState, SeatRow, ZoneRow
 from lml.seating.domain.hold import (
     Hold,
@@ -24,10 +25,12 @@ class HoldStore(Protocol):
     """Holds and live availability of shows, decided atomically per show (the fast store)."""
 
     async def place(
-        self, show_id: str, hold_id: str, holder: Holder, token_hash: str, request: HoldRequest, terms: HoldTerms
+        self, show_id: str, hold_id: str, holder: Holder, token_hash: str, request: HoldRequest, terms: HoldTerms,
+        bill: RateBill | None = None,
     ) -> PlaceOutcome:
         """All or none; refused past the buyer's limit (places held + ordered + asked) or the address's
-        cap (places held from it + asked)."""
+        cap (places held from it + asked). `bill`: the request's rate budgets, not yet spent: spent
+        first (RateLimited when they refuse), except on a show not loaded yet."""
 
     async def extend(
         self, show_id: str, hold_id: str, owner: str, token_hash: str, hold_ms: int

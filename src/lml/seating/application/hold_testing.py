@@ -11,6 +11,7 @@ from datetime import datetime
 import msgspec
 
 from lml.platform.domain.errors import present
+from lml.platform.domain.rate_budget import RateBill
 from lml.seating.domain.availability import (
     AVAILABLE,
     CODE_OF_STATUS,
@@ -80,8 +81,10 @@ class InMemoryHoldStore:
         return max(0, capacity - taken - self._held(show, zone_id))
 
     async def place(
-        self, show_id: str, hold_id: str, holder: Holder, token_hash: str, request: HoldRequest, terms: HoldTerms
+        self, show_id: str, hold_id: str, holder: Holder, token_hash: str, request: HoldRequest, terms: HoldTerms,
+        bill: RateBill | None = None,
     ) -> PlaceOutcome:
+        """Rate budgets are the real store's business (tested against Redis): `bill` goes unspent."""
         show = self._live(show_id)
         if show is None:
             return InventoryNotLoaded()

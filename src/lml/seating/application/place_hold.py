@@ -6,6 +6,8 @@ from datetime import datetime
 
 import msgspec
 
+from lml.platform.domain.errors import DomainError
+from lml.platform.domain.rate_budget import RateBill
 from lml.seating.application.holding import Holding
 from lml.seating.domain.errors import refusal_error
 from lml.seating.domain.hold import (
@@ -14,6 +16,7 @@ from lml.seating.domain.hold import (
     HoldRefused,
     HoldRequest,
     InventoryNotLoaded,
+    RateLimited,
     from_ms,
     new_hold_id,
     token_hash,
@@ -35,9 +38,15 @@ NO_ADDRESS_CAP = 2**31 - 1
 
 
 async def place_hold(
-    holding: Holding, *, show_id: str, holder: Holder, request: HoldRequest, queue_pass: str | None = None
-) -> PlacedHold:
-    """`queue_pass`: the pass the show's waiting room gave the buyer (required while it has one)."""
+    holding: Holding, *, show_id: str, holder: Holder, request: HoldRequest, queue_pass: str | None = None,
+    bill: RateBill | None = None,
+) -> PlacedHold | DomainError:
+    """`queue_pass`: the pass the show's waiting room gave the buyer (required while it has one);
+    `bill`: the request's rate budgets, spent by the hold store in the same step as the hold.
+
+    What the store refuses (taken seats, the buyer's limit, the rate budget...) is returned as the
+    error to answer with, not raised: in a surge most answers are refusals, and raising each one costs
+    more than the rest of the request. What is refused before the store is asked is raised."""
     rules = await holding.rules.rules(show_id)
     rules.ensure_open(holding.clock.now())
     admitted = await holding.queue_gate.admit_hold(show_id=show_id, buyer=holder.limit_key, pass_token=queue_pass)
@@ -46,12 +55,14 @@ async def place_hold(
     random, token = holding.new_hold_secrets()
     hold_id = new_hold_id(show_id, random)
     digest = token_hash(token)
-    outcome = await holding.holds.place(show_id, hold_id, holder, digest, request, terms)
+    outcome = await holding.holds.place(show_id, hold_id, holder, digest, request, terms, bill)
     if isinstance(outcome, InventoryNotLoaded):
         await holding.load_inventory(show_id)
-        outcome = await holding.holds.place(show_id, hold_id, holder, digest, request, terms)
+        outcome = await holding.holds.place(show_id, hold_id, holder, digest, request, terms, bill)
     if isinstance(outcome, HoldRefused):
-        raise refusal_error(request, outcome)
+        return refusal_error(request, outcome)
+    if isinstance(outcome, RateLimited) and bill is not None and bill.decision is not None:
+        return bill.decision.refusal()
     if not isinstance(outcome, HoldPlaced):
         # Loaded a moment ago yet gone again: Redis lost its data twice in a row.
         raise RuntimeError(f"the inventory of show {show_id} cannot be kept loaded")

@@ -178,7 +178,11 @@ class HoldRefused(msgspec.Struct, frozen=True, tag="refused"):
     sections: tuple[str, ...] = ()
 
 
-PlaceOutcome = HoldPlaced | InventoryNotLoaded | HoldRefused
+class RateLimited(msgspec.Struct, frozen=True, tag="rate_limited"):
+    """The request's rate budget refused it before anything was decided (its bill says until when)."""
+
+
+PlaceOutcome = HoldPlaced | InventoryNotLoaded | HoldRefused | RateLimited
 
 
 class Hold(msgspec.Struct, frozen=True, kw_only=True):

@@ -13,11 +13,13 @@ from litestar.response import ServerSentEvent
 from litestar.status_codes import HTTP_304_NOT_MODIFIED
 
 from lml.platform.domain.buyer_limit import limit_key
+from lml.platform.domain.errors import DomainError
 from lml.platform.domain.principal import BUYER_SCOPE
 from lml.platform.http.auth import bearer_principal, client_network, requires_scope
 from lml.platform.http.contract import contract, route_contract
 from lml.platform.http.idempotency import idempotent
-from lml.platform.http.rate_limits import rate_limited
+from lml.platform.http.problems import handle_domain_error
+from lml.platform.http.rate_limits import rate_bill, rate_limited
 from lml.platform.rate_limit import RateLimit
 from lml.seating.application.change_hold import extend_hold, release_hold
 from lml.seating.application.place_hold import place_hold
@@ -123,13 +125,14 @@ class ExtendedOut(msgspec.Struct, frozen=True):
     opt=route_contract(contract(409, reads=("X-Queue-Pass",), sends=("Location", "Cache-Control"))),
     status_code=201,
     guards=BUYERS_ONLY,
-    middleware=[rate_limited("seating:holds", PLACE_HOLDS), idempotent],
+    # The hold script spends the rate budgets: they are the buyer's for this show (see README, "Rate limits").
+    middleware=[rate_limited("seating:holds", PLACE_HOLDS, in_store_of="show_id"), idempotent],
     tags=["seating"],
     summary="Hold seats and GA places of a show: all or none (X-Queue-Pass while its waiting room is on)",
 )
 async def place(
     request: AnyRequest, seating: NamedDependency[SeatingServices], show_id: FromPath[str], data: JSONBody[HoldBody]
-) -> Response[HoldOut]:
+) -> Response[Any]:
     best = data.best_available
     hold_request = HoldRequest.parse(
         data.seat_ids, data.zones,
@@ -137,7 +140,9 @@ async def place(
                                                 sections=tuple(best.sections), together=best.together),
     )
     placed = await place_hold(seating.holding, show_id=show_id, holder=_holder(request), request=hold_request,
-                              queue_pass=request.headers.get("x-queue-pass"))
+                              queue_pass=request.headers.get("x-queue-pass"), bill=rate_bill(request))
+    if isinstance(placed, DomainError):
+        return handle_domain_error(request, placed)
     labels = None
     if best is not None:
         described = await seating.places.labels(show_id, placed.seat_ids)

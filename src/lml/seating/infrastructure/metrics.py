@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge
 
-from lml.seating.domain.hold import HoldPlaced, HoldRefused, PlaceOutcome
+from lml.seating.domain.hold import HoldPlaced, HoldRefused, PlaceOutcome, RateLimited
 
 HOLDS_PLACED = Counter("lml_holds_placed", "Holds placed")
 HOLDS_REFUSED = Counter("lml_holds_refused", "Holds refused, by the reason the buyer is told", ["reason"])
@@ -22,3 +22,5 @@ def count_hold(outcome: PlaceOutcome) -> None:
         HOLDS_PLACED.inc()
     elif isinstance(outcome, HoldRefused):
         HOLDS_REFUSED.labels(outcome.reason).inc()
+    elif isinstance(outcome, RateLimited):  # the hold script spends the request's rate budgets
+        HOLDS_REFUSED.labels("rate_limited").inc()

@@ -13,6 +13,8 @@ import msgspec
 import redis.asyncio as aioredis
 from redis.commands.core import AsyncScript
 
+from lml.platform.domain.rate_budget import RateBill
+from lml.platform.rate_limit import bucket_args
 from lml.platform.redis import RedisClient, lua_source
 from lml.platform.redis_batch import ScriptBatcher
 from lml.seating.domain.availability import (
@@ -37,6 +39,7 @@ from lml.seating.domain.hold import (
     HoldTerms,
     InventoryNotLoaded,
     PlaceOutcome,
+    RateLimited,
 )
 from lml.seating.domain.seat_quality import PlacedSeat, ShowRow
 from lml.seating.infrastructure.metrics import SHOWS_LOADED, count_hold
@@ -99,8 +102,12 @@ def parse_change(entry_id: str, body: bytes | str) -> AvailabilityChange:
     )
 
 
-def _load_script(client: RedisClient, name: str, *preludes: str) -> AsyncScript:
-    return client.register_script(lua_source("lml.seating.infrastructure", "show_state.lua", *preludes, name))
+def _load_script(client: RedisClient, name: str, *preludes: str, spends_budgets: bool = False) -> AsyncScript:
+    """`spends_budgets`: the script spends a request's rate budgets with its own work (the platform's
+    bucket functions go first)."""
+    budgets = lua_source("lml.platform", "buckets.lua") if spends_budgets else ""
+    return client.register_script(budgets + lua_source("lml.seating.infrastructure", "show_state.lua", *preludes,
+                                                       name))
 
 
 def _flag(on: bool) -> str:
@@ -119,7 +126,7 @@ class RedisHoldStore:
         self._prefix = key_prefix
         self._now_ms = now_ms
         self._batcher = ScriptBatcher(client)
-        self._place = _load_script(client, "place_hold.lua", "holding.lua")
+        self._place = _load_script(client, "place_hold.lua", "holding.lua", spends_budgets=True)
         self._best = _load_script(client, "best_available.lua", "holding.lua")
         self._change = _load_script(client, "change_hold.lua")
         self._read = _load_script(client, "read_hold.lua")
@@ -128,40 +135,55 @@ class RedisHoldStore:
         self._snapshot = _load_script(client, "snapshot.lua")
         self._purge = _load_script(client, "purge.lua")
         self._close = _load_script(client, "close_show.lua")
+        self._buckets = client.register_script(lua_source("lml.platform", "buckets.lua", "token_bucket.lua"))
         self.show_keys = lru_cache(maxsize=4096)(self._show_keys)
         self.active_shows_key = f"{key_prefix}:seating:active-shows"
 
     def _show_keys(self, show_id: str) -> ShowKeys:
         return ShowKeys(self._prefix, show_id)
 
-    async def _run(self, script: AsyncScript, show_id: str, args: Sequence[Any]) -> Any:
+    async def _run(self, script: AsyncScript, show_id: str, args: Sequence[Any], more_keys: Sequence[str] = ()) -> Any:
         keys = self.show_keys(show_id)
         now = "" if self._now_ms is None else str(self._now_ms())
-        return await self._batcher.run(script, keys.keys, [now, keys.channel, *args])
+        return await self._batcher.run(script, [*keys.keys, *more_keys] if more_keys else keys.keys,
+                                       [now, keys.channel, *args])
 
     async def place(
-        self, show_id: str, hold_id: str, holder: Holder, token_hash: str, request: HoldRequest, terms: HoldTerms
+        self, show_id: str, hold_id: str, holder: Holder, token_hash: str, request: HoldRequest, terms: HoldTerms,
+        bill: RateBill | None = None,
     ) -> PlaceOutcome:
-        outcome = await self._place_once(show_id, hold_id, holder, token_hash, request, terms)
+        """The bill's buckets carry the show's hash tag: the hold script spends them in its own step."""
+        outcome = await self._place_once(show_id, hold_id, holder, token_hash, request, terms, bill)
         count_hold(outcome)
         return outcome
 
     async def _place_once(
-        self, show_id: str, hold_id: str, holder: Holder, token_hash: str, request: HoldRequest, terms: HoldTerms
+        self, show_id: str, hold_id: str, holder: Holder, token_hash: str, request: HoldRequest, terms: HoldTerms,
+        bill: RateBill | None,
     ) -> PlaceOutcome:
         args: list[Any] = [hold_id, holder.owner, holder.limit_key, holder.address, token_hash, terms.hold_ms,
                            terms.cap_ms, terms.max_per_buyer, terms.max_per_address]
         best = request.best
+        unpaid = bill if bill is not None and bill.decision is None else None
+        buckets = unpaid.buckets if unpaid is not None else ()
         if best is None:
-            script = self._place
-            args += [_flag(terms.avoid_single_explicit), len(request.seat_ids), *request.seat_ids]
+            args += [_flag(terms.avoid_single_explicit), len(buckets), *bucket_args(buckets), len(request.seat_ids),
+                     *request.seat_ids]
+            for zone_id, qty in request.zones:
+                args += [zone_id, qty]
+            rate, reply = await self._run(self._place, show_id, args, [b.key for b in buckets])
+            if unpaid is not None and rate:  # none spent on a show not loaded
+                unpaid.settle(rate)
         else:
-            script = self._best
+            # Best available (its own script): the budgets in a call of their own, first.
+            if unpaid is not None and not unpaid.settle(await self._batcher.run(
+                    self._buckets, [b.key for b in buckets], [1, "take", *bucket_args(buckets)])).allowed:
+                return RateLimited()
             args += [_flag(terms.avoid_single_best), best.quantity, _flag(best.together), best.tier_id or "",
                      len(best.sections), *best.sections]
-        for zone_id, qty in request.zones:
-            args += [zone_id, qty]
-        reply = await self._run(script, show_id, args)
+            for zone_id, qty in request.zones:
+                args += [zone_id, qty]
+            reply = await self._run(self._best, show_id, args)
         kind = reply[0]
         if kind == b"ok":
             if int(reply[3]) == 1:
@@ -176,6 +198,8 @@ class RedisHoldStore:
             return HoldRefused("single_seat", seat_ids=(_text(reply[1]),))
         if kind == b"not_loaded":
             return InventoryNotLoaded()
+        if kind == b"rate_limited":
+            return RateLimited()
         if kind == b"closed":
             return HoldRefused("closed")
         if kind == b"over_limit":

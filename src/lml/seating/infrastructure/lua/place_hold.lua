@@ -1,17 +1,33 @@
 -- Place a hold on seats the buyer chose: every seat and zone is checked first, then all are taken,
--- or none. ARGV[3..12] as holding.lua says, [13] number of seats n, [14..13+n] seat ids, then zone id /
--- quantity pairs.
--- Returns {'ok', expires ms, max expires ms, live holds of the show} | {'not_loaded'} | {'closed'}
---   | {'unknown', n, seat ids.., zone ids..} | {'blocked', seat ids..} | {'over_limit', held, ordered, max}
---   | {'address_cap', held from the address, cap} | {'conflict', n, seat ids.., zone id, remaining, ...}
+-- or none; the request's rate budgets (buckets.lua) are spent in the same step.
+-- KEYS after the show's (show_state.lua): the request's rate buckets, spent in order, b of them.
+-- ARGV[3..12] as holding.lua says, [13] b, [14..13+2b] each bucket's capacity and refill per second,
+-- [14+2b] number of seats n, [15+2b..14+2b+n] seat ids, then zone id / quantity pairs.
+-- Returns {rate, reply}: rate is the buckets' answer (buckets.lua: spend_buckets; empty when b = 0),
+-- reply one of {'ok', expires ms, max expires ms, live holds of the show} | {'not_loaded'} | {'closed'}
+--   | {'rate_limited'} | {'unknown', n, seat ids.., zone ids..} | {'blocked', seat ids..}
+--   | {'over_limit', held, ordered, max} | {'address_cap', held from the address, cap}
+--   | {'conflict', n, seat ids.., zone id, remaining, ...}
 --   | {'single_seat', seat id} (ARGV[12] = '1' and the hold would leave that free seat alone)
+local BUCKETS = tonumber(ARGV[13])
+local FIRST_SEAT = 15 + 2 * BUCKETS
+local rate = {}
+
 local function place()
+  -- Not loaded yet: the caller loads the show and runs the script again, which spends the budgets.
+  if redis.call('EXISTS', K_LOADED) == 0 then return {'not_loaded'} end
+  if BUCKETS > 0 then
+    local buckets = {}
+    for i = 1, BUCKETS do buckets[i] = KEYS[#KEYS - BUCKETS + i] end
+    rate = spend_buckets(buckets, ARGV, 14, 1, 'take')
+    if rate[1] == 0 then return {'rate_limited'} end
+  end
   local refused, now = gate()
   if refused then return refused end
-  local n = tonumber(ARGV[13])
+  local n = tonumber(ARGV[FIRST_SEAT - 1])
   local seats = {}
-  for i = 1, n do seats[i] = ARGV[13 + i] end
-  local zones, qtys, unknown_zones, short = read_zones(14 + n)
+  for i = 1, n do seats[i] = ARGV[FIRST_SEAT - 1 + i] end
+  local zones, qtys, unknown_zones, short = read_zones(FIRST_SEAT + n)
 
   local unknown, blocked, taken = {}, {}, {}
   for _, seat in ipairs(seats) do
@@ -75,4 +91,4 @@ end
 
 local result = place()
 emit(false)
-return result
+return {rate, result}
