@@ -195,6 +195,47 @@ redis_answers() (
     [[ $reply == "+PONG"* ]]
 ) 2>/dev/null
 
+# local_redis PORT VARIABLE: a Redis answering on 127.0.0.1:PORT, started (and installed) when none
+# does; VARIABLE names the setting that would point elsewhere.
+local_redis() {
+    local port=$1 configured=$2
+    if redis_answers "$port"; then
+        say "Redis: already running on 127.0.0.1:$port; using it"
+        return 0
+    fi
+    port_open "$port" && die "something on 127.0.0.1:$port does not answer Redis' PING: set $configured or OPS_REDIS_PORT"
+    ensure_redis_commands
+    # Debian's package may have started its own server on the default port.
+    if ! redis_answers "$port"; then
+        say "Redis: starting redis-server on 127.0.0.1:$port (nothing kept on disk)"
+        redis-server --daemonize yes --bind 127.0.0.1 --port "$port" --save "" --appendonly no >/dev/null
+    fi
+    wait_until 30 "Redis on 127.0.0.1:$port" "" redis_answers "$port"
+    say "Redis: running on 127.0.0.1:$port"
+}
+
+# ensure_redis_commands: redis-server and redis-cli (the test suite starts a Redis Cluster of its own).
+ensure_redis_commands() {
+    if command -v redis-server >/dev/null && command -v redis-cli >/dev/null; then
+        return 0
+    fi
+    say "Redis: redis-server or redis-cli not installed"
+    apt_install redis-server
+}
+
+# setup_cluster_broker: on a Redis Cluster (LML_REDIS_CLUSTER=true) the worker's queues go to a plain
+# Redis: LML_BROKER_URL as set, or the local one (set up as for LML_REDIS_URL).
+setup_cluster_broker() {
+    [[ ${LML_REDIS_CLUSTER:-} =~ ^([Tt][Rr][Uu][Ee]|1)$ ]] || return 0
+    if [[ -n ${LML_BROKER_URL:-} ]]; then
+        say "Redis: the worker's queues on LML_BROKER_URL as set"
+        return 0
+    fi
+    local_redis "$OPS_REDIS_PORT" LML_BROKER_URL
+    export LML_BROKER_URL="redis://127.0.0.1:$OPS_REDIS_PORT/0"
+    say "Redis: the worker's queues on $LML_BROKER_URL (LML_REDIS_URL names a cluster)"
+}
+
 # setup_redis run|test: the service reads LML_REDIS_URL, the test suite LML_TEST_REDIS_URL.
 setup_redis() {
     local mode=$1 port=$OPS_REDIS_PORT configured=LML_REDIS_URL
@@ -203,22 +244,7 @@ setup_redis() {
         say "Redis: using $configured as set"
         return 0
     fi
-    if redis_answers "$port"; then
-        say "Redis: already running on 127.0.0.1:$port; using it"
-    else
-        port_open "$port" && die "something on 127.0.0.1:$port does not answer Redis' PING: set $configured or OPS_REDIS_PORT"
-        if ! command -v redis-server >/dev/null; then
-            say "Redis: not installed"
-            apt_install redis-server
-        fi
-        # Debian's package may have started its own server on the default port.
-        if ! redis_answers "$port"; then
-            say "Redis: starting redis-server on 127.0.0.1:$port (nothing kept on disk)"
-            redis-server --daemonize yes --bind 127.0.0.1 --port "$port" --save "" --appendonly no >/dev/null
-        fi
-        wait_until 30 "Redis on 127.0.0.1:$port" "" redis_answers "$port"
-        say "Redis: running on 127.0.0.1:$port"
-    fi
+    local_redis "$port" "$configured"
     if [[ $mode == test ]]; then
         export LML_TEST_REDIS_URL="redis://127.0.0.1:$port"
     else
@@ -286,13 +312,17 @@ setup_chromium() {
 }
 
 # prepare_machine run|test: the virtualenv with the locked packages, PostgreSQL and Redis (and, for
-# the tests, PgBouncer and Chromium).
+# the tests, PgBouncer, Chromium and the Redis commands; for the service on a Redis Cluster, a plain
+# Redis for the worker's queues).
 prepare_machine() {
     setup_python
     setup_postgres "$1"
     setup_redis "$1"
     if [[ $1 == test ]]; then
         setup_pgbouncer
+        ensure_redis_commands
         setup_chromium
+    else
+        setup_cluster_broker
     fi
 }

@@ -7,6 +7,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
+import msgspec
 import psycopg
 import psycopg.conninfo
 import psycopg.sql
@@ -115,9 +116,36 @@ def clean_world(service_urls: dict[str, str], base_settings: Settings, _tables: 
     mongo.close()
 
 
+@pytest.fixture(scope="session")
+def redis_cluster_url() -> Iterator[str]:
+    """A Redis Cluster of three masters, started for the run once a test asks for it."""
+    with services.workdir() as work, services.redis_cluster(work) as url:
+        yield url
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests marked `redis_cluster` run on one Redis and on the cluster."""
+    if metafunc.definition.get_closest_marker("redis_cluster") and "redis_mode" in metafunc.fixturenames:
+        metafunc.parametrize("redis_mode", ["single", "cluster"], indirect=True)
+
+
 @pytest.fixture
-def settings(base_settings: Settings, clean_world: None) -> Settings:
-    return base_settings
+def redis_mode(request: pytest.FixtureRequest) -> str:
+    """`single` (one Redis), or `cluster` for tests marked `redis_cluster`."""
+    return str(getattr(request, "param", "single"))
+
+
+@pytest.fixture
+def settings(base_settings: Settings, clean_world: None, redis_mode: str, request: pytest.FixtureRequest) -> Settings:
+    if redis_mode == "single":
+        return base_settings
+    # On the cluster, emptied; the worker's queues stay on the run's plain Redis.
+    url = request.getfixturevalue("redis_cluster_url")
+    cluster = redis.RedisCluster.from_url(url)
+    cluster.flushall(target_nodes=redis.RedisCluster.PRIMARIES)
+    cluster.close()
+    return msgspec.structs.replace(base_settings, redis_url=url, redis_cluster=True,
+                                   broker_url=base_settings.redis_url)
 
 
 @pytest.fixture

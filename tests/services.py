@@ -1,9 +1,11 @@
 """Real services for the test run: a fresh PostgreSQL database, an isolated Redis index,
-an nx-27017 MongoDB wire server and a localstripe Stripe emulator, each on a free port."""
+an nx-27017 MongoDB wire server and a localstripe Stripe emulator, each on a free port; and, for the
+tests that run against one, a Redis Cluster of three masters of its own."""
 
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import socket
 import subprocess
@@ -12,7 +14,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import psycopg
@@ -114,6 +116,63 @@ def redis_database(url: str) -> Iterator[str]:
         if claims.get(f"lml:test-run:db:{index}") == token.encode():
             claims.delete(f"lml:test-run:db:{index}")
         claims.close()
+
+
+CLUSTER_MASTERS = 3
+
+
+@contextmanager
+def redis_cluster(workdir: str) -> Iterator[str]:
+    """A Redis Cluster of three masters (no replicas) on free ports, its files in `workdir`; yields a URL
+    of one node (a cluster client finds the others). The run's own: nothing else writes to it."""
+    ports: list[int] = []
+    while len(ports) < CLUSTER_MASTERS:
+        if (port := _cluster_port()) not in ports:
+            ports.append(port)
+    with ExitStack() as nodes:
+        for port in ports:
+            folder = Path(workdir) / f"redis-cluster-{port}"
+            folder.mkdir()
+            cmd = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--cluster-enabled", "yes",
+                   "--cluster-config-file", "nodes.conf", "--save", "", "--appendonly", "no",
+                   "--dir", str(folder)]
+            nodes.enter_context(background(cmd, port, f"redis-cluster-{port}", workdir))
+        subprocess.run(
+            ["redis-cli", "--cluster", "create", *(f"127.0.0.1:{port}" for port in ports),
+             "--cluster-replicas", "0", "--cluster-yes"],
+            check=True, capture_output=True, timeout=60,
+        )
+        _wait_for_cluster(ports)
+        yield f"redis://127.0.0.1:{ports[0]}"
+
+
+def _cluster_port() -> int:
+    """A free port whose cluster bus port (10000 above it) is free too, and exists."""
+    while True:
+        with socket.socket() as s, socket.socket() as bus:
+            port = random.randrange(20_000, 55_000)
+            try:
+                s.bind(("127.0.0.1", port))
+                bus.bind(("127.0.0.1", port + 10_000))
+            except OSError:
+                continue
+            return port
+
+
+def _wait_for_cluster(ports: list[int], timeout: float = 30) -> None:
+    """Until every node sees every slot served (the nodes learn of each other over their bus)."""
+    deadline = time.monotonic() + timeout
+    clients = [redis.Redis(port=port) for port in ports]
+    try:
+        while time.monotonic() < deadline:
+            states = [client.cluster("info")["cluster_state"] for client in clients]
+            if all(state == "ok" for state in states):
+                return
+            time.sleep(0.05)
+    finally:
+        for client in clients:
+            client.close()
+    raise RuntimeError(f"the Redis Cluster on {ports} was not ready within {timeout}s")
 
 
 @contextmanager

@@ -43,6 +43,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     db_prepared_statements: bool = True
     redis_url: str = "redis://127.0.0.1:6379/0"
     redis_key_prefix: str = "lml"
+    # `redis_url` names a node of a Redis Cluster: every use of Redis goes through a cluster client.
+    redis_cluster: bool = False
+    # The Redis of the worker's queues (Dramatiq's broker, which does not speak Cluster) and of its
+    # ticks: a plain Redis. Empty: `redis_url`; required while `redis_cluster` is on.
+    broker_url: str = ""
     mongo_url: str = "mongodb://127.0.0.1:27017"
     mongo_database: str = "lml"
     jwt_secret: str = DEV_JWT_SECRET
@@ -103,6 +108,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     @property
     def is_production(self) -> bool:
         return self.env == "production"
+
+    @property
+    def broker_redis_url(self) -> str:
+        return self.broker_url or self.redis_url
 
     @property
     def smtp_server(self) -> SmtpServer:
@@ -177,6 +186,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
         for name in ("ticket_signing_key", "idempotency_secret"):
             if len(getattr(self, name)) < 32:
                 problems.append(f"LML_{name.upper()} must be at least 32 characters")
+        problems.extend(_redis_problems(self))
         problems.extend(_messaging_problems(self))
         problems.extend(_edge_problems(self))
         public = [name for name, development_value in _DEVELOPMENT_SECRETS.items()
@@ -194,7 +204,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
             raise SettingsError("; ".join(problems))
 
 
-_CASE_INSENSITIVE = {"env", "log_level", "log_format", "forwarded_header"}
+_CASE_INSENSITIVE = {"env", "log_level", "log_format", "forwarded_header", "redis_cluster"}
 _POSITIVE = (
     "db_pool_min", "db_pool_max", "db_statement_timeout_ms", "db_lock_timeout_ms",
     "db_idle_in_transaction_timeout_ms", "access_token_seconds", "refresh_token_seconds",
@@ -260,6 +270,23 @@ def parse_smtp_url(url: str) -> SmtpServer:
         username=unquote(parts.username) if parts.username else None,
         password=unquote(parts.password) if parts.password is not None else None,
     )
+
+
+def _redis_problems(settings: Settings) -> list[str]:
+    problems = []
+    if settings.broker_url and urlsplit(settings.broker_url).scheme not in _URL_SCHEMES["redis_url"]:
+        problems.append("LML_BROKER_URL must be a URL starting with redis://, rediss:// or unix://")
+    if settings.redis_cluster:
+        if not settings.broker_url:
+            problems.append("LML_BROKER_URL must name a plain Redis (not the cluster) for the worker's queues"
+                            " while LML_REDIS_CLUSTER is on: Dramatiq's Redis broker does not speak Cluster")
+        if urlsplit(settings.redis_url).scheme == "unix":
+            problems.append("LML_REDIS_URL must be a redis:// or rediss:// URL of a cluster node while"
+                            " LML_REDIS_CLUSTER is on")
+        elif urlsplit(settings.redis_url).path.strip("/") not in ("", "0"):
+            problems.append("LML_REDIS_URL must name database 0 (or none) while LML_REDIS_CLUSTER is on:"
+                            " a cluster has no other")
+    return problems
 
 
 # A Twilio account SID, and what a message may be sent from: a number in E.164 or a messaging service.

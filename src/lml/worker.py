@@ -59,7 +59,7 @@ def _loop() -> EventLoopThread:
 
 def build_broker(settings: Settings, container: Container) -> RedisBroker:
     broker = RedisBroker(  # type: ignore[no-untyped-call]
-        url=settings.redis_url, namespace=f"{settings.redis_key_prefix}:dramatiq"
+        url=settings.broker_redis_url, namespace=f"{settings.redis_key_prefix}:dramatiq"
     )
     broker.add_middleware(AsyncIO())
     broker.add_middleware(OpenResources(container))
@@ -171,8 +171,9 @@ class Worker:
                    every=1.0, max_retries=0, time_limit=60_000)
 
     def _tick(self) -> None:
-        """Every worker process runs this, but a Redis NX key lets one tick per interval through."""
-        client = syncredis.Redis.from_url(self.settings.redis_url)
+        """Every worker process runs this, but a Redis NX key lets one tick per interval through (in the
+        broker's Redis: what it schedules goes through there anyway)."""
+        client = syncredis.Redis.from_url(self.settings.broker_redis_url)
         try:
             while not self._stop.is_set():
                 for name, interval in self.periodic:

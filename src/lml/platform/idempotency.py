@@ -15,12 +15,11 @@ from dataclasses import dataclass
 from typing import Literal
 
 import msgspec
-import redis.asyncio as aioredis
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDFExpand
 
-from lml.platform.redis import LuaScript
+from lml.platform.redis import LuaScript, RedisClient
 
 Outcome = Literal["proceed", "replay", "mismatch", "in_flight"]
 _NONCE_BYTES = 12
@@ -52,7 +51,7 @@ class _Record:
 
 class IdempotencyStore:
     def __init__(
-        self, redis: aioredis.Redis, key_prefix: str, secret: str, *, ttl_seconds: int = 86_400,
+        self, redis: RedisClient, key_prefix: str, secret: str, *, ttl_seconds: int = 86_400,
         lock_seconds: int = 60,
     ) -> None:
         self._prefix = f"{key_prefix}:idempotency:"

@@ -6,12 +6,9 @@ from __future__ import annotations
 import math
 
 import msgspec
-import redis.asyncio as aioredis
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from lml.platform.domain.errors import Unavailable
-from lml.platform.redis import LuaScript
+from lml.platform.redis import REDIS_OUTAGES, LuaScript, RedisClient
 
 
 class RateLimit(msgspec.Struct, frozen=True):
@@ -45,7 +42,7 @@ class RateDecision(msgspec.Struct, frozen=True):
 
 
 class RateLimiter:
-    def __init__(self, redis: aioredis.Redis, key_prefix: str = "lml") -> None:
+    def __init__(self, redis: RedisClient, key_prefix: str = "lml") -> None:
         self._script = LuaScript(redis, "lml.platform", "token_bucket.lua")
         self._prefix = f"{key_prefix}:ratelimit:"
 
@@ -73,7 +70,7 @@ class RateLimiter:
             allowed, remaining, full_ms, wait_ms = await self._script(
                 [self._prefix + key], [limit.capacity, repr(float(limit.refill_per_second)), cost, mode]
             )
-        except (RedisConnectionError, RedisTimeoutError):
+        except REDIS_OUTAGES:
             # Failing closed: a limit that cannot be checked is not waved through (503, not 500).
             raise Unavailable(detail="The rate limiter cannot be reached; try again shortly") from None
         return RateDecision(

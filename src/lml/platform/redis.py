@@ -1,4 +1,8 @@
-"""Redis: one asyncio client per process, and Lua scripts loaded once and called by SHA."""
+"""Redis: one asyncio client per process (a Redis Cluster's when LML_REDIS_CLUSTER is on), and Lua
+scripts loaded once and called by SHA.
+
+In a cluster every command and script goes to the node serving its keys' slot: every script's keys
+share one hash tag (a show's `{show_id}`, or a script has one key), so none spans slots."""
 
 from __future__ import annotations
 
@@ -6,23 +10,68 @@ from importlib import resources
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.asyncio.client import PubSub
+from redis.asyncio.cluster import ClusterNode
 from redis.commands.core import AsyncScript
+from redis.exceptions import ClusterDownError, RedisClusterException
 
 from lml.config import Settings
 
+RedisClient = aioredis.Redis | aioredis.RedisCluster
 
-def create_redis(settings: Settings) -> aioredis.Redis:
-    # Blocking: past 256 calls in flight a request waits for a connection instead of failing.
+# What a Redis that does not answer raises: a connection that fails or times out; and a cluster that
+# no node of answers (its slots cannot be learnt: RedisClusterException, whose other causes, the keys
+# of one call in several slots, no call here makes) or that does not serve every slot (CLUSTERDOWN).
+REDIS_OUTAGES: tuple[type[Exception], ...] = (
+    aioredis.ConnectionError, aioredis.TimeoutError, ClusterDownError, RedisClusterException,
+)
+
+# Calls in flight at once (per node in a cluster).
+MAX_CONNECTIONS = 256
+
+
+def create_redis(settings: Settings) -> RedisClient:
+    options: dict[str, Any] = {
+        "decode_responses": False, "health_check_interval": 30, "socket_connect_timeout": 2, "socket_timeout": 5,
+    }
+    if settings.redis_cluster:
+        # The nodes and their slots are read from the node named; MOVED answers refresh them.
+        return aioredis.RedisCluster.from_url(settings.redis_url, max_connections=MAX_CONNECTIONS, **options)
+    # Blocking: past MAX_CONNECTIONS calls in flight a request waits for a connection instead of failing.
     pool = aioredis.BlockingConnectionPool.from_url(
-        settings.redis_url,
-        decode_responses=False,
-        health_check_interval=30,
-        socket_connect_timeout=2,
-        socket_timeout=5,
-        max_connections=256,
-        timeout=5,
+        settings.redis_url, max_connections=MAX_CONNECTIONS, timeout=5, **options
     )
     return aioredis.Redis.from_pool(pool)  # the client owns the pool and closes it
+
+
+async def shard_of(client: RedisClient, channel: str) -> ClusterNode | None:
+    """The Cluster node that serves a shard channel (SSUBSCRIBE must reach the node SPUBLISH publishes
+    on); None for the one Redis."""
+    if not isinstance(client, aioredis.RedisCluster):
+        return None
+    await client.initialize()  # the slots are known once the client has met the cluster
+    return client.get_node_from_key(channel)
+
+
+class ShardSubscriber:
+    """A pub/sub connection to one shard: a Cluster node (`shard_of`), or the one Redis (None)."""
+
+    def __init__(self, client: RedisClient, node: ClusterNode | None) -> None:
+        self._node_client: aioredis.Redis | None = None
+        if node is None:
+            if isinstance(client, aioredis.RedisCluster):
+                raise ValueError("a cluster's pub/sub connection is made to one of its nodes")
+            self.pubsub: PubSub = client.pubsub()
+        else:
+            # Its own connection, with the cluster client's options (credentials, TLS, timeouts).
+            pool = aioredis.ConnectionPool(connection_class=node.connection_class, **node.connection_kwargs)
+            self._node_client = aioredis.Redis.from_pool(pool)
+            self.pubsub = self._node_client.pubsub()
+
+    async def aclose(self) -> None:
+        await self.pubsub.aclose()  # type: ignore[no-untyped-call]
+        if self._node_client is not None:
+            await self._node_client.aclose()
 
 
 def lua_source(package: str, *names: str) -> str:
@@ -35,7 +84,7 @@ def lua_source(package: str, *names: str) -> str:
 class LuaScript:
     """A script from a package's `lua/` folder; redis-py calls EVALSHA and reloads on NOSCRIPT."""
 
-    def __init__(self, client: aioredis.Redis, package: str, name: str) -> None:
+    def __init__(self, client: RedisClient, package: str, name: str) -> None:
         self._script: AsyncScript = client.register_script(lua_source(package, name))
 
     async def __call__(self, keys: list[Any], args: list[Any]) -> Any:

@@ -5,14 +5,12 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable
 
-import redis.asyncio as aioredis
-
 from lml.config import Settings
 from lml.platform.clock import Clock, SystemClock
 from lml.platform.db import Database
 from lml.platform.logging import get_logger
 from lml.platform.mongo import Mongo
-from lml.platform.redis import create_redis
+from lml.platform.redis import RedisClient, create_redis
 from lml.platform.session_revocation import SessionRevocations
 from lml.platform.tokens import TokenCodec
 
@@ -24,7 +22,7 @@ class Resources:
         self.settings = settings
         self.clock: Clock = clock or SystemClock()
         self.db = Database(settings)
-        self.redis: aioredis.Redis = create_redis(settings)
+        self.redis: RedisClient = create_redis(settings)
         self.mongo = Mongo(settings)
         self.tokens = TokenCodec(settings)
         self.revocations = SessionRevocations(self.redis, settings.redis_key_prefix, self.tokens.revoked)

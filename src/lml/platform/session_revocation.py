@@ -13,12 +13,8 @@ import contextlib
 import time
 from collections.abc import Callable
 
-import redis.asyncio as aioredis
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import TimeoutError as RedisTimeoutError
-
 from lml.platform.logging import get_logger
-from lml.platform.redis import LuaScript
+from lml.platform.redis import REDIS_OUTAGES, LuaScript, RedisClient
 
 log = get_logger("lml.sessions")
 
@@ -53,7 +49,7 @@ class RevokedSessions:
 class SessionRevocations:
     """Revocations shared by every process through a log in Redis."""
 
-    def __init__(self, redis: aioredis.Redis, key_prefix: str, revoked: RevokedSessions) -> None:
+    def __init__(self, redis: RedisClient, key_prefix: str, revoked: RevokedSessions) -> None:
         self._redis = redis
         self._key = f"{key_prefix}:sessions:revoked"
         self._script = LuaScript(redis, "lml.platform", "session_revoke.lua")
@@ -87,7 +83,7 @@ class SessionRevocations:
         while not stop.is_set():
             try:
                 await self.sync()
-            except (RedisConnectionError, RedisTimeoutError) as exc:
+            except REDIS_OUTAGES as exc:
                 if not failing:
                     log.warning("session_revocations_unreadable", error=type(exc).__name__)
                 failing = True

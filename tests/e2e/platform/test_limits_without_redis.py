@@ -1,6 +1,6 @@
-"""While Redis cannot be reached, what does not need it keeps answering: the general rate limit lets
-requests through (a buyer still reads their orders), while a route's own limit, which guards a
-write, still refuses (503)."""
+"""While Redis cannot be reached (one Redis, or every node of a cluster), what does not need it keeps
+answering: the general rate limit lets requests through (a buyer still reads their orders), while a
+route's own limit, which guards a write, still refuses (503)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ from tests.fixtures.seating import MakeBuyer
 from tests.services import free_port
 
 
-@pytest.fixture
-def settings(base_settings: Settings, clean_world: None) -> Settings:
-    return msgspec.structs.replace(base_settings, redis_url=f"redis://127.0.0.1:{free_port()}/0")
+@pytest.fixture(params=["single", "cluster"])
+def settings(base_settings: Settings, clean_world: None, request: pytest.FixtureRequest) -> Settings:
+    return msgspec.structs.replace(base_settings, redis_url=f"redis://127.0.0.1:{free_port()}/0",
+                                   redis_cluster=request.param == "cluster", broker_url=base_settings.redis_url)
 
 
 async def test_a_buyer_reads_their_orders_while_redis_is_down_and_holds_wait_for_it(

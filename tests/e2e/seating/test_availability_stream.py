@@ -1,4 +1,5 @@
-"""The availability stream: a snapshot, then changes made through any API process, resumable."""
+"""The availability stream: a snapshot, then changes made through any API process, resumable (on
+one Redis, and some on a Redis Cluster)."""
 
 from __future__ import annotations
 
@@ -54,6 +55,7 @@ def index_of(show: TestShow, seat_id: str) -> int:
     return sorted(show.seat_ids).index(seat_id)
 
 
+@pytest.mark.redis_cluster
 async def test_a_hold_and_a_release_made_elsewhere_appear_on_the_stream(
     seating_app: Litestar, other_process: httpx.AsyncClient, make_buyer: MakeBuyer,
     make_show_on_sale: MakeShowOnSale,
@@ -104,6 +106,7 @@ async def test_a_reconnect_with_last_event_id_gets_what_it_missed(
         assert [statuses[index_of(show, s)] for s in show.seat_ids[:3]] == ["h", "h", "h"]
 
 
+@pytest.mark.redis_cluster
 async def test_an_idle_stream_sends_heartbeats_and_expiry_is_published_by_the_sweep(
     seating_app: Litestar, api: httpx.AsyncClient, make_buyer: MakeBuyer, make_show_on_sale: MakeShowOnSale,
     hold_clock: TestClock, resources: Resources, container: Container,

@@ -1,6 +1,7 @@
-"""One show's line in Redis, driven as the worker's tick and the buyers' requests drive it, with the
-time given: first come first served once the sale is open, a uniform shuffle of the pre-queue, the
-pace and the cap on active passes never exceeded, ticks racing each other, and sold out and back."""
+"""One show's line in Redis (and in a Redis Cluster), driven as the worker's tick and the buyers'
+requests drive it, with the time given: first come first served once the sale is open, a uniform
+shuffle of the pre-queue, the pace and the cap on active passes never exceeded, ticks racing each
+other, and sold out and back."""
 
 from __future__ import annotations
 
@@ -9,10 +10,14 @@ import collections
 import secrets
 import uuid
 
+import pytest
+
 from lml.admission.application.line_places import PRE_QUEUE_RANKS
 from lml.admission.application.ports import Joined, RoomFacts
 from lml.admission.infrastructure.redis_line import RedisLine
 from lml.container import Container
+
+pytestmark = pytest.mark.redis_cluster
 
 ON_SALE = 1_800_000_000_000  # ms
 MINUTE = 60_000

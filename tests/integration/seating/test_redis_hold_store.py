@@ -1,4 +1,5 @@
-"""The Redis hold store on a real Redis, with the scripts' clock driven by the test."""
+"""The Redis hold store on a real Redis (and on a Redis Cluster), with the scripts' clock driven by
+the test."""
 
 from __future__ import annotations
 
@@ -7,9 +8,9 @@ from datetime import UTC, datetime
 
 import msgspec
 import pytest
-import redis.asyncio as aioredis
 
 from lml.platform.ids import new_id
+from lml.platform.redis import ShardSubscriber, shard_of
 from lml.platform.resources import Resources
 from lml.seating.domain.availability import BuyerRow, InventoryState, SeatRow, ZoneRow
 from lml.seating.domain.hold import (
@@ -26,6 +27,8 @@ from lml.seating.infrastructure import redis_holds
 from lml.seating.infrastructure.redis_holds import RedisHoldStore
 from tests.fixtures.seating import seat_ids
 from tests.timing import TestClock
+
+pytestmark = pytest.mark.redis_cluster
 
 TERMS = HoldTerms(hold_ms=10_000, cap_ms=20_000, max_per_buyer=8, max_per_address=100)
 
@@ -275,8 +278,10 @@ async def test_the_status_string_follows_every_change(store: RedisHoldStore, sho
 async def test_changes_are_published_and_logged(
     store: RedisHoldStore, show: str, resources: Resources
 ) -> None:
-    listener: aioredis.client.PubSub = resources.redis.pubsub()
-    await listener.subscribe(store.show_keys(show).channel)
+    channel = store.show_keys(show).channel
+    subscriber = ShardSubscriber(resources.redis, await shard_of(resources.redis, channel))
+    listener = subscriber.pubsub
+    await listener.ssubscribe(channel)
     try:
         start = await store.availability(show)
         assert not isinstance(start, str | None)
@@ -295,4 +300,4 @@ async def test_changes_are_published_and_logged(
         assert change.seats == {seat: "h"}
         assert change.zones == {"floor": 6}
     finally:
-        await listener.aclose()
+        await subscriber.aclose()

@@ -7,11 +7,10 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-import redis.asyncio as aioredis
 from redis.commands.core import AsyncScript
 
 from lml.admission.application.ports import Admitted, Joined, JoinRefused, Place, RoomFacts, RoomFigures
-from lml.platform.redis import lua_source
+from lml.platform.redis import RedisClient, lua_source
 from lml.platform.redis_batch import ScriptBatcher
 
 _KEYS = ("room", "of", "who", "line", "active", "recent", "log")
@@ -23,7 +22,7 @@ def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
-def _load(client: aioredis.Redis, name: str) -> AsyncScript:
+def _load(client: RedisClient, name: str) -> AsyncScript:
     return client.register_script(lua_source("lml.admission.infrastructure", "room.lua", name))
 
 
@@ -35,7 +34,7 @@ def _place(reply: list[Any]) -> Place:
 
 
 class RedisLine:
-    def __init__(self, client: aioredis.Redis, key_prefix: str) -> None:
+    def __init__(self, client: RedisClient, key_prefix: str) -> None:
         self._redis = client
         self._prefix = key_prefix
         self._batcher = ScriptBatcher(client)

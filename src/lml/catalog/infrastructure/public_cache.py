@@ -15,10 +15,10 @@ from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import overload
 
 import msgspec
-import redis.asyncio as aioredis
-from redis.exceptions import RedisError
+from redis.exceptions import RedisClusterException, RedisError
 
 from lml.platform.logging import get_logger
+from lml.platform.redis import RedisClient
 
 log = get_logger("lml.catalog.cache")
 
@@ -41,7 +41,7 @@ class Fresh(msgspec.Struct, frozen=True):
 
 
 class PublicCache:
-    def __init__(self, client: aioredis.Redis, prefix: str) -> None:
+    def __init__(self, client: RedisClient, prefix: str) -> None:
         self.client = client
         self.prefix = f"{prefix}:catalog"
 
@@ -59,13 +59,17 @@ class PublicCache:
         """The cached answer `name`, or `load()`'s (stored for next time). None when `load` finds nothing
         (not cached: a 404 must not outlive the creation that ends it)."""
         try:
-            versions = await self.client.mget([f"{self.prefix}:v:{d}" for d in depends_on])
+            # A GET each, not one MGET: the versions lie in different Redis Cluster slots.
+            async with self.client.pipeline(transaction=False) as pipe:
+                for name in depends_on:
+                    pipe.get(f"{self.prefix}:v:{name}")
+                versions = await pipe.execute()
             key = f"{self.prefix}:public:{name}:{'.'.join(str(int(v or 0)) for v in versions)}"
             async with self.client.pipeline(transaction=False) as pipe:
                 pipe.get(key)
                 pipe.pttl(key)
                 body, pttl = await pipe.execute()
-        except (RedisError, OSError) as exc:
+        except (RedisError, RedisClusterException, OSError) as exc:
             log.warning("catalog_cache_unavailable", error=type(exc).__name__)
             fresh = await load()
             return Cached(fresh.body, fresh.seconds) if fresh else None
@@ -77,7 +81,7 @@ class PublicCache:
         if fresh.seconds > 0:
             try:
                 await self.client.set(key, fresh.body, ex=fresh.seconds)
-            except (RedisError, OSError) as exc:
+            except (RedisError, RedisClusterException, OSError) as exc:
                 log.warning("catalog_cache_unavailable", error=type(exc).__name__)
         return Cached(fresh.body, fresh.seconds)
 
@@ -89,5 +93,5 @@ class PublicCache:
                     pipe.incr(f"{self.prefix}:v:{name}")
                     pipe.expire(f"{self.prefix}:v:{name}", _VERSION_SECONDS)
                 await pipe.execute()
-        except (RedisError, OSError) as exc:
+        except (RedisError, RedisClusterException, OSError) as exc:
             log.warning("catalog_cache_invalidation_failed", error=type(exc).__name__, keys=len(names))

@@ -10,7 +10,6 @@ import msgspec
 import psycopg
 import psycopg_pool
 import pymongo.errors
-import redis.exceptions
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.types import Empty
@@ -32,6 +31,7 @@ from lml.platform.domain.errors import (
 from lml.platform.http.request_guard import NulCharacter
 from lml.platform.http.validation import collect_field_errors
 from lml.platform.logging import get_logger
+from lml.platform.redis import REDIS_OUTAGES
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://lml.dev/problems/"
@@ -204,8 +204,7 @@ _UNSTORABLE_CHARACTER = (psycopg.errors.UntranslatableCharacter, psycopg.errors.
 STORE_OUTAGES: tuple[type[Exception], ...] = (
     psycopg.OperationalError,
     psycopg_pool.PoolTimeout,
-    redis.exceptions.ConnectionError,
-    redis.exceptions.TimeoutError,
+    *REDIS_OUTAGES,
     pymongo.errors.ConnectionFailure,
 )
 

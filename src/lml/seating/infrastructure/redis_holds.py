@@ -13,7 +13,7 @@ import msgspec
 import redis.asyncio as aioredis
 from redis.commands.core import AsyncScript
 
-from lml.platform.redis import lua_source
+from lml.platform.redis import RedisClient, lua_source
 from lml.platform.redis_batch import ScriptBatcher
 from lml.seating.domain.availability import (
     CODE_OF_STATUS,
@@ -72,14 +72,15 @@ class ShowKeys:
 
     def __init__(self, prefix: str, show_id: str) -> None:
         self.keys = [f"{prefix}:seating:{name}:{{{show_id}}}" for name in _KEYS]
-        self.channel = f"{prefix}:seating:changes:{{{show_id}}}"
+        self.channel = changes_channel(prefix, show_id)
         self.log = self.keys[_KEYS.index("log")]
         self.expiry = self.keys[_KEYS.index("expiry")]
         self.ordered = self.keys[_KEYS.index("ordered")]
 
 
-def changes_pattern(prefix: str) -> str:
-    return f"{prefix}:seating:changes:*"
+def changes_channel(prefix: str, show_id: str) -> str:
+    """The show's shard channel of availability changes (sharded pub/sub, in the show's slot)."""
+    return f"{prefix}:seating:changes:{{{show_id}}}"
 
 
 def show_of_channel(channel: str) -> str:
@@ -97,7 +98,7 @@ def parse_change(entry_id: str, body: bytes | str) -> AvailabilityChange:
     )
 
 
-def _load_script(client: aioredis.Redis, name: str, *preludes: str) -> AsyncScript:
+def _load_script(client: RedisClient, name: str, *preludes: str) -> AsyncScript:
     return client.register_script(lua_source("lml.seating.infrastructure", "show_state.lua", *preludes, name))
 
 
@@ -110,7 +111,7 @@ def _text(value: bytes | str) -> str:
 
 
 class RedisHoldStore:
-    def __init__(self, client: aioredis.Redis, key_prefix: str, *, now_ms: Callable[[], int] | None = None) -> None:
+    def __init__(self, client: RedisClient, key_prefix: str, *, now_ms: Callable[[], int] | None = None) -> None:
         """`now_ms` drives the scripts' clock (tests); None uses the Redis server's clock, the one
         every API process agrees on."""
         self._redis = client

@@ -15,9 +15,9 @@ import hashlib
 from typing import cast
 
 import msgspec
-import redis.asyncio as aioredis
 from cachetools import LRUCache
 
+from lml.platform.redis import RedisClient
 from lml.seating.domain.availability import seat_order
 from lml.seating.domain.sale_terms import SaleTerms
 from lml.seating.infrastructure.pg_sales import PgInventoryReads
@@ -61,7 +61,7 @@ def seatmap_version(terms: SaleTerms) -> str:
 
 class SeatMaps:
     def __init__(
-        self, redis: aioredis.Redis, key_prefix: str, terms: SaleTermsReader, reads: PgInventoryReads,
+        self, redis: RedisClient, key_prefix: str, terms: SaleTermsReader, reads: PgInventoryReads,
         venues: VenuesFacade,
     ) -> None:
         self._redis = redis

@@ -1,33 +1,42 @@
-"""Availability changes as Server-Sent Events, fed by Redis pub/sub so that a change made through
-any API process reaches the streams of every process.
+"""Availability changes as Server-Sent Events, fed by Redis sharded pub/sub so that a change made
+through any API process reaches the streams of every process.
 
-One pub/sub connection per process (a pattern subscription to every show's channel) fans messages
-out to the streams open in this process; it starts with the first stream and stops with the last,
-so no task outlives the streams. A stream:
+The hold scripts SPUBLISH each change on the show's shard channel, which carries the show's hash
+tag: in a Redis Cluster it lives on the node of the show's keys. A process subscribes (SSUBSCRIBE)
+to the channel of each show it has streams of, with the first such stream, and unsubscribes with the
+last; one pub/sub connection per node (one with a single Redis) carries its shows' channels, read by
+one task, and fans messages out to the streams open in this process. Connections and tasks stop with
+the last stream, so none outlives the streams. A stream:
   1. subscribes first (so nothing published from then on is missed),
   2. resumes after `Last-Event-ID` from the show's change log when the log still has that entry,
      else sends a fresh `snapshot` event,
   3. then relays live `change` events, skipping what the snapshot or the log already covered,
      with a comment line as heartbeat while nothing happens.
-A stream that falls too far behind, or a rebuilt show (after a Redis flush), gets a new snapshot."""
+A stream that falls too far behind, or a rebuilt show (after a Redis flush), gets a new snapshot; a
+stream whose feed is lost (its node went away, its slot moved) ends, and the client reconnects.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import msgspec
 import redis.asyncio as aioredis
 from litestar.response import ServerSentEventMessage
+from redis.exceptions import RedisClusterException
 
 from lml.platform.logging import get_logger
+from lml.platform.redis import RedisClient, ShardSubscriber, shard_of
 from lml.seating.domain.availability import Availability, AvailabilityChange
-from lml.seating.infrastructure.redis_holds import RedisHoldStore, changes_pattern, parse_change, show_of_channel
+from lml.seating.infrastructure.redis_holds import RedisHoldStore, changes_channel, parse_change, show_of_channel
 
 log = get_logger("lml.seating.sse")
 
 QUEUE_SIZE = 1_000
-
+SUBSCRIBE_SECONDS = 5
 
 class _Signal:
     def __init__(self, name: str) -> None:
@@ -62,13 +71,28 @@ class Subscription:
         self.hub._remove(self)
 
 
+class _Shard:
+    """One pub/sub connection (a Cluster node's, or the one Redis's): the shows whose channels it is
+    subscribed to, each with Redis' confirmation, and the task that reads it."""
+
+    def __init__(self, name: str, subscriber: ShardSubscriber) -> None:
+        self.name = name
+        self.subscriber = subscriber
+        self.confirmed: dict[str, asyncio.Future[None]] = {}  # show id -> SSUBSCRIBE confirmed
+        self.leaving: Counter[str] = Counter()  # our SUNSUBSCRIBEs not confirmed yet, per show
+        self.reader: asyncio.Task[None] | None = None
+
+
 class AvailabilityHub:
-    def __init__(self, client: aioredis.Redis, key_prefix: str) -> None:
+    def __init__(self, client: RedisClient, key_prefix: str) -> None:
         self._redis = client
-        self._pattern = changes_pattern(key_prefix)
+        self._prefix = key_prefix
         self._subscriptions: dict[str, set[Subscription]] = {}
-        self._reader: asyncio.Task[None] | None = None
-        self._starting = asyncio.Lock()
+        self._shards: dict[str, _Shard] = {}  # node name -> its connection
+        self._shard_of_show: dict[str, _Shard] = {}
+        # Subscribing and unsubscribing, one at a time: the commands reach each connection in order.
+        self._changing = asyncio.Lock()
+        self._leaving: set[asyncio.Task[None]] = set()
 
     @property
     def streams(self) -> int:
@@ -76,66 +100,131 @@ class AvailabilityHub:
 
     @property
     def running(self) -> bool:
-        return self._reader is not None and not self._reader.done()
+        return any(shard.reader is not None and not shard.reader.done() for shard in self._shards.values())
 
     async def subscribe(self, show_id: str) -> Subscription:
-        """Returns once the process's pub/sub subscription is confirmed by Redis."""
+        """Returns once Redis confirmed the subscription to the show's channel."""
         subscription = Subscription(self, show_id)
         self._subscriptions.setdefault(show_id, set()).add(subscription)
         try:
-            async with self._starting:
-                if not self.running:
-                    self._reader = await self._start()
+            confirmed = await self._listen(show_id)
+            async with asyncio.timeout(SUBSCRIBE_SECONDS):
+                await asyncio.shield(confirmed)
         except BaseException:
             subscription.close()
             raise
         return subscription
 
-    async def _start(self) -> asyncio.Task[None]:
-        pubsub = self._redis.pubsub()
-        try:
-            await pubsub.psubscribe(self._pattern)
-            async with asyncio.timeout(5):
-                while (await pubsub.get_message(timeout=1)) is None:
-                    pass  # the psubscribe confirmation: from here on, every change reaches us
-        except BaseException:
-            await pubsub.aclose()  # type: ignore[no-untyped-call]
-            raise
-        return asyncio.create_task(self._read(pubsub), name="seating-availability-hub")
+    async def _listen(self, show_id: str) -> asyncio.Future[None]:
+        """The show's channel subscribed on its node's connection, once for all its streams."""
+        async with self._changing:
+            shard = self._shard_of_show.get(show_id)
+            if shard is not None:
+                return shard.confirmed[show_id]
+            channel = changes_channel(self._prefix, show_id)
+            node = await shard_of(self._redis, channel)
+            name = node.name if node is not None else ""
+            shard = self._shards.get(name)
+            if shard is None:
+                shard = self._shards[name] = _Shard(name, ShardSubscriber(self._redis, node))
+            confirmed = shard.confirmed[show_id] = asyncio.get_running_loop().create_future()
+            self._shard_of_show[show_id] = shard
+            await shard.subscriber.pubsub.ssubscribe(channel)
+            if shard.reader is None:
+                shard.reader = asyncio.create_task(self._read(shard), name="seating-availability-hub")
+            return confirmed
 
-    async def _read(self, pubsub: aioredis.client.PubSub) -> None:
+    async def _unlisten(self, show_id: str) -> None:
+        async with self._changing:
+            shard = self._shard_of_show.get(show_id)
+            if show_id in self._subscriptions or shard is None:
+                return  # a stream of the show came back meanwhile, or the connection is gone
+            del self._shard_of_show[show_id]
+            del shard.confirmed[show_id]
+            if not shard.confirmed:
+                self._stop(shard)
+                return
+            shard.leaving[show_id] += 1
+            # A failed connection is its reader's to handle: it ends the streams and closes it.
+            with contextlib.suppress(aioredis.RedisError, RedisClusterException, OSError):
+                await shard.subscriber.pubsub.sunsubscribe(changes_channel(self._prefix, show_id))
+
+    def _forget(self, shard: _Shard) -> None:
+        if self._shards.get(shard.name) is shard:
+            del self._shards[shard.name]
+        for show_id in shard.confirmed:
+            if self._shard_of_show.get(show_id) is shard:
+                del self._shard_of_show[show_id]
+
+    def _stop(self, shard: _Shard) -> None:
+        """Forget the connection; its reader closes it (at once when there is none)."""
+        self._forget(shard)
+        if shard.reader is None:
+            shard.reader = asyncio.create_task(shard.subscriber.aclose(), name="seating-availability-hub-close")
+        else:
+            shard.reader.cancel()  # its own `finally` closes the connection
+
+    async def _read(self, shard: _Shard) -> None:
         try:
-            async for message in pubsub.listen():
-                if message["type"] != "pmessage":
-                    continue
-                subscribers = self._subscriptions.get(show_of_channel(message["channel"].decode()))
-                if not subscribers:
-                    continue
-                entry_id, _, body = message["data"].partition(b" ")
-                try:
-                    change = parse_change(entry_id.decode(), body)
-                except msgspec.DecodeError:
-                    log.warning("availability_message_unreadable")
-                    continue
-                for subscription in list(subscribers):
-                    subscription.offer(change)
-        except (aioredis.RedisError, OSError) as exc:
+            async for message in shard.subscriber.pubsub.listen():
+                show_id = show_of_channel(message["channel"].decode())
+                kind = message["type"]
+                if kind == "ssubscribe":
+                    confirmed = shard.confirmed.get(show_id)
+                    if confirmed is not None and not confirmed.done():
+                        confirmed.set_result(None)
+                elif kind == "sunsubscribe":
+                    if shard.leaving[show_id] > 0:
+                        shard.leaving[show_id] -= 1
+                    elif self._shard_of_show.get(show_id) is shard:
+                        # Redis dropped the subscription (the show's slot moved to another node): the
+                        # show's streams end, and their clients' reconnections subscribe afresh.
+                        del self._shard_of_show[show_id]
+                        shard.confirmed.pop(show_id, None)
+                        self._offer(show_id, CLOSED)
+                elif kind == "smessage":
+                    self._deliver(show_id, message["data"])
+        except (aioredis.RedisError, RedisClusterException, OSError) as exc:
             log.warning("availability_feed_lost", error=type(exc).__name__)
-            for subscribers in self._subscriptions.values():
-                for subscription in subscribers:
-                    subscription.offer(CLOSED)
+            for show_id, confirmed in shard.confirmed.items():
+                if not confirmed.done():
+                    confirmed.set_exception(aioredis.ConnectionError("the availability feed was lost"))
+                    confirmed.exception()  # retrieved: a stream that gave up waiting would leave it unread
+                self._offer(show_id, CLOSED)
         finally:
-            await pubsub.aclose()  # type: ignore[no-untyped-call]
+            self._forget(shard)
+            await shard.subscriber.aclose()
+
+    def _deliver(self, show_id: str, data: bytes) -> None:
+        if not self._subscriptions.get(show_id):
+            return
+        entry_id, _, body = data.partition(b" ")
+        try:
+            change = parse_change(entry_id.decode(), body)
+        except msgspec.DecodeError:
+            log.warning("availability_message_unreadable")
+            return
+        self._offer(show_id, change)
+
+    def _offer(self, show_id: str, item: Item) -> None:
+        for subscription in list(self._subscriptions.get(show_id, ())):
+            subscription.offer(item)
 
     def _remove(self, subscription: Subscription) -> None:
         subscribers = self._subscriptions.get(subscription.show_id)
-        if subscribers is not None:
-            subscribers.discard(subscription)
-            if not subscribers:
-                del self._subscriptions[subscription.show_id]
-        if not self._subscriptions and self._reader is not None:
-            self._reader.cancel()  # its own `finally` closes the connection
-            self._reader = None
+        if subscribers is None:
+            return
+        subscribers.discard(subscription)
+        if subscribers:
+            return
+        del self._subscriptions[subscription.show_id]
+        if not self._subscriptions:
+            for shard in list(self._shards.values()):
+                self._stop(shard)
+            return
+        task = asyncio.get_running_loop().create_task(self._unlisten(subscription.show_id))
+        self._leaving.add(task)
+        task.add_done_callback(self._leaving.discard)
 
 
 def _after(entry_id: str, last_id: str) -> bool:

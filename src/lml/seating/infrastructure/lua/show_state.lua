@@ -28,7 +28,8 @@
 --   rowseats STRING the 16-character seat ids in the same layout
 --   ranked   ZSET seat -> rank, of the seats free right now (status 'a'): best first
 --   labels   HASH s:<section>, t:<tier> -> seats: the sections and tiers a request may name
--- ARGV[1] is the time in ms ('' = the Redis server's clock), ARGV[2] the pub/sub channel of changes.
+-- ARGV[1] is the time in ms ('' = the Redis server's clock), ARGV[2] the show's shard channel of
+-- changes (sharded pub/sub: the channel carries the show's hash tag, so it lives in the keys' slot).
 --
 -- Expiry without a worker: a hold is live while its expiry score is in the future. Every script
 -- first drops the holds whose score has passed (seats, zone places and buyer counts with them), so
@@ -146,7 +147,7 @@ local function place_seat(seat, code)
 end
 
 -- Publishes what this script changed, if anything: the status string, the version, the log (for
--- SSE resume) and the channel (live SSE), all in the same atomic step as the change itself.
+-- SSE resume) and the shard channel (live SSE), all in the same atomic step as the change itself.
 local function emit(reset)
   if not dirty and not reset then return end
   local seats = {}
@@ -166,6 +167,6 @@ local function emit(reset)
   redis.call('INCR', K_VERSION)
   local body = cjson.encode({v = current_version(), seats = seats, zones = zones, reset = reset})
   local id = redis.call('XADD', K_LOG, 'MAXLEN', '~', LOG_LENGTH, '*', 'm', body)
-  redis.call('PUBLISH', CHANNEL, id .. ' ' .. body)
+  redis.call('SPUBLISH', CHANNEL, id .. ' ' .. body)
 end
 
