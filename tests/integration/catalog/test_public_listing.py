@@ -5,6 +5,7 @@ import asyncio
 from datetime import timedelta
 
 import msgspec
+import pytest
 
 from lml.catalog.application import manage_events, manage_shows
 from lml.catalog.application.ports import CatalogPorts
@@ -141,6 +142,7 @@ async def test_a_cancelled_event_leaves_the_listing(
     assert await all_pages(resources) == []
 
 
+@pytest.mark.redis_cluster
 async def test_a_change_drops_the_cached_public_answer(
     resources: Resources, catalog_ports_for_tests: CatalogPorts, make_operator: MakeOperator,
     make_venue: MakeVenue, make_published_layout: MakePublishedLayout, container: Container,

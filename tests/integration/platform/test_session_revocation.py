@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+import pytest
 import redis.asyncio as aioredis
 
 from lml.platform.resources import Resources
@@ -20,6 +21,7 @@ def process(resources: Resources) -> tuple[SessionRevocations, RevokedSessions]:
     return SessionRevocations(resources.redis, "lml", revoked), revoked
 
 
+@pytest.mark.redis_cluster
 async def test_a_revocation_is_known_at_once_here_and_at_the_next_sync_elsewhere(resources: Resources) -> None:
     (here, known_here), (there, known_there) = process(resources), process(resources)
     await there.sync()

@@ -77,6 +77,7 @@ def buyer_headers(resources: Resources, key: str, subject: str = "buyer-1") -> d
     return {"Authorization": f"Bearer {token}", "Idempotency-Key": key}
 
 
+@pytest.mark.redis_cluster
 async def test_the_same_key_and_body_replays_the_first_response_byte_for_byte(
     things: httpx.AsyncClient, route: Route, resources: Resources
 ) -> None:
@@ -122,6 +123,7 @@ async def test_a_duplicate_while_the_first_is_in_flight_gets_409_with_retry_afte
     assert route.runs == 1
 
 
+@pytest.mark.redis_cluster
 async def test_parallel_duplicates_run_the_route_once(
     things: httpx.AsyncClient, route: Route, resources: Resources
 ) -> None:

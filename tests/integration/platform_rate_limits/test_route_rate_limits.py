@@ -43,6 +43,7 @@ def bearer(resources: Resources, subject: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+@pytest.mark.redis_cluster
 async def test_every_answer_counts_down_and_the_one_past_the_budget_is_429(
     client: httpx.AsyncClient, resources: Resources
 ) -> None:

@@ -21,7 +21,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from typing import Any
 
 import msgspec
 import redis.asyncio as aioredis
@@ -92,7 +93,7 @@ class AvailabilityHub:
         self._shard_of_show: dict[str, _Shard] = {}
         # Subscribing and unsubscribing, one at a time: the commands reach each connection in order.
         self._changing = asyncio.Lock()
-        self._leaving: set[asyncio.Task[None]] = set()
+        self._background: set[asyncio.Task[None]] = set()
 
     @property
     def streams(self) -> int:
@@ -160,9 +161,14 @@ class AvailabilityHub:
         """Forget the connection; its reader closes it (at once when there is none)."""
         self._forget(shard)
         if shard.reader is None:
-            shard.reader = asyncio.create_task(shard.subscriber.aclose(), name="seating-availability-hub-close")
+            self._in_background(shard.subscriber.aclose())
         else:
             shard.reader.cancel()  # its own `finally` closes the connection
+
+    def _in_background(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._background.add(task)  # kept: the loop holds its tasks weakly
+        task.add_done_callback(self._background.discard)
 
     async def _read(self, shard: _Shard) -> None:
         try:
@@ -222,9 +228,7 @@ class AvailabilityHub:
             for shard in list(self._shards.values()):
                 self._stop(shard)
             return
-        task = asyncio.get_running_loop().create_task(self._unlisten(subscription.show_id))
-        self._leaving.add(task)
-        task.add_done_callback(self._leaving.discard)
+        self._in_background(self._unlisten(subscription.show_id))
 
 
 def _after(entry_id: str, last_id: str) -> bool:
