@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 
@@ -25,26 +25,11 @@ import httpx
 FREE, HELD = "a", "h"
 
 
-class Answer(tuple[float, str, int, bool]):
-    """(seconds since the sale opened, route kind, status (0: no answer), Retry-After present)."""
-
-    __slots__ = ()
-
-    @property
-    def at(self) -> float:
-        return self[0]
-
-    @property
-    def kind(self) -> str:
-        return self[1]
-
-    @property
-    def status(self) -> int:
-        return self[2]
-
-    @property
-    def retry_after(self) -> bool:
-        return self[3]
+class Answer(NamedTuple):
+    at: float  # seconds since the sale opened
+    kind: str  # the route: availability, hold, order, orders, payment, release, webhook
+    status: int  # 0: no answer
+    retry_after: bool  # the answer said when to come back
 
 
 @dataclass
@@ -79,13 +64,13 @@ async def call(
         try:
             response = await send()
         except httpx.TransportError as exc:
-            sale.answers.append(Answer((sale.now(), kind, 0, False)))
+            sale.answers.append(Answer(sale.now(), kind, 0, False))
             if time.monotonic() > deadline:
                 raise Stuck(f"{kind}: {type(exc).__name__}") from exc
             await asyncio.sleep(sale.retry_cap)
             continue
         retry_after = response.headers.get("Retry-After")
-        sale.answers.append(Answer((sale.now(), kind, response.status_code, retry_after is not None)))
+        sale.answers.append(Answer(sale.now(), kind, response.status_code, retry_after is not None))
         if response.status_code not in (429, 503) or time.monotonic() > deadline:
             return response
         wait = float(retry_after) if retry_after and retry_after.isdigit() else sale.retry_cap

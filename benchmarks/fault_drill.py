@@ -1,13 +1,15 @@
 """The fault drill: a sell-out while the machinery under it fails, and what buyers saw.
 
     .venv/bin/python -m benchmarks.fault_drill                      # 2,000 seats, 4,000 buyers, full timeline
-    .venv/bin/python -m benchmarks.fault_drill --seats 120 --buyers 200 --scale 0.12 --outbox-claim-lease 5
+    .venv/bin/python -m benchmarks.fault_drill --seats 100 --buyers 160 --arrivals-per-second 12 --scale 0.1 \
+        --outbox-claim-lease 5 --retry-cap 1                        # the short form the e2e test runs
 
 On this machine, as in production but smaller: two API processes (`lml serve`, buyers spread over both),
 two workers (`lml worker`, their queues on a plain Redis), a Redis Cluster of three masters (a master
 is declared failed after `--node-timeout-ms`, and the others keep serving their slots meanwhile),
 PostgreSQL reached through PgBouncer in transaction pooling mode, and the Stripe emulator. A show goes
-on sale and many buyers each hold a seat, order it and pay (benchmarks/drill_buyers.py). Meanwhile,
+on sale and many buyers, arriving at `--arrivals-per-second`, each hold a seat, order it and pay
+(benchmarks/drill_buyers.py). Meanwhile,
 seconds after the sale opened (each time multiplied by `--scale`):
 
 - `--kill-node-at`: the master serving the show's slot is killed (SIGKILL), and `--node-down-for`
@@ -334,6 +336,7 @@ async def run(world: World, args: argparse.Namespace) -> dict[str, Any]:
             set_up = time.monotonic() - started
 
             async def buyer(i: int, token: str) -> None:
+                await asyncio.sleep(max(0.0, i / args.arrivals_per_second - sale.now()))
                 async with gate:
                     try:
                         await Buyer(sale, clients[i % len(clients)], stripe, token).buy()
@@ -352,7 +355,8 @@ async def run(world: World, args: argparse.Namespace) -> dict[str, Any]:
     finally:
         await container.close()
     return {
-        "seats": args.seats, "buyers": args.buyers, "connections": args.connections, "scale": args.scale,
+        "seats": args.seats, "buyers": args.buyers, "connections": args.connections,
+        "arrivals_per_second": args.arrivals_per_second, "scale": args.scale,
         "outbox_claim_lease_s": args.outbox_claim_lease, "load_average": os.getloadavg(),
         "show_and_processes_set_up_s": round(set_up, 1),
         "timeline_s": drill.marks, "recovery": recovery(sale.answers, drill.marks),
@@ -367,6 +371,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seats", type=int, default=2_000)
     parser.add_argument("--buyers", type=int, default=4_000)
     parser.add_argument("--connections", type=int, default=32, help="buyers in flight at once")
+    # Paced, so that however fast the machine sells, the show cannot sell out before the last fault:
+    # by then at most (time * rate) buyers have come.
+    parser.add_argument("--arrivals-per-second", type=float, default=25.0, help="buyers arriving a second")
     parser.add_argument("--scale", type=float, default=1.0, help="multiplies every time of the timeline")
     parser.add_argument("--kill-node-at", type=float, default=20.0)
     parser.add_argument("--node-down-for", type=float, default=15.0)
