@@ -3,7 +3,7 @@ the drill breaks meanwhile. A 503 is waited out as its `Retry-After` says (cappe
 sent again (an order with the same Idempotency-Key, a webhook with the same event, as Stripe retries
 it); a hold lost with its Redis node means starting over; an order whose outcome stayed unknown is
 found again in the buyer's own orders and paid. Every answer is recorded: when, which route, what
-status, whether a 503 said when to come back."""
+status, whether a 503 said when to come back, how long it took."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ class Answer(NamedTuple):
     kind: str  # the route: availability, hold, order, orders, payment, release, webhook
     status: int  # 0: no answer
     retry_after: bool  # the answer said when to come back
+    took: float  # seconds from sending to the answer
 
 
 @dataclass
@@ -61,16 +62,18 @@ async def call(
     at most `patience` seconds), recording every answer."""
     deadline = time.monotonic() + patience
     while True:
+        sent = time.monotonic()
         try:
             response = await send()
         except httpx.TransportError as exc:
-            sale.answers.append(Answer(sale.now(), kind, 0, False))
+            sale.answers.append(Answer(sale.now(), kind, 0, False, time.monotonic() - sent))
             if time.monotonic() > deadline:
                 raise Stuck(f"{kind}: {type(exc).__name__}") from exc
             await asyncio.sleep(sale.retry_cap)
             continue
         retry_after = response.headers.get("Retry-After")
-        sale.answers.append(Answer(sale.now(), kind, response.status_code, retry_after is not None))
+        sale.answers.append(Answer(sale.now(), kind, response.status_code, retry_after is not None,
+                                   time.monotonic() - sent))
         if response.status_code not in (429, 503) or time.monotonic() > deadline:
             return response
         wait = float(retry_after) if retry_after and retry_after.isdigit() else sale.retry_cap

@@ -274,12 +274,22 @@ def what_buyers_saw(answers: list[Answer], marks: dict[str, float]) -> dict[str,
         "server_errors": sum(1 for a in answers if a.status >= 500 and a.status != 503),
         "unavailable": sum(1 for a in answers if a.status == 503),
         "unavailable_without_retry_after": sum(1 for a in answers if a.status == 503 and not a.retry_after),
+        # How long a buyer waited for a 503 (a call on a dead node is retried inside the API first).
+        "unavailable_took_s": _spread([a.took for a in answers if a.status == 503]),
         "no_answer": sum(1 for a in answers if a.status == 0),
         "per_phase": {name: {"from_s": start, **{kind: dict(sorted(counts.items()))
                                                   for kind, counts in sorted(by_phase[name].items())}}
                       for name, start in phases},
         "per_second": {second: dict(sorted(counts.items())) for second, counts in sorted(by_second.items())},
     }
+
+
+def _spread(values: list[float]) -> dict[str, float] | None:
+    if not values:
+        return None
+    ordered = sorted(values)
+    return {"p50": round(ordered[len(ordered) // 2], 2), "p95": round(ordered[int(len(ordered) * 0.95)], 2),
+            "max": round(ordered[-1], 2)}
 
 
 def recovery(answers: list[Answer], marks: dict[str, float]) -> dict[str, float | None]:
