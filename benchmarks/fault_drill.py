@@ -131,7 +131,6 @@ class Drill:
         self.world, self.args, self.db, self.sale, self.node = world, args, db, sale, node
         self.marks: dict[str, float] = {}
         self.backlog_at_kill: tuple[int, int] = (0, 0)
-        self.sold_out = asyncio.Event()
 
     def mark(self, what: str) -> None:
         self.marks[what] = round(self.sale.now(), 2)
