@@ -311,17 +311,31 @@ setup_chromium() {
     apt_install chromium
 }
 
+# ---------------------------------------------------------------- promtool
+
+# The test suite checks the alert rules of ops/prometheus with Prometheus' own promtool, which Debian
+# ships in its prometheus package.
+setup_promtool() {
+    if command -v promtool >/dev/null; then
+        say "promtool: already installed"
+        return 0
+    fi
+    say "promtool: not installed"
+    apt_install --no-install-recommends prometheus
+}
+
 # prepare_machine run|test: the virtualenv with the locked packages, PostgreSQL and Redis (and, for
-# the tests, PgBouncer, Chromium and the Redis commands; for the service on a Redis Cluster, a plain
-# Redis for the worker's queues).
+# the tests, PgBouncer, Chromium, promtool and the Redis commands; for the service on a Redis Cluster,
+# a plain Redis for the worker's queues).
 prepare_machine() {
     setup_python
     setup_postgres "$1"
     setup_redis "$1"
     if [[ $1 == test ]]; then
         setup_pgbouncer
-        ensure_redis_commands
         setup_chromium
+        setup_promtool
+        ensure_redis_commands
     else
         setup_cluster_broker
     fi

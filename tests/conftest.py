@@ -34,6 +34,7 @@ pytest_plugins = [
     "tests.fixtures.mail",
     "tests.fixtures.sms",
     "tests.fixtures.pgbouncer",
+    "tests.fixtures.tracing",
 ]
 
 # Tables that hold reference data the migrations insert; everything else is emptied per test.

@@ -36,10 +36,13 @@ from lml.platform.http.rate_limits import general_rate_limit
 from lml.platform.http.request_context import RequestContext
 from lml.platform.http.request_guard import request_guard
 from lml.platform.http.security_headers import SecurityHeaders
+from lml.platform.http.tracing import TraceRequests
 from lml.platform.idempotency import IdempotencyStore
 from lml.platform.logging import configure_logging, get_logger
+from lml.platform.pool_metrics import keep_sampling
 from lml.platform.rate_limit import RateLimit, RateLimiter
 from lml.platform.redis_batch import BatchingScripts
+from lml.platform.tracing.setup import configure_tracing
 from lml.seating.infrastructure.http import router as seating_router
 from lml.venues.infrastructure.http import router as venues_router
 
@@ -62,14 +65,14 @@ def http_kit(container: Container) -> HttpKit:
 
 
 def served(app: Litestar, container: Container) -> Litestar:
-    """`app` behind what every answer passes through on its way out, outermost first: the request
-    context (request id, access log, metrics, the HTTP kit), the client's address (trusted proxies),
-    the security headers, CORS."""
+    """`app` behind what every answer passes through on its way out, outermost first: the request's
+    span (when traces are exported), the request context (request id, access log, metrics, the HTTP
+    kit), the client's address (trusted proxies), the security headers, CORS."""
     settings = container.settings
     handler: ASGIApp = Cors(app.asgi_handler, settings.cors_origin_list)
     handler = SecurityHeaders(handler, production=settings.is_production)
     handler = ClientAddress(handler, TrustedProxies(settings.trusted_proxy_networks, settings.forwarded_header))
-    app.asgi_handler = RequestContext(handler, http_kit(container))
+    app.asgi_handler = TraceRequests(RequestContext(handler, http_kit(container)))
     return app
 
 
@@ -85,8 +88,9 @@ def create_app(
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         await container.open()
         # Logouts recorded by any process reach this one within a second or so (README, "Sessions").
-        stop_syncing = asyncio.Event()
-        syncing = asyncio.create_task(resources.revocations.keep_in_sync(stop_syncing), name="session-revocations")
+        stopping = asyncio.Event()
+        syncing = asyncio.create_task(resources.revocations.keep_in_sync(stopping), name="session-revocations")
+        sampling = asyncio.create_task(keep_sampling(resources.db, resources.redis, stopping), name="pool-metrics")
         if freeze_heap_at_startup:
             # Everything built at start-up lives as long as the process: out of the collector's
             # sight, full collections under load scan only what requests allocate. Measured on the
@@ -97,8 +101,9 @@ def create_app(
         try:
             yield
         finally:
-            stop_syncing.set()
+            stopping.set()
             await syncing
+            await sampling
             await container.close()
             log.info("api_stopped")
 
@@ -147,4 +152,5 @@ def create_app(
 
 def create_served_app() -> Litestar:
     """The factory `lml serve` hands to the server: one app per server process, for its lifetime."""
+    configure_tracing("lml-api")
     return create_app(freeze_heap_at_startup=True)

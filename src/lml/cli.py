@@ -5,14 +5,19 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import shutil
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from lml.config import Settings, SettingsError
 
 if TYPE_CHECKING:  # imported by each command that needs it: `lml migrate` loads no context
     from lml.container import Container
+
+MULTIPROC_DIR_VARIABLE = "PROMETHEUS_MULTIPROC_DIR"
 
 # Granian's own lines (start, stop, worker crashes) go through our logging like every other library's.
 _GRANIAN_LOGGING = {
@@ -29,19 +34,35 @@ def _serve(settings: Settings, args: argparse.Namespace) -> None:
     from lml.platform.logging import configure_logging
 
     configure_logging(settings)
-    # On SIGTERM granian stops accepting, lets the requests in flight finish (up to
-    # `workers_kill_timeout`), runs the app's lifespan shutdown, then exits 0.
-    Granian(
-        "lml.app:create_served_app",
-        factory=True,
-        interface=Interfaces.ASGI,
-        address=settings.host,
-        port=settings.port,
-        workers=args.workers,
-        log_access=False,
-        log_dictconfig=_GRANIAN_LOGGING,
-        workers_kill_timeout=30,
-    ).serve()
+    given = os.environ.get(MULTIPROC_DIR_VARIABLE)
+    metrics_dir = _empty_metrics_dir(Path(given) if given else Path(tempfile.mkdtemp(prefix="lml-metrics-")))
+    try:
+        # On SIGTERM granian stops accepting, lets the requests in flight finish (up to
+        # `workers_kill_timeout`), runs the app's lifespan shutdown, then exits 0.
+        Granian(
+            "lml.app:create_served_app",
+            factory=True,
+            interface=Interfaces.ASGI,
+            address=settings.host,
+            port=settings.port,
+            workers=args.workers,
+            log_access=False,
+            log_dictconfig=_GRANIAN_LOGGING,
+            workers_kill_timeout=30,
+        ).serve()
+    finally:
+        if not given:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _empty_metrics_dir(path: Path) -> Path:
+    """Every server process writes its metrics into one directory, and `/metrics` reads them all
+    (lml.platform.metrics). Emptied (the files of a previous run would be counted again) and named in
+    the environment before anything imports prometheus_client, which picks its mode at import."""
+    shutil.rmtree(path, ignore_errors=True)
+    path.mkdir(parents=True)
+    os.environ[MULTIPROC_DIR_VARIABLE] = str(path)
+    return path
 
 
 def _worker(settings: Settings, args: argparse.Namespace) -> None:

@@ -109,6 +109,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     rate_limit_principal_per_second: float = 20.0
     rate_limit_address_burst: int = 600
     rate_limit_address_per_second: float = 20.0
+    # The worker's own Prometheus `/metrics` (its counters and the backlog), on LML_HOST at this port;
+    # 0: not served.
+    worker_metrics_port: int = 0
 
     @property
     def is_production(self) -> bool:
@@ -174,6 +177,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
                 problems.append(f"LML_{name.upper()} must be a positive {kind}")
         if not 0 < self.port < 65536:
             problems.append("LML_PORT must be between 1 and 65535")
+        if not 0 <= self.worker_metrics_port < 65536:
+            problems.append("LML_WORKER_METRICS_PORT must be between 0 (not served) and 65535")
         if self.db_pool_min > self.db_pool_max:
             problems.append("LML_DB_POOL_MIN must not exceed LML_DB_POOL_MAX")
         for name in ("database_url", "migrate_database_url"):

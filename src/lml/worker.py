@@ -20,14 +20,22 @@ from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware.asyncio import AsyncIO
 
 from lml.admission.infrastructure import actors as admission_actors
+from lml.admission.infrastructure.backlog import waiting_room_backlog
 from lml.config import Settings
 from lml.container import Container, build_container, outbox_handlers
 from lml.notifications.infrastructure import actors as notifications_actors
+from lml.notifications.infrastructure.backlog import message_backlog
 from lml.ordering.infrastructure import actors as ordering_actors
 from lml.ordering.infrastructure.outbox_handlers import ScheduleExpiry
 from lml.payments.infrastructure import actors as payments_actors
+from lml.payments.infrastructure.backlog import stripe_inbox_backlog
+from lml.platform.backlog import BacklogCollector, on_loop
 from lml.platform.logging import configure_logging, get_logger
-from lml.platform.outbox import Handler, OutboxRelay
+from lml.platform.metrics import serve_metrics
+from lml.platform.outbox import Handler, OutboxRelay, outbox_backlog
+from lml.platform.pool_metrics import keep_sampling
+from lml.platform.tracing.messages import TraceMessages
+from lml.platform.tracing.setup import configure_tracing
 from lml.seating.infrastructure import actors as seating_actors
 
 log = get_logger("lml.worker")
@@ -64,6 +72,7 @@ def build_broker(settings: Settings, container: Container) -> RedisBroker:
     )
     broker.add_middleware(AsyncIO())
     broker.add_middleware(OpenResources(container))
+    broker.add_middleware(TraceMessages())
     dramatiq.set_broker(broker)
     return broker
 
@@ -189,6 +198,37 @@ class Worker:
         finally:
             client.close()
 
+    def _serve_metrics(self) -> Callable[[], None]:
+        """The pools sampled on the worker's event loop, and, on LML_WORKER_METRICS_PORT, `/metrics`:
+        the worker's counters and the backlog, read at scrape time by each context's probe. Returns
+        what stops both."""
+        loop = _loop().loop
+        resources, container = self.resources, self.container
+        probes = [
+            partial(outbox_backlog, resources.db, resources.clock),
+            partial(stripe_inbox_backlog, container.payments),
+            partial(message_backlog, container.notifications),
+            partial(waiting_room_backlog, container.admission),
+        ]
+        port = self.settings.worker_metrics_port
+        stop_serving = (serve_metrics(self.settings.host, port, [BacklogCollector(probes, on_loop(loop))]) if port
+                        else None)
+        if port:
+            log.info("worker_metrics_serving", host=self.settings.host, port=port)
+        stopping = asyncio.Event()
+        sampling = asyncio.run_coroutine_threadsafe(keep_sampling(resources.db, resources.redis, stopping), loop)
+
+        def stop() -> None:
+            if stop_serving is not None:
+                stop_serving()
+            loop.call_soon_threadsafe(stopping.set)
+            try:
+                sampling.result(timeout=5)
+            except Exception as exc:  # noqa: BLE001 - the worker's stop goes on regardless
+                log.warning("pool_sampling_failed", error=type(exc).__name__)
+
+        return stop
+
     def request_stop(self, signum: int | None = None, _frame: FrameType | None = None) -> None:
         """Ask `run()` to stop gracefully; safe from a signal handler or another thread."""
         log.info("worker_stopping", signal=signum)
@@ -205,12 +245,16 @@ class Worker:
         worker.start()
         ticker = threading.Thread(target=self._tick, name="lml-ticker", daemon=True)
         ticker.start()
-        log.info("worker_started", threads=self.threads, actors=sorted(self.actors))
+        stop_metrics: Callable[[], None] | None = None
         try:
+            stop_metrics = self._serve_metrics()
+            log.info("worker_started", threads=self.threads, actors=sorted(self.actors))
             self._stop.wait()
         finally:
             self._stop.set()
             ticker.join(timeout=2)
+            if stop_metrics is not None:
+                stop_metrics()
             worker.stop(timeout=GRACE_MS)
             self.broker.close()
             log.info("worker_stopped")
@@ -219,4 +263,5 @@ class Worker:
 def run_worker(settings: Settings | None = None, *, threads: int = 8) -> None:
     settings = settings or Settings.from_env()
     configure_logging(settings)
+    configure_tracing("lml-worker")
     Worker(settings, threads=threads).run()

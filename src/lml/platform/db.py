@@ -19,7 +19,7 @@ organization is set. Public reads of tenant data (a buyer browsing shows) need t
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -28,6 +28,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from lml.config import Settings
+from lml.platform.tracing.stores import TracedCursor
 
 # The first statement of every transaction. The limits are the transaction's own (`is_local`), not the
 # session's: behind a transaction pooler (PgBouncer in transaction mode) each transaction may run on
@@ -62,10 +63,19 @@ class UnitOfWork:
     def __init__(self, conn: AsyncConnection[dict[str, Any]]) -> None:
         self.conn = conn
         self.committed = False
+        self._after_commit: list[Callable[[], None]] = []
+
+    def after_commit(self, action: Callable[[], None]) -> None:
+        """Run `action` once the transaction has committed (never if it rolls back): what counts a
+        change, say, counts only the changes that happened."""
+        self._after_commit.append(action)
 
     async def commit(self) -> None:
         await self.conn.commit()
         self.committed = True
+        actions, self._after_commit = self._after_commit, []
+        for action in actions:
+            action()
 
 
 class Database:
@@ -82,6 +92,7 @@ class Database:
                 # server connection that lacks it.
                 "prepare_threshold": 5 if settings.db_prepared_statements else None,
                 "row_factory": dict_row,
+                "cursor_factory": TracedCursor,
             },
             open=False,
             name="lml",

@@ -1,4 +1,5 @@
-"""structlog: JSON lines in production, readable console in development; request ids ride contextvars.
+"""structlog: JSON lines in production, readable console in development; request ids ride contextvars,
+and a line logged inside a span carries its `trace_id` and `span_id`.
 
 Libraries that log through the standard library (dramatiq, psycopg_pool, granian) go through the
 same processors, so production output is JSON lines throughout and secrets are redacted everywhere.
@@ -13,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 from structlog.tracebacks import ExceptionDictTransformer
+
+from lml.platform.tracing.spans import current_ids
 
 if TYPE_CHECKING:  # the settings are handed in: every layer logs, and no layer below the root reads them
     from lml.config import Settings
@@ -39,10 +42,19 @@ def _redact_secrets(_: Any, __: str, event: MutableMapping[str, Any]) -> Mutable
     return event
 
 
+def _add_trace_ids(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
+    """The current span's ids, so that a line leads to its trace (and a trace to its lines)."""
+    ids = current_ids()
+    if ids is not None:
+        event["trace_id"], event["span_id"] = ids
+    return event
+
+
 def _processors(settings: Settings) -> tuple[list[structlog.typing.Processor], list[structlog.typing.Processor]]:
     """(what every line goes through, how it is rendered)."""
     shared: list[structlog.typing.Processor] = [
         structlog.contextvars.merge_contextvars,
+        _add_trace_ids,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _redact_secrets,

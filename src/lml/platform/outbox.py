@@ -10,10 +10,12 @@ from typing import Any
 import msgspec
 from psycopg.types.json import Jsonb
 
+from lml.platform.backlog import Figure, queue_figures
 from lml.platform.backoff import backoff
 from lml.platform.clock import Clock
 from lml.platform.db import Database, UnitOfWork
 from lml.platform.logging import get_logger
+from lml.platform.tracing.spans import continued, current_traceparent, mark_failed
 
 log = get_logger("lml.outbox")
 
@@ -23,6 +25,8 @@ class OutboxEvent(msgspec.Struct, frozen=True):
     event_type: str
     payload: dict[str, Any]
     attempts: int
+    # The trace the event was recorded in (W3C traceparent): its delivery continues it.
+    trace_context: str | None = None
 
 
 class DeadEvent(msgspec.Struct, frozen=True):
@@ -50,10 +54,10 @@ def event_type_of(event: msgspec.Struct) -> str:
 
 
 async def add_event(uow: UnitOfWork, event: msgspec.Struct) -> None:
-    """Record an integration event inside the caller's unit of work."""
+    """Record an integration event inside the caller's unit of work (and the trace it is part of)."""
     await uow.conn.execute(
-        "INSERT INTO platform.outbox (event_type, payload) VALUES (%s, %s)",
-        (event_type_of(event), Jsonb(msgspec.to_builtins(event))),
+        "INSERT INTO platform.outbox (event_type, payload, trace_context) VALUES (%s, %s, %s)",
+        (event_type_of(event), Jsonb(msgspec.to_builtins(event)), current_traceparent()),
     )
 
 
@@ -81,7 +85,9 @@ class OutboxRelay:
         """Deliver up to `limit` due events; returns how many were claimed."""
         claimed = await self._claim(limit)
         for event, lease in claimed:
-            await self._deliver(event, lease)
+            with continued(event.trace_context, f"outbox deliver {event.event_type}",
+                           attributes={"lml.outbox.event_id": event.id, "lml.outbox.event_type": event.event_type}):
+                await self._deliver(event, lease)
         return len(claimed)
 
     async def _claim(self, limit: int) -> list[tuple[OutboxEvent, datetime]]:
@@ -99,7 +105,7 @@ class OutboxRelay:
                         LIMIT %s
                         FOR UPDATE SKIP LOCKED
                     )
-                    RETURNING id, event_type, payload, attempts
+                    RETURNING id, event_type, payload, attempts, trace_context
                     """,
                     (lease, now, limit),
                 )
@@ -140,6 +146,7 @@ class OutboxRelay:
     async def _record_failure(self, event: OutboxEvent, lease: datetime, exc: Exception) -> None:
         attempts = event.attempts + 1
         dead = attempts >= self.max_attempts
+        mark_failed(exc)
         log.warning("outbox_delivery_failed", event_id=event.id, event_type=event.event_type,
                     attempts=attempts, dead=dead, error=type(exc).__name__)
         async with self.db.unit_of_work() as uow:
@@ -175,3 +182,21 @@ class OutboxRelay:
             )
             await uow.commit()
             return cur.rowcount == 1
+
+
+
+async def outbox_backlog(db: Database, clock: Clock) -> list[Figure]:
+    """Events waiting for delivery (those retried later too), the age of the oldest, the dead ones;
+    each read through one of the table's partial indexes."""
+    async with db.unit_of_work() as uow:
+        row = await (
+            await uow.conn.execute(
+                "SELECT (SELECT count(*) FROM platform.outbox WHERE status = 'pending') AS pending,"
+                " (SELECT min(created_at) FROM platform.outbox WHERE status = 'pending') AS oldest,"
+                " (SELECT count(*) FROM platform.outbox WHERE status = 'dead') AS dead"
+            )
+        ).fetchone()
+    if row is None:
+        raise RuntimeError("a SELECT without FROM returned no row")
+    return queue_figures("outbox", "outbox events", pending=row["pending"], oldest=row["oldest"], dead=row["dead"],
+                         now=clock.now())

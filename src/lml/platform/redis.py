@@ -17,6 +17,7 @@ from redis.commands.core import AsyncScript
 from redis.exceptions import ClusterDownError, RedisClusterException
 
 from lml.config import Settings
+from lml.platform.tracing.stores import traced_redis
 
 RedisClient = aioredis.Redis | aioredis.RedisCluster
 
@@ -58,13 +59,13 @@ def create_redis(settings: Settings) -> RedisClient:
         cluster.nodes_manager.connection_kwargs["connection_class"] = GuardedConnection
         for node in cluster.nodes_manager.startup_nodes.values():
             node.connection_class = GuardedConnection
-        return cluster
+        return traced_redis(cluster)
     # Blocking: past MAX_CONNECTIONS calls in flight a request waits for a connection instead of failing.
     pool = aioredis.BlockingConnectionPool.from_url(
         settings.redis_url, max_connections=MAX_CONNECTIONS, timeout=5, connection_class=GuardedConnection,
         **options
     )
-    return aioredis.Redis.from_pool(pool)  # the client owns the pool and closes it
+    return traced_redis(aioredis.Redis.from_pool(pool))  # the client owns the pool and closes it
 
 
 async def shard_of(client: RedisClient, channel: str) -> ClusterNode | None:

@@ -19,7 +19,7 @@ import psycopg
 import pytest
 
 from lml.config import Settings
-from tests.fixtures.processes import LML, process
+from tests.fixtures.processes import LML, children_of, process
 from tests.services import free_port
 from tests.timing import eventually
 
@@ -47,11 +47,6 @@ def silent_server() -> Iterator[tuple[int, threading.Event]]:
         listener.close()
         for conn in accepted:
             conn.close()
-
-
-def children_of(pid: int) -> list[int]:
-    path = Path(f"/proc/{pid}/task/{pid}/children")
-    return [int(child) for child in path.read_text().split()] if path.exists() else []
 
 
 def alive(pid: int) -> bool:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import msgspec
@@ -15,6 +13,7 @@ from lml.platform.db import UnitOfWork
 from lml.platform.outbox import OutboxEvent, add_event, event_type_of
 from lml.platform.resources import Resources
 from lml.worker import Worker
+from tests.fixtures.processes import running
 from tests.timing import eventually
 
 
@@ -23,20 +22,6 @@ class DoorsOpened(msgspec.Struct, frozen=True):
 
 
 DOORS_OPENED = event_type_of(DoorsOpened(""))
-
-
-@contextmanager
-def running(worker: Worker) -> Iterator[Worker]:
-    """`lml worker` in a thread (no signal handlers there); stopped as SIGTERM would stop it."""
-    thread = threading.Thread(target=worker.run, name="lml-worker-under-test")
-    thread.start()
-    try:
-        yield worker
-    finally:
-        worker.request_stop()
-        thread.join(timeout=40)
-        assert not thread.is_alive(), "the worker did not stop"
-        assert worker.resources.db.pool.closed, "the worker left its connections open"
 
 
 async def status_of(resources: Resources, event_id: int) -> str:

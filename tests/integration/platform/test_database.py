@@ -156,3 +156,15 @@ async def test_the_app_role_cannot_change_the_schema(db: Database) -> None:
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
         async with db.unit_of_work() as uow:
             await uow.conn.execute("ALTER TABLE platform.outbox DISABLE ROW LEVEL SECURITY")
+
+
+async def test_what_waits_for_the_commit_runs_once_after_it_and_never_after_a_rollback(db: Database) -> None:
+    ran: list[str] = []
+    async with db.unit_of_work() as uow:
+        uow.after_commit(lambda: ran.append("rolled back"))
+    async with db.unit_of_work() as uow:
+        uow.after_commit(lambda: ran.append("committed"))
+        assert ran == []
+        await uow.commit()
+        await uow.commit()  # a second commit (of nothing) runs nothing again
+    assert ran == ["committed"]

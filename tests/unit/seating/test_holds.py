@@ -18,6 +18,7 @@ from lml.seating.application.hold_testing import (
     NoWaitingRooms,
     StaticInventory,
     StaticSaleRules,
+    UnreadableLayouts,
 )
 from lml.seating.application.holding import Holding
 from lml.seating.application.place_hold import place_hold
@@ -71,6 +72,7 @@ def holding(clock: TestClock) -> Holding:
     counter = itertools.count(1)
     return Holding(holds=InMemoryHoldStore(clock.now_ms), rules=StaticSaleRules([rules()]), inventory=inventory,
                    clock=clock, max_held_per_address=ADDRESS_CAP, queue_gate=NoWaitingRooms(),
+                   ranking=UnreadableLayouts(),
                    random_bytes=lambda n: next(counter).to_bytes(4, "big") * (n // 4))
 
 

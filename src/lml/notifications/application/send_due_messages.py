@@ -27,6 +27,7 @@ from lml.notifications.domain.message import Message, MessageStatus
 from lml.notifications.domain.recipient import Channel
 from lml.notifications.domain.retry import Jitter, RetryPolicy
 from lml.platform.clock import Clock
+from lml.platform.tracing.spans import continued
 
 # Time for one claimed batch to be sent: one provider call per message, each with its own timeout.
 LEASE = timedelta(minutes=5)
@@ -61,10 +62,12 @@ async def send_due_messages(
         await tx.commit()
     report = SendReport(claimed=len(claimed))
     for message in claimed:
-        outcome = await _attempt(message, clock, delivery, retry, jitter)
-        async with uow() as tx:
-            recorded = await tx.messages.record(outcome, lease=message.next_attempt_at)
-            await tx.commit()
+        with continued(message.trace_context, f"send {message.kind}",
+                       attributes={"lml.message_id": message.message_id}):
+            outcome = await _attempt(message, clock, delivery, retry, jitter)
+            async with uow() as tx:
+                recorded = await tx.messages.record(outcome, lease=message.next_attempt_at)
+                await tx.commit()
         if recorded:
             _count(report, outcome)
     return report

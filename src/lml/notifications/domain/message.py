@@ -93,6 +93,8 @@ class Message(msgspec.Struct, frozen=True, kw_only=True):
     next_attempt_at: datetime
     created_at: datetime
     sent_at: datetime | None = None
+    # The trace the message was asked for in (W3C traceparent): its sending continues it.
+    trace_context: str | None = None
 
     @property
     def is_pending(self) -> bool:

@@ -13,11 +13,12 @@ from psycopg.types.json import Jsonb
 from lml.notifications.domain.announcement import AnnouncementProgress
 from lml.notifications.domain.message import Message
 from lml.notifications.domain.recipient_limit import RecentMessage
+from lml.platform.tracing.spans import current_traceparent
 
 _SELECT = """
 SELECT message_id::text, dedupe_key, kind, channel, recipient, organization_id::text, order_id::text, show_id::text,
        announcement_id::text, data, secret, status, attempts, last_error, provider_message_id, next_attempt_at,
-       created_at, sent_at
+       created_at, sent_at, trace_context
 FROM notifications.messages
 """
 
@@ -49,12 +50,12 @@ class PgMessageStore:
             INSERT INTO notifications.messages
                 (message_id, dedupe_key, kind, channel, recipient, organization_id, order_id, show_id,
                  announcement_id, data, secret, status, attempts, last_error, provider_message_id, next_attempt_at,
-                 created_at, sent_at)
-            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                 created_at, sent_at, trace_context)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
             """,
             (m.message_id, m.dedupe_key, m.kind, m.channel, m.recipient, m.organization_id, m.order_id, m.show_id,
              m.announcement_id, Jsonb(m.data), m.secret, m.status, m.attempts, m.last_error, m.provider_message_id,
-             m.next_attempt_at, m.created_at, m.sent_at),
+             m.next_attempt_at, m.created_at, m.sent_at, m.trace_context or current_traceparent()),
         )
 
     async def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[Message]:

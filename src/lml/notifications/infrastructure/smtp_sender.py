@@ -9,10 +9,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import aiosmtplib
+from opentelemetry.trace import SpanKind
 
 from lml.config import SmtpServer
 from lml.notifications.application.ports import DeliveryFailed, OutgoingEmail
 from lml.notifications.infrastructure.mime import build_mime, sender_address
+from lml.platform.tracing.spans import span
 
 
 class SmtpEmailSender:
@@ -29,11 +31,13 @@ class SmtpEmailSender:
             raise DeliveryFailed(f"the message cannot be written: {error}", permanent=True) from None
         server = self._server
         try:
-            await aiosmtplib.send(
-                message, sender=self._envelope_sender, recipients=[email.to], hostname=server.host, port=server.port,
-                username=server.username, password=server.password, use_tls=server.tls == "implicit",
-                start_tls=server.tls == "starttls", timeout=self._timeout,
-            )
+            with span("smtp send", kind=SpanKind.CLIENT, attributes={"server.address": server.host,
+                                                                      "server.port": server.port}):
+                await aiosmtplib.send(
+                    message, sender=self._envelope_sender, recipients=[email.to], hostname=server.host,
+                    port=server.port, username=server.username, password=server.password,
+                    use_tls=server.tls == "implicit", start_tls=server.tls == "starttls", timeout=self._timeout,
+                )
         except aiosmtplib.SMTPRecipientsRefused as refused:
             codes = [r.code for r in refused.recipients]
             reasons = "; ".join(f"{r.code} {r.message}" for r in refused.recipients)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import msgspec
@@ -12,6 +14,7 @@ from psycopg.types.json import Jsonb
 
 from lml.ordering.domain.errors import HoldAlreadyOrdered
 from lml.ordering.domain.order import AWAITING_PAYMENT, Buyer, Moved, Order, OrderLine, OrderStatus, Refund, Trigger
+from lml.ordering.infrastructure.metrics import count_created, count_moved
 
 _AWAITING = [s.value for s in AWAITING_PAYMENT]
 
@@ -58,13 +61,22 @@ def order_from_row(row: dict[str, Any]) -> Order:
     )
 
 
+def _uncounted(_action: Callable[[], None]) -> None:
+    pass
+
+
 class ConcurrentOrderChange(Exception):
     """The order left the state a transition started from: it was not locked first (a bug)."""
 
 
 class PgOrders:
-    def __init__(self, conn: AsyncConnection[dict[str, Any]]) -> None:
+    """`after_commit`: where the changes written are counted once their transaction commits (the
+    unit of work's); without it (reads, tests of the SQL alone) nothing is counted."""
+
+    def __init__(self, conn: AsyncConnection[dict[str, Any]],
+                 after_commit: Callable[[Callable[[], None]], None] | None = None) -> None:
         self._conn = conn
+        self._after_commit = after_commit or _uncounted
 
     async def add(self, order: Order, *, actor: str) -> None:
         try:
@@ -100,6 +112,7 @@ class PgOrders:
             )
         await self._audit(order, actor=actor, at=order.created_at, action=Trigger.CREATED.value, from_status=None,
                           detail={"hold_id": order.hold_id, "total": order.total, "currency": order.currency})
+        self._after_commit(partial(count_created, order))
 
     async def get(self, order_id: str, *, for_update: bool = False) -> Order | None:
         if for_update:
@@ -157,6 +170,7 @@ class PgOrders:
                 )
         await self._audit(order, actor=actor, at=at, action=transition.trigger.value,
                           from_status=transition.from_status.value, detail=detail or {})
+        self._after_commit(partial(count_moved, moved))
 
     async def note(self, order: Order, *, actor: str, at: datetime, action: str, detail: dict[str, Any]) -> None:
         await self._audit(order, actor=actor, at=at, action=action, from_status=order.status.value, detail=detail)

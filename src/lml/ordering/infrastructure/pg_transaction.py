@@ -24,7 +24,7 @@ from lml.seating.facade import SeatingFacade
 class PgOrderingTransaction:
     def __init__(self, uow: UnitOfWork, seating: SeatingFacade, payments: PaymentsFacade) -> None:
         self._uow = uow
-        self.orders = PgOrders(uow.conn)
+        self.orders = PgOrders(uow.conn, uow.after_commit)
         self.tickets = PgTickets(uow.conn)
         self.seats = SeatingPlaces(uow, seating)
         self.refunds = PaymentsRefunds(uow, payments)

@@ -27,6 +27,7 @@ from lml.platform.clock import Clock
 from lml.platform.domain.errors import NotFound
 from lml.platform.ids import new_id
 from lml.platform.logging import get_logger
+from lml.platform.tracing.spans import continued, mark_failed
 
 log = get_logger("lml.payments.inbox")
 
@@ -48,22 +49,29 @@ async def process_next_event(uows: UnitOfWorkFactory, *, clock: Clock, max_attem
         entry = await uow.inbox.claim_next(clock.now())
         if entry is None:
             return False
-        event = StripeEvent(id=entry.event_id, type=entry.event_type, payload=entry.payload)
-        try:
-            async with uow.savepoint():
-                status, note = await _apply(uow, event)
-        except Exception as exc:  # noqa: BLE001 - whatever went wrong is recorded, and retried unless final
-            await _record_failure(uow, entry, exc, clock=clock, max_attempts=max_attempts)
-        else:
-            await uow.inbox.finish(entry.event_id, status=status, note=note, now=clock.now())
-        await uow.commit()
+        with continued(entry.trace_context, f"stripe event {entry.event_type}",
+                       attributes={"lml.stripe.event_id": entry.event_id}):
+            await _process(uow, entry, clock=clock, max_attempts=max_attempts)
     return True
+
+
+async def _process(uow: PaymentsUnitOfWork, entry: InboxEntry, *, clock: Clock, max_attempts: int) -> None:
+    event = StripeEvent(id=entry.event_id, type=entry.event_type, payload=entry.payload)
+    try:
+        async with uow.savepoint():
+            status, note = await _apply(uow, event)
+    except Exception as exc:  # noqa: BLE001 - whatever went wrong is recorded, and retried unless final
+        await _record_failure(uow, entry, exc, clock=clock, max_attempts=max_attempts)
+    else:
+        await uow.inbox.finish(entry.event_id, status=status, note=note, now=clock.now())
+    await uow.commit()
 
 
 async def _record_failure(
     uow: PaymentsUnitOfWork, entry: InboxEntry, exc: Exception, *, clock: Clock, max_attempts: int
 ) -> None:
     attempts = entry.attempts + 1
+    mark_failed(exc)
     # A payload we cannot read will not read better later.
     dead = isinstance(exc, MalformedWebhookEvent) or is_dead_after(attempts, max_attempts)
     log.warning(

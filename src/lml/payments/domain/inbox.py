@@ -33,6 +33,8 @@ class InboxEntry(msgspec.Struct, frozen=True):
     note: str | None = None
     stripe_created_at: datetime | None = None
     processed_at: datetime | None = None
+    # The trace the event arrived in (W3C traceparent): its processing continues it.
+    trace_context: str | None = None
 
 
 def is_dead_after(attempts: int, max_attempts: int = MAX_ATTEMPTS) -> bool:

@@ -1,4 +1,5 @@
-"""The EventInbox port on PostgreSQL (`payments.stripe_events`)."""
+"""The EventInbox port on PostgreSQL (`payments.stripe_events`). An event is stored with the trace it
+arrived in (the webhook request's), which its processing continues."""
 
 from __future__ import annotations
 
@@ -10,10 +11,11 @@ from psycopg.types.json import Jsonb
 
 from lml.payments.domain.inbox import EventSource, InboxEntry, InboxStatus
 from lml.payments.domain.stripe_events import StripeEvent
+from lml.platform.tracing.spans import current_traceparent
 
 _SELECT = """
     SELECT event_id, seq, event_type, source, payload, status, attempts, next_attempt_at, received_at, last_error,
-           note, stripe_created_at, processed_at
+           note, stripe_created_at, processed_at, trace_context
     FROM payments.stripe_events
 """
 
@@ -27,12 +29,13 @@ class PgEventInbox:
         cur = await self.conn.execute(
             """
             INSERT INTO payments.stripe_events
-                (event_id, event_type, source, payload, status, note, stripe_created_at, processed_at)
-            VALUES (%s, %s, %s, %s, %s, %s, %s, CASE WHEN %s = 'pending' THEN NULL ELSE now() END)
+                (event_id, event_type, source, payload, status, note, stripe_created_at, processed_at, trace_context)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, CASE WHEN %s = 'pending' THEN NULL ELSE now() END, %s)
             ON CONFLICT (event_id) DO NOTHING
             RETURNING event_id
             """,
-            (event.id, event.type, source, Jsonb(event.payload), status, note, created, status),
+            (event.id, event.type, source, Jsonb(event.payload), status, note, created, status,
+             current_traceparent()),
         )
         return await cur.fetchone() is not None
 

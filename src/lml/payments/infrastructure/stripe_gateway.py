@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 
 import httpx
 import stripe
+from opentelemetry.trace import SpanKind
 
 from lml.config import Settings
 from lml.payments.domain.errors import PaymentProviderRejected, PaymentProviderUnavailable
@@ -18,6 +19,7 @@ from lml.payments.domain.stripe_objects import (
     refund_from_stripe,
 )
 from lml.platform.logging import get_logger
+from lml.platform.tracing.spans import span
 
 log = get_logger("lml.payments.stripe")
 
@@ -82,10 +84,12 @@ class StripeGateway:
 
 @asynccontextmanager
 async def _translated_errors(operation: str) -> AsyncIterator[None]:
-    """Stripe's exceptions become payments' domain errors. Only the error's class and Stripe's code
-    are logged: messages may quote request parameters."""
+    """A client span around the call, and Stripe's exceptions become payments' domain errors. Only the
+    error's class and Stripe's code are logged: messages may quote request parameters."""
     try:
-        yield
+        with span(f"stripe {operation}", kind=SpanKind.CLIENT, attributes={"rpc.system": "stripe",
+                                                                            "rpc.method": operation}):
+            yield
     except stripe.StripeError as exc:
         fields = {"operation": operation, "error": type(exc).__name__, "status": exc.http_status, "code": exc.code}
         if isinstance(exc, stripe.APIConnectionError | stripe.RateLimitError) or (exc.http_status or 0) >= 500:

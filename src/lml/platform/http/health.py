@@ -6,8 +6,8 @@ from typing import Any
 
 from litestar import Response, Router, get
 from litestar.di import NamedDependency
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
+from lml.platform.metrics import latest
 from lml.platform.resources import Resources
 
 
@@ -26,7 +26,8 @@ async def readyz(resources: NamedDependency[Resources]) -> Response[dict[str, An
 
 @get("/metrics", include_in_schema=False, sync_to_thread=False)
 def metrics() -> Response[bytes]:
-    return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+    body, media_type = latest()
+    return Response(body, media_type=media_type)
 
 
 router = Router(path="/", route_handlers=[livez, readyz, metrics])

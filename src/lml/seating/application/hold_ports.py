@@ -17,6 +17,7 @@ from lml.seating.domain.hold import (
     PlaceOutcome,
 )
 from lml.seating.domain.sale_rules import SaleRules
+from lml.seating.domain.seat_quality import SeatGeometry, SeatPlan, VenueGeometry
 
 
 class HoldStore(Protocol):
@@ -59,6 +60,17 @@ class SaleRulesSource(Protocol):
 class InventoryStateSource(Protocol):
     async def state(self, show_id: str) -> InventoryState | None:
         """PostgreSQL's seats and zones of the show; None when it has no inventory (never on sale)."""
+
+
+class ShowRanking(Protocol):
+    """Ranks for a show that went on sale before seats were ranked."""
+
+    async def pinned_geometry(self, show_id: str) -> tuple[list[SeatGeometry], VenueGeometry] | None:
+        """The show's pinned layout: its seats as it draws them (in its order), its focal point and
+        viewport; None when it cannot be read."""
+
+    async def save(self, show_id: str, plan: SeatPlan) -> None:
+        """Keeps the plan's places and rows with the show's inventory, unless it has rows already."""
 
 
 class PlaceDescriptions(Protocol):

@@ -38,7 +38,7 @@ from lml.seating.domain.hold import (
     PlaceOutcome,
 )
 from lml.seating.domain.sale_rules import SaleRules
-from lml.seating.domain.seat_quality import PlacedSeat, ShowRow
+from lml.seating.domain.seat_quality import PlacedSeat, SeatGeometry, SeatPlan, ShowRow, VenueGeometry
 
 
 @dataclass
@@ -284,6 +284,16 @@ class StaticInventory:
     async def state(self, show_id: str) -> InventoryState | None:
         self.reads += 1
         return self.by_show.get(show_id)
+
+
+class UnreadableLayouts:
+    """A ShowRanking for shows whose pinned layout cannot be read: they load without ranks."""
+
+    async def pinned_geometry(self, show_id: str) -> tuple[list[SeatGeometry], VenueGeometry] | None:
+        return None
+
+    async def save(self, show_id: str, plan: SeatPlan) -> None:
+        raise AssertionError("nothing to save without a layout")
 
 
 class NoWaitingRooms:

@@ -9,7 +9,14 @@ from dataclasses import dataclass, field
 
 from lml.platform.clock import Clock
 from lml.platform.single_flight import SingleFlight
-from lml.seating.application.hold_ports import HoldStore, InventoryStateSource, QueueGate, SaleRulesSource
+from lml.seating.application.hold_ports import (
+    HoldStore,
+    InventoryStateSource,
+    QueueGate,
+    SaleRulesSource,
+    ShowRanking,
+)
+from lml.seating.application.rank_older_show import rank_older_show
 from lml.seating.domain.hold import HOLD_ID_RANDOM_BYTES
 from lml.seating.domain.inventory import InventoryNotFound
 
@@ -22,6 +29,7 @@ class Holding:
     clock: Clock
     max_held_per_address: int  # places of one show held at once from one client address
     queue_gate: QueueGate
+    ranking: ShowRanking
     random_bytes: Callable[[int], bytes] = os.urandom
     _loading: SingleFlight[str, None] = field(default_factory=SingleFlight)
 
@@ -41,4 +49,6 @@ class Holding:
         state = await self.inventory.state(show_id)
         if state is None:
             raise InventoryNotFound()
+        if state.seats and not state.rows and await rank_older_show(self.ranking, show_id):
+            state = await self.inventory.state(show_id) or state
         await self.holds.load(show_id, state)

@@ -80,6 +80,6 @@ class InventoryState(msgspec.Struct, frozen=True):
     zones: list[ZoneRow]
     buyers: list[BuyerRow] = msgspec.field(default_factory=list)
     # Best available: each seat's place and the show's rows (none for a show that went on sale before
-    # seats were ranked).
+    # seats were ranked, until it is ranked on load).
     places: list[PlacedSeat] = msgspec.field(default_factory=list)
     rows: list[ShowRow] = msgspec.field(default_factory=list)

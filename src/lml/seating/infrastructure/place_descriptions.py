@@ -1,5 +1,6 @@
 """PlaceDescriptions: held places' price tiers (PostgreSQL) and labels (the pinned layout, read once
-per show and process: a published layout version never changes)."""
+per show and process: a published layout version never changes; requests that need it while it is
+being read wait for that one read)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from collections.abc import Sequence
 from cachetools import LRUCache
 
 from lml.platform.db import Database
+from lml.platform.single_flight import SingleFlight
 from lml.seating.domain.hold import seat_label
 from lml.seating.infrastructure.sale_terms_reader import SaleTermsReader
 from lml.venues.facade import VenuesFacade
@@ -21,6 +23,7 @@ class LayoutPlaceDescriptions:
         self._terms = terms
         self._venues = venues
         self._labels: LRUCache[str, dict[str, str]] = LRUCache(maxsize=MAX_SHOWS)
+        self._reading: SingleFlight[str, dict[str, str]] = SingleFlight()
 
     async def seats(self, show_id: str, seat_ids: Sequence[str]) -> dict[str, tuple[str | None, str | None]]:
         if not seat_ids:
@@ -55,9 +58,12 @@ class LayoutPlaceDescriptions:
     async def _labels_of(self, show_id: str) -> dict[str, str]:
         labels = self._labels.get(show_id)
         if labels is None:
-            terms = await self._terms.terms(show_id)
-            pinned = await self._venues.get_pinned_layout(layout_id=terms.layout_id, version=terms.layout_version,
-                                                          hash=terms.layout_hash)
-            labels = {s.seat_id: seat_label(s.section, s.row, s.number) for s in pinned.layout.seats}
+            labels = await self._reading.run(show_id, lambda: self._read_labels(show_id))
             self._labels[show_id] = labels
         return labels
+
+    async def _read_labels(self, show_id: str) -> dict[str, str]:
+        terms = await self._terms.terms(show_id)
+        pinned = await self._venues.get_pinned_layout(layout_id=terms.layout_id, version=terms.layout_version,
+                                                      hash=terms.layout_hash)
+        return {s.seat_id: seat_label(s.section, s.row, s.number) for s in pinned.layout.seats}

@@ -39,9 +39,10 @@ from lml.seating.domain.hold import (
     PlaceOutcome,
 )
 from lml.seating.domain.seat_quality import PlacedSeat, ShowRow
+from lml.seating.infrastructure.metrics import SHOWS_LOADED, count_hold
 
 _KEYS = ("inv", "idx", "holder", "holds", "expiry", "zones", "buyers", "status", "version", "log", "loaded",
-         "ordered", "addresses", "closed", "places", "rows", "rowstate", "rowseats", "ranked", "labels")
+         "ordered", "addresses", "closed", "places", "rows", "rowstate", "rowseats", "ranked", "labels", "runs")
 # Seats (or buyers) per call when a show is rebuilt: each call stays short, so Redis keeps serving
 # other shows.
 LOAD_CHUNK = 5_000
@@ -141,6 +142,13 @@ class RedisHoldStore:
     async def place(
         self, show_id: str, hold_id: str, holder: Holder, token_hash: str, request: HoldRequest, terms: HoldTerms
     ) -> PlaceOutcome:
+        outcome = await self._place_once(show_id, hold_id, holder, token_hash, request, terms)
+        count_hold(outcome)
+        return outcome
+
+    async def _place_once(
+        self, show_id: str, hold_id: str, holder: Holder, token_hash: str, request: HoldRequest, terms: HoldTerms
+    ) -> PlaceOutcome:
         args: list[Any] = [hold_id, holder.owner, holder.limit_key, holder.address, token_hash, terms.hold_ms,
                            terms.cap_ms, terms.max_per_buyer, terms.max_per_address]
         best = request.best
@@ -213,6 +221,7 @@ class RedisHoldStore:
 
     async def load(self, show_id: str, state: InventoryState) -> None:
         """Rebuild the show from PostgreSQL's state; rows already newer in Redis are kept."""
+        SHOWS_LOADED.inc()
         rows = {row.seat_id: row for row in state.seats}
         ordered = [rows[seat_id] for seat_id in seat_order(list(rows))]
         layout = row_layout(state.places, state.rows)

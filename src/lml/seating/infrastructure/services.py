@@ -19,6 +19,7 @@ from lml.seating.infrastructure.place_descriptions import LayoutPlaceDescription
 from lml.seating.infrastructure.redis_holds import RedisHoldStore
 from lml.seating.infrastructure.sale_terms_reader import SaleTermsReader
 from lml.seating.infrastructure.seatmap import SeatMaps
+from lml.seating.infrastructure.show_ranking import PinnedLayoutRanking
 from lml.seating.infrastructure.sse import AvailabilityHub
 from lml.venues.facade import VenuesFacade
 
@@ -68,7 +69,8 @@ class SeatingServices:
         return cls(
             resources=resources,
             holding=Holding(holds=store, rules=terms, inventory=reads, clock=resources.clock,
-                            max_held_per_address=resources.settings.max_held_per_address, queue_gate=queue_gate),
+                            max_held_per_address=resources.settings.max_held_per_address, queue_gate=queue_gate,
+                            ranking=PinnedLayoutRanking(resources.db, terms, venues)),
             store=store,
             terms=terms,
             reads=reads,

@@ -32,11 +32,13 @@ from redis.exceptions import RedisClusterException
 from lml.platform.logging import get_logger
 from lml.platform.redis import RedisClient, ShardSubscriber, shard_of
 from lml.seating.domain.availability import Availability, AvailabilityChange
+from lml.seating.infrastructure.metrics import STREAMS_OPEN
 from lml.seating.infrastructure.redis_holds import RedisHoldStore, changes_channel, parse_change, show_of_channel
 
 log = get_logger("lml.seating.sse")
 
 QUEUE_SIZE = 1_000
+_SHARD_MESSAGES = ("ssubscribe", "sunsubscribe", "smessage")
 SUBSCRIBE_SECONDS = 5
 
 class _Signal:
@@ -173,8 +175,10 @@ class AvailabilityHub:
     async def _read(self, shard: _Shard) -> None:
         try:
             async for message in shard.subscriber.pubsub.listen():
-                show_id = show_of_channel(message["channel"].decode())
                 kind = message["type"]
+                if kind not in _SHARD_MESSAGES:
+                    continue  # a PONG: no channel
+                show_id = show_of_channel(message["channel"].decode())
                 if kind == "ssubscribe":
                     confirmed = shard.confirmed.get(show_id)
                     if confirmed is not None and not confirmed.done():
@@ -258,6 +262,7 @@ async def availability_events(
     heartbeat_seconds: float,
 ) -> AsyncIterator[ServerSentEventMessage]:
     subscription = await hub.subscribe(show_id)
+    STREAMS_OPEN.inc()
     try:
         last_id = "0-0"
         resumed = await store.changes_after(show_id, last_event_id) if last_event_id else None
@@ -292,4 +297,5 @@ async def availability_events(
                     last_id = item.id
                     yield _change_event(item)
     finally:
+        STREAMS_OPEN.dec()
         subscription.close()

@@ -4,12 +4,15 @@
 -- ARGV[3..12] as holding.lua says ([12] '1': the single-seat rule is on), [13] quantity, [14] '1'
 -- together / '0' apart, [15] tier id ('' any), [16] number of sections s, [17..16+s] sections, then
 -- zone id / quantity pairs.
--- Cost: seats are read best first, CHUNK at a time, from the index of free seats; a row is read once
--- (its status string, and for a block its ids and ranks). A request that fits is answered from the
--- first chunk or few; one that does not fit reads every free seat it could have, once or twice.
+-- Cost: a block (together) is looked for through the runs index: only rows with a free run of a length
+-- that could hold it are read, best seat first, and none whose best such seat is worse than the best
+-- block found so far; the rows in between are never read. Apart, seats are read best first, CHUNK at a
+-- time, from the index of free seats; a row is read once (its status string, and when needed its ids
+-- and ranks). A request that does not fit reads every free seat it could have, once or twice.
 -- Returns what place_hold.lua does, with the chosen seats after 'ok', or
 --   {'not_enough', together, apart} | {'unknown_choice', tier or '', unknown sections..}
 local CHUNK = 128
+local RUNS_PAGE = 32
 
 local function choose()
   local refused, now = gate()
@@ -111,31 +114,89 @@ local function choose()
     return chosen
   end
 
+  -- Whether the block of `quantity` seats from 0-based position `start` may be held: all candidates,
+  -- and with the single-seat rule, no free seat left alone beside it.
+  local function block_fits(info, start)
+    if start < 0 or start + quantity > info.len then return false end
+    for i = start, start + quantity - 1 do
+      if not seat_matches(info, i) then return false end
+    end
+    if not AVOID_SINGLE then return true end
+    local block = {}
+    for i = start, start + quantity - 1 do block[i] = true end
+    return not single_left(info, block, {start, start + quantity - 1})
+  end
+  -- The best candidate any block of the row can contain: its rank and position, nil when no block fits.
+  local function best_in_row(row)
+    if not row_matches(row_info(row, false)) then return nil end
+    local info = row_info(row, true)
+    local best_rank, best_pos
+    for start = 0, info.len - quantity do
+      if block_fits(info, start) then
+        for i = start, start + quantity - 1 do
+          if not best_rank or info.ranks[i + 1] < best_rank then best_rank, best_pos = info.ranks[i + 1], i end
+        end
+      end
+    end
+    return best_rank, best_pos
+  end
+  -- The row and position of the best candidate any block contains. Only runs of a length that can hold
+  -- the block are looked at (with the single-seat rule, not one seat longer: it would leave one alone):
+  -- one list per length in `runs`, merged best seat first, each row judged whole once, until the next
+  -- row's best seat cannot beat the best block found.
+  local function best_block_seat()
+    local top = redis.call('ZREVRANGE', K_RUNS, 0, 0, 'WITHSCORES')
+    if #top == 0 then return nil end
+    local lists = {}
+    for length = quantity, math.floor(tonumber(top[2]) / RUN_SCALE) do
+      if not AVOID_SINGLE or length ~= quantity + 1 then
+        lists[#lists + 1] = {base = length * RUN_SCALE, first = 0, page = {}, at = 1}
+      end
+    end
+    -- A list's next row: the rank of its best seat in such a run, and the row; nil once read to the end.
+    local function head(list)
+      if list.at > #list.page then
+        if list.ended then return nil end
+        list.page = redis.call('ZRANGEBYSCORE', K_RUNS, list.base, list.base + RUN_SCALE - 1, 'WITHSCORES',
+                               'LIMIT', list.first, RUNS_PAGE)
+        list.first, list.at, list.ended = list.first + RUNS_PAGE, 1, #list.page < 2 * RUNS_PAGE
+        if #list.page == 0 then return nil end
+      end
+      return tonumber(list.page[list.at + 1]) - list.base, string.match(list.page[list.at], '^(%d+):')
+    end
+    local judged, best_rank, best_row, best_pos = {}, nil, nil, nil
+    while true do
+      local next_list, next_rank, next_row
+      for _, list in ipairs(lists) do
+        local rank, row = head(list)
+        if rank and (not next_rank or rank < next_rank) then next_list, next_rank, next_row = list, rank, row end
+      end
+      if not next_list or (best_rank and next_rank >= best_rank) then return best_row, best_pos end
+      next_list.at = next_list.at + 2
+      if not judged[next_row] then
+        judged[next_row] = true
+        local rank, pos = best_in_row(next_row)
+        if rank and (not best_rank or rank < best_rank) then best_rank, best_row, best_pos = rank, next_row, pos end
+      end
+    end
+  end
+
   local chosen = {}
   if together then
-    each_candidate(function(_, row, pos)
-      if longest_run(row) < quantity then return false end
+    local row, pos = best_block_seat()
+    if row then
+      -- Among the blocks holding that seat: the lowest sum of ranks, then the leftmost.
       local info = row_info(row, true)
       local best_sum, best_start
       for start = pos - quantity + 1, pos do
-        local fits = start >= 0 and start + quantity <= info.len
-        local sum = 0
-        local i = start
-        while fits and i < start + quantity do
-          if seat_matches(info, i) then sum = sum + info.ranks[i + 1] else fits = false end
-          i = i + 1
+        if block_fits(info, start) then
+          local sum = 0
+          for i = start, start + quantity - 1 do sum = sum + info.ranks[i + 1] end
+          if not best_sum or sum < best_sum then best_sum, best_start = sum, start end
         end
-        if fits and AVOID_SINGLE then
-          local block = {}
-          for j = start, start + quantity - 1 do block[j] = true end
-          fits = not single_left(info, block, {start, start + quantity - 1})
-        end
-        if fits and (not best_sum or sum < best_sum) then best_sum, best_start = sum, start end
       end
-      if not best_start then return false end
-      for j = best_start, best_start + quantity - 1 do chosen[#chosen + 1] = info.ids[j + 1] end
-      return true
-    end)
+      for i = best_start, best_start + quantity - 1 do chosen[#chosen + 1] = info.ids[i + 1] end
+    end
   else
     chosen = apart(quantity)
   end

@@ -3,7 +3,8 @@
 -- zones and sets the marker that lets holds be placed. A row already in Redis with a newer version
 -- (written by the order flow meanwhile) keeps it: the snapshot never moves a sold seat back to
 -- available, nor a buyer's count back. Seats with a place (rank, offset, row, tier) go into the
--- best-available structures too; the rows and the sections' and tiers' labels come with them.
+-- best-available structures too; the rows and the sections' and tiers' labels come with them, and the
+-- last call indexes every row's free runs from scratch.
 -- ARGV[3] epoch (ms), [4] position of the call's first seat, [5] '1' on the last call, [6] number of
 -- seats n, [7] number of zones z, [8] number of rows r, [9] number of labels l, then n
 -- seat/state/version/place quadruples (place '' when the seat has none), z zone/capacity/taken/version
@@ -47,6 +48,7 @@ for i = 10 + 4 * n, rows - 1, 4 do
     redis.call('HSET', K_ZONES, 'taken:' .. zone, taken, 'ver:' .. zone, version)
   end
 end
+index_all_rows()
 redis.call('SET', K_LOADED, ARGV[3])
 emit(true)
 return 1

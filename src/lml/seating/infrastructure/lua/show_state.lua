@@ -18,8 +18,8 @@
 --            buyers + ordered.
 --   addresses HASH client address (IPv4, or IPv6 /64) -> places in live holds placed from it (the cap)
 --   closed   STRING present once the show is cancelled: no hold is placed any more
--- Best available (seat quality, fixed when the show went on sale; absent for shows that went on sale
--- before ranks existed):
+-- Best available (seat quality, fixed when the show went on sale, or for a show put on sale before seats
+-- were ranked when it was first loaded; absent while its pinned layout cannot be read):
 --   places   HASH seat -> "rank,offset,row,tier": its rank (1 = best), its offset in the row strings,
 --            its row number and its price tier
 --   rows     HASH row number -> "start,length,section": the row's range in the row strings
@@ -28,6 +28,10 @@
 --   rowseats STRING the 16-character seat ids in the same layout
 --   ranked   ZSET seat -> rank, of the seats free right now (status 'a'): best first
 --   labels   HASH s:<section>, t:<tier> -> seats: the sections and tiers a request may name
+--   runs     ZSET "<row>:<length>" -> length * 2^32 + the best rank among the row's free seats (status
+--            'a') that stand in a run of exactly that many free seats side by side: a block request
+--            finds the rows that could hold it, best seat first, without reading any seat. Kept exact by
+--            index_row whenever a seat's status changes, rebuilt whole when the show is loaded.
 -- ARGV[1] is the time in ms ('' = the Redis server's clock), ARGV[2] the show's shard channel of
 -- changes (sharded pub/sub: the channel carries the show's hash tag, so it lives in the keys' slot).
 --
@@ -39,6 +43,7 @@ local K_INV, K_IDX, K_HOLDER, K_HOLDS, K_EXPIRY, K_ZONES, K_BUYERS, K_STATUS, K_
 local K_ORDERED, K_ADDRESSES, K_CLOSED = KEYS[12], KEYS[13], KEYS[14]
 local K_PLACES, K_ROWS, K_ROWSTATE, K_ROWSEATS, K_RANKED, K_LABELS = KEYS[15], KEYS[16], KEYS[17], KEYS[18],
   KEYS[19], KEYS[20]
+local K_RUNS = KEYS[21]
 local CHANNEL = ARGV[2]
 local LOG_LENGTH = 1000
 
@@ -134,9 +139,65 @@ local function parse_place(raw)
   return tonumber(rank), tonumber(offset), row, tier
 end
 
+-- A run's length and a rank in one score of `runs`: exact, as scores are doubles and ranks stay below 2^32.
+local RUN_SCALE = 4294967296
+
+-- The row's range in the row strings ("start,length,section"): start offset, length.
+local function row_range(spec)
+  local start, len = string.match(spec, '^(%d+),(%d+),')
+  return tonumber(start), tonumber(len)
+end
+
+-- Indexes the row's free runs (see `runs`) from its status characters and its seats' ranks; `fresh`:
+-- the index has no entry of the row to drop.
+local function index_row(row, spec, fresh)
+  local start, len = row_range(spec)
+  if not fresh then
+    local stale = {}
+    for length = 1, len do stale[length] = row .. ':' .. length end
+    redis.call('ZREM', K_RUNS, unpack(stale))
+  end
+  local state = redis.call('GETRANGE', K_ROWSTATE, start, start + len - 1)
+  if not string.find(state, 'a', 1, true) then return end
+  local ids = redis.call('GETRANGE', K_ROWSEATS, start * 16, (start + len) * 16 - 1)
+  local free, positions = {}, {}
+  for pos = 1, len do
+    if string.sub(state, pos, pos) == 'a' then
+      free[#free + 1] = string.sub(ids, pos * 16 - 15, pos * 16)
+      positions[#positions + 1] = pos
+    end
+  end
+  local places = redis.call('HMGET', K_PLACES, unpack(free))
+  local best, run, run_best, last = {}, 0, nil, nil
+  local function close_run()
+    if run > 0 and (not best[run] or run_best < best[run]) then best[run] = run_best end
+  end
+  for i, pos in ipairs(positions) do
+    local rank = tonumber(string.match(places[i], '^(%d+),'))
+    if last and pos == last + 1 then
+      run = run + 1
+      if rank < run_best then run_best = rank end
+    else
+      close_run()
+      run, run_best = 1, rank
+    end
+    last = pos
+  end
+  close_run()
+  local scored = {}
+  for length, rank in pairs(best) do
+    scored[#scored + 1] = length * RUN_SCALE + rank
+    scored[#scored + 1] = row .. ':' .. length
+  end
+  redis.call('ZADD', K_RUNS, unpack(scored))
+end
+
+-- The rows whose seats changed status in this script: emit indexes them again, once each.
+local rows_changed = {}
+
 -- Keeps the best-available structures in step with a seat's status code.
 local function place_seat(seat, code)
-  local rank, offset = parse_place(redis.call('HGET', K_PLACES, seat))
+  local rank, offset, row = parse_place(redis.call('HGET', K_PLACES, seat))
   if not rank then return end
   redis.call('SETRANGE', K_ROWSTATE, offset, code)
   if code == 'a' then
@@ -144,6 +205,15 @@ local function place_seat(seat, code)
   else
     redis.call('ZREM', K_RANKED, seat)
   end
+  rows_changed[row] = true
+end
+
+-- The runs index rebuilt from every row's seats (the show loaded from PostgreSQL).
+local function index_all_rows()
+  redis.call('DEL', K_RUNS)
+  local rows = redis.call('HGETALL', K_ROWS)
+  for i = 1, #rows, 2 do index_row(rows[i], rows[i + 1], true) end
+  rows_changed = {}
 end
 
 -- Publishes what this script changed, if anything: the status string, the version, the log (for
@@ -160,6 +230,11 @@ local function emit(reset)
       place_seat(seat, code)
     end
   end
+  for row in pairs(rows_changed) do
+    local spec = redis.call('HGET', K_ROWS, row)
+    if spec then index_row(row, spec, false) end
+  end
+  rows_changed = {}
   local zones = {}
   for zone in pairs(changed_zones) do
     zones[zone] = zone_remaining(zone)

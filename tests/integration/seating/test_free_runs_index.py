@@ -1,0 +1,176 @@
+"""The index of free runs the best-available script finds blocks through (`runs`, lua/show_state.lua) stays
+exact whatever happens to a show's seats: after a random sequence of holds (explicit and best available),
+releases, expiries, sales, blocks and unblocks, cancelling and reloading, it equals the index rebuilt
+here from what buyers see (the availability string) and the seats' places."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import redis.asyncio as aioredis
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lml.config import Settings
+from lml.platform.ids import new_id
+from lml.seating.domain.availability import AVAILABLE, InventoryState, SeatRow, seat_order
+from lml.seating.domain.best_available import BestAvailable
+from lml.seating.domain.hold import HoldPlaced, HoldRequest, HoldTerms, new_hold_id
+from lml.seating.domain.inventory import SeatStatus
+from lml.seating.infrastructure.redis_holds import RedisHoldStore
+from tests.integration.seating.test_best_available_model import World, holder
+
+RUN_SCALE = 2**32
+HOLD_MS = 60_000
+PREFIX = "lml-runs-index"
+
+
+def expected_runs(world: World, status: str) -> dict[str, float]:
+    """`runs` rebuilt from the seats: "<row>:<length>" -> length * 2^32 + best rank free in such a run."""
+    code = dict(zip(seat_order(list(world.status)), status, strict=True))
+    rows: dict[int, list[tuple[int, int, bool]]] = {}
+    for place in world.places:
+        rows.setdefault(place.row_no, []).append((place.row_pos, place.rank, code[place.seat_id] == AVAILABLE))
+    index: dict[str, float] = {}
+    for row_no, seats in rows.items():
+        run: list[int] = []
+        for _, rank, free in [*sorted(seats), (0, 0, False)]:
+            if free:
+                run.append(rank)
+            elif run:
+                member = f"{row_no}:{len(run)}"
+                score = len(run) * RUN_SCALE + min(run)
+                index[member] = min(index.get(member, score), score)
+                run = []
+    return index
+
+
+@dataclass
+class Show:
+    """The show as PostgreSQL would have it (statuses and row versions) and the live holds placed."""
+
+    store: RedisHoldStore
+    client: aioredis.Redis
+    world: World
+    clock: list[int]
+    show_id: str = field(default_factory=new_id)
+    versions: dict[str, int] = field(default_factory=dict)
+    holds: list[tuple[str, str, str]] = field(default_factory=list)  # hold id, owner, token
+
+    async def hold(self, rng: random.Random, request: HoldRequest, avoid: bool) -> None:
+        owner = f"buyer-{rng.randrange(10**9)}"
+        hold_id = new_hold_id(self.show_id, rng.randbytes(12))
+        terms = HoldTerms(HOLD_MS, HOLD_MS, 100, 1000, avoid_single_explicit=avoid, avoid_single_best=avoid)
+        if isinstance(await self.store.place(self.show_id, hold_id, holder(owner), "t", request, terms), HoldPlaced):
+            self.holds.append((hold_id, owner, "t"))
+
+    async def set_status(self, seat_ids: list[str], status: SeatStatus, drop: list[str]) -> None:
+        rows = []
+        for seat_id in seat_ids:
+            self.versions[seat_id] = self.versions.get(seat_id, 1) + 1
+            self.world.status[seat_id] = status
+            rows.append(SeatRow(seat_id, status, self.versions[seat_id]))
+        await self.store.apply(self.show_id, rows, [], drop_holds=drop)
+
+    async def step(self, rng: random.Random, op: str) -> None:
+        seats = list(self.world.status)
+        if op == "explicit":
+            await self.hold(rng, HoldRequest(tuple(rng.sample(seats, min(len(seats), rng.randint(1, 3)))), ()),
+                            rng.random() < 0.5)
+        elif op == "best":
+            ask = BestAvailable(quantity=rng.randint(1, 4), together=rng.random() < 0.7)
+            await self.hold(rng, HoldRequest((), (), ask), rng.random() < 0.5)
+        elif op == "release" and self.holds:
+            hold_id, owner, token = self.holds.pop(rng.randrange(len(self.holds)))
+            await self.store.release(self.show_id, hold_id, owner, token)
+        elif op == "expire":
+            self.clock[0] += HOLD_MS + 1
+            self.holds.clear()
+            await self.store.purge(self.show_id)
+        elif op == "sell" and self.holds:
+            # An order of a live hold: its seats sold, the hold dropped in the same step.
+            hold_id, _, _ = self.holds.pop(rng.randrange(len(self.holds)))
+            found = await self.store.get(self.show_id, hold_id)
+            await self.set_status(list(found.seat_ids) if found else [], "sold", [hold_id])
+        elif op in ("block", "unblock", "refund"):
+            status: SeatStatus = "blocked" if op == "block" else "available"
+            await self.set_status(rng.sample(seats, min(len(seats), rng.randint(1, 3))), status, [])
+        elif op == "cancel":
+            self.holds.clear()
+            await self.store.close(self.show_id)
+            await self.store.purge(self.show_id)
+        elif op == "reload":
+            # The show rebuilt from PostgreSQL over what Redis still has (as after a lost `loaded` marker).
+            await self.client.delete(self.key("loaded"))
+            await self.store.load(self.show_id, self.state())
+
+    def key(self, name: str) -> str:
+        return f"{PREFIX}:seating:{name}:{{{self.show_id}}}"
+
+    def state(self) -> InventoryState:
+        base = self.world.state()
+        return InventoryState(seats=[SeatRow(s.seat_id, s.status, self.versions.get(s.seat_id, 1)) for s in base.seats],
+                              zones=[], places=base.places, rows=base.rows)
+
+    async def index(self) -> dict[str, float]:
+        return {member.decode(): score for member, score in
+                await self.client.zrange(self.key("runs"), 0, -1, withscores=True)}
+
+    async def rebuilt(self) -> dict[str, float]:
+        availability = await self.store.availability(self.show_id)
+        assert availability is not None and not isinstance(availability, str)
+        return expected_runs(self.world, availability.seats)
+
+
+def on_show(redis_url: str, world: World, clock: list[int], check: Callable[[Show], Awaitable[None]]) -> None:
+    """Runs `check` on a show of its own (one event loop per example: hypothesis drives sync tests)."""
+
+    async def run() -> None:
+        client = aioredis.Redis.from_url(redis_url)
+        try:
+            show = Show(RedisHoldStore(client, PREFIX, now_ms=lambda: clock[0]), client, world, clock)
+            await check(show)
+        finally:
+            await client.aclose()
+
+    asyncio.run(run())
+
+
+OPS = ("explicit", "best", "release", "expire", "sell", "block", "unblock", "refund", "cancel", "reload")
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32), ops=st.lists(st.sampled_from(OPS), min_size=1, max_size=12))
+def test_the_runs_index_equals_a_rebuild_from_the_seats_after_any_changes(
+    base_settings: Settings, seed: int, ops: list[str],
+) -> None:
+    rng = random.Random(seed)
+    world = World(seed)
+    for seat_id, status in world.status.items():
+        if status == "held":
+            world.status[seat_id] = "available"
+    clock = [1_000_000]
+
+    async def run(show: Show) -> None:
+        await show.store.load(show.show_id, show.state())
+        assert await show.index() == await show.rebuilt()
+        for op in ops:
+            await show.step(rng, op)
+            assert await show.index() == await show.rebuilt(), op
+
+    on_show(base_settings.redis_url, world, clock, run)
+
+
+def test_a_rebuild_drops_what_the_index_had(base_settings: Settings) -> None:
+    """Loading recomputes every row: an entry left from before is gone."""
+    world = World(7)
+
+    async def run(show: Show) -> None:
+        await show.client.zadd(show.key("runs"), {"999:3": 3 * RUN_SCALE + 1})
+        await show.store.load(show.show_id, show.state())
+        assert await show.index() == await show.rebuilt()
+
+    on_show(base_settings.redis_url, world, [0], run)
