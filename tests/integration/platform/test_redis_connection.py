@@ -22,9 +22,9 @@ async def _a_connection_as_the_client_makes(settings: Settings) -> aioredis.Conn
         if isinstance(client, aioredis.RedisCluster):
             await client.initialize()  # the nodes it learnt of, beyond the one it was given
             node = client.get_primaries()[-1]
-            return node.connection_class(**{**node.connection_kwargs, "socket_timeout": 5})
+            return node.connection_class(**{**node.connection_kwargs, "socket_timeout": 0.5})
         pool = client.connection_pool
-        return pool.connection_class(**{**pool.connection_kwargs, "socket_timeout": 5})
+        return pool.connection_class(**{**pool.connection_kwargs, "socket_timeout": 0.5})
     finally:
         await client.aclose()
 
@@ -35,7 +35,7 @@ async def test_a_connection_closed_by_another_task_while_a_command_is_sent_fails
     outcomes = []
     # Another task closes the connection after so many turns of the loop: somewhere between connecting
     # and writing the command, and between the last check and the write.
-    for turns in range(1, 30):
+    for turns in range(1, 16):
         connection = await _a_connection_as_the_client_makes(settings)
 
         async def close_later(turns: int = turns, connection: aioredis.Connection = connection) -> None:
