@@ -100,7 +100,7 @@ def main() -> None:
         work = stack.enter_context(services.workdir())
         single_url = stack.enter_context(services.redis_database(os.environ.get("LML_TEST_REDIS_URL",
                                                                                 "redis://127.0.0.1:6379")))
-        cluster_url = stack.enter_context(services.redis_cluster(work))
+        cluster_url = stack.enter_context(services.redis_cluster(work)).url
         single = asyncio.run(storm(Settings(redis_url=single_url), args.shows, args.seats, args.callers,
                                    args.duration))
         cluster = asyncio.run(storm(Settings(redis_url=cluster_url, redis_cluster=True, broker_url=single_url),

@@ -120,8 +120,8 @@ def clean_world(service_urls: dict[str, str], base_settings: Settings, _tables: 
 @pytest.fixture(scope="session")
 def redis_cluster_url() -> Iterator[str]:
     """A Redis Cluster of three masters, started for the run once a test asks for it."""
-    with services.workdir() as work, services.redis_cluster(work) as url:
-        yield url
+    with services.workdir() as work, services.redis_cluster(work) as cluster:
+        yield cluster.url
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:

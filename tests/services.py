@@ -15,6 +15,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
@@ -45,20 +46,43 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes], what: str, timeou
     raise RuntimeError(f"{what} did not listen on {port} within {timeout}s")
 
 
-@contextmanager
-def background(cmd: list[str], port: int, what: str, cwd: str) -> Iterator[None]:
-    log = open(Path(cwd) / f"{what}.log", "wb")  # noqa: SIM115 - closed below
-    process = subprocess.Popen(cmd, cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_for_port(port, process, what)
-        yield
-    finally:
-        process.terminate()
+class ServerProcess:
+    """A server of the run on a port of its own, which a fault drill may kill and start again on the same
+    port with the same files (its log grows across restarts)."""
+
+    def __init__(self, cmd: list[str], port: int, what: str, cwd: str) -> None:
+        self.cmd, self.port, self.what, self.cwd = cmd, port, what, cwd
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        with open(Path(self.cwd) / f"{self.what}.log", "ab") as log:
+            self.process = subprocess.Popen(self.cmd, cwd=self.cwd, stdout=log, stderr=subprocess.STDOUT)
+        wait_for_port(self.port, self.process, self.what)
+
+    def kill(self) -> None:
+        """SIGKILL: gone at once, nothing flushed or handed over."""
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        self.process.terminate()
         try:
-            process.wait(timeout=10)
+            self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+            self.kill()
+
+
+@contextmanager
+def background(cmd: list[str], port: int, what: str, cwd: str) -> Iterator[ServerProcess]:
+    server = ServerProcess(cmd, port, what, cwd)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
 
 
 @contextmanager
@@ -121,29 +145,47 @@ def redis_database(url: str) -> Iterator[str]:
 CLUSTER_MASTERS = 3
 
 
+@dataclass(frozen=True)
+class RedisClusterNodes:
+    """A run's Redis Cluster: `url` names one node (a cluster client finds the others); `nodes` by port."""
+
+    url: str
+    nodes: dict[int, ServerProcess]
+
+    def restart_empty(self, port: int) -> None:
+        """Start a killed master again on its port: with nothing saved it comes back empty, and with its
+        nodes.conf it rejoins as the master of the same slots."""
+        self.nodes[port].start()
+
+
 @contextmanager
-def redis_cluster(workdir: str) -> Iterator[str]:
-    """A Redis Cluster of three masters (no replicas) on free ports, its files in `workdir`; yields a URL
-    of one node (a cluster client finds the others). The run's own: nothing else writes to it."""
+def redis_cluster(workdir: str, *, node_timeout_ms: int = 15_000, full_coverage: bool = True
+                  ) -> Iterator[RedisClusterNodes]:
+    """A Redis Cluster of three masters (no replicas) on free ports, its files in `workdir`. The run's
+    own: nothing else writes to it. Redis' defaults, unless a drill asks for a master to be declared
+    failed sooner (`node_timeout_ms`) and the others to keep serving their slots meanwhile
+    (`full_coverage=False`)."""
     ports: list[int] = []
     while len(ports) < CLUSTER_MASTERS:
         if (port := _cluster_port()) not in ports:
             ports.append(port)
-    with ExitStack() as nodes:
+    with ExitStack() as stack:
+        nodes = {}
         for port in ports:
             folder = Path(workdir) / f"redis-cluster-{port}"
             folder.mkdir()
             cmd = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--cluster-enabled", "yes",
-                   "--cluster-config-file", "nodes.conf", "--save", "", "--appendonly", "no",
-                   "--dir", str(folder)]
-            nodes.enter_context(background(cmd, port, f"redis-cluster-{port}", workdir))
+                   "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", str(node_timeout_ms),
+                   "--cluster-require-full-coverage", "yes" if full_coverage else "no",
+                   "--save", "", "--appendonly", "no", "--dir", str(folder)]
+            nodes[port] = stack.enter_context(background(cmd, port, f"redis-cluster-{port}", workdir))
         subprocess.run(
             ["redis-cli", "--cluster", "create", *(f"127.0.0.1:{port}" for port in ports),
              "--cluster-replicas", "0", "--cluster-yes"],
             check=True, capture_output=True, timeout=60,
         )
         _wait_for_cluster(ports)
-        yield f"redis://127.0.0.1:{ports[0]}"
+        yield RedisClusterNodes(f"redis://127.0.0.1:{ports[0]}", nodes)
 
 
 def _cluster_port() -> int:
@@ -190,6 +232,13 @@ def pgbouncer(dsn: str, workdir: str, *, pool_size: int) -> Iterator[str]:
 
     Few server connections (`pool_size` per database and user), so that clients take turns on them
     and whatever one transaction left on a server connection would reach another client's."""
+    with pgbouncer_server(dsn, workdir, pool_size=pool_size) as (pooled, _):
+        yield pooled
+
+
+@contextmanager
+def pgbouncer_server(dsn: str, workdir: str, *, pool_size: int) -> Iterator[tuple[str, ServerProcess]]:
+    """As `pgbouncer`, and its process too (a drill restarts it on its port)."""
     binary = shutil.which("pgbouncer") or shutil.which("pgbouncer", path="/usr/sbin")
     assert binary, "PgBouncer is missing: ops/test installs Debian's `pgbouncer` (apt-get install pgbouncer)"
     server = psycopg.conninfo.conninfo_to_dict(dsn)
@@ -203,8 +252,8 @@ def pgbouncer(dsn: str, workdir: str, *, pool_size: int) -> Iterator[str]:
     ))
     # PgBouncer refuses to run as root; it reads its files first, then drops to `nobody`.
     as_user = ["-u", "nobody"] if os.geteuid() == 0 else []
-    with background([binary, *as_user, str(config)], port, "pgbouncer", workdir):
-        yield psycopg.conninfo.make_conninfo(dsn, host="127.0.0.1", port=port)
+    with background([binary, *as_user, str(config)], port, "pgbouncer", workdir) as process:
+        yield psycopg.conninfo.make_conninfo(dsn, host="127.0.0.1", port=port), process
 
 
 # Transaction pooling, as in production; `auth_type = trust` since the server behind trusts loopback.

@@ -66,6 +66,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # The whole request body must arrive within this many seconds of the first read (else 408).
     body_timeout_seconds: int = 30
     outbox_max_attempts: int = 10
+    # How long a relay's claim on a batch of outbox events lasts: a worker killed with its claim leaves
+    # those events undelivered this long, until another relay takes them. Longer than a batch takes to
+    # deliver (one remote call per event at most); a claim that outlives it costs no double delivery
+    # (each delivery checks its claim under the event's row lock), only the first relay's skipped work.
+    outbox_claim_lease_seconds: int = 120
     # Places of one show held at once from one client address (an IPv6 /64): free guest sessions
     # must not let one machine hold a show, yet a household or an office behind one NAT still buys.
     max_held_per_address: int = 24
@@ -213,7 +218,8 @@ _CASE_INSENSITIVE = {"env", "log_level", "log_format", "forwarded_header", "redi
 _POSITIVE = (
     "db_pool_min", "db_pool_max", "db_statement_timeout_ms", "db_lock_timeout_ms",
     "db_idle_in_transaction_timeout_ms", "access_token_seconds", "refresh_token_seconds",
-    "max_body_bytes", "body_timeout_seconds", "outbox_max_attempts", "max_held_per_address",
+    "max_body_bytes", "body_timeout_seconds", "outbox_max_attempts", "outbox_claim_lease_seconds",
+    "max_held_per_address",
     "cancellation_batch_size", "sse_heartbeat_seconds", "queue_polls_per_second",
     "queue_joins_per_address", "rate_limit_principal_burst", "rate_limit_principal_per_second",
     "rate_limit_address_burst", "rate_limit_address_per_second",

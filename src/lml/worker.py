@@ -8,6 +8,7 @@ import asyncio
 import signal
 import threading
 from collections.abc import Awaitable, Callable, Mapping
+from datetime import timedelta
 from functools import partial
 from types import FrameType
 from typing import Any
@@ -114,6 +115,7 @@ class Worker:
             handlers if handlers is not None else outbox_handlers(self.container,
                                                                   schedule_expiry=expiry_messages(self.broker)),
             max_attempts=settings.outbox_max_attempts,
+            claim_lease=timedelta(seconds=settings.outbox_claim_lease_seconds),
         )
         self.threads = threads
         self.actors: dict[str, dramatiq.Actor[Any, Any]] = {}

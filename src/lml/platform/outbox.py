@@ -72,12 +72,14 @@ class OutboxRelay:
     delivered, and one slow or failing delivery never undoes another."""
 
     def __init__(
-        self, db: Database, clock: Clock, handlers: Mapping[str, list[Handler]], *, max_attempts: int = 10
+        self, db: Database, clock: Clock, handlers: Mapping[str, list[Handler]], *, max_attempts: int = 10,
+        claim_lease: timedelta = CLAIM_LEASE,
     ) -> None:
         self.db = db
         self.clock = clock
         self.handlers = handlers
         self.max_attempts = max_attempts
+        self.claim_lease = claim_lease
 
     async def relay_batch(self, limit: int = 20) -> int:
         """Deliver up to `limit` due events; returns how many were claimed."""
@@ -90,7 +92,7 @@ class OutboxRelay:
 
     async def _claim(self, limit: int) -> list[tuple[OutboxEvent, datetime]]:
         now = self.clock.now()
-        lease = now + CLAIM_LEASE
+        lease = now + self.claim_lease
         async with self.db.unit_of_work() as uow:
             rows = await (
                 await uow.conn.execute(

@@ -6,6 +6,7 @@ share one hash tag (a show's `{show_id}`, or a script has one key), so none span
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from importlib import resources
 from typing import Any
 
@@ -31,17 +32,38 @@ REDIS_OUTAGES: tuple[type[Exception], ...] = (
 MAX_CONNECTIONS = 256
 
 
+class GuardedConnection(aioredis.Connection):
+    """redis-py's connection, save one race: another task may close the connection between the moment a
+    command is about to be written and the write (the cluster client drops a dead node's connections
+    while calls on them are in flight), and redis-py 8.1 then fails on its missing writer with an
+    AttributeError, which reached buyers as a 500. Here it is the connection error it is: the cluster
+    client retries it, and what still fails is an outage (503). redis/redis-py#4287, fixed upstream
+    by #4288, in no release yet."""
+
+    async def _send_packed_command(self, command: Iterable[bytes]) -> None:
+        if self._writer is None:
+            raise aioredis.ConnectionError("the connection was closed while a command was being sent")
+        await super()._send_packed_command(command)
+
+
 def create_redis(settings: Settings) -> RedisClient:
+    # A socket timeout always: redis-py writes through `_send_packed_command` (guarded) only with one.
     options: dict[str, Any] = {
         "decode_responses": False, "health_check_interval": 30, "socket_connect_timeout": 2, "socket_timeout": 5,
     }
     if settings.redis_cluster:
         # The nodes and their slots are read from the node named; MOVED answers refresh them.
-        return traced_redis(aioredis.RedisCluster.from_url(settings.redis_url, max_connections=MAX_CONNECTIONS,
-                                                           **options))
+        cluster = aioredis.RedisCluster.from_url(settings.redis_url, max_connections=MAX_CONNECTIONS, **options)
+        # The cluster client takes no connection class: every node it makes, now or when it learns of
+        # one, gets its connections' class from these keyword arguments.
+        cluster.nodes_manager.connection_kwargs["connection_class"] = GuardedConnection
+        for node in cluster.nodes_manager.startup_nodes.values():
+            node.connection_class = GuardedConnection
+        return traced_redis(cluster)
     # Blocking: past MAX_CONNECTIONS calls in flight a request waits for a connection instead of failing.
     pool = aioredis.BlockingConnectionPool.from_url(
-        settings.redis_url, max_connections=MAX_CONNECTIONS, timeout=5, **options
+        settings.redis_url, max_connections=MAX_CONNECTIONS, timeout=5, connection_class=GuardedConnection,
+        **options
     )
     return traced_redis(aioredis.Redis.from_pool(pool))  # the client owns the pool and closes it
 

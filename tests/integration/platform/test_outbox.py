@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -289,3 +290,31 @@ async def test_a_claimed_event_whose_row_another_relay_is_looking_at_is_still_de
 
     assert [e.id for e in delivered] == [event.id]
     assert {r["status"] for r in await rows(db)} == {"done"}
+
+
+async def test_events_claimed_by_a_relay_that_died_are_delivered_by_another_once_its_claim_lease_ran_out(
+    db: Database, clock: TestClock
+) -> None:
+    lease = timedelta(seconds=10)
+    await add(db, TicketIssued(1), TicketIssued(2))
+    delivering, never = asyncio.Event(), asyncio.Event()
+
+    async def hang(event: OutboxEvent, uow: UnitOfWork) -> None:
+        delivering.set()
+        await never.wait()
+
+    # The first relay claims both and dies delivering the first (a worker killed: its transaction
+    # rolls back, its claim stays).
+    dying = asyncio.create_task(OutboxRelay(db, clock, {ISSUED: [hang]}, claim_lease=lease).relay_batch())
+    await asyncio.wait_for(delivering.wait(), timeout=10)
+    dying.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await dying
+    delivered: list[OutboxEvent] = []
+    other = OutboxRelay(db, clock, {ISSUED: [recorder(delivered)]}, claim_lease=lease)
+
+    clock.advance(lease - timedelta(seconds=1))
+    assert await other.relay_batch() == 0
+    clock.advance(seconds=2)
+    assert await other.relay_batch() == 2
+    assert sorted(e.payload["ticket_id"] for e in delivered) == [1, 2]

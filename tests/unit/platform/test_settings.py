@@ -72,6 +72,7 @@ def test_variables_override_defaults_and_empty_ones_are_ignored() -> None:
         ("LML_DB_PREPARED_STATEMENTS", "yes", "LML_DB_PREPARED_STATEMENTS must be true or false, not 'yes'"),
         ("LML_DB_STATEMENT_TIMEOUT_MS", "-5", "LML_DB_STATEMENT_TIMEOUT_MS must be a positive integer"),
         ("LML_MAX_HELD_PER_ADDRESS", "0", "LML_MAX_HELD_PER_ADDRESS must be a positive integer"),
+        ("LML_OUTBOX_CLAIM_LEASE_SECONDS", "0", "LML_OUTBOX_CLAIM_LEASE_SECONDS must be a positive integer"),
         ("LML_DATABASE_URL", "mysql://root@db/lml", "LML_DATABASE_URL must be a postgresql:// URL or a libpq"),
         ("LML_MIGRATE_DATABASE_URL", "lml", "LML_MIGRATE_DATABASE_URL must be a postgresql:// URL"),
         ("LML_REDIS_URL", "127.0.0.1:6379", "LML_REDIS_URL must be a URL starting with redis://"),
