@@ -19,7 +19,7 @@ from lml.platform.domain.errors import FieldError, InvalidInput
 CURSOR_PATTERN = "^(?:[0-9]{1,17}-[0-9a-f]{32})?$"
 # The query parameter of a list that takes a cursor: a page's `next_cursor`.
 CursorQuery = Annotated[str | None, QueryParameter(
-    required=False, pattern=CURSOR_PATTERN, description="a page's next_cursor",
+    required=False, schema_extra={"pattern": CURSOR_PATTERN}, description="a page's next_cursor",
     examples=[Example(value="1795683697000000-01a2171ba7807ef980a8f33c8faaa14d")])]
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)

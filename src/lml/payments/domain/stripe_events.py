@@ -62,7 +62,7 @@ class EventEnvelope(msgspec.Struct):
 def parse_event(body: bytes) -> StripeEvent:
     try:
         payload = msgspec.json.decode(body)
-        event = msgspec.convert(payload, EventEnvelope)
+        event = msgspec.convert(payload, EventEnvelope, strict=False)  # as every body: 1.0 is the integer 1
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         raise MalformedWebhookEvent(f"The body is not a Stripe event: {exc}") from None
     # A PaymentIntent's client secret lets its holder confirm the payment: not kept in the inbox.
