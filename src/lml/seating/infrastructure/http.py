@@ -148,7 +148,9 @@ class ExtendedOut(msgspec.Struct, frozen=True):
 @post(
     "/v1/shows/{show_id:str}/holds",
     operation_id="createHold",
-    opt=route_contract(contract(409, reads=("X-Queue-Pass",), sends=("Location", "Cache-Control"))),
+    # The answer's type is stated here: the handler answers a refusal as a problem, without raising.
+    opt=route_contract(contract(409, reads=("X-Queue-Pass",), sends=("Location", "Cache-Control"),
+                                body={"application/json": HoldOut})),
     status_code=201,
     guards=BUYERS_ONLY,
     # The hold script spends the rate budgets: they are the buyer's for this show (see README, "Rate limits").
