@@ -10,10 +10,13 @@ What it does, on a Redis server of its own (so that Redis' own per-call figures 
      what stays free are kept free, the other rows take explicit holds of two adjacent free seats at
      random places (single seats once no pair is left), as the storm's explicit buyers do: that strands
      odd seats everywhere but in the kept rows, the seats the best-available chooser has to skip;
-  3. then runs `--requests` best-available holds (2 seats together, the single-seat rule on), then as
-     many explicit holds of two random free seats side by side, one request at a time;
+  3. then runs `--requests` best-available requests that nothing fits (11 seats together in rows of ten:
+     a 409 `not-enough-seats` with its figures), without a tier and with the tier `front`, then as many
+     best-available holds (2 seats together, the single-seat rule on), without a tier and with `front`,
+     then as many explicit holds of two random free seats side by side, one request at a time;
   4. prints for each level and each kind Redis' own time per EVALSHA (INFO commandstats, reset before
-     each window) and the client's round trip per request.
+     each window), the client's round trip per request, and how many requests were answered as the kind
+     means (`as_asked`: placed, or refused for want of seats).
 Reports only; it never fails on timing."""
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from tests.services import background, free_port
 
 from lml.seating.domain.availability import InventoryState, SeatRow
 from lml.seating.domain.best_available import BestAvailable
-from lml.seating.domain.hold import Holder, HoldPlaced, HoldRequest, HoldTerms, new_hold_id
+from lml.seating.domain.hold import Holder, HoldPlaced, HoldRefused, HoldRequest, HoldTerms, PlaceOutcome, new_hold_id
 from lml.seating.domain.seat_quality import PlacedSeat, SeatGeometry, VenueGeometry, rank_seats
 from lml.seating.infrastructure.redis_holds import RedisHoldStore
 
@@ -43,6 +46,11 @@ SECTIONS = 20
 FRONT_SECTIONS = 4
 TERMS = HoldTerms(hold_ms=3_600_000, cap_ms=3_600_000, max_per_buyer=8, max_per_address=10_000_000)
 BEST = HoldRequest((), (), BestAvailable(quantity=2))
+BEST_FRONT = HoldRequest((), (), BestAvailable(quantity=2, tier_id="front"))
+TOO_MANY = HoldRequest((), (), BestAvailable(quantity=11))
+TOO_MANY_FRONT = HoldRequest((), (), BestAvailable(quantity=11, tier_id="front"))
+# Room for a request of 11 within the buyer's limit: the refusal is the chooser's, not the limit's.
+REFUSAL_TERMS = HoldTerms(hold_ms=3_600_000, cap_ms=3_600_000, max_per_buyer=100, max_per_address=10_000_000)
 
 
 def show_state(seats: int) -> tuple[InventoryState, list[list[str]]]:
@@ -75,11 +83,18 @@ class Show:
         self.free = {seat for row in rows for seat in row}
         self.total = len(self.free)
 
-    async def hold(self, request: HoldRequest) -> HoldPlaced | None:
+    async def place(self, request: HoldRequest, terms: HoldTerms = TERMS) -> PlaceOutcome:
         name = uuid.uuid4().hex
-        outcome = await self.store.place(self.show_id, new_hold_id(self.show_id, random.randbytes(12)),
-                                         Holder(owner=name, limit_key=name, address=name, guest=True), "t", request,
-                                         TERMS)
+        return await self.store.place(self.show_id, new_hold_id(self.show_id, random.randbytes(12)),
+                                      Holder(owner=name, limit_key=name, address=name, guest=True), "t", request,
+                                      terms)
+
+    async def refused(self, request: HoldRequest) -> bool:
+        outcome = await self.place(request, REFUSAL_TERMS)
+        return isinstance(outcome, HoldRefused) and outcome.reason == "not_enough"
+
+    async def hold(self, request: HoldRequest) -> HoldPlaced | None:
+        outcome = await self.place(request)
         if not isinstance(outcome, HoldPlaced):
             return None
         self.free -= set(outcome.chosen or request.seat_ids)
@@ -125,7 +140,7 @@ async def window(client: aioredis.Redis, requests: int, step: Any) -> dict[str, 
     elapsed = time.perf_counter() - started
     stats = await client.info("commandstats")
     evalsha = stats.get("cmdstat_evalsha", {"calls": 0, "usec": 0})
-    return {"requests": requests, "placed": done,
+    return {"requests": requests, "as_asked": done,
             "redis_ms_per_request": round(evalsha["usec"] / 1000 / max(evalsha["calls"], 1), 3),
             "round_trip_ms": round(elapsed * 1000 / requests, 3)}
 
@@ -146,13 +161,25 @@ async def run(args: argparse.Namespace, url: str) -> dict[str, Any]:
             async def best(show: Show = show) -> bool:
                 return await show.hold(BEST) is not None
 
+            async def best_front(show: Show = show) -> bool:
+                return await show.hold(BEST_FRONT) is not None
+
+            async def refusal(show: Show = show) -> bool:
+                return await show.refused(TOO_MANY)
+
+            async def refusal_front(show: Show = show) -> bool:
+                return await show.refused(TOO_MANY_FRONT)
+
             async def explicit(show: Show = show) -> bool:
                 pair = show.random_pair(rng)
                 return pair is not None and await show.hold(HoldRequest(pair, ())) is not None
 
             report["levels"].append({
                 "fill_percent": level, "held_before": held_before,
+                "refusal": await window(client, args.requests, refusal),
+                "refusal_front": await window(client, args.requests, refusal_front),
                 "best_available": await window(client, args.requests, best),
+                "best_available_front": await window(client, args.requests, best_front),
                 "explicit": await window(client, args.requests, explicit),
             })
     finally:

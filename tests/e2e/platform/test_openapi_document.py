@@ -8,6 +8,11 @@ from typing import Any
 
 import httpx
 
+from lml.identity.domain.rules import EMAIL_PATTERN, NAME_PATTERN, PASSWORD_PATTERN
+from lml.ordering.infrastructure.keyset_cursor import CURSOR_PATTERN
+from lml.platform.domain.date_time import OFFSET_DATE_TIME_PATTERN
+from lml.platform.http.request_guard import NO_NUL_PATTERN
+
 METHODS = ("get", "post", "put", "patch", "delete")
 
 
@@ -80,7 +85,32 @@ async def test_request_bodies_refuse_unknown_fields_and_carry_their_constraints(
     assert schemas["HoldBody"]["additionalProperties"] is False
     amount = schemas["RefundBody"]["properties"]["amount"]
     assert {"type": "integer", "exclusiveMinimum": 0} in amount["anyOf"]
-    assert schemas["PlaceOrderBody"]["properties"]["hold_id"] == {"type": "string", "minLength": 1, "maxLength": 200}
+    assert schemas["PlaceOrderBody"]["properties"]["hold_id"] == {
+        "type": "string", "minLength": 1, "maxLength": 200, "pattern": NO_NUL_PATTERN}
+
+
+async def test_the_rules_the_domain_checks_are_stated_as_it_checks_them(api: httpx.AsyncClient) -> None:
+    document = await _document(api)
+    schemas = document["components"]["schemas"]
+    register = schemas["RegisterBody"]["properties"]
+    assert (register["email"]["pattern"], register["password"]["pattern"], register["name"]["pattern"]) == (
+        EMAIL_PATTERN, PASSWORD_PATTERN, NAME_PATTERN)
+    assert schemas["RoleChange"]["properties"]["role"]["enum"] == ["owner", "manager", "box_office"]
+    assert schemas["RoomBody"]["properties"]["opens_at"]["pattern"] == OFFSET_DATE_TIME_PATTERN
+    assert "Europe/Paris" in schemas["VenueDraft"]["properties"]["timezone"]["enum"]
+    # Members a layout draft does not name are taken and ignored: any JSON, without a NUL.
+    assert schemas["LayoutDraft"]["additionalProperties"] == {"$ref": "#/components/schemas/JsonValue"}
+    assert schemas["LayoutDraft"]["propertyNames"] == {"pattern": NO_NUL_PATTERN}
+    by_id = {op["operationId"]: op for _, _, op in _operations(document)}
+    hold = by_id["createHold"]["requestBody"]["content"]["application/json"]["schema"]
+    assert hold["$ref"] == "#/components/schemas/HoldBody" and hold["anyOf"] and hold["not"]
+    assert by_id["receiveStripeEvent"]["requestBody"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/EventEnvelope"}
+    assert {grant["properties"]["grant_type"]["const"] for grant in
+            by_id["issueToken"]["requestBody"]["content"]["application/json"]["schema"]["oneOf"]} == {
+        "password", "refresh_token"}
+    cursor = next(p for p in by_id["listOrders"]["parameters"] if p["name"] == "cursor")
+    assert cursor["schema"]["pattern"] == CURSOR_PATTERN
 
 
 async def test_bodies_sent_as_bytes_or_streams_are_described(api: httpx.AsyncClient) -> None:
@@ -91,6 +121,15 @@ async def test_bodies_sent_as_bytes_or_streams_are_described(api: httpx.AsyncCli
         "$ref": "#/components/schemas/Availability"}
     assert "text/event-stream" in by_id["streamAvailability"]["responses"]["200"]["content"]
     assert "text/csv" in next(iter(by_id["exportAttendees"]["responses"]["200"]["content"]))
+
+
+async def test_every_answer_with_a_body_says_what_the_body_is(api: httpx.AsyncClient) -> None:
+    # An empty schema accepts anything: a generated client would type the body as unknown (a handler
+    # that may also answer a problem without raising declares its success body in its contract).
+    vague = [f"{op['operationId']} {status} {media}" for _, _, op in _operations(await _document(api))
+             for status, answer in op["responses"].items() for media, body in (answer.get("content") or {}).items()
+             if not body.get("schema")]
+    assert vague == []
 
 
 async def test_options_answers_every_method_of_its_path(api: httpx.AsyncClient) -> None:

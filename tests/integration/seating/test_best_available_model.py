@@ -6,6 +6,7 @@ The single-seat check of explicit holds is held to the model the same way."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 from collections.abc import Awaitable, Callable
 
@@ -156,5 +157,30 @@ def test_an_explicit_hold_leaves_no_single_seat_as_the_model_says(
             assert isinstance(outcome, HoldPlaced), outcome
         else:
             assert outcome == HoldRefused("single_seat", seat_ids=(alone,))
+
+    on_store(redis_url, run)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=st.integers(0, 2**32))
+def test_a_refusal_counts_as_the_model_does_for_every_tier_and_section(redis_url: str, seed: int) -> None:
+    """A request nothing can fit (more seats than the show has), with every tier and section filter, both
+    ways, with and without the single-seat rule: the refusal's figures are the model's."""
+    world = World(seed)
+    tiers = sorted({p.tier_id for p in world.places if p.tier_id})
+    sections = sorted({row.section for row in world.rows})
+    filters = [(tier, chosen) for tier in [None, *tiers] for chosen in [(), *((s,) for s in sections), tuple(sections)]]
+
+    async def run(store: RedisHoldStore) -> None:
+        show_id = await arranged(store, world)
+        for (tier, chosen), together, avoid in itertools.product(filters, (True, False), (True, False)):
+            ask = BestAvailable(quantity=len(world.places) + 1, tier_id=tier, sections=chosen, together=together)
+            terms = HoldTerms(TERMS.hold_ms, TERMS.cap_ms, TERMS.max_per_buyer, TERMS.max_per_address,
+                              avoid_single_best=avoid)
+            outcome = await store.place(show_id, new_hold_id(show_id, b"r" * 12), holder("buyer"), "t",
+                                        HoldRequest((), (), ask), terms)
+            expected = choose(world.model_rows(), ask, avoid_single=avoid)
+            assert isinstance(expected, Shortfall)
+            assert outcome == HoldRefused("not_enough", together=expected.together, apart=expected.apart), (ask, avoid)
 
     on_store(redis_url, run)

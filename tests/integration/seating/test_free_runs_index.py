@@ -1,7 +1,8 @@
-"""The index of free runs the best-available script finds blocks through (`runs`, lua/show_state.lua) stays
-exact whatever happens to a show's seats: after a random sequence of holds (explicit and best available),
-releases, expiries, sales, blocks and unblocks, cancelling and reloading, it equals the index rebuilt
-here from what buyers see (the availability string) and the seats' places."""
+"""The index of free runs the best-available script finds blocks through (`runs`, lua/show_state.lua) and
+the tallies a refusal is answered from (`rowfree`, `free`, `longest`) stay exact whatever happens to a
+show's seats: after a random sequence of holds (explicit and best available), releases, expiries, sales,
+blocks and unblocks, cancelling and reloading, they equal what is rebuilt here from what buyers see (the
+availability string) and the seats' places, the tallies' figures as the plain Python chooser gives them."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+import msgspec
 import redis.asyncio as aioredis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -17,8 +19,8 @@ from hypothesis import strategies as st
 from lml.config import Settings
 from lml.platform.ids import new_id
 from lml.seating.domain.availability import AVAILABLE, InventoryState, SeatRow, seat_order
-from lml.seating.domain.best_available import BestAvailable
-from lml.seating.domain.hold import HoldPlaced, HoldRequest, HoldTerms, new_hold_id
+from lml.seating.domain.best_available import BestAvailable, Shortfall, Spot, choose
+from lml.seating.domain.hold import HoldPlaced, HoldRequest, HoldTerms, InventoryNotLoaded, new_hold_id
 from lml.seating.domain.inventory import SeatStatus
 from lml.seating.infrastructure.redis_holds import RedisHoldStore
 from tests.integration.seating.test_best_available_model import World, holder
@@ -46,6 +48,47 @@ def expected_runs(world: World, status: str) -> dict[str, float]:
                 index[member] = min(index.get(member, score), score)
                 run = []
     return index
+
+
+Tally = dict[str, tuple[int, int, int]]  # tier ('' any) -> longest run, seats apart (single-seat rule), free
+
+
+class Tallies(msgspec.Struct, frozen=True):
+    rows: dict[str, Tally]
+    free: dict[str, int]
+    longest: set[str]
+
+
+def expected_tallies(world: World, status: str) -> Tallies:
+    """The tallies rebuilt from the seats, each row's figures as the chooser states them: the refusal of
+    a request no row could serve, for any tier and for each tier of the row's free seats."""
+    code = dict(zip(seat_order(list(world.status)), status, strict=True))
+    spots: dict[int, list[tuple[int, Spot]]] = {}
+    for p in world.places:
+        spots.setdefault(p.row_no, []).append(
+            (p.row_pos, Spot(p.seat_id, p.rank, code[p.seat_id] == AVAILABLE, p.tier_id, world.rows[p.row_no].section)))
+    rows: dict[str, Tally] = {}
+    free: dict[str, int] = {"ready": 1}
+    longest: set[str] = set()
+    for row_no, placed in spots.items():
+        row = [spot for _, spot in sorted(placed)]
+        tally: Tally = {}
+        for tier in {None} | {spot.tier_id for spot in row if spot.free}:
+            refused = choose([row], BestAvailable(quantity=10**6, tier_id=tier, together=False), avoid_single=True)
+            assert isinstance(refused, Shortfall)
+            count = sum(1 for spot in row if spot.free and tier in (None, spot.tier_id))
+            if count:
+                tally[tier or ""] = (refused.together, refused.apart, count)
+        if not tally:
+            continue
+        rows[str(row_no)] = tally
+        for tier, (run, apart, count) in tally.items():
+            for group in (tier, f"{tier}|{world.rows[row_no].section}"):
+                free[f"f{group}"] = free.get(f"f{group}", 0) + count
+                if tier:
+                    free[f"a{group}"] = free.get(f"a{group}", 0) + apart
+                longest.add(f"{len(group):03d}{group}{999_999 - run:06d}{row_no}")
+    return Tallies(rows, {field: n for field, n in free.items() if n}, longest)
 
 
 @dataclass
@@ -119,10 +162,22 @@ class Show:
         return {member.decode(): score for member, score in
                 await self.client.zrange(self.key("runs"), 0, -1, withscores=True)}
 
-    async def rebuilt(self) -> dict[str, float]:
+    async def tallies(self) -> Tallies:
+        rows: dict[str, Tally] = {}
+        for row, raw in (await self.client.hgetall(self.key("rowfree"))).items():
+            entries = [entry.split(",") for entry in raw.decode().split(";")]
+            rows[row.decode()] = {tier: (int(run), int(apart), int(count)) for tier, run, apart, count in entries}
+        free = {field.decode(): int(n) for field, n in (await self.client.hgetall(self.key("free"))).items()}
+        longest = {member.decode() for member in await self.client.zrange(self.key("longest"), 0, -1)}
+        return Tallies(rows, free, longest)
+
+    async def rebuilt(self) -> tuple[dict[str, float], Tallies]:
         availability = await self.store.availability(self.show_id)
         assert availability is not None and not isinstance(availability, str)
-        return expected_runs(self.world, availability.seats)
+        return expected_runs(self.world, availability.seats), expected_tallies(self.world, availability.seats)
+
+    async def current(self) -> tuple[dict[str, float], Tallies]:
+        return await self.index(), await self.tallies()
 
 
 def on_show(redis_url: str, world: World, clock: list[int], check: Callable[[Show], Awaitable[None]]) -> None:
@@ -144,7 +199,7 @@ OPS = ("explicit", "best", "release", "expire", "sell", "block", "unblock", "ref
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(seed=st.integers(0, 2**32), ops=st.lists(st.sampled_from(OPS), min_size=1, max_size=12))
-def test_the_runs_index_equals_a_rebuild_from_the_seats_after_any_changes(
+def test_the_runs_index_and_the_tallies_equal_a_rebuild_after_any_changes(
     base_settings: Settings, seed: int, ops: list[str],
 ) -> None:
     rng = random.Random(seed)
@@ -156,10 +211,10 @@ def test_the_runs_index_equals_a_rebuild_from_the_seats_after_any_changes(
 
     async def run(show: Show) -> None:
         await show.store.load(show.show_id, show.state())
-        assert await show.index() == await show.rebuilt()
+        assert await show.current() == await show.rebuilt()
         for op in ops:
             await show.step(rng, op)
-            assert await show.index() == await show.rebuilt(), op
+            assert await show.current() == await show.rebuilt(), op
 
     on_show(base_settings.redis_url, world, clock, run)
 
@@ -170,7 +225,32 @@ def test_a_rebuild_drops_what_the_index_had(base_settings: Settings) -> None:
 
     async def run(show: Show) -> None:
         await show.client.zadd(show.key("runs"), {"999:3": 3 * RUN_SCALE + 1})
+        await show.client.hset(show.key("free"), mapping={"fstd": 999})
+        await show.client.zadd(show.key("longest"), {"003std999990999": 0})
         await show.store.load(show.show_id, show.state())
-        assert await show.index() == await show.rebuilt()
+        assert await show.current() == await show.rebuilt()
 
     on_show(base_settings.redis_url, world, [0], run)
+
+
+def test_a_show_loaded_before_the_tallies_is_loaded_again_by_its_first_best_available_request(
+    base_settings: Settings,
+) -> None:
+    """Without its tallies a show would refuse every best-available request: the script asks for a new
+    load instead (the caller loads it and retries), and the load builds them."""
+    world = World(11)
+    ask = HoldRequest((), (), BestAvailable(quantity=1, together=False))
+
+    async def run(show: Show) -> None:
+        await show.store.load(show.show_id, show.state())
+        await show.client.delete(show.key("rowfree"), show.key("free"), show.key("longest"))
+        await show.hold(random.Random(1), ask, avoid=False)
+        assert not show.holds
+        assert isinstance(await show.store.place(show.show_id, new_hold_id(show.show_id, b"x" * 12), holder("b"), "t",
+                                                 ask, HoldTerms(HOLD_MS, HOLD_MS, 100, 1000)), InventoryNotLoaded)
+        await show.store.load(show.show_id, show.state())
+        assert await show.current() == await show.rebuilt()
+        await show.hold(random.Random(2), ask, avoid=False)
+        assert len(show.holds) == 1
+
+    on_show(base_settings.redis_url, world, [1_000_000], run)

@@ -4,7 +4,6 @@ for their place (the pass, once admitted)."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
@@ -16,10 +15,17 @@ from lml.admission.application.configure_room import configure_room, set_paused
 from lml.admission.application.line_places import join_line, my_place
 from lml.admission.application.room_status import RoomStatus, room_status
 from lml.admission.domain.entry import QueueEntry
-from lml.admission.domain.room import PASS_SECONDS_DEFAULT
+from lml.admission.domain.room import (
+    ADMIT_PER_MINUTE_MAX,
+    MAX_ACTIVE_MAX,
+    PASS_SECONDS_DEFAULT,
+    PASS_SECONDS_MAX,
+    PASS_SECONDS_MIN,
+)
 from lml.admission.infrastructure.services import AdmissionServices
 from lml.identity.facade import READERS, WRITERS, OperatorAccess, current_operator, operator_in
 from lml.platform.domain.buyer_limit import limit_key
+from lml.platform.domain.date_time import OffsetDateTime
 from lml.platform.domain.principal import BUYER_SCOPE
 from lml.platform.http.auth import bearer_principal, requires_scope
 from lml.platform.http.contract import contract, route_contract
@@ -36,10 +42,13 @@ POLLS_PER_BUYER = RateLimit(capacity=10, refill_per_second=1.0)
 
 class RoomBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     enabled: bool
-    opens_at: datetime
-    admit_per_minute: int
-    max_active: int
-    pass_seconds: Annotated[int, msgspec.Meta(ge=1)] = PASS_SECONDS_DEFAULT
+    opens_at: OffsetDateTime
+    admit_per_minute: Annotated[int, msgspec.Meta(extra_json_schema={"minimum": 1, "maximum": ADMIT_PER_MINUTE_MAX},
+                                                  examples=[600])]
+    max_active: Annotated[int, msgspec.Meta(extra_json_schema={"minimum": 1, "maximum": MAX_ACTIVE_MAX},
+                                            examples=[2000])]
+    pass_seconds: Annotated[int, msgspec.Meta(extra_json_schema={"minimum": PASS_SECONDS_MIN,
+                                                                 "maximum": PASS_SECONDS_MAX})] = PASS_SECONDS_DEFAULT
 
 
 def _buyer(request: AnyRequest) -> str:
@@ -99,7 +108,7 @@ async def resume(admission: Admission, operator: Operator, show_id: FromPath[uui
     return await _pause(admission, operator, str(show_id), False)
 
 
-@post("/v1/shows/{show_id:uuid}/queue", operation_id="joinQueue", opt=route_contract(contract(409, 429)),
+@post("/v1/shows/{show_id:uuid}/queue", operation_id="joinQueue", opt=route_contract(contract(200, 409, 429)),
       guards=[requires_scope(BUYER_SCOPE)],
       summary="Join the show's waiting room line (once: joining again answers the same place)")
 async def join(request: AnyRequest, admission: Admission, show_id: FromPath[uuid.UUID]) -> Response[QueueEntry]:

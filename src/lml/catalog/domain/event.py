@@ -6,10 +6,9 @@ revision, so an operator can tell what was on sale when."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Literal, TypeVar
+from typing import Annotated, Literal, TypeVar
 from urllib.parse import urlsplit
 
 import msgspec
@@ -18,33 +17,45 @@ from msgspec import UNSET, UnsetType
 from lml.catalog.domain.errors import EventNotEditable, InvalidTransition, VenueLocked
 from lml.catalog.domain.venue import VenueSnapshot
 from lml.platform.domain.errors import FieldError, InvalidInput, present
+from lml.platform.domain.text import SPACE, matches, trim, trimmed_text_pattern
 
 EventStatus = Literal["draft", "published", "cancelled"]
 _T = TypeVar("_T")
 
-CATEGORY = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
 MAX_TITLE = 200
 MAX_DESCRIPTION = 10_000
 MAX_IMAGES = 20
 MAX_URL = 2048
+# As sent, and as the OpenAPI document states them (`lml.platform.domain.text`): a title trimmed, not
+# blank; a category 1-40 letters, digits or '-' (not first), stored trimmed and in lower case.
+TITLE_PATTERN = trimmed_text_pattern(MAX_TITLE, refused="")
+CATEGORY_PATTERN = f"^{SPACE}*[A-Za-z0-9][A-Za-z0-9-]{{0,39}}{SPACE}*$"
+
+
+Title = Annotated[str, msgspec.Meta(extra_json_schema={"pattern": TITLE_PATTERN}, examples=["Jazz at the Hall"])]
+Category = Annotated[str, msgspec.Meta(extra_json_schema={"pattern": CATEGORY_PATTERN}, examples=["concert"])]
+Description = Annotated[str, msgspec.Meta(extra_json_schema={"maxLength": MAX_DESCRIPTION})]
+Images = Annotated[tuple[Annotated[str, msgspec.Meta(extra_json_schema={"maxLength": MAX_URL})], ...], msgspec.Meta(
+    extra_json_schema={"maxItems": MAX_IMAGES}, description="https URLs",
+    examples=[["https://images.example.com/jazz-at-the-hall.jpg"]])]
 
 
 class EventDraft(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     venue_id: str
-    title: str
-    category: str
-    description: str = ""
-    images: tuple[str, ...] = ()
+    title: Title
+    category: Category
+    description: Description = ""
+    images: Images = ()
 
 
 class EventChanges(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """A PATCH: fields left UNSET keep their value."""
 
     venue_id: str | UnsetType = UNSET
-    title: str | UnsetType = UNSET
-    description: str | UnsetType = UNSET
-    category: str | UnsetType = UNSET
-    images: tuple[str, ...] | UnsetType = UNSET
+    title: Title | UnsetType = UNSET
+    description: Description | UnsetType = UNSET
+    category: Category | UnsetType = UNSET
+    images: Images | UnsetType = UNSET
 
 
 class EventRevision(msgspec.Struct, frozen=True, kw_only=True):
@@ -62,7 +73,7 @@ class EventRevision(msgspec.Struct, frozen=True, kw_only=True):
 
 
 def normalize_category(value: str) -> str:
-    return value.strip().lower()
+    return trim(value).lower()
 
 
 def check_event_fields(
@@ -71,11 +82,11 @@ def check_event_fields(
 ) -> list[FieldError]:
     """Errors of the fields given (None = not given), each naming its field."""
     errors: list[FieldError] = []
-    if title is not None and not (0 < len(title.strip()) <= MAX_TITLE):
+    if title is not None and not matches(TITLE_PATTERN, title):
         errors.append(FieldError("/title", f"must be 1-{MAX_TITLE} characters"))
     if description is not None and len(description) > MAX_DESCRIPTION:
         errors.append(FieldError("/description", f"must be at most {MAX_DESCRIPTION} characters"))
-    if category is not None and not CATEGORY.match(normalize_category(category)):
+    if category is not None and not matches(CATEGORY_PATTERN, category):
         errors.append(FieldError("/category", "must be 1-40 lower-case letters, digits or '-' (e.g. concert)"))
     if images is not None:
         if len(images) > MAX_IMAGES:
@@ -121,7 +132,7 @@ class Event(msgspec.Struct, kw_only=True):
             raise InvalidInput(errors)
         return cls(
             event_id=event_id, org_id=org_id, venue=present(venue, "a missing venue comes with the errors saying why"),
-            title=draft.title.strip(), description=draft.description,
+            title=trim(draft.title), description=draft.description,
             category=normalize_category(draft.category), images=tuple(draft.images), created_at=now, updated_at=now,
         )
 
@@ -141,7 +152,7 @@ class Event(msgspec.Struct, kw_only=True):
             self.venue = present(venue, "the application looks up the new venue")
         before = self._buyer_facing()
         if not isinstance(changes.title, UnsetType):
-            self.title = changes.title.strip()
+            self.title = trim(changes.title)
         if not isinstance(changes.description, UnsetType):
             self.description = changes.description
         if not isinstance(changes.category, UnsetType):

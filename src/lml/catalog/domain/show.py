@@ -31,6 +31,7 @@ from lml.catalog.domain.pricing import (
 )
 from lml.catalog.domain.sale import SaleStatus, ShowStatus, sale_status, window_opens
 from lml.catalog.domain.venue import LayoutPin, LayoutSeat, LayoutSnapshot
+from lml.platform.domain.date_time import DateTime
 from lml.platform.domain.errors import FieldError, InvalidInput, present
 
 DEFAULT_MAX_SEATS_PER_BUYER = 8
@@ -49,15 +50,15 @@ DEFAULT_SINGLE_SEAT_RULE = "best_available"
 class ShowDraft(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """A show as an operator describes it. Times without an offset are the venue's local time."""
 
-    starts_at: datetime
+    starts_at: DateTime
     layout_id: str
     layout_version: int | None = None  # None: the latest published version
-    doors_at: datetime | None = None
+    doors_at: DateTime | None = None
     currency: str = DEFAULT_CURRENCY
     price_tiers: tuple[TierDraft, ...] = ()
     pricing: tuple[PricingRule, ...] = ()
-    on_sale_at: datetime | None = None  # None: from the moment it is put on sale
-    off_sale_at: datetime | None = None  # None: until the show starts
+    on_sale_at: DateTime | None = None  # None: from the moment it is put on sale
+    off_sale_at: DateTime | None = None  # None: until the show starts
     max_seats_per_buyer: int = DEFAULT_MAX_SEATS_PER_BUYER
     hold_seconds: int = DEFAULT_HOLD_SECONDS
     avoid_single_seats: str = DEFAULT_SINGLE_SEAT_RULE
@@ -333,15 +334,15 @@ def validate_seat_ids(seat_ids: Sequence[str], layout: LayoutSnapshot) -> None:
 class ShowChanges(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """A PATCH of a draft show: fields left UNSET keep their value."""
 
-    starts_at: datetime | UnsetType = UNSET
+    starts_at: DateTime | UnsetType = UNSET
     layout_id: str | UnsetType = UNSET
     layout_version: int | UnsetType | None = UNSET
-    doors_at: datetime | UnsetType | None = UNSET
+    doors_at: DateTime | UnsetType | None = UNSET
     currency: str | UnsetType = UNSET
     price_tiers: tuple[TierDraft, ...] | UnsetType = UNSET
     pricing: tuple[PricingRule, ...] | UnsetType = UNSET
-    on_sale_at: datetime | UnsetType | None = UNSET
-    off_sale_at: datetime | UnsetType | None = UNSET
+    on_sale_at: DateTime | UnsetType | None = UNSET
+    off_sale_at: DateTime | UnsetType | None = UNSET
     max_seats_per_buyer: int | UnsetType = UNSET
     hold_seconds: int | UnsetType = UNSET
     avoid_single_seats: str | UnsetType = UNSET

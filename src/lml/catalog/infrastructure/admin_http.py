@@ -24,7 +24,6 @@ from lml.catalog.domain.sale import SaleStatus
 from lml.catalog.domain.show import Show, ShowChanges, ShowDraft
 from lml.catalog.domain.venue import LayoutPin, VenueSnapshot
 from lml.catalog.infrastructure.http_access import provide_ports
-from lml.catalog.infrastructure.sql_ids import as_uuid
 from lml.identity.facade import READERS, WRITERS, OperatorAccess, current_operator, operator_in
 from lml.platform.domain.errors import FieldError, InvalidInput
 
@@ -175,7 +174,8 @@ class OnSaleOut(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class SeatIds(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    seat_ids: list[str]
+    seat_ids: Annotated[list[str], msgspec.Meta(
+        extra_json_schema={"minItems": 1, "maxItems": MAX_SEATS_PER_BLOCK}, examples=[["3f9a1c0b7d2e4a65"]])]
 
 
 class BlockOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -211,13 +211,12 @@ class AdminEvents(Controller):
     async def list(
         self, ports: Ports, operator: Operator,
         status: Annotated[str | None, QueryParameter(required=False, description="draft, published, cancelled")] = None,
-        cursor: Annotated[str | None, QueryParameter(required=False, description="a page's next_cursor")] = None,
+        # The last event id of the page before: any id starts the page after it.
+        cursor: Annotated[uuid.UUID | None, QueryParameter(required=False, description="a page's next_cursor")] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
     ) -> EventList:
-        if cursor is not None and as_uuid(cursor) is None:
-            raise InvalidInput([FieldError("/cursor", "is not a cursor this API gave out")])
-        events = await manage_events.list_events(ports, org_id=operator.org_id, status=status, after=cursor,
-                                                 limit=limit + 1)
+        events = await manage_events.list_events(ports, org_id=operator.org_id, status=status,
+                                                 after=str(cursor) if cursor else None, limit=limit + 1)
         more = len(events) > limit
         return EventList([EventOut.of(e) for e in events[:limit]], events[limit - 1].event_id if more else None)
 

@@ -5,13 +5,14 @@ changes) and marked `Cache-Control: public` for browsers and CDNs."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time
 from typing import Annotated, Any
 
 import msgspec
 from litestar import Controller, Response, get
 from litestar.di import NamedDependency
 from litestar.openapi import ResponseSpec
+from litestar.openapi.spec import Example
 from litestar.params import FromPath, QueryParameter
 
 from lml.catalog.application.ports import Inventory
@@ -32,6 +33,7 @@ from lml.catalog.infrastructure.public_queries import (
 from lml.catalog.infrastructure.seating_inventory import SeatingInventory
 from lml.catalog.infrastructure.services import CatalogServices
 from lml.platform.db import UnitOfWork
+from lml.platform.domain.date_time import DAY_OR_DATE_TIME_PATTERN
 from lml.platform.domain.errors import FieldError, InvalidInput
 
 LIST_SECONDS = 15
@@ -44,12 +46,13 @@ def _json(cached: Cached) -> Response[bytes]:
 
 
 def _instant(raw: str | None, field: str) -> datetime | None:
-    """RFC 3339 (a time without an offset, or a date alone, is UTC)."""
+    """RFC 3339, read as every date-time of the API (a time without an offset, or a date alone, is UTC)."""
     if raw is None:
         return None
     try:
-        value = datetime.fromisoformat(raw)
-    except ValueError:
+        value = msgspec.convert(raw, datetime) if len(raw) > len("2027-03-01") else \
+            datetime.combine(msgspec.convert(raw, date), time())
+    except msgspec.ValidationError:
         raise InvalidInput([FieldError(field, "must be an RFC 3339 date-time, e.g. 2027-03-01T19:30:00Z")]) from None
     try:
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
@@ -57,6 +60,9 @@ def _instant(raw: str | None, field: str) -> datetime | None:
         raise InvalidInput([FieldError(field, "must fall within the years 1 to 9999 in UTC")]) from None
 
 
+# Stated, not enforced by Litestar: `_instant` refuses a bad one naming the parameter as sent.
+_INSTANT = {"pattern": DAY_OR_DATE_TIME_PATTERN}
+_INSTANT_EXAMPLES = [Example(value="2027-03-01T19:30:00Z"), Example(value="2027-03-01")]
 Query = Callable[[UnitOfWork, Inventory, datetime], Awaitable[tuple[Any, Moments] | None]]
 
 
@@ -83,9 +89,11 @@ class PublicCatalog(Controller):
         self,
         catalog: NamedDependency[CatalogServices],
         starts_after: Annotated[str | None, QueryParameter(
-            name="from", required=False, description="shows starting after this instant (default: now)")] = None,
+            name="from", required=False, schema_extra=_INSTANT, examples=_INSTANT_EXAMPLES,
+            description="shows starting after this instant (default: now)")] = None,
         starts_before: Annotated[str | None, QueryParameter(
-            name="to", required=False, description="shows starting before this instant")] = None,
+            name="to", required=False, schema_extra=_INSTANT, examples=_INSTANT_EXAMPLES,
+            description="shows starting before this instant")] = None,
         city: Annotated[str | None, QueryParameter(required=False, max_length=100)] = None,
         category: Annotated[str | None, QueryParameter(required=False, max_length=40)] = None,
         q: Annotated[str | None, QueryParameter(

@@ -12,9 +12,8 @@ from lml.platform.clock import Clock
 
 def _checked(email: str) -> str:
     # A malformed address is refused (422) before anything: that tells nothing about any account.
-    email = normalize_email(email)
     raise_if_any([("/email", email_problem(email))])
-    return email
+    return normalize_email(email)
 
 
 async def request_guest_recovery(*, uow: UnitOfWorkFactory, clock: Clock, email: str) -> None:

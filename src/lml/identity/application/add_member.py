@@ -23,8 +23,8 @@ class MemberAdded(msgspec.Struct, frozen=True):
 
 
 async def add_member(*, uow: UnitOfWorkFactory, org_id: str, email: str, role: str) -> MemberAdded:
-    email = normalize_email(email)
     raise_if_any([("/email", email_problem(email)), ("/role", role_problem(role))])
+    email = normalize_email(email)
     async with uow() as tx:
         user = await tx.users.by_email(email)
         if user is None:

@@ -8,14 +8,15 @@ from lml.identity.domain.rules import name_problem, raise_if_any
 from lml.identity.events import OrganizationCreated
 from lml.platform.clock import Clock
 from lml.platform.domain.errors import present
+from lml.platform.domain.text import trim
 from lml.platform.ids import new_id
 
 
 async def create_organization(
     *, uow: UnitOfWorkFactory, clock: Clock, name: str, org_id: str | None = None
 ) -> Organization:
-    name = name.strip()
     raise_if_any([("/name", name_problem(name))])
+    name = trim(name)
     organization = Organization(id=org_id or new_id(), name=name, created_at=clock.now())
     async with uow() as tx:
         if not await tx.organizations.add(organization):

@@ -12,11 +12,11 @@ from lml.platform.ids import new_id
 async def login_with_password(
     *, uow: UnitOfWorkFactory, hasher: PasswordHasher, sessions: SessionIssuer, email: str, password: str
 ) -> TokenPair:
-    email = normalize_email(email)
     # No account has an email or a password outside the rules: such a guess needs no (costly) hashing,
     # and timing tells nothing the caller does not know.
     if email_problem(email) is not None or password_problem(password) is not None:
         raise InvalidCredentials()
+    email = normalize_email(email)
     async with uow() as tx:
         user = await tx.users.by_email(email)
     if user is None:

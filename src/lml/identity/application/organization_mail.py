@@ -9,6 +9,7 @@ from lml.identity.application.ports import UnitOfWorkFactory
 from lml.identity.domain.errors import OrganizationNotFound
 from lml.identity.domain.organization import Organization
 from lml.identity.domain.rules import email_problem, mail_from_name_problem, normalize_email, raise_if_any
+from lml.platform.domain.text import trim
 
 MaybeText = str | None | msgspec.UnsetType
 
@@ -18,14 +19,14 @@ async def set_organization_mail(
     reply_to: MaybeText = msgspec.UNSET,
 ) -> Organization:
     """Fields left UNSET keep their value. Raises `InvalidInput` naming each bad field (nothing changed)."""
-    if isinstance(mail_from_name, str):
-        mail_from_name = mail_from_name.strip()
-    if isinstance(reply_to, str):
-        reply_to = normalize_email(reply_to)
     raise_if_any([
         ("/mail_from_name", mail_from_name_problem(mail_from_name) if isinstance(mail_from_name, str) else None),
         ("/reply_to", email_problem(reply_to) if isinstance(reply_to, str) else None),
     ])
+    if isinstance(mail_from_name, str):
+        mail_from_name = trim(mail_from_name)
+    if isinstance(reply_to, str):
+        reply_to = normalize_email(reply_to)
     async with uow() as tx:
         organization = await tx.organizations.get_for_update(org_id)
         if organization is None:

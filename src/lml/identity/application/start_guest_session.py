@@ -21,6 +21,7 @@ from lml.identity.domain.rules import (
 from lml.platform.clock import Clock
 from lml.platform.domain.errors import present
 from lml.platform.domain.principal import BUYER_SCOPE, Principal
+from lml.platform.domain.text import trim
 from lml.platform.ids import new_id
 
 # Long enough for a whole checkout (a guest's hold lives one show's hold time, at most an hour,
@@ -45,10 +46,10 @@ class GuestSession(msgspec.Struct, frozen=True, kw_only=True):
 async def start_guest_session(
     *, tokens: AccessTokenCodec, clock: Clock, email: str, name: str, phone: str | None = None
 ) -> GuestSession:
-    email, name = normalize_email(email), name.strip()
-    phone = normalize_phone(phone) if phone is not None else None
     raise_if_any([("/email", email_problem(email)), ("/name", name_problem(name)),
                   ("/phone", phone_problem(phone) if phone is not None else None)])
+    email, name = normalize_email(email), trim(name)
+    phone = normalize_phone(phone) if phone is not None else None
     principal = Principal(subject=new_id(), kind="guest", scopes=frozenset({BUYER_SCOPE}), email=email, name=name,
                           phone=phone)
     return guest_session(tokens, clock, principal)

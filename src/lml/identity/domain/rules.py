@@ -2,50 +2,58 @@
 
 from __future__ import annotations
 
-import re
-
 import msgspec
 
 from lml.platform.domain.errors import FieldError, InvalidInput
+from lml.platform.domain.text import CONTROL_CLASS, SPACE, WHITE_SPACE_CLASS, matches, trim, trimmed_text_pattern
 
 PASSWORD_MIN = 10
 PASSWORD_MAX = 256
 NAME_MAX = 200
 EMAIL_MAX = 254
 
-# Deliberately loose (RFC 5322 is not worth matching): one @, a dot in the domain, no spaces or controls.
-_EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]{1,64}@[^@\s\x00-\x1f\x7f.]+(\.[^@\s\x00-\x1f\x7f.]+)+$")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# Each rule is one pattern (`lml.platform.domain.text`), matched here and stated by the OpenAPI document.
+# An email, deliberately loose (RFC 5322 is not worth matching): one @, a dot in the domain, no spaces
+# or controls; at most EMAIL_MAX characters as sent.
+_EMAIL_CHAR = f"[^@{WHITE_SPACE_CLASS}{CONTROL_CLASS}]"
+_DOMAIN_LABEL = f"[^@.{WHITE_SPACE_CLASS}{CONTROL_CLASS}]+"
+EMAIL_PATTERN = f"^{SPACE}*{_EMAIL_CHAR}{{1,64}}@{_DOMAIN_LABEL}(?:\\.{_DOMAIN_LABEL})+{SPACE}*$"
+PASSWORD_PATTERN = f"^[^\\x00]{{{PASSWORD_MIN},{PASSWORD_MAX}}}$"
+NAME_PATTERN = trimmed_text_pattern(NAME_MAX)
 
 
 def normalize_email(raw: str) -> str:
-    return raw.strip().lower()
+    return trim(raw).lower()
 
 
-def email_problem(email: str) -> str | None:
-    """Why a normalized email is unacceptable, or None."""
-    if not email:
+def email_problem(raw: str) -> str | None:
+    """Why an email, as sent, is unacceptable, or None."""
+    if not trim(raw):
         return "is required"
-    if len(email) > EMAIL_MAX or not _EMAIL.match(email):
+    if len(raw) > EMAIL_MAX or not matches(EMAIL_PATTERN, raw):
         return "is not a valid email address"
     return None
 
 
 def password_problem(password: str) -> str | None:
-    if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
-        return f"must be {PASSWORD_MIN} to {PASSWORD_MAX} characters long"
+    if matches(PASSWORD_PATTERN, password):
+        return None
     if "\x00" in password:
         return "must not contain NUL characters"
-    return None
+    return f"must be {PASSWORD_MIN} to {PASSWORD_MAX} characters long"
 
 
 def name_problem(name: str) -> str | None:
-    """Why a trimmed display name (of a user or an organization) is unacceptable, or None."""
-    if not 1 <= len(name) <= NAME_MAX:
-        return f"must be 1 to {NAME_MAX} characters long"
-    if _CONTROL.search(name):
-        return "must not contain control characters"
-    return None
+    """Why a display name (of a user or an organization) is unacceptable, or None."""
+    return _text_problem(name, NAME_PATTERN, NAME_MAX)
+
+
+def _text_problem(text: str, pattern: str, max_length: int) -> str | None:
+    if matches(pattern, text):
+        return None
+    if not 1 <= len(trim(text)) <= max_length:
+        return f"must be 1 to {max_length} characters long"
+    return "must not contain control characters"
 
 
 class NewUser(msgspec.Struct, frozen=True):
@@ -57,11 +65,10 @@ class NewUser(msgspec.Struct, frozen=True):
 
 
 def check_new_user(email: str, password: str, name: str) -> NewUser:
-    email, name = normalize_email(email), name.strip()
     problems = [("/email", email_problem(email)), ("/password", password_problem(password)),
                 ("/name", name_problem(name))]
     raise_if_any(problems)
-    return NewUser(email=email, password=password, name=name)
+    return NewUser(email=normalize_email(email), password=password, name=trim(name))
 
 
 def raise_if_any(problems: list[tuple[str, str | None]]) -> None:
@@ -71,17 +78,18 @@ def raise_if_any(problems: list[tuple[str, str | None]]) -> None:
 
 
 # E.164: a plus, then up to 15 digits, the first not 0 (spaces are for people, not for storage).
-_E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")
+PHONE_PATTERN = f"^{SPACE}*\\+[1-9][0-9]{{1,14}}{SPACE}*$"
 MAIL_FROM_NAME_MAX = 100
+MAIL_FROM_NAME_PATTERN = trimmed_text_pattern(MAIL_FROM_NAME_MAX)
 
 
 def normalize_phone(raw: str) -> str:
-    return raw.strip()
+    return trim(raw)
 
 
 def phone_problem(phone: str) -> str | None:
-    """Why a normalized phone number is unacceptable, or None."""
-    if not _E164.match(phone):
+    """Why a phone number is unacceptable, or None."""
+    if not matches(PHONE_PATTERN, phone):
         return "must be a phone number in E.164 form (+ and up to 15 digits, e.g. +447700900123)"
     return None
 
@@ -94,16 +102,14 @@ class ProfileChange(msgspec.Struct, frozen=True):
 
 
 def check_profile(name: str, phone: str | None) -> ProfileChange:
-    name = name.strip()
-    phone = normalize_phone(phone) if phone is not None else None
     raise_if_any([("/name", name_problem(name)), ("/phone", phone_problem(phone) if phone is not None else None)])
-    return ProfileChange(name=name, phone=phone)
+    return ProfileChange(name=trim(name), phone=normalize_phone(phone) if phone is not None else None)
 
 
 def mail_from_name_problem(name: str) -> str | None:
     """A display name goes into a From header: one line, no control characters, short."""
-    if not 1 <= len(name) <= MAIL_FROM_NAME_MAX:
+    if matches(MAIL_FROM_NAME_PATTERN, name):
+        return None
+    if not 1 <= len(trim(name)) <= MAIL_FROM_NAME_MAX:
         return f"must be 1 to {MAIL_FROM_NAME_MAX} characters long (null clears it)"
-    if _CONTROL.search(name):
-        return "must not contain line breaks or other control characters"
-    return None
+    return "must not contain line breaks or other control characters"

@@ -36,6 +36,14 @@ from lml.identity.application.start_guest_session import GuestSession, start_gue
 from lml.identity.application.update_profile import update_profile
 from lml.identity.domain.access import MEMBER_ADMIN_ROLES, OperatorAccess, parse_user_id
 from lml.identity.domain.organization import OWNER, ROLES, Organization
+from lml.identity.domain.rules import (
+    EMAIL_MAX,
+    EMAIL_PATTERN,
+    MAIL_FROM_NAME_PATTERN,
+    NAME_PATTERN,
+    PASSWORD_PATTERN,
+    PHONE_PATTERN,
+)
 from lml.identity.domain.user import User
 from lml.identity.infrastructure.services import IdentityServices
 from lml.platform.domain.errors import FieldError, InvalidInput
@@ -48,6 +56,18 @@ from lml.platform.http.validation import collect_field_errors
 from lml.platform.rate_limit import RateLimit
 
 AnyRequest = Request[Any, Any, Any]
+
+
+# What the domain's rules accept, as the document states it (the rules give the messages).
+Email = Annotated[str, msgspec.Meta(extra_json_schema={"pattern": EMAIL_PATTERN, "maxLength": EMAIL_MAX},
+                                    examples=["ada@example.com"])]
+Password = Annotated[str, msgspec.Meta(extra_json_schema={"pattern": PASSWORD_PATTERN},
+                                       description="10 to 256 characters", examples=["correct horse battery"])]
+Name = Annotated[str, msgspec.Meta(extra_json_schema={"pattern": NAME_PATTERN}, description="1 to 200 characters,"
+                                   " no control characters (trimmed)", examples=["Ada Lovelace"])]
+Phone = Annotated[str, msgspec.Meta(extra_json_schema={"pattern": PHONE_PATTERN}, description="E.164",
+                                    examples=["+447700900123"])]
+RoleName = Annotated[str, msgspec.Meta(extra_json_schema={"enum": list(ROLES)}, examples=["manager"])]
 
 
 def _authenticated(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
@@ -68,9 +88,9 @@ class UserOut(msgspec.Struct, frozen=True):
 
 
 class RegisterBody(msgspec.Struct, frozen=True):
-    email: str
-    password: str
-    name: str
+    email: Email
+    password: Password
+    name: Name
 
 
 @post("/v1/auth/register", operation_id="register", status_code=201, tags=["identity"], summary="Create an account")
@@ -95,19 +115,24 @@ class TokenRequest(msgspec.Struct, frozen=True, kw_only=True):
 _FORM = "application/x-www-form-urlencoded"
 
 
-def _token_request_schema() -> Schema:
+def _token_request_schema(media: str) -> Schema:
+    """Either grant, as `token` reads it: a password grant names the account by `email` (or `username`,
+    as OAuth 2 clients call it); members it does not read are ignored (a form's are text)."""
     text = Schema(type=OpenAPIType.STRING)
-    return Schema(
-        type=OpenAPIType.OBJECT,
-        required=["grant_type"],
-        properties={
-            "grant_type": Schema(type=OpenAPIType.STRING, enum=["password", "refresh_token"]),
-            "email": text,
-            "username": Schema(type=OpenAPIType.STRING, description="the email, as OAuth 2 clients send it"),
-            "password": text,
-            "refresh_token": text,
-        },
-    )
+    members = {"email": text, "username": Schema(type=OpenAPIType.STRING, description="the email, as OAuth 2"
+                                                 " clients send it"), "password": text, "refresh_token": text}
+
+    def grant(name: str, required: list[str], **rules: Any) -> Schema:
+        return Schema(
+            type=OpenAPIType.OBJECT, required=["grant_type", *required],
+            properties={"grant_type": Schema(type=OpenAPIType.STRING, const=name), **members},
+            additional_properties=text if media == _FORM else None, **rules)
+
+    return Schema(one_of=[
+        grant("password", ["password"], any_of=[Schema(required=["email"]), Schema(required=["username"])],
+              examples=[{"grant_type": "password", "email": "ada@example.com", "password": "correct horse battery"}]),
+        grant("refresh_token", ["refresh_token"]),
+    ])
 
 
 @dataclass
@@ -115,10 +140,10 @@ class _TokenOperation(Operation):
     """The token route parses its own body (JSON or a form), so its schema is declared here."""
 
     def __post_init__(self) -> None:
-        schema = _token_request_schema()
         self.request_body = RequestBody(
             required=True,
-            content={media: OpenAPIMediaType(schema=schema) for media in ("application/json", _FORM)},
+            content={media: OpenAPIMediaType(schema=_token_request_schema(media)) for media in ("application/json",
+                                                                                               _FORM)},
         )
 
 
@@ -198,9 +223,9 @@ async def logout(
 
 
 class GuestBody(msgspec.Struct, frozen=True):
-    email: str
-    name: str
-    phone: str | None = None  # E.164: where the order confirmation also goes by text message
+    email: Email
+    name: Name
+    phone: Phone | None = None  # E.164: where the order confirmation also goes by text message
 
 
 # Per client address, never per token: each guest session is a new token, so keying by token would
@@ -230,7 +255,7 @@ _Token = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 
 
 class EmailBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    email: str
+    email: Email
 
 
 class Accepted(msgspec.Struct, frozen=True):
@@ -297,12 +322,13 @@ async def password_reset(identity: NamedDependency[IdentityServices], data: JSON
 
 class NewPasswordBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     token: _Token
-    password: str
+    password: Password
 
 
 @post(
     "/v1/auth/password-reset/confirm",
     operation_id="confirmPasswordReset",
+    opt=route_contract(contract(410)),
     status_code=204,
     middleware=[rate_limited("identity:password-reset-confirm", TOKEN_REDEMPTIONS_PER_ADDRESS, by=address_key)],
     tags=["identity"],
@@ -345,9 +371,9 @@ async def me(request: AnyRequest, identity: NamedDependency[IdentityServices]) -
 
 
 class ProfileBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    name: str
+    name: Name
     # Left out: kept as it is; null: no phone.
-    phone: str | msgspec.UnsetType | None = msgspec.UNSET
+    phone: Phone | msgspec.UnsetType | None = msgspec.UNSET
 
 
 @patch(
@@ -366,7 +392,7 @@ async def change_me(
 
 
 class NewOrganization(msgspec.Struct, frozen=True):
-    name: str
+    name: Name
 
 
 class OrganizationOut(msgspec.Struct, frozen=True):
@@ -400,12 +426,12 @@ async def new_organization(
 
 
 class NewMember(msgspec.Struct, frozen=True):
-    email: str
-    role: str
+    email: Email
+    role: RoleName
 
 
 class RoleChange(msgspec.Struct, frozen=True):
-    role: str
+    role: RoleName
 
 
 class MemberOut(msgspec.Struct, frozen=True):
@@ -454,11 +480,15 @@ async def get_organization(request: AnyRequest, identity: NamedDependency[Identi
     return OrganizationOut.of(await organization(uow=identity.uow, org_id=_organization(request)))
 
 
+MailFromName = Annotated[str, msgspec.Meta(extra_json_schema={"pattern": MAIL_FROM_NAME_PATTERN},
+                                           examples=["Main Hall Box Office"])]
+
+
 class OrganizationChange(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Left out: kept as it is; null: cleared (the platform's default)."""
 
-    mail_from_name: str | msgspec.UnsetType | None = msgspec.UNSET
-    reply_to: str | msgspec.UnsetType | None = msgspec.UNSET
+    mail_from_name: MailFromName | msgspec.UnsetType | None = msgspec.UNSET
+    reply_to: Email | msgspec.UnsetType | None = msgspec.UNSET
 
 
 @patch(

@@ -9,22 +9,25 @@ The messages themselves go out like any other; the progress is counted from them
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 
 import msgspec
 
 from lml.notifications.domain.message import MessageKind
 from lml.platform.domain.errors import FieldError, InvalidInput
+from lml.platform.domain.text import CONTROL_CLASS, matches, trim, trimmed_text_pattern
 
 # Who "created" a show's reminder, for the operator reading the list.
 REMINDER_AUTHOR = "lml"
 SUBJECT_MAX = 200
 BODY_MAX = 10_000
-# A subject is one header line: no control character at all (a CR or LF would start another header).
-_SUBJECT_FORBIDDEN = re.compile(r"[\x00-\x1f\x7f]")
-# A body may have lines and tabs, nothing else below space.
-_BODY_FORBIDDEN = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Both trimmed. A subject is one header line: no control character at all (a CR or LF would start
+# another header); a body may have lines and tabs, nothing else below space. As patterns the OpenAPI
+# document states too (`lml.platform.domain.text`).
+_SUBJECT_REFUSED = CONTROL_CLASS
+_BODY_REFUSED = r"\x00-\x08\x0b-\x1f\x7f"
+SUBJECT_PATTERN = trimmed_text_pattern(SUBJECT_MAX, refused=_SUBJECT_REFUSED)
+BODY_PATTERN = trimmed_text_pattern(BODY_MAX, refused=_BODY_REFUSED)
 
 
 class Announcement(msgspec.Struct, frozen=True, kw_only=True):
@@ -67,15 +70,15 @@ def new_announcement(
     at: datetime,
 ) -> Announcement:
     """Raises InvalidInput listing every problem with the subject and the body."""
-    subject, body = subject.strip(), body.strip()
     problems = [
         FieldError(path, message)
         for path, message in (
-            ("/subject", _text_problem(subject, SUBJECT_MAX, _SUBJECT_FORBIDDEN)),
-            ("/body", _text_problem(body, BODY_MAX, _BODY_FORBIDDEN)),
+            ("/subject", _text_problem(subject, SUBJECT_PATTERN, SUBJECT_MAX)),
+            ("/body", _text_problem(body, BODY_PATTERN, BODY_MAX)),
         )
         if message
     ]
+    subject, body = trim(subject), trim(body)
     if problems:
         raise InvalidInput(problems)
     return Announcement(announcement_id=announcement_id, organization_id=organization_id, show_id=show_id,
@@ -88,11 +91,11 @@ def new_show_reminder(*, announcement_id: str, organization_id: str, show_id: st
                         kind=MessageKind.SHOW_REMINDER)
 
 
-def _text_problem(text: str, longest: int, forbidden: re.Pattern[str]) -> str | None:
-    if not text:
+def _text_problem(text: str, pattern: str, longest: int) -> str | None:
+    if matches(pattern, text):
+        return None
+    if not trim(text):
         return "is required"
-    if len(text) > longest:
+    if len(trim(text)) > longest:
         return f"is longer than {longest} characters"
-    if forbidden.search(text):
-        return "contains a control character"
-    return None
+    return "contains a control character"

@@ -15,7 +15,7 @@ from lml.identity.facade import READERS, WRITERS, OperatorAccess, current_operat
 from lml.notifications.application.announcements import announcement_view, list_announcements, plan_announcement
 from lml.notifications.application.order_messages import list_order_messages, message_view, resend_confirmation
 from lml.notifications.application.views import AnnouncementView, MessageView
-from lml.notifications.domain.announcement import AnnouncementProgress
+from lml.notifications.domain.announcement import BODY_PATTERN, SUBJECT_PATTERN, AnnouncementProgress
 from lml.notifications.infrastructure.services import NotificationsServices
 from lml.platform.http.rate_limits import rate_limited
 from lml.platform.rate_limit import RateLimit
@@ -33,8 +33,10 @@ class MessageList(msgspec.Struct, frozen=True):
 
 
 class AnnouncementBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    subject: Annotated[str, msgspec.Meta(max_length=1000)]
-    body: Annotated[str, msgspec.Meta(max_length=20_000)]
+    subject: Annotated[str, msgspec.Meta(max_length=1000, extra_json_schema={"pattern": SUBJECT_PATTERN},
+                                         examples=["Doors open at 19:30 tonight"])]
+    body: Annotated[str, msgspec.Meta(max_length=20_000, extra_json_schema={"pattern": BODY_PATTERN},
+                                      examples=["The show starts half an hour late.\nYour tickets stay valid."])]
 
 
 class AnnouncementList(msgspec.Struct, frozen=True):

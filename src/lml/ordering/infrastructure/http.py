@@ -37,7 +37,7 @@ from lml.ordering.infrastructure.http_access import (
     buyer_of,
     operator_of,
 )
-from lml.ordering.infrastructure.keyset_cursor import decode_cursor, encode_cursor
+from lml.ordering.infrastructure.keyset_cursor import CursorQuery, decode_cursor, encode_cursor
 from lml.ordering.infrastructure.pg_tickets import PgTickets
 from lml.ordering.infrastructure.refund_requests_http import router as refund_requests_router
 from lml.ordering.infrastructure.sales_report import SalesReport, check_show_of_organization, sales_report
@@ -160,7 +160,7 @@ class OrderList(msgspec.Struct, frozen=True):
 async def list_orders(
     request: AnyRequest, ordering: NamedDependency[OrderingServices],
     limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
-    cursor: Annotated[str | None, QueryParameter(required=False, max_length=200)] = None,
+    cursor: CursorQuery = None,
     status: Annotated[OrderStatus | None, QueryParameter(required=False)] = None,
 ) -> OrderList:
     before = decode_cursor(cursor) if cursor else None

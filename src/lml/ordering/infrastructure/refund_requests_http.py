@@ -20,7 +20,13 @@ from lml.ordering.application.refund_requests import (
     request_refund,
     set_show_policy,
 )
-from lml.ordering.domain.refund_policy import DEFAULT_POLICY, RefundPolicy, RefundTier
+from lml.ordering.domain.refund_policy import (
+    DEFAULT_POLICY,
+    MAX_HOURS_BEFORE,
+    MAX_TIERS,
+    RefundPolicy,
+    RefundTier,
+)
 from lml.ordering.domain.refund_request import RefundRequest
 from lml.ordering.infrastructure import queries
 from lml.ordering.infrastructure.http_access import (
@@ -32,7 +38,7 @@ from lml.ordering.infrastructure.http_access import (
     buyer_of,
     operator_of,
 )
-from lml.ordering.infrastructure.keyset_cursor import decode_cursor, encode_cursor
+from lml.ordering.infrastructure.keyset_cursor import CursorQuery, decode_cursor, encode_cursor
 from lml.ordering.infrastructure.services import OrderingServices
 from lml.platform.http.idempotency import idempotent
 from lml.platform.ids import new_id
@@ -41,12 +47,15 @@ _Note = Annotated[str, msgspec.Meta(min_length=1, max_length=500, pattern=r"\S")
 
 
 class TierBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    hours_before: int
-    percent: int
+    """Each tier's `hours_before` its own; the closer the show, the smaller the percent (checked)."""
+
+    hours_before: Annotated[int, msgspec.Meta(extra_json_schema={"minimum": 0, "maximum": MAX_HOURS_BEFORE},
+                                              examples=[168])]
+    percent: Annotated[int, msgspec.Meta(extra_json_schema={"minimum": 0, "maximum": 100}, examples=[100])]
 
 
 class PolicyBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    tiers: Annotated[list[TierBody], msgspec.Meta(max_length=50)]
+    tiers: Annotated[list[TierBody], msgspec.Meta(max_length=MAX_TIERS, extra_json_schema={"minItems": 1})]
     fees_refundable: bool = False
 
 
@@ -172,7 +181,7 @@ async def queue(
     request: AnyRequest, ordering: NamedDependency[OrderingServices],
     status: Annotated[Literal["pending", "approved", "declined"] | None, QueryParameter(required=False)] = None,
     show_id: Annotated[uuid.UUID | None, QueryParameter(required=False)] = None,
-    cursor: Annotated[str | None, QueryParameter(required=False, max_length=200)] = None,
+    cursor: CursorQuery = None,
     limit: Annotated[int, QueryParameter(ge=1, le=200)] = 50,
 ) -> RefundRequestPage:
     access = await operator_of(request, REPORT_ROLES)

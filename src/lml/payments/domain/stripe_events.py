@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 
@@ -22,6 +22,7 @@ CHARGE_REFUNDED = "charge.refunded"
 REFUND_CREATED = "refund.created"
 REFUND_UPDATED = "refund.updated"
 # Everything else is stored (the inbox keeps what Stripe sent) and marked ignored.
+LAST_UNIX_SECOND = 253_402_300_799  # 9999-12-31T23:59:59Z
 HANDLED_TYPES = frozenset({PAYMENT_SUCCEEDED, PAYMENT_FAILED, CHARGE_REFUNDED, REFUND_CREATED, REFUND_UPDATED})
 
 
@@ -42,25 +43,28 @@ class StripeEvent(msgspec.Struct, frozen=True):
         return self.payload["data"]["object"]  # type: ignore[no-any-return]
 
 
-class _Data(msgspec.Struct):
-    object: dict[str, Any]
+class EventData(msgspec.Struct):
+    object: Annotated[dict[str, Any], msgspec.Meta(description="The Stripe object the event is about",
+                                                   examples=[{"id": "pi_3PqR2sLkdIwHu7ix0b1c2d3e",
+                                                              "object": "payment_intent"}])]
 
 
-class _Event(msgspec.Struct):
-    id: str
-    type: str
-    data: _Data
-    created: int | None = None
+class EventEnvelope(msgspec.Struct):
+    """A Stripe event object, as far as it is read; its other members are kept as sent."""
+
+    id: Annotated[str, msgspec.Meta(min_length=1, examples=["evt_3PqR2sLkdIwHu7ix1a2b3c4d"])]
+    type: Annotated[str, msgspec.Meta(min_length=1, examples=[PAYMENT_SUCCEEDED])]
+    data: EventData
+    # When Stripe made it, in Unix seconds: stored as a time, so one of years 1970 to 9999.
+    created: Annotated[int, msgspec.Meta(ge=0, le=LAST_UNIX_SECOND, examples=[1795683697])] | None = None
 
 
 def parse_event(body: bytes) -> StripeEvent:
     try:
         payload = msgspec.json.decode(body)
-        event = msgspec.convert(payload, _Event)
+        event = msgspec.convert(payload, EventEnvelope, strict=False)  # as every body: 1.0 is the integer 1
     except (msgspec.DecodeError, msgspec.ValidationError) as exc:
         raise MalformedWebhookEvent(f"The body is not a Stripe event: {exc}") from None
-    if not event.id or not event.type:
-        raise MalformedWebhookEvent("The event has no id or no type")
     # A PaymentIntent's client secret lets its holder confirm the payment: not kept in the inbox.
     payload["data"]["object"].pop("client_secret", None)
     return StripeEvent(id=event.id, type=event.type, payload=payload, created=event.created)

@@ -13,6 +13,7 @@ from litestar.params import FromPath, QueryParameter
 from lml.payments.application.admin_events import list_events, retry_event
 from lml.payments.application.receive_webhook import receive_webhook
 from lml.payments.domain.inbox import InboxEntry, InboxStatus
+from lml.payments.domain.stripe_events import EventEnvelope
 from lml.payments.infrastructure.services import PaymentsServices
 from lml.platform.domain.principal import PLATFORM_ADMIN_SCOPE
 from lml.platform.http.auth import requires_scope
@@ -30,7 +31,8 @@ class WebhookReceipt(msgspec.Struct, frozen=True):
     "/v1/payments/stripe/webhook",
     operation_id="receiveStripeEvent",
     # No bearer token: Stripe signs the raw body instead (400 when the signature does not verify).
-    opt=route_contract(contract(400, 413, reads=("Stripe-Signature",), requires=("Stripe-Signature",))),
+    opt=route_contract(contract(400, 413, reads=("Stripe-Signature",), requires=("Stripe-Signature",),
+                                reads_body={"application/json": EventEnvelope})),
     status_code=200,
     tags=["payments"],
     summary="Stripe webhook (Stripe-Signature checked on the raw body)",

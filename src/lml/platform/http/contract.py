@@ -34,6 +34,8 @@ class Contract:
     # The body of the success answer when the handler returns bytes or a stream: media type → a type,
     # a JSON Schema, or a tuple of them (any of).
     body: dict[str, Any] = field(default_factory=dict)
+    # The request body of a route that reads it itself (raw, to check a signature): media type → a type.
+    reads_body: dict[str, Any] = field(default_factory=dict)
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Contract:
         # Immutable; Litestar deep-copies a handler's `opt`, and msgspec.Meta in `body` does not copy.
@@ -48,6 +50,7 @@ class Contract:
             sends_always=_merged(self.sends_always, other.sends_always),
             bearer=self.bearer or other.bearer,
             body={**self.body, **other.body},
+            reads_body={**self.reads_body, **other.reads_body},
         )
 
 
@@ -56,8 +59,10 @@ def _merged(first: Iterable[str], second: Iterable[str]) -> tuple[str, ...]:
 
 
 def contract(*statuses: int, reads: tuple[str, ...] = (), requires: tuple[str, ...] = (),
-             sends: tuple[str, ...] = (), body: dict[str, Any] | None = None) -> Contract:
-    return Contract(statuses=frozenset(statuses), reads=reads, requires=requires, sends=sends, body=body or {})
+             sends: tuple[str, ...] = (), body: dict[str, Any] | None = None,
+             reads_body: dict[str, Any] | None = None) -> Contract:
+    return Contract(statuses=frozenset(statuses), reads=reads, requires=requires, sends=sends, body=body or {},
+                    reads_body=reads_body or {})
 
 
 # A bearer token is needed: 401 without a valid one; 403 when its scope or role does not allow.

@@ -6,7 +6,9 @@ then makes each operation say what the server really does, from what the route i
 - request and response bodies: JSON Schema from msgspec itself, for the types the handler decodes
   and returns, so that `forbid_unknown_fields` is `additionalProperties: false` and every `Meta`
   constraint (lengths, `gt`, patterns, formats) is there; bodies that a handler sends as bytes or a
-  stream (seat map, availability, CSV, SSE) are described by the route's `Contract.body`;
+  stream (seat map, availability, CSV, SSE) are described by the route's `Contract.body`, and a body
+  a route reads itself (Stripe's signed event) by its `Contract.reads_body`; every string and member
+  name of a request says it holds no NUL, which the edge refuses (`lml.platform.http.openapi_nul`);
 - errors: every status the route may answer, each an `application/problem+json` with the one
   `Problem` schema (`lml.platform.http.problems` makes them all); the statuses come from the route's
   guards and middleware (`lml.platform.http.contract`), from its inputs (a body may be malformed,
@@ -32,6 +34,7 @@ from litestar.routes import HTTPRoute
 
 from lml.platform.domain.errors import FieldError
 from lml.platform.http.contract import BEARER, OPT_KEY, Contract, contract_of
+from lml.platform.http.openapi_nul import JSON_VALUE, json_value_schema, referenced, without_nul
 from lml.platform.http.problems import PROBLEM_JSON, TITLES, TYPE_BASE
 from lml.platform.http.rate_limits import RATE_LIMITED, is_exempt
 
@@ -168,6 +171,10 @@ def document(schema: dict[str, Any], app: Litestar, general_limit_exempt: Collec
     for path, method, handler, operation in operations:
         limited = RATE_LIMITED if not is_exempt(path, general_limit_exempt) else Contract()
         _document_operation(path, method, handler, operation, limited)
+    schemas = out["components"]["schemas"]
+    for name in referenced(schemas, [op.get("requestBody", {}) for _, _, _, op in operations]):
+        schemas[name] = without_nul(schemas[name])
+    schemas[JSON_VALUE] = json_value_schema()
     return out
 
 
@@ -210,7 +217,11 @@ def _contract(handler: HTTPRouteHandler) -> Contract:
 
 def _request_type(handler: HTTPRouteHandler) -> Any | None:
     data = handler.parsed_fn_signature.parameters.get("data")
-    return None if data is None else data.annotation
+    if data is None:
+        return None
+    # Litestar keeps a body's msgspec constraints apart (rules across its fields, say): put them back.
+    metas = [meta for meta in data.metadata if isinstance(meta, msgspec.Meta)]
+    return typing.Annotated[(data.annotation, *metas)] if metas else data.annotation
 
 
 def _response_type(handler: HTTPRouteHandler) -> Any | None:
@@ -248,7 +259,9 @@ def _types_of(handler: HTTPRouteHandler) -> Iterator[Any]:
     for found in (_request_type(handler), _response_type(handler)):
         if found is not None:
             yield found
-    for body in _contract(handler).body.values():
+    promise = _contract(handler)
+    yield from promise.reads_body.values()
+    for body in promise.body.values():
         yield from (kind for kind in (body if isinstance(body, tuple) else (body,)) if not isinstance(kind, dict))
 
 
@@ -279,6 +292,12 @@ def _document_operation(
             "content": {"application/json": {"schema": _schema_of(request_type)}},
         }
         statuses |= _BODY_STATUSES
+    if promise.reads_body:
+        operation["requestBody"] = {"required": True, "content": {
+            media: {"schema": _schema_of(kind)} for media, kind in promise.reads_body.items()}}
+        statuses |= _BODY_STATUSES
+    for media in operation.get("requestBody", {}).get("content", {}).values():
+        media["schema"] = without_nul(media["schema"])  # a body the route describes itself, say
     if any(p["in"] == "path" for p in parameters):
         statuses |= {404, 422}
     if any(p["in"] in ("query", "header") for p in parameters):
@@ -288,6 +307,8 @@ def _document_operation(
         if method != "get":
             statuses.add(409)  # the state of what it changes refuses the change (a domain Conflict)
 
+    parameters = [{**p, "schema": without_nul(p["schema"])} if p["in"] in ("path", "query") else p
+                  for p in parameters]
     operation["parameters"] = [*parameters, *_header_parameters(promise)] or None
     if operation["parameters"] is None:
         del operation["parameters"]
@@ -324,6 +345,9 @@ def _responses(handler: HTTPRouteHandler, litestar: dict[str, Any], promise: Con
     answer["headers"] = _headers([*promise.sends, *promise.sends_always])
     responses: dict[str, Any] = {success: answer}
     for status in sorted(statuses):
+        if 200 <= status < 300:  # another success (200 for what was there already, say): the same answer
+            responses[str(status)] = {**answer, "description": TITLES.get(status, "OK")}
+            continue
         if status < 400:
             responses[str(status)] = {"description": TITLES.get(status, "Not modified"),
                                       "headers": _headers([*promise.sends, *promise.sends_always])}

@@ -31,6 +31,8 @@ from litestar.types import ASGIApp, Receive, ReceiveMessage, Scope, Send
 from lml.platform.domain.errors import FieldError, InvalidInput
 
 NUL = "\x00"
+# The rule above as the OpenAPI document states it, on every string and member name (JSON Schema regex).
+NO_NUL_PATTERN = "^[^\\x00]*$"
 _FORM = b"application/x-www-form-urlencoded"
 # A form's NUL is `%00` (or a raw byte); JSON's is the escape `\u0000`: a raw one is no valid JSON.
 _FORM_SUSPECTS = (b"%00", b"\x00")

@@ -22,8 +22,11 @@ from lml.seating.domain.best_available import BestAvailable
 
 # Seat ids are 16 lower-case hex characters (venues' deterministic ids); zone ids are the
 # layout's own (letters, digits, '_' and '-', at most 64).
-SEAT_ID = re.compile(r"^[0-9a-f]{16}$")
-ZONE_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# As the OpenAPI document states them too (anchored both ends: matched whole).
+SEAT_ID_PATTERN = "^[0-9a-f]{16}$"
+ZONE_ID_PATTERN = "^[A-Za-z0-9_-]{1,64}$"
+SEAT_ID = re.compile(SEAT_ID_PATTERN)
+ZONE_ID = re.compile(ZONE_ID_PATTERN)
 # One request is one buyer's basket: no show sells more than 100 seats per buyer.
 MAX_SEATS_PER_REQUEST = 100
 MAX_ZONES_PER_REQUEST = 20
@@ -63,7 +66,7 @@ class HoldRequest(msgspec.Struct, frozen=True):
         else:
             first_at: dict[str, int] = {}
             for index, seat_id in enumerate(seat_ids):
-                if not SEAT_ID.match(seat_id):
+                if not SEAT_ID.fullmatch(seat_id):
                     errors.append(FieldError(f"/seat_ids/{index}", "is not a seat id (16 lower-case hex characters)"))
                 elif seat_id in first_at:
                     errors.append(FieldError(f"/seat_ids/{index}", f"repeats /seat_ids/{first_at[seat_id]}"))
@@ -73,7 +76,7 @@ class HoldRequest(msgspec.Struct, frozen=True):
             errors.append(FieldError("/zones", f"at most {MAX_ZONES_PER_REQUEST} zones per hold"))
         else:
             for zone_id, qty in zones.items():
-                if not ZONE_ID.match(zone_id):
+                if not ZONE_ID.fullmatch(zone_id):
                     pointer = zone_id[:64].replace("~", "~0").replace("/", "~1")
                     errors.append(FieldError(f"/zones/{pointer}", "is not a zone id"))
                 elif not 1 <= qty <= MAX_ZONE_QUANTITY:

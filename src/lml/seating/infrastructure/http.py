@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Response, Router, delete, get, patch, post
@@ -25,8 +25,16 @@ from lml.seating.application.change_hold import extend_hold, release_hold
 from lml.seating.application.place_hold import place_hold
 from lml.seating.application.read_availability import read_availability, read_availability_since
 from lml.seating.domain.availability import Availability, AvailabilityChange
-from lml.seating.domain.best_available import BestAvailable
-from lml.seating.domain.hold import Holder, HoldRequest
+from lml.seating.domain.best_available import MAX_QUANTITY, MAX_SECTIONS, BestAvailable
+from lml.seating.domain.hold import (
+    MAX_SEATS_PER_REQUEST,
+    MAX_ZONE_QUANTITY,
+    MAX_ZONES_PER_REQUEST,
+    SEAT_ID_PATTERN,
+    ZONE_ID_PATTERN,
+    Holder,
+    HoldRequest,
+)
 from lml.seating.infrastructure.seatmap import SeatMap
 from lml.seating.infrastructure.services import SeatingServices
 from lml.seating.infrastructure.sse import availability_events
@@ -82,18 +90,36 @@ def _token(if_match: str | None) -> str | None:
     return if_match.strip().removeprefix("W/").strip('"') or None
 
 
+def _rules(**schema: Any) -> msgspec.Meta:
+    """The domain's rules for a field, as the document states them (the domain checks them)."""
+    return msgspec.Meta(extra_json_schema=schema)
+
+
 class BestAvailableBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    quantity: int
-    tier_id: str | None = None
-    sections: list[str] = []
+    quantity: Annotated[int, _rules(minimum=1, maximum=MAX_QUANTITY, examples=[2])]
+    tier_id: Annotated[str, _rules(minLength=1, maxLength=64)] | None = None
+    sections: Annotated[list[Annotated[str, _rules(minLength=1, maxLength=32)]], _rules(maxItems=MAX_SECTIONS)] = []
     together: bool = True
 
 
+_SEAT_IDS = {"required": ["seat_ids"], "properties": {"seat_ids": {"minItems": 1}}}
+_BEST = {"required": ["best_available"], "properties": {"best_available": {"type": "object"}}}
+
+
 class HoldBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    seat_ids: list[str] = []
-    zones: dict[str, int] = {}
+    seat_ids: Annotated[list[Annotated[str, _rules(pattern=SEAT_ID_PATTERN)]], _rules(
+        maxItems=MAX_SEATS_PER_REQUEST, uniqueItems=True, examples=[["3f9a1c0b7d2e4a65", "3f9a1c0b7d2e4a66"]])] = []
+    zones: Annotated[dict[str, Annotated[int, _rules(minimum=1, maximum=MAX_ZONE_QUANTITY)]], _rules(
+        propertyNames={"pattern": ZONE_ID_PATTERN}, maxProperties=MAX_ZONES_PER_REQUEST,
+        examples=[{"floor": 2}])] = {}
     # Instead of `seat_ids`: the server picks the best seats free now.
     best_available: BestAvailableBody | None = None
+
+
+# At least one seat, GA place or best-available pick; not both seats and a best-available pick.
+HoldRequestBody = Annotated[HoldBody, _rules(
+    anyOf=[_SEAT_IDS, {"required": ["zones"], "properties": {"zones": {"minProperties": 1}}}, _BEST],
+    **{"not": {"allOf": [_SEAT_IDS, _BEST]}})]
 
 
 class SeatLabelOut(msgspec.Struct, frozen=True):
@@ -122,7 +148,9 @@ class ExtendedOut(msgspec.Struct, frozen=True):
 @post(
     "/v1/shows/{show_id:str}/holds",
     operation_id="createHold",
-    opt=route_contract(contract(409, reads=("X-Queue-Pass",), sends=("Location", "Cache-Control"))),
+    # The answer's type is stated here: the handler answers a refusal as a problem, without raising.
+    opt=route_contract(contract(409, reads=("X-Queue-Pass",), sends=("Location", "Cache-Control"),
+                                body={"application/json": HoldOut})),
     status_code=201,
     guards=BUYERS_ONLY,
     # The hold script spends the rate budgets: they are the buyer's for this show (see README, "Rate limits").
@@ -131,7 +159,8 @@ class ExtendedOut(msgspec.Struct, frozen=True):
     summary="Hold seats and GA places of a show: all or none (X-Queue-Pass while its waiting room is on)",
 )
 async def place(
-    request: AnyRequest, seating: NamedDependency[SeatingServices], show_id: FromPath[str], data: JSONBody[HoldBody]
+    request: AnyRequest, seating: NamedDependency[SeatingServices], show_id: FromPath[str],
+    data: JSONBody[HoldRequestBody],
 ) -> Response[Any]:
     best = data.best_available
     hold_request = HoldRequest.parse(

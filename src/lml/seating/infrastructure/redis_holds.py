@@ -45,7 +45,8 @@ from lml.seating.domain.seat_quality import PlacedSeat, ShowRow
 from lml.seating.infrastructure.metrics import SHOWS_LOADED, count_hold
 
 _KEYS = ("inv", "idx", "holder", "holds", "expiry", "zones", "buyers", "status", "version", "log", "loaded",
-         "ordered", "addresses", "closed", "places", "rows", "rowstate", "rowseats", "ranked", "labels", "runs")
+         "ordered", "addresses", "closed", "places", "rows", "rowstate", "rowseats", "ranked", "labels", "runs",
+         "rowfree", "free", "longest")
 # Seats (or buyers) per call when a show is rebuilt: each call stays short, so Redis keeps serving
 # other shows.
 LOAD_CHUNK = 5_000

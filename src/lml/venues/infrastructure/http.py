@@ -20,7 +20,16 @@ from lml.platform.http.contract import contract, route_contract
 from lml.venues.application import edit_layouts, manage_venues, publish_layout, read_layouts
 from lml.venues.application.ports import Stores
 from lml.venues.application.views import LayoutHistory, LayoutView
-from lml.venues.domain.layout import LayoutDraft, LayoutPatch, LayoutType, Section, Shape, Viewport, Zone
+from lml.venues.domain.layout import (
+    LayoutContent,
+    LayoutDraft,
+    LayoutPatch,
+    LayoutType,
+    Section,
+    Shape,
+    Viewport,
+    Zone,
+)
 from lml.venues.domain.layout_version import LayoutStatus, LayoutVersion, latest
 from lml.venues.domain.venue import Venue, VenueDraft
 from lml.venues.infrastructure.services import VenuesServices
@@ -29,8 +38,6 @@ AnyRequest = Request[Any, Any, Any]
 
 # A 100,000-seat layout sent back as read (seat ids included, pretty-printed) is about 20 MiB.
 LAYOUT_MAX_BODY_BYTES = 32 * 1024 * 1024
-# `?format=export`: the version's canonical JSON, as published (what its hash covers).
-LAYOUT_EXPORT = {"type": "object", "description": "The canonical JSON of a published layout version (format=export)"}
 
 # A published version never changes, so its export under a versioned URL may be kept for good; only
 # by the operator's own client: this is an authenticated route (buyers get the seat map from seating).
@@ -196,7 +203,8 @@ class VenuesController(Controller):
         "/{venue_id:str}/layouts/{layout_id:str}",
         operation_id="getLayout",
         opt=route_contract(contract(304, reads=("If-None-Match",), sends=("ETag", "Cache-Control"), body={
-            "application/json": (LayoutOut, LAYOUT_EXPORT)})),
+            # `?format=export`: the version's canonical JSON, as published (what its hash covers).
+            "application/json": (LayoutOut, LayoutContent)})),
         guards=[operator_in(READERS)],
         summary="A layout version; `?format=export`: the canonical JSON of a published version, ETag = its hash",
         responses={

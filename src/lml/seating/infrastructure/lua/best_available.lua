@@ -6,9 +6,12 @@
 -- zone id / quantity pairs.
 -- Cost: a block (together) is looked for through the runs index: only rows with a free run of a length
 -- that could hold it are read, best seat first, and none whose best such seat is worse than the best
--- block found so far; the rows in between are never read. Apart, seats are read best first, CHUNK at a
--- time, from the index of free seats; a row is read once (its status string, and when needed its ids
--- and ranks). A request that does not fit reads every free seat it could have, once or twice.
+-- block found so far; the rows in between are never read, nor, with a tier asked, a row whose tally says
+-- no run of the tier could hold the block. Apart, seats are read best first, CHUNK at a time, from the
+-- index of free seats; a row is read once (its status string, and when needed its ids and ranks). A
+-- request that cannot fit is refused from the tallies (`free`, `longest`) without reading a seat; one
+-- that the tallies let through but the chooser cannot serve (apart, with the single-seat rule, seats
+-- that only come in pairs for an odd quantity) reads every free seat it could have, once.
 -- Returns what place_hold.lua does, with the chosen seats after 'ok', or
 --   {'not_enough', together, apart} | {'unknown_choice', tier or '', unknown sections..}
 local CHUNK = 128
@@ -17,10 +20,16 @@ local RUNS_PAGE = 32
 local function choose()
   local refused, now = gate()
   if refused then return refused end
+  -- A show loaded before the tallies existed is rebuilt (the caller loads it again and retries).
+  if redis.call('HEXISTS', K_FREE, 'ready') == 0 then
+    redis.call('DEL', K_LOADED)
+    return {'not_loaded'}
+  end
   local quantity, together, tier = tonumber(ARGV[13]), ARGV[14] == '1', ARGV[15]
   local s = tonumber(ARGV[16])
-  local sections, unknown = {}, {}
+  local sections, section_list, unknown = {}, {}, {}
   for i = 17, 16 + s do
+    if not sections[ARGV[i]] then section_list[#section_list + 1] = ARGV[i] end
     sections[ARGV[i]] = true
     if not redis.call('HGET', K_LABELS, 's:' .. ARGV[i]) then unknown[#unknown + 1] = ARGV[i] end
   end
@@ -69,19 +78,6 @@ local function choose()
       first = first + CHUNK
     end
   end
-  -- The longest run of seats the request may have in a row (read with its detail).
-  local longest = {}
-  local function longest_run(row)
-    if not longest[row] then
-      local info, run, best = row_info(row, true), 0, 0
-      for pos = 0, info.len - 1 do
-        if seat_matches(info, pos) then run = run + 1 else run = 0 end
-        if run > best then best = run end
-      end
-      longest[row] = best
-    end
-    return longest[row]
-  end
   -- Apart: the best candidates one by one; one that would leave a seat alone takes that seat with it
   -- (when it may, and the pair leaves nobody alone) or is passed over.
   local function apart(limit)
@@ -129,6 +125,10 @@ local function choose()
   -- The best candidate any block of the row can contain: its rank and position, nil when no block fits.
   local function best_in_row(row)
     if not row_matches(row_info(row, false)) then return nil end
+    if tier ~= '' then
+      local of_tier = row_tally(row)[tier]
+      if not of_tier or of_tier[1] < quantity then return nil end
+    end
     local info = row_info(row, true)
     local best_rank, best_pos
     for start = 0, info.len - quantity do
@@ -181,8 +181,9 @@ local function choose()
     end
   end
 
+  local most_together, most_apart = free_figures(tier, section_list, AVOID_SINGLE)
   local chosen = {}
-  if together then
+  if together and most_together >= quantity then
     local row, pos = best_block_seat()
     if row then
       -- Among the blocks holding that seat: the lowest sum of ranks, then the leftmost.
@@ -197,18 +198,10 @@ local function choose()
       end
       for i = best_start, best_start + quantity - 1 do chosen[#chosen + 1] = info.ids[i + 1] end
     end
-  else
+  elseif not together and most_apart >= quantity then
     chosen = apart(quantity)
   end
-  if #chosen < quantity then
-    local most_together = 0
-    each_candidate(function(_, row)
-      local run = longest_run(row)
-      if run > most_together then most_together = run end
-      return false
-    end)
-    return {'not_enough', most_together, #apart(math.huge)}
-  end
+  if #chosen < quantity then return {'not_enough', most_together, most_apart} end
   local reply = take(now, chosen, zones, qtys, total)
   for _, seat in ipairs(chosen) do reply[#reply + 1] = seat end
   return reply

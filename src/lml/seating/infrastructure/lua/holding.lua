@@ -98,21 +98,3 @@ local function row_info(row, detail)
   end
   return info
 end
-
--- Whether the seat at 0-based position `pos` of the row is free once `taken` (a set of positions
--- this hold takes) is held.
-local function free_at(info, taken, pos)
-  return pos >= 0 and pos < info.len and not taken[pos] and string.sub(info.state, pos + 1, pos + 1) == 'a'
-end
-
--- The 0-based position of a free seat left alone (neighbours taken or the row's edge) once `taken`
--- is held, looking beside each of `positions`; nil when none is.
-local function single_left(info, taken, positions)
-  for _, pos in ipairs(positions) do
-    for _, step in ipairs({-1, 1}) do
-      local neighbour = pos + step
-      if free_at(info, taken, neighbour) and not free_at(info, taken, neighbour + step) then return neighbour end
-    end
-  end
-  return nil
-end
