@@ -216,6 +216,13 @@ async def _sold(resources: Resources, show_id: str) -> int:
     return int(row["n"]) if row else 0
 
 
+async def _outbox_pending(resources: Resources) -> int:
+    async with resources.db.unit_of_work() as uow:
+        row = await (await uow.conn.execute("SELECT count(*) AS n FROM platform.outbox"
+                                            " WHERE status = 'pending'")).fetchone()
+    return int(row["n"]) if row else 0
+
+
 async def _integrity(resources: Resources, show_id: str, capacity: int) -> dict[str, Any]:
     async with resources.db.unit_of_work() as uow:
         async def one(sql: str) -> Any:
@@ -381,12 +388,13 @@ async def _livez_ceiling(client: httpx.AsyncClient, connections: int, api_pids: 
 
 @contextmanager
 def _profiles(directory: Path | None, pids: dict[str, list[int]]) -> Iterator[None]:
-    """py-spy records each process in `pids` (role -> pids) into `directory` while the block runs."""
+    """py-spy records each process in `pids` (role -> pids) into `directory` while the block runs: the
+    samples where Python holds the GIL, i.e. runs Python code (not waiting on a socket or for the GIL)."""
     if directory is None:
         yield
         return
     directory.mkdir(parents=True, exist_ok=True)
-    spies = [subprocess.Popen([str(ROOT / ".venv/bin/py-spy"), "record", "--nonblocking", "--rate", "50",
+    spies = [subprocess.Popen([str(ROOT / ".venv/bin/py-spy"), "record", "--nonblocking", "--rate", "50", "--gil",
                                "--format", "raw", "--output", str(directory / f"{role}-{pid}.txt"),
                                "--pid", str(pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
              for role, role_pids in pids.items() for pid in role_pids]
@@ -440,6 +448,9 @@ async def run(settings: Settings, api: ServedApi, args: argparse.Namespace, work
                 while await _sold(resources, show_id) < args.seats and time.monotonic() < deadline:  # noqa: ASYNC110
                     await asyncio.sleep(0.1)
                 sold_out, sold_out_at = time.perf_counter(), time.time()
+                # The order's work includes what its events cause (inventory sync, the confirmation recorded).
+                while await _outbox_pending(resources) and time.monotonic() < deadline:  # noqa: ASYNC110
+                    await asyncio.sleep(0.1)
             await asyncio.sleep(PROBE_PERIOD)
             after = accounting.snapshot()
         integrity = await _integrity(resources, show_id, args.seats)

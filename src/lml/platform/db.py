@@ -23,7 +23,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, sql
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
@@ -53,13 +53,18 @@ class UnitOfWork:
     async def commit(self) -> None:
         await self.conn.commit()
         self.committed = True
+        # Statements after the commit open a new transaction (psycopg's own `BEGIN`), which the end
+        # of the unit of work rolls back unless it is committed too.
+        await self.conn.set_autocommit(False)
 
-    async def act_as_organization(self, org_id: str | None) -> None:
-        """Row-level security: policies on tenant tables compare rows with `app.org_id`
-        (`SET LOCAL`: it ends with the transaction, so a pooled connection never carries it over)."""
-        # Checked here: a malformed id would otherwise fail later, inside the policy's uuid cast.
+    async def begin(self, org_id: str | None) -> None:
+        """Open the transaction, acting as one organization or none, in one round trip. Row-level
+        security: policies on tenant tables compare rows with `app.org_id` (`SET LOCAL`: it ends with
+        the transaction, so a pooled connection never carries it over)."""
+        # Checked here: a malformed id would otherwise fail later, inside the policy's uuid cast; and
+        # a checked uuid is safe to send as a literal, in the one simple query that also says BEGIN.
         value = str(uuid.UUID(org_id)) if org_id else ""
-        await self.conn.execute("SELECT set_config('app.org_id', %s, true)", (value,))
+        await self.conn.execute(sql.SQL("BEGIN; SELECT set_config('app.org_id', {}, true)").format(value))
 
 
 class Database:
@@ -68,7 +73,9 @@ class Database:
             dsn or settings.database_url,
             min_size=settings.db_pool_min,
             max_size=settings.db_pool_max,
-            kwargs={"options": session_options(settings), "row_factory": dict_row},
+            # Autocommit: psycopg would send its own `BEGIN` before a transaction's first statement, a round
+            # trip of its own; `UnitOfWork.begin` sends it together with the organization instead.
+            kwargs={"options": session_options(settings), "row_factory": dict_row, "autocommit": True},
             open=False,
             name="lml",
             timeout=10,
@@ -85,12 +92,13 @@ class Database:
     async def unit_of_work(self, *, org_id: str | None = None) -> AsyncIterator[UnitOfWork]:
         """A transaction, optionally acting as one organization (row-level security)."""
         async with self.pool.connection() as conn:
+            await conn.set_autocommit(True)  # after a commit, `UnitOfWork.commit` turned it off
             uow = UnitOfWork(conn)
             try:
                 # Always the first statement: it opens the transaction, so that a `conn.transaction()`
                 # block inside the unit of work is a savepoint (psycopg would otherwise make it the
                 # outer transaction and commit it on its own), and no organization is ever inherited.
-                await uow.act_as_organization(org_id)
+                await uow.begin(org_id)
                 yield uow
             finally:
                 # Also after a commit: statements run after it opened a new transaction that must not
