@@ -59,6 +59,7 @@ from typing import Any
 
 import httpx
 import msgspec
+from benchmarks import statement_plans
 from benchmarks.process_accounting import Accounting, pgrep, probe_env
 from benchmarks.served_api import ServedApi, serve_api
 from benchmarks.served_api import cpu_seconds as _cpu_seconds
@@ -507,6 +508,9 @@ def main() -> None:
                         help="the worker also sends the order confirmations to a local SMTP sink; time and check them")
     parser.add_argument("--profile", type=Path, metavar="DIR",
                         help="py-spy records the API's workers and the worker into DIR (raw, collapsed stacks)")
+    parser.add_argument("--explain", action="store_true",
+                        help="then print the plans PostgreSQL ran (EXPLAIN ANALYZE, BUFFERS via auto_explain)"
+                             " for the run's statements; slows every statement: for the plans, not the figures")
     parser.add_argument("--worker-loop", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.big:
@@ -517,6 +521,9 @@ def main() -> None:
     with ExitStack() as stack:
         sink = _mail_sink(stack) if args.mail else None
         settings = _settings(stack, sink.url if sink else None)
+        if args.explain:
+            statement_plans.log_plans(settings.migrate_database_url)
+            log_from = statement_plans.log_offset()
         work = Path(stack.enter_context(services.workdir()))
         probes = {"api": work / "probe-api", "worker": work / "probe-worker"}
         # The API in a process of its own, as in production: the load and the worker stay here.
@@ -529,6 +536,9 @@ def main() -> None:
             "stripe emulator": lambda: pgrep(f"localstripe_in_memory.py --port {emulator_port}"),
             "load generator": lambda: [os.getpid()]}, probes)
         result = asyncio.run(run(settings, api, args, worker_pid, sink, accounting))
+        if args.explain:
+            result["plans"] = [msgspec.to_builtins(plan) for plan in
+                               statement_plans.plans(settings.migrate_database_url, log_from)]
     print(json.dumps(result, indent=2))
     sys.exit(0 if all(result.get(part, {"ok": True})["ok"] for part in ("integrity", "mail", "cancellation")) else 1)
 

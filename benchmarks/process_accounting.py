@@ -16,7 +16,8 @@ import collections
 import json
 import os
 import subprocess
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -69,17 +70,14 @@ class Snapshot:
 @dataclass
 class Accounting:
     settings: Settings
-    pids: dict[str, Any]  # role -> callable giving its pids now
+    pids: dict[str, Callable[[], list[int]]]  # role -> its processes now
     probes: dict[str, Path]  # role -> its probe directory
-    snapshots: list[Snapshot] = field(default_factory=list)
 
     def snapshot(self) -> Snapshot:
         cpu = {role: cpu_seconds(pids()) for role, pids in self.pids.items()}
         cpu["redis-server (whole server)"] = redis_cpu_seconds(self.settings)
-        shot = Snapshot(cpu, _pg_backends(self.settings.migrate_database_url),
+        return Snapshot(cpu, _pg_backends(self.settings.migrate_database_url),
                         {role: probe_counts(directory) for role, directory in self.probes.items()})
-        self.snapshots.append(shot)
-        return shot
 
     def report(self, before: Snapshot, after: Snapshot, per: int, *, top: int = 60) -> dict[str, Any]:
         """CPU ms and round trips per unit (`per`: paid orders) between two snapshots."""

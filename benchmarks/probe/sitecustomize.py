@@ -23,13 +23,18 @@ _counts: collections.Counter[str] = collections.Counter()
 _writer_pid = 0
 
 
+_keys: dict[Any, str] = {}
+
+
 def _statement(query: Any, conn: Any) -> str:
-    """The statement's first 90 characters, whitespace folded: its key in the counts."""
-    if isinstance(query, bytes):
-        text = query.decode(errors="replace")
-    else:
-        text = query if isinstance(query, str) else query.as_string(conn)
-    return "pg " + " ".join(text.split())[:90]
+    """The statement's first 90 characters, whitespace folded: its key in the counts (kept per
+    query text, so that counting costs a look-up)."""
+    if not isinstance(query, (str, bytes)):  # composed SQL (unhashable)
+        return "pg " + " ".join(query.as_string(conn).split())[:90]
+    if (key := _keys.get(query)) is None:
+        text = query.decode(errors="replace") if isinstance(query, bytes) else query
+        key = _keys[query] = "pg " + " ".join(text.split())[:90]
+    return key
 
 
 def _write_forever(path: Path) -> None:
