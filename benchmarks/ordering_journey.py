@@ -2,15 +2,24 @@
 
     .venv/bin/python -m benchmarks.ordering_journey                         # 2,000 seats, 4,000 buyers
     .venv/bin/python -m benchmarks.ordering_journey --seats 500 --buyers 1000 --connections 32
+    .venv/bin/python -m benchmarks.ordering_journey --big --connections 16   # 10,000 seats, 20,000 buyers
 
 A throwaway world like the tests' (new database, claimed Redis index, nx-27017, localstripe), the API
 served by granian in a process of its own, and the worker's passes (Stripe inbox, outbox) in another.
 Each buyer: read availability, hold one free seat (retrying another on 409),
-order it, confirm its PaymentIntent on the Stripe emulator as the app would, and Stripe's
+order it (asking for its PaymentIntent again, as the app does, when Stripe was not reached in time),
+confirm its PaymentIntent on the Stripe emulator as the app would, and Stripe's
 `payment_intent.succeeded` reaches our webhook signed with the webhook secret. Reported: orders/s,
 time to sell out (first request → every seat paid), p50/p95/p99 of order creation, and the final
 integrity check (sold seats = valid tickets = capacity, no seat ticketed twice, every paid order
 ticketed). Nothing here fails on timing.
+
+In the same run, before the buyers: `GET /livez` from the same load generator at the same concurrency,
+the ceiling the figures compare with. From the first request to the sell-out: each process's CPU time
+per paid order (benchmarks.process_accounting: the API, the worker, the run's PostgreSQL backends,
+redis-server, the Stripe emulator, the load generator), and the API's and the worker's statements to
+PostgreSQL and commands to Redis per paid order, statement by statement (benchmarks/probe). With
+`--profile DIR`, py-spy records the API's worker process and the worker meanwhile (collapsed stacks).
 
 With `--cancel`, the sold-out show is then cancelled as its operator would: reported are the time
 until the worker has handled every order (a batch per transaction) and until every refund is
@@ -51,6 +60,9 @@ from typing import Any
 
 import httpx
 import msgspec
+from benchmarks import statement_plans
+from benchmarks.process_accounting import Accounting, pgrep, probe_env
+from benchmarks.served_api import ServedApi, serve_api
 from benchmarks.served_api import cpu_seconds as _cpu_seconds
 from benchmarks.show_on_sale import show_on_sale
 from tests import services
@@ -67,6 +79,7 @@ from lml.platform.resources import Resources
 
 ROOT = Path(__file__).resolve().parents[1]
 SECTIONS = 8
+PROBE_PERIOD = 0.6  # the probes write their counts twice a second
 
 
 @dataclass
@@ -78,6 +91,7 @@ class Tally:
     order_conflicts: int = 0
     paid: int = 0
     gave_up: int = 0
+    payments_deferred: int = 0  # PaymentIntents asked for again (Stripe not reached when the order was placed)
     errors: list[str] = field(default_factory=list)
     first_request: float = 0.0
     last_order: float = 0.0
@@ -102,11 +116,10 @@ def _settings(stack: ExitStack, smtp_url: str | None) -> Settings:
     )
 
 
-def _export(settings: Settings, port: int) -> None:
-    """The API process reads its settings from LML_* variables, inherited from this process."""
-    for name, value in msgspec.to_builtins(settings).items():
-        os.environ[f"LML_{name.upper()}"] = str(value)
-    os.environ["LML_PORT"] = str(port)
+def _env(settings: Settings) -> dict[str, str]:
+    """The API and the worker read their settings from LML_* variables (the API's address apart)."""
+    return {f"LML_{name.upper()}": str(value) for name, value in msgspec.to_builtins(settings).items()
+            if name not in ("host", "port")}
 
 
 async def _seat_ids(resources: Resources, show_id: str) -> list[str]:
@@ -137,6 +150,19 @@ async def _pay(stripe: httpx.AsyncClient, api: httpx.AsyncClient, secret: str, p
     response.raise_for_status()
 
 
+async def _deferred_payment(api: httpx.AsyncClient, headers: dict[str, str], order_id: str, tally: Tally,
+                            attempts: int = 10) -> dict[str, Any] | None:
+    """The order stands but Stripe was not reached in time: the app asks for its PaymentIntent again,
+    after the Retry-After it is given."""
+    for _ in range(attempts):
+        tally.payments_deferred += 1
+        answer = await api.post(f"/v1/orders/{order_id}/payment", headers=headers)
+        if answer.status_code == 200:
+            return answer.json()["payment"]
+        await asyncio.sleep(float(answer.headers.get("Retry-After", "2")))
+    return None
+
+
 async def _buyer(api: httpx.AsyncClient, stripe: httpx.AsyncClient, settings: Settings, token: str, show_id: str,
                  seat_ids: list[str], tally: Tally, attempts: int = 6) -> None:
     headers = {"Authorization": f"Bearer {token}"}
@@ -163,12 +189,16 @@ async def _buyer(api: httpx.AsyncClient, stripe: httpx.AsyncClient, settings: Se
         if placed.status_code == 409:
             tally.order_conflicts += 1
             continue
-        if placed.status_code != 201 or placed.json()["payment"] is None:
+        if placed.status_code != 201:
             tally.errors.append(f"order {placed.status_code} {placed.text[:200]}")
             return
         tally.orders += 1
         tally.last_order = time.perf_counter()
-        await _pay(stripe, api, settings.stripe_webhook_secrets[0], placed.json()["payment"]["payment_intent_id"])
+        payment = placed.json()["payment"] or await _deferred_payment(api, headers, placed.json()["order_id"], tally)
+        if payment is None:
+            tally.errors.append(f"order {placed.json()['order_id']}: no PaymentIntent")
+            return
+        await _pay(stripe, api, settings.stripe_webhook_secrets[0], payment["payment_intent_id"])
         tally.last_paid_at = time.time()
         return
     tally.gave_up += 1
@@ -203,6 +233,13 @@ async def _sold(resources: Resources, show_id: str) -> int:
     async with resources.db.unit_of_work() as uow:
         row = await (await uow.conn.execute("SELECT count(*) AS n FROM ordering.tickets"
                                             " WHERE show_id = %s AND status = 'valid'", (show_id,))).fetchone()
+    return int(row["n"]) if row else 0
+
+
+async def _outbox_pending(resources: Resources) -> int:
+    async with resources.db.unit_of_work() as uow:
+        row = await (await uow.conn.execute("SELECT count(*) AS n FROM platform.outbox"
+                                            " WHERE status = 'pending'")).fetchone()
     return int(row["n"]) if row else 0
 
 
@@ -348,8 +385,50 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else float("nan")
 
 
-async def run(settings: Settings, api: str, args: argparse.Namespace, worker_pid: int,
-              sink: MailSink | None) -> dict[str, Any]:
+async def _livez_ceiling(client: httpx.AsyncClient, connections: int, api_pids: Callable[[], list[int]],
+                         requests: int = 3_000) -> dict[str, float]:
+    """`GET /livez` from the same load generator, at the same concurrency: what the machine, the server
+    and the client do for a request that does nothing, the ceiling the journey's figures compare with."""
+    latencies: list[float] = []
+    gate = asyncio.Semaphore(connections)
+
+    async def one() -> None:
+        async with gate:
+            started = time.perf_counter()
+            (await client.get("/livez")).raise_for_status()
+            latencies.append(time.perf_counter() - started)
+
+    cpu, started = _cpu_seconds(api_pids()), time.perf_counter()
+    await asyncio.gather(*(one() for _ in range(requests)))
+    elapsed = time.perf_counter() - started
+    return {"requests_per_second": round(requests / elapsed, 1), "ms_p50": round(_pct(latencies, 0.50), 1),
+            "ms_p95": round(_pct(latencies, 0.95), 1),
+            "api_cpu_ms_per_request": round((_cpu_seconds(api_pids()) - cpu) * 1000 / requests, 2)}
+
+
+@contextmanager
+def _profiles(directory: Path | None, pids: dict[str, list[int]]) -> Iterator[None]:
+    """py-spy records each process in `pids` (role -> pids) into `directory` while the block runs: the
+    samples where Python holds the GIL, i.e. runs Python code (not waiting on a socket or for the GIL)."""
+    if directory is None:
+        yield
+        return
+    directory.mkdir(parents=True, exist_ok=True)
+    spies = [subprocess.Popen([str(ROOT / ".venv/bin/py-spy"), "record", "--nonblocking", "--rate", "50", "--gil",
+                               "--format", "raw", "--output", str(directory / f"{role}-{pid}.txt"),
+                               "--pid", str(pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+             for role, role_pids in pids.items() for pid in role_pids]
+    try:
+        yield
+    finally:
+        for spy in spies:
+            spy.send_signal(signal.SIGINT)  # py-spy writes its profile on SIGINT
+        for spy in spies:
+            spy.wait(timeout=60)
+
+
+async def run(settings: Settings, api: ServedApi, args: argparse.Namespace, worker_pid: int,
+              sink: MailSink | None, accounting: Accounting) -> dict[str, Any]:
     container = build_container(settings)
     resources = container.resources
     await container.open()
@@ -366,7 +445,7 @@ async def run(settings: Settings, api: str, args: argparse.Namespace, worker_pid
         tally = Tally()
         gate = asyncio.Semaphore(args.connections)
         async with (
-            httpx.AsyncClient(base_url=api, limits=limits, timeout=60) as client,
+            httpx.AsyncClient(base_url=api.base, limits=limits, timeout=60) as client,
             httpx.AsyncClient(base_url=settings.stripe_api_base, auth=(settings.stripe_secret_key, ""),
                               limits=limits, timeout=60) as stripe,
         ):
@@ -377,14 +456,23 @@ async def run(settings: Settings, api: str, args: argparse.Namespace, worker_pid
                     except httpx.HTTPError as exc:
                         tally.errors.append(f"{type(exc).__name__}: {exc}")
 
-            worker_cpu_at_start = _cpu_seconds([worker_pid])
-            tally.first_request = time.perf_counter()
-            await asyncio.gather(*(one(t) for t in tokens))
-            buying_done = time.perf_counter()
-            deadline = time.monotonic() + 300
-            while await _sold(resources, show_id) < args.seats and time.monotonic() < deadline:  # noqa: ASYNC110
-                await asyncio.sleep(0.1)
-            sold_out, sold_out_at = time.perf_counter(), time.time()
+            ceiling = await _livez_ceiling(client, args.connections, api.pids)
+            await asyncio.sleep(PROBE_PERIOD)
+            before = accounting.snapshot()
+            worker_cpu_at_start = before.cpu["worker"]
+            with _profiles(args.profile, {"api": api.pids()[1:], "worker": [worker_pid]}):
+                tally.first_request = time.perf_counter()
+                await asyncio.gather(*(one(t) for t in tokens))
+                buying_done = time.perf_counter()
+                deadline = time.monotonic() + 300 + args.seats / 10  # the worker's backlog, at 10 orders/s
+                while await _sold(resources, show_id) < args.seats and time.monotonic() < deadline:  # noqa: ASYNC110
+                    await asyncio.sleep(0.1)
+                sold_out, sold_out_at = time.perf_counter(), time.time()
+                # The order's work includes what its events cause (inventory sync, the confirmation recorded).
+                while await _outbox_pending(resources) and time.monotonic() < deadline:  # noqa: ASYNC110
+                    await asyncio.sleep(0.1)
+            await asyncio.sleep(PROBE_PERIOD)
+            after = accounting.snapshot()
         integrity = await _integrity(resources, show_id, args.seats)
         mail = await _confirmations(resources, sink, show_id, tally, sold_out_at, worker_pid,
                                            worker_cpu_at_start) if sink else None
@@ -397,7 +485,8 @@ async def run(settings: Settings, api: str, args: argparse.Namespace, worker_pid
         "seats": args.seats, "buyers": args.buyers, "connections": args.connections,
         "api_workers": args.api_workers,
         "holds": tally.holds, "hold_conflicts": tally.hold_conflicts, "orders": tally.orders,
-        "order_conflicts": tally.order_conflicts, "gave_up": tally.gave_up, "errors": len(tally.errors),
+        "order_conflicts": tally.order_conflicts, "gave_up": tally.gave_up,
+        "payments_deferred": tally.payments_deferred, "errors": len(tally.errors),
         "first_errors": tally.errors[:5],
         "orders_per_second": round(tally.orders / order_phase, 1),
         "order_ms_mean": round(statistics.fmean(latencies) * 1000, 1) if latencies else None,
@@ -406,17 +495,20 @@ async def run(settings: Settings, api: str, args: argparse.Namespace, worker_pid
         "order_ms_p99": round(_pct(latencies, 0.99), 1),
         "buyers_done_s": round(buying_done - tally.first_request, 1),
         "sell_out_s": round(sold_out - tally.first_request, 1),
+        "livez": ceiling,
+        "load_average": [round(x, 2) for x in os.getloadavg()],
         "integrity": integrity,
+        **accounting.report(before, after, integrity["paid_orders"]),
         **({"mail": mail} if mail else {}),
         **({"cancellation": cancellation} if cancellation else {}),
     }
 
 
 @contextmanager
-def _worker_process(mail: bool) -> Iterator[int]:
+def _worker_process(mail: bool, env: dict[str, str]) -> Iterator[int]:
     """The worker's process; yields its pid."""
     process = subprocess.Popen([sys.executable, "-m", "benchmarks.ordering_journey", "--worker-loop",
-                                *(["--mail"] if mail else [])], cwd=ROOT)
+                                *(["--mail"] if mail else [])], cwd=ROOT, env={**os.environ, **env})
     try:
         yield process.pid
     finally:
@@ -428,27 +520,45 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--seats", type=int, default=2_000)
     parser.add_argument("--buyers", type=int, default=4_000)
+    parser.add_argument("--big", action="store_true", help="a 10,000-seat show and 20,000 buyers (--seats, --buyers)")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--api-workers", type=int, default=1)
     parser.add_argument("--cancel", action="store_true", help="then cancel the show and time its refunds")
     parser.add_argument("--mail", action="store_true",
                         help="the worker also sends the order confirmations to a local SMTP sink; time and check them")
+    parser.add_argument("--profile", type=Path, metavar="DIR",
+                        help="py-spy records the API's workers and the worker into DIR (raw, collapsed stacks)")
+    parser.add_argument("--explain", action="store_true",
+                        help="then print the plans PostgreSQL ran (EXPLAIN ANALYZE, BUFFERS via auto_explain)"
+                             " for the run's statements; slows every statement: for the plans, not the figures")
     parser.add_argument("--worker-loop", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.big:
+        args.seats, args.buyers = 10_000, 20_000
     if args.worker_loop:
         asyncio.run(_worker_loop(args.mail))
         return
     with ExitStack() as stack:
         sink = _mail_sink(stack) if args.mail else None
         settings = _settings(stack, sink.url if sink else None)
-        port = services.free_port()
-        _export(settings, port)
+        if args.explain:
+            statement_plans.log_plans(settings.migrate_database_url)
+            log_from = statement_plans.log_offset()
+        work = Path(stack.enter_context(services.workdir()))
+        probes = {"api": work / "probe-api", "worker": work / "probe-worker"}
         # The API in a process of its own, as in production: the load and the worker stay here.
-        stack.enter_context(services.background(
-            [str(ROOT / ".venv/bin/lml"), "serve", "--workers", str(args.api_workers)], port, "lml-serve",
-            stack.enter_context(services.workdir())))
-        worker_pid = stack.enter_context(_worker_process(args.mail))
-        result = asyncio.run(run(settings, f"http://127.0.0.1:{port}", args, worker_pid, sink))
+        api = stack.enter_context(serve_api(settings, workers=args.api_workers, log=work / "lml-serve.log",
+                                            extra_env={**_env(settings), **probe_env(probes["api"])}))
+        worker_pid = stack.enter_context(_worker_process(args.mail, {**_env(settings), **probe_env(probes["worker"])}))
+        emulator_port = settings.stripe_api_base.rsplit(":", 1)[1]
+        accounting = Accounting(settings, {
+            "api": api.pids, "worker": lambda: [worker_pid],
+            "stripe emulator": lambda: pgrep(f"localstripe_in_memory.py --port {emulator_port}"),
+            "load generator": lambda: [os.getpid()]}, probes)
+        result = asyncio.run(run(settings, api, args, worker_pid, sink, accounting))
+        if args.explain:
+            result["plans"] = [msgspec.to_builtins(plan) for plan in
+                               statement_plans.plans(settings.migrate_database_url, log_from)]
     print(json.dumps(result, indent=2))
     sys.exit(0 if all(result.get(part, {"ok": True})["ok"] for part in ("integrity", "mail", "cancellation")) else 1)
 

@@ -65,7 +65,7 @@ class ServedApi:
         return [self.process.pid, *map(int, children)]
 
 
-def _wait_ready(base: str, server: subprocess.Popen[bytes], timeout: float = 30) -> None:
+def _wait_ready(base: str, server: subprocess.Popen[bytes], timeout: float = 120) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.poll() is not None:

@@ -23,22 +23,24 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, sql
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from lml.config import Settings
 from lml.platform.tracing.stores import TracedCursor
 
-# The first statement of every transaction. The limits are the transaction's own (`is_local`), not the
-# session's: behind a transaction pooler (PgBouncer in transaction mode) each transaction may run on
-# another server connection, the pooler refuses session options in the startup packet, and a session
-# setting would be handed on to whichever client gets the connection next. One statement, so the
-# limits cost no round trip of their own.
-BEGIN_STATEMENT = (
-    "SELECT set_config('statement_timeout', %s, true), set_config('lock_timeout', %s, true),"
-    " set_config('idle_in_transaction_session_timeout', %s, true), set_config('TimeZone', 'UTC', true),"
-    " set_config('app.org_id', %s, true)"
+# How every transaction opens: BEGIN and its settings in one round trip (the pool's connections are in
+# autocommit, so psycopg sends no `BEGIN` of its own). The limits are the transaction's own
+# (`is_local`), not the session's: behind a transaction pooler (PgBouncer in transaction mode) each
+# transaction may run on another server connection, the pooler refuses session options in the startup
+# packet, and a session setting would be handed on to whichever client gets the connection next. Sent
+# as literals, since two statements in one query take no parameters: the limits are numbers from the
+# settings and the organization a checked uuid.
+BEGIN_STATEMENT = sql.SQL(
+    "BEGIN; SELECT set_config('statement_timeout', {}, true), set_config('lock_timeout', {}, true),"
+    " set_config('idle_in_transaction_session_timeout', {}, true), set_config('TimeZone', 'UTC', true),"
+    " set_config('app.org_id', {}, true)"
 )
 
 
@@ -74,6 +76,9 @@ class UnitOfWork:
         await self.conn.commit()
         self.committed = True
         actions, self._after_commit = self._after_commit, []
+        # Statements after the commit open a new transaction (psycopg's own `BEGIN`), which the end
+        # of the unit of work rolls back unless it is committed too.
+        await self.conn.set_autocommit(False)
         for action in actions:
             action()
 
@@ -87,6 +92,7 @@ class Database:
             max_size=settings.db_pool_max,
             kwargs={
                 "application_name": "lml",
+                "autocommit": True,  # see BEGIN_STATEMENT
                 # psycopg prepares a statement on the server after its fifth use (its default); a
                 # transaction pooler that does not track prepared statements would then send it to a
                 # server connection that lacks it.
@@ -110,13 +116,14 @@ class Database:
     async def unit_of_work(self, *, org_id: str | None = None) -> AsyncIterator[UnitOfWork]:
         """A transaction, optionally acting as one organization (row-level security)."""
         async with self.pool.connection() as conn:
+            await conn.set_autocommit(True)  # after a commit, `UnitOfWork.commit` turned it off
             uow = UnitOfWork(conn)
             try:
                 # Always the first statement: it opens the transaction, so that a `conn.transaction()`
                 # block inside the unit of work is a savepoint (psycopg would otherwise make it the
                 # outer transaction and commit it on its own), sets its limits, and no organization
                 # is ever inherited (`SET LOCAL`: the organization ends with the transaction).
-                await conn.execute(BEGIN_STATEMENT, (*self._limits, _organization(org_id)))
+                await conn.execute(BEGIN_STATEMENT.format(*map(sql.Literal, (*self._limits, _organization(org_id)))))
                 yield uow
             finally:
                 # Also after a commit: statements run after it opened a new transaction that must not

@@ -117,27 +117,24 @@ class OutboxRelay:
         try:
             async with self.db.unit_of_work() as uow:
                 # Still ours: neither delivered meanwhile nor taken by another relay after the lease ran out.
-                # The lock is waited for, not skipped: another relay's claim locks the rows it scans for
-                # a moment (this one included, before it finds it leased), and skipping would leave the
-                # event undelivered until its lease ran out. A relay that took the event over holds it
-                # while it delivers; this one then finds the lease changed (or gives up at the lock
-                # timeout, which changes nothing).
+                # Marked done at once, which locks the row while the handlers run; the mark stands only
+                # if they all succeed and the transaction commits. The lock is waited for, not skipped:
+                # another relay's claim locks the rows it scans for a moment (this one included, before
+                # it finds it leased), and skipping would leave the event undelivered until its lease ran
+                # out. A relay that took the event over holds it while it delivers; this one then finds
+                # the lease changed (or gives up at the lock timeout, which changes nothing).
                 mine = await (
                     await uow.conn.execute(
-                        "SELECT 1 FROM platform.outbox WHERE id = %s AND status = 'pending' AND next_attempt_at = %s"
-                        " FOR UPDATE",
-                        (event.id, lease),
+                        "UPDATE platform.outbox SET status = 'done', attempts = attempts + 1, processed_at = %s,"
+                        " last_error = NULL WHERE id = %s AND status = 'pending' AND next_attempt_at = %s"
+                        " RETURNING 1",
+                        (self.clock.now(), event.id, lease),
                     )
                 ).fetchone()
                 if mine is None:
                     return
                 for handler in self.handlers.get(event.event_type, []):
                     await handler(event, uow)
-                await uow.conn.execute(
-                    "UPDATE platform.outbox SET status = 'done', attempts = attempts + 1, processed_at = %s,"
-                    " last_error = NULL WHERE id = %s",
-                    (self.clock.now(), event.id),
-                )
                 await uow.commit()
         except Exception as exc:  # noqa: BLE001 - any failure is recorded and retried
             # In a transaction of its own: the delivery's may be gone with its connection.

@@ -121,6 +121,23 @@ async def test_writes_after_commit_are_not_kept(db: Database) -> None:
     assert await outbox_rows(db) == 1
 
 
+async def test_writes_committed_again_after_a_commit_are_kept(db: Database) -> None:
+    async with db.unit_of_work() as uow:
+        await insert_row(uow.conn)
+        await uow.commit()
+        await insert_row(uow.conn)
+        await uow.commit()
+
+    assert await outbox_rows(db) == 2
+
+
+async def test_a_savepoint_first_in_a_unit_of_work_keeps_nothing_on_its_own(db: Database) -> None:
+    async with db.unit_of_work() as uow, uow.conn.transaction():
+        await insert_row(uow.conn)
+
+    assert await outbox_rows(db) == 0
+
+
 async def test_a_malformed_organization_id_is_refused_before_any_query(db: Database) -> None:
     with pytest.raises(ValueError, match="badly formed"):
         async with db.unit_of_work(org_id="not-a-uuid"):

@@ -12,7 +12,7 @@ from lml.ordering.domain.errors import HoldAlreadyOrdered, OrderNotFound, OrderN
 from lml.ordering.domain.order import AWAITING_PAYMENT, Buyer, Order, OrderStatus
 from lml.ordering.events import OrderPlaced
 from lml.platform.clock import Clock
-from lml.platform.domain.errors import Unavailable
+from lml.platform.domain.errors import NotFound, PreconditionFailed, Unavailable
 from lml.platform.logging import get_logger
 
 log = get_logger("lml.ordering")
@@ -39,13 +39,16 @@ async def place_order(
     hold_token: str,
 ) -> PlacedOrder:
     owner = buyer.owner
-    # Asked first: once ordered, the hold is spent in Redis and would only say "unknown hold".
-    # Another buyer's order is not named here: verifying the hold refuses them as usual.
-    async with transaction() as tx:
-        existing = await tx.orders.order_for_hold(hold_id)
-    if existing is not None and existing[1] == owner:
-        raise HoldAlreadyOrdered(existing[0])
-    hold = await holds.verify(hold_id, hold_token, owner)
+    try:
+        hold = await holds.verify(hold_id, hold_token, owner)
+    except (NotFound, PreconditionFailed):
+        # Once ordered, the hold is spent in Redis and only says "unknown hold": the buyer's order for
+        # it is named instead. Another buyer's order is not: they get the hold's refusal as usual.
+        async with transaction() as tx:
+            existing = await tx.orders.order_for_hold(hold_id)
+        if existing is not None and existing[1] == owner:
+            raise HoldAlreadyOrdered(existing[0]) from None
+        raise
     show = await shows.terms(hold.show_id)
     check_show_selling(show.sale_status)
     now = clock.now()

@@ -9,12 +9,12 @@ from typing import Any
 
 import msgspec
 from psycopg import AsyncConnection
-from psycopg.errors import UniqueViolation
 from psycopg.types.json import Jsonb
 
 from lml.ordering.domain.errors import HoldAlreadyOrdered
 from lml.ordering.domain.order import AWAITING_PAYMENT, Buyer, Moved, Order, OrderLine, OrderStatus, Refund, Trigger
 from lml.ordering.infrastructure.metrics import count_created, count_moved
+from lml.platform.domain.errors import BrokenInvariant
 
 _AWAITING = [s.value for s in AWAITING_PAYMENT]
 
@@ -79,26 +79,28 @@ class PgOrders:
         self._after_commit = after_commit or _uncounted
 
     async def add(self, order: Order, *, actor: str) -> None:
-        try:
-            async with self._conn.transaction():
-                await self._conn.execute(
-                    """
-                    INSERT INTO ordering.orders (order_id, organization_id, show_id, hold_id, buyer_kind, buyer_subject,
-                        buyer_email, buyer_name, buyer_phone, status, currency, total, expires_at, show_starts_at,
-                        buyer_limit, created_at, updated_at)
-                    VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
-                    """,
-                    (order.order_id, order.organization_id, order.show_id, order.hold_id, order.buyer.kind,
-                     order.buyer.subject, order.buyer.email, order.buyer.name, order.buyer.phone,
-                     order.status.value, order.currency,
-                     order.total, order.expires_at, order.show_starts_at, order.buyer_limit, order.created_at,
-                     order.created_at),
-                )
-        except UniqueViolation:
+        # A concurrent twin of this order (the same hold) waits here for this one's transaction; once it
+        # committed, the twin inserts nothing and names the order instead.
+        inserted = await (await self._conn.execute(
+            """
+            INSERT INTO ordering.orders (order_id, organization_id, show_id, hold_id, buyer_kind, buyer_subject,
+                buyer_email, buyer_name, buyer_phone, status, currency, total, expires_at, show_starts_at,
+                buyer_limit, created_at, updated_at)
+            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+            ON CONFLICT (hold_id) DO NOTHING
+            RETURNING 1
+            """,
+            (order.order_id, order.organization_id, order.show_id, order.hold_id, order.buyer.kind,
+             order.buyer.subject, order.buyer.email, order.buyer.name, order.buyer.phone,
+             order.status.value, order.currency,
+             order.total, order.expires_at, order.show_starts_at, order.buyer_limit, order.created_at,
+             order.created_at),
+        )).fetchone()
+        if inserted is None:
             existing = await self.order_for_hold(order.hold_id)
-            if existing is None:
-                raise
-            raise HoldAlreadyOrdered(existing[0]) from None
+            if existing is None:  # orders are never deleted: the row that conflicted is there
+                raise BrokenInvariant(f"hold {order.hold_id} conflicted with no order")
+            raise HoldAlreadyOrdered(existing[0])
         async with self._conn.cursor() as cur:
             await cur.executemany(
                 """

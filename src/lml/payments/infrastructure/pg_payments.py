@@ -20,6 +20,9 @@ _PROVIDER_CALL_LIMITS = {
     "statement_timeout": "15s",
     "idle_in_transaction_session_timeout": "30s",
 }
+# All three in one statement, before the lock's own (a statement's timeout is armed when it starts).
+_SET_PROVIDER_CALL_LIMITS = "SELECT " + ", ".join(f"set_config('{name}', '{value}', true)"
+                                                  for name, value in _PROVIDER_CALL_LIMITS.items())
 
 _SELECT_INTENT = """
     SELECT order_id::text AS order_id, show_id::text AS show_id, payment_intent_id, client_secret, status, amount,
@@ -39,8 +42,7 @@ class PgPaymentRecords:
 
     async def lock_order(self, order_id: str, *, across_provider_call: bool = False) -> None:
         if across_provider_call:
-            for name, value in _PROVIDER_CALL_LIMITS.items():
-                await self.conn.execute("SELECT set_config(%s, %s, true)", (name, value))
+            await self.conn.execute(_SET_PROVIDER_CALL_LIMITS)
         try:
             await self.conn.execute("SELECT pg_advisory_xact_lock(%s::int, hashtext(%s))", (_LOCK_SPACE, order_id))
         except (psycopg.errors.LockNotAvailable, psycopg.errors.QueryCanceled):
