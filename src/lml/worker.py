@@ -45,14 +45,16 @@ GRACE_MS = 30_000
 
 
 class OpenResources(dramatiq.Middleware):
-    """Opens the process's connections on the worker's event loop, and closes them after the
-    last message in flight has finished. Added after AsyncIO: `after_*` hooks run in reverse
-    order, so this one closes the connections while the loop still runs."""
+    """Opens the process's connections on the worker's event loop before the first message can run
+    (Dramatiq starts its worker threads before its `after_worker_boot` hooks), and closes them after
+    the last message in flight has finished. Added after AsyncIO, whose `before_worker_boot` starts
+    the loop; `after_*` hooks run in reverse order, so this one closes the connections while the loop
+    still runs."""
 
     def __init__(self, container: Container) -> None:
         self.container = container
 
-    def after_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
+    def before_worker_boot(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:
         _loop().run_coroutine(self.container.open())
 
     def after_worker_shutdown(self, broker: dramatiq.Broker, worker: dramatiq.Worker) -> None:

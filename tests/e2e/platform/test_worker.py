@@ -86,3 +86,24 @@ async def test_a_message_in_flight_finishes_before_the_worker_stops(settings: Se
     # `running` has joined the worker: the stop waited for the job, then closed the connections.
 
     assert finished == ["order-7"]
+
+
+async def test_messages_waiting_when_the_worker_starts_find_its_connections_open(settings: Settings) -> None:
+    # Dramatiq starts its worker threads before its `after_worker_boot` hooks: connections opened
+    # there came too late for the messages already queued, which failed ("the pool is not open yet").
+    worker = Worker(settings, threads=4, handlers={})
+    pool_closed: list[bool] = []
+
+    async def probe() -> None:
+        pool_closed.append(worker.resources.db.pool.closed)
+
+    probe_actor = worker.actor("test_boot_probe", probe)
+    for _ in range(20):
+        probe_actor.send()
+    with running(worker):
+        async def all_processed() -> bool:
+            return len(pool_closed) >= 20
+
+        await eventually(all_processed)
+
+    assert pool_closed == [False] * 20
