@@ -31,6 +31,7 @@ from lml.platform.http.contract import Contract, documented
 from lml.platform.http.kit import kit_of
 from lml.platform.http.problems import handle_domain_error
 from lml.platform.logging import get_logger
+from lml.platform.rate_leases import RateLeases
 from lml.platform.rate_limit import RateDecision, RateLimit
 
 log = get_logger("lml.rate_limits")
@@ -100,7 +101,7 @@ def rate_bill(connection: Connection) -> RateBill | None:
 
 def _limit_middleware(
     app: ASGIApp, by: KeyOf, name: str, limit_of: Callable[[str], RateLimit], *, own: bool,
-    in_store_of: str | None = None, unavailable: Callable[[], None] | None = None,
+    in_store_of: str | None = None, unavailable: Callable[[], None] | None = None, leases: RateLeases | None = None,
 ) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
     """Spends one token of the caller's `name` bucket per request (`limit_of` its limit for the caller's
     key), and first one of the general bucket when the general middleware left it (`own`: a route's
@@ -108,7 +109,8 @@ def _limit_middleware(
     that value's hash tag and the route's store script spends them (`rate_bill`); whatever the
     request did not take to the store is spent before its answer starts. While the limiter's store
     cannot be reached the request fails (503), unless `unavailable` is given: it is called and the
-    request goes on unlimited."""
+    request goes on unlimited. With `leases` (one bucket, spent before the route), the bucket's tokens
+    are taken a few at a time (`RateLeases`)."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         connection: Connection = ASGIConnection(scope, receive=receive)
@@ -127,7 +129,7 @@ def _limit_middleware(
             state[_BILL] = bill
         else:
             try:
-                await limiter.spend(bill)
+                await (limiter.spend(bill) if leases is None else leases.spend(limiter, bill))
             except Unavailable:  # the limiter's store cannot be reached
                 if unavailable is None:
                     raise
@@ -224,6 +226,7 @@ def general_rate_limit(
         return per_address if key.startswith(ADDRESS) else per_principal
 
     last_warned = -math.inf
+    leases = RateLeases()
 
     def unavailable() -> None:
         # Reading one's tickets, or the event list, must not fail because the limiter's store is
@@ -235,7 +238,8 @@ def general_rate_limit(
             log.warning("general_rate_limit_unavailable", detail="Redis cannot be reached; requests go unlimited")
 
     def wrap(app: ASGIApp) -> ASGIApp:
-        limited = _limit_middleware(app, caller_key, "general", limit_of, own=False, unavailable=unavailable)
+        limited = _limit_middleware(app, caller_key, "general", limit_of, own=False, unavailable=unavailable,
+                                    leases=leases)
         in_store: dict[str, ASGIApp] = {}
 
         async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
