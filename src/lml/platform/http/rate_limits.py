@@ -219,8 +219,10 @@ def general_rate_limit(
     per_principal: RateLimit, per_address: RateLimit, *, exempt_paths: Collection[str]
 ) -> Callable[[ASGIApp], ASGIApp]:
     """App middleware: every routed request but those under `exempt_paths` spends one token of the
-    caller's general bucket (`per_principal` with a valid token, `per_address` without); on a route
-    with its own limit, that limit spends it, in the same call to the store as its own."""
+    caller's general bucket (`per_principal` with a valid token, `per_address` without), taken from
+    the store a few at a time (`RateLeases`); on a route with its own limit, that limit spends it, in
+    the same call to the store as its own; on a route marked `general_limit_in_store_of`, the
+    route's store script does."""
 
     def limit_of(key: str) -> RateLimit:
         return per_address if key.startswith(ADDRESS) else per_principal
