@@ -36,6 +36,12 @@ class RateLimiter:
         """Take `cost` tokens from the bucket `key` if it has them."""
         return await self._decide("take", [self.bucket(key, limit)], cost)
 
+    async def lease(self, bucket: RateBucket, most: int) -> tuple[RateDecision, int]:
+        """As many of `most` tokens of `bucket` as it has, at least one (refused otherwise): the
+        decision, and how many were taken."""
+        reply = await self._run("lease", [bucket], most)
+        return RateDecision.of_reply(reply, bucket.limit), reply[5]
+
     async def spend(self, bill: RateBill) -> RateDecision:
         """One token of each of the bill's buckets, in turn until one refuses (one round trip)."""
         return bill.settle(await self._run("take", bill.buckets, 1))

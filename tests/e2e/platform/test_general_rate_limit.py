@@ -108,3 +108,26 @@ async def test_hold_requests_draw_on_a_general_budget_of_their_own_per_show(
     assert (await hold(second.show_id)).status_code == 422
     orders = await here.get("/v1/orders", headers=buyer.headers)
     assert orders.status_code == 200 and orders.headers["ratelimit-remaining"] == str(BURST - 1)
+
+
+async def test_availability_reads_draw_on_a_general_budget_of_their_own_per_show(
+    api_from: ApiFrom, make_show_on_sale: MakeShowOnSale
+) -> None:
+    first, second = await make_show_on_sale(seats=4), await make_show_on_sale(seats=4)
+    here = api_from("198.51.100.40")
+    url = f"/v1/shows/{first.show_id}/availability"
+    whole = await here.get(url)
+    answers = [whole, *[await here.get(url, headers={"If-None-Match": whole.headers["etag"]})
+                        for _ in range(BURST - 1)]]
+    assert [a.status_code for a in answers] == [200] + [304] * (BURST - 1)
+    assert counted_down(answers) == [str(n) for n in range(BURST - 1, -1, -1)]
+    refused(await here.get(url, headers={"If-None-Match": whole.headers["etag"]}))
+    # The snapshot script spends it in its one step: the show's budget, not the address' everywhere.
+    assert (await here.get(f"/v1/shows/{second.show_id}/availability")).status_code == 200
+    events = await here.get("/v1/events")
+    assert events.status_code == 200 and events.headers["ratelimit-remaining"] == str(BURST - 1)
+    # A show that does not exist costs its budget too, and nothing more once it is spent.
+    unknown = f"/v1/shows/{'0' * 8}-0000-7000-8000-{'0' * 12}/availability"
+    answers = [await here.get(unknown) for _ in range(BURST)]
+    assert [a.status_code for a in answers] == [404] * BURST and counted_down(answers)[-1] == "0"
+    refused(await here.get(unknown))

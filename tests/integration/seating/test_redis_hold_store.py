@@ -9,10 +9,11 @@ from datetime import UTC, datetime
 import msgspec
 import pytest
 
+from lml.platform.domain.rate_budget import RateBill, RateBucket, RateLimit
 from lml.platform.ids import new_id
 from lml.platform.redis import ShardSubscriber, shard_of
 from lml.platform.resources import Resources
-from lml.seating.domain.availability import BuyerRow, InventoryState, SeatRow, ZoneRow
+from lml.seating.domain.availability import Availability, BuyerRow, InventoryState, SeatRow, ZoneRow
 from lml.seating.domain.hold import (
     Holder,
     HoldExtended,
@@ -21,6 +22,7 @@ from lml.seating.domain.hold import (
     HoldRequest,
     HoldTerms,
     InventoryNotLoaded,
+    RateLimited,
     new_hold_id,
 )
 from lml.seating.infrastructure import redis_holds
@@ -273,6 +275,27 @@ async def test_the_status_string_follows_every_change(store: RedisHoldStore, sho
     assert not isinstance(third, str | None)
     assert third.seats == first.seats
     assert third.version != first.version
+
+
+async def test_the_snapshot_spends_the_readers_budget_in_its_own_step_loaded_or_not(
+    store: RedisHoldStore, show: str
+) -> None:
+    def bill(show_id: str) -> RateBill:
+        # Tagged like the show's keys: one slot of a cluster.
+        return RateBill([RateBucket(f"lml:ratelimit:general:{{{show_id}}}:address:1", RateLimit(2, 0.001))])
+
+    first, second = bill(show), bill(show)
+    whole = await store.availability(show, None, first)
+    assert isinstance(whole, Availability)
+    assert await store.availability(show, whole.version, second) == whole.version
+    assert [(b.decision.allowed, b.decision.remaining) for b in (first, second) if b.decision] == [(True, 1), (True, 0)]
+    refused = bill(show)
+    assert isinstance(await store.availability(show, whole.version, refused), RateLimited)
+    assert refused.decision is not None and not refused.decision.allowed and refused.decision.retry_after >= 1
+    # A show not loaded (or unknown) is asked for only as long as the budget lasts.
+    unknown = new_id()
+    answers = [await store.availability(unknown, None, bill(unknown)) for _ in range(3)]
+    assert answers[:2] == [None, None] and isinstance(answers[2], RateLimited)
 
 
 async def test_changes_are_published_and_logged(

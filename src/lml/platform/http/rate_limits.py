@@ -31,6 +31,7 @@ from lml.platform.http.contract import Contract, documented
 from lml.platform.http.kit import kit_of
 from lml.platform.http.problems import handle_domain_error
 from lml.platform.logging import get_logger
+from lml.platform.rate_leases import RateLeases
 from lml.platform.rate_limit import RateDecision, RateLimit
 
 log = get_logger("lml.rate_limits")
@@ -72,6 +73,8 @@ _GENERAL = "general_rate_limit"
 _BILL = "rate_bill"
 # Marks the middleware of a route's own limit, which the general middleware leaves its bucket to.
 _OWN_LIMIT = "__lml_own_rate_limit__"
+# Marks a route whose store script spends the general bucket: the path parameter whose hash tag it carries.
+_IN_STORE_OF = "__lml_general_limit_in_store_of__"
 
 
 def _bucket_name(name: str, tag: str | None, key: str) -> str:
@@ -90,14 +93,15 @@ async def _problem(scope: Scope, receive: Receive, send: Send, error: DomainErro
 
 def rate_bill(connection: Connection) -> RateBill | None:
     """The request's rate budgets, left for the route's store script to spend in the same step as its
-    own work (a route limited with `in_store_of`); None on other routes."""
+    own work (a route limited with `in_store_of`, or marked `general_limit_in_store_of`); None on
+    other routes."""
     bill: RateBill | None = connection.scope.get("state", {}).get(_BILL)
     return bill
 
 
 def _limit_middleware(
     app: ASGIApp, by: KeyOf, name: str, limit_of: Callable[[str], RateLimit], *, own: bool,
-    in_store_of: str | None = None, unavailable: Callable[[], None] | None = None,
+    in_store_of: str | None = None, unavailable: Callable[[], None] | None = None, leases: RateLeases | None = None,
 ) -> Callable[[Scope, Receive, Send], Awaitable[None]]:
     """Spends one token of the caller's `name` bucket per request (`limit_of` its limit for the caller's
     key), and first one of the general bucket when the general middleware left it (`own`: a route's
@@ -105,7 +109,8 @@ def _limit_middleware(
     that value's hash tag and the route's store script spends them (`rate_bill`); whatever the
     request did not take to the store is spent before its answer starts. While the limiter's store
     cannot be reached the request fails (503), unless `unavailable` is given: it is called and the
-    request goes on unlimited."""
+    request goes on unlimited. With `leases` (one bucket, spent before the route), the bucket's tokens
+    are taken a few at a time (`RateLeases`)."""
 
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         connection: Connection = ASGIConnection(scope, receive=receive)
@@ -124,7 +129,7 @@ def _limit_middleware(
             state[_BILL] = bill
         else:
             try:
-                await limiter.spend(bill)
+                await (limiter.spend(bill) if leases is None else leases.spend(limiter, bill))
             except Unavailable:  # the limiter's store cannot be reached
                 if unavailable is None:
                     raise
@@ -141,7 +146,7 @@ def _limit_middleware(
             # An inner limit's headers describe the tighter budget, and another limit's 429 its own.
             if message["type"] == "http.response.start" and not any(
                     name.lower() == b"ratelimit-limit" for name, _ in message.get("headers", [])):
-                decision = bill.decision
+                decision: RateDecision | None = bill.decision
                 if decision is None:
                     # The request ended before its store script ran (invalid, a replayed answer...):
                     # it pays now, and a budget that cannot be checked answers 503, as it would have
@@ -149,10 +154,13 @@ def _limit_middleware(
                     try:
                         decision = await limiter.spend(bill)
                     except Unavailable as down:
-                        replaced = True
-                        await _problem(scope, receive, send, down)
-                        return
-                message = {**message, "headers": [*message.get("headers", []), *_rate_headers(decision)]}
+                        if unavailable is None:
+                            replaced = True
+                            await _problem(scope, receive, send, down)
+                            return
+                        unavailable()
+                if decision is not None:
+                    message = {**message, "headers": [*message.get("headers", []), *_rate_headers(decision)]}
             await send(message)
 
         refused = bill.decision
@@ -179,28 +187,48 @@ def rate_limited(
     return documented(wrap, RATE_LIMITED)
 
 
+def general_limit_in_store_of(path_param: str) -> Callable[[ASGIApp], ASGIApp]:
+    """Route middleware (it only marks the route): the route's store script spends the general bucket
+    (see `rate_bill`), which is then the caller's for the value of `path_param` (a show id: a cluster
+    runs a script on one slot only, so the bucket carries its hash tag). Saves a round trip to the
+    store on routes that make one anyway."""
+
+    def wrap(app: ASGIApp) -> ASGIApp:
+        return app
+
+    setattr(wrap, _IN_STORE_OF, path_param)
+    return wrap
+
+
 def is_exempt(path: str, exempt_paths: Collection[str]) -> bool:
     """Whether `path` is one of `exempt_paths` or under one."""
     return any(path == prefix or path.startswith(prefix + "/") for prefix in exempt_paths)
 
 
-def _has_own_limit(scope: Scope) -> bool:
+def _route_marks(scope: Scope) -> tuple[bool, str | None]:
+    """Whether the route has its own limit; the path parameter whose store spends its general bucket."""
     handler = scope.get("route_handler")
-    return isinstance(handler, HTTPRouteHandler) and any(
-        getattr(m, _OWN_LIMIT, False) for m in handler.middleware or ())
+    if not isinstance(handler, HTTPRouteHandler):
+        return False, None
+    marks = handler.middleware or ()
+    in_store_of = next((getattr(m, _IN_STORE_OF) for m in marks if hasattr(m, _IN_STORE_OF)), None)
+    return any(getattr(m, _OWN_LIMIT, False) for m in marks), in_store_of
 
 
 def general_rate_limit(
     per_principal: RateLimit, per_address: RateLimit, *, exempt_paths: Collection[str]
 ) -> Callable[[ASGIApp], ASGIApp]:
     """App middleware: every routed request but those under `exempt_paths` spends one token of the
-    caller's general bucket (`per_principal` with a valid token, `per_address` without); on a route
-    with its own limit, that limit spends it, in the same call to the store as its own."""
+    caller's general bucket (`per_principal` with a valid token, `per_address` without), taken from
+    the store a few at a time (`RateLeases`); on a route with its own limit, that limit spends it, in
+    the same call to the store as its own; on a route marked `general_limit_in_store_of`, the
+    route's store script does."""
 
     def limit_of(key: str) -> RateLimit:
         return per_address if key.startswith(ADDRESS) else per_principal
 
     last_warned = -math.inf
+    leases = RateLeases()
 
     def unavailable() -> None:
         # Reading one's tickets, or the event list, must not fail because the limiter's store is
@@ -212,14 +240,23 @@ def general_rate_limit(
             log.warning("general_rate_limit_unavailable", detail="Redis cannot be reached; requests go unlimited")
 
     def wrap(app: ASGIApp) -> ASGIApp:
-        limited = _limit_middleware(app, caller_key, "general", limit_of, own=False, unavailable=unavailable)
+        limited = _limit_middleware(app, caller_key, "general", limit_of, own=False, unavailable=unavailable,
+                                    leases=leases)
+        in_store: dict[str, ASGIApp] = {}
 
         async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
             if scope["type"] != ScopeType.HTTP or is_exempt(scope["path"], exempt_paths):
                 await app(scope, receive, send)
-            elif _has_own_limit(scope):
+                return
+            own, in_store_of = _route_marks(scope)
+            if own:
                 scope.setdefault("state", {})[_GENERAL] = limit_of
                 await app(scope, receive, send)
+            elif in_store_of is not None:
+                if in_store_of not in in_store:
+                    in_store[in_store_of] = _limit_middleware(app, caller_key, "general", limit_of, own=False,
+                                                              in_store_of=in_store_of, unavailable=unavailable)
+                await in_store[in_store_of](scope, receive, send)
             else:
                 await limited(scope, receive, send)
 

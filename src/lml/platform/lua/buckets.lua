@@ -8,10 +8,11 @@ local function clock_ms()
   return tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
 end
 
--- One bucket: `mode` take (spend `cost` tokens if there), peek (only tell), charge (spend even into
--- debt: for what has already happened, so that requests that passed a peek together are all paid
--- for, and the wait grows).
--- Returns {allowed (0|1), tokens left (floor, at least 0), ms until full, ms until `cost` tokens are there (0 if allowed)}
+-- One bucket: `mode` take (spend `cost` tokens if there), lease (spend as many of `cost` tokens as
+-- are there, at least one), peek (only tell), charge (spend even into debt: for what has already
+-- happened, so that requests that passed a peek together are all paid for, and the wait grows).
+-- Returns {allowed (0|1), tokens left (floor, at least 0), ms until full, ms until `cost` tokens are
+-- there (0 if allowed), tokens spent}
 local function spend_bucket(key, capacity, rate, cost, mode, now)
   local state = redis.call('HMGET', key, 'tokens', 'ts')
   local tokens = tonumber(state[1])
@@ -21,34 +22,40 @@ local function spend_bucket(key, capacity, rate, cost, mode, now)
     last = now
   end
   tokens = math.min(capacity, tokens + math.max(0, now - last) * rate / 1000)
+  if mode == 'lease' then
+    cost = math.max(1, math.min(cost, math.floor(tokens)))
+  end
   local allowed = 0
   local wait_ms = 0
+  local spent = 0
   if tokens >= cost then
     allowed = 1
   else
     wait_ms = math.ceil((cost - tokens) * 1000 / rate)
   end
-  if mode == 'charge' or (mode == 'take' and allowed == 1) then
+  if mode == 'charge' or ((mode == 'take' or mode == 'lease') and allowed == 1) then
     tokens = tokens - cost
+    spent = cost
   end
   local full_ms = math.ceil((capacity - tokens) * 1000 / rate)
   if mode ~= 'peek' then
     redis.call('HSET', key, 'tokens', string.format('%.6f', tokens), 'ts', string.format('%d', now))
     redis.call('PEXPIRE', key, math.max(full_ms, 1000))
   end
-  return {allowed, math.max(0, math.floor(tokens)), full_ms, wait_ms}
+  return {allowed, math.max(0, math.floor(tokens)), full_ms, wait_ms, spent}
 end
 
 -- A request's buckets: keys[i] with capacity and refill per second at args[first + 2i - 2], [first + 2i - 1];
 -- `cost` tokens of each, in turn, until one refuses (the buckets before it stay spent).
--- Returns the refusing bucket's answer, else the last one's, with that bucket's number (1-based) after it.
+-- Returns the refusing bucket's answer, else the last one's, with that bucket's number (1-based) fifth
+-- (before the tokens spent).
 local function spend_buckets(keys, args, first, cost, mode)
   local now = clock_ms()
   local answer
   for i, key in ipairs(keys) do
     local at = first + 2 * i - 2
     answer = spend_bucket(key, tonumber(args[at]), tonumber(args[at + 1]), cost, mode, now)
-    answer[5] = i
+    table.insert(answer, 5, i)
     if answer[1] == 0 and mode ~= 'charge' then return answer end
   end
   return answer

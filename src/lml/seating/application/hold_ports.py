@@ -16,6 +16,7 @@ from lml.seating.domain.hold import (
     HoldRequest,
     HoldTerms,
     PlaceOutcome,
+    RateLimited,
 )
 from lml.seating.domain.sale_rules import SaleRules
 from lml.seating.domain.seat_quality import SeatGeometry, SeatPlan, VenueGeometry
@@ -51,8 +52,12 @@ class HoldStore(Protocol):
         """Follow committed PostgreSQL changes (newer row versions only) and drop the holds that became
         orders, in one atomic step; returns how many rows applied."""
 
-    async def availability(self, show_id: str, known_version: str | None = None) -> Availability | str | None:
-        """The snapshot; just its version when that is still `known_version`; None when not loaded."""
+    async def availability(
+        self, show_id: str, known_version: str | None = None, bill: RateBill | None = None
+    ) -> Availability | str | RateLimited | None:
+        """The snapshot; just its version when that is still `known_version`; None when not loaded.
+        `bill`: the request's rate budgets, not yet spent: spent first, whether or not the show is
+        loaded (RateLimited when they refuse)."""
 
 
 class SaleRulesSource(Protocol):

@@ -37,6 +37,7 @@ from lml.seating.domain.hold import (
     HoldTerms,
     InventoryNotLoaded,
     PlaceOutcome,
+    RateLimited,
 )
 from lml.seating.domain.sale_rules import SaleRules
 from lml.seating.domain.seat_quality import PlacedSeat, SeatGeometry, SeatPlan, ShowRow, VenueGeometry
@@ -249,7 +250,10 @@ class InMemoryHoldStore:
                 applied += 1
         return applied
 
-    async def availability(self, show_id: str, known_version: str | None = None) -> Availability | str | None:
+    async def availability(
+        self, show_id: str, known_version: str | None = None, bill: RateBill | None = None
+    ) -> Availability | str | RateLimited | None:
+        """Rate budgets are the real store's business (tested against Redis): `bill` goes unspent."""
         show = self._live(show_id)
         if show is None:
             return None

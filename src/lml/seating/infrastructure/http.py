@@ -13,13 +13,13 @@ from litestar.response import ServerSentEvent
 from litestar.status_codes import HTTP_304_NOT_MODIFIED
 
 from lml.platform.domain.buyer_limit import limit_key
-from lml.platform.domain.errors import DomainError
+from lml.platform.domain.errors import BrokenInvariant, DomainError
 from lml.platform.domain.principal import BUYER_SCOPE
 from lml.platform.http.auth import bearer_principal, client_network, requires_scope
 from lml.platform.http.contract import contract, route_contract
 from lml.platform.http.idempotency import idempotent
 from lml.platform.http.problems import handle_domain_error
-from lml.platform.http.rate_limits import rate_bill, rate_limited
+from lml.platform.http.rate_limits import general_limit_in_store_of, rate_bill, rate_limited
 from lml.platform.rate_limit import RateLimit
 from lml.seating.application.change_hold import extend_hold, release_hold
 from lml.seating.application.place_hold import place_hold
@@ -228,17 +228,22 @@ async def seatmap(
 
 @get("/v1/shows/{show_id:str}/availability", operation_id="getAvailability",
      opt=route_contract(CONDITIONAL | contract(body={"application/json": Availability})), tags=["seating"],
+     # The snapshot script spends the general budget: a reader's is their own per show (README, "Rate limits").
+     middleware=[general_limit_in_store_of("show_id")],
      summary="Every seat's status (one character per seat, seat map order) and each GA zone's places left")
 async def availability(
     request: AnyRequest, seating: NamedDependency[SeatingServices], show_id: FromPath[str]
 ) -> Response[bytes]:
-    await seating.terms.terms(show_id)
     cached = seating.availability_bodies.get(show_id)
-    if cached is None:
-        version, body = seating.availability_bodies.put(await read_availability(seating.holding, show_id=show_id))
-    else:
-        found = await read_availability_since(seating.holding, show_id=show_id, known_version=cached[0])
-        version, body = seating.availability_bodies.put(found) if isinstance(found, Availability) else cached
+    found = await read_availability_since(seating.holding, show_id=show_id,
+                                          known_version=None if cached is None else cached[0], bill=rate_bill(request))
+    if isinstance(found, DomainError):
+        return handle_domain_error(request, found)
+    if isinstance(found, Availability):
+        cached = seating.availability_bodies.put(found)
+    elif cached is None:
+        raise BrokenInvariant("only a known version is answered with a version")
+    version, body = cached
     headers = {"ETag": _etag(version), "Cache-Control": "no-cache"}
     if _matches(request.headers.get("if-none-match"), headers["ETag"]):
         return Response(b"", status_code=HTTP_304_NOT_MODIFIED, headers=headers)

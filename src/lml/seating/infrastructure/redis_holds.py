@@ -133,7 +133,7 @@ class RedisHoldStore:
         self._read = _load_script(client, "read_hold.lua")
         self._apply = _load_script(client, "apply_inventory.lua")
         self._loader = _load_script(client, "load_inventory.lua")
-        self._snapshot = _load_script(client, "snapshot.lua")
+        self._snapshot = _load_script(client, "snapshot.lua", spends_budgets=True)
         self._purge = _load_script(client, "purge.lua")
         self._close = _load_script(client, "close_show.lua")
         self._buckets = client.register_script(lua_source("lml.platform", "buckets.lua", "token_bucket.lua"))
@@ -291,10 +291,21 @@ class RedisHoldStore:
             args += [buyer.buyer_key, buyer.places, buyer.version]
         return int(await self._run(self._apply, show_id, args))
 
-    async def availability(self, show_id: str, known_version: str | None = None) -> Availability | str | None:
+    async def availability(
+        self, show_id: str, known_version: str | None = None, bill: RateBill | None = None
+    ) -> Availability | str | RateLimited | None:
         """The show's availability; only its version when it is still `known_version`; None when
-        the show is not loaded."""
-        reply = await self._run(self._snapshot, show_id, [known_version or ""])
+        the show is not loaded. The bill's buckets carry the show's hash tag: the snapshot script
+        spends them in its own step."""
+        unpaid = bill if bill is not None and bill.decision is None else None
+        buckets = unpaid.buckets if unpaid is not None else ()
+        rate, reply = await self._run(self._snapshot, show_id,
+                                      [known_version or "", len(buckets), *bucket_args(buckets)],
+                                      [b.key for b in buckets])
+        if unpaid is not None:
+            unpaid.settle(rate)
+        if reply[0] == b"rate_limited":
+            return RateLimited()
         if reply[0] == b"not_loaded":
             return None
         version = _text(reply[1])
