@@ -364,5 +364,5 @@ def _responses(handler: HTTPRouteHandler, litestar: dict[str, Any], promise: Con
 def _error_description(status: int, promise: Contract) -> str:
     title = TITLES.get(status, "Error")
     if status == 422 and promise.rule:
-        return f"{title}: the input breaks what the schema states, or this rule it cannot state: {promise.rule}"
+        return f"{title}: the input breaks what the schema states, or a rule it cannot state: {promise.rule}"
     return title

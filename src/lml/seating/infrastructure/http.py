@@ -50,8 +50,9 @@ SEATMAP_MAX_AGE = 24 * 3600
 BUYERS_ONLY = [requires_scope(BUYER_SCOPE)]
 # Extend and release are fenced by the hold token: 412 without it or with another.
 # What a hold valid per the schema must still meet (a 422 otherwise), as the document says.
-HOLD_RULE = ("the seats, GA zones, sections and price tier named are the show's, none blocked; no seat left free"
-             " on its own where the show does not allow it")
+HOLD_RULE = ("the show is on sale; the seats, GA zones, sections and price tier named are the show's, none"
+             " blocked; the buyer stays within the show's seats per buyer; no seat left free on its own where the"
+             " show does not allow it")
 HOLD_TOKEN = contract(412, reads=("If-Match",))
 # A representation with an ETag: 304 when If-None-Match still names it.
 CONDITIONAL = contract(304, reads=("If-None-Match",), sends=("ETag", "Cache-Control"))

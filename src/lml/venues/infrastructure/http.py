@@ -40,7 +40,7 @@ AnyRequest = Request[Any, Any, Any]
 # A 100,000-seat layout sent back as read (seat ids included, pretty-printed) is about 20 MiB.
 LAYOUT_MAX_BODY_BYTES = 32 * 1024 * 1024
 # What a layout valid per the schema must still meet (a 422 listing every problem otherwise).
-LAYOUT_RULE = (f"no seat twice (section, row and number) nor two alike seat ids, no zone_id twice, at most"
+LAYOUT_RULE = (f"no seat twice (section, row and number) nor two seats with one seat id, no zone_id twice, at most"
                f" {MAX_SEATS} seats; bounds within the viewport (x + width and y + height at most 1)")
 # A change is checked with the draft it changes: the rules of a whole draft's layout type too.
 PATCH_RULE = ("the draft as changed meets every rule of a draft: a seated layout has seats and no GA zones,"
