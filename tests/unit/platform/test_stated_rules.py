@@ -6,12 +6,16 @@ as msgspec reads them."""
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import urlsplit
 
 import jsonschema_rs
 import msgspec
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lml.catalog.domain.event import IMAGE_URL_PATTERN, check_event_fields
+from lml.catalog.domain.pricing import NAME_PATTERN as TIER_NAME_PATTERN
+from lml.catalog.domain.pricing import TARGET_SCHEMA, TIER_ID_PATTERN, PricingRule, TierDraft, check_tiers
 from lml.identity.domain.rules import EMAIL_PATTERN, NAME_MAX, NAME_PATTERN, email_problem, name_problem
 from lml.platform.domain.date_time import DATE_TIME_PATTERN, OFFSET_DATE_TIME_PATTERN, OffsetDateTime
 from lml.platform.domain.text import WHITE_SPACE, matches, trim, trimmed_text_pattern
@@ -73,3 +77,43 @@ def test_a_date_time_matches_the_pattern_exactly_when_msgspec_reads_it(text: str
 def test_an_instant_needs_its_offset_in_the_pattern_as_in_msgspec(text: str) -> None:
     stated = matches(OFFSET_DATE_TIME_PATTERN, text)
     assert _read_by_msgspec(text, OffsetDateTime) == stated == _schema_says(OFFSET_DATE_TIME_PATTERN, text)
+
+
+_NEAR_URLS = st.builds("{}{}{}{}".format, st.sampled_from(["https://", "http://", "HTTPS://", "https:/", ""]),
+                       _TRICKY | st.sampled_from(["images.example.com", "[::1]", "u@h", "h:443", ""]),
+                       st.sampled_from(["", ":8443", ":", ":123456"]), _TRICKY.map(lambda t: f"/{t}") | _TRICKY)
+
+
+@settings(max_examples=200, database=None)
+@given(url=_NEAR_URLS)
+def test_an_image_url_is_refused_exactly_when_the_pattern_refuses_it(url: str) -> None:
+    stated = matches(IMAGE_URL_PATTERN, url)
+    assert (check_event_fields(images=[url]) == []) == stated == _schema_says(IMAGE_URL_PATTERN, url)
+    if stated:  # what the pattern lets through is an https URL with a host, as a URL parser reads it
+        assert urlsplit(url).scheme == "https" and urlsplit(url).hostname
+
+
+@settings(max_examples=150, database=None)
+@given(tier_id=_TRICKY, name=_TRICKY)
+def test_a_price_tier_id_and_name_are_refused_exactly_when_the_patterns_refuse_them(tier_id: str, name: str) -> None:
+    errors = {e.path for e in check_tiers([TierDraft(tier_id=tier_id, name=name, price=0)], "USD")}
+    assert ("/price_tiers/0/tier_id" not in errors) == matches(TIER_ID_PATTERN, tier_id) == _schema_says(
+        TIER_ID_PATTERN, tier_id)
+    assert ("/price_tiers/0/name" not in errors) == matches(TIER_NAME_PATTERN, name) == _schema_says(
+        TIER_NAME_PATTERN, name)
+
+
+_NAMES_OR_NOT = st.sampled_from([None, "A"]) | st.just(msgspec.UNSET)
+
+
+@settings(max_examples=100, database=None)
+@given(section=_NAMES_OR_NOT, row=_NAMES_OR_NOT, seat_id=_NAMES_OR_NOT, zone_id=_NAMES_OR_NOT)
+def test_a_pricing_rule_names_one_target_exactly_when_the_schema_says_so(
+    section: object, row: object, seat_id: object, zone_id: object,
+) -> None:
+    # Absent (UNSET) and null read alike: the rule's field is None.
+    sent = {name: value for name, value in (("section", section), ("row", row), ("seat_id", seat_id),
+                                            ("zone_id", zone_id)) if value is not msgspec.UNSET}
+    rule = msgspec.convert({"tier_id": "std", **sent}, PricingRule)
+    validator = jsonschema_rs.validator_for(TARGET_SCHEMA)
+    assert (rule.target() is not None) == validator.is_valid({"tier_id": "std", **sent})

@@ -69,6 +69,7 @@ async def _status(admission: AdmissionServices, operator: OperatorAccess, show_i
 
 
 @put("/v1/admin/shows/{show_id:uuid}/waiting-room", operation_id="setWaitingRoom", guards=[operator_in(WRITERS)],
+     opt=route_contract(contract(rule="the room opens no later than the show's sale, or now once the sale is open")),
      summary="Set the show's waiting room: on or off, when it opens, its pace, its active passes, their life")
 async def set_room(
     admission: Admission, operator: Operator, show_id: FromPath[uuid.UUID], data: JSONBody[RoomBody]

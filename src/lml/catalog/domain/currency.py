@@ -27,6 +27,10 @@ MINOR_UNITS: dict[str, int] = {
 }  # fmt: skip
 
 
+# The codes, as the OpenAPI document states them.
+CURRENCY_SCHEMA = {"enum": sorted(MINOR_UNITS), "examples": [DEFAULT_CURRENCY]}
+
+
 def is_currency(code: str) -> bool:
     """Exact upper-case code: `usd` is refused rather than guessed, so what is stored is what was meant."""
     return code in MINOR_UNITS

@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Literal, TypeVar
-from urllib.parse import urlsplit
 
 import msgspec
 from msgspec import UNSET, UnsetType
@@ -17,7 +16,7 @@ from msgspec import UNSET, UnsetType
 from lml.catalog.domain.errors import EventNotEditable, InvalidTransition, VenueLocked
 from lml.catalog.domain.venue import VenueSnapshot
 from lml.platform.domain.errors import FieldError, InvalidInput, present
-from lml.platform.domain.text import SPACE, matches, trim, trimmed_text_pattern
+from lml.platform.domain.text import CONTROL_CLASS, SPACE, WHITE_SPACE_CLASS, matches, trim, trimmed_text_pattern
 
 EventStatus = Literal["draft", "published", "cancelled"]
 _T = TypeVar("_T")
@@ -30,12 +29,18 @@ MAX_URL = 2048
 # blank; a category 1-40 letters, digits or '-' (not first), stored trimmed and in lower case.
 TITLE_PATTERN = trimmed_text_pattern(MAX_TITLE, refused="")
 CATEGORY_PATTERN = f"^{SPACE}*[A-Za-z0-9][A-Za-z0-9-]{{0,39}}{SPACE}*$"
+# An image is an https URL with a host (no user name or password), an optional port, then a path, query or
+# fragment; no white space or control character anywhere.
+_URL_CHAR = f"[^{WHITE_SPACE_CLASS}{CONTROL_CLASS}]"
+_HOST = f"(?:[^{WHITE_SPACE_CLASS}{CONTROL_CLASS}/?#@:\\[\\]]+|\\[[0-9A-Fa-f:.]+\\])"
+IMAGE_URL_PATTERN = f"^https://{_HOST}(?::[0-9]{{1,5}})?(?:[/?#]{_URL_CHAR}*)?$"
 
 
 Title = Annotated[str, msgspec.Meta(extra_json_schema={"pattern": TITLE_PATTERN}, examples=["Jazz at the Hall"])]
 Category = Annotated[str, msgspec.Meta(extra_json_schema={"pattern": CATEGORY_PATTERN}, examples=["concert"])]
 Description = Annotated[str, msgspec.Meta(extra_json_schema={"maxLength": MAX_DESCRIPTION})]
-Images = Annotated[tuple[Annotated[str, msgspec.Meta(extra_json_schema={"maxLength": MAX_URL})], ...], msgspec.Meta(
+ImageUrl = Annotated[str, msgspec.Meta(extra_json_schema={"maxLength": MAX_URL, "pattern": IMAGE_URL_PATTERN})]
+Images = Annotated[tuple[ImageUrl, ...], msgspec.Meta(
     extra_json_schema={"maxItems": MAX_IMAGES}, description="https URLs",
     examples=[["https://images.example.com/jazz-at-the-hall.jpg"]])]
 
@@ -97,13 +102,7 @@ def check_event_fields(
 
 
 def _is_https_url(url: str) -> bool:
-    if len(url) > MAX_URL or any(c.isspace() for c in url):
-        return False
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return False
-    return parts.scheme == "https" and bool(parts.hostname)
+    return len(url) <= MAX_URL and matches(IMAGE_URL_PATTERN, url)
 
 
 class Event(msgspec.Struct, kw_only=True):

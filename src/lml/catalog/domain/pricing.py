@@ -6,23 +6,32 @@ when a show is made, and resolved to one tier per seat when it goes on sale."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
+from typing import Annotated
 
 import msgspec
 
+from lml.catalog.domain.currency import CURRENCY_SCHEMA
 from lml.catalog.domain.venue import LayoutSeat, LayoutSnapshot, LayoutZone
 from lml.platform.domain.errors import FieldError
+from lml.platform.domain.text import matches, trim, trimmed_text_pattern
 
-TIER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 MAX_PRICE = 100_000_000  # minor units: a million dollars is a typo, not a ticket
 MAX_TIERS = 50
 MAX_FEES = 10
+MAX_NAME = 100
+# As sent, and as the OpenAPI document states them (`lml.platform.domain.text`).
+TIER_ID_PATTERN = "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+NAME_PATTERN = trimmed_text_pattern(MAX_NAME, refused="")
+
+Amount = Annotated[int, msgspec.Meta(extra_json_schema={"minimum": 0, "maximum": MAX_PRICE},
+                                     description="integer minor units of the show's currency")]
+Name = Annotated[str, msgspec.Meta(extra_json_schema={"pattern": NAME_PATTERN})]
 
 
 class Fee(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
-    name: str
-    amount: int
+    name: Name
+    amount: Amount
 
 
 class PriceTier(msgspec.Struct, frozen=True, kw_only=True):
@@ -40,14 +49,25 @@ class PriceTier(msgspec.Struct, frozen=True, kw_only=True):
 class TierDraft(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """A tier as an operator wrote it; `currency` is optional and must equal the show's."""
 
-    tier_id: str
-    name: str
-    price: int
-    currency: str | None = None
-    fees: tuple[Fee, ...] = ()
+    tier_id: Annotated[str, msgspec.Meta(extra_json_schema={"pattern": TIER_ID_PATTERN}, examples=["stalls"])]
+    name: Name
+    price: Amount
+    currency: Annotated[str, msgspec.Meta(extra_json_schema=CURRENCY_SCHEMA)] | None = None
+    fees: Annotated[tuple[Fee, ...], msgspec.Meta(extra_json_schema={"maxItems": MAX_FEES})] = ()
 
     def to_tier(self) -> PriceTier:
-        return PriceTier(tier_id=self.tier_id, name=self.name.strip(), price=self.price, fees=self.fees)
+        return PriceTier(tier_id=self.tier_id, name=trim(self.name), price=self.price, fees=self.fees)
+
+
+def _naming(name: str, *unnamed: str) -> dict[str, object]:
+    return {"required": [name], "properties": {name: {"type": "string"}, **{o: {"type": "null"} for o in unnamed}}}
+
+
+# `PricingRule.target` as the OpenAPI document states it: a seat alone, a zone alone, or a section (with
+# an optional row).
+TARGET_SCHEMA = {"anyOf": [_naming("seat_id", "zone_id", "section", "row"),
+                           _naming("zone_id", "seat_id", "section", "row"),
+                           _naming("section", "seat_id", "zone_id")]}
 
 
 class PricingRule(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True, forbid_unknown_fields=True):
@@ -92,15 +112,15 @@ def check_tiers(tiers: Sequence[TierDraft], currency: str) -> list[FieldError]:
     seen: dict[str, int] = {}
     for i, tier in enumerate(tiers):
         at = f"/price_tiers/{i}"
-        if not TIER_ID.match(tier.tier_id):
+        if not matches(TIER_ID_PATTERN, tier.tier_id):
             errors.append(FieldError(f"{at}/tier_id", "must be 1-64 letters, digits, '_', '-' or '.'"))
         elif tier.tier_id in seen:
             message = f"repeats tier {tier.tier_id!r} (price_tiers/{seen[tier.tier_id]})"
             errors.append(FieldError(f"{at}/tier_id", message))
         else:
             seen[tier.tier_id] = i
-        if not tier.name.strip() or len(tier.name) > 100:
-            errors.append(FieldError(f"{at}/name", "must be 1-100 characters"))
+        if not matches(NAME_PATTERN, tier.name):
+            errors.append(FieldError(f"{at}/name", f"must be 1-{MAX_NAME} characters"))
         if tier.price < 0:
             errors.append(FieldError(f"{at}/price", "must not be negative (integer minor units)"))
         elif tier.price > MAX_PRICE:
@@ -110,8 +130,8 @@ def check_tiers(tiers: Sequence[TierDraft], currency: str) -> list[FieldError]:
         if len(tier.fees) > MAX_FEES:
             errors.append(FieldError(f"{at}/fees", f"has more than {MAX_FEES} fees"))
         for j, fee in enumerate(tier.fees):
-            if not fee.name.strip() or len(fee.name) > 100:
-                errors.append(FieldError(f"{at}/fees/{j}/name", "must be 1-100 characters"))
+            if not matches(NAME_PATTERN, fee.name):
+                errors.append(FieldError(f"{at}/fees/{j}/name", f"must be 1-{MAX_NAME} characters"))
             if fee.amount < 0:
                 errors.append(FieldError(f"{at}/fees/{j}/amount", "must not be negative (integer minor units)"))
             elif fee.amount > MAX_PRICE:

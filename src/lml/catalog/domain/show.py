@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from lml.catalog.domain.currency import DEFAULT_CURRENCY, is_currency
+from lml.catalog.domain.currency import CURRENCY_SCHEMA, DEFAULT_CURRENCY, is_currency
 from lml.catalog.domain.errors import (
     EventNotPublished,
     InvalidTransition,
@@ -22,6 +23,8 @@ from lml.catalog.domain.errors import (
 )
 from lml.catalog.domain.event import Event
 from lml.catalog.domain.pricing import (
+    MAX_TIERS,
+    TARGET_SCHEMA,
     PriceTier,
     PricingRule,
     TierDraft,
@@ -46,6 +49,15 @@ MAX_PRICING_RULES = 100_000
 SINGLE_SEAT_RULES = ("best_available", "all_holds", "off")
 DEFAULT_SINGLE_SEAT_RULE = "best_available"
 
+# The fields' own rules, as the OpenAPI document states them (`_check` checks the same constants).
+Currency = Annotated[str, msgspec.Meta(extra_json_schema=CURRENCY_SCHEMA)]
+PriceTiers = Annotated[tuple[TierDraft, ...], msgspec.Meta(extra_json_schema={"minItems": 1, "maxItems": MAX_TIERS})]
+Pricing = Annotated[tuple[Annotated[PricingRule, msgspec.Meta(extra_json_schema=TARGET_SCHEMA)], ...],
+                    msgspec.Meta(extra_json_schema={"maxItems": MAX_PRICING_RULES})]
+SeatsPerBuyer = Annotated[int, msgspec.Meta(extra_json_schema={"minimum": 1, "maximum": MAX_SEATS_PER_BUYER})]
+HoldSeconds = Annotated[int, msgspec.Meta(extra_json_schema={"minimum": MIN_HOLD_SECONDS, "maximum": MAX_HOLD_SECONDS})]
+SingleSeatRule = Annotated[str, msgspec.Meta(extra_json_schema={"enum": list(SINGLE_SEAT_RULES)})]
+
 
 class ShowDraft(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
     """A show as an operator describes it. Times without an offset are the venue's local time."""
@@ -54,14 +66,14 @@ class ShowDraft(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields
     layout_id: str
     layout_version: int | None = None  # None: the latest published version
     doors_at: DateTime | None = None
-    currency: str = DEFAULT_CURRENCY
-    price_tiers: tuple[TierDraft, ...] = ()
-    pricing: tuple[PricingRule, ...] = ()
+    currency: Currency = DEFAULT_CURRENCY
+    price_tiers: PriceTiers
+    pricing: Pricing = ()
     on_sale_at: DateTime | None = None  # None: from the moment it is put on sale
     off_sale_at: DateTime | None = None  # None: until the show starts
-    max_seats_per_buyer: int = DEFAULT_MAX_SEATS_PER_BUYER
-    hold_seconds: int = DEFAULT_HOLD_SECONDS
-    avoid_single_seats: str = DEFAULT_SINGLE_SEAT_RULE
+    max_seats_per_buyer: SeatsPerBuyer = DEFAULT_MAX_SEATS_PER_BUYER
+    hold_seconds: HoldSeconds = DEFAULT_HOLD_SECONDS
+    avoid_single_seats: SingleSeatRule = DEFAULT_SINGLE_SEAT_RULE
 
 
 class PlannedSeat(msgspec.Struct, frozen=True, array_like=True):
@@ -338,14 +350,14 @@ class ShowChanges(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fiel
     layout_id: str | UnsetType = UNSET
     layout_version: int | UnsetType | None = UNSET
     doors_at: DateTime | UnsetType | None = UNSET
-    currency: str | UnsetType = UNSET
-    price_tiers: tuple[TierDraft, ...] | UnsetType = UNSET
-    pricing: tuple[PricingRule, ...] | UnsetType = UNSET
+    currency: Currency | UnsetType = UNSET
+    price_tiers: PriceTiers | UnsetType = UNSET
+    pricing: Pricing | UnsetType = UNSET
     on_sale_at: DateTime | UnsetType | None = UNSET
     off_sale_at: DateTime | UnsetType | None = UNSET
-    max_seats_per_buyer: int | UnsetType = UNSET
-    hold_seconds: int | UnsetType = UNSET
-    avoid_single_seats: str | UnsetType = UNSET
+    max_seats_per_buyer: SeatsPerBuyer | UnsetType = UNSET
+    hold_seconds: HoldSeconds | UnsetType = UNSET
+    avoid_single_seats: SingleSeatRule | UnsetType = UNSET
 
     def applied_to(self, draft: ShowDraft) -> ShowDraft:
         given = {name: value for name in self.__struct_fields__

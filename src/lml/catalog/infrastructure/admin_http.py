@@ -26,8 +26,18 @@ from lml.catalog.domain.venue import LayoutPin, VenueSnapshot
 from lml.catalog.infrastructure.http_access import provide_ports
 from lml.identity.facade import READERS, WRITERS, OperatorAccess, current_operator, operator_in
 from lml.platform.domain.errors import FieldError, InvalidInput
+from lml.platform.http.contract import Contract, route_contract
 
 MAX_SEATS_PER_BLOCK = 5_000
+# What a request valid per the schema must still meet (a 422 otherwise), as the document says.
+_VENUE_RULE = "venue_id names a venue of the operator's organization"
+_SHOW_RULE = (
+    "layout_id (and layout_version) name a published layout of the event's venue; the show starts in the future;"
+    " doors open at most 24 hours before it starts; the sale window ends after it opens, in the future and not"
+    " after the start; a time without an offset exists in the venue's time zone; no tier_id twice, and a tier's"
+    " currency is the show's; each pricing rule names one of the show's tiers and a section, row, seat or GA"
+    " zone of the layout, none priced twice")
+_SEATS_RULE = "every seat id is a seat of the show's layout"
 
 
 class EventOut(msgspec.Struct, frozen=True, kw_only=True):
@@ -201,8 +211,8 @@ class AdminEvents(Controller):
     tags = ["catalog (operators)"]
     dependencies = {"ports": Provide(provide_ports), "operator": Provide(current_operator)}
 
-    @post("/", operation_id="createEvent",
-          status_code=201, guards=[operator_in(WRITERS)], summary="Create a draft event")
+    @post("/", operation_id="createEvent", status_code=201, guards=[operator_in(WRITERS)],
+          opt=route_contract(Contract(rule=_VENUE_RULE)), summary="Create a draft event")
     async def create(self, data: JSONBody[EventDraft], ports: Ports, operator: Operator) -> EventOut:
         return EventOut.of(await manage_events.create_event(ports, org_id=operator.org_id, draft=data))
 
@@ -225,6 +235,7 @@ class AdminEvents(Controller):
         return EventOut.of(await manage_events.get_event(ports, org_id=operator.org_id, event_id=str(event_id)))
 
     @patch("/{event_id:uuid}", operation_id="updateEvent", guards=[operator_in(WRITERS)],
+           opt=route_contract(Contract(rule=_VENUE_RULE)),
            summary="Change an event (a published event's change is a new revision)")
     async def change(self, event_id: EventId, data: JSONBody[EventChanges], ports: Ports,
                      operator: Operator) -> EventOut:
@@ -247,8 +258,8 @@ class AdminEvents(Controller):
     async def revisions(self, event_id: EventId, ports: Ports, operator: Operator) -> RevisionList:
         return _revisions(await manage_events.event_revisions(ports, org_id=operator.org_id, event_id=str(event_id)))
 
-    @post("/{event_id:uuid}/shows", operation_id="addShow",
-          status_code=201, guards=[operator_in(WRITERS)], summary="Add a show")
+    @post("/{event_id:uuid}/shows", operation_id="addShow", status_code=201, guards=[operator_in(WRITERS)],
+          opt=route_contract(Contract(rule=_SHOW_RULE)), summary="Add a show")
     async def add_show(self, event_id: EventId, data: JSONBody[ShowDraft], ports: Ports,
                        operator: Operator) -> ShowOut:
         show = await manage_shows.create_show(ports, org_id=operator.org_id, event_id=str(event_id), draft=data)
@@ -282,7 +293,8 @@ class AdminShows(Controller):
         overview = await manage_shows.show_overview(ports, org_id=operator.org_id, show_id=str(show_id))
         return await _show_out(ports, operator, overview.show, overview.inventory)
 
-    @patch("/{show_id:uuid}", operation_id="updateShow", guards=[operator_in(WRITERS)], summary="Change a draft show")
+    @patch("/{show_id:uuid}", operation_id="updateShow", guards=[operator_in(WRITERS)],
+           opt=route_contract(Contract(rule=_SHOW_RULE)), summary="Change a draft show")
     async def change(self, show_id: ShowId, data: JSONBody[ShowChanges], ports: Ports, operator: Operator) -> ShowOut:
         show = await manage_shows.change_show(ports, org_id=operator.org_id, show_id=str(show_id), changes=data)
         return await _show_out(ports, operator, show)
@@ -302,12 +314,13 @@ class AdminShows(Controller):
         return await _show_out(ports, operator, show)
 
     @post("/{show_id:uuid}/seats/block", operation_id="blockSeats", status_code=200, guards=[operator_in(WRITERS)],
+          opt=route_contract(Contract(rule=_SEATS_RULE)),
           summary="Block seats (house seats, broken seats): available → blocked")
     async def block(self, show_id: ShowId, data: JSONBody[SeatIds], ports: Ports, operator: Operator) -> BlockOut:
         return await _block(ports, operator, str(show_id), data, blocked=True)
 
     @post("/{show_id:uuid}/seats/unblock", operation_id="unblockSeats", status_code=200, guards=[operator_in(WRITERS)],
-          summary="Release blocked seats to sale: blocked → available")
+          opt=route_contract(Contract(rule=_SEATS_RULE)), summary="Release blocked seats to sale: blocked → available")
     async def unblock(self, show_id: ShowId, data: JSONBody[SeatIds], ports: Ports, operator: Operator) -> BlockOut:
         return await _block(ports, operator, str(show_id), data, blocked=False)
 

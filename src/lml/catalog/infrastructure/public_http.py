@@ -35,6 +35,7 @@ from lml.catalog.infrastructure.services import CatalogServices
 from lml.platform.db import UnitOfWork
 from lml.platform.domain.date_time import DAY_OR_DATE_TIME_PATTERN
 from lml.platform.domain.errors import FieldError, InvalidInput
+from lml.platform.http.contract import Contract, route_contract
 
 LIST_SECONDS = 15
 DETAIL_SECONDS = 10
@@ -83,7 +84,10 @@ class PublicCatalog(Controller):
     path = "/v1"
     tags = ["catalog"]
 
+    # A cursor from a query with other filters is refused, not read as a position: its place in another
+    # query's list would start this one past events the buyer never saw.
     @get("/events", operation_id="browseEvents", summary="Published events with upcoming shows",
+         opt=route_contract(Contract(rule="a cursor is a next_cursor given for the same filters")),
          responses={200: ResponseSpec(EventPage, description="A page; `next_cursor` is null on the last")})
     async def events(
         self,

@@ -510,6 +510,7 @@ async def change_organization(
     _MEMBERS,
     operation_id="addMember",
     guards=[_member_admins],
+    opt=route_contract(contract(rule="an account is registered with the email")),
     tags=["identity"],
     summary="Add a member to an organization, or change their role (owners and platform admins)",
 )

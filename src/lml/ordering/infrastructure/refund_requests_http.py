@@ -40,6 +40,7 @@ from lml.ordering.infrastructure.http_access import (
 )
 from lml.ordering.infrastructure.keyset_cursor import CursorQuery, decode_cursor, encode_cursor
 from lml.ordering.infrastructure.services import OrderingServices
+from lml.platform.http.contract import contract, route_contract
 from lml.platform.http.idempotency import idempotent
 from lml.platform.ids import new_id
 
@@ -95,6 +96,8 @@ async def get_policy(
 
 @put("/v1/admin/shows/{show_id:uuid}/refund-policy", operation_id="setRefundPolicy",
      guards=[authenticated], tags=["ordering"],
+     opt=route_contract(contract(rule="no two tiers at the same hours_before, and a tier nearer the show gives"
+                                      " back no more than one further from it")),
      summary="Set the show's refund policy: percent of the price back by hours before the show")
 async def put_policy(
     request: AnyRequest, ordering: NamedDependency[OrderingServices], show_id: FromPath[uuid.UUID],

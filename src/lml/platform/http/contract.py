@@ -36,6 +36,9 @@ class Contract:
     body: dict[str, Any] = field(default_factory=dict)
     # The request body of a route that reads it itself (raw, to check a signature): media type → a type.
     reads_body: dict[str, Any] = field(default_factory=dict)
+    # What a request the schema calls valid must still meet, that JSON Schema cannot state (what it names
+    # exists, a rule across items, a rule against the state): said in the description of the 422.
+    rule: str = ""
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Contract:
         # Immutable; Litestar deep-copies a handler's `opt`, and msgspec.Meta in `body` does not copy.
@@ -51,6 +54,7 @@ class Contract:
             bearer=self.bearer or other.bearer,
             body={**self.body, **other.body},
             reads_body={**self.reads_body, **other.reads_body},
+            rule="; ".join(dict.fromkeys(rule for rule in (self.rule, other.rule) if rule)),
         )
 
 
@@ -60,9 +64,9 @@ def _merged(first: Iterable[str], second: Iterable[str]) -> tuple[str, ...]:
 
 def contract(*statuses: int, reads: tuple[str, ...] = (), requires: tuple[str, ...] = (),
              sends: tuple[str, ...] = (), body: dict[str, Any] | None = None,
-             reads_body: dict[str, Any] | None = None) -> Contract:
+             reads_body: dict[str, Any] | None = None, rule: str = "") -> Contract:
     return Contract(statuses=frozenset(statuses), reads=reads, requires=requires, sends=sends, body=body or {},
-                    reads_body=reads_body or {})
+                    reads_body=reads_body or {}, rule=rule)
 
 
 # A bearer token is needed: 401 without a valid one; 403 when its scope or role does not allow.

@@ -13,6 +13,7 @@ then makes each operation say what the server really does, from what the route i
   `Problem` schema (`lml.platform.http.problems` makes them all); the statuses come from the route's
   guards and middleware (`lml.platform.http.contract`), from its inputs (a body may be malformed,
   too large, too slow or invalid; a path names something that may not exist), and from the route;
+  a 422's description names the rule a request valid per the schema may still break (`Contract.rule`);
 - headers read and sent, bearer security (`security: []` on the routes that need no token).
 
 The document is built once per process, at the first request for it."""
@@ -353,8 +354,15 @@ def _responses(handler: HTTPRouteHandler, litestar: dict[str, Any], promise: Con
                                       "headers": _headers([*promise.sends, *promise.sends_always])}
             continue
         responses[str(status)] = {
-            "description": TITLES.get(status, "Error"),
+            "description": _error_description(status, promise),
             "headers": _headers([*_STATUS_HEADERS.get(status, ()), *promise.sends_always]),
             "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
         }
     return responses
+
+
+def _error_description(status: int, promise: Contract) -> str:
+    title = TITLES.get(status, "Error")
+    if status == 422 and promise.rule:
+        return f"{title}: the input breaks what the schema states, or a rule it cannot state: {promise.rule}"
+    return title

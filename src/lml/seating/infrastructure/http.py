@@ -49,6 +49,10 @@ SEATMAP_MAX_AGE = 24 * 3600
 
 BUYERS_ONLY = [requires_scope(BUYER_SCOPE)]
 # Extend and release are fenced by the hold token: 412 without it or with another.
+# What a hold valid per the schema must still meet (a 422 otherwise), as the document says.
+HOLD_RULE = ("the show is on sale; the seats, GA zones, sections and price tier named are the show's, none"
+             " blocked; the buyer stays within the show's seats per buyer; no seat left free on its own where the"
+             " show does not allow it")
 HOLD_TOKEN = contract(412, reads=("If-Match",))
 # A representation with an ETag: 304 when If-None-Match still names it.
 CONDITIONAL = contract(304, reads=("If-None-Match",), sends=("ETag", "Cache-Control"))
@@ -150,7 +154,7 @@ class ExtendedOut(msgspec.Struct, frozen=True):
     operation_id="createHold",
     # The answer's type is stated here: the handler answers a refusal as a problem, without raising.
     opt=route_contract(contract(409, reads=("X-Queue-Pass",), sends=("Location", "Cache-Control"),
-                                body={"application/json": HoldOut})),
+                                body={"application/json": HoldOut}, rule=HOLD_RULE)),
     status_code=201,
     guards=BUYERS_ONLY,
     # The hold script spends the rate budgets: they are the buyer's for this show (see README, "Rate limits").

@@ -7,9 +7,11 @@ one answer can list every problem at once.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 import msgspec
+
+from lml.platform.domain.text import trimmed_text_pattern
 
 LayoutType = Literal["seated", "standing", "hybrid"]
 ViewportUnit = Literal["relative", "px"]
@@ -21,75 +23,135 @@ SHAPE_KINDS: tuple[ShapeKind, ...] = ("stage", "label", "area")
 
 Point = tuple[float, float]
 
+MAX_ZONES = 1_000
+MAX_SHAPES = 1_000
+MAX_POLYGON_POINTS = 1_000
+MAX_ZONE_CAPACITY = 1_000_000
+MAX_LABEL = 32
+MAX_CATEGORY = 2 * MAX_LABEL
+MAX_NAME = 200
+MAX_VIEWPORT_PX = 100_000
+MAX_SEAT_RANK = 1_000_000
+# The rules of each field as the OpenAPI document states them; the layout rules check the same
+# (`lml.venues.domain.layout_rules`): text trimmed and not blank, a zone id of letters, digits, '_', '-'.
+LABEL_PATTERN = trimmed_text_pattern(MAX_LABEL, refused="")
+CATEGORY_PATTERN = trimmed_text_pattern(MAX_CATEGORY, refused="")
+NAME_PATTERN = trimmed_text_pattern(MAX_NAME, refused="")
+ZONE_ID_PATTERN = "^[A-Za-z0-9_-]{1,64}$"
+
+
+def _stated(**schema: Any) -> msgspec.Meta:
+    return msgspec.Meta(extra_json_schema=schema)
+
+
+Label = Annotated[str, _stated(pattern=LABEL_PATTERN)]
+Name = Annotated[str, _stated(pattern=NAME_PATTERN)]
+Unit = Annotated[float, _stated(minimum=0, maximum=1)]  # a normalized coordinate
+Extent = Annotated[float, _stated(exclusiveMinimum=0, maximum=1)]  # a normalized width or height
+Polygon = Annotated[list[tuple[Unit, Unit]], _stated(minItems=3, maxItems=MAX_POLYGON_POINTS)]
+
+
+def _only(name: str, other: str) -> dict[str, Any]:
+    return {"required": [name], "properties": {name: {"not": {"type": "null"}}, other: {"type": "null"}}}
+
+
+# A zone or a shape is drawn by its bounds or by a polygon, not both; a label shape has a text.
+GEOMETRY = {"anyOf": [_only("bounds", "polygon"), _only("polygon", "bounds")]}
+LABEL_TEXT = {"anyOf": [{"properties": {"kind": {"not": {"const": "label"}}}},
+                        {"required": ["text"], "properties": {"text": {"type": "string"}}}]}
+
 
 # --- What an operator sends. Unknown fields are ignored: the contract may grow, and a document
 # read back (with `seat_id` on every seat) can be sent again as it is.
 
 
 class BoundsIn(msgspec.Struct, kw_only=True):
-    x: float
-    y: float
-    width: float
-    height: float
+    x: Unit
+    y: Unit
+    width: Extent
+    height: Extent
 
 
 class SeatIn(msgspec.Struct, kw_only=True):
-    number: int
-    x: float
-    y: float
-    category: str | None = None
+    number: Annotated[int, _stated(minimum=1)]
+    x: Unit
+    y: Unit
+    category: Annotated[str, _stated(pattern=CATEGORY_PATTERN)] | None = None
     accessible: bool = False
     obstructed_view: bool = False
-    rank: int | None = None  # the seat's quality among the layout's (lower is better); None: from the focal point
+    # The seat's quality among the layout's (lower is better); None: from the focal point.
+    rank: Annotated[int, _stated(minimum=1, maximum=MAX_SEAT_RANK)] | None = None
 
 
 class FocalPointIn(msgspec.Struct, kw_only=True):
-    x: float
-    y: float
+    x: Unit
+    y: Unit
 
 
 class RowIn(msgspec.Struct, kw_only=True):
-    label: str
+    label: Label
     seats: list[SeatIn] = msgspec.field(default_factory=list)
 
 
 class SectionIn(msgspec.Struct, kw_only=True):
-    label: str
-    name: str | None = None
-    rows: list[RowIn] = msgspec.field(default_factory=list)
+    label: Label
+    name: Name | None = None
+    rows: list[Annotated[RowIn, _stated(required=["seats"], properties={"seats": {"minItems": 1}})]] = \
+        msgspec.field(default_factory=list)
 
 
 class ZoneIn(msgspec.Struct, kw_only=True):
-    zone_id: str
-    name: str
-    capacity: int
+    zone_id: Annotated[str, _stated(pattern=ZONE_ID_PATTERN)]
+    name: Name
+    capacity: Annotated[int, _stated(minimum=1, maximum=MAX_ZONE_CAPACITY)]
     bounds: BoundsIn | None = None
-    polygon: list[Point] | None = None
+    polygon: Polygon | None = None
 
 
 class ShapeIn(msgspec.Struct, kw_only=True):
     """Decoration drawn on the map (the stage, a label, an area); nothing is sold from it."""
 
-    kind: str
-    text: str | None = None
+    kind: Annotated[str, _stated(enum=list(SHAPE_KINDS))]
+    text: Name | None = None
     bounds: BoundsIn | None = None
-    polygon: list[Point] | None = None
+    polygon: Polygon | None = None
 
 
 class ViewportIn(msgspec.Struct, kw_only=True):
-    width: float
-    height: float
-    unit: str = "relative"
+    width: Annotated[float, _stated(exclusiveMinimum=0, maximum=MAX_VIEWPORT_PX)]
+    height: Annotated[float, _stated(exclusiveMinimum=0, maximum=MAX_VIEWPORT_PX)]
+    unit: Annotated[str, _stated(enum=list(VIEWPORT_UNITS))] = "relative"
+
+
+Sections = list[Annotated[SectionIn, _stated(required=["rows"], properties={"rows": {"minItems": 1}})]]
+Zones = Annotated[list[Annotated[ZoneIn, _stated(**GEOMETRY)]], _stated(maxItems=MAX_ZONES)]
+Shapes = Annotated[list[Annotated[ShapeIn, _stated(allOf=[GEOMETRY, LABEL_TEXT])]], _stated(maxItems=MAX_SHAPES)]
+LayoutTypeName = Annotated[str, _stated(enum=list(LAYOUT_TYPES))]
 
 
 class LayoutDraft(msgspec.Struct, kw_only=True):
-    name: str
-    layout_type: str
+    name: Name
+    layout_type: LayoutTypeName
     viewport: ViewportIn
-    sections: list[SectionIn] = msgspec.field(default_factory=list)
-    zones: list[ZoneIn] = msgspec.field(default_factory=list)
-    shapes: list[ShapeIn] = msgspec.field(default_factory=list)
+    sections: Sections = msgspec.field(default_factory=list)
+    zones: Zones = msgspec.field(default_factory=list)
+    shapes: Shapes = msgspec.field(default_factory=list)
     focal_point: FocalPointIn | None = None
+
+
+def _kind(layout_type: str, *, seats: bool, zones: bool) -> dict[str, Any]:
+    def has(present: bool) -> dict[str, int]:
+        return {"minItems": 1} if present else {"maxItems": 0}
+
+    return {"required": ["layout_type", *(["sections"] if seats else []), *(["zones"] if zones else [])],
+            "properties": {"layout_type": {"const": layout_type}, "sections": has(seats), "zones": has(zones)}}
+
+
+# A draft as the document states it: a seated layout has seats and no GA zones, a standing one GA zones
+# and no seats, a hybrid one both (`_layout_type` in the layout rules).
+LayoutDraftBody = Annotated[LayoutDraft, _stated(anyOf=[_kind("seated", seats=True, zones=False),
+                                                       _kind("standing", seats=False, zones=True),
+                                                       _kind("hybrid", seats=True, zones=True)])]
 
 
 # --- What a layout version holds, checked. Defaults are omitted when encoded: the canonical form
@@ -242,12 +304,12 @@ def draft_of(content: LayoutContent) -> LayoutDraft:
 class LayoutPatch(msgspec.Struct, kw_only=True):
     """A partial change of a draft: the top-level fields given replace the draft's, the rest stay."""
 
-    name: str | msgspec.UnsetType = msgspec.UNSET
-    layout_type: str | msgspec.UnsetType = msgspec.UNSET
+    name: Name | msgspec.UnsetType = msgspec.UNSET
+    layout_type: LayoutTypeName | msgspec.UnsetType = msgspec.UNSET
     viewport: ViewportIn | msgspec.UnsetType = msgspec.UNSET
-    sections: list[SectionIn] | msgspec.UnsetType = msgspec.UNSET
-    zones: list[ZoneIn] | msgspec.UnsetType = msgspec.UNSET
-    shapes: list[ShapeIn] | msgspec.UnsetType = msgspec.UNSET
+    sections: Sections | msgspec.UnsetType = msgspec.UNSET
+    zones: Zones | msgspec.UnsetType = msgspec.UNSET
+    shapes: Shapes | msgspec.UnsetType = msgspec.UNSET
     focal_point: FocalPointIn | msgspec.UnsetType | None = msgspec.UNSET
 
     def apply(self, draft: LayoutDraft) -> LayoutDraft:

@@ -9,11 +9,22 @@ from __future__ import annotations
 import math
 
 from lml.platform.domain.errors import FieldError
+from lml.platform.domain.text import matches, trim
 from lml.venues.domain.errors import InvalidLayout
 from lml.venues.domain.layout import (
     LAYOUT_TYPES,
+    MAX_CATEGORY,
+    MAX_LABEL,
+    MAX_NAME,
+    MAX_POLYGON_POINTS,
+    MAX_SEAT_RANK,
+    MAX_SHAPES,
+    MAX_VIEWPORT_PX,
+    MAX_ZONE_CAPACITY,
+    MAX_ZONES,
     SHAPE_KINDS,
     VIEWPORT_UNITS,
+    ZONE_ID_PATTERN,
     Bounds,
     BoundsIn,
     FocalPoint,
@@ -31,19 +42,9 @@ from lml.venues.domain.layout import (
 from lml.venues.domain.seat_ids import seat_id
 
 MAX_SEATS = 100_000
-MAX_ZONES = 1_000
-MAX_SHAPES = 1_000
-MAX_POLYGON_POINTS = 1_000
-MAX_ZONE_CAPACITY = 1_000_000
-MAX_LABEL = 32
-MAX_NAME = 200
-MAX_ZONE_ID = 64
-MAX_VIEWPORT_PX = 100_000
-MAX_SEAT_RANK = 1_000_000
 # A response listing a hundred thousand problems helps nobody; the count still tells how many.
 MAX_LISTED_PROBLEMS = 1_000
 
-_ZONE_ID_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-")
 # Rounding slack for `x + width <= 1` with binary floats.
 _EPSILON = 1e-9
 
@@ -75,7 +76,7 @@ def _unit(value: float) -> bool:
 
 
 def _text(problems: Problems, path: str, value: str, limit: int) -> str:
-    text = value.strip()
+    text = trim(value)
     if not text:
         problems.add(path, "must not be blank")
     elif len(text) > limit:
@@ -185,7 +186,7 @@ def _sections(problems: Problems, layout_id: str, draft: LayoutDraft) -> tuple[l
                         number=int(number),
                         x=float(seat_in.x),
                         y=float(seat_in.y),
-                        category=_optional_text(problems, f"{path}/category", seat_in.category, MAX_LABEL * 2),
+                        category=_optional_text(problems, f"{path}/category", seat_in.category, MAX_CATEGORY),
                         accessible=bool(seat_in.accessible),
                         obstructed_view=bool(seat_in.obstructed_view),
                         rank=seat_in.rank,
@@ -208,8 +209,8 @@ def _zones(problems: Problems, draft: LayoutDraft) -> list[Zone]:
     for index, zone_in in enumerate(draft.zones):
         path = f"/zones/{index}"
         zone_id = zone_in.zone_id
-        if not zone_id or len(zone_id) > MAX_ZONE_ID or not set(zone_id) <= _ZONE_ID_CHARS:
-            problems.add(f"{path}/zone_id", f"must be 1 to {MAX_ZONE_ID} letters, digits, '_' or '-'")
+        if not matches(ZONE_ID_PATTERN, zone_id):
+            problems.add(f"{path}/zone_id", "must be 1 to 64 letters, digits, '_' or '-'")
         elif seen.setdefault(zone_id, path) != path:
             problems.add(f"{path}/zone_id", f"duplicate zone id {zone_id!r} (first at {seen[zone_id]})")
         if not 0 < zone_in.capacity <= MAX_ZONE_CAPACITY:
@@ -235,7 +236,7 @@ def _shapes(problems: Problems, draft: LayoutDraft) -> list[Shape]:
         path = f"/shapes/{index}"
         if shape_in.kind not in SHAPE_KINDS:
             problems.add(f"{path}/kind", f"unknown kind {shape_in.kind!r}: use one of {', '.join(SHAPE_KINDS)}")
-        if shape_in.kind == "label" and not (shape_in.text or "").strip():
+        if shape_in.kind == "label" and not trim(shape_in.text or ""):
             problems.add(f"{path}/text", "a label needs a text")
         bounds, polygon = _geometry(problems, path, shape_in.bounds, shape_in.polygon)
         shapes.append(

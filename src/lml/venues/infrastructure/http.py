@@ -16,13 +16,13 @@ from litestar.openapi import ResponseSpec
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from lml.identity.facade import READERS, WRITERS, OperatorAccess, current_operator, operator_in
-from lml.platform.http.contract import contract, route_contract
+from lml.platform.http.contract import Contract, contract, route_contract
 from lml.venues.application import edit_layouts, manage_venues, publish_layout, read_layouts
 from lml.venues.application.ports import Stores
 from lml.venues.application.views import LayoutHistory, LayoutView
 from lml.venues.domain.layout import (
     LayoutContent,
-    LayoutDraft,
+    LayoutDraftBody,
     LayoutPatch,
     LayoutType,
     Section,
@@ -30,6 +30,7 @@ from lml.venues.domain.layout import (
     Viewport,
     Zone,
 )
+from lml.venues.domain.layout_rules import MAX_SEATS
 from lml.venues.domain.layout_version import LayoutStatus, LayoutVersion, latest
 from lml.venues.domain.venue import Venue, VenueDraft
 from lml.venues.infrastructure.services import VenuesServices
@@ -38,9 +39,13 @@ AnyRequest = Request[Any, Any, Any]
 
 # A 100,000-seat layout sent back as read (seat ids included, pretty-printed) is about 20 MiB.
 LAYOUT_MAX_BODY_BYTES = 32 * 1024 * 1024
+# What a layout valid per the schema must still meet (a 422 listing every problem otherwise).
+LAYOUT_RULE = (f"no seat twice (section, row and number) nor two seats with one seat id, no zone_id twice, at most"
+               f" {MAX_SEATS} seats; bounds within the viewport (x + width and y + height at most 1)")
+# A change is checked with the draft it changes: the rules of a whole draft's layout type too.
+PATCH_RULE = ("the draft as changed meets every rule of a draft: a seated layout has seats and no GA zones,"
+              f" a standing one GA zones and no seats, a hybrid one both; {LAYOUT_RULE}")
 
-# A published version never changes, so its export under a versioned URL may be kept for good; only
-# by the operator's own client: this is an authenticated route (buyers get the seat map from seating).
 IMMUTABLE = "private, max-age=31536000, immutable"
 # "The latest published version" moves when a new one is published: revalidate (cheap, by ETag).
 REVALIDATE = "private, max-age=0, must-revalidate"
@@ -182,13 +187,14 @@ class VenuesController(Controller):
     @post(
         "/{venue_id:str}/layouts",
         operation_id="createLayout",
+        opt=route_contract(Contract(rule=LAYOUT_RULE)),
         status_code=201,
         guards=[operator_in(WRITERS)],
         request_max_body_size=LAYOUT_MAX_BODY_BYTES,
         summary="Create a layout (version 1, a draft); 422 lists every problem",
     )
     async def create_layout(
-        self, operator: Operator, stores: StoresDep, venue_id: VenueId, data: JSONBody[LayoutDraft]
+        self, operator: Operator, stores: StoresDep, venue_id: VenueId, data: JSONBody[LayoutDraftBody]
     ) -> LayoutOut:
         view = await edit_layouts.create_layout(stores, org_id=operator.org_id, venue_id=venue_id, draft=data)
         return LayoutOut.of(view)
@@ -241,13 +247,14 @@ class VenuesController(Controller):
     @put(
         "/{venue_id:str}/layouts/{layout_id:str}",
         operation_id="replaceLayout",
+        opt=route_contract(Contract(rule=LAYOUT_RULE)),
         guards=[operator_in(WRITERS)],
         request_max_body_size=LAYOUT_MAX_BODY_BYTES,
         summary="Replace the draft; 409 once published (start a new version instead)",
     )
     async def replace_layout(
         self, operator: Operator, stores: StoresDep, venue_id: VenueId, layout_id: LayoutId,
-        data: JSONBody[LayoutDraft], version: VersionQuery = None,
+        data: JSONBody[LayoutDraftBody], version: VersionQuery = None,
     ) -> LayoutOut:
         view = await edit_layouts.replace_draft(
             stores, org_id=operator.org_id, venue_id=venue_id, layout_id=layout_id, draft=data, version=version
@@ -257,6 +264,7 @@ class VenuesController(Controller):
     @patch(
         "/{venue_id:str}/layouts/{layout_id:str}",
         operation_id="patchLayout",
+        opt=route_contract(Contract(rule=PATCH_RULE)),
         guards=[operator_in(WRITERS)],
         request_max_body_size=LAYOUT_MAX_BODY_BYTES,
         summary="Change top-level fields of the draft; 409 once published",
