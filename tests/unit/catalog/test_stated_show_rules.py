@@ -10,11 +10,11 @@ from typing import Any
 import jsonschema_rs
 import msgspec
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from lml.catalog.domain.event import Event, EventDraft
 from lml.catalog.domain.show import Show, ShowDraft
 from lml.platform.domain.errors import InvalidInput
+from tests.fixtures.stated_drafts import DELETE, Tries, assert_refused_exactly_when_stated, tries_of
 from tests.unit.catalog.builders import ORG, VENUE, make_layout
 
 NOW = datetime(2027, 1, 10, 12, 0, tzinfo=UTC)
@@ -29,7 +29,6 @@ _UNSTATED = ("repeats tier", "the show's one currency", "is not one of the show'
 
 _TEXTS = ["A", " A\t", "é", "", " ", "A" * 100, "A" * 101]
 _AMOUNTS = [0, 100_000_000, -1, 100_000_001]
-_DELETE = object()
 _BASE: dict[str, Any] = {
     "starts_at": "2027-03-01T19:30:00Z", "layout_id": "lay-1", "currency": "USD",
     "price_tiers": [{"tier_id": "std", "name": "Standard", "price": 5000, "currency": "USD",
@@ -40,31 +39,19 @@ _BASE: dict[str, Any] = {
 }
 _TIER = ("price_tiers", 0)
 _RULE = ("pricing", 0)
-_TRIES: list[tuple[tuple[str | int, ...], list[Any]]] = [
-    (("currency",), ["EUR", "usd", "XXX", _DELETE]), (("price_tiers",), [[], [_BASE["price_tiers"][0]] * 51, _DELETE]),
+_TRIES: Tries = [
+    (("currency",), ["EUR", "usd", "XXX", DELETE]), (("price_tiers",), [[], [_BASE["price_tiers"][0]] * 51, DELETE]),
     ((*_TIER, "tier_id"), ["a.b-c_9", "A" * 64, "A" * 65, "-a", "a\n", "é"]), ((*_TIER, "name"), _TEXTS),
-    ((*_TIER, "price"), _AMOUNTS), ((*_TIER, "currency"), ["USD", "usd", None, _DELETE]),
+    ((*_TIER, "price"), _AMOUNTS), ((*_TIER, "currency"), ["USD", "usd", None, DELETE]),
     ((*_TIER, "fees"), [[], [{"name": "F", "amount": 1}] * 11]), ((*_TIER, "fees", 0, "name"), _TEXTS),
     ((*_TIER, "fees", 0, "amount"), _AMOUNTS),
-    ((*_RULE, "row"), ["1", None]), ((*_RULE, "section"), [None, _DELETE]),
+    ((*_RULE, "row"), ["1", None]), ((*_RULE, "section"), [None, DELETE]),
     ((*_RULE, "seat_id"), [None, "x"]), ((*_RULE, "zone_id"), [None, "floor"]),
     (("max_seats_per_buyer",), [1, 100, 0, 101]), (("hold_seconds",), [60, 3600, 59, 3601]),
-    (("avoid_single_seats",), ["best_available", "all_holds", "none", _DELETE]),
+    (("avoid_single_seats",), ["best_available", "all_holds", "none", DELETE]),
 ]
-_tries = st.sampled_from(_TRIES).flatmap(lambda pair: st.tuples(st.just(pair[0]), st.sampled_from(pair[1])))
 
 
-def _changed(base: dict[str, Any], path: tuple[str | int, ...], value: Any) -> dict[str, Any]:
-    draft: dict[str, Any] = msgspec.json.decode(msgspec.json.encode(base))
-    *parents, last = path
-    node: Any = draft
-    for step in parents:
-        node = node[step]
-    if value is _DELETE:
-        del node[last]
-    else:
-        node[last] = value
-    return draft
 
 
 def _problems(draft: dict[str, Any]) -> list[str]:
@@ -83,18 +70,9 @@ def test_the_draft_tried_is_valid_as_it_is() -> None:
 
 
 @settings(max_examples=300, database=None)
-@given(tries=st.lists(_tries, min_size=1, max_size=2))
+@given(tries=tries_of(_TRIES))
 def test_a_show_draft_is_refused_exactly_when_it_breaks_the_schema_or_a_rule_the_route_names(
     tries: list[tuple[tuple[str | int, ...], Any]],
 ) -> None:
-    draft = _BASE
-    for path, value in tries:
-        try:
-            draft = _changed(draft, path, value)
-        except (KeyError, IndexError, TypeError):
-            return  # the first change took away what the second one changes
-    problems = _problems(draft)
-    if _SCHEMA.is_valid(draft):
-        assert all(any(part in message for part in _UNSTATED) for message in problems), problems
-    else:
-        assert problems
+    assert_refused_exactly_when_stated(_SCHEMA, _BASE, tries, _problems,
+                                       lambda message: any(part in message for part in _UNSTATED))

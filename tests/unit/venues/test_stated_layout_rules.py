@@ -9,11 +9,11 @@ from typing import Any
 import jsonschema_rs
 import msgspec
 from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from lml.venues.domain.errors import InvalidLayout
 from lml.venues.domain.layout import LayoutDraft, LayoutDraftBody
 from lml.venues.domain.layout_rules import build_layout
+from tests.fixtures.stated_drafts import DELETE, Tries, assert_refused_exactly_when_stated, tries_of
 
 _SCHEMA = jsonschema_rs.validator_for(msgspec.json.schema(LayoutDraftBody))
 # The rules across fields the schema cannot state; a draft below has one seat and one zone, so no two alike.
@@ -25,7 +25,6 @@ _TEXTS = ["A", " A\t", "é", "", " ", "\x1f", "A" * 32, "A" * 33]
 _UNITS = [0, 0.25, 1, -0.0, 1.0000001, -1]
 _EXTENTS = [0.1, 1, 0, 1.5]
 _POINTS = [[[0, 0], [1, 0], [0.5, 0.5]], [[0, 0], [1, 0]], [[0, 0], [1, 0], [0.5, 1.5]]]
-_DELETE = object()
 # A valid hybrid draft, and the values each of its fields is tried with (the stated rules' edges).
 _BASE: dict[str, Any] = {
     "name": "Hall", "layout_type": "hybrid", "viewport": {"width": 1, "height": 1, "unit": "relative"},
@@ -38,36 +37,24 @@ _BASE: dict[str, Any] = {
 }
 _SEAT = ("sections", 0, "rows", 0, "seats", 0)
 _BOUNDS = ("zones", 0, "bounds")
-_TRIES: list[tuple[tuple[str | int, ...], list[Any]]] = [
+_TRIES: Tries = [
     (("name",), _TEXTS), (("layout_type",), ["seated", "standing", "arena"]),
-    (("viewport", "width"), [100_000, 0, 100_001, -1]), (("viewport", "unit"), ["px", "cm", _DELETE]),
-    (("sections",), [[], _DELETE]), (("sections", 0, "label"), _TEXTS), (("sections", 0, "name"), [*_TEXTS, None]),
-    (("sections", 0, "rows"), [[], _DELETE]), (("sections", 0, "rows", 0, "label"), _TEXTS),
-    (("sections", 0, "rows", 0, "seats"), [[], _DELETE]), ((*_SEAT, "number"), [7, 0, -3]),
-    ((*_SEAT, "x"), _UNITS), ((*_SEAT, "y"), _UNITS), ((*_SEAT, "category"), [*_TEXTS, None, _DELETE]),
+    (("viewport", "width"), [100_000, 0, 100_001, -1]), (("viewport", "unit"), ["px", "cm", DELETE]),
+    (("sections",), [[], DELETE]), (("sections", 0, "label"), _TEXTS), (("sections", 0, "name"), [*_TEXTS, None]),
+    (("sections", 0, "rows"), [[], DELETE]), (("sections", 0, "rows", 0, "label"), _TEXTS),
+    (("sections", 0, "rows", 0, "seats"), [[], DELETE]), ((*_SEAT, "number"), [7, 0, -3]),
+    ((*_SEAT, "x"), _UNITS), ((*_SEAT, "y"), _UNITS), ((*_SEAT, "category"), [*_TEXTS, None, DELETE]),
     ((*_SEAT, "rank"), [1, 1_000_000, 0, 1_000_001, None]),
-    (("zones",), [[], _DELETE]), (("zones", 0, "zone_id"), ["z" * 64, "a-b_C9", "a b", "", "z" * 65, "é"]),
+    (("zones",), [[], DELETE]), (("zones", 0, "zone_id"), ["z" * 64, "a-b_C9", "a b", "", "z" * 65, "é"]),
     (("zones", 0, "name"), _TEXTS), (("zones", 0, "capacity"), [1, 1_000_000, 0, 1_000_001]),
-    (("zones", 0, "polygon"), [*_POINTS, None]), ((*_BOUNDS,), [None, _DELETE]), ((*_BOUNDS, "x"), _UNITS),
+    (("zones", 0, "polygon"), [*_POINTS, None]), ((*_BOUNDS,), [None, DELETE]), ((*_BOUNDS, "x"), _UNITS),
     ((*_BOUNDS, "height"), _EXTENTS), (("shapes", 0, "kind"), ["stage", "area", "door"]),
-    (("shapes", 0, "text"), [*_TEXTS, None, _DELETE]), (("shapes", 0, "polygon"), [*_POINTS, None, _DELETE]),
+    (("shapes", 0, "text"), [*_TEXTS, None, DELETE]), (("shapes", 0, "polygon"), [*_POINTS, None, DELETE]),
     (("shapes", 0, "bounds"), [{"x": 0, "y": 0, "width": 1, "height": 1}, None]),
-    (("focal_point", "x"), _UNITS), (("focal_point",), [None, _DELETE]),
+    (("focal_point", "x"), _UNITS), (("focal_point",), [None, DELETE]),
 ]
-_tries = st.sampled_from(_TRIES).flatmap(lambda pair: st.tuples(st.just(pair[0]), st.sampled_from(pair[1])))
 
 
-def _changed(base: dict[str, Any], path: tuple[str | int, ...], value: Any) -> dict[str, Any]:
-    draft: dict[str, Any] = msgspec.json.decode(msgspec.json.encode(base))
-    *parents, last = path
-    node: Any = draft
-    for step in parents:
-        node = node[step]
-    if value is _DELETE:
-        del node[last]
-    else:
-        node[last] = value
-    return draft
 
 def _problems(draft: dict[str, Any]) -> list[str]:
     try:
@@ -82,18 +69,8 @@ def test_the_draft_tried_is_valid_as_it_is() -> None:
 
 
 @settings(max_examples=300, database=None)
-@given(tries=st.lists(_tries, min_size=1, max_size=2))
+@given(tries=tries_of(_TRIES))
 def test_a_draft_is_refused_exactly_when_it_breaks_the_schema_or_a_rule_the_route_names(
     tries: list[tuple[tuple[str | int, ...], Any]],
 ) -> None:
-    draft = _BASE
-    for path, value in tries:
-        try:
-            draft = _changed(draft, path, value)
-        except (KeyError, IndexError, TypeError):
-            return  # the first change took away what the second one changes
-    problems = _problems(draft)
-    if _SCHEMA.is_valid(draft):
-        assert all(message.startswith(_UNSTATED) for message in problems), problems
-    else:
-        assert problems
+    assert_refused_exactly_when_stated(_SCHEMA, _BASE, tries, _problems, lambda message: message.startswith(_UNSTATED))

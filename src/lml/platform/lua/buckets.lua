@@ -60,3 +60,11 @@ local function spend_buckets(keys, args, first, cost, mode)
   end
   return answer
 end
+
+-- The request's budgets when a store's script spends them in the same step as its own work: its last
+-- `count` KEYS, one token each, capacities and refills from args[first]. Returns spend_buckets' answer.
+local function spend_request_buckets(count, args, first)
+  local buckets = {}
+  for i = 1, count do buckets[i] = KEYS[#KEYS - count + i] end
+  return spend_buckets(buckets, args, first, 1, 'take')
+end

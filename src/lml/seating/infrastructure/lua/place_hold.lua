@@ -17,9 +17,7 @@ local function place()
   -- Not loaded yet: the caller loads the show and runs the script again, which spends the budgets.
   if redis.call('EXISTS', K_LOADED) == 0 then return {'not_loaded'} end
   if BUCKETS > 0 then
-    local buckets = {}
-    for i = 1, BUCKETS do buckets[i] = KEYS[#KEYS - BUCKETS + i] end
-    rate = spend_buckets(buckets, ARGV, 14, 1, 'take')
+    rate = spend_request_buckets(BUCKETS, ARGV, 14)
     if rate[1] == 0 then return {'rate_limited'} end
   end
   local refused, now = gate()

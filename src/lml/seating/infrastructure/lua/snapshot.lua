@@ -11,9 +11,7 @@ local rate = {}
 local function snapshot()
   -- First, even for a show not loaded (or unknown): a caller past their budget costs no more.
   if BUCKETS > 0 then
-    local buckets = {}
-    for i = 1, BUCKETS do buckets[i] = KEYS[#KEYS - BUCKETS + i] end
-    rate = spend_buckets(buckets, ARGV, 5, 1, 'take')
+    rate = spend_request_buckets(BUCKETS, ARGV, 5)
     if rate[1] == 0 then return {'rate_limited'} end
   end
   if redis.call('EXISTS', K_LOADED) == 0 then return {'not_loaded'} end
