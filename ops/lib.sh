@@ -28,6 +28,24 @@ as_root() {
 }
 
 _apt_updated=""
+# install_missing LABEL COMMAND... -- APT_ARGS...: Debian's package(s) when one of the commands is not
+# found (/usr/sbin included: some packages put their daemon there).
+install_missing() {
+    local label=$1 missing=""
+    shift
+    while [[ $1 != -- ]]; do
+        PATH="$PATH:/usr/sbin" command -v "$1" >/dev/null || missing=1
+        shift
+    done
+    shift
+    if [[ -z $missing ]]; then
+        say "$label: already installed"
+        return 0
+    fi
+    say "$label: not installed"
+    apt_install "$@"
+}
+
 apt_install() {
     command -v apt-get >/dev/null || die "apt-get is not available: install $* by hand"
     if [[ -z $_apt_updated ]]; then
@@ -216,11 +234,7 @@ local_redis() {
 
 # ensure_redis_commands: redis-server and redis-cli (the test suite starts a Redis Cluster of its own).
 ensure_redis_commands() {
-    if command -v redis-server >/dev/null && command -v redis-cli >/dev/null; then
-        return 0
-    fi
-    say "Redis: redis-server or redis-cli not installed"
-    apt_install redis-server
+    install_missing "the Redis commands" redis-server redis-cli -- redis-server
 }
 
 # setup_cluster_broker: on a Redis Cluster (LML_REDIS_CLUSTER=true) the worker's queues go to a plain
@@ -290,12 +304,7 @@ load_secrets() {
 # one on a free port, as a user of its own when run as root); Debian's package, whose own service is
 # left alone.
 setup_pgbouncer() {
-    if command -v pgbouncer >/dev/null || [[ -x /usr/sbin/pgbouncer ]]; then
-        say "PgBouncer: already installed"
-        return 0
-    fi
-    say "PgBouncer: not installed"
-    apt_install pgbouncer
+    install_missing PgBouncer pgbouncer -- pgbouncer
 }
 
 # ---------------------------------------------------------------- Chromium
@@ -303,12 +312,7 @@ setup_pgbouncer() {
 # The test suite drives a real headless browser (tests/fixtures/chromium.py) to check CORS as browsers
 # enforce it; Debian's package, since Playwright's own browsers are downloaded from outside PyPI.
 setup_chromium() {
-    if command -v chromium >/dev/null; then
-        say "Chromium: already installed ($(chromium --version 2>/dev/null || echo chromium))"
-        return 0
-    fi
-    say "Chromium: not installed"
-    apt_install chromium
+    install_missing Chromium chromium -- chromium
 }
 
 # ---------------------------------------------------------------- promtool
@@ -316,12 +320,7 @@ setup_chromium() {
 # The test suite checks the alert rules of ops/prometheus with Prometheus' own promtool, which Debian
 # ships in its prometheus package.
 setup_promtool() {
-    if command -v promtool >/dev/null; then
-        say "promtool: already installed"
-        return 0
-    fi
-    say "promtool: not installed"
-    apt_install --no-install-recommends prometheus
+    install_missing promtool promtool -- --no-install-recommends prometheus
 }
 
 # prepare_machine run|test: the virtualenv with the locked packages, PostgreSQL and Redis (and, for
