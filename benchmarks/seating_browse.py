@@ -25,7 +25,6 @@ import argparse
 import asyncio
 import json
 import os
-import shutil
 import sys
 import tempfile
 import time
@@ -35,7 +34,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from benchmarks.seating_hold_storm import run_wrk
+from benchmarks.seating_hold_storm import run_wrk, wrk_is_missing
 from benchmarks.served_api import cpu_seconds, fresh_settings, redis_cpu_seconds, serve_api
 from benchmarks.show_on_sale import show_on_sale
 
@@ -123,8 +122,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     parser.add_argument("--builds", type=int, default=200, help="changed-show answers measured in process")
     args = parser.parse_args(argv)
-    if shutil.which("wrk") is None:
-        print("wrk is needed: apt-get install -y wrk", file=sys.stderr)
+    if wrk_is_missing():
         return 2
     with ExitStack() as stack:
         settings = fresh_settings(stack)

@@ -69,6 +69,14 @@ async def _show_on_sale(settings: Settings, seats: int) -> tuple[str, list[str]]
         await container.close()
 
 
+def wrk_is_missing() -> bool:
+    """Whether the load generator is missing (said on stderr, with how to install it)."""
+    if shutil.which("wrk") is not None:
+        return False
+    print("wrk is needed: apt-get install -y wrk", file=sys.stderr)
+    return True
+
+
 def run_wrk(base: str, args: argparse.Namespace, script_args: list[str]) -> dict[str, Any]:
     """wrk with benchmarks/seating_hold_storm.lua (`script_args` after `--`): its result line, req/s and wrk's CPU."""
     command = ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.duration}s", "--timeout", "5s",
@@ -157,8 +165,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--threads", type=int, default=2, help="wrk threads")
     parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
     args = parser.parse_args(argv)
-    if shutil.which("wrk") is None:
-        print("wrk is needed: apt-get install -y wrk", file=sys.stderr)
+    if wrk_is_missing():
         return 2
     with ExitStack() as stack:
         settings = fresh_settings(stack)
