@@ -12,7 +12,7 @@
 -- request that cannot fit is refused from the tallies (`free`, `longest`) without reading a seat; one
 -- that the tallies let through but the chooser cannot serve (apart, with the single-seat rule, seats
 -- that only come in pairs for an odd quantity) reads every free seat it could have, once.
--- Returns what place_hold.lua does, with the chosen seats after 'ok', or
+-- Returns the JSON text of what place_hold.lua's reply is, with the chosen seats after 'ok', or
 --   {'not_enough', together, apart} | {'unknown_choice', tier or '', unknown sections..}
 local CHUNK = 128
 local RUNS_PAGE = 32
@@ -209,4 +209,4 @@ end
 
 local result = choose()
 emit(false)
-return result
+return cjson.encode(result)
