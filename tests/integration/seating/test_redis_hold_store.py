@@ -324,3 +324,21 @@ async def test_changes_are_published_and_logged(
         assert change.zones == {"floor": 6}
     finally:
         await subscriber.aclose()
+
+
+async def test_scripts_redis_lost_are_loaded_again_by_the_call_that_finds_them_gone(
+    store: RedisHoldStore, show: str, resources: Resources
+) -> None:
+    free = seat_ids(20)[2:]
+    _, before = await place(store, show, hold(free[:2]))
+    assert isinstance(before, HoldPlaced)
+
+    await resources.redis.script_flush()  # as a restart or a failover to an empty replica would
+
+    budget = RateBill([RateBucket(f"lml:ratelimit:holds:{{{show}}}:buyer", RateLimit(5, 1.0))])
+    hold_id = new_hold_id(show, new_id().encode()[-12:])
+    holder = Holder(owner="user:b", limit_key="user:b", address="net-b", guest=False)
+    after = await store.place(show, hold_id, holder, "digest", hold(free[2:4]), TERMS, budget)
+    assert isinstance(after, HoldPlaced) and budget.decision is not None and budget.decision.remaining == 4
+    whole = await store.availability(show)
+    assert isinstance(whole, Availability) and [whole.seats[i] for i in range(2, 6)] == ["h"] * 4
