@@ -47,11 +47,10 @@ from lml.seating.infrastructure.metrics import SHOWS_LOADED, count_hold
 _KEYS = ("inv", "idx", "holder", "holds", "expiry", "zones", "buyers", "status", "version", "log", "loaded",
          "ordered", "addresses", "closed", "places", "rows", "rowstate", "rowseats", "ranked", "labels", "runs",
          "rowfree", "free", "longest")
-# The hold and snapshot scripts answer with JSON text, [rate, reply] (best available: the reply alone):
+# The hold and snapshot scripts answer with JSON text, [rate, reply]:
 # one bulk string is read in one go, where nested arrays cost redis-py a read per item. `rate` is the
 # bucket script's answer, `{}` when no budget was spent (cjson writes an empty table so).
 _RATED = msgspec.json.Decoder(tuple[list[int] | dict[str, int], list[str | int]])
-_REPLY = msgspec.json.Decoder(list[str | int])
 # Seats (or buyers) per call when a show is rebuilt: each call stays short, so Redis keeps serving
 # other shows.
 LOAD_CHUNK = 5_000
@@ -134,7 +133,7 @@ class RedisHoldStore:
         self._now_ms = now_ms
         self._batcher = ScriptBatcher(client)
         self._place = _load_script(client, "place_hold.lua", "holding.lua", spends_budgets=True)
-        self._best = _load_script(client, "best_available.lua", "holding.lua")
+        self._best = _load_script(client, "best_available.lua", "holding.lua", spends_budgets=True)
         self._change = _load_script(client, "change_hold.lua")
         self._read = _load_script(client, "read_hold.lua")
         self._apply = _load_script(client, "apply_inventory.lua")
@@ -142,7 +141,6 @@ class RedisHoldStore:
         self._snapshot = _load_script(client, "snapshot.lua", spends_budgets=True)
         self._purge = _load_script(client, "purge.lua")
         self._close = _load_script(client, "close_show.lua")
-        self._buckets = client.register_script(lua_source("lml.platform", "buckets.lua", "token_bucket.lua"))
         self.show_keys = lru_cache(maxsize=4096)(self._show_keys)
         self.active_shows_key = f"{key_prefix}:seating:active-shows"
 
@@ -176,21 +174,16 @@ class RedisHoldStore:
         if best is None:
             args += [_flag(terms.avoid_single_explicit), len(buckets), *bucket_args(buckets), len(request.seat_ids),
                      *request.seat_ids]
-            for zone_id, qty in request.zones:
-                args += [zone_id, qty]
-            rate, reply = _rated(await self._run(self._place, show_id, args, [b.key for b in buckets]))
-            if unpaid is not None and rate:  # none spent on a show not loaded
-                unpaid.settle(rate)
+            script = self._place
         else:
-            # Best available (its own script): the budgets in a call of their own, first.
-            if unpaid is not None and not unpaid.settle(await self._batcher.run(
-                    self._buckets, [b.key for b in buckets], [1, "take", *bucket_args(buckets)])).allowed:
-                return RateLimited()
-            args += [_flag(terms.avoid_single_best), best.quantity, _flag(best.together), best.tier_id or "",
-                     len(best.sections), *best.sections]
-            for zone_id, qty in request.zones:
-                args += [zone_id, qty]
-            reply = _REPLY.decode(await self._run(self._best, show_id, args))
+            args += [_flag(terms.avoid_single_best), len(buckets), *bucket_args(buckets), best.quantity,
+                     _flag(best.together), best.tier_id or "", len(best.sections), *best.sections]
+            script = self._best
+        for zone_id, qty in request.zones:
+            args += [zone_id, qty]
+        rate, reply = _rated(await self._run(script, show_id, args, [b.key for b in buckets]))
+        if unpaid is not None and rate:  # none spent on a show not loaded
+            unpaid.settle(rate)
         outcome = _outcome(reply)
         if isinstance(outcome, HoldPlaced) and int(reply[3]) == 1:
             # The show's first live hold: the worker's sweep publishes its expiry (see actors.py).
