@@ -15,6 +15,7 @@ from redis.asyncio.client import PubSub
 from redis.asyncio.cluster import ClusterNode
 from redis.commands.core import AsyncScript
 from redis.exceptions import ClusterDownError, RedisClusterException
+from redis.typing import EncodableT
 
 from lml.config import Settings
 from lml.platform.tracing.stores import traced_redis
@@ -38,12 +39,35 @@ class GuardedConnection(aioredis.Connection):
     while calls on them are in flight), and redis-py 8.1 then fails on its missing writer with an
     AttributeError, which reached buyers as a 500. Here it is the connection error it is: the cluster
     client retries it, and what still fails is an outage (503). redis/redis-py#4287, fixed upstream
-    by #4288, in no release yet."""
+    by #4288, in no release yet. And commands packed at half redis-py's cost (`pack_command`)."""
 
     async def _send_packed_command(self, command: Iterable[bytes]) -> None:
         if self._writer is None:
             raise aioredis.ConnectionError("the connection was closed while a command was being sent")
         await super()._send_packed_command(command)
+
+    def pack_command(self, *args: EncodableT) -> list[bytes]:
+        """The command in the Redis protocol, built in one pass: redis-py's own packer copies the command
+        so far once per argument and runs its encoder's type checks on each, which made packing a hold
+        script's call (about fifty arguments) take twice as long as here. Bytes, text and integers (every
+        argument of our scripts) are packed here; anything else, or a command name holding a space
+        ("SCRIPT LOAD"), goes to redis-py's packer."""
+        head = args[0]
+        if (isinstance(head, str) and " " in head) or (isinstance(head, bytes) and b" " in head):
+            return super().pack_command(*args)
+        encoding, errors = self.encoder.encoding, self.encoder.encoding_errors
+        parts = [b"*%d\r\n" % len(args)]
+        for arg in args:
+            if isinstance(arg, bytes):
+                value = arg
+            elif isinstance(arg, str):
+                value = arg.encode(encoding, errors)
+            elif type(arg) is int:  # not a bool, which redis-py refuses
+                value = b"%d" % arg
+            else:
+                return super().pack_command(*args)
+            parts.append(b"$%d\r\n%b\r\n" % (len(value), value))
+        return [b"".join(parts)]
 
 
 def create_redis(settings: Settings) -> RedisClient:

@@ -14,6 +14,7 @@ from lml.platform.ids import new_id
 from lml.platform.redis import ShardSubscriber, shard_of
 from lml.platform.resources import Resources
 from lml.seating.domain.availability import Availability, BuyerRow, InventoryState, SeatRow, ZoneRow
+from lml.seating.domain.best_available import BestAvailable
 from lml.seating.domain.hold import (
     Holder,
     HoldExtended,
@@ -33,6 +34,7 @@ from tests.timing import TestClock
 pytestmark = pytest.mark.redis_cluster
 
 TERMS = HoldTerms(hold_ms=10_000, cap_ms=20_000, max_per_buyer=8, max_per_address=100)
+HOLDER = Holder(owner="user:b", limit_key="user:b", address="net-b", guest=False)
 
 
 @pytest.fixture
@@ -324,3 +326,43 @@ async def test_changes_are_published_and_logged(
         assert change.zones == {"floor": 6}
     finally:
         await subscriber.aclose()
+
+
+async def test_scripts_redis_lost_are_loaded_again_by_the_call_that_finds_them_gone(
+    store: RedisHoldStore, show: str, resources: Resources
+) -> None:
+    free = seat_ids(20)[2:]
+    _, before = await place(store, show, hold(free[:2]))
+    assert isinstance(before, HoldPlaced)
+
+    await resources.redis.script_flush()  # as a restart or a failover to an empty replica would
+
+    budget = RateBill([RateBucket(f"lml:ratelimit:holds:{{{show}}}:buyer", RateLimit(5, 1.0))])
+    hold_id = new_hold_id(show, new_id().encode()[-12:])
+    after = await store.place(show, hold_id, HOLDER, "digest", hold(free[2:4]), TERMS, budget)
+    assert isinstance(after, HoldPlaced) and budget.decision is not None and budget.decision.remaining == 4
+    whole = await store.availability(show)
+    assert isinstance(whole, Availability) and [whole.seats[i] for i in range(2, 6)] == ["h"] * 4
+
+
+async def test_a_best_available_hold_spends_the_buyers_budget_in_its_own_step_once_the_show_is_loaded(
+    store: RedisHoldStore, show: str
+) -> None:
+    def bill(show_id: str) -> RateBill:
+        return RateBill([RateBucket(f"lml:ratelimit:holds:{{{show_id}}}:buyer", RateLimit(2, 0.001))])
+
+    best = HoldRequest.parse([], {}, BestAvailable(quantity=1, together=False))
+    first, second, third = bill(show), bill(show), bill(show)
+    outcomes = [await store.place(show, new_hold_id(show, new_id().encode()[-12:]), HOLDER, "digest", best, TERMS, b)
+                for b in (first, second, third)]
+    # The show has no seat layout, so no best seats: refused, yet the budget is spent.
+    assert [o.reason if isinstance(o, HoldRefused) else type(o) for o in outcomes] == [
+        "not_enough", "not_enough", RateLimited]
+    assert [(b.decision.allowed, b.decision.remaining) for b in (first, second, third) if b.decision] == [
+        (True, 1), (True, 0), (False, 0)]
+    # A show not loaded spends nothing: its caller loads it and asks again.
+    unknown = new_id()
+    unloaded = bill(unknown)
+    assert isinstance(await store.place(unknown, new_hold_id(unknown, new_id().encode()[-12:]), HOLDER, "digest", best,
+                                        TERMS, unloaded), InventoryNotLoaded)
+    assert unloaded.decision is None

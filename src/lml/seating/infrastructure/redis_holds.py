@@ -47,6 +47,10 @@ from lml.seating.infrastructure.metrics import SHOWS_LOADED, count_hold
 _KEYS = ("inv", "idx", "holder", "holds", "expiry", "zones", "buyers", "status", "version", "log", "loaded",
          "ordered", "addresses", "closed", "places", "rows", "rowstate", "rowseats", "ranked", "labels", "runs",
          "rowfree", "free", "longest")
+# The hold and snapshot scripts answer with JSON text, [rate, reply]:
+# one bulk string is read in one go, where nested arrays cost redis-py a read per item. `rate` is the
+# bucket script's answer, `{}` when no budget was spent (cjson writes an empty table so).
+_RATED = msgspec.json.Decoder(tuple[list[int] | dict[str, int], list[str | int]])
 # Seats (or buyers) per call when a show is rebuilt: each call stays short, so Redis keeps serving
 # other shows.
 LOAD_CHUNK = 5_000
@@ -73,10 +77,11 @@ class _Change(msgspec.Struct, frozen=True):
 
 
 class ShowKeys:
-    """The keys of one show; `{show_id}` is the hash tag, so they share one Cluster slot."""
+    """The keys of one show; `{show_id}` is the hash tag, so they share one Cluster slot. Encoded once:
+    every script call sends them all."""
 
     def __init__(self, prefix: str, show_id: str) -> None:
-        self.keys = [f"{prefix}:seating:{name}:{{{show_id}}}" for name in _KEYS]
+        self.keys = [f"{prefix}:seating:{name}:{{{show_id}}}".encode() for name in _KEYS]
         self.channel = changes_channel(prefix, show_id)
         self.log = self.keys[_KEYS.index("log")]
         self.expiry = self.keys[_KEYS.index("expiry")]
@@ -128,7 +133,7 @@ class RedisHoldStore:
         self._now_ms = now_ms
         self._batcher = ScriptBatcher(client)
         self._place = _load_script(client, "place_hold.lua", "holding.lua", spends_budgets=True)
-        self._best = _load_script(client, "best_available.lua", "holding.lua")
+        self._best = _load_script(client, "best_available.lua", "holding.lua", spends_budgets=True)
         self._change = _load_script(client, "change_hold.lua")
         self._read = _load_script(client, "read_hold.lua")
         self._apply = _load_script(client, "apply_inventory.lua")
@@ -136,7 +141,6 @@ class RedisHoldStore:
         self._snapshot = _load_script(client, "snapshot.lua", spends_budgets=True)
         self._purge = _load_script(client, "purge.lua")
         self._close = _load_script(client, "close_show.lua")
-        self._buckets = client.register_script(lua_source("lml.platform", "buckets.lua", "token_bucket.lua"))
         self.show_keys = lru_cache(maxsize=4096)(self._show_keys)
         self.active_shows_key = f"{key_prefix}:seating:active-shows"
 
@@ -170,54 +174,21 @@ class RedisHoldStore:
         if best is None:
             args += [_flag(terms.avoid_single_explicit), len(buckets), *bucket_args(buckets), len(request.seat_ids),
                      *request.seat_ids]
-            for zone_id, qty in request.zones:
-                args += [zone_id, qty]
-            rate, reply = await self._run(self._place, show_id, args, [b.key for b in buckets])
-            if unpaid is not None and rate:  # none spent on a show not loaded
-                unpaid.settle(rate)
+            script = self._place
         else:
-            # Best available (its own script): the budgets in a call of their own, first.
-            if unpaid is not None and not unpaid.settle(await self._batcher.run(
-                    self._buckets, [b.key for b in buckets], [1, "take", *bucket_args(buckets)])).allowed:
-                return RateLimited()
-            args += [_flag(terms.avoid_single_best), best.quantity, _flag(best.together), best.tier_id or "",
-                     len(best.sections), *best.sections]
-            for zone_id, qty in request.zones:
-                args += [zone_id, qty]
-            reply = await self._run(self._best, show_id, args)
-        kind = reply[0]
-        if kind == b"ok":
-            if int(reply[3]) == 1:
-                # The show's first live hold: the worker's sweep publishes its expiry (see actors.py).
-                await self._redis.sadd(self.active_shows_key, show_id)
-            return HoldPlaced(int(reply[1]), int(reply[2]), tuple(_text(s) for s in reply[4:]))
-        if kind == b"not_enough":
-            return HoldRefused("not_enough", together=int(reply[1]), apart=int(reply[2]))
-        if kind == b"unknown_choice":
-            return HoldRefused("unknown_choice", tier_id=_text(reply[1]), sections=tuple(_text(s) for s in reply[2:]))
-        if kind == b"single_seat":
-            return HoldRefused("single_seat", seat_ids=(_text(reply[1]),))
-        if kind == b"not_loaded":
-            return InventoryNotLoaded()
-        if kind == b"rate_limited":
-            return RateLimited()
-        if kind == b"closed":
-            return HoldRefused("closed")
-        if kind == b"over_limit":
-            return HoldRefused("over_limit", held=int(reply[1]), ordered=int(reply[2]), limit=int(reply[3]))
-        if kind == b"address_cap":
-            return HoldRefused("address_cap", held=int(reply[1]), limit=int(reply[2]))
-        if kind == b"blocked":
-            return HoldRefused("blocked", seat_ids=tuple(_text(s) for s in reply[1:]))
-        seat_count = int(reply[1])
-        seats = tuple(_text(s) for s in reply[2 : 2 + seat_count])
-        rest = reply[2 + seat_count :]
-        if kind == b"unknown":
-            return HoldRefused("unknown", seat_ids=seats, zone_ids=tuple(_text(z) for z in rest))
-        return HoldRefused(
-            "conflict", seat_ids=seats, zone_ids=tuple(_text(z) for z in rest[0::2]),
-            zone_remaining=tuple(int(r) for r in rest[1::2]),
-        )
+            args += [_flag(terms.avoid_single_best), len(buckets), *bucket_args(buckets), best.quantity,
+                     _flag(best.together), best.tier_id or "", len(best.sections), *best.sections]
+            script = self._best
+        for zone_id, qty in request.zones:
+            args += [zone_id, qty]
+        rate, reply = _rated(await self._run(script, show_id, args, [b.key for b in buckets]))
+        if unpaid is not None and rate:  # none spent on a show not loaded
+            unpaid.settle(rate)
+        outcome = _outcome(reply)
+        if isinstance(outcome, HoldPlaced) and int(reply[3]) == 1:
+            # The show's first live hold: the worker's sweep publishes its expiry (see actors.py).
+            await self._redis.sadd(self.active_shows_key, show_id)
+        return outcome
 
     async def extend(
         self, show_id: str, hold_id: str, owner: str, token_hash: str, hold_ms: int
@@ -299,29 +270,29 @@ class RedisHoldStore:
         spends them in its own step."""
         unpaid = bill if bill is not None and bill.decision is None else None
         buckets = unpaid.buckets if unpaid is not None else ()
-        rate, reply = await self._run(self._snapshot, show_id,
-                                      [known_version or "", len(buckets), *bucket_args(buckets)],
-                                      [b.key for b in buckets])
+        rate, reply = _rated(await self._run(self._snapshot, show_id,
+                                             [known_version or "", len(buckets), *bucket_args(buckets)],
+                                             [b.key for b in buckets]))
         if unpaid is not None:
             unpaid.settle(rate)
-        if reply[0] == b"rate_limited":
+        if reply[0] == "rate_limited":
             return RateLimited()
-        if reply[0] == b"not_loaded":
+        if reply[0] == "not_loaded":
             return None
-        version = _text(reply[1])
-        if reply[0] == b"same":
+        version = str(reply[1])
+        if reply[0] == "same":
             return version
-        fields = dict(zip(reply[4::2], reply[5::2], strict=True))
+        fields = dict(zip(_texts(reply[4::2]), reply[5::2], strict=True))
         zones = []
         for field, capacity in fields.items():
-            if field.startswith(b"cap:"):
-                zone_id = field[4:].decode()
-                taken = int(fields.get(b"taken:" + field[4:], 0))
-                held = int(fields.get(b"held:" + field[4:], 0))
+            if field.startswith("cap:"):
+                zone_id = field[4:]
+                taken = int(fields.get("taken:" + zone_id, 0))
+                held = int(fields.get("held:" + zone_id, 0))
                 zones.append(ZoneAvailability(zone_id, int(capacity), max(0, int(capacity) - taken - held)))
         zones.sort(key=lambda z: z.zone_id)
-        return Availability(show_id=show_id, version=version, seats=_text(reply[3]), zones=zones,
-                            last_change_id=_text(reply[2]))
+        return Availability(show_id=show_id, version=version, seats=str(reply[3]), zones=zones,
+                            last_change_id=str(reply[2]))
 
     async def changes_after(self, show_id: str, last_id: str) -> list[AvailabilityChange] | None:
         """The changes logged after `last_id`, or None when the log no longer reaches back to it
@@ -379,6 +350,48 @@ def row_layout(places: Sequence[PlacedSeat], rows: Sequence[ShowRow]) -> RowLayo
                 labels[f"t:{place.tier_id}"] += 1
             offset += 1
     return RowLayout(values, row_values, dict(labels))
+
+
+def _rated(answer: bytes) -> tuple[list[int], list[str | int]]:
+    """A script's [rate, reply] (see _RATED)."""
+    rate, reply = _RATED.decode(answer)
+    return (rate if isinstance(rate, list) else []), reply
+
+
+def _outcome(reply: list[str | int]) -> PlaceOutcome:
+    """A hold script's reply (lua/place_hold.lua) as the outcome it stands for."""
+    kind = reply[0]
+    if kind == "ok":
+        return HoldPlaced(int(reply[1]), int(reply[2]), _texts(reply[4:]))
+    if kind == "not_enough":
+        return HoldRefused("not_enough", together=int(reply[1]), apart=int(reply[2]))
+    if kind == "unknown_choice":
+        return HoldRefused("unknown_choice", tier_id=str(reply[1]), sections=_texts(reply[2:]))
+    if kind == "single_seat":
+        return HoldRefused("single_seat", seat_ids=(str(reply[1]),))
+    if kind == "not_loaded":
+        return InventoryNotLoaded()
+    if kind == "rate_limited":
+        return RateLimited()
+    if kind == "closed":
+        return HoldRefused("closed")
+    if kind == "over_limit":
+        return HoldRefused("over_limit", held=int(reply[1]), ordered=int(reply[2]), limit=int(reply[3]))
+    if kind == "address_cap":
+        return HoldRefused("address_cap", held=int(reply[1]), limit=int(reply[2]))
+    if kind == "blocked":
+        return HoldRefused("blocked", seat_ids=_texts(reply[1:]))
+    seat_count = int(reply[1])
+    seats = _texts(reply[2 : 2 + seat_count])
+    rest = reply[2 + seat_count :]
+    if kind == "unknown":
+        return HoldRefused("unknown", seat_ids=seats, zone_ids=_texts(rest))
+    return HoldRefused("conflict", seat_ids=seats, zone_ids=_texts(rest[0::2]),
+                       zone_remaining=tuple(int(r) for r in rest[1::2]))
+
+
+def _texts(items: list[str | int]) -> tuple[str, ...]:
+    return tuple(str(item) for item in items)
 
 
 def _missing(kind: bytes) -> HoldChangeRefused:

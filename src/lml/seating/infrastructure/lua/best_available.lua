@@ -1,9 +1,12 @@
 -- Place a hold on the best seats free right now (lml.seating.domain.best_available states the rules
 -- in Python; a property test holds this script to them). The checks and the taking are an explicit
 -- hold's (holding.lua); only the choice is new.
--- ARGV[3..12] as holding.lua says ([12] '1': the single-seat rule is on), [13] quantity, [14] '1'
--- together / '0' apart, [15] tier id ('' any), [16] number of sections s, [17..16+s] sections, then
--- zone id / quantity pairs.
+-- The request's rate budgets (buckets.lua) are spent in the same step, as place_hold.lua spends them.
+-- KEYS after the show's (show_state.lua): the request's rate buckets, spent in order, b of them.
+-- ARGV[3..12] as holding.lua says ([12] '1': the single-seat rule is on), [13] b, [14..13+2b] each
+-- bucket's capacity and refill per second, then from F = 14 + 2b: [F] quantity, [F+1] '1' together /
+-- '0' apart, [F+2] tier id ('' any), [F+3] number of sections s, [F+4..F+3+s] sections, then zone id /
+-- quantity pairs.
 -- Cost: a block (together) is looked for through the runs index: only rows with a free run of a length
 -- that could hold it are read, best seat first, and none whose best such seat is worse than the best
 -- block found so far; the rows in between are never read, nor, with a tier asked, a row whose tally says
@@ -12,23 +15,32 @@
 -- request that cannot fit is refused from the tallies (`free`, `longest`) without reading a seat; one
 -- that the tallies let through but the chooser cannot serve (apart, with the single-seat rule, seats
 -- that only come in pairs for an odd quantity) reads every free seat it could have, once.
--- Returns what place_hold.lua does, with the chosen seats after 'ok', or
---   {'not_enough', together, apart} | {'unknown_choice', tier or '', unknown sections..}
+-- Returns the JSON text of [rate, reply], as place_hold.lua: its replies, with the chosen seats after
+-- 'ok', or {'not_enough', together, apart} | {'unknown_choice', tier or '', unknown sections..}
 local CHUNK = 128
 local RUNS_PAGE = 32
+local BUCKETS = tonumber(ARGV[13])
+local F = 14 + 2 * BUCKETS
+local rate = {}
 
 local function choose()
-  local refused, now = gate()
-  if refused then return refused end
+  -- Not loaded yet: the caller loads the show and runs the script again, which spends the budgets.
+  if redis.call('EXISTS', K_LOADED) == 0 then return {'not_loaded'} end
   -- A show loaded before the tallies existed is rebuilt (the caller loads it again and retries).
   if redis.call('HEXISTS', K_FREE, 'ready') == 0 then
     redis.call('DEL', K_LOADED)
     return {'not_loaded'}
   end
-  local quantity, together, tier = tonumber(ARGV[13]), ARGV[14] == '1', ARGV[15]
-  local s = tonumber(ARGV[16])
+  if BUCKETS > 0 then
+    rate = spend_request_buckets(BUCKETS, ARGV, 14)
+    if rate[1] == 0 then return {'rate_limited'} end
+  end
+  local refused, now = gate()
+  if refused then return refused end
+  local quantity, together, tier = tonumber(ARGV[F]), ARGV[F + 1] == '1', ARGV[F + 2]
+  local s = tonumber(ARGV[F + 3])
   local sections, section_list, unknown = {}, {}, {}
-  for i = 17, 16 + s do
+  for i = F + 4, F + 3 + s do
     if not sections[ARGV[i]] then section_list[#section_list + 1] = ARGV[i] end
     sections[ARGV[i]] = true
     if not redis.call('HGET', K_LABELS, 's:' .. ARGV[i]) then unknown[#unknown + 1] = ARGV[i] end
@@ -39,7 +51,7 @@ local function choose()
     for _, section in ipairs(unknown) do reply[#reply + 1] = section end
     return reply
   end
-  local zones, qtys, unknown_zones, short = read_zones(17 + s)
+  local zones, qtys, unknown_zones, short = read_zones(F + 4 + s)
   if #unknown_zones > 0 then
     local reply = {'unknown', 0}
     for _, zone in ipairs(unknown_zones) do reply[#reply + 1] = zone end
@@ -209,4 +221,4 @@ end
 
 local result = choose()
 emit(false)
-return result
+return cjson.encode({rate, result})

@@ -3,7 +3,8 @@
 -- KEYS after the show's (show_state.lua): the request's rate buckets, spent in order, b of them.
 -- ARGV[3..12] as holding.lua says, [13] b, [14..13+2b] each bucket's capacity and refill per second,
 -- [14+2b] number of seats n, [15+2b..14+2b+n] seat ids, then zone id / quantity pairs.
--- Returns {rate, reply}: rate is the buckets' answer (buckets.lua: spend_buckets; empty when b = 0),
+-- Returns the JSON text of [rate, reply] (one bulk string, read in one go where nested arrays cost the
+-- client a read per item): rate is the buckets' answer (buckets.lua: spend_buckets; `{}` when b = 0),
 -- reply one of {'ok', expires ms, max expires ms, live holds of the show} | {'not_loaded'} | {'closed'}
 --   | {'rate_limited'} | {'unknown', n, seat ids.., zone ids..} | {'blocked', seat ids..}
 --   | {'over_limit', held, ordered, max} | {'address_cap', held from the address, cap}
@@ -89,4 +90,4 @@ end
 
 local result = place()
 emit(false)
-return {rate, result}
+return cjson.encode({rate, result})

@@ -2,7 +2,8 @@
 -- general rate budget (buckets.lua) is spent in the same step, so that reading it is one call.
 -- ARGV[3] the version the caller already has ('' for none), [4] b, [5..4+2b] each bucket's capacity
 -- and refill per second; KEYS after the show's (show_state.lua): the b buckets, spent in order.
--- Returns {rate, reply}: rate is the buckets' answer (buckets.lua: spend_buckets; empty when b = 0),
+-- Returns the JSON text of [rate, reply] (as place_hold.lua): rate is the buckets' answer (buckets.lua:
+-- spend_buckets; `{}` when b = 0),
 -- reply one of {'not_loaded'} | {'rate_limited'} | {'same', version, last log id}
 --   | {'full', version, last log id, status string, zones hash...}
 local BUCKETS = tonumber(ARGV[4])
@@ -28,4 +29,4 @@ local function snapshot()
 end
 
 local reply = snapshot()
-return {rate, reply}
+return cjson.encode({rate, reply})
