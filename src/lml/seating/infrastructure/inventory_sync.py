@@ -33,5 +33,5 @@ async def follow(store: RedisHoldStore, uow: UnitOfWork, change: InventoryChange
 
 
 async def follow_now(store: RedisHoldStore, db: Database, change: InventoryChanged) -> int:
-    async with db.unit_of_work() as uow:
+    async with db.unit_of_work(read_only=True) as uow:
         return await follow(store, uow, change)
