@@ -125,7 +125,7 @@ class CatalogFacade:
         `ShowNotFound`."""
         resources = self._services.resources
         if uow is None:
-            async with resources.db.unit_of_work() as own:
+            async with resources.db.unit_of_work(read_only=True) as own:
                 return await self.show_for_sale(show_id, uow=own)
         show = await PgShows(uow.conn).get(show_id)
         event = await PgEvents(uow.conn).get(show.event_id) if show else None

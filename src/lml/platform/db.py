@@ -37,11 +37,17 @@ from lml.platform.tracing.stores import TracedCursor
 # packet, and a session setting would be handed on to whichever client gets the connection next. Sent
 # as literals, since two statements in one query take no parameters: the limits are numbers from the
 # settings and the organization a checked uuid.
-BEGIN_STATEMENT = sql.SQL(
-    "BEGIN; SELECT set_config('statement_timeout', {}, true), set_config('lock_timeout', {}, true),"
+_TRANSACTION_SETTINGS = (
+    "SELECT set_config('statement_timeout', {}, true), set_config('lock_timeout', {}, true),"
     " set_config('idle_in_transaction_session_timeout', {}, true), set_config('TimeZone', 'UTC', true),"
     " set_config('app.org_id', {}, true)"
 )
+BEGIN_STATEMENT = sql.SQL("BEGIN; " + _TRANSACTION_SETTINGS)
+# A read-only unit of work ends with COMMIT: psycopg discards every statement it prepared on the
+# connection at a ROLLBACK (and sends `DEALLOCATE ALL`), so reads that rolled back kept the pool's
+# connections from ever reusing a prepared statement. READ ONLY makes PostgreSQL refuse any write in
+# it, so that its COMMIT cannot keep one.
+BEGIN_READ_ONLY_STATEMENT = sql.SQL("BEGIN READ ONLY; " + _TRANSACTION_SETTINGS)
 
 
 def _transaction_limits(settings: Settings) -> tuple[str, str, str]:
@@ -113,8 +119,11 @@ class Database:
         await self.pool.close()
 
     @asynccontextmanager
-    async def unit_of_work(self, *, org_id: str | None = None) -> AsyncIterator[UnitOfWork]:
-        """A transaction, optionally acting as one organization (row-level security)."""
+    async def unit_of_work(self, *, org_id: str | None = None, read_only: bool = False) -> AsyncIterator[UnitOfWork]:
+        """A transaction, optionally acting as one organization (row-level security). `read_only`: for
+        reads, which PostgreSQL then refuses to let write; it ends with COMMIT when the block
+        completes (see BEGIN_READ_ONLY_STATEMENT), with ROLLBACK when it raises."""
+        begin = BEGIN_READ_ONLY_STATEMENT if read_only else BEGIN_STATEMENT
         async with self.pool.connection() as conn:
             await conn.set_autocommit(True)  # after a commit, `UnitOfWork.commit` turned it off
             uow = UnitOfWork(conn)
@@ -123,8 +132,10 @@ class Database:
                 # block inside the unit of work is a savepoint (psycopg would otherwise make it the
                 # outer transaction and commit it on its own), sets its limits, and no organization
                 # is ever inherited (`SET LOCAL`: the organization ends with the transaction).
-                await conn.execute(BEGIN_STATEMENT.format(*map(sql.Literal, (*self._limits, _organization(org_id)))))
+                await conn.execute(begin.format(*map(sql.Literal, (*self._limits, _organization(org_id)))))
                 yield uow
+                if read_only:
+                    await conn.commit()
             finally:
                 # Also after a commit: statements run after it opened a new transaction that must not
                 # go back to the pool. A broken connection is left to the pool, so that the original

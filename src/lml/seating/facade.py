@@ -137,20 +137,22 @@ class SeatingFacade:
     async def reserve_for_order(
         self, uow: UnitOfWork, *, show_id: str, order_id: str, seat_ids: Sequence[str], zones: Mapping[str, int],
         hold_id: str, buyer_key: str, max_per_buyer: int | None,
-    ) -> None:
+    ) -> InventoryChanged:
         """`available → reserved` for exactly these seats and GA places, counted for the buyer
         `buyer_key` (`lml.platform.domain.buyer_limit.limit_key`). Raises `BuyerLimitExceeded` when the
         places of the buyer's orders at this show, reserved or sold, would pass `max_per_buyer` (None:
         not checked), or `SeatsUnavailable` (`seat_ids`, `zones`: what is taken or short); either
-        changes nothing."""
-        await PgOrderInventory(uow.conn).reserve(show_id, order_id, seat_ids, zones, buyer_key=buyer_key,
-                                                 hold_id=hold_id, max_per_buyer=max_per_buyer)
-        await add_event(uow, InventoryChanged(show_id=show_id, order_id=order_id, hold_id=hold_id))
+        changes nothing. Returns the change it recorded, for `sync_order` once the caller commits."""
+        rows = await PgOrderInventory(uow.conn).reserve(show_id, order_id, seat_ids, zones, buyer_key=buyer_key,
+                                                        hold_id=hold_id, max_per_buyer=max_per_buyer)
+        change = InventoryChanged(show_id=show_id, order_id=order_id, hold_id=hold_id, rows=rows)
+        await add_event(uow, change)
+        return change
 
     async def mark_sold(self, uow: UnitOfWork, *, show_id: str, order_id: str) -> None:
         """The order's reserved seats and places become sold. Idempotent."""
-        if await PgOrderInventory(uow.conn).sell(show_id, order_id):
-            await add_event(uow, InventoryChanged(show_id=show_id, order_id=order_id))
+        if (rows := await PgOrderInventory(uow.conn).sell(show_id, order_id)) is not None:
+            await add_event(uow, InventoryChanged(show_id=show_id, order_id=order_id, rows=rows))
 
     async def release_order(self, uow: UnitOfWork, *, show_id: str, order_id: str) -> None:
         """The order's reserved seats and places go back on sale (expired or cancelled). Idempotent."""
@@ -170,11 +172,14 @@ class SeatingFacade:
         if await PgOrderInventory(uow.conn).return_places_to_sale(show_id, order_id, seat_ids, zones):
             await add_event(uow, InventoryChanged(show_id=show_id, order_id=order_id))
 
-    async def sync_order(self, *, show_id: str, order_id: str, hold_id: str | None = None) -> None:
+    async def sync_order(
+        self, *, show_id: str, order_id: str, hold_id: str | None = None, recorded: InventoryChanged | None = None
+    ) -> None:
         """After the caller's commit: Redis takes the order's seats and places as PostgreSQL now has
-        them, and drops the hold the order came from (its places are the order's now)."""
+        them (as `recorded`, the change a call above returned, says: nothing to read back), and drops
+        the hold the order came from (its places are the order's now)."""
         await follow_now(self._services.store, self._services.resources.db,
-                         InventoryChanged(show_id=show_id, order_id=order_id, hold_id=hold_id))
+                         recorded or InventoryChanged(show_id=show_id, order_id=order_id, hold_id=hold_id))
 
     async def held_counts(self, show_id: str) -> dict[str, int]:
         """Places in live holds per price tier (for an operator's sales report)."""

@@ -54,19 +54,21 @@ async def test_claims_take_due_pending_events_oldest_first_and_failures_back_off
         await uow.commit()
     now = datetime.now(UTC) + timedelta(seconds=1)
     async with uows() as uow:
-        claimed = await uow.inbox.claim_next(now)
-        assert claimed is not None and claimed.event_id == first.id
+        assert [e.event_id for e in await uow.inbox.claim_due(now, 5)] == [first.id, second.id]
+    async with uows() as uow:
+        [claimed] = await uow.inbox.claim_due(now, 1)
+        assert claimed.event_id == first.id
         await uow.inbox.fail(first.id, attempts=1, error="boom", next_attempt_at=now + timedelta(minutes=5), dead=False)
         await uow.commit()
     async with uows() as uow:
-        claimed = await uow.inbox.claim_next(now)
-        assert claimed is not None and claimed.event_id == second.id
+        [claimed] = await uow.inbox.claim_due(now, 5)
+        assert claimed.event_id == second.id
         await uow.inbox.finish(second.id, status="processed", note=None, now=now)
         await uow.commit()
     async with uows() as uow:
-        assert await uow.inbox.claim_next(now) is None
-        later = await uow.inbox.claim_next(now + timedelta(minutes=6))
-        assert later is not None and (later.event_id, later.attempts, later.last_error) == (first.id, 1, "boom")
+        assert await uow.inbox.claim_due(now, 5) == []
+        [later] = await uow.inbox.claim_due(now + timedelta(minutes=6), 5)
+        assert (later.event_id, later.attempts, later.last_error) == (first.id, 1, "boom")
         done = await uow.inbox.get(second.id)
         assert done is not None and (done.status, done.attempts, done.processed_at) == ("processed", 1, now)
 

@@ -185,3 +185,24 @@ async def test_what_waits_for_the_commit_runs_once_after_it_and_never_after_a_ro
         await uow.commit()
         await uow.commit()  # a second commit (of nothing) runs nothing again
     assert ran == ["committed"]
+
+
+async def test_a_read_only_unit_of_work_refuses_to_write(db: Database) -> None:
+    with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+        async with db.unit_of_work(read_only=True) as uow:
+            await insert_row(uow.conn)
+
+    assert await outbox_rows(db) == 0
+
+
+async def test_statements_prepared_in_read_only_units_of_work_stay_prepared(db: Database) -> None:
+    query = "SELECT count(*) AS n FROM platform.outbox WHERE event_type = %s"
+    for _ in range(8):  # past psycopg's prepare threshold, each run in a unit of work of its own
+        async with db.unit_of_work(read_only=True) as uow:
+            await uow.conn.execute(query, ("test.Probe",))
+
+    async with db.unit_of_work(read_only=True) as uow:
+        prepared = await (
+            await uow.conn.execute("SELECT statement FROM pg_prepared_statements WHERE NOT from_sql")
+        ).fetchall()
+    assert [row["statement"] for row in prepared] == [query.replace("%s", "$1")]

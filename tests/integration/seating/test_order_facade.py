@@ -16,8 +16,11 @@ from lml.platform.ids import new_id
 from lml.platform.outbox import OutboxEvent
 from lml.platform.resources import Resources
 from lml.seating import facade as seating
+from lml.seating.domain.availability import InventoryRows
+from lml.seating.events import InventoryChanged
 from lml.seating.facade import SeatingFacade
 from lml.seating.infrastructure.outbox_handlers import outbox_handlers
+from lml.seating.infrastructure.pg_order_inventory import PgOrderInventory
 from tests.fixtures.catalog import MakeShowOnSale, TestShow
 from tests.fixtures.seating import MakeBuyer, TestBuyer, TestHold, hold_body, place_hold
 
@@ -163,6 +166,51 @@ async def test_the_outbox_event_alone_brings_redis_up_to_date(
     assert await statuses(resources, show, show.seat_ids[:1]) == ["available"]
     # The hold was dropped by the first event; the release made the seat free again.
     await place_hold(api, show.show_id, make_buyer(), seats=show.seat_ids[:1])
+
+
+async def carried_and_read_back(
+    resources: Resources, show: TestShow, order_id: str
+) -> tuple[InventoryRows, InventoryRows]:
+    """What the order's last InventoryChanged carries, and what PostgreSQL says of its rows now."""
+    async with resources.db.unit_of_work() as uow:
+        row = await (await uow.conn.execute(
+            "SELECT payload FROM platform.outbox WHERE event_type = 'seating.InventoryChanged'"
+            " AND payload->>'order_id' = %s ORDER BY id DESC LIMIT 1", (order_id,))).fetchone()
+        read_back = await PgOrderInventory(uow.conn).order_rows(show.show_id, order_id)
+    assert row is not None
+    carried = msgspec.convert(row["payload"], InventoryChanged).rows
+    assert carried is not None
+    return carried, read_back
+
+
+def in_any_order(rows: InventoryRows) -> tuple[set[object], ...]:
+    return set(rows.seats), set(rows.zones), set(rows.buyers), set(rows.holds)
+
+
+async def test_an_order_reserved_or_sold_carries_its_rows_as_they_committed(
+    api: httpx.AsyncClient, make_buyer: MakeBuyer, make_show_on_sale: MakeShowOnSale, resources: Resources,
+    facade: SeatingFacade, container: Container,
+) -> None:
+    show = await make_show_on_sale(seats=20, zones={"floor": 5}, max_seats_per_buyer=8)
+    buyer = make_buyer()
+    first = await place_hold(api, show.show_id, buyer, seats=show.seat_ids[:1])
+    await reserve(container, first, new_id())
+    second = await place_hold(api, show.show_id, buyer, seats=show.seat_ids[1:3], zones={"floor": 2})
+    order_id = new_id()
+    await reserve(container, second, order_id)
+
+    carried, read_back = await carried_and_read_back(resources, show, order_id)
+    assert in_any_order(carried) == in_any_order(read_back)
+    # The buyer's count takes in both orders, so both their holds are dropped with it.
+    assert set(carried.holds) == {first.hold_id, second.hold_id}
+    assert carried.buyers[0].places == 5
+
+    async with resources.db.unit_of_work() as uow:
+        await facade.mark_sold(uow, show_id=show.show_id, order_id=order_id)
+        await uow.commit()
+    carried, read_back = await carried_and_read_back(resources, show, order_id)
+    assert in_any_order(carried) == in_any_order(read_back)
+    assert {seat.status for seat in carried.seats} == {"sold"}
 
 
 async def test_held_counts_are_per_tier(

@@ -169,7 +169,7 @@ async def test_a_block_is_recorded_for_the_holds_store_to_follow(
         rows = owner.execute("SELECT payload FROM platform.outbox WHERE event_type = 'seating.InventoryChanged'"
                              ).fetchall()
     assert [r[0] for r in rows] == [{"show_id": show_id, "order_id": None, "seat_ids": [f"{0:016x}", f"{1:016x}"],
-                                     "zone_ids": [], "hold_id": None}]
+                                     "zone_ids": [], "hold_id": None, "rows": None}]
 
 
 async def test_closing_the_sale_cancels_the_terms_once_and_is_recorded_for_the_holds_store(

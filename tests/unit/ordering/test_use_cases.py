@@ -20,7 +20,7 @@ from lml.ordering.application.settle_payments import (
     record_payment_succeeded,
     record_refund,
 )
-from lml.ordering.application.testing import MemoryWorld
+from lml.ordering.application.testing import MemoryWorld, ReservedPlaces
 from lml.ordering.domain.checkout import ChosenSeat, ChosenZone, ShowNotSelling, Tier
 from lml.ordering.domain.errors import (
     HoldAlreadyOrdered,
@@ -115,7 +115,7 @@ async def test_placing_an_order_reserves_its_seats_and_prices_its_lines(world: M
     assert seats_of(world, SEATS[:2]) == ["reserved", "reserved"] and world.state.zones["floor"] == [4, 2, 0]
     assert placed.payment is not None and placed.payment.payment_intent_id == "pi_1"
     assert [type(e) for e in world.state.events] == [OrderPlaced]
-    assert world.synced == [(order.order_id, order.hold_id)]
+    assert world.synced == [(order.order_id, order.hold_id, ReservedPlaces(order.order_id))]
 
 
 async def test_a_seat_taken_meanwhile_refuses_the_order_and_writes_nothing(

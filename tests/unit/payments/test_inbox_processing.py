@@ -107,6 +107,21 @@ async def test_a_failing_event_is_retried_with_growing_delays_then_dead_and_an_a
     assert len(payments.orders.named("record_payment_succeeded")) == 1
 
 
+async def test_events_applied_together_fail_alone(payments: MemoryPayments, clock: TestClock) -> None:
+    orders = [str(uuid.uuid4()) for _ in range(3)]
+    events = [stripe_event("payment_intent.succeeded", payment_intent_object(order_id=order, pi_id=f"pi_{n}"))
+              for n, order in enumerate(orders)]
+    for event in events:
+        await _receive(payments, clock, event)
+    payments.orders.failures = 1  # the first event's call to ordering
+
+    assert await _process(payments, clock) == 3
+
+    assert [payments.state.events[e["id"]].status for e in events] == ["pending", "processed", "processed"]
+    assert payments.state.events[events[0]["id"]].attempts == 1
+    assert [c["order_id"] for c in payments.orders.named("record_payment_succeeded")] == orders[1:]
+
+
 async def test_a_stored_payload_that_cannot_be_read_is_dead_at_once(
     payments: MemoryPayments, clock: TestClock
 ) -> None:

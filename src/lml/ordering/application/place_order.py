@@ -73,11 +73,11 @@ async def place_order(
         # The order row first: a concurrent twin of this request waits on the hold id's unique
         # index and then fails with `HoldAlreadyOrdered`, rather than with a seat conflict.
         await tx.orders.add(order, actor=owner)
-        await tx.seats.reserve(order, max_per_buyer=order.buyer_limit)
+        reserved = await tx.seats.reserve(order, max_per_buyer=order.buyer_limit)
         await tx.publish(OrderPlaced(order_id=order.order_id, organization_id=order.organization_id,
                                      show_id=order.show_id, hold_id=order.hold_id, expires_at=order.expires_at))
         await tx.commit()
-    await sync.order_changed(order, hold_id=hold.hold_id)
+    await sync.order_changed(order, hold_id=hold.hold_id, change=reserved)
     try:
         payment = await payments.ensure_intent(order)
     except Unavailable:

@@ -56,10 +56,15 @@ class TicketRepository(Protocol):
     async def of_order(self, order_id: str) -> list[Ticket]: ...
 
 
+class PlacesChange(Protocol):
+    """What seating reports of a change to an order's places, opaque to ordering: handed back to
+    `SeatSync` once the change commits, so that the fast store follows it without reading it back."""
+
+
 class SeatInventory(Protocol):
     """The show's seats and GA places in PostgreSQL (seating), changed in this transaction."""
 
-    async def reserve(self, order: Order, *, max_per_buyer: int | None = None) -> None:
+    async def reserve(self, order: Order, *, max_per_buyer: int | None = None) -> PlacesChange:
         """`available → reserved` for exactly the order's seats and GA quantities, else raises
         `SeatsTaken` naming the conflicts and changes nothing. Past `max_per_buyer` places reserved or
         sold for the order's buyer at the show (None: not checked), raises the `BuyerLimitExceeded`
@@ -208,6 +213,9 @@ class Payments(Protocol):
 
 
 class SeatSync(Protocol):
-    async def order_changed(self, order: Order, hold_id: str | None = None) -> None:
+    async def order_changed(
+        self, order: Order, hold_id: str | None = None, change: PlacesChange | None = None
+    ) -> None:
         """Catch the fast store (Redis) up with what a committed transaction did to the order's seats,
-        now rather than when the outbox gets to it. Best effort; idempotent."""
+        now rather than when the outbox gets to it (from `change`, what the transaction reported, when
+        given). Best effort; idempotent."""

@@ -25,7 +25,7 @@ from typing import Any
 
 import msgspec
 
-from lml.ordering.application.ports import HoldForOrder, PaymentView, ShowTerms
+from lml.ordering.application.ports import HoldForOrder, PaymentView, PlacesChange, ShowTerms
 from lml.ordering.domain.errors import HoldAlreadyOrdered, SeatsTaken
 from lml.ordering.domain.order import AWAITING_PAYMENT, OPEN, Moved, Order, Refund
 from lml.ordering.domain.refund_policy import RefundPolicy
@@ -33,6 +33,12 @@ from lml.ordering.domain.refund_request import RefundRequest
 from lml.ordering.domain.tickets import Ticket
 from lml.platform.domain.buyer_limit import BuyerLimitExceeded, limit_key
 from lml.platform.domain.errors import BrokenInvariant, NotFound, Unavailable
+
+
+class ReservedPlaces(msgspec.Struct, frozen=True):
+    """What the in-memory seats report of an order's places reserved."""
+
+    order_id: str
 
 
 @dataclass
@@ -245,7 +251,7 @@ class MemorySeats:
         return seats + sum(quantity - returned for (order_id, _), (status, quantity, returned)
                            in self._s.zone_orders.items() if order_id in mine and status in counted)
 
-    async def reserve(self, order: Order, *, max_per_buyer: int | None = None) -> None:
+    async def reserve(self, order: Order, *, max_per_buyer: int | None = None) -> PlacesChange:
         buyer_key = limit_key(order.buyer.kind, order.buyer.subject, order.buyer.email)
         await self._rows.lock(*_seat_and_zone_rows(order.seat_ids, order.zones), f"buyer:{order.show_id}:{buyer_key}")
         if max_per_buyer is not None:
@@ -267,6 +273,7 @@ class MemorySeats:
             capacity, reserved, sold = self._s.zones[zone]
             self._s.zones[zone] = [capacity, reserved + quantity, sold]
             self._s.zone_orders[(order.order_id, zone)] = ("reserved", quantity, 0)
+        return ReservedPlaces(order.order_id)
 
     async def _move(self, order: Order, source: str, *, seat_target: str, place_target: str) -> None:
         seats = [seat for seat, (_, owner) in self._s.seats.items() if owner == order.order_id]
@@ -455,7 +462,7 @@ class MemoryWorld:
         self.intents: dict[str, PaymentView] = {}
         self.cancelled_intents: list[str] = []
         self.provider_down = False
-        self.synced: list[tuple[str, str | None]] = []
+        self.synced: list[tuple[str, str | None, PlacesChange | None]] = []
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[MemoryTransaction]:
@@ -488,5 +495,7 @@ class MemoryWorld:
         self.cancelled_intents.append(order_id)
 
     # SeatSync
-    async def order_changed(self, order: Order, hold_id: str | None = None) -> None:
-        self.synced.append((order.order_id, hold_id))
+    async def order_changed(
+        self, order: Order, hold_id: str | None = None, change: PlacesChange | None = None
+    ) -> None:
+        self.synced.append((order.order_id, hold_id, change))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 
+from lml.ordering.application.ports import PlacesChange
 from lml.ordering.domain.errors import SeatsTaken
 from lml.ordering.domain.order import Order
 from lml.ordering.domain.tickets import Ticket
@@ -19,10 +20,10 @@ class SeatingPlaces:
         self._uow = uow
         self._seating = seating
 
-    async def reserve(self, order: Order, *, max_per_buyer: int | None = None) -> None:
+    async def reserve(self, order: Order, *, max_per_buyer: int | None = None) -> PlacesChange:
         buyer = order.buyer
         try:
-            await self._seating.reserve_for_order(
+            return await self._seating.reserve_for_order(
                 self._uow, show_id=order.show_id, order_id=order.order_id, seat_ids=order.seat_ids, zones=order.zones,
                 hold_id=order.hold_id, buyer_key=limit_key(buyer.kind, buyer.subject, buyer.email),
                 max_per_buyer=max_per_buyer)

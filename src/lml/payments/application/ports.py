@@ -67,8 +67,9 @@ class EventInbox(Protocol):
     ) -> bool:
         """Store the event unless its id is already stored; True if it was new."""
 
-    async def claim_next(self, now: datetime) -> InboxEntry | None:
-        """The next due pending event, locked until the transaction ends; skips events locked by others."""
+    async def claim_due(self, now: datetime, limit: int) -> list[InboxEntry]:
+        """Up to `limit` due pending events, oldest due first, locked until the transaction ends; skips
+        events locked by others."""
 
     async def finish(self, event_id: str, *, status: InboxStatus, note: str | None, now: datetime) -> None: ...
 

@@ -1,5 +1,6 @@
-"""Apply the stored Stripe events to orders: one event per transaction, claimed with SKIP LOCKED so
-that any number of workers share the inbox; failures are retried with backoff, then dead-lettered."""
+"""Apply the stored Stripe events to orders: a batch of events per transaction, claimed with SKIP
+LOCKED so that any number of workers share the inbox, each applied in a savepoint of its own so that
+one event's failure undoes nothing of another's; failures are retried with backoff, then dead-lettered."""
 
 from __future__ import annotations
 
@@ -31,28 +32,40 @@ from lml.platform.tracing.spans import continued, mark_failed
 
 log = get_logger("lml.payments.inbox")
 
+# Events claimed and applied in one transaction: one claim and one commit for them all, rather than
+# for each. Few enough that the orders they lock are not held for long.
+EVENTS_PER_TRANSACTION = 20
+
 
 async def process_due_events(
     uows: UnitOfWorkFactory, *, clock: Clock, limit: int = 100, max_attempts: int = MAX_ATTEMPTS
 ) -> int:
     """Process due events until none is left or `limit` were taken; returns how many were taken."""
     taken = 0
-    while taken < limit and await process_next_event(uows, clock=clock, max_attempts=max_attempts):
-        taken += 1
+    while taken < limit:
+        wanted = min(EVENTS_PER_TRANSACTION, limit - taken)
+        claimed = await process_next_events(uows, clock=clock, limit=wanted, max_attempts=max_attempts)
+        taken += claimed
+        if claimed < wanted:
+            break
     return taken
 
 
-async def process_next_event(uows: UnitOfWorkFactory, *, clock: Clock, max_attempts: int = MAX_ATTEMPTS) -> bool:
-    """Claim one due event and apply it; the order's change and the event's new state commit together.
-    A crash before the commit leaves the event pending, to be applied again (ordering is idempotent)."""
+async def process_next_events(
+    uows: UnitOfWorkFactory, *, clock: Clock, limit: int, max_attempts: int = MAX_ATTEMPTS
+) -> int:
+    """Claim up to `limit` due events and apply them, oldest first; each order's change and its event's
+    new state commit together. A crash before the commit leaves the events pending, to be applied again
+    (ordering is idempotent). Returns how many were claimed."""
     async with uows() as uow:
-        entry = await uow.inbox.claim_next(clock.now())
-        if entry is None:
-            return False
-        with continued(entry.trace_context, f"stripe event {entry.event_type}",
-                       attributes={"lml.stripe.event_id": entry.event_id}):
-            await _process(uow, entry, clock=clock, max_attempts=max_attempts)
-    return True
+        entries = await uow.inbox.claim_due(clock.now(), limit)
+        for entry in entries:
+            with continued(entry.trace_context, f"stripe event {entry.event_type}",
+                           attributes={"lml.stripe.event_id": entry.event_id}):
+                await _process(uow, entry, clock=clock, max_attempts=max_attempts)
+        # Also when nothing was claimed: a read that commits keeps the connection's prepared statements.
+        await uow.commit()
+    return len(entries)
 
 
 async def _process(uow: PaymentsUnitOfWork, entry: InboxEntry, *, clock: Clock, max_attempts: int) -> None:
@@ -64,7 +77,6 @@ async def _process(uow: PaymentsUnitOfWork, entry: InboxEntry, *, clock: Clock, 
         await _record_failure(uow, entry, exc, clock=clock, max_attempts=max_attempts)
     else:
         await uow.inbox.finish(entry.event_id, status=status, note=note, now=clock.now())
-    await uow.commit()
 
 
 async def _record_failure(

@@ -246,9 +246,9 @@ class _Inbox:
         )
         return True
 
-    async def claim_next(self, now: datetime) -> InboxEntry | None:
+    async def claim_due(self, now: datetime, limit: int) -> list[InboxEntry]:
         due = [e for e in self.uow.state.events.values() if e.status == "pending" and e.next_attempt_at <= now]
-        return min(due, key=lambda e: (e.next_attempt_at, e.seq), default=None)
+        return sorted(due, key=lambda e: (e.next_attempt_at, e.seq))[:limit]
 
     def _update(self, event_id: str, **changes: object) -> InboxEntry:
         entry = msgspec.structs.replace(self.uow.state.events[event_id], **changes)

@@ -39,13 +39,13 @@ class PgEventInbox:
         )
         return await cur.fetchone() is not None
 
-    async def claim_next(self, now: datetime) -> InboxEntry | None:
+    async def claim_due(self, now: datetime, limit: int) -> list[InboxEntry]:
         cur = await self.conn.execute(
             _SELECT + "WHERE status = 'pending' AND next_attempt_at <= %s"
-            " ORDER BY next_attempt_at, seq LIMIT 1 FOR UPDATE SKIP LOCKED",
-            (now,),
+            " ORDER BY next_attempt_at, seq LIMIT %s FOR UPDATE SKIP LOCKED",
+            (now, limit),
         )
-        return _entry(await cur.fetchone())
+        return [InboxEntry(**row) for row in await cur.fetchall()]
 
     async def finish(self, event_id: str, *, status: InboxStatus, note: str | None, now: datetime) -> None:
         await self.conn.execute(

@@ -73,6 +73,17 @@ class BuyerRow(msgspec.Struct, frozen=True, array_like=True):
     version: int
 
 
+class InventoryRows(msgspec.Struct, frozen=True, kw_only=True):
+    """What Redis follows of a change: the rows of the seats, zones and buyer it touched in PostgreSQL,
+    and the holds dropped in the step that takes the buyer's row (those of the buyer's orders, reserved
+    or sold): a buyer's places are never counted both as held and as ordered."""
+
+    seats: list[SeatRow]
+    zones: list[ZoneRow]
+    buyers: list[BuyerRow]
+    holds: list[str]
+
+
 class InventoryState(msgspec.Struct, frozen=True):
     """What PostgreSQL says of a show's seats, zones and buyers (the fast store is rebuilt from it)."""
 

@@ -12,11 +12,27 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import msgspec
 from psycopg import AsyncConnection
 
 from lml.platform.domain.buyer_limit import BuyerLimitExceeded
-from lml.seating.domain.availability import BuyerRow, SeatRow, ZoneRow
+from lml.seating.domain.availability import BuyerRow, InventoryRows, SeatRow, ZoneRow
 from lml.seating.domain.errors import SeatsUnavailable
+
+# The buyer of order `%(order)s` (show `%(show)s`) with their count, and the holds of every order the
+# count takes in (plus this order's): Redis drops those holds in the step that takes the count, so no
+# place is counted as both held and ordered. One statement: one snapshot for both.
+_BUYER_ROWS = """
+    SELECT b.buyer_key, b.places, b.version,
+           array(SELECT o.hold_id FROM seating.order_buyers o
+                 WHERE o.show_id = b.show_id AND o.buyer_key = b.buyer_key
+                   AND (o.order_id = %(order)s
+                        OR EXISTS (SELECT FROM seating.order_places p WHERE p.order_id = o.order_id
+                                   AND p.status IN ('reserved', 'sold')))) AS holds
+    FROM seating.order_buyers mine
+    JOIN seating.buyer_places b ON b.show_id = mine.show_id AND b.buyer_key = mine.buyer_key
+    WHERE mine.order_id = %(order)s AND mine.show_id = %(show)s
+"""
 
 
 class PgOrderInventory:
@@ -26,13 +42,16 @@ class PgOrderInventory:
     async def reserve(
         self, show_id: str, order_id: str, seat_ids: Sequence[str], zones: Mapping[str, int], *, buyer_key: str,
         hold_id: str, max_per_buyer: int | None,
-    ) -> None:
+    ) -> InventoryRows:
         """`available → reserved` for exactly these seats and GA places, counted for `buyer_key`; or
         raises BuyerLimitExceeded (the buyer's places would pass `max_per_buyer`; None: no limit) or
         SeatsUnavailable naming every conflict, and leaves nothing changed (a savepoint undoes the
-        partial work). Rows are locked seats first, then zones, then the buyer's count, as `_move` does."""
+        partial work). Rows are locked seats first, then zones, then the buyer's count, as `_move` does.
+        Returns the rows as this transaction leaves them, for Redis to follow."""
         async with self.conn.transaction():
             taken: list[str] = []
+            seats: list[SeatRow] = []
+            zone_rows: list[ZoneRow] = []
             if seat_ids:
                 # Rows are locked in seat id order first, so that two orders never wait on each other crosswise.
                 reserved = await (
@@ -48,11 +67,12 @@ class PgOrderInventory:
                         SET status = 'reserved', order_id = %(order)s, version = s.version + 1, updated_at = now()
                         FROM wanted
                         WHERE s.show_id = %(show)s AND s.seat_id = wanted.seat_id AND s.status = 'available'
-                        RETURNING s.seat_id
+                        RETURNING s.seat_id, s.status, s.version
                         """,
                         {"show": show_id, "seats": list(seat_ids), "order": order_id},
                     )
                 ).fetchall()
+                seats = [SeatRow(row["seat_id"], row["status"], row["version"]) for row in reserved]
                 got = {row["seat_id"] for row in reserved}
                 taken = [seat_id for seat_id in seat_ids if seat_id not in got]
             short: dict[str, int] = {}
@@ -63,12 +83,14 @@ class PgOrderInventory:
                         UPDATE seating.show_zones
                         SET reserved = reserved + %(qty)s, version = version + 1, updated_at = now()
                         WHERE show_id = %(show)s AND zone_id = %(zone)s AND sold + reserved + %(qty)s <= capacity
-                        RETURNING zone_id
+                        RETURNING zone_id, capacity, sold + reserved AS taken, version
                         """,
                         {"show": show_id, "zone": zone_id, "qty": zones[zone_id]},
                     )
                 ).fetchone()
-                if row is None:
+                if row is not None:
+                    zone_rows.append(ZoneRow(row["zone_id"], row["capacity"], row["taken"], row["version"]))
+                else:
                     left = await (
                         await self.conn.execute(
                             "SELECT capacity - sold - reserved AS left FROM seating.show_zones"
@@ -77,10 +99,7 @@ class PgOrderInventory:
                         )
                     ).fetchone()
                     short[zone_id] = max(0, left["left"]) if left else 0
-            quantity = len(seat_ids) + sum(zones.values())
-            refused_at = await self._count(show_id, buyer_key, quantity, max_per_buyer)
-            if refused_at is not None and max_per_buyer is not None:
-                raise BuyerLimitExceeded(requested=quantity, held=0, ordered=refused_at, limit=max_per_buyer)
+            buyer = await self._count(show_id, buyer_key, len(seat_ids) + sum(zones.values()), max_per_buyer)
             if taken or short:
                 raise SeatsUnavailable(taken, short, zones)
             places = [(seat_id, False, 1) for seat_id in seat_ids] + [(z, True, q) for z, q in zones.items()]
@@ -98,20 +117,34 @@ class PgOrderInventory:
                 {"show": show_id, "order": order_id, "places": [p[0] for p in places],
                  "zone": [p[1] for p in places], "qty": [p[2] for p in places]},
             )
-            await self.conn.execute(
-                """
-                INSERT INTO seating.order_buyers (order_id, show_id, buyer_key, hold_id, organization_id)
-                SELECT %(order)s, %(show)s, %(buyer)s, %(hold)s, i.organization_id
-                FROM seating.show_inventories i WHERE i.show_id = %(show)s
-                ON CONFLICT (order_id) DO NOTHING
-                """,
-                {"order": order_id, "show": show_id, "buyer": buyer_key, "hold": hold_id},
-            )
+            # The holds of the buyer's orders, read after the buyer's row was locked: any other order of
+            # theirs committed before (and is seen here) or waits for this one (as `_BUYER_ROWS` reads).
+            added = await (
+                await self.conn.execute(
+                    """
+                    WITH added AS (
+                        INSERT INTO seating.order_buyers (order_id, show_id, buyer_key, hold_id, organization_id)
+                        SELECT %(order)s, %(show)s, %(buyer)s, %(hold)s, i.organization_id
+                        FROM seating.show_inventories i WHERE i.show_id = %(show)s
+                        ON CONFLICT (order_id) DO NOTHING
+                    )
+                    SELECT array(SELECT o.hold_id FROM seating.order_buyers o
+                                 WHERE o.show_id = %(show)s AND o.buyer_key = %(buyer)s
+                                   AND EXISTS (SELECT FROM seating.order_places p WHERE p.order_id = o.order_id
+                                               AND p.status IN ('reserved', 'sold'))) AS holds
+                    """,
+                    {"order": order_id, "show": show_id, "buyer": buyer_key, "hold": hold_id},
+                )
+            ).fetchone()
+        holds = {hold_id, *(added["holds"] if added else [])}
+        return InventoryRows(seats=seats, zones=zone_rows, buyers=[buyer] if buyer else [], holds=sorted(holds))
 
-    async def _count(self, show_id: str, buyer_key: str, quantity: int, max_per_buyer: int | None) -> int | None:
-        """Adds `quantity` to the buyer's places unless that passes `max_per_buyer`: one conditional
-        upsert, so concurrent orders of one buyer queue on the row and each sees the others' places.
-        None when counted; else the places the buyer has."""
+    async def _count(
+        self, show_id: str, buyer_key: str, quantity: int, max_per_buyer: int | None
+    ) -> BuyerRow | None:
+        """Adds `quantity` to the buyer's places unless that passes `max_per_buyer` (BuyerLimitExceeded):
+        one conditional upsert, so concurrent orders of one buyer queue on the row and each sees the
+        others' places. Returns the buyer's row as counted; None for a show without inventory."""
         counted = await (
             await self.conn.execute(
                 """
@@ -122,34 +155,42 @@ class PgOrderInventory:
                 ON CONFLICT (show_id, buyer_key) DO UPDATE
                 SET places = b.places + excluded.places, version = b.version + 1, updated_at = now()
                 WHERE %(max)s::integer IS NULL OR b.places + excluded.places <= %(max)s
-                RETURNING places
+                RETURNING places, version
                 """,
                 {"show": show_id, "buyer": buyer_key, "qty": quantity, "max": max_per_buyer},
             )
         ).fetchone()
         if counted is not None:
+            return BuyerRow(buyer_key, counted["places"], counted["version"])
+        if max_per_buyer is None:
             return None
         row = await (
             await self.conn.execute(
                 "SELECT places FROM seating.buyer_places WHERE show_id = %s AND buyer_key = %s", (show_id, buyer_key)
             )
         ).fetchone()
-        return int(row["places"]) if row else 0
+        raise BuyerLimitExceeded(requested=quantity, held=0, ordered=int(row["places"]) if row else 0,
+                                 limit=max_per_buyer)
 
-    async def sell(self, show_id: str, order_id: str) -> int:
-        """The order's reserved seats and places become sold (still the buyer's: counted as they were)."""
-        return await self._move(show_id, order_id, "reserved", "sold", seat_status="sold", reserved=-1, sold=1,
-                                uncount=False)
+    async def sell(self, show_id: str, order_id: str) -> InventoryRows | None:
+        """The order's reserved seats and places become sold (still the buyer's: counted as they were).
+        Returns the rows as this transaction leaves them, for Redis to follow; None when nothing moved.
+        The buyer's row is as the statement found it: a sale does not change it."""
+        moved, rows = await self._move(show_id, order_id, "reserved", "sold", seat_status="sold", reserved=-1,
+                                       sold=1, uncount=False)
+        return rows if moved else None
 
     async def release(self, show_id: str, order_id: str) -> int:
         """The order's reserved seats and places go back on sale (it expired or was cancelled)."""
-        return await self._move(show_id, order_id, "reserved", "released", seat_status="available", reserved=-1,
-                                sold=0, uncount=True)
+        moved, _ = await self._move(show_id, order_id, "reserved", "released", seat_status="available", reserved=-1,
+                                    sold=0, uncount=True)
+        return moved
 
     async def return_to_sale(self, show_id: str, order_id: str) -> int:
         """The order's sold seats and places go back on sale (it was refunded)."""
-        return await self._move(show_id, order_id, "sold", "returned", seat_status="available", reserved=0, sold=-1,
-                                uncount=True)
+        moved, _ = await self._move(show_id, order_id, "sold", "returned", seat_status="available", reserved=0,
+                                    sold=-1, uncount=True)
+        return moved
 
     async def return_places_to_sale(
         self, show_id: str, order_id: str, seat_ids: Sequence[str], zones: Mapping[str, int]
@@ -208,11 +249,13 @@ class PgOrderInventory:
     async def _move(
         self, show_id: str, order_id: str, source: str, target: str, *, seat_status: str, reserved: int, sold: int,
         uncount: bool,
-    ) -> int:
-        """`uncount`: the places leave the buyer's count (they are no longer the buyer's)."""
+    ) -> tuple[int, InventoryRows]:
+        """`uncount`: the places leave the buyer's count (they are no longer the buyer's). Returns how
+        many seats and zones moved, and their rows with the buyer's as the statement found it (which
+        only a move that keeps the count leaves as it was)."""
         row = await (
             await self.conn.execute(
-                """
+                f"""
                 WITH moved AS (
                     -- A zone's places that went back on sale one by one already left with them.
                     UPDATE seating.order_places SET status = %(target)s, updated_at = now()
@@ -226,7 +269,7 @@ class PgOrderInventory:
                     FROM moved
                     WHERE NOT moved.is_zone AND s.show_id = %(show)s AND s.seat_id = moved.place
                       AND s.order_id = %(order)s AND s.status = %(source)s
-                    RETURNING s.seat_id
+                    RETURNING s.seat_id, s.status, s.version
                 ), zones AS (
                     UPDATE seating.show_zones z
                     SET reserved = z.reserved + %(reserved)s * moved.quantity,
@@ -234,7 +277,7 @@ class PgOrderInventory:
                         version = z.version + 1, updated_at = now()
                     FROM moved
                     WHERE moved.is_zone AND z.show_id = %(show)s AND z.zone_id = moved.place
-                    RETURNING z.zone_id
+                    RETURNING z.zone_id, z.capacity, z.sold + z.reserved AS taken, z.version
                 ), uncounted AS (
                     -- Runs although nothing reads it: PostgreSQL always completes a data-modifying WITH.
                     UPDATE seating.buyer_places b
@@ -243,18 +286,30 @@ class PgOrderInventory:
                     WHERE %(uncount)s AND m.places > 0 AND o.order_id = %(order)s AND o.show_id = %(show)s
                       AND b.show_id = %(show)s AND b.buyer_key = o.buyer_key
                     RETURNING b.buyer_key
-                )
-                SELECT (SELECT count(*) FROM seats) + (SELECT count(*) FROM zones) AS moved
-                """,
+                ), buyer AS ({_BUYER_ROWS})
+                SELECT (SELECT coalesce(json_agg(json_build_array(seat_id, status, version)), '[]') FROM seats)
+                           AS seats,
+                       (SELECT coalesce(json_agg(json_build_array(zone_id, capacity, taken, version)), '[]')
+                        FROM zones) AS zones,
+                       (SELECT coalesce(json_agg(json_build_array(buyer_key, places, version)), '[]') FROM buyer)
+                           AS buyers,
+                       array(SELECT unnest(holds) FROM buyer) AS holds
+                """,  # noqa: S608 - fixed text
                 {"show": show_id, "order": order_id, "source": source, "target": target, "seat_status": seat_status,
                  "reserved": reserved, "sold": sold, "uncount": uncount},
             )
         ).fetchone()
-        return int(row["moved"]) if row else 0
+        if row is None:
+            raise RuntimeError("a SELECT without FROM returned no row")
+        rows = InventoryRows(seats=msgspec.convert(row["seats"], list[SeatRow]),
+                             zones=msgspec.convert(row["zones"], list[ZoneRow]),
+                             buyers=msgspec.convert(row["buyers"], list[BuyerRow]), holds=row["holds"])
+        return len(rows.seats) + len(rows.zones), rows
 
-    async def order_state(self, show_id: str, order_id: str) -> tuple[list[SeatRow], list[ZoneRow]]:
-        """The current rows of every seat and zone the order ever took (for Redis to follow)."""
-        rows = await (
+    async def order_rows(self, show_id: str, order_id: str) -> InventoryRows:
+        """The current rows of every seat and zone the order ever took, and its buyer's (for Redis to
+        follow)."""
+        places = await (
             await self.conn.execute(
                 """
                 SELECT p.place, p.is_zone, s.status, s.version AS seat_version,
@@ -267,30 +322,11 @@ class PgOrderInventory:
                 (order_id, show_id),
             )
         ).fetchall()
-        return _rows(rows)
-
-    async def buyer_state(self, show_id: str, order_id: str) -> tuple[list[BuyerRow], list[str]]:
-        """The order's buyer's count now, and the holds of every order it counts (plus this order's):
-        Redis drops those holds in the step that takes the count, so no place is counted as both
-        held and ordered. Read in one statement: one snapshot for both."""
-        rows = await (
-            await self.conn.execute(
-                """
-                SELECT b.buyer_key, b.places, b.version,
-                       array(SELECT o.hold_id FROM seating.order_buyers o
-                             WHERE o.show_id = b.show_id AND o.buyer_key = b.buyer_key
-                               AND (o.order_id = %(order)s
-                                    OR EXISTS (SELECT FROM seating.order_places p WHERE p.order_id = o.order_id
-                                               AND p.status IN ('reserved', 'sold')))) AS holds
-                FROM seating.order_buyers mine
-                JOIN seating.buyer_places b ON b.show_id = mine.show_id AND b.buyer_key = mine.buyer_key
-                WHERE mine.order_id = %(order)s AND mine.show_id = %(show)s
-                """,
-                {"show": show_id, "order": order_id},
-            )
-        ).fetchall()
-        return ([BuyerRow(r["buyer_key"], r["places"], r["version"]) for r in rows],
-                [hold for r in rows for hold in r["holds"]])
+        buyers = await (await self.conn.execute(_BUYER_ROWS, {"show": show_id, "order": order_id})).fetchall()
+        seats, zones = _rows(places)
+        return InventoryRows(seats=seats, zones=zones,
+                             buyers=[BuyerRow(r["buyer_key"], r["places"], r["version"]) for r in buyers],
+                             holds=[hold for r in buyers for hold in r["holds"]])
 
     async def places_state(
         self, show_id: str, seat_ids: Sequence[str], zone_ids: Sequence[str]

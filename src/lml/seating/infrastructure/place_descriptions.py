@@ -28,7 +28,7 @@ class LayoutPlaceDescriptions:
     async def seats(self, show_id: str, seat_ids: Sequence[str]) -> dict[str, tuple[str | None, str | None]]:
         if not seat_ids:
             return {}
-        async with self._db.unit_of_work() as uow:
+        async with self._db.unit_of_work(read_only=True) as uow:
             rows = await (
                 await uow.conn.execute(
                     "SELECT seat_id, tier_id FROM seating.show_seats WHERE show_id = %s AND seat_id = ANY(%s)",
@@ -46,7 +46,7 @@ class LayoutPlaceDescriptions:
     async def zone_tiers(self, show_id: str, zone_ids: Sequence[str]) -> dict[str, str]:
         if not zone_ids:
             return {}
-        async with self._db.unit_of_work() as uow:
+        async with self._db.unit_of_work(read_only=True) as uow:
             rows = await (
                 await uow.conn.execute(
                     "SELECT zone_id, tier_id FROM seating.show_zones WHERE show_id = %s AND zone_id = ANY(%s)",
