@@ -99,15 +99,17 @@ class _GuardedBody:
     """`receive` held to the rules of the module's docstring until the body is complete; after it
     (a route waiting for the client to disconnect, say) messages pass untouched."""
 
+    # Set up by the first read, not per request: most requests (GETs) never read a body.
+    _deadline: float | None = None
+    _limit = math.inf
+    _size = 0
+    _complete = False
+    _nul: _NulScan
+
     def __init__(self, scope: Scope, receive: Receive, timeout: float) -> None:
         self._scope = scope
         self._receive = receive
         self._timeout = timeout
-        self._deadline: float | None = None
-        self._limit = math.inf
-        self._size = 0
-        self._complete = False
-        self._nul = _NulScan(form=(_header(scope, b"content-type") or b"").lower().startswith(_FORM))
 
     async def __call__(self) -> ReceiveMessage:
         if self._complete:
@@ -132,6 +134,7 @@ class _GuardedBody:
         # Twenty digits already exceed any limit (and int() refuses a few thousand).
         if announced.isdigit() and (len(announced) > 20 or int(announced) > self._limit):
             raise RequestEntityTooLarge()
+        self._nul = _NulScan(form=(_header(self._scope, b"content-type") or b"").lower().startswith(_FORM))
         self._deadline = asyncio.get_running_loop().time() + self._timeout
 
     def _take(self, chunk: bytes, *, more: bool) -> None:
