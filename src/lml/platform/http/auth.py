@@ -11,22 +11,38 @@ from lml.platform.domain.client_network import address_group
 from lml.platform.domain.errors import Forbidden, Unauthorized
 from lml.platform.domain.principal import Principal
 from lml.platform.http.kit import kit_of
+from lml.platform.http.request_headers import header
 from lml.platform.tokens import InvalidToken
 
 
 def bearer_principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
-    cached = connection.scope.get("state", {}).get("principal")
+    found = _principal(connection)
+    if isinstance(found, str):
+        raise Unauthorized(found)
+    return found
+
+
+def principal_if_any(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
+    """The principal of the request's valid bearer token; None without one (nothing raised: callers
+    that go on without a principal ask for it on every such request)."""
+    found = _principal(connection)
+    return None if isinstance(found, str) else found
+
+
+def _principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | str:
+    """The principal of the request's bearer token, or why there is none."""
+    state = connection.scope.setdefault("state", {})
+    cached: Principal | None = state.get("principal")
     if cached is not None:
-        return cached  # type: ignore[no-any-return]
-    header = connection.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
+        return cached
+    scheme, _, token = (header(connection.scope, b"authorization") or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("A bearer access token is required")
+        return "A bearer access token is required"
     try:
         principal = kit_of(connection).tokens.verify(token.strip())
     except InvalidToken:
-        raise Unauthorized("The access token is invalid or expired") from None
-    connection.scope.setdefault("state", {})["principal"] = principal
+        return "The access token is invalid or expired"
+    state["principal"] = principal
     return principal
 
 

@@ -21,6 +21,7 @@ from lml.platform.http.contract import contract, route_contract
 from lml.platform.http.idempotency import idempotent
 from lml.platform.http.problems import domain_error_answer
 from lml.platform.http.rate_limits import general_limit_in_store_of, rate_bill, rate_limited
+from lml.platform.http.request_headers import header
 from lml.platform.rate_limit import RateLimit
 from lml.seating.application.change_hold import extend_hold, release_hold
 from lml.seating.application.place_hold import place_hold
@@ -177,7 +178,7 @@ async def place(
                                                 sections=tuple(best.sections), together=best.together),
     )
     placed = await place_hold(seating.holding, show_id=show_id, holder=_holder(request), request=hold_request,
-                              queue_pass=request.headers.get("x-queue-pass"), bill=rate_bill(request))
+                              queue_pass=header(request.scope, b"x-queue-pass"), bill=rate_bill(request))
     if isinstance(placed, DomainError):
         return domain_error_answer(request, placed)
     labels = None
@@ -224,7 +225,7 @@ async def release(request: AnyRequest, seating: NamedDependency[SeatingServices]
 async def seatmap(request: AnyRequest, seating: NamedDependency[SeatingServices], show_id: FromPath[str]) -> ASGIApp:
     seatmaps = seating.seatmaps
     current = _etag(await seatmaps.version(show_id))
-    if _matches(request.headers.get("if-none-match"), current):
+    if _matches(header(request.scope, b"if-none-match"), current):
         return not_modified([_SEATMAP_CACHING, (b"etag", current.encode())])
     version, body = await seatmaps.body(show_id)
     return json_answer(200, body, [_SEATMAP_CACHING, (b"etag", _etag(version).encode())])
@@ -250,7 +251,7 @@ async def availability(
     version, body = cached
     etag = _etag(version)
     headers = [(b"etag", etag.encode()), _REVALIDATE]
-    if _matches(request.headers.get("if-none-match"), etag):
+    if _matches(header(request.scope, b"if-none-match"), etag):
         return not_modified(headers)
     return json_answer(200, body, headers)
 
