@@ -26,7 +26,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from lml.platform.domain.errors import DomainError, Unavailable
 from lml.platform.domain.rate_budget import RateBill
-from lml.platform.http.auth import client_network, principal_if_any
+from lml.platform.http.auth import bearer_principal, checks_scope, client_network, principal_if_any
 from lml.platform.http.contract import Contract, documented
 from lml.platform.http.kit import kit_of
 from lml.platform.http.problems import handle_domain_error
@@ -53,8 +53,11 @@ async def caller_key(connection: Connection) -> str:
     if principal is not None:
         return principal.owner
     handler = connection.scope.get("route_handler")
-    if isinstance(handler, HTTPRouteHandler) and handler.resolve_guards():
-        await handler.authorize_connection(connection)
+    if isinstance(handler, HTTPRouteHandler):
+        if handler.resolve_guards():
+            await handler.authorize_connection(connection)
+        if checks_scope(handler):
+            bearer_principal(connection)  # raises the 401 its check would
     return await address_key(connection)
 
 

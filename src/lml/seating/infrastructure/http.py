@@ -16,7 +16,7 @@ from lml.platform.domain.buyer_limit import limit_key
 from lml.platform.domain.errors import BrokenInvariant, DomainError
 from lml.platform.domain.principal import BUYER_SCOPE
 from lml.platform.http.answer import json_answer, not_modified
-from lml.platform.http.auth import bearer_principal, client_network, requires_scope
+from lml.platform.http.auth import bearer_principal, client_network, requires_scope, scope_checked
 from lml.platform.http.contract import contract, route_contract
 from lml.platform.http.idempotency import idempotent
 from lml.platform.http.problems import domain_error_answer
@@ -161,9 +161,10 @@ class ExtendedOut(msgspec.Struct, frozen=True):
     opt=route_contract(contract(409, reads=("X-Queue-Pass",), sends=("Location", "Cache-Control"),
                                 body={"application/json": HoldOut}, rule=HOLD_RULE)),
     status_code=201,
-    guards=BUYERS_ONLY,
     # The hold script spends the rate budgets: they are the buyer's for this show (see README, "Rate limits").
-    middleware=[rate_limited("seating:holds", PLACE_HOLDS, in_store_of="show_id"), idempotent],
+    # The buyers-only check last, where a guard would run.
+    middleware=[rate_limited("seating:holds", PLACE_HOLDS, in_store_of="show_id"), idempotent,
+                scope_checked(BUYER_SCOPE)],
     tags=["seating"],
     summary="Hold seats and GA places of a show: all or none (X-Queue-Pass while its waiting room is on)",
 )
