@@ -55,11 +55,11 @@ async def _read_body(receive: Receive) -> bytes:
 
 def idempotent(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope, receive=receive)
         key = header(scope, HEADER)
         if key is None:
             await app(scope, receive, send)
             return
+        connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope, receive=receive)
         if not _VALID_KEY.match(key):
             raise InvalidInput([FieldError("/headers/Idempotency-Key", "must be 1 to 255 visible ASCII characters")])
         principal = bearer_principal(connection)
