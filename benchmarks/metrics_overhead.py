@@ -4,7 +4,7 @@
     .venv/bin/python -m benchmarks.metrics_overhead --requests 200000 --processes 4
 
 Each mode runs in a fresh interpreter (prometheus_client picks its mode at import). Per request: what
-a hold request records (the HTTP counter and latency histogram of `RequestContext`, the hold counter);
+a hold request records (the HTTP counter and latency histogram of `request_context`, the hold counter);
 the figure is the CPU time of that alone. Per scrape: `/metrics`' body as `lml.platform.metrics` makes
 it, in multiprocess mode with the files of `--processes` processes. Nothing here fails on timing.
 """

@@ -4,7 +4,7 @@ serves it (no work at import time).
 Route handlers get their context's services as Litestar dependencies declared here (`seating:
 SeatingServices` in a handler's signature), guards and route middleware get the HTTP kit (tokens,
 idempotency records, rate limiter, identity's operator check) from the request's scope, put there by
-`RequestContext`. Nothing is looked up on the app, nothing is built on first use."""
+the edge (`lml.platform.http.edge`). Nothing is looked up on the app, nothing is built on first use."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from contextlib import asynccontextmanager
 from typing import Any, cast
 
 from litestar import Litestar
-from litestar.types import ASGIApp
 
 from lml.admission.infrastructure.http import router as admission_router
 from lml.catalog.infrastructure.http import router as catalog_router
@@ -26,17 +25,16 @@ from lml.notifications.infrastructure.http import router as notifications_router
 from lml.ordering.infrastructure.http import router as ordering_router
 from lml.payments.infrastructure.http import router as payments_router
 from lml.platform.http.allow import answer_options_with_every_method
-from lml.platform.http.client_address import ClientAddress, TrustedProxies
+from lml.platform.http.client_address import TrustedProxies
 from lml.platform.http.cors import Cors
+from lml.platform.http.edge import Edge
 from lml.platform.http.health import router as health_router
 from lml.platform.http.kit import HttpKit, provide
 from lml.platform.http.openapi import openapi_config
 from lml.platform.http.problems import exception_handlers
 from lml.platform.http.rate_limits import general_rate_limit
-from lml.platform.http.request_context import RequestContext
 from lml.platform.http.request_guard import request_guard
 from lml.platform.http.security_headers import SecurityHeaders
-from lml.platform.http.tracing import TraceRequests
 from lml.platform.idempotency import IdempotencyStore
 from lml.platform.logging import configure_logging, get_logger
 from lml.platform.pool_metrics import keep_sampling
@@ -65,14 +63,13 @@ def http_kit(container: Container) -> HttpKit:
 
 
 def served(app: Litestar, container: Container) -> Litestar:
-    """`app` behind what every answer passes through on its way out, outermost first: the request's
-    span (when traces are exported), the request context (request id, access log, metrics, the HTTP
-    kit), the client's address (trusted proxies), the security headers, CORS."""
+    """`app` behind its edge (`lml.platform.http.edge`), what every request and answer passes through:
+    the request's span (when traces are exported), its id, access log line and metrics, the HTTP kit,
+    the client's address (trusted proxies), the security headers, CORS."""
     settings = container.settings
-    handler: ASGIApp = Cors(app.asgi_handler, settings.cors_origin_list)
-    handler = SecurityHeaders(handler, production=settings.is_production)
-    handler = ClientAddress(handler, TrustedProxies(settings.trusted_proxy_networks, settings.forwarded_header))
-    app.asgi_handler = TraceRequests(RequestContext(handler, http_kit(container)))
+    app.asgi_handler = Edge(app.asgi_handler, http_kit(container),
+                            TrustedProxies(settings.trusted_proxy_networks, settings.forwarded_header),
+                            SecurityHeaders(production=settings.is_production), Cors(settings.cors_origin_list))
     return app
 
 

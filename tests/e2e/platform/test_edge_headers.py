@@ -13,10 +13,9 @@ from litestar import Litestar, get
 from lml.app import create_app
 from lml.config import Settings
 from lml.container import Container
-from lml.platform.http.cors import ALLOWED_HEADERS, EXPOSED_HEADERS, Cors
-from lml.platform.http.security_headers import SecurityHeaders
+from lml.platform.http.cors import ALLOWED_HEADERS, EXPOSED_HEADERS
 from tests.fixtures.catalog import MakeShowOnSale
-from tests.fixtures.http import api_client
+from tests.fixtures.http import api_client, served_like_the_service
 from tests.fixtures.seating import MakeBuyer
 
 APP_ORIGIN = "https://app.example.com"
@@ -128,36 +127,38 @@ async def test_with_no_origin_configured_no_browser_may_read_anything(container:
     assert "access-control-expose-headers" not in read.headers
 
 
-async def test_production_answers_require_https_for_a_year() -> None:
+def edge_around(routes: Litestar, container: Container, **settings: object) -> httpx.AsyncClient:
+    """A client of `routes` behind the service's edge, with `settings` changed."""
+    changed = dataclasses.replace(container, settings=msgspec.structs.replace(container.settings, **settings))
+    return api_client(served_like_the_service(routes, changed))
+
+
+async def test_production_answers_require_https_for_a_year(container: Container) -> None:
     @get("/")
     async def index() -> str:
         return "ok"
 
-    app = Litestar([index])
     for production, expected in ((True, ["max-age=31536000; includeSubDomains"]), (False, [])):
-        wrapped = SecurityHeaders(app, production=production)
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=wrapped), base_url="http://t.local") as c:
+        async with edge_around(Litestar([index]), container, env="production" if production else "development") as c:
             for path in ("/", "/missing"):
                 assert (await c.get(path)).headers.get_list("strict-transport-security") == expected
 
 
-async def test_a_routes_own_server_header_is_replaced() -> None:
+async def test_a_routes_own_server_header_is_replaced(container: Container) -> None:
     @get("/", response_headers={"Server": "litestar/2.x"})
     async def index() -> str:
         return "ok"
 
-    wrapped = SecurityHeaders(Litestar([index]), production=False)
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=wrapped), base_url="http://t.local") as c:
+    async with edge_around(Litestar([index]), container) as c:
         assert (await c.get("/")).headers.get_list("server") == ["api"]
 
 
-async def test_a_routes_own_vary_keeps_its_fields_with_origin_added() -> None:
+async def test_a_routes_own_vary_keeps_its_fields_with_origin_added(container: Container) -> None:
     @get("/", response_headers={"Vary": "Accept-Encoding"})
     async def index() -> str:
         return "ok"
 
-    wrapped = Cors(Litestar([index]), [APP_ORIGIN])
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=wrapped), base_url="http://t.local") as c:
+    async with edge_around(Litestar([index]), container, cors_origins=APP_ORIGIN) as c:
         for origin in (APP_ORIGIN, OTHER_ORIGIN):
             answer = await c.get("/", headers={"Origin": origin})
             assert answer.headers.get_list("vary") == ["Accept-Encoding, Origin"]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import psycopg
 import pytest
 
+from lml.platform.domain.principal import Principal
 from lml.platform.ids import new_id
 from lml.platform.resources import Resources
 from lml.seating.infrastructure.http import PLACE_HOLDS
@@ -163,6 +164,18 @@ async def test_bad_input_is_422_naming_the_field_and_holds_nothing(
     problem(response, 422)
     assert error_paths(response) == paths
     await place_hold(api, show.show_id, make_buyer(), seats=show.seat_ids, zones={"floor": 4})
+
+
+async def test_a_token_without_the_buyer_scope_gets_403_and_holds_nothing(
+    api: httpx.AsyncClient, resources: Resources, make_show_on_sale: MakeShowOnSale, make_buyer: MakeBuyer
+) -> None:
+    show = await make_show_on_sale(seats=4)
+    token = resources.tokens.issue(Principal(new_id(), "user", frozenset(), "staff@example.com"), datetime.now(UTC))
+    for key in (None, "first-try"):
+        refused = await api.post(holds_url(show), json=hold_body(show.seat_ids[:1]), headers={
+            "Authorization": f"Bearer {token}", **({"Idempotency-Key": key} if key else {})})
+        assert "buyer" in str(problem(refused, 403)["detail"])
+    await place_hold(api, show.show_id, make_buyer(), seats=show.seat_ids)
 
 
 async def test_a_buyer_without_a_token_gets_401(

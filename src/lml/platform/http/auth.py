@@ -1,32 +1,54 @@
-"""Bearer authentication for routes: a `principal` dependency and scope guards."""
+"""Bearer authentication for routes: a `principal` dependency and scope guards (or route middleware)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 from lml.platform.domain.client_network import address_group
 from lml.platform.domain.errors import Forbidden, Unauthorized
 from lml.platform.domain.principal import Principal
+from lml.platform.http.contract import BEARER, documented
 from lml.platform.http.kit import kit_of
+from lml.platform.http.request_headers import header
 from lml.platform.tokens import InvalidToken
+
+# Marks the middleware `scope_checked` makes.
+_CHECKS_SCOPE = "__lml_checks_scope__"
 
 
 def bearer_principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal:
-    cached = connection.scope.get("state", {}).get("principal")
+    found = _principal(connection)
+    if isinstance(found, str):
+        raise Unauthorized(found)
+    return found
+
+
+def principal_if_any(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | None:
+    """The principal of the request's valid bearer token; None without one (nothing raised: callers
+    that go on without a principal ask for it on every such request)."""
+    found = _principal(connection)
+    return None if isinstance(found, str) else found
+
+
+def _principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | str:
+    """The principal of the request's bearer token, or why there is none."""
+    state = connection.scope.setdefault("state", {})
+    cached: Principal | None = state.get("principal")
     if cached is not None:
-        return cached  # type: ignore[no-any-return]
-    header = connection.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
+        return cached
+    scheme, _, token = (header(connection.scope, b"authorization") or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthorized("A bearer access token is required")
+        return "A bearer access token is required"
     try:
         principal = kit_of(connection).tokens.verify(token.strip())
     except InvalidToken:
-        raise Unauthorized("The access token is invalid or expired") from None
-    connection.scope.setdefault("state", {})["principal"] = principal
+        return "The access token is invalid or expired"
+    state["principal"] = principal
     return principal
 
 
@@ -37,10 +59,36 @@ async def provide_principal(request: Any) -> Principal:
 def requires_scope(scope: str) -> Any:
     # A coroutine: Litestar would run a plain function guard on a worker thread, a hop per request.
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
-        if not bearer_principal(connection).has_scope(scope):
-            raise Forbidden(f"This needs the `{scope}` scope")
+        _check_scope(connection, scope)
 
     return guard
+
+
+def scope_checked(scope: str) -> Callable[[ASGIApp], ASGIApp]:
+    """Route middleware making `requires_scope`'s check, for the routes called most: Litestar hands
+    each guard a copy of the route handler, made per request. Put last in the route's middleware, it
+    runs where a guard would (after the other middleware, before the handler); `checks_scope` tells
+    the rate limits that it does, as they run guards (`lml.platform.http.rate_limits.caller_key`)."""
+
+    def wrap(app: ASGIApp) -> ASGIApp:
+        async def check(asgi_scope: Scope, receive: Receive, send: Send) -> None:
+            _check_scope(ASGIConnection(asgi_scope, receive), scope)
+            await app(asgi_scope, receive, send)
+
+        return check
+
+    setattr(wrap, _CHECKS_SCOPE, True)
+    return documented(wrap, BEARER)
+
+
+def checks_scope(handler: BaseRouteHandler) -> bool:
+    """Whether a `scope_checked` middleware guards the route."""
+    return any(getattr(middleware, _CHECKS_SCOPE, False) for middleware in handler.middleware or ())
+
+
+def _check_scope(connection: ASGIConnection[Any, Any, Any, Any], scope: str) -> None:
+    if not bearer_principal(connection).has_scope(scope):
+        raise Forbidden(f"This needs the `{scope}` scope")
 
 
 def client_address(connection: ASGIConnection[Any, Any, Any, Any]) -> str:

@@ -1,5 +1,7 @@
 """Who the client is, for every per-address limit (rate limits, the address cap on held places, login
-throttles, waiting-room joins): decided once per request, at the edge, by `ClientAddress`.
+throttles, waiting-room joins): decided once per request by `lml.platform.http.edge`, which puts it
+in the scope's `client`, where Litestar's `connection.client` (and so
+`lml.platform.http.auth.client_address`) reads it.
 
 The client is the connection's peer, unless the peer is a trusted proxy (LML_TRUSTED_PROXIES): then
 it is the right-most address of the forwarded header (LML_FORWARDED_HEADER: `X-Forwarded-For`, or
@@ -14,10 +16,7 @@ import functools
 import ipaddress
 import re
 from collections.abc import Iterable, Sequence
-from typing import Any, Literal
-
-from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Receive, Scope, Send
+from typing import Literal
 
 from lml.config import IPNetwork
 
@@ -78,22 +77,3 @@ class TrustedProxies:
             if not self.trusts(address):
                 break
         return str(nearest)
-
-
-class ClientAddress:
-    """Outer ASGI wrapper: puts the client's address in the scope's `client`, where Litestar's
-    `connection.client` (and so `lml.platform.http.auth.client_address`) reads it."""
-
-    def __init__(self, app: ASGIApp, proxies: TrustedProxies) -> None:
-        self.app = app
-        self.proxies = proxies
-        self._header = proxies.header.encode()
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        peer: Any = scope.get("client")
-        if scope["type"] == ScopeType.HTTP and peer:
-            values = [value.decode("latin-1") for name, value in scope["headers"] if name == self._header]
-            client = self.proxies.client(str(peer[0]), values)
-            if client != peer[0]:
-                scope["client"] = (client, peer[1])
-        await self.app(scope, receive, send)

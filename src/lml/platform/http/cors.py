@@ -1,5 +1,6 @@
-"""CORS for the web apps (an outer ASGI wrapper): the origins of LML_CORS_ORIGINS, compared exactly,
-may call the API from a browser; no other origin may (none at all when the setting is empty).
+"""CORS for the web apps, applied to every request by `lml.platform.http.edge`: the origins of
+LML_CORS_ORIGINS, compared exactly, may call the API from a browser; no other origin may (none at all
+when the setting is empty).
 
 Litestar's own `CORSConfig` is not used: it reads origins as patterns (`*` anywhere), answers a
 refused preflight with a `text/plain` 400 rather than a problem, and sets `Vary: Origin` in place of
@@ -22,11 +23,10 @@ the answer's own `Vary`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, cast
+from typing import Any, NamedTuple
 
 from litestar import Request
-from litestar.enums import ScopeType
-from litestar.types import ASGIApp, HTTPResponseBodyEvent, Message, Receive, Scope, Send
+from litestar.types import HTTPResponseBodyEvent, Receive, Scope, Send
 
 from lml.platform.http.problems import problem
 
@@ -41,9 +41,21 @@ EXPOSED_HEADERS = ("ETag", "Location", "Retry-After", "RateLimit-Limit", "RateLi
 MAX_AGE_SECONDS = 600
 
 
+class Preflight(NamedTuple):
+    origin: str
+    allowed: bool  # the origin is one of LML_CORS_ORIGINS
+    method: str
+    asked: str  # Access-Control-Request-Headers, as sent
+
+
 class Cors:
-    def __init__(self, app: ASGIApp, origins: Sequence[str]) -> None:
-        self.app = app
+    """The policy `lml.platform.http.edge.Edge` applies: which request is a preflight, and what
+    headers each answer gets."""
+
+    # The request headers it reads.
+    reads = (b"origin", b"access-control-request-method", b"access-control-request-headers")
+
+    def __init__(self, origins: Sequence[str]) -> None:
         self.origins = frozenset(origins)
         self._exposed = (b"access-control-expose-headers", ", ".join(EXPOSED_HEADERS).encode())
         self._preflight = [
@@ -52,35 +64,31 @@ class Cors:
             (b"access-control-max-age", str(MAX_AGE_SECONDS).encode()),
         ]
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP or not self.origins:
-            await self.app(scope, receive, send)
-            return
-        headers = {name: value for name, value in scope["headers"]
-                   if name in (b"origin", b"access-control-request-method", b"access-control-request-headers")}
+    def on_request(self, scope: Scope, picked: Sequence[tuple[bytes, bytes]]
+                   ) -> tuple[Preflight | None, list[tuple[bytes, bytes]]]:
+        """The preflight to answer (None for any other request), and the headers the request's
+        answer gets (`picked`: its headers, those named in `reads` at least)."""
+        if not self.origins:
+            return None, []
+        headers = {name: value for name, value in picked if name in self.reads}
         origin = headers.get(b"origin", b"").decode("latin-1")
         allowed = origin in self.origins
         if scope.get("method") == "OPTIONS" and origin and b"access-control-request-method" in headers:
-            await self._preflight_answer(scope, receive, send, origin, allowed, headers)
-            return
-        extra = [(b"access-control-allow-origin", origin.encode("latin-1")), self._exposed] if allowed else []
+            method = headers[b"access-control-request-method"].decode("latin-1")
+            asked = headers.get(b"access-control-request-headers", b"").decode("latin-1")
+            return Preflight(origin, allowed, method, asked), []
+        return None, [(b"access-control-allow-origin", origin.encode("latin-1")), self._exposed] if allowed else []
 
-        async def send_with_cors(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                headers = _vary_on_origin(list(message.get("headers", [])))
-                message = cast(Message, {**message, "headers": [*headers, *extra]})
-            await send(message)
+    def vary(self, headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+        """An answer's `headers`, varying on `Origin` while any origin is allowed."""
+        return _vary_on_origin(headers) if self.origins else headers
 
-        await self.app(scope, receive, send_with_cors)
-
-    async def _preflight_answer(self, scope: Scope, receive: Receive, send: Send, origin: str, allowed: bool,
-                                headers: dict[bytes, bytes]) -> None:
-        method = headers[b"access-control-request-method"].decode("latin-1")
-        asked = [h.strip().lower() for h in headers.get(b"access-control-request-headers", b"").decode("latin-1")
-                 .split(",") if h.strip()]
-        refused = [] if allowed else [f"the origin {origin} (LML_CORS_ORIGINS)"]
-        if method not in ALLOWED_METHODS:
-            refused.append(f"the method {method}")
+    async def answer(self, preflight: Preflight, scope: Scope, receive: Receive, send: Send) -> None:
+        origin = preflight.origin
+        asked = [h.strip().lower() for h in preflight.asked.split(",") if h.strip()]
+        refused = [] if preflight.allowed else [f"the origin {origin} (LML_CORS_ORIGINS)"]
+        if preflight.method not in ALLOWED_METHODS:
+            refused.append(f"the method {preflight.method}")
         if unknown := [h for h in asked if h not in ALLOWED_HEADERS]:
             refused.append(f"the headers {', '.join(unknown)}")
         if not refused:

@@ -17,9 +17,10 @@ from lml.platform.domain.errors import Conflict, FieldError, InvalidInput
 from lml.platform.http.auth import bearer_principal
 from lml.platform.http.contract import Contract, documented
 from lml.platform.http.kit import kit_of
+from lml.platform.http.request_headers import header
 from lml.platform.idempotency import StoredResponse
 
-HEADER = "idempotency-key"
+HEADER = b"idempotency-key"
 _VALID_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
 _NOT_REPLAYED = {b"x-request-id", b"date", b"server", b"retry-after"}
 
@@ -54,11 +55,11 @@ async def _read_body(receive: Receive) -> bytes:
 
 def idempotent(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope, receive=receive)
-        key = connection.headers.get(HEADER)
+        key = header(scope, HEADER)
         if key is None:
             await app(scope, receive, send)
             return
+        connection: ASGIConnection[Any, Any, Any, Any] = ASGIConnection(scope, receive=receive)
         if not _VALID_KEY.match(key):
             raise InvalidInput([FieldError("/headers/Idempotency-Key", "must be 1 to 255 visible ASCII characters")])
         principal = bearer_principal(connection)

@@ -2,9 +2,9 @@
 codec, the idempotency records, the rate limiter, and the check that a user may act in an
 organization (identity's, plugged in by the composition root: the platform knows no context).
 
-The composition root builds one `HttpKit` and `RequestContext` hands it to every request in its
-scope, so a guard reads it from the request it guards: nothing is looked up on the app, nothing is
-built on first use. Route handlers get their context's services as Litestar dependencies instead."""
+The composition root builds one `HttpKit` and the edge (`lml.platform.http.edge`) hands it to every
+request in its scope, so a guard reads it from the request it guards: nothing is looked up on the
+app, nothing is built on first use. Route handlers get their context's services as Litestar dependencies instead."""
 
 from __future__ import annotations
 

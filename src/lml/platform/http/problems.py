@@ -28,12 +28,14 @@ from lml.platform.domain.errors import (
     Unauthorized,
     Unavailable,
 )
+from lml.platform.http.answer import Answer, headers_of, json_answer
 from lml.platform.http.request_guard import NulCharacter
 from lml.platform.http.validation import collect_field_errors
 from lml.platform.logging import get_logger
 from lml.platform.redis import REDIS_OUTAGES
 
 PROBLEM_JSON = "application/problem+json"
+PROBLEM_JSON_BYTES = PROBLEM_JSON.encode()
 TYPE_BASE = "https://lml.dev/problems/"
 
 log = get_logger("lml.problems")
@@ -86,8 +88,14 @@ def problem(
     headers: dict[str, str] | None = None,
     extensions: dict[str, Any] | None = None,
 ) -> Response[bytes]:
-    """The problem document for this request, encoded once (409s are a hot path in a surge). The
-    standard members win over an extension of the same name, so a context cannot break the shape."""
+    """The problem document for this request, encoded once (409s are a hot path in a surge)."""
+    return Response(content=_problem_document(request, status, kind, detail, title, extensions), status_code=status,
+                    media_type=PROBLEM_JSON, headers=headers)
+
+
+def _problem_document(request: Request[Any, Any, Any], status: int, kind: str, detail: str, title: str | None,
+                      extensions: dict[str, Any] | None) -> bytes:
+    """The standard members win over an extension of the same name, so a context cannot break the shape."""
     body: dict[str, Any] = {
         **(extensions or {}),
         "type": TYPE_BASE + kind,
@@ -98,12 +106,7 @@ def problem(
     }
     if request_id := request.scope.get("state", {}).get("request_id"):
         body["request_id"] = request_id
-    return Response(
-        content=msgspec.json.encode(body),
-        status_code=status,
-        media_type=PROBLEM_JSON,
-        headers=headers,
-    )
+    return msgspec.json.encode(body)
 
 
 def status_of(exc: DomainError) -> int:
@@ -114,7 +117,19 @@ def status_of(exc: DomainError) -> int:
 
 
 def handle_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Response[bytes]:
-    status = status_of(exc)
+    status, headers, extensions = _domain_problem(exc)
+    return problem(request, status, _kebab(type(exc).__name__), exc.detail, headers=headers, extensions=extensions)
+
+
+def domain_error_answer(request: Request[Any, Any, Any], exc: DomainError) -> Answer:
+    """`handle_domain_error`'s problem as an `Answer`, for a route that answers a refusal without raising."""
+    status, headers, extensions = _domain_problem(exc)
+    document = _problem_document(request, status, _kebab(type(exc).__name__), exc.detail, None, extensions)
+    return json_answer(status, document, headers_of(headers.items()), media_type=PROBLEM_JSON_BYTES)
+
+
+def _domain_problem(exc: DomainError) -> tuple[int, dict[str, str], dict[str, Any]]:
+    """The status, headers and extension members of the problem `exc` is."""
     headers: dict[str, str] = {}
     # Any error that knows when to come back says so (429, 503, a request still in flight...).
     retry_after = getattr(exc, "retry_after", None)
@@ -123,7 +138,7 @@ def handle_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Re
     if isinstance(exc, Unauthorized):
         headers["WWW-Authenticate"] = 'Bearer realm="lml"'
     extensions = {k: msgspec.to_builtins(v) for k, v in exc.extensions.items()}
-    return problem(request, status, _kebab(type(exc).__name__), exc.detail, headers=headers, extensions=extensions)
+    return status_of(exc), headers, extensions
 
 
 def _body_errors(request: Request[Any, Any, Any], exc: ValidationException) -> list[FieldError]:

@@ -24,9 +24,9 @@ from litestar.enums import ScopeType
 from litestar.handlers import HTTPRouteHandler
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from lml.platform.domain.errors import DomainError, Unauthorized, Unavailable
+from lml.platform.domain.errors import DomainError, Unavailable
 from lml.platform.domain.rate_budget import RateBill
-from lml.platform.http.auth import bearer_principal, client_network
+from lml.platform.http.auth import bearer_principal, checks_scope, client_network, principal_if_any
 from lml.platform.http.contract import Contract, documented
 from lml.platform.http.kit import kit_of
 from lml.platform.http.problems import handle_domain_error
@@ -49,13 +49,16 @@ async def address_key(connection: Connection) -> str:
 async def caller_key(connection: Connection) -> str:
     """Whose bucket a request draws from: the authenticated principal, else the client address once
     the route's guards let a caller without a token through (else they raise: 401, or 403)."""
-    try:
-        return bearer_principal(connection).owner
-    except Unauthorized:
-        handler = connection.scope.get("route_handler")
-        if isinstance(handler, HTTPRouteHandler) and handler.resolve_guards():
+    principal = principal_if_any(connection)
+    if principal is not None:
+        return principal.owner
+    handler = connection.scope.get("route_handler")
+    if isinstance(handler, HTTPRouteHandler):
+        if handler.resolve_guards():
             await handler.authorize_connection(connection)
-        return await address_key(connection)
+        if checks_scope(handler):
+            bearer_principal(connection)  # raises the 401 its check would
+    return await address_key(connection)
 
 
 def _rate_headers(decision: RateDecision) -> list[tuple[bytes, bytes]]:

@@ -1,17 +1,13 @@
-"""Outermost ASGI wrapper: request id, access log line and Prometheus metrics for every request."""
+"""Every request's id, Prometheus metrics and access log line (`lml.platform.http.edge` applies them)."""
 
 from __future__ import annotations
 
 import os
 import re
-import time
 from typing import Any
 
-import structlog
 from prometheus_client import Counter, Histogram
 
-from lml.platform.http.kit import SCOPE_KEY as KIT_KEY
-from lml.platform.http.kit import HttpKit
 from lml.platform.logging import get_logger
 
 REQUEST_ID_HEADER = b"x-request-id"
@@ -26,6 +22,7 @@ HTTP_LATENCY = Histogram(
 )
 
 log = get_logger("lml.http")
+_NOT_LOGGED = frozenset({"/livez", "/metrics"})
 
 
 def incoming_request_id(headers: list[tuple[bytes, bytes]]) -> str:
@@ -36,43 +33,20 @@ def incoming_request_id(headers: list[tuple[bytes, bytes]]) -> str:
     return os.urandom(16).hex()
 
 
-class RequestContext:
-    """Wraps the app's handler stack, so unrouted 404s and exception responses are counted too; and
-    hands every request the process's HTTP kit (`lml.platform.http.kit`)."""
+# The labelled series of each (method, route, status) seen, so that a request looks its pair up once.
+_SERIES: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
-    def __init__(self, app: Any, kit: HttpKit) -> None:
-        self.app = app
-        self.kit = kit
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        request_id = incoming_request_id(scope.get("headers", []))
-        state = scope.setdefault("state", {})
-        state["request_id"] = request_id
-        state[KIT_KEY] = self.kit
-        status = 500
-        started = time.perf_counter()
-
-        async def send_with_id(message: Any) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-                message["headers"] = [*message.get("headers", []), (REQUEST_ID_HEADER, request_id.encode())]
-            await send(message)
-
-        structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(request_id=request_id)
-        try:
-            await self.app(scope, receive, send_with_id)
-        finally:
-            elapsed = time.perf_counter() - started
-            route = scope.get("path_template") or "<unmatched>"
-            method = scope.get("method", "")
-            HTTP_REQUESTS.labels(method, route, str(status)).inc()
-            HTTP_LATENCY.labels(method, route, str(status)).observe(elapsed)
-            if route not in ("/livez", "/metrics"):
-                log.info("request", method=method, route=route, path=scope.get("path"), status=status,
-                         ms=round(elapsed * 1000, 2))
-            structlog.contextvars.clear_contextvars()
+def record_request(scope: Any, status: int, elapsed: float) -> None:
+    """The request counted and timed; its access log line (none for probes and scrapes)."""
+    route = scope.get("path_template") or "<unmatched>"
+    method = scope.get("method", "")
+    series = _SERIES.get((method, route, status))
+    if series is None:
+        labels = (method, route, str(status))
+        series = _SERIES[method, route, status] = (HTTP_REQUESTS.labels(*labels), HTTP_LATENCY.labels(*labels))
+    series[0].inc()
+    series[1].observe(elapsed)
+    if route not in _NOT_LOGGED:
+        log.info("request", method=method, route=route, path=scope.get("path"), status=status,
+                 ms=round(elapsed * 1000, 2))

@@ -29,11 +29,12 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.types import ASGIApp, Receive, ReceiveMessage, Scope, Send
 
 from lml.platform.domain.errors import FieldError, InvalidInput
+from lml.platform.http.request_headers import header
 
 NUL = "\x00"
 # The rule above as the OpenAPI document states it, on every string and member name (JSON Schema regex).
 NO_NUL_PATTERN = "^[^\\x00]*$"
-_FORM = b"application/x-www-form-urlencoded"
+_FORM = "application/x-www-form-urlencoded"
 # A form's NUL is `%00` (or a raw byte); JSON's is the escape `\u0000`: a raw one is no valid JSON.
 _FORM_SUSPECTS = (b"%00", b"\x00")
 _JSON_SUSPECTS = (b"u0000",)
@@ -87,27 +88,21 @@ def _refuse_nul_in_url(scope: Scope) -> None:
         raise NulCharacter(list(dict.fromkeys(paths))[:_MAX_NAMED])
 
 
-def _header(scope: Scope, name: bytes) -> bytes | None:
-    # A plain loop: this runs twice a request, and a generator costs more than the search.
-    for key, value in scope.get("headers", []):
-        if key == name:
-            return value
-    return None
-
-
 class _GuardedBody:
     """`receive` held to the rules of the module's docstring until the body is complete; after it
     (a route waiting for the client to disconnect, say) messages pass untouched."""
+
+    # Set up by the first read, not per request: most requests (GETs) never read a body.
+    _deadline: float | None = None
+    _limit = math.inf
+    _size = 0
+    _complete = False
+    _nul: _NulScan
 
     def __init__(self, scope: Scope, receive: Receive, timeout: float) -> None:
         self._scope = scope
         self._receive = receive
         self._timeout = timeout
-        self._deadline: float | None = None
-        self._limit = math.inf
-        self._size = 0
-        self._complete = False
-        self._nul = _NulScan(form=(_header(scope, b"content-type") or b"").lower().startswith(_FORM))
 
     async def __call__(self) -> ReceiveMessage:
         if self._complete:
@@ -128,10 +123,11 @@ class _GuardedBody:
     def _begin(self) -> None:
         handler = cast(HTTPRouteHandler, self._scope["route_handler"])  # the app mounts no raw ASGI route
         self._limit = handler.resolve_request_max_body_size() or math.inf
-        announced = _header(self._scope, b"content-length") or b""
+        announced = header(self._scope, b"content-length") or ""
         # Twenty digits already exceed any limit (and int() refuses a few thousand).
         if announced.isdigit() and (len(announced) > 20 or int(announced) > self._limit):
             raise RequestEntityTooLarge()
+        self._nul = _NulScan(form=(header(self._scope, b"content-type") or "").lower().startswith(_FORM))
         self._deadline = asyncio.get_running_loop().time() + self._timeout
 
     def _take(self, chunk: bytes, *, more: bool) -> None:

@@ -1,4 +1,4 @@
-"""Headers on every answer, errors and unrouted 404s included (an outer ASGI wrapper):
+"""Headers on every answer, errors and unrouted 404s included (added by `lml.platform.http.edge`):
 
 - `X-Content-Type-Options: nosniff`: a browser takes a JSON or text answer for what it says it is,
   never for a script or a page;
@@ -11,9 +11,6 @@
 
 from __future__ import annotations
 
-from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
-
 _ALWAYS = (
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
@@ -25,21 +22,8 @@ HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
 
 
 class SecurityHeaders:
-    def __init__(self, app: ASGIApp, *, production: bool) -> None:
-        self.app = app
-        self._headers = [*_ALWAYS, HSTS] if production else list(_ALWAYS)
-        self._names = {name for name, _ in self._headers}
+    """The headers every answer gets; a route's own values of them give way (one value of each)."""
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != ScopeType.HTTP:
-            await self.app(scope, receive, send)
-            return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                # Ours replace any a route set: one value of each, whatever the route did.
-                kept = [(name, value) for name, value in message.get("headers", []) if name.lower() not in self._names]
-                message = {**message, "headers": [*kept, *self._headers]}
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+    def __init__(self, *, production: bool) -> None:
+        self.headers = (*_ALWAYS, HSTS) if production else _ALWAYS
+        self.names = frozenset(name for name, _ in self.headers)

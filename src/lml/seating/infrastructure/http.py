@@ -6,20 +6,22 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Request, Response, Router, delete, get, patch, post
+from litestar import Request, Router, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from litestar.response import ServerSentEvent
-from litestar.status_codes import HTTP_304_NOT_MODIFIED
+from litestar.types import ASGIApp
 
 from lml.platform.domain.buyer_limit import limit_key
 from lml.platform.domain.errors import BrokenInvariant, DomainError
 from lml.platform.domain.principal import BUYER_SCOPE
-from lml.platform.http.auth import bearer_principal, client_network, requires_scope
+from lml.platform.http.answer import json_answer, not_modified
+from lml.platform.http.auth import bearer_principal, client_network, requires_scope, scope_checked
 from lml.platform.http.contract import contract, route_contract
 from lml.platform.http.idempotency import idempotent
-from lml.platform.http.problems import handle_domain_error
+from lml.platform.http.problems import domain_error_answer
 from lml.platform.http.rate_limits import general_limit_in_store_of, rate_bill, rate_limited
+from lml.platform.http.request_headers import header
 from lml.platform.rate_limit import RateLimit
 from lml.seating.application.change_hold import extend_hold, release_hold
 from lml.seating.application.place_hold import place_hold
@@ -45,6 +47,9 @@ AnyRequest = Request[Any, Any, Any]
 PLACE_HOLDS = RateLimit(capacity=20, refill_per_second=1.0)
 CHANGE_HOLDS = RateLimit(capacity=30, refill_per_second=1.0)
 SEATMAP_MAX_AGE = 24 * 3600
+_SEATMAP_CACHING = (b"cache-control", f"public, max-age={SEATMAP_MAX_AGE}".encode())
+_REVALIDATE = (b"cache-control", b"no-cache")
+_NO_STORE = (b"cache-control", b"no-store")
 
 
 BUYERS_ONLY = [requires_scope(BUYER_SCOPE)]
@@ -156,16 +161,17 @@ class ExtendedOut(msgspec.Struct, frozen=True):
     opt=route_contract(contract(409, reads=("X-Queue-Pass",), sends=("Location", "Cache-Control"),
                                 body={"application/json": HoldOut}, rule=HOLD_RULE)),
     status_code=201,
-    guards=BUYERS_ONLY,
     # The hold script spends the rate budgets: they are the buyer's for this show (see README, "Rate limits").
-    middleware=[rate_limited("seating:holds", PLACE_HOLDS, in_store_of="show_id"), idempotent],
+    # The buyers-only check last, where a guard would run.
+    middleware=[rate_limited("seating:holds", PLACE_HOLDS, in_store_of="show_id"), idempotent,
+                scope_checked(BUYER_SCOPE)],
     tags=["seating"],
     summary="Hold seats and GA places of a show: all or none (X-Queue-Pass while its waiting room is on)",
 )
 async def place(
     request: AnyRequest, seating: NamedDependency[SeatingServices], show_id: FromPath[str],
     data: JSONBody[HoldRequestBody],
-) -> Response[Any]:
+) -> ASGIApp:
     best = data.best_available
     hold_request = HoldRequest.parse(
         data.seat_ids, data.zones,
@@ -173,17 +179,16 @@ async def place(
                                                 sections=tuple(best.sections), together=best.together),
     )
     placed = await place_hold(seating.holding, show_id=show_id, holder=_holder(request), request=hold_request,
-                              queue_pass=request.headers.get("x-queue-pass"), bill=rate_bill(request))
+                              queue_pass=header(request.scope, b"x-queue-pass"), bill=rate_bill(request))
     if isinstance(placed, DomainError):
-        return handle_domain_error(request, placed)
+        return domain_error_answer(request, placed)
     labels = None
     if best is not None:
         described = await seating.places.labels(show_id, placed.seat_ids)
         labels = [SeatLabelOut(seat_id, described.get(seat_id)) for seat_id in placed.seat_ids]
     body = HoldOut(placed.hold_id, placed.hold_token, placed.show_id, placed.expires_at, placed.max_expires_at,
                    placed.seat_ids, placed.zones, labels)
-    return Response(body, status_code=201, headers={"Location": f"/v1/holds/{placed.hold_id}",
-                                                    "Cache-Control": "no-store"})
+    return json_answer(201, body, [(b"location", f"/v1/holds/{placed.hold_id}".encode()), _NO_STORE])
 
 
 @patch(
@@ -218,16 +223,13 @@ async def release(request: AnyRequest, seating: NamedDependency[SeatingServices]
 @get("/v1/shows/{show_id:str}/seatmap", operation_id="getSeatMap",
      opt=route_contract(CONDITIONAL | contract(body={"application/json": SeatMap})),
      tags=["seating"], summary="The show's seat map: geometry, tiers, prices")
-async def seatmap(
-    request: AnyRequest, seating: NamedDependency[SeatingServices], show_id: FromPath[str]
-) -> Response[bytes]:
+async def seatmap(request: AnyRequest, seating: NamedDependency[SeatingServices], show_id: FromPath[str]) -> ASGIApp:
     seatmaps = seating.seatmaps
-    headers = {"Cache-Control": f"public, max-age={SEATMAP_MAX_AGE}"}
     current = _etag(await seatmaps.version(show_id))
-    if _matches(request.headers.get("if-none-match"), current):
-        return Response(b"", status_code=HTTP_304_NOT_MODIFIED, headers={**headers, "ETag": current})
+    if _matches(header(request.scope, b"if-none-match"), current):
+        return not_modified([_SEATMAP_CACHING, (b"etag", current.encode())])
     version, body = await seatmaps.body(show_id)
-    return Response(body, media_type="application/json", headers={**headers, "ETag": _etag(version)})
+    return json_answer(200, body, [_SEATMAP_CACHING, (b"etag", _etag(version).encode())])
 
 
 @get("/v1/shows/{show_id:str}/availability", operation_id="getAvailability",
@@ -237,21 +239,22 @@ async def seatmap(
      summary="Every seat's status (one character per seat, seat map order) and each GA zone's places left")
 async def availability(
     request: AnyRequest, seating: NamedDependency[SeatingServices], show_id: FromPath[str]
-) -> Response[bytes]:
+) -> ASGIApp:
     cached = seating.availability_bodies.get(show_id)
     found = await read_availability_since(seating.holding, show_id=show_id,
                                           known_version=None if cached is None else cached[0], bill=rate_bill(request))
     if isinstance(found, DomainError):
-        return handle_domain_error(request, found)
+        return domain_error_answer(request, found)
     if isinstance(found, Availability):
         cached = seating.availability_bodies.put(found)
     elif cached is None:
         raise BrokenInvariant("only a known version is answered with a version")
     version, body = cached
-    headers = {"ETag": _etag(version), "Cache-Control": "no-cache"}
-    if _matches(request.headers.get("if-none-match"), headers["ETag"]):
-        return Response(b"", status_code=HTTP_304_NOT_MODIFIED, headers=headers)
-    return Response(body, media_type="application/json", headers=headers)
+    etag = _etag(version)
+    headers = [(b"etag", etag.encode()), _REVALIDATE]
+    if _matches(header(request.scope, b"if-none-match"), etag):
+        return not_modified(headers)
+    return json_answer(200, body, headers)
 
 
 @get("/v1/shows/{show_id:str}/availability/stream", operation_id="streamAvailability",
