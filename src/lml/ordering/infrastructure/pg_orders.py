@@ -101,17 +101,23 @@ class PgOrders:
             if existing is None:  # orders are never deleted: the row that conflicted is there
                 raise BrokenInvariant(f"hold {order.hold_id} conflicted with no order")
             raise HoldAlreadyOrdered(existing[0])
-        async with self._conn.cursor() as cur:
-            await cur.executemany(
-                """
-                INSERT INTO ordering.order_lines (order_id, line_no, organization_id, tier_id, tier_name, unit_price,
-                    unit_fee, quantity, seat_id, seat_label, zone_id)
-                VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
-                """,
-                [(order.order_id, n, order.organization_id, line.tier_id, line.tier_name, line.unit_price,
-                  line.unit_fee, line.quantity, line.seat_id, line.seat_label, line.zone_id)
-                 for n, line in enumerate(order.lines, start=1)],
-            )
+        # Every line in one statement (numbered in order from 1): no pipeline to enter and leave.
+        lines = order.lines
+        await self._conn.execute(
+            """
+            INSERT INTO ordering.order_lines (order_id, line_no, organization_id, tier_id, tier_name, unit_price,
+                unit_fee, quantity, seat_id, seat_label, zone_id)
+            SELECT %s, l.line_no, %s, l.tier_id, l.tier_name, l.unit_price, l.unit_fee, l.quantity, l.seat_id,
+                   l.seat_label, l.zone_id
+            FROM unnest(%s::text[], %s::text[], %s::bigint[], %s::bigint[], %s::integer[], %s::text[], %s::text[],
+                        %s::text[]) WITH ORDINALITY
+                AS l (tier_id, tier_name, unit_price, unit_fee, quantity, seat_id, seat_label, zone_id, line_no)
+            """,
+            (order.order_id, order.organization_id, [line.tier_id for line in lines],
+             [line.tier_name for line in lines], [line.unit_price for line in lines],
+             [line.unit_fee for line in lines], [line.quantity for line in lines], [line.seat_id for line in lines],
+             [line.seat_label for line in lines], [line.zone_id for line in lines]),
+        )
         await self._audit(order, actor=actor, at=order.created_at, action=Trigger.CREATED.value, from_status=None,
                           detail={"hold_id": order.hold_id, "total": order.total, "currency": order.currency})
         self._after_commit(partial(count_created, order))
