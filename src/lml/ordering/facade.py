@@ -15,12 +15,19 @@ from datetime import timedelta
 
 from lml.ordering.application import settle_payments
 from lml.ordering.domain.order import REFUND_STATUSES, Payment, RefundStatus
-from lml.ordering.infrastructure.order_details import OrderDetails, PlaceDetails, order_details, ticket_holders
+from lml.ordering.infrastructure.order_details import (
+    OrderContact,
+    OrderDetails,
+    PlaceDetails,
+    order_contact,
+    order_details,
+    ticket_holders,
+)
 from lml.ordering.infrastructure.services import OrderingServices
 from lml.platform.db import UnitOfWork
 from lml.platform.ids import new_id
 
-__all__ = ["OrderDetails", "OrderingFacade", "OrderingServices", "PlaceDetails"]
+__all__ = ["OrderContact", "OrderDetails", "OrderingFacade", "OrderingServices", "PlaceDetails"]
 
 
 class OrderingFacade:
@@ -72,10 +79,15 @@ class OrderingFacade:
 
     # Reads for the buyer's mail (notifications)
 
-    async def order_details(self, order_id: str, uow: UnitOfWork | None = None) -> OrderDetails | None:
+    async def order_details(self, order_id: str) -> OrderDetails | None:
         """The order's places at their prices, with each valid ticket's code and QR payload once it
-        is paid; None for an unknown order. Read in `uow` when given, else in a read of its own."""
-        return await order_details(self._services.resources.db, self._services.ticket_key, order_id, uow)
+        is paid; None for an unknown order."""
+        return await order_details(self._services.resources.db, self._services.ticket_key, order_id)
+
+    async def order_contact(self, order_id: str, uow: UnitOfWork | None = None) -> OrderContact | None:
+        """Whom the order's mail goes to (its buyer's email and phone); None for an unknown order.
+        Read in `uow` when given, else in a read of its own."""
+        return await order_contact(self._services.resources.db, order_id, uow)
 
     async def ticket_holders(self, show_id: str, *, after: str | None, limit: int) -> list[str]:
         """Emails of the buyers holding a valid ticket for the show: lower case, each once, in order,

@@ -1,5 +1,5 @@
 """A user's profile (`PATCH /v1/me`: name and phone) and a guest's phone: both reach the buyer's
-orders, where notifications read the phone (`OrderingFacade.order_details`)."""
+orders, where notifications read the phone (`OrderingFacade.order_details`, `order_contact`)."""
 
 from __future__ import annotations
 
@@ -70,6 +70,8 @@ async def test_a_guest_may_give_a_phone_and_it_is_kept_on_their_order(
 
     details = await container.ordering_facade.order_details(placed["order_id"])
     assert details is not None and details.buyer_phone == "+14155550100"
+    contact = await container.ordering_facade.order_contact(placed["order_id"])
+    assert contact is not None and (contact.buyer_email, contact.buyer_phone) == ("ada@example.com", "+14155550100")
 
 
 async def test_a_users_phone_reaches_their_orders_from_their_next_login(

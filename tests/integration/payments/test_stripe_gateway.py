@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
 
@@ -102,3 +103,36 @@ async def test_a_wrong_secret_key_is_unavailable_not_the_callers_fault(
     with pytest.raises(PaymentProviderUnavailable, match="credentials"):
         await wrong_key.retrieve_payment_intent("pi_123")
 
+
+
+async def test_a_payment_intent_goes_to_stripe_under_its_idempotency_key_with_its_fields(
+    settings: Settings, gateway_on: GatewayOn
+) -> None:
+    """What reaches the wire (the emulator ignores idempotency keys): a server of our own answers."""
+    received: list[tuple[bytes, bytes]] = []
+    answer = msgspec.json.encode({"id": "pi_1", "object": "payment_intent", "status": "requires_payment_method",
+                                  "amount": 1500, "currency": "eur", "metadata": {"order_id": "o"},
+                                  "client_secret": "pi_1_secret"})
+
+    async def stripe(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        length = next(int(line.split(b":")[1]) for line in head.lower().split(b"\r\n")
+                      if line.startswith(b"content-length:"))
+        received.append((head, await reader.readexactly(length)))
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s"
+                     % (len(answer), answer))
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(stripe, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    async with server:
+        gateway = gateway_on(msgspec.structs.replace(settings, stripe_api_base=f"http://127.0.0.1:{port}"))
+        created = await gateway.create_payment_intent(amount=1500, currency="EUR", metadata={"order_id": "o"},
+                                                      idempotency_key="order-1")
+    assert (created.id, created.amount, created.currency, created.client_secret) == ("pi_1", 1500, "EUR",
+                                                                                      "pi_1_secret")
+    [(head, body)] = received
+    assert head.startswith(b"POST /v1/payment_intents HTTP/1.1")
+    assert b"\r\nidempotency-key: order-1\r\n" in head.lower()
+    assert sorted(body.split(b"&")) == [b"amount=1500", b"currency=eur", b"metadata[order_id]=o"]

@@ -75,7 +75,7 @@ def hold(world: MemoryWorld, clock: TestClock, buyer: Buyer, seats: list[str], g
 
 
 async def order_from(world: MemoryWorld, clock: TestClock, buyer: Buyer, seats: list[str], ga: int = 0) -> Order:
-    placed = await place_order(transaction=world.transaction, holds=world, shows=world, payments=world, sync=world,
+    placed = await place_order(transaction=world.transaction, holds=world, payments=world, sync=world,
                                clock=clock, new_id=new_id, buyer=buyer, hold_id=hold(world, clock, buyer, seats, ga),
                                hold_token="token")
     return placed.order
@@ -106,7 +106,7 @@ def seats_of(world: MemoryWorld, seats: list[str]) -> list[str]:
 
 
 async def test_placing_an_order_reserves_its_seats_and_prices_its_lines(world: MemoryWorld, clock: TestClock) -> None:
-    placed = await place_order(transaction=world.transaction, holds=world, shows=world, payments=world, sync=world,
+    placed = await place_order(transaction=world.transaction, holds=world, payments=world, sync=world,
                                clock=clock, new_id=new_id, buyer=ANN, hold_id=hold(world, clock, ANN, SEATS[:2], ga=2),
                                hold_token="token")
     order = placed.order
@@ -158,7 +158,7 @@ async def test_a_late_payment_that_would_pass_the_limit_is_refunded(world: Memor
 async def test_a_hold_ordered_already_names_the_existing_order(world: MemoryWorld, clock: TestClock) -> None:
     order = await order_from(world, clock, ANN, SEATS[:1])
     with pytest.raises(HoldAlreadyOrdered) as again:
-        await place_order(transaction=world.transaction, holds=world, shows=world, payments=world, sync=world,
+        await place_order(transaction=world.transaction, holds=world, payments=world, sync=world,
                           clock=clock, new_id=new_id, buyer=ANN, hold_id=order.hold_id, hold_token="token")
     assert again.value.extensions["order_id"] == order.order_id
 
@@ -167,7 +167,7 @@ async def test_someone_elses_hold_or_a_wrong_token_writes_nothing(world: MemoryW
     hold_id = hold(world, clock, ANN, SEATS[:1])
     for buyer, token in ((BOB, "token"), (ANN, "wrong")):
         with pytest.raises(NotFound):
-            await place_order(transaction=world.transaction, holds=world, shows=world, payments=world, sync=world,
+            await place_order(transaction=world.transaction, holds=world, payments=world, sync=world,
                               clock=clock, new_id=new_id, buyer=buyer, hold_id=hold_id, hold_token=token)
     assert world.state.orders == {} and seats_of(world, SEATS[:1]) == ["available"]
 

@@ -34,11 +34,11 @@ class FacadeBookings:
         return FacadeBookings(self._ordering, self._catalog, self._venues, self._identity, uow)
 
     async def buyer(self, order_id: str) -> OrderBuyer | None:
-        details = await self._ordering.order_details(order_id, self._uow)
-        if details is None or details.buyer_email is None:
+        contact = await self._ordering.order_contact(order_id, self._uow)
+        if contact is None or contact.buyer_email is None:
             return None
-        return OrderBuyer(order_id=details.order_id, organization_id=details.organization_id,
-                          show_id=details.show_id, email=details.buyer_email, phone=details.buyer_phone)
+        return OrderBuyer(order_id=contact.order_id, organization_id=contact.organization_id,
+                          show_id=contact.show_id, email=contact.buyer_email, phone=contact.buyer_phone)
 
     async def order(self, order_id: str) -> OrderSummary | None:
         details = await self._ordering.order_details(order_id)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import msgspec
 
-from lml.ordering.application.ports import Holds, Payments, PaymentView, SeatSync, Shows, TransactionFactory
+from lml.ordering.application.ports import Holds, Payments, PaymentView, SeatSync, TransactionFactory
 from lml.ordering.domain.checkout import check_show_selling, order_lines, payment_deadline
 from lml.ordering.domain.errors import HoldAlreadyOrdered, OrderNotFound, OrderNotPayable
 from lml.ordering.domain.order import AWAITING_PAYMENT, Buyer, Order, OrderStatus
@@ -29,7 +29,6 @@ async def place_order(
     *,
     transaction: TransactionFactory,
     holds: Holds,
-    shows: Shows,
     payments: Payments,
     sync: SeatSync,
     clock: Clock,
@@ -49,24 +48,25 @@ async def place_order(
         if existing is not None and existing[1] == owner:
             raise HoldAlreadyOrdered(existing[0]) from None
         raise
-    show = await shows.terms(hold.show_id)
-    check_show_selling(show.sale_status)
-    now = clock.now()
-    order = Order(
-        order_id=new_id(),
-        organization_id=show.organization_id,
-        show_id=hold.show_id,
-        hold_id=hold.hold_id,
-        buyer=buyer,
-        status=OrderStatus.PENDING_PAYMENT,
-        currency=show.currency,
-        lines=tuple(order_lines(hold.seats, hold.zones, show.tiers)),
-        expires_at=payment_deadline(hold.expires_at, now),
-        created_at=now,
-        show_starts_at=show.starts_at,
-        buyer_limit=show.max_seats_per_buyer,
-    )
     async with transaction() as tx:
+        # The show's terms in the order's own transaction: one transaction per order, not two.
+        show = await tx.shows.terms(hold.show_id)
+        check_show_selling(show.sale_status)
+        now = clock.now()
+        order = Order(
+            order_id=new_id(),
+            organization_id=show.organization_id,
+            show_id=hold.show_id,
+            hold_id=hold.hold_id,
+            buyer=buyer,
+            status=OrderStatus.PENDING_PAYMENT,
+            currency=show.currency,
+            lines=tuple(order_lines(hold.seats, hold.zones, show.tiers)),
+            expires_at=payment_deadline(hold.expires_at, now),
+            created_at=now,
+            show_starts_at=show.starts_at,
+            buyer_limit=show.max_seats_per_buyer,
+        )
         if await tx.cancellations.covers(order.show_id):
             # Cancelled since the catalog was read: nothing is sold for it any more.
             check_show_selling("cancelled")

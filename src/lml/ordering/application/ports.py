@@ -155,6 +155,10 @@ class OrderingTransaction(Protocol):
     @property
     def refund_requests(self) -> RefundRequestRepository: ...
 
+    @property
+    def shows(self) -> Shows:
+        """The catalog's shows, read in this transaction."""
+
     async def publish(self, event: msgspec.Struct) -> None:
         """Record an integration event, delivered after (and only if) the transaction commits."""
 

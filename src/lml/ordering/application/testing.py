@@ -424,6 +424,7 @@ class MemoryTransaction:
         self.cancellations = MemoryCancellations(rows)
         self.policies = MemoryPolicies(rows)
         self.refund_requests = MemoryRefundRequestRepository(rows)
+        self.shows = world
 
     async def publish(self, event: msgspec.Struct) -> None:
         self._state.events.append(event)

@@ -10,11 +10,16 @@ from lml.platform.db import UnitOfWork
 
 
 class CatalogShows:
-    def __init__(self, catalog: CatalogFacade) -> None:
+    def __init__(self, catalog: CatalogFacade, uow: UnitOfWork | None = None) -> None:
+        """Terms are read in `uow` when given (an ordering transaction's), else in a read of their own."""
         self._catalog = catalog
+        self._uow = uow
+
+    def within(self, uow: UnitOfWork) -> CatalogShows:
+        return CatalogShows(self._catalog, uow)
 
     async def terms(self, show_id: str) -> ShowTerms:
-        show = await self._catalog.show_for_sale(show_id)
+        show = await self._catalog.show_for_sale(show_id, uow=self._uow)
         return ShowTerms(
             show_id=show.show_id,
             organization_id=show.org_id,

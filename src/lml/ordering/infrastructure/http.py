@@ -142,7 +142,7 @@ async def create_order(
     request: AnyRequest, ordering: NamedDependency[OrderingServices], data: JSONBody[PlaceOrderBody]
 ) -> OrderOut:
     placed = await place_order(
-        transaction=ordering.transaction, holds=ordering.holds, shows=ordering.shows, payments=ordering.payments,
+        transaction=ordering.transaction, holds=ordering.holds, payments=ordering.payments,
         sync=ordering.sync, clock=ordering.clock, new_id=new_id, buyer=buyer_of(request),
         hold_id=data.hold_id, hold_token=data.hold_token,
     )

@@ -1,5 +1,6 @@
 """An order as the mail to its buyer shows it (its places, prices and tickets with their QR payloads),
-and the buyers who hold valid tickets for a show: read models for ordering's facade."""
+whom that mail goes to, and the buyers who hold valid tickets for a show: read models for ordering's
+facade."""
 
 from __future__ import annotations
 
@@ -24,6 +25,17 @@ class PlaceDetails(msgspec.Struct, frozen=True, kw_only=True):
     qr_payload: str | None = None
 
 
+class OrderContact(msgspec.Struct, frozen=True, kw_only=True):
+    """Whom an order's mail goes to: what recording a message needs, without the order's places and
+    tickets (those are read when it is rendered)."""
+
+    order_id: str
+    organization_id: str
+    show_id: str
+    buyer_email: str | None
+    buyer_phone: str | None  # E.164, when the buyer gave one
+
+
 class OrderDetails(msgspec.Struct, frozen=True, kw_only=True):
     order_id: str
     organization_id: str
@@ -37,15 +49,10 @@ class OrderDetails(msgspec.Struct, frozen=True, kw_only=True):
     buyer_phone: str | None = None  # E.164, when the buyer gave one
 
 
-async def order_details(db: Database, ticket_key: bytes, order_id: str, uow: UnitOfWork | None = None
-                        ) -> OrderDetails | None:
-    """Read in `uow` when given (a caller already in a transaction takes no second connection), else
-    in a read of its own."""
-    if uow is None:
-        async with db.unit_of_work() as own:
-            return await order_details(db, ticket_key, order_id, own)
-    order = await PgOrders(uow.conn).get(order_id)
-    tickets = await PgTickets(uow.conn).of_order(order_id) if order else []
+async def order_details(db: Database, ticket_key: bytes, order_id: str) -> OrderDetails | None:
+    async with db.unit_of_work(read_only=True) as uow:
+        order = await PgOrders(uow.conn).get(order_id)
+        tickets = await PgTickets(uow.conn).of_order(order_id) if order else []
     if order is None:
         return None
     valid = [t for t in tickets if t.status == "valid"]
@@ -56,6 +63,20 @@ async def order_details(db: Database, ticket_key: bytes, order_id: str, uow: Uni
         status=order.status.value, buyer_email=order.buyer.email, buyer_name=order.buyer.name, places=places,
         total=order.total, currency=order.currency, buyer_phone=order.buyer.phone,
     )
+
+
+async def order_contact(db: Database, order_id: str, uow: UnitOfWork | None = None) -> OrderContact | None:
+    """Read in `uow` when given (a caller already in a transaction takes no second connection), else
+    in a read of its own."""
+    if uow is None:
+        async with db.unit_of_work(read_only=True) as own:
+            return await order_contact(db, order_id, own)
+    row = await (await uow.conn.execute(
+        "SELECT order_id::text, organization_id::text, show_id::text, buyer_email, buyer_phone"
+        " FROM ordering.orders WHERE order_id = %s",
+        (order_id,),
+    )).fetchone()
+    return msgspec.convert(row, OrderContact) if row else None
 
 
 def _place(line: OrderLine) -> PlaceDetails:

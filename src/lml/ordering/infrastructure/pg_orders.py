@@ -37,6 +37,50 @@ FROM ordering.orders o
 """
 
 
+# The audit row of the order the statement's CTE `changed` returned (none when it returned none).
+_AUDIT_CHANGED = """
+INSERT INTO ordering.order_events (order_id, organization_id, at, actor, action, from_status, to_status, detail)
+SELECT changed.order_id, changed.organization_id, %(at)s, %(actor)s, %(action)s, %(from_status)s::text,
+       %(to_status)s, %(detail)s
+FROM changed
+RETURNING 1
+"""
+
+# The order, its lines (numbered from 1 in their order) and its audit row: the lines and the audit
+# follow the order's row, so an order whose hold was ordered already inserts none of them.
+_ADD_ORDER = """
+WITH changed AS (
+    INSERT INTO ordering.orders (order_id, organization_id, show_id, hold_id, buyer_kind, buyer_subject, buyer_email,
+        buyer_name, buyer_phone, status, currency, total, expires_at, show_starts_at, buyer_limit, created_at,
+        updated_at)
+    VALUES (%(order_id)s, %(organization_id)s, %(show_id)s, %(hold_id)s, %(buyer_kind)s, %(buyer_subject)s,
+        %(buyer_email)s, %(buyer_name)s, %(buyer_phone)s, %(to_status)s, %(currency)s, %(total)s, %(expires_at)s,
+        %(show_starts_at)s, %(buyer_limit)s, %(at)s, %(at)s)
+    ON CONFLICT (hold_id) DO NOTHING
+    RETURNING order_id, organization_id
+), numbered_lines AS (
+    INSERT INTO ordering.order_lines (order_id, line_no, organization_id, tier_id, tier_name, unit_price, unit_fee,
+        quantity, seat_id, seat_label, zone_id)
+    SELECT changed.order_id, l.line_no, changed.organization_id, l.tier_id, l.tier_name, l.unit_price, l.unit_fee,
+           l.quantity, l.seat_id, l.seat_label, l.zone_id
+    FROM changed, unnest(%(tier_ids)s::text[], %(tier_names)s::text[], %(unit_prices)s::bigint[],
+                         %(unit_fees)s::bigint[], %(quantities)s::integer[], %(seat_ids)s::text[],
+                         %(seat_labels)s::text[], %(zone_ids)s::text[]) WITH ORDINALITY
+        AS l (tier_id, tier_name, unit_price, unit_fee, quantity, seat_id, seat_label, zone_id, line_no)
+)""" + _AUDIT_CHANGED  # noqa: S608 - fixed text
+
+# An order's change and its audit row; neither when the order is no longer in the state the change
+# starts from.
+_SAVE_ORDER = """
+WITH changed AS (
+    UPDATE ordering.orders
+    SET status = %(to_status)s, payment_intent_id = %(payment_intent_id)s, amount_paid = %(amount_paid)s,
+        paid_at = %(paid_at)s, failure_reason = %(failure_reason)s, unseated = %(unseated)s, updated_at = %(at)s
+    WHERE order_id = %(order_id)s AND status = %(from_status)s
+    RETURNING order_id, organization_id
+)""" + _AUDIT_CHANGED  # noqa: S608 - fixed text
+
+
 def order_from_row(row: dict[str, Any]) -> Order:
     return Order(
         order_id=row["order_id"],
@@ -81,39 +125,27 @@ class PgOrders:
     async def add(self, order: Order, *, actor: str) -> None:
         # A concurrent twin of this order (the same hold) waits here for this one's transaction; once it
         # committed, the twin inserts nothing and names the order instead.
+        lines = order.lines
         inserted = await (await self._conn.execute(
-            """
-            INSERT INTO ordering.orders (order_id, organization_id, show_id, hold_id, buyer_kind, buyer_subject,
-                buyer_email, buyer_name, buyer_phone, status, currency, total, expires_at, show_starts_at,
-                buyer_limit, created_at, updated_at)
-            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
-            ON CONFLICT (hold_id) DO NOTHING
-            RETURNING 1
-            """,
-            (order.order_id, order.organization_id, order.show_id, order.hold_id, order.buyer.kind,
-             order.buyer.subject, order.buyer.email, order.buyer.name, order.buyer.phone,
-             order.status.value, order.currency,
-             order.total, order.expires_at, order.show_starts_at, order.buyer_limit, order.created_at,
-             order.created_at),
+            _ADD_ORDER,
+            {"order_id": order.order_id, "organization_id": order.organization_id, "show_id": order.show_id,
+             "hold_id": order.hold_id, "buyer_kind": order.buyer.kind, "buyer_subject": order.buyer.subject,
+             "buyer_email": order.buyer.email, "buyer_name": order.buyer.name, "buyer_phone": order.buyer.phone,
+             "currency": order.currency, "total": order.total,
+             "expires_at": order.expires_at, "show_starts_at": order.show_starts_at,
+             "buyer_limit": order.buyer_limit, "at": order.created_at,
+             "tier_ids": [line.tier_id for line in lines], "tier_names": [line.tier_name for line in lines],
+             "unit_prices": [line.unit_price for line in lines], "unit_fees": [line.unit_fee for line in lines],
+             "quantities": [line.quantity for line in lines], "seat_ids": [line.seat_id for line in lines],
+             "seat_labels": [line.seat_label for line in lines], "zone_ids": [line.zone_id for line in lines],
+             "actor": actor, "action": Trigger.CREATED.value, "from_status": None, "to_status": order.status.value,
+             "detail": Jsonb({"hold_id": order.hold_id, "total": order.total, "currency": order.currency})},
         )).fetchone()
         if inserted is None:
             existing = await self.order_for_hold(order.hold_id)
             if existing is None:  # orders are never deleted: the row that conflicted is there
                 raise BrokenInvariant(f"hold {order.hold_id} conflicted with no order")
             raise HoldAlreadyOrdered(existing[0])
-        async with self._conn.cursor() as cur:
-            await cur.executemany(
-                """
-                INSERT INTO ordering.order_lines (order_id, line_no, organization_id, tier_id, tier_name, unit_price,
-                    unit_fee, quantity, seat_id, seat_label, zone_id)
-                VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
-                """,
-                [(order.order_id, n, order.organization_id, line.tier_id, line.tier_name, line.unit_price,
-                  line.unit_fee, line.quantity, line.seat_id, line.seat_label, line.zone_id)
-                 for n, line in enumerate(order.lines, start=1)],
-            )
-        await self._audit(order, actor=actor, at=order.created_at, action=Trigger.CREATED.value, from_status=None,
-                          detail={"hold_id": order.hold_id, "total": order.total, "currency": order.currency})
         self._after_commit(partial(count_created, order))
 
     async def get(self, order_id: str, *, for_update: bool = False) -> Order | None:
@@ -141,17 +173,15 @@ class PgOrders:
 
     async def save(self, moved: Moved, *, actor: str, at: datetime, detail: dict[str, Any] | None = None) -> None:
         order, transition = moved.order, moved.transition
-        cur = await self._conn.execute(
-            """
-            UPDATE ordering.orders
-            SET status = %s, payment_intent_id = %s, amount_paid = %s, paid_at = %s, failure_reason = %s,
-                unseated = %s, updated_at = %s
-            WHERE order_id = %s AND status = %s
-            """,
-            (order.status.value, order.payment_intent_id, order.amount_paid, order.paid_at, order.failure_reason,
-             order.unseated, at, order.order_id, transition.from_status.value),
-        )
-        if cur.rowcount != 1:
+        changed = await (await self._conn.execute(
+            _SAVE_ORDER,
+            {"to_status": order.status.value, "payment_intent_id": order.payment_intent_id,
+             "amount_paid": order.amount_paid, "paid_at": order.paid_at, "failure_reason": order.failure_reason,
+             "unseated": order.unseated, "at": at, "order_id": order.order_id,
+             "from_status": transition.from_status.value, "actor": actor, "action": transition.trigger.value,
+             "detail": Jsonb(detail or {})},
+        )).fetchone()
+        if changed is None:
             raise ConcurrentOrderChange(f"order {order.order_id} is no longer {transition.from_status.value}")
         if moved.changed_refunds:
             async with self._conn.cursor() as refunds:
@@ -170,8 +200,6 @@ class PgOrders:
                     [(r.refund_id, order.order_id, order.organization_id, r.amount, r.status, r.reason,
                       r.failure_reason, list(r.ticket_ids), at, at) for r in moved.changed_refunds],
                 )
-        await self._audit(order, actor=actor, at=at, action=transition.trigger.value,
-                          from_status=transition.from_status.value, detail=detail or {})
         self._after_commit(partial(count_moved, moved))
 
     async def note(self, order: Order, *, actor: str, at: datetime, action: str, detail: dict[str, Any]) -> None:

@@ -18,16 +18,19 @@ class PgTickets:
         self._conn = conn
 
     async def issue(self, tickets: Sequence[Ticket], organization_id: str, at: datetime) -> None:
-        async with self._conn.cursor() as cur:
-            await cur.executemany(
-                """
-                INSERT INTO ordering.tickets (ticket_id, order_id, organization_id, show_id, line_no, seat_id, zone_id,
-                    unit, code, status, issued_at)
-                VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, 'valid', %s)
-                """,
-                [(t.ticket_id, t.order_id, organization_id, t.show_id, t.line_no, t.seat_id, t.zone_id, t.unit,
-                  t.code, at) for t in tickets],
-            )
+        # Every ticket in one statement: no pipeline to enter and leave.
+        await self._conn.execute(
+            """
+            INSERT INTO ordering.tickets (ticket_id, order_id, organization_id, show_id, line_no, seat_id, zone_id,
+                unit, code, status, issued_at)
+            SELECT t.ticket_id, t.order_id, %s, t.show_id, t.line_no, t.seat_id, t.zone_id, t.unit, t.code, 'valid', %s
+            FROM unnest(%s::uuid[], %s::uuid[], %s::uuid[], %s::integer[], %s::text[], %s::text[], %s::integer[],
+                        %s::text[]) AS t (ticket_id, order_id, show_id, line_no, seat_id, zone_id, unit, code)
+            """,
+            (organization_id, at, [t.ticket_id for t in tickets], [t.order_id for t in tickets],
+             [t.show_id for t in tickets], [t.line_no for t in tickets], [t.seat_id for t in tickets],
+             [t.zone_id for t in tickets], [t.unit for t in tickets], [t.code for t in tickets]),
+        )
 
     async def void_all(self, order_id: str, at: datetime) -> int:
         cur = await self._conn.execute(

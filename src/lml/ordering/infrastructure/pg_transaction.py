@@ -1,5 +1,5 @@
-"""OrderingTransaction on one PostgreSQL unit of work: ordering's own tables, plus seating's inventory
-and payments' refund requests reached through their facades on the same connection."""
+"""OrderingTransaction on one PostgreSQL unit of work: ordering's own tables, plus seating's inventory,
+payments' refund requests and the catalog's shows reached through their facades on the same connection."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 import msgspec
 
 from lml.ordering.application.ports import TransactionFactory
+from lml.ordering.infrastructure.catalog_shows import CatalogShows
 from lml.ordering.infrastructure.payments_refunds import PaymentsRefunds
 from lml.ordering.infrastructure.pg_orders import PgOrders
 from lml.ordering.infrastructure.pg_refund_requests import PgRefundPolicies, PgRefundRequests
@@ -22,7 +23,9 @@ from lml.seating.facade import SeatingFacade
 
 
 class PgOrderingTransaction:
-    def __init__(self, uow: UnitOfWork, seating: SeatingFacade, payments: PaymentsFacade) -> None:
+    def __init__(
+        self, uow: UnitOfWork, seating: SeatingFacade, payments: PaymentsFacade, shows: CatalogShows
+    ) -> None:
         self._uow = uow
         self.orders = PgOrders(uow.conn, uow.after_commit)
         self.tickets = PgTickets(uow.conn)
@@ -31,6 +34,7 @@ class PgOrderingTransaction:
         self.cancellations = PgShowCancellations(uow.conn)
         self.policies = PgRefundPolicies(uow.conn)
         self.refund_requests = PgRefundRequests(uow.conn)
+        self.shows = shows.within(uow)
 
     async def publish(self, event: msgspec.Struct) -> None:
         await add_event(self._uow, event)
@@ -50,10 +54,11 @@ class PgOrderingTransaction:
 class PgTransactions:
     """Ordering's transactions: each one a new unit of work, or one a caller opened already."""
 
-    def __init__(self, db: Database, seating: SeatingFacade, payments: PaymentsFacade) -> None:
+    def __init__(self, db: Database, seating: SeatingFacade, payments: PaymentsFacade, shows: CatalogShows) -> None:
         self._db = db
         self._seating = seating
         self._payments = payments
+        self._shows = shows
 
     def factory(self, *, org_id: str | None = None) -> TransactionFactory:
         """Buyers' and the system's transactions act as no organization; an operator's names theirs
@@ -68,4 +73,4 @@ class PgTransactions:
 
     def within(self, uow: UnitOfWork) -> PgOrderingTransaction:
         """In a transaction another context opened (payments' worker), committed by that context."""
-        return PgOrderingTransaction(uow, self._seating, self._payments)
+        return PgOrderingTransaction(uow, self._seating, self._payments, self._shows)

@@ -35,14 +35,15 @@ class OrderingServices:
     def build(
         cls, resources: Resources, *, catalog: CatalogFacade, seating: SeatingFacade, payments: PaymentsFacade
     ) -> OrderingServices:
-        transactions = PgTransactions(resources.db, seating, payments)
+        shows = CatalogShows(catalog)
+        transactions = PgTransactions(resources.db, seating, payments, shows)
         return cls(
             resources=resources,
             clock=resources.clock,
             transactions=transactions,
             transaction=transactions.factory(),
             holds=SeatingHolds(seating),
-            shows=CatalogShows(catalog),
+            shows=shows,
             payments=PaymentIntents(payments),
             sync=SeatingSync(seating),
             seating=seating,
