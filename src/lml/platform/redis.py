@@ -33,6 +33,18 @@ REDIS_OUTAGES: tuple[type[Exception], ...] = (
 MAX_CONNECTIONS = 256
 
 
+class PackedKey(bytes):
+    """A key sent with many calls (a show's keys go with every script call on the show), its protocol
+    form built once: `GuardedConnection.pack_command` copies it as it is."""
+
+    packed: bytes
+
+    def __new__(cls, value: bytes) -> PackedKey:
+        key = super().__new__(cls, value)
+        key.packed = b"$%d\r\n%b\r\n" % (len(value), value)
+        return key
+
+
 class GuardedConnection(aioredis.Connection):
     """redis-py's connection, save one race: another task may close the connection between the moment a
     command is about to be written and the write (the cluster client drops a dead node's connections
@@ -50,14 +62,17 @@ class GuardedConnection(aioredis.Connection):
         """The command in the Redis protocol, built in one pass: redis-py's own packer copies the command
         so far once per argument and runs its encoder's type checks on each, which made packing a hold
         script's call (about fifty arguments) take twice as long as here. Bytes, text and integers (every
-        argument of our scripts) are packed here; anything else, or a command name holding a space
-        ("SCRIPT LOAD"), goes to redis-py's packer."""
+        argument of our scripts) are packed here, a `PackedKey` as it was packed once; anything else, or a
+        command name holding a space ("SCRIPT LOAD"), goes to redis-py's packer."""
         head = args[0]
         if (isinstance(head, str) and " " in head) or (isinstance(head, bytes) and b" " in head):
             return super().pack_command(*args)
         encoding, errors = self.encoder.encoding, self.encoder.encoding_errors
         parts = [b"*%d\r\n" % len(args)]
         for arg in args:
+            if arg.__class__ is PackedKey:
+                parts.append(arg.packed)
+                continue
             if isinstance(arg, bytes):
                 value = arg
             elif isinstance(arg, str):

@@ -166,6 +166,32 @@ async def test_bad_input_is_422_naming_the_field_and_holds_nothing(
     await place_hold(api, show.show_id, make_buyer(), seats=show.seat_ids, zones={"floor": 4})
 
 
+@pytest.mark.parametrize(("raw", "status", "kind", "detail"), [
+    (b"{", 400, "malformed-json", "The request body is not valid JSON"),
+    (b'{"seat_ids": []} x', 400, "malformed-json", "The request body is not valid JSON"),
+    # Not UTF-8: the caller's malformed body, not our crash.
+    (b'{"seat_ids": ["\xff"]}', 400, "malformed-json", "The request body is not valid JSON"),
+    (b"[" * 100_000 + b"]" * 100_000, 400, "malformed-json", "The request body is nested too deeply"),
+    (b"", 422, "validation-error", "/data: 'data'"),
+    (b"null", 422, "validation-error", "/: Expected `object`, got `null`"),
+    (b'{"seat_ids": 5, "zones": 3, "foo": 1}', 422, "validation-error",
+     "/seat_ids: Expected `array`, got `int`; /zones: Expected `object`, got `int`; /foo: is not a known field"),
+    (b'{"best_available": {"quantity": 2, "zz": 1}}', 422, "validation-error",
+     "/best_available: Object contains unknown field `zz`"),
+])
+async def test_a_body_that_is_not_a_hold_request_is_refused_and_holds_nothing(
+    api: httpx.AsyncClient, make_buyer: MakeBuyer, make_show_on_sale: MakeShowOnSale,
+    raw: bytes, status: int, kind: str, detail: str,
+) -> None:
+    show = await make_show_on_sale(seats=4)
+    for key in (None, "first-try"):  # read by the route, or by the Idempotency-Key check first
+        response = await api.post(holds_url(show), content=raw, headers={
+            **make_buyer().headers, "Content-Type": "application/json", **({"Idempotency-Key": key} if key else {})})
+        refused = problem(response, status)
+        assert (refused["type"], refused["detail"]) == (f"https://lml.dev/problems/{kind}", detail)
+    await place_hold(api, show.show_id, make_buyer(), seats=show.seat_ids)
+
+
 async def test_a_token_without_the_buyer_scope_gets_403_and_holds_nothing(
     api: httpx.AsyncClient, resources: Resources, make_show_on_sale: MakeShowOnSale, make_buyer: MakeBuyer
 ) -> None:

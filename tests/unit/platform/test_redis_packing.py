@@ -4,7 +4,7 @@ import pytest
 import redis.asyncio as aioredis
 from redis.exceptions import DataError
 
-from lml.platform.redis import GuardedConnection
+from lml.platform.redis import GuardedConnection, PackedKey
 
 COMMANDS = [
     ("GET", "key"),
@@ -17,6 +17,8 @@ COMMANDS = [
     ("SET", "key", 1.5),  # a float: redis-py's own packer
     ("SET", "key", memoryview(b"view")),
     ("SET", "key", bytearray(b"array")),
+    # A show's keys, packed once; one of them empty, one holding the protocol's line end.
+    ("EVALSHA", "f" * 40, 3, PackedKey(b"lml:seating:inv:{show}"), PackedKey(b""), PackedKey(b"a\r\nb"), "", 2),
 ]
 
 

@@ -36,6 +36,9 @@ class Contract:
     body: dict[str, Any] = field(default_factory=dict)
     # The request body of a route that reads it itself (raw, to check a signature): media type → a type.
     reads_body: dict[str, Any] = field(default_factory=dict)
+    # The type of the JSON body a hot route reads itself (`lml.platform.http.json_body`), documented as a
+    # `data` parameter of that type is.
+    json_body: Any = None
     # What a request the schema calls valid must still meet, that JSON Schema cannot state (what it names
     # exists, a rule across items, a rule against the state): said in the description of the 422.
     rule: str = ""
@@ -54,6 +57,7 @@ class Contract:
             bearer=self.bearer or other.bearer,
             body={**self.body, **other.body},
             reads_body={**self.reads_body, **other.reads_body},
+            json_body=self.json_body if other.json_body is None else other.json_body,
             rule="; ".join(dict.fromkeys(rule for rule in (self.rule, other.rule) if rule)),
         )
 
@@ -64,9 +68,9 @@ def _merged(first: Iterable[str], second: Iterable[str]) -> tuple[str, ...]:
 
 def contract(*statuses: int, reads: tuple[str, ...] = (), requires: tuple[str, ...] = (),
              sends: tuple[str, ...] = (), body: dict[str, Any] | None = None,
-             reads_body: dict[str, Any] | None = None, rule: str = "") -> Contract:
+             reads_body: dict[str, Any] | None = None, json_body: Any = None, rule: str = "") -> Contract:
     return Contract(statuses=frozenset(statuses), reads=reads, requires=requires, sends=sends, body=body or {},
-                    reads_body=reads_body or {}, rule=rule)
+                    reads_body=reads_body or {}, json_body=json_body, rule=rule)
 
 
 # A bearer token is needed: 401 without a valid one; 403 when its scope or role does not allow.

@@ -16,6 +16,7 @@ from litestar.types import ASGIApp, HTTPRequestEvent, Message, Receive, ReceiveM
 from lml.platform.domain.errors import Conflict, FieldError, InvalidInput
 from lml.platform.http.auth import bearer_principal
 from lml.platform.http.contract import Contract, documented
+from lml.platform.http.json_body import read_body
 from lml.platform.http.kit import kit_of
 from lml.platform.http.request_headers import header
 from lml.platform.idempotency import StoredResponse
@@ -41,18 +42,6 @@ class KeyReusedWithOtherBody(InvalidInput):
         )
 
 
-async def _read_body(receive: Receive) -> bytes:
-    chunks = []
-    while True:
-        message = await receive()
-        if message["type"] != "http.request":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
-
-
 def idempotent(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         key = header(scope, HEADER)
@@ -63,7 +52,7 @@ def idempotent(app: ASGIApp) -> ASGIApp:
         if not _VALID_KEY.match(key):
             raise InvalidInput([FieldError("/headers/Idempotency-Key", "must be 1 to 255 visible ASCII characters")])
         principal = bearer_principal(connection)
-        body = await _read_body(receive)
+        body = await read_body(receive)
         method = str(scope.get("method", ""))
         digest = hashlib.sha256(b"\0".join([method.encode(), scope["path"].encode(), body])).hexdigest()
         record = f"{principal.owner}:{key}"

@@ -166,8 +166,14 @@ def document(schema: dict[str, Any], app: Litestar, general_limit_exempt: Collec
         types.extend(_types_of(handler))
     _, components = msgspec.json.schema_components(types, ref_template=_REF, schema_hook=_schema_hook)
     # Litestar's own components stay for what only it describes (a query parameter's enum, say);
-    # msgspec's describe every body, and win where both name one.
-    out["components"]["schemas"] = {**out["components"].get("schemas", {}), **_without_boolean_items(components)}
+    # msgspec's describe every body, and win where both name one. Litestar sorts its components by name:
+    # a body a route reads itself (`Contract.json_body`) is named among them, as a `data` parameter is.
+    litestar = out["components"].get("schemas", {})
+    read_bodies = [promise.json_body for promise in (_contract(handler) for _, _, handler, _ in operations)
+                   if promise.json_body is not None]
+    _, own = msgspec.json.schema_components(read_bodies, ref_template=_REF, schema_hook=_schema_hook)
+    litestar = {name: litestar.get(name) for name in sorted({*litestar, *own})}
+    out["components"]["schemas"] = {**litestar, **_without_boolean_items(components)}
     out["components"]["headers"] = RESPONSE_HEADERS
     for path, method, handler, operation in operations:
         limited = RATE_LIMITED if not is_exempt(path, general_limit_exempt) else Contract()
@@ -219,7 +225,7 @@ def _contract(handler: HTTPRouteHandler) -> Contract:
 def _request_type(handler: HTTPRouteHandler) -> Any | None:
     data = handler.parsed_fn_signature.parameters.get("data")
     if data is None:
-        return None
+        return _contract(handler).json_body
     # Litestar keeps a body's msgspec constraints apart (rules across its fields, say): put them back.
     metas = [meta for meta in data.metadata if isinstance(meta, msgspec.Meta)]
     return typing.Annotated[(data.annotation, *metas)] if metas else data.annotation
@@ -287,11 +293,10 @@ def _document_operation(
     parameters = operation.get("parameters", [])
     statuses = set(promise.statuses)
     if request_type is not None:
-        operation["requestBody"] = {
-            "required": "data" in handler.parsed_fn_signature.parameters
-            and not _optional(request_type),
+        _put_before_responses(operation, "requestBody", {
+            "required": not _optional(request_type),
             "content": {"application/json": {"schema": _schema_of(request_type)}},
-        }
+        })
         statuses |= _BODY_STATUSES
     if promise.reads_body:
         operation["requestBody"] = {"required": True, "content": {
@@ -316,6 +321,19 @@ def _document_operation(
     operation["security"] = [{BEARER_SCHEME: []}] if promise.bearer else []
     operation.setdefault("description", operation.get("summary", ""))
     operation["responses"] = _responses(handler, operation["responses"], promise, statuses)
+
+
+def _put_before_responses(operation: dict[str, Any], key: str, value: Any) -> None:
+    """`operation[key] = value`, a new key placed where Litestar places it for a `data` parameter."""
+    if key in operation or "responses" not in operation:
+        operation[key] = value
+        return
+    items = list(operation.items())
+    operation.clear()
+    for name, item in items:
+        if name == "responses":
+            operation[key] = value
+        operation[name] = item
 
 
 def _optional(annotation: Any) -> bool:

@@ -181,7 +181,7 @@ def handle_http_exception(request: Request[Any, Any, Any], exc: HTTPException) -
 def handle_serialization_error(request: Request[Any, Any, Any], exc: SerializationException) -> Response[bytes]:
     """A body that does not decode is the caller's fault, whether Litestar decoded it for a `data`
     parameter or a handler called `request.json()`; a response that does not encode is ours."""
-    if not isinstance(exc.__cause__, msgspec.DecodeError):
+    if not isinstance(exc.__cause__, (msgspec.DecodeError, UnicodeDecodeError)):
         return handle_unexpected(request, exc)
     return problem(request, 400, "malformed-json", "The request body is not valid JSON")
 

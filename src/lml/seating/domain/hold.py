@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import re
 import uuid
@@ -100,8 +101,14 @@ def new_hold_id(show_id: str, random: bytes) -> str:
     """Base64url of the show's 16 uuid bytes and 12 random ones (38 characters)."""
     if len(random) != HOLD_ID_RANDOM_BYTES:
         raise ValueError(f"a hold id needs {HOLD_ID_RANDOM_BYTES} random bytes")
-    raw = uuid.UUID(show_id).bytes + random
+    raw = _uuid_bytes(show_id) + random
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+@functools.lru_cache(maxsize=4096)
+def _uuid_bytes(show_id: str) -> bytes:
+    """A show's 16 uuid bytes, parsed once: every hold of the show begins with them."""
+    return uuid.UUID(show_id).bytes
 
 
 def show_of_hold(hold_id: str) -> str | None:

@@ -15,7 +15,7 @@ from redis.commands.core import AsyncScript
 
 from lml.platform.domain.rate_budget import RateBill
 from lml.platform.rate_limit import bucket_args
-from lml.platform.redis import RedisClient, lua_source
+from lml.platform.redis import PackedKey, RedisClient, lua_source
 from lml.platform.redis_batch import ScriptBatcher
 from lml.seating.domain.availability import (
     CODE_OF_STATUS,
@@ -77,11 +77,11 @@ class _Change(msgspec.Struct, frozen=True):
 
 
 class ShowKeys:
-    """The keys of one show; `{show_id}` is the hash tag, so they share one Cluster slot. Encoded once:
-    every script call sends them all."""
+    """The keys of one show; `{show_id}` is the hash tag, so they share one Cluster slot. Encoded and
+    packed once: every script call sends them all."""
 
     def __init__(self, prefix: str, show_id: str) -> None:
-        self.keys = [f"{prefix}:seating:{name}:{{{show_id}}}".encode() for name in _KEYS]
+        self.keys = [PackedKey(f"{prefix}:seating:{name}:{{{show_id}}}".encode()) for name in _KEYS]
         self.channel = changes_channel(prefix, show_id)
         self.log = self.keys[_KEYS.index("log")]
         self.expiry = self.keys[_KEYS.index("expiry")]

@@ -21,7 +21,7 @@ from lml.platform.redis import RedisClient
 from lml.seating.domain.availability import seat_order
 from lml.seating.domain.sale_terms import SaleTerms
 from lml.seating.infrastructure.pg_sales import PgInventoryReads
-from lml.seating.infrastructure.sale_terms_reader import SaleTermsReader
+from lml.seating.infrastructure.sale_terms_reader import MAX_SHOWS, SaleTermsReader
 from lml.venues.facade import VenuesFacade
 
 # Maps are large (a layout's geometry): a handful in process, the rest a Redis GET away.
@@ -70,13 +70,16 @@ class SeatMaps:
         self._reads = reads
         self._venues = venues
         self._built: LRUCache[tuple[str, str], bytes] = LRUCache(maxsize=MAX_IN_PROCESS)
+        # Each show's version with the terms it was computed from: the terms reader hands out the same
+        # object until it reads the show again, so a revalidation (a 304) digests nothing.
+        self._versions: dict[str, tuple[SaleTerms, str]] = {}
 
     async def version(self, show_id: str) -> str:
-        return seatmap_version(await self._terms.terms(show_id))
+        return self._version_of(await self._terms.terms(show_id))
 
     async def body(self, show_id: str) -> tuple[str, bytes]:
         terms = await self._terms.terms(show_id)
-        version = seatmap_version(terms)
+        version = self._version_of(terms)
         body = self._built.get((show_id, version))
         if body is None:
             key = f"{self._prefix}:seating:seatmap:{{{show_id}}}:{version}"
@@ -86,6 +89,14 @@ class SeatMaps:
                 await self._redis.set(key, body, ex=REDIS_TTL_SECONDS)
             self._built[(show_id, version)] = body
         return version, body
+
+    def _version_of(self, terms: SaleTerms) -> str:
+        known = self._versions.get(terms.show_id)
+        if known is None or known[0] is not terms:
+            if len(self._versions) >= MAX_SHOWS:  # as many as the terms reader keeps
+                self._versions.clear()  # the shows still asked for come back at their next request
+            known = self._versions[terms.show_id] = (terms, seatmap_version(terms))
+        return known[1]
 
     async def _build(self, terms: SaleTerms, version: str) -> bytes:
         pinned = await self._venues.get_pinned_layout(layout_id=terms.layout_id, version=terms.layout_version,
