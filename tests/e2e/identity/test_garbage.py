@@ -17,7 +17,8 @@ FORM = {"content-type": "application/x-www-form-urlencoded"}
 DEEP = b"[" * 5000 + b"]" * 5000
 
 # Bodies no route can make sense of.
-MALFORMED = [b"{", b'{"email": "a@b.c",}', b"\xff\xfe\x00", b"{'single': 'quotes'}", b"NaN"]
+MALFORMED = [b"{", b'{"email": "a@b.c",}', b"\xff\xfe\x00", b"{'single': 'quotes'}", b"NaN",
+             b'{"email": "\xff"}']  # the last: not UTF-8
 NOT_AN_OBJECT = [b"null", b"[]", b'"text"', b"42", b"true", b'[{"email": "a@b.c"}]']
 
 

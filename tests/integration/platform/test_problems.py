@@ -96,6 +96,11 @@ def recurse() -> None:
     down(0)
 
 
+@get("/undecodable", sync_to_thread=False)
+def undecodable() -> str:
+    return b"\xff".decode()
+
+
 @get("/unencodable", sync_to_thread=False)
 def unencodable() -> dict[str, object]:
     return {"what": object()}
@@ -132,7 +137,8 @@ async def run_query(resources: NamedDependency[Resources], kind: FromPath[str]) 
 
 test_routes = Router(
     path="/test",
-    route_handlers=[place_order, raise_domain_error, crash, read_raw_json, recurse, unencodable, store_outage],
+    route_handlers=[place_order, raise_domain_error, crash, read_raw_json, recurse, undecodable, unencodable,
+                    store_outage],
 )
 
 
@@ -212,6 +218,17 @@ async def test_a_body_nested_too_deeply_to_decode_is_a_400_problem(bare: AsyncTe
     response = await bare.post("/test/orders", content=deep, headers={"content-type": "application/json"})
 
     assert assert_problem(response, 400, "malformed-json")["detail"] == "The request body is nested too deeply"
+
+
+@pytest.mark.parametrize("path", ["/test/orders", "/test/raw"])
+async def test_a_body_that_is_not_utf8_is_a_400_problem(bare: AsyncTestClient[Litestar], path: str) -> None:
+    response = await bare.post(path, content=b'{"name": "\xff"}', headers={"content-type": "application/json"})
+
+    assert_problem(response, 400, "malformed-json")
+
+
+async def test_text_of_our_own_that_does_not_decode_is_a_500(bare: AsyncTestClient[Litestar]) -> None:
+    assert_problem(await bare.get("/test/undecodable"), 500, "internal-error")
 
 
 async def test_a_recursion_of_our_own_is_a_500(bare: AsyncTestClient[Litestar]) -> None:

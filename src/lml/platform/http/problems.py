@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+from types import CodeType
 from typing import Any
 
 import msgspec
@@ -12,6 +13,7 @@ import psycopg_pool
 import pymongo.errors
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
+from litestar.serialization import decode_json
 from litestar.types import Empty
 from litestar.utils.scope.state import ScopeState
 
@@ -186,6 +188,23 @@ def handle_serialization_error(request: Request[Any, Any, Any], exc: Serializati
     return problem(request, 400, "malformed-json", "The request body is not valid JSON")
 
 
+def handle_undecodable_body(request: Request[Any, Any, Any], exc: UnicodeDecodeError) -> Response[bytes]:
+    """msgspec refuses a body that is not UTF-8 with a UnicodeDecodeError, which Litestar's decoding of
+    a request's JSON lets through unwrapped: the caller's malformed body. One raised anywhere else is ours."""
+    if not _raised_in(exc, decode_json.__code__):
+        return handle_unexpected(request, exc)
+    return problem(request, 400, "malformed-json", "The request body is not valid JSON")
+
+
+def _raised_in(exc: BaseException, code: CodeType) -> bool:
+    frame = exc.__traceback__
+    while frame is not None:
+        if frame.tb_frame.f_code is code:
+            return True
+        frame = frame.tb_next
+    return False
+
+
 def handle_recursion_error(request: Request[Any, Any, Any], exc: RecursionError) -> Response[bytes]:
     """msgspec gives up on a body nested deeper than it decodes with a RecursionError of its own:
     the caller's fault. Any other recursion is ours."""
@@ -237,6 +256,7 @@ def exception_handlers() -> dict[type[Exception] | int, Any]:
         HTTPException: handle_http_exception,
         SerializationException: handle_serialization_error,
         RecursionError: handle_recursion_error,
+        UnicodeDecodeError: handle_undecodable_body,
         psycopg.DataError: handle_data_error,
         Exception: handle_unexpected,
     }
