@@ -76,20 +76,32 @@ def _install() -> None:
     _connection_base.BaseConnection._exec_command = counted_exec_command  # type: ignore[method-assign]
 
     connection = redis_connection.AbstractConnection
-    send, pack = connection.send_packed_command, connection.pack_command
+    send = connection.send_packed_command
 
     async def counted_send(self: Any, command: Any, *args: Any, **kwargs: Any) -> Any:
         _count("redis round trip")
+        packed = command if isinstance(command, (bytes, bytearray, memoryview)) else b"".join(command)
+        for name in _command_names(bytes(packed)):
+            _count("redis " + name.upper())
         return await send(self, command, *args, **kwargs)
 
-    def counted_pack(self: Any, *args: Any) -> Any:
-        name = args[0].decode() if isinstance(args[0], bytes) else str(args[0])
-        _count("redis " + " ".join(name.split()[:1]).upper())
-        return pack(self, *args)
-
+    # Counted from what goes on the wire, whoever packed it (lml's connection packs commands itself).
     connection.send_packed_command = counted_send  # type: ignore[method-assign]
-    connection.pack_command = counted_pack  # type: ignore[method-assign]
 
+
+def _command_names(packed: bytes) -> list[str]:
+    """The name of each command in `packed` (RESP arrays of bulk strings, back to back)."""
+    names, at = [], 0
+    while at < len(packed) and packed[at:at + 1] == b"*":
+        end = packed.index(b"\r\n", at)
+        count, at = int(packed[at + 1:end]), end + 2
+        for i in range(count):
+            end = packed.index(b"\r\n", at)
+            length, at = int(packed[at + 1:end]), end + 2
+            if i == 0:
+                names.append(packed[at:at + length].decode(errors="replace").split(" ")[0])
+            at += length + 2
+    return names
 
 if _DIR:
     _install()
