@@ -19,9 +19,7 @@
 -- 'ok', or {'not_enough', together, apart} | {'unknown_choice', tier or '', unknown sections..}
 local CHUNK = 128
 local RUNS_PAGE = 32
-local BUCKETS = tonumber(ARGV[13])
 local F = 14 + 2 * BUCKETS
-local rate = {}
 
 local function choose()
   -- Not loaded yet: the caller loads the show and runs the script again, which spends the budgets.
@@ -31,11 +29,7 @@ local function choose()
     redis.call('DEL', K_LOADED)
     return {'not_loaded'}
   end
-  if BUCKETS > 0 then
-    rate = spend_request_buckets(BUCKETS, ARGV, 14)
-    if rate[1] == 0 then return {'rate_limited'} end
-  end
-  local refused, now = gate()
+  local refused, now = admit()
   if refused then return refused end
   local quantity, together, tier = tonumber(ARGV[F]), ARGV[F + 1] == '1', ARGV[F + 2]
   local s = tonumber(ARGV[F + 3])

@@ -15,6 +15,22 @@ local function gate()
   return nil, now
 end
 
+-- ARGV[13] b: the request's rate buckets (KEYS after the show's, spent in order), [14..13+2b] each one's
+-- capacity and refill per second. `rate` is their answer (buckets.lua: spend_buckets; `{}` when b = 0),
+-- which the script returns with its reply.
+local BUCKETS = tonumber(ARGV[13])
+local rate = {}
+
+-- The request admitted: its rate budgets spent, then the show's gate; {reply} when refused, else nil and
+-- the time.
+local function admit()
+  if BUCKETS > 0 then
+    rate = spend_request_buckets(BUCKETS, ARGV, 14)
+    if rate[1] == 0 then return {'rate_limited'} end
+  end
+  return gate()
+end
+
 -- Zone id / quantity pairs from ARGV[first] on; unknown zones and short ones (zone, places left).
 local function read_zones(first)
   local zones, qtys, unknown, short = {}, {}, {}, {}

@@ -10,18 +10,12 @@
 --   | {'over_limit', held, ordered, max} | {'address_cap', held from the address, cap}
 --   | {'conflict', n, seat ids.., zone id, remaining, ...}
 --   | {'single_seat', seat id} (ARGV[12] = '1' and the hold would leave that free seat alone)
-local BUCKETS = tonumber(ARGV[13])
 local FIRST_SEAT = 15 + 2 * BUCKETS
-local rate = {}
 
 local function place()
   -- Not loaded yet: the caller loads the show and runs the script again, which spends the budgets.
   if redis.call('EXISTS', K_LOADED) == 0 then return {'not_loaded'} end
-  if BUCKETS > 0 then
-    rate = spend_request_buckets(BUCKETS, ARGV, 14)
-    if rate[1] == 0 then return {'rate_limited'} end
-  end
-  local refused, now = gate()
+  local refused, now = admit()
   if refused then return refused end
   local n = tonumber(ARGV[FIRST_SEAT - 1])
   local seats = {}
