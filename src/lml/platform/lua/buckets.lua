@@ -62,9 +62,12 @@ local function spend_buckets(keys, args, first, cost, mode)
 end
 
 -- The request's budgets when a store's script spends them in the same step as its own work: its last
--- `count` KEYS, one token each, capacities and refills from args[first]. Returns spend_buckets' answer.
+-- `count` KEYS, one token each, capacities and refills from args[first]. Returns spend_buckets' answer
+-- (`{}` when count is 0) and whether a bucket refused.
 local function spend_request_buckets(count, args, first)
+  if count == 0 then return {}, false end
   local buckets = {}
   for i = 1, count do buckets[i] = KEYS[#KEYS - count + i] end
-  return spend_buckets(buckets, args, first, 1, 'take')
+  local answer = spend_buckets(buckets, args, first, 1, 'take')
+  return answer, answer[1] == 0
 end

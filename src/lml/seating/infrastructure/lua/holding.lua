@@ -24,10 +24,9 @@ local rate = {}
 -- The request admitted: its rate budgets spent, then the show's gate; {reply} when refused, else nil and
 -- the time.
 local function admit()
-  if BUCKETS > 0 then
-    rate = spend_request_buckets(BUCKETS, ARGV, 14)
-    if rate[1] == 0 then return {'rate_limited'} end
-  end
+  local refused
+  rate, refused = spend_request_buckets(BUCKETS, ARGV, 14)
+  if refused then return {'rate_limited'} end
   return gate()
 end
 

@@ -11,10 +11,9 @@ local rate = {}
 
 local function snapshot()
   -- First, even for a show not loaded (or unknown): a caller past their budget costs no more.
-  if BUCKETS > 0 then
-    rate = spend_request_buckets(BUCKETS, ARGV, 5)
-    if rate[1] == 0 then return {'rate_limited'} end
-  end
+  local refused
+  rate, refused = spend_request_buckets(BUCKETS, ARGV, 5)
+  if refused then return {'rate_limited'} end
   if redis.call('EXISTS', K_LOADED) == 0 then return {'not_loaded'} end
   purge(now_ms())
   emit(false)
