@@ -110,12 +110,17 @@ def postgres_database(owner_dsn: str) -> Iterator[tuple[str, str]]:
     """A new database migrated from scratch; yields (owner dsn, application dsn); dropped afterwards."""
     name = f"lml_test_{uuid.uuid4().hex[:10]}"
     admin = psycopg.conninfo.make_conninfo(owner_dsn, dbname="postgres")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(psycopg.sql.SQL("CREATE DATABASE {}").format(psycopg.sql.Identifier(name)))
     owner = psycopg.conninfo.make_conninfo(owner_dsn, dbname=name)
     app = psycopg.conninfo.make_conninfo(owner_dsn, dbname=name, user="lml_app")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(psycopg.sql.SQL("CREATE DATABASE {}").format(psycopg.sql.Identifier(name)))
     try:
-        migrations.migrate(owner, report=lambda _: None)
+        with psycopg.connect(admin, autocommit=True) as conn:
+            # The test processes of one run (pytest -n) migrate their databases at the same moment, and
+            # the first migration creates the server-wide `lml_app` role when it is missing: one at a
+            # time, or two both find it missing on a fresh server. Locked in the database all connect to.
+            conn.execute("SELECT pg_advisory_lock(hashtext('lml-test-migrations'))")
+            migrations.migrate(owner, report=lambda _: None)
         yield owner, app
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
