@@ -19,7 +19,7 @@ organization is set. Public reads of tenant data (a buyer browsing shows) need t
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -28,7 +28,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from lml.config import Settings
-from lml.platform.tracing.stores import TracedCursor
+from lml.platform.tracing.stores import TracedClientCursor, TracedCursor
 
 # How every transaction opens: BEGIN and its settings in one round trip (the pool's connections are in
 # autocommit, so psycopg sends no `BEGIN` of its own). The limits are the transaction's own
@@ -148,6 +148,25 @@ class Database:
                 # Also after a commit: statements run after it opened a new transaction that must not
                 # go back to the pool. A broken connection is left to the pool, so that the original
                 # error, not the failed rollback, reaches the caller.
+                if not conn.closed:
+                    await conn.rollback()
+
+    async def run_alone(self, statement: str, params: Sequence[Any]) -> list[dict[str, Any]]:
+        """`statement` in a transaction of its own, acting as no organization with a unit of work's
+        limits: opened, run and committed in one round trip where a unit of work takes three. Its
+        parameters are bound here, not by the server, so that the transaction goes as one query (and
+        the statement is planned each time: for a statement run alone at a hot moment, a single-row
+        write). Returns its rows."""
+        async with self.pool.connection() as conn:
+            await conn.set_autocommit(True)  # after a commit, `UnitOfWork.commit` turned it off
+            cursor = TracedClientCursor(conn, row_factory=dict_row)
+            try:
+                await cursor.execute(self._openings[False].decode() + "; " + statement + "; COMMIT", params)
+                cursor.nextset()  # past BEGIN
+                cursor.nextset()  # past the limits
+                return await cursor.fetchall() if cursor.description else []
+            finally:
+                # A failed statement leaves the transaction open and aborted (the COMMIT after it never ran).
                 if not conn.closed:
                     await conn.rollback()
 

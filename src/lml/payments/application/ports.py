@@ -124,5 +124,12 @@ class PaymentsUnitOfWork(Protocol):
     async def commit(self) -> None: ...
 
 
+class StoreEvent(Protocol):
+    async def __call__(
+        self, event: StripeEvent, *, source: EventSource, status: InboxStatus, note: str | None
+    ) -> bool:
+        """`EventInbox.add` in a transaction of its own, committed when it returns."""
+
+
 class UnitOfWorkFactory(Protocol):
     def __call__(self) -> AbstractAsyncContextManager[PaymentsUnitOfWork]: ...

@@ -154,6 +154,14 @@ class MemoryPayments:
 
         return open_unit_of_work
 
+    async def store_event(self, event: StripeEvent, *, source: EventSource, status: InboxStatus,
+                          note: str | None) -> bool:
+        """StoreEvent: the inbox's `add` in a unit of work of its own."""
+        uow = MemoryUnitOfWork(self)
+        stored = await uow.inbox.add(event, source=source, status=status, note=note)
+        await uow.commit()
+        return stored
+
 
 class MemoryUnitOfWork:
     def __init__(self, payments: MemoryPayments) -> None:
