@@ -65,12 +65,31 @@ def _organization(org_id: str | None) -> str:
     return str(uuid.UUID(org_id)) if org_id else ""
 
 
+# A statement and its parameters.
+Statement = tuple[str, Sequence[Any]]
+
+
+async def _send_with_opening(
+    conn: AsyncConnection[dict[str, Any]], opening: bytes, statement: Statement, *, then: str,
+) -> list[dict[str, Any]]:
+    """The transaction's opening, `statement` and `then` as one query: one round trip. The statement's
+    parameters are bound here, not by the server (several statements in one query take none), so it is
+    planned each time: for short statements that would otherwise cost a round trip of their own."""
+    query, params = statement
+    cursor = TracedClientCursor(conn, row_factory=dict_row)
+    await cursor.execute(opening.decode() + "; " + query + then, params)
+    cursor.nextset()  # past BEGIN
+    cursor.nextset()  # past the limits
+    return await cursor.fetchall() if cursor.description else []
+
+
 class UnitOfWork:
     """One transaction on one connection. Leaving the block without `commit()` rolls back."""
 
     def __init__(self, conn: AsyncConnection[dict[str, Any]]) -> None:
         self.conn = conn
         self.committed = False
+        self.first_rows: list[dict[str, Any]] = []
         self._after_commit: list[Callable[[], None]] = []
 
     def after_commit(self, action: Callable[[], None]) -> None:
@@ -126,10 +145,14 @@ class Database:
         await self.pool.close()
 
     @asynccontextmanager
-    async def unit_of_work(self, *, org_id: str | None = None, read_only: bool = False) -> AsyncIterator[UnitOfWork]:
+    async def unit_of_work(
+        self, *, org_id: str | None = None, read_only: bool = False, first: Statement | None = None,
+    ) -> AsyncIterator[UnitOfWork]:
         """A transaction, optionally acting as one organization (row-level security). `read_only`: for
         reads, which PostgreSQL then refuses to let write; it ends with COMMIT when the block
-        completes (see BEGIN_READ_ONLY_STATEMENT), with ROLLBACK when it raises."""
+        completes (see BEGIN_READ_ONLY_STATEMENT), with ROLLBACK when it raises. `first`: a statement
+        sent with the transaction's opening, in its round trip (see `_send_with_opening`); its rows are
+        the unit of work's `first_rows`."""
         organization = _organization(org_id)
         begin = self._opening(read_only, organization) if organization else self._openings[read_only]
         async with self.pool.connection() as conn:
@@ -140,7 +163,10 @@ class Database:
                 # block inside the unit of work is a savepoint (psycopg would otherwise make it the
                 # outer transaction and commit it on its own), sets its limits, and no organization
                 # is ever inherited (`SET LOCAL`: the organization ends with the transaction).
-                await conn.execute(begin)
+                if first is None:
+                    await conn.execute(begin)
+                else:
+                    uow.first_rows = await _send_with_opening(conn, begin, first, then="")
                 yield uow
                 if read_only:
                     await conn.commit()
@@ -153,18 +179,12 @@ class Database:
 
     async def run_alone(self, statement: str, params: Sequence[Any]) -> list[dict[str, Any]]:
         """`statement` in a transaction of its own, acting as no organization with a unit of work's
-        limits: opened, run and committed in one round trip where a unit of work takes three. Its
-        parameters are bound here, not by the server, so that the transaction goes as one query (and
-        the statement is planned each time: for a statement run alone at a hot moment, a single-row
-        write). Returns its rows."""
+        limits: opened, run and committed in one round trip where a unit of work takes three. Returns
+        its rows."""
         async with self.pool.connection() as conn:
             await conn.set_autocommit(True)  # after a commit, `UnitOfWork.commit` turned it off
-            cursor = TracedClientCursor(conn, row_factory=dict_row)
             try:
-                await cursor.execute(self._openings[False].decode() + "; " + statement + "; COMMIT", params)
-                cursor.nextset()  # past BEGIN
-                cursor.nextset()  # past the limits
-                return await cursor.fetchall() if cursor.description else []
+                return await _send_with_opening(conn, self._openings[False], (statement, params), then="; COMMIT")
             finally:
                 # A failed statement leaves the transaction open and aborted (the COMMIT after it never ran).
                 if not conn.closed:

@@ -224,3 +224,16 @@ async def test_a_statement_run_alone_that_fails_keeps_nothing_and_leaves_a_clean
     assert await outbox_rows(db) == 0
     [row] = await db.run_alone("SELECT 1 AS one", ())
     assert row == {"one": 1}
+
+
+async def test_a_first_statement_sent_with_the_opening_is_part_of_the_unit_of_work(db: Database) -> None:
+    insert = ("INSERT INTO platform.outbox (event_type, payload) VALUES (%s, %s) RETURNING event_type",
+              ("test.Probe", "{}"))
+    async with db.unit_of_work(first=insert) as uow:
+        assert uow.first_rows == [{"event_type": "test.Probe"}]
+        row = await (await uow.conn.execute("SHOW statement_timeout")).fetchone()
+        assert row == {"statement_timeout": "250ms"}
+    assert await outbox_rows(db) == 0  # not committed
+    async with db.unit_of_work(first=insert) as uow:
+        await uow.commit()
+    assert await outbox_rows(db) == 1
