@@ -69,18 +69,34 @@ def _organization(org_id: str | None) -> str:
 Statement = tuple[str, Sequence[Any]]
 
 
-async def _send_with_opening(
-    conn: AsyncConnection[dict[str, Any]], opening: bytes, statement: Statement, *, then: str,
+async def execute_together(
+    conn: AsyncConnection[dict[str, Any]], statements: Sequence[str], params: Sequence[Any], *,
+    rows_of: int | None = None,
 ) -> list[dict[str, Any]]:
-    """The transaction's opening, `statement` and `then` as one query: one round trip. The statement's
-    parameters are bound here, not by the server (several statements in one query take none), so it is
-    planned each time: for short statements that would otherwise cost a round trip of their own."""
-    query, params = statement
+    """`statements` as one query, in one round trip; the rows of statement number `rows_of` (from 0,
+    counting every statement the query holds), of the last by default. PostgreSQL runs them in order,
+    each with a snapshot and a statement timeout of its own, and stops at the first that fails. Their
+    parameters (all of them, in order) are bound here, not by the server (several statements in one
+    query take none), so they are planned each time: for short statements that would otherwise cost a
+    round trip each."""
     cursor = TracedClientCursor(conn, row_factory=dict_row)
-    await cursor.execute(opening.decode() + "; " + query + then, params)
-    cursor.nextset()  # past BEGIN
-    cursor.nextset()  # past the limits
+    await cursor.execute("; ".join(statements), params)
+    if rows_of is None:
+        while cursor.nextset():
+            pass
+    else:
+        for _ in range(rows_of):
+            cursor.nextset()
     return await cursor.fetchall() if cursor.description else []
+
+
+async def _send_with_opening(
+    conn: AsyncConnection[dict[str, Any]], opening: bytes, statement: Statement, *, commit: bool,
+) -> list[dict[str, Any]]:
+    """The transaction's opening (BEGIN, then its limits), `statement` and, with `commit`, COMMIT, in
+    one round trip; the statement's rows."""
+    query, params = statement
+    return await execute_together(conn, [opening.decode(), query, *(["COMMIT"] if commit else [])], params, rows_of=2)
 
 
 class UnitOfWork:
@@ -166,7 +182,7 @@ class Database:
                 if first is None:
                     await conn.execute(begin)
                 else:
-                    uow.first_rows = await _send_with_opening(conn, begin, first, then="")
+                    uow.first_rows = await _send_with_opening(conn, begin, first, commit=False)
                 yield uow
                 if read_only:
                     await conn.commit()
@@ -184,7 +200,7 @@ class Database:
         async with self.pool.connection() as conn:
             await conn.set_autocommit(True)  # after a commit, `UnitOfWork.commit` turned it off
             try:
-                return await _send_with_opening(conn, self._openings[False], (statement, params), then="; COMMIT")
+                return await _send_with_opening(conn, self._openings[False], (statement, params), commit=True)
             finally:
                 # A failed statement leaves the transaction open and aborted (the COMMIT after it never ran).
                 if not conn.closed:

@@ -149,7 +149,8 @@ class SeatingFacade:
         `buyer_key` (`lml.platform.domain.buyer_limit.limit_key`). Raises `BuyerLimitExceeded` when the
         places of the buyer's orders at this show, reserved or sold, would pass `max_per_buyer` (None:
         not checked), or `SeatsUnavailable` (`seat_ids`, `zones`: what is taken or short); either
-        changes nothing. Returns the change it recorded, for `sync_order` once the caller commits."""
+        leaves the caller's transaction to roll back (or a savepoint it opened around the call), as
+        some rows may have changed. Returns the change it recorded, for `sync_order` once the caller commits."""
         rows = await PgOrderInventory(uow.conn).reserve(show_id, order_id, seat_ids, zones, buyer_key=buyer_key,
                                                         hold_id=hold_id, max_per_buyer=max_per_buyer)
         change = InventoryChanged(show_id=show_id, order_id=order_id, hold_id=hold_id, rows=rows)

@@ -129,7 +129,8 @@ async def test_payment_records_and_refunds_are_found_by_their_keys(uows: UnitOfW
             await uow.refunds.add(refund)
         await uow.commit()
     async with uows() as uow:
-        assert await uow.intents.get(order) == record
+        assert await uow.intents.locked(str(uuid.uuid4()), across_provider_call=True) is None
+        assert await uow.intents.locked(order) == await uow.intents.get(order) == record
         await uow.intents.set_status(record.payment_intent_id, "succeeded")
         await uow.refunds.save(msgspec.structs.replace(refunds[1], status="pending", stripe_refund_id="re_1"))
         await uow.commit()

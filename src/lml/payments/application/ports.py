@@ -39,6 +39,9 @@ class PaymentRecords(Protocol):
         """Serialize work on one order's payment until the transaction ends. With
         `across_provider_call`, the lock may be held (and waited for) during a call to Stripe."""
 
+    async def locked(self, order_id: str, *, across_provider_call: bool = False) -> PaymentRecord | None:
+        """`lock_order`, then `get`, as they would one after the other (the record as the lock left it)."""
+
     async def get(self, order_id: str) -> PaymentRecord | None: ...
 
     async def by_payment_intent(self, payment_intent_id: str) -> PaymentRecord | None: ...

@@ -198,6 +198,10 @@ class _Intents:
     async def lock_order(self, order_id: str, *, across_provider_call: bool = False) -> None:
         return None
 
+    async def locked(self, order_id: str, *, across_provider_call: bool = False) -> PaymentRecord | None:
+        await self.lock_order(order_id, across_provider_call=across_provider_call)
+        return await self.get(order_id)
+
     async def get(self, order_id: str) -> PaymentRecord | None:
         return self.uow.state.intents.get(order_id)
 
