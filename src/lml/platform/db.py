@@ -70,24 +70,19 @@ Statement = tuple[str, Sequence[Any]]
 
 
 async def execute_together(
-    conn: AsyncConnection[dict[str, Any]], statements: Sequence[str], params: Sequence[Any], *,
-    rows_of: int | None = None,
-) -> list[dict[str, Any]]:
-    """`statements` as one query, in one round trip; the rows of statement number `rows_of` (from 0,
-    counting every statement the query holds), of the last by default. PostgreSQL runs them in order,
-    each with a snapshot and a statement timeout of its own, and stops at the first that fails. Their
-    parameters (all of them, in order) are bound here, not by the server (several statements in one
-    query take none), so they are planned each time: for short statements that would otherwise cost a
-    round trip each."""
+    conn: AsyncConnection[dict[str, Any]], statements: Sequence[str], params: Sequence[Any],
+) -> list[list[dict[str, Any]]]:
+    """`statements` as one query, in one round trip; the rows of each statement the query holds (none
+    for one that returns none). PostgreSQL runs them in order, each with a snapshot and a statement
+    timeout of its own, and stops at the first that fails. Their parameters (all of them, in order) are
+    bound here, not by the server (several statements in one query take none), so they are planned
+    each time: for short statements that would otherwise cost a round trip each."""
     cursor = TracedClientCursor(conn, row_factory=dict_row)
     await cursor.execute("; ".join(statements), params)
-    if rows_of is None:
-        while cursor.nextset():
-            pass
-    else:
-        for _ in range(rows_of):
-            cursor.nextset()
-    return await cursor.fetchall() if cursor.description else []
+    results = [await cursor.fetchall() if cursor.description else []]
+    while cursor.nextset():
+        results.append(await cursor.fetchall() if cursor.description else [])
+    return results
 
 
 async def _send_with_opening(
@@ -96,7 +91,8 @@ async def _send_with_opening(
     """The transaction's opening (BEGIN, then its limits), `statement` and, with `commit`, COMMIT, in
     one round trip; the statement's rows."""
     query, params = statement
-    return await execute_together(conn, [opening.decode(), query, *(["COMMIT"] if commit else [])], params, rows_of=2)
+    # The opening is two statements: BEGIN, then the limits.
+    return (await execute_together(conn, [opening.decode(), query, *(["COMMIT"] if commit else [])], params))[2]
 
 
 class UnitOfWork:

@@ -56,7 +56,7 @@ class PgPaymentRecords:
         statements = [*([_SET_PROVIDER_CALL_LIMITS] if across_provider_call else []), _LOCK,
                       _SELECT_INTENT + "WHERE order_id = %s"]
         try:
-            rows = await execute_together(self.conn, statements, (_LOCK_SPACE, order_id, order_id))
+            *_, rows = await execute_together(self.conn, statements, (_LOCK_SPACE, order_id, order_id))
         except (psycopg.errors.LockNotAvailable, psycopg.errors.QueryCanceled):
             raise _being_set_up() from None
         return _record(rows[0] if rows else None)
