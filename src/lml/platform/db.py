@@ -19,7 +19,7 @@ organization is set. Public reads of tenant data (a buyer browsing shows) need t
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -28,7 +28,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from lml.config import Settings
-from lml.platform.tracing.stores import TracedCursor
+from lml.platform.tracing.stores import TracedClientCursor, TracedCursor
 
 # How every transaction opens: BEGIN and its settings in one round trip (the pool's connections are in
 # autocommit, so psycopg sends no `BEGIN` of its own). The limits are the transaction's own
@@ -65,12 +65,43 @@ def _organization(org_id: str | None) -> str:
     return str(uuid.UUID(org_id)) if org_id else ""
 
 
+# A statement and its parameters.
+Statement = tuple[str, Sequence[Any]]
+
+
+async def execute_together(
+    conn: AsyncConnection[dict[str, Any]], statements: Sequence[str], params: Sequence[Any],
+) -> list[list[dict[str, Any]]]:
+    """`statements` as one query, in one round trip; the rows of each statement the query holds (none
+    for one that returns none). PostgreSQL runs them in order, each with a snapshot and a statement
+    timeout of its own, and stops at the first that fails. Their parameters (all of them, in order) are
+    bound here, not by the server (several statements in one query take none), so they are planned
+    each time: for short statements that would otherwise cost a round trip each."""
+    cursor = TracedClientCursor(conn, row_factory=dict_row)
+    await cursor.execute("; ".join(statements), params)
+    results = [await cursor.fetchall() if cursor.description else []]
+    while cursor.nextset():
+        results.append(await cursor.fetchall() if cursor.description else [])
+    return results
+
+
+async def _send_with_opening(
+    conn: AsyncConnection[dict[str, Any]], opening: bytes, statement: Statement, *, commit: bool,
+) -> list[dict[str, Any]]:
+    """The transaction's opening (BEGIN, then its limits), `statement` and, with `commit`, COMMIT, in
+    one round trip; the statement's rows."""
+    query, params = statement
+    # The opening is two statements: BEGIN, then the limits.
+    return (await execute_together(conn, [opening.decode(), query, *(["COMMIT"] if commit else [])], params))[2]
+
+
 class UnitOfWork:
     """One transaction on one connection. Leaving the block without `commit()` rolls back."""
 
     def __init__(self, conn: AsyncConnection[dict[str, Any]]) -> None:
         self.conn = conn
         self.committed = False
+        self.first_rows: list[dict[str, Any]] = []
         self._after_commit: list[Callable[[], None]] = []
 
     def after_commit(self, action: Callable[[], None]) -> None:
@@ -92,6 +123,9 @@ class UnitOfWork:
 class Database:
     def __init__(self, settings: Settings, *, dsn: str | None = None) -> None:
         self._limits = _transaction_limits(settings)
+        # The openings of units of work that act as no organization (buyers', the worker's: nearly all
+        # of them), rendered once: composing the statement cost about a tenth of an empty transaction.
+        self._openings = {read_only: self._opening(read_only, "") for read_only in (False, True)}
         self.pool: AsyncConnectionPool[AsyncConnection[dict[str, Any]]] = AsyncConnectionPool(
             dsn or settings.database_url,
             min_size=settings.db_pool_min,
@@ -111,6 +145,10 @@ class Database:
             timeout=10,
         )
 
+    def _opening(self, read_only: bool, organization: str) -> bytes:
+        begin = BEGIN_READ_ONLY_STATEMENT if read_only else BEGIN_STATEMENT
+        return begin.format(*map(sql.Literal, (*self._limits, organization))).as_bytes(None)
+
     async def open(self) -> None:
         # Not waiting: the API starts while PostgreSQL is down and /readyz says so.
         await self.pool.open(wait=False)
@@ -119,11 +157,16 @@ class Database:
         await self.pool.close()
 
     @asynccontextmanager
-    async def unit_of_work(self, *, org_id: str | None = None, read_only: bool = False) -> AsyncIterator[UnitOfWork]:
+    async def unit_of_work(
+        self, *, org_id: str | None = None, read_only: bool = False, first: Statement | None = None,
+    ) -> AsyncIterator[UnitOfWork]:
         """A transaction, optionally acting as one organization (row-level security). `read_only`: for
         reads, which PostgreSQL then refuses to let write; it ends with COMMIT when the block
-        completes (see BEGIN_READ_ONLY_STATEMENT), with ROLLBACK when it raises."""
-        begin = BEGIN_READ_ONLY_STATEMENT if read_only else BEGIN_STATEMENT
+        completes (see BEGIN_READ_ONLY_STATEMENT), with ROLLBACK when it raises. `first`: a statement
+        sent with the transaction's opening, in its round trip (see `_send_with_opening`); its rows are
+        the unit of work's `first_rows`."""
+        organization = _organization(org_id)
+        begin = self._opening(read_only, organization) if organization else self._openings[read_only]
         async with self.pool.connection() as conn:
             await conn.set_autocommit(True)  # after a commit, `UnitOfWork.commit` turned it off
             uow = UnitOfWork(conn)
@@ -132,7 +175,10 @@ class Database:
                 # block inside the unit of work is a savepoint (psycopg would otherwise make it the
                 # outer transaction and commit it on its own), sets its limits, and no organization
                 # is ever inherited (`SET LOCAL`: the organization ends with the transaction).
-                await conn.execute(begin.format(*map(sql.Literal, (*self._limits, _organization(org_id)))))
+                if first is None:
+                    await conn.execute(begin)
+                else:
+                    uow.first_rows = await _send_with_opening(conn, begin, first, commit=False)
                 yield uow
                 if read_only:
                     await conn.commit()
@@ -140,6 +186,19 @@ class Database:
                 # Also after a commit: statements run after it opened a new transaction that must not
                 # go back to the pool. A broken connection is left to the pool, so that the original
                 # error, not the failed rollback, reaches the caller.
+                if not conn.closed:
+                    await conn.rollback()
+
+    async def run_alone(self, statement: str, params: Sequence[Any]) -> list[dict[str, Any]]:
+        """`statement` in a transaction of its own, acting as no organization with a unit of work's
+        limits: opened, run and committed in one round trip where a unit of work takes three. Returns
+        its rows."""
+        async with self.pool.connection() as conn:
+            await conn.set_autocommit(True)  # after a commit, `UnitOfWork.commit` turned it off
+            try:
+                return await _send_with_opening(conn, self._openings[False], (statement, params), commit=True)
+            finally:
+                # A failed statement leaves the transaction open and aborted (the COMMIT after it never ran).
                 if not conn.closed:
                     await conn.rollback()
 

@@ -93,45 +93,37 @@ class OutboxRelay:
     async def _claim(self, limit: int) -> list[tuple[OutboxEvent, datetime]]:
         now = self.clock.now()
         lease = now + self.claim_lease
-        async with self.db.unit_of_work() as uow:
-            rows = await (
-                await uow.conn.execute(
-                    """
-                    UPDATE platform.outbox SET next_attempt_at = %s
-                    WHERE id IN (
-                        SELECT id FROM platform.outbox
-                        WHERE status = 'pending' AND next_attempt_at <= %s
-                        ORDER BY next_attempt_at, id
-                        LIMIT %s
-                        FOR UPDATE SKIP LOCKED
-                    )
-                    RETURNING id, event_type, payload, attempts, trace_context
-                    """,
-                    (lease, now, limit),
-                )
-            ).fetchall()
-            await uow.commit()
+        rows = await self.db.run_alone(
+            """
+            UPDATE platform.outbox SET next_attempt_at = %s
+            WHERE id IN (
+                SELECT id FROM platform.outbox
+                WHERE status = 'pending' AND next_attempt_at <= %s
+                ORDER BY next_attempt_at, id
+                LIMIT %s
+                FOR UPDATE SKIP LOCKED
+            )
+            RETURNING id, event_type, payload, attempts, trace_context
+            """,
+            (lease, now, limit),
+        )
         return sorted(((OutboxEvent(**row), lease) for row in rows), key=lambda claimed: claimed[0].id)
 
     async def _deliver(self, event: OutboxEvent, lease: datetime) -> None:
         try:
-            async with self.db.unit_of_work() as uow:
-                # Still ours: neither delivered meanwhile nor taken by another relay after the lease ran out.
-                # Marked done at once, which locks the row while the handlers run; the mark stands only
-                # if they all succeed and the transaction commits. The lock is waited for, not skipped:
-                # another relay's claim locks the rows it scans for a moment (this one included, before
-                # it finds it leased), and skipping would leave the event undelivered until its lease ran
-                # out. A relay that took the event over holds it while it delivers; this one then finds
-                # the lease changed (or gives up at the lock timeout, which changes nothing).
-                mine = await (
-                    await uow.conn.execute(
-                        "UPDATE platform.outbox SET status = 'done', attempts = attempts + 1, processed_at = %s,"
-                        " last_error = NULL WHERE id = %s AND status = 'pending' AND next_attempt_at = %s"
-                        " RETURNING 1",
-                        (self.clock.now(), event.id, lease),
-                    )
-                ).fetchone()
-                if mine is None:
+            # Still ours: neither delivered meanwhile nor taken by another relay after the lease ran out.
+            # Marked done at once (in the transaction's first round trip), which locks the row while the
+            # handlers run; the mark stands only if they all succeed and the transaction commits. The
+            # lock is waited for, not skipped: another relay's claim locks the rows it scans for a moment
+            # (this one included, before it finds it leased), and skipping would leave the event
+            # undelivered until its lease ran out. A relay that took the event over holds it while it
+            # delivers; this one then finds the lease changed (or gives up at the lock timeout, which
+            # changes nothing).
+            mark_done = ("UPDATE platform.outbox SET status = 'done', attempts = attempts + 1, processed_at = %s,"
+                         " last_error = NULL WHERE id = %s AND status = 'pending' AND next_attempt_at = %s"
+                         " RETURNING 1", (self.clock.now(), event.id, lease))
+            async with self.db.unit_of_work(first=mark_done) as uow:
+                if not uow.first_rows:
                     return
                 for handler in self.handlers.get(event.event_type, []):
                     await handler(event, uow)

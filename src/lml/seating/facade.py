@@ -8,7 +8,8 @@ seats for operators; `inventory_counts` reads the counts (the catalog's `sold_ou
 security follows the unit of work: an operator's sees its organization's inventory only; one acting
 as no organization sees every show's.
 
-Holds and orders (ordering): `verify_hold` checks a buyer's hold (live, theirs, its token) and gives
+Holds and orders (ordering): `sale_terms` reads a show's terms of sale in the caller's transaction
+(what an order is priced and checked with); `verify_hold` checks a buyer's hold (live, theirs, its token) and gives
 its seats with their tiers and labels and its GA places; `reserve_for_order`, `mark_sold`,
 `release_order`, `return_to_sale` and `return_places_to_sale` move an order's seats and places in
 PostgreSQL (conditional updates: exactly those, or `SeatsUnavailable` and nothing changed), each
@@ -51,6 +52,7 @@ from lml.seating.infrastructure.held_counts import held_counts
 from lml.seating.infrastructure.inventory_sync import follow_now
 from lml.seating.infrastructure.pg_inventory import PgInventory
 from lml.seating.infrastructure.pg_order_inventory import PgOrderInventory
+from lml.seating.infrastructure.sale_terms_reader import read_sale_terms
 from lml.seating.infrastructure.services import SeatingServices
 
 __all__ = [
@@ -126,6 +128,11 @@ class SeatingFacade:
         Raises `InventoryNotFound` when the show has not gone on sale."""
         return await counts_use_case.inventory_counts(PgInventory(uow.conn), show_id=show_id)
 
+    async def sale_terms(self, uow: UnitOfWork, show_id: str) -> SaleTerms | None:
+        """The show's terms of sale as the caller's transaction sees them (cancelled in the same
+        transaction as the catalog's show); None for a show never put on sale."""
+        return await read_sale_terms(uow.conn, show_id)
+
     # Holds and orders
 
     async def verify_hold(self, *, hold_id: str, hold_token: str, owner: str) -> VerifiedHold:
@@ -142,7 +149,8 @@ class SeatingFacade:
         `buyer_key` (`lml.platform.domain.buyer_limit.limit_key`). Raises `BuyerLimitExceeded` when the
         places of the buyer's orders at this show, reserved or sold, would pass `max_per_buyer` (None:
         not checked), or `SeatsUnavailable` (`seat_ids`, `zones`: what is taken or short); either
-        changes nothing. Returns the change it recorded, for `sync_order` once the caller commits."""
+        leaves the caller's transaction to roll back (or a savepoint it opened around the call), as
+        some rows may have changed. Returns the change it recorded, for `sync_order` once the caller commits."""
         rows = await PgOrderInventory(uow.conn).reserve(show_id, order_id, seat_ids, zones, buyer_key=buyer_key,
                                                         hold_id=hold_id, max_per_buyer=max_per_buyer)
         change = InventoryChanged(show_id=show_id, order_id=order_id, hold_id=hold_id, rows=rows)

@@ -132,6 +132,21 @@ async def test_an_order_cannot_be_placed_for_a_show_ordering_knows_is_cancelled(
     assert placed.status_code == 409 and "cancelled" in placed.text
 
 
+async def test_an_order_cannot_be_placed_the_moment_the_catalog_cancelled_the_show(
+    api: httpx.AsyncClient, make_show_on_sale: MakeShowOnSale, make_buyer: MakeBuyer,
+) -> None:
+    show = await make_show_on_sale(seats=4)
+    buyer = make_buyer()
+    held = await hold(api, buyer, show.show_id, show.seat_ids[:1])
+    assert held.status_code == 201, held.text
+    # No outbox relayed: the hold is still live in Redis and ordering has not heard of the cancellation;
+    # the order's terms, read in its own transaction, already say it.
+    await _cancel(api, show)
+    placed = await api.post("/v1/orders", json={"hold_id": held.json()["hold_id"],
+                                                "hold_token": held.json()["hold_token"]}, headers=buyer.headers)
+    assert placed.status_code == 409 and "cancelled" in placed.text
+
+
 async def test_an_operator_sees_the_refund_stripe_refused_as_needing_a_person(
     api: httpx.AsyncClient, resources: Resources, make_show_on_sale: MakeShowOnSale, make_buyer: MakeBuyer,
     stripe_app: StripeApp, signed_webhook: SignedWebhook, worker: TestWorker,

@@ -83,14 +83,18 @@ async def test_a_message_reads_back_as_it_was_added_and_only_committed_work_stay
         assert await tx.messages.find(sms.dedupe_key) == sms
 
 
-async def test_recent_lists_the_recipients_messages_recorded_after_the_moment_given(stores: Stores) -> None:
+async def test_a_locked_recipient_shows_the_message_of_a_key_and_those_recorded_after_the_moment_given(
+    stores: Stores,
+) -> None:
     old, newer, other = confirmation(at=T0), reset(at=T0 + timedelta(minutes=30)), confirmation(recipient="x@y.io")
     await add(stores, old, newer, other)
 
     async with stores(None)() as tx:
-        assert await tx.messages.recent("buyer@example.com", T0) == [
-            RecentMessage(kind=MessageKind.PASSWORD_RESET, order_id=None, created_at=newer.created_at)]
-        assert len(await tx.messages.recent("buyer@example.com", T0 - timedelta(seconds=1))) == 2
+        assert await tx.messages.locked_recipient("buyer@example.com", dedupe_key=old.dedupe_key, since=T0) == (old, [
+            RecentMessage(kind=MessageKind.PASSWORD_RESET, order_id=None, created_at=newer.created_at)])
+        found, recent = await tx.messages.locked_recipient("buyer@example.com", dedupe_key="no such key",
+                                                            since=T0 - timedelta(seconds=1))
+        assert found is None and len(recent) == 2
 
 
 async def test_claims_take_due_messages_longest_due_first_and_lease_them(stores: Stores) -> None:
@@ -245,15 +249,21 @@ async def test_recording_waits_for_another_transaction_holding_the_same_recipien
 ) -> None:
     order: list[str] = []
     locked, release = asyncio.Event(), asyncio.Event()
+    recorded = confirmation(recipient="a@example.com")
+    seen: dict[str, tuple[Message | None, int]] = {}
 
     async def hold(name: str, recipient: str, *, until: asyncio.Event | None = None) -> None:
         async with stores(None)() as tx:
-            await tx.messages.lock_recipient(recipient)
+            found, recent = await tx.messages.locked_recipient(recipient, dedupe_key=recorded.dedupe_key,
+                                                               since=T0 - timedelta(days=1))
+            seen[name] = (found, len(recent))
             order.append(f"{name} locked")
             if until is not None:
                 locked.set()
                 await until.wait()
+                await tx.messages.add(recorded)
             order.append(f"{name} done")
+            await tx.commit()  # which lets the next holder of the recipient in
 
     first = asyncio.create_task(hold("first", "a@example.com", until=release))
     await locked.wait()
@@ -264,4 +274,6 @@ async def test_recording_waits_for_another_transaction_holding_the_same_recipien
     await asyncio.gather(first, same)
 
     assert order.index("other done") < order.index("first done") < order.index("same locked")
+    # What the first recorded while it held the recipient is what the next one to hold it reads.
+    assert seen == {"first": (None, 0), "other": (None, 0), "same": (recorded, 1)}
 

@@ -9,6 +9,7 @@ import pytest
 
 from lml.payments.domain.errors import PaymentIntentMismatch
 from lml.payments.facade import PaymentIntentView, PaymentProviderUnavailable, PaymentsFacade, PaymentsServices
+from lml.payments.infrastructure.pg_payments import PgPaymentRecords
 from lml.platform.resources import Resources
 from tests.fixtures.payments import StripeApp
 
@@ -123,3 +124,14 @@ async def test_fetch_reports_what_stripe_says_now(
     await stripe_app.pay(view.payment_intent_id)
     fetched = await PaymentsFacade(payments).fetch_payment_intent(order_id=order)
     assert fetched == PaymentIntentView(view.payment_intent_id, view.client_secret, "succeeded", 4500, "USD")
+
+
+
+async def test_the_order_locked_across_a_provider_call_waits_as_long_as_that_call_may_take(
+    resources: Resources,
+) -> None:
+    async with resources.db.unit_of_work() as uow:
+        assert await PgPaymentRecords(uow.conn).locked(str(uuid.uuid4()), across_provider_call=True) is None
+        limits = await (await uow.conn.execute("SELECT current_setting('lock_timeout') AS lock,"
+                                               " current_setting('statement_timeout') AS statement")).fetchone()
+    assert limits == {"lock": "15s", "statement": "15s"}

@@ -8,18 +8,26 @@ from datetime import UTC, datetime, timedelta
 import msgspec
 import pytest
 
-from lml.payments.application.ports import UnitOfWorkFactory
+from lml.payments.application.ports import StoreEvent, UnitOfWorkFactory
 from lml.payments.application.testing import MemoryPayments
 from lml.payments.domain.payment import PaymentRecord, Refund
 from lml.payments.domain.stripe_events import StripeEvent
+from lml.payments.infrastructure.pg_inbox import PgEventStore
 from lml.payments.infrastructure.unit_of_work import unit_of_work_factory
 
 
 @pytest.fixture(params=["memory", "postgresql"])
-def uows(request: pytest.FixtureRequest) -> UnitOfWorkFactory:
+def stores(request: pytest.FixtureRequest) -> tuple[UnitOfWorkFactory, StoreEvent]:
     if request.param == "memory":
-        return MemoryPayments().unit_of_work()
-    return unit_of_work_factory(request.getfixturevalue("resources").db)
+        payments = MemoryPayments()
+        return payments.unit_of_work(), payments.store_event
+    db = request.getfixturevalue("resources").db
+    return unit_of_work_factory(db), PgEventStore(db)
+
+
+@pytest.fixture
+def uows(stores: tuple[UnitOfWorkFactory, StoreEvent]) -> UnitOfWorkFactory:
+    return stores[0]
 
 
 def _event(event_type: str = "payment_intent.succeeded") -> StripeEvent:
@@ -43,6 +51,22 @@ async def test_an_event_is_stored_once_and_only_committed_work_stays(uows: UnitO
     assert (entry.event_type, entry.source, entry.status, entry.attempts, entry.payload) == (
         event.type, "webhook", "pending", 0, event.payload)
     assert entry.stripe_created_at == datetime.fromtimestamp(1_800_000_000, UTC)
+
+
+async def test_an_event_stored_alone_is_committed_once_and_ignored_ones_are_done_at_once(
+    stores: tuple[UnitOfWorkFactory, StoreEvent],
+) -> None:
+    uows, store = stores
+    event, ignored = _event(), _event("invoice.paid")
+    assert await store(event, source="webhook", status="pending", note=None)
+    assert not await store(event, source="webhook", status="pending", note=None)
+    assert await store(ignored, source="webhook", status="ignored", note="invoice.paid events are not handled")
+    async with uows() as uow:
+        entry, done = await uow.inbox.get(event.id), await uow.inbox.get(ignored.id)
+    assert entry is not None and (entry.status, entry.payload, entry.processed_at) == ("pending", event.payload, None)
+    assert entry.stripe_created_at == datetime.fromtimestamp(1_800_000_000, UTC)
+    assert done is not None and (done.status, done.note) == ("ignored", "invoice.paid events are not handled")
+    assert done.processed_at is not None
 
 
 async def test_claims_take_due_pending_events_oldest_first_and_failures_back_off(uows: UnitOfWorkFactory) -> None:
@@ -105,7 +129,8 @@ async def test_payment_records_and_refunds_are_found_by_their_keys(uows: UnitOfW
             await uow.refunds.add(refund)
         await uow.commit()
     async with uows() as uow:
-        assert await uow.intents.get(order) == record
+        assert await uow.intents.locked(str(uuid.uuid4()), across_provider_call=True) is None
+        assert await uow.intents.locked(order) == await uow.intents.get(order) == record
         await uow.intents.set_status(record.payment_intent_id, "succeeded")
         await uow.refunds.save(msgspec.structs.replace(refunds[1], status="pending", stripe_refund_id="re_1"))
         await uow.commit()

@@ -206,3 +206,34 @@ async def test_statements_prepared_in_read_only_units_of_work_stay_prepared(db: 
             await uow.conn.execute("SELECT statement FROM pg_prepared_statements WHERE NOT from_sql")
         ).fetchall()
     assert [row["statement"] for row in prepared] == [query.replace("%s", "$1")]
+
+
+async def test_a_statement_run_alone_commits_with_the_limits_and_binds_its_parameters_safely(db: Database) -> None:
+    [limits] = await db.run_alone("SELECT current_setting('statement_timeout') AS timeout,"
+                                  " current_setting('app.org_id') AS org, %s::text AS quoted", ("it's; COMMIT",))
+    assert limits == {"timeout": "250ms", "org": "", "quoted": "it's; COMMIT"}
+    assert await db.run_alone("INSERT INTO platform.outbox (event_type, payload) VALUES (%s, %s)",
+                              ("test.Probe", "{}")) == []
+    assert await outbox_rows(db) == 1
+
+
+async def test_a_statement_run_alone_that_fails_keeps_nothing_and_leaves_a_clean_connection(db: Database) -> None:
+    with pytest.raises(psycopg.errors.QueryCanceled):
+        await db.run_alone("WITH added AS (INSERT INTO platform.outbox (event_type, payload)"
+                           " VALUES ('test.Probe', '{}')) SELECT pg_sleep(2)", ())
+    assert await outbox_rows(db) == 0
+    [row] = await db.run_alone("SELECT 1 AS one", ())
+    assert row == {"one": 1}
+
+
+async def test_a_first_statement_sent_with_the_opening_is_part_of_the_unit_of_work(db: Database) -> None:
+    insert = ("INSERT INTO platform.outbox (event_type, payload) VALUES (%s, %s) RETURNING event_type",
+              ("test.Probe", "{}"))
+    async with db.unit_of_work(first=insert) as uow:
+        assert uow.first_rows == [{"event_type": "test.Probe"}]
+        row = await (await uow.conn.execute("SHOW statement_timeout")).fetchone()
+        assert row == {"statement_timeout": "250ms"}
+    assert await outbox_rows(db) == 0  # not committed
+    async with db.unit_of_work(first=insert) as uow:
+        await uow.commit()
+    assert await outbox_rows(db) == 1

@@ -20,7 +20,7 @@ SECRET = "whsec_unit"
 async def _receive(payments: MemoryPayments, clock: TestClock, event: dict[str, Any]) -> bool:
     body = json.dumps(event).encode()
     signature = stripe_signature(body, SECRET, int(clock.now().timestamp()))
-    return await receive_webhook(payments.unit_of_work(), body=body, signature=signature, secrets=[SECRET],
+    return await receive_webhook(payments.store_event, body=body, signature=signature, secrets=[SECRET],
                                  now=clock.now())
 
 

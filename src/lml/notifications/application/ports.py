@@ -19,14 +19,15 @@ from lml.notifications.domain.recipient_limit import RecentMessage
 
 
 class MessageStore(Protocol):
-    async def lock_recipient(self, recipient: str) -> None:
+    async def locked_recipient(
+        self, recipient: str, *, dedupe_key: str, since: datetime
+    ) -> tuple[Message | None, list[RecentMessage]]:
         """Serialize recording for one recipient until the transaction ends, so that the dedupe check
-        and the per-recipient limit count what concurrent recorders did."""
+        and the per-recipient limit count what concurrent recorders did; then, as the lock leaves
+        them, the message recorded under `dedupe_key` (None if none) and the recipient's messages
+        recorded after `since`, whatever their status."""
 
     async def find(self, dedupe_key: str) -> Message | None: ...
-
-    async def recent(self, recipient: str, since: datetime) -> list[RecentMessage]:
-        """The recipient's messages recorded after `since`, whatever their status."""
 
     async def add(self, message: Message) -> None: ...
 

@@ -21,10 +21,10 @@ async def record(
     """The message as recorded in `tx`: the one recorded before under the same dedupe key if any,
     else `message`, recorded dead ("not sent: ...") when over the limit, or refused with
     TooManyMessages (nothing recorded) when `refuse_over_limit` (an operator's request)."""
-    await tx.messages.lock_recipient(message.recipient)
-    if (existing := await tx.messages.find(message.dedupe_key)) is not None:
+    existing, recent = await tx.messages.locked_recipient(message.recipient, dedupe_key=message.dedupe_key,
+                                                          since=message.created_at - limit.window)
+    if existing is not None:
         return existing
-    recent = await tx.messages.recent(message.recipient, message.created_at - limit.window)
     if (refusal := limit.refusal(message, recent)) is not None:
         if refuse_over_limit:
             wait = (refusal.retry_at - message.created_at).total_seconds()

@@ -88,18 +88,19 @@ class MemoryMessages:
         rows = {**self._tx.world.messages, **self._tx.message_writes}.values()
         return [m for m in rows if self._tx.visible(m.organization_id)]
 
-    async def lock_recipient(self, recipient: str) -> None:
+    async def locked_recipient(
+        self, recipient: str, *, dedupe_key: str, since: datetime
+    ) -> tuple[Message | None, list[RecentMessage]]:
         lock = self._tx.world.recipient_locks[recipient]
         if lock not in self._tx.locks:
             await lock.acquire()
             self._tx.locks.append(lock)
+        return await self.find(dedupe_key), [
+            RecentMessage(kind=m.kind, order_id=m.order_id, created_at=m.created_at)
+            for m in self._all() if m.recipient == recipient and m.created_at > since]
 
     async def find(self, dedupe_key: str) -> Message | None:
         return next((m for m in self._all() if m.dedupe_key == dedupe_key), None)
-
-    async def recent(self, recipient: str, since: datetime) -> list[RecentMessage]:
-        return [RecentMessage(kind=m.kind, order_id=m.order_id, created_at=m.created_at)
-                for m in self._all() if m.recipient == recipient and m.created_at > since]
 
     async def add(self, message: Message) -> None:
         if await self.find(message.dedupe_key) is not None or message.message_id in self._tx.world.messages:

@@ -13,6 +13,7 @@ from psycopg.types.json import Jsonb
 from lml.notifications.domain.announcement import AnnouncementProgress
 from lml.notifications.domain.message import Message
 from lml.notifications.domain.recipient_limit import RecentMessage
+from lml.platform.db import execute_together
 from lml.platform.tracing.spans import current_traceparent
 
 _SELECT = """
@@ -27,22 +28,21 @@ class PgMessageStore:
     def __init__(self, conn: AsyncConnection[dict[str, Any]]) -> None:
         self.conn = conn
 
-    async def lock_recipient(self, recipient: str) -> None:
-        await self.conn.execute(
-            "SELECT pg_advisory_xact_lock(hashtextextended('notifications.recipient:' || %s, 0))", (recipient,)
-        )
+    async def locked_recipient(
+        self, recipient: str, *, dedupe_key: str, since: datetime
+    ) -> tuple[Message | None, list[RecentMessage]]:
+        # One round trip; each statement reads with a snapshot taken after the lock was granted.
+        _, found, recent = await execute_together(self.conn, [
+            "SELECT pg_advisory_xact_lock(hashtextextended('notifications.recipient:' || %s, 0))",
+            _SELECT + "WHERE dedupe_key = %s",
+            "SELECT kind, order_id::text, created_at FROM notifications.messages"
+            " WHERE recipient = %s AND created_at > %s",
+        ], (recipient, dedupe_key, recipient, since))
+        return (_message(found[0]) if found else None), [msgspec.convert(row, RecentMessage) for row in recent]
 
     async def find(self, dedupe_key: str) -> Message | None:
         row = await (await self.conn.execute(_SELECT + "WHERE dedupe_key = %s", (dedupe_key,))).fetchone()
         return _message(row) if row else None
-
-    async def recent(self, recipient: str, since: datetime) -> list[RecentMessage]:
-        rows = await (await self.conn.execute(
-            "SELECT kind, order_id::text, created_at FROM notifications.messages"
-            " WHERE recipient = %s AND created_at > %s",
-            (recipient, since),
-        )).fetchall()
-        return [msgspec.convert(row, RecentMessage) for row in rows]
 
     async def add(self, m: Message) -> None:
         await self.conn.execute(

@@ -52,6 +52,16 @@ class ShowNotSelling(Conflict):
     """The show is cancelled or its sale has not opened: no order can be placed."""
 
 
+def sale_status(*, cancelled: bool, opens_at: datetime | None, closes_at: datetime, now: datetime) -> str:
+    """The show's sale status from its terms of sale, as the catalog derives it for buyers (a show with
+    no terms has not been put on sale)."""
+    if cancelled:
+        return "cancelled"
+    if opens_at is None or now < opens_at:
+        return "scheduled"
+    return "off_sale" if now >= closes_at else "on_sale"
+
+
 def check_show_selling(sale_status: str) -> None:
     """A live hold may still become an order once the sale window closed (the buyer held in time),
     but never for a cancelled show or one whose sale has not opened."""

@@ -1,5 +1,5 @@
-"""OrderingTransaction on one PostgreSQL unit of work: ordering's own tables, plus seating's inventory,
-payments' refund requests and the catalog's shows reached through their facades on the same connection."""
+"""OrderingTransaction on one PostgreSQL unit of work: ordering's own tables, plus seating's inventory and
+shows' terms of sale, and payments' refund requests, reached through their facades on the same connection."""
 
 from __future__ import annotations
 
@@ -9,14 +9,15 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 import msgspec
 
 from lml.ordering.application.ports import TransactionFactory
-from lml.ordering.infrastructure.catalog_shows import CatalogShows
 from lml.ordering.infrastructure.payments_refunds import PaymentsRefunds
 from lml.ordering.infrastructure.pg_orders import PgOrders
 from lml.ordering.infrastructure.pg_refund_requests import PgRefundPolicies, PgRefundRequests
 from lml.ordering.infrastructure.pg_show_cancellations import PgShowCancellations
 from lml.ordering.infrastructure.pg_tickets import PgTickets
 from lml.ordering.infrastructure.seating_places import SeatingPlaces
+from lml.ordering.infrastructure.seating_shows import SeatingShows
 from lml.payments.facade import PaymentsFacade
+from lml.platform.clock import Clock
 from lml.platform.db import Database, UnitOfWork
 from lml.platform.outbox import add_event
 from lml.seating.facade import SeatingFacade
@@ -24,7 +25,7 @@ from lml.seating.facade import SeatingFacade
 
 class PgOrderingTransaction:
     def __init__(
-        self, uow: UnitOfWork, seating: SeatingFacade, payments: PaymentsFacade, shows: CatalogShows
+        self, uow: UnitOfWork, seating: SeatingFacade, payments: PaymentsFacade, clock: Clock
     ) -> None:
         self._uow = uow
         self.orders = PgOrders(uow.conn, uow.after_commit)
@@ -34,7 +35,7 @@ class PgOrderingTransaction:
         self.cancellations = PgShowCancellations(uow.conn)
         self.policies = PgRefundPolicies(uow.conn)
         self.refund_requests = PgRefundRequests(uow.conn)
-        self.shows = shows.within(uow)
+        self.shows = SeatingShows(seating, clock, uow)
 
     async def publish(self, event: msgspec.Struct) -> None:
         await add_event(self._uow, event)
@@ -54,11 +55,11 @@ class PgOrderingTransaction:
 class PgTransactions:
     """Ordering's transactions: each one a new unit of work, or one a caller opened already."""
 
-    def __init__(self, db: Database, seating: SeatingFacade, payments: PaymentsFacade, shows: CatalogShows) -> None:
+    def __init__(self, db: Database, seating: SeatingFacade, payments: PaymentsFacade, clock: Clock) -> None:
         self._db = db
         self._seating = seating
         self._payments = payments
-        self._shows = shows
+        self._clock = clock
 
     def factory(self, *, org_id: str | None = None) -> TransactionFactory:
         """Buyers' and the system's transactions act as no organization; an operator's names theirs
@@ -73,4 +74,4 @@ class PgTransactions:
 
     def within(self, uow: UnitOfWork) -> PgOrderingTransaction:
         """In a transaction another context opened (payments' worker), committed by that context."""
-        return PgOrderingTransaction(uow, self._seating, self._payments, self._shows)
+        return PgOrderingTransaction(uow, self._seating, self._payments, self._clock)

@@ -35,15 +35,14 @@ class OrderingServices:
     def build(
         cls, resources: Resources, *, catalog: CatalogFacade, seating: SeatingFacade, payments: PaymentsFacade
     ) -> OrderingServices:
-        shows = CatalogShows(catalog)
-        transactions = PgTransactions(resources.db, seating, payments, shows)
+        transactions = PgTransactions(resources.db, seating, payments, resources.clock)
         return cls(
             resources=resources,
             clock=resources.clock,
             transactions=transactions,
             transaction=transactions.factory(),
             holds=SeatingHolds(seating),
-            shows=shows,
+            shows=CatalogShows(catalog),
             payments=PaymentIntents(payments),
             sync=SeatingSync(seating),
             seating=seating,

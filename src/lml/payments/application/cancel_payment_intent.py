@@ -19,8 +19,7 @@ log = get_logger("lml.payments")
 async def cancel_payment_intent(uows: UnitOfWorkFactory, gateway: PaymentGateway, *, order_id: str) -> None:
     async with uows() as uow:
         # Waits for a creation in flight, so that the PaymentIntent it makes is the one cancelled.
-        await uow.intents.lock_order(order_id, across_provider_call=True)
-        record = await uow.intents.get(order_id)
+        record = await uow.intents.locked(order_id, across_provider_call=True)
         if record is None or record.status in TERMINAL_STATUSES:
             return
         try:

@@ -18,8 +18,7 @@ async def ensure_payment_intent(
     if amount <= 0:
         raise InvalidInput([FieldError("/amount", "must be a positive number of minor units")])
     async with uows() as uow:
-        await uow.intents.lock_order(order_id, across_provider_call=True)
-        record = await uow.intents.get(order_id)
+        record = await uow.intents.locked(order_id, across_provider_call=True)
         if record is None:
             created = await gateway.create_payment_intent(
                 amount=amount,

@@ -39,6 +39,9 @@ class PaymentRecords(Protocol):
         """Serialize work on one order's payment until the transaction ends. With
         `across_provider_call`, the lock may be held (and waited for) during a call to Stripe."""
 
+    async def locked(self, order_id: str, *, across_provider_call: bool = False) -> PaymentRecord | None:
+        """`lock_order`, then `get`, as they would one after the other (the record as the lock left it)."""
+
     async def get(self, order_id: str) -> PaymentRecord | None: ...
 
     async def by_payment_intent(self, payment_intent_id: str) -> PaymentRecord | None: ...
@@ -122,6 +125,13 @@ class PaymentsUnitOfWork(Protocol):
         """Record an integration event (the outbox) in this transaction."""
 
     async def commit(self) -> None: ...
+
+
+class StoreEvent(Protocol):
+    async def __call__(
+        self, event: StripeEvent, *, source: EventSource, status: InboxStatus, note: str | None
+    ) -> bool:
+        """`EventInbox.add` in a transaction of its own, committed when it returns."""
 
 
 class UnitOfWorkFactory(Protocol):

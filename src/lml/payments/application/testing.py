@@ -154,6 +154,14 @@ class MemoryPayments:
 
         return open_unit_of_work
 
+    async def store_event(self, event: StripeEvent, *, source: EventSource, status: InboxStatus,
+                          note: str | None) -> bool:
+        """StoreEvent: the inbox's `add` in a unit of work of its own."""
+        uow = MemoryUnitOfWork(self)
+        stored = await uow.inbox.add(event, source=source, status=status, note=note)
+        await uow.commit()
+        return stored
+
 
 class MemoryUnitOfWork:
     def __init__(self, payments: MemoryPayments) -> None:
@@ -189,6 +197,10 @@ class _Intents:
 
     async def lock_order(self, order_id: str, *, across_provider_call: bool = False) -> None:
         return None
+
+    async def locked(self, order_id: str, *, across_provider_call: bool = False) -> PaymentRecord | None:
+        await self.lock_order(order_id, across_provider_call=across_provider_call)
+        return await self.get(order_id)
 
     async def get(self, order_id: str) -> PaymentRecord | None:
         return self.uow.state.intents.get(order_id)

@@ -41,7 +41,7 @@ async def stripe_webhook(request: AnyRequest, payments: NamedDependency[Payments
     """Stored once per event id and acknowledged at once; the worker applies it. A bad signature
     is a 400 and nothing is stored."""
     new = await receive_webhook(
-        payments.own_uows,
+        payments.store_event,
         body=await request.body(),
         signature=request.headers.get("stripe-signature"),
         secrets=payments.webhook_secrets,

@@ -9,6 +9,7 @@ from psycopg import AsyncConnection
 
 from lml.payments.domain.errors import PaymentProviderUnavailable
 from lml.payments.domain.payment import PaymentRecord, Refund
+from lml.platform.db import execute_together
 
 Conn = AsyncConnection[dict[str, Any]]
 
@@ -24,6 +25,7 @@ _PROVIDER_CALL_LIMITS = {
 _SET_PROVIDER_CALL_LIMITS = "SELECT " + ", ".join(f"set_config('{name}', '{value}', true)"
                                                   for name, value in _PROVIDER_CALL_LIMITS.items())
 
+_LOCK = "SELECT pg_advisory_xact_lock(%s::int, hashtext(%s))"
 _SELECT_INTENT = """
     SELECT order_id::text AS order_id, show_id::text AS show_id, payment_intent_id, client_secret, status, amount,
            currency
@@ -44,11 +46,20 @@ class PgPaymentRecords:
         if across_provider_call:
             await self.conn.execute(_SET_PROVIDER_CALL_LIMITS)
         try:
-            await self.conn.execute("SELECT pg_advisory_xact_lock(%s::int, hashtext(%s))", (_LOCK_SPACE, order_id))
+            await self.conn.execute(_LOCK, (_LOCK_SPACE, order_id))
         except (psycopg.errors.LockNotAvailable, psycopg.errors.QueryCanceled):
-            raise PaymentProviderUnavailable(
-                retry_after=2, detail="The payment for this order is being set up; try again shortly"
-            ) from None
+            raise _being_set_up() from None
+
+    async def locked(self, order_id: str, *, across_provider_call: bool = False) -> PaymentRecord | None:
+        # The limits, the lock and the read in one round trip: each statement still starts (its timeout
+        # armed, its snapshot taken) after the one before it, so the read sees what the lock waited for.
+        statements = [*([_SET_PROVIDER_CALL_LIMITS] if across_provider_call else []), _LOCK,
+                      _SELECT_INTENT + "WHERE order_id = %s"]
+        try:
+            *_, rows = await execute_together(self.conn, statements, (_LOCK_SPACE, order_id, order_id))
+        except (psycopg.errors.LockNotAvailable, psycopg.errors.QueryCanceled):
+            raise _being_set_up() from None
+        return _record(rows[0] if rows else None)
 
     async def get(self, order_id: str) -> PaymentRecord | None:
         cur = await self.conn.execute(
@@ -129,3 +140,9 @@ def _record(row: dict[str, Any] | None) -> PaymentRecord | None:
 
 def _refund(row: dict[str, Any]) -> Refund:
     return Refund(**row)
+
+
+def _being_set_up() -> PaymentProviderUnavailable:
+    return PaymentProviderUnavailable(
+        retry_after=2, detail="The payment for this order is being set up; try again shortly"
+    )

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from lml.payments.application.ports import UnitOfWorkFactory
+from lml.payments.application.ports import StoreEvent, UnitOfWorkFactory
+from lml.payments.infrastructure.pg_inbox import PgEventStore
 from lml.payments.infrastructure.stripe_gateway import StripeGateway
 from lml.payments.infrastructure.unit_of_work import OrdersFactory, PgPaymentsUnitOfWork, unit_of_work_factory
 from lml.platform.clock import Clock
@@ -21,8 +22,9 @@ class PaymentsServices:
     gateway: StripeGateway
     # Units of work that reach ordering, for the worker (inbox, refunds, reconciliation) ...
     uows: UnitOfWorkFactory
-    # ... and ones that need not (creating and cancelling PaymentIntents, the admin routes, the webhook).
+    # ... and ones that need not (creating and cancelling PaymentIntents, the admin routes).
     own_uows: UnitOfWorkFactory
+    store_event: StoreEvent  # the webhook's
     webhook_secrets: list[str]
     orders: OrdersFactory
 
@@ -35,6 +37,7 @@ class PaymentsServices:
             gateway=StripeGateway(resources.settings),
             uows=unit_of_work_factory(resources.db, orders),
             own_uows=unit_of_work_factory(resources.db),
+            store_event=PgEventStore(resources.db),
             webhook_secrets=resources.settings.stripe_webhook_secrets,
             orders=orders,
         )

@@ -11,7 +11,7 @@ from typing import Any, TypeVar, cast
 
 import redis.asyncio as aioredis
 from opentelemetry.util.types import AttributeValue
-from psycopg import AsyncCursor
+from psycopg import AsyncClientCursor, AsyncCursor
 from psycopg.abc import Params, Query
 
 from lml.platform.tracing.spans import child_span, in_traced_work
@@ -51,6 +51,18 @@ class TracedCursor(AsyncCursor[Any]):
     async def executemany(self, query: Query, params_seq: Iterable[Params], *, returning: bool = False) -> None:
         with _statement_span(query):
             await super().executemany(query, params_seq, returning=returning)
+
+
+class TracedClientCursor(AsyncClientCursor[Any]):
+    """A cursor that binds parameters itself, so that several statements go in one query
+    (`Database.run_alone`); traced as `TracedCursor` is."""
+
+    async def execute(
+        self, query: Query, params: Params | None = None, *, prepare: bool | None = None,
+        binary: bool | None = None,
+    ) -> TracedClientCursor:
+        with _statement_span(query):
+            return await super().execute(cast(Any, query), params, prepare=prepare, binary=binary)
 
 
 def traced_redis(client: TracedClient) -> TracedClient:

@@ -45,97 +45,97 @@ class PgOrderInventory:
     ) -> InventoryRows:
         """`available → reserved` for exactly these seats and GA places, counted for `buyer_key`; or
         raises BuyerLimitExceeded (the buyer's places would pass `max_per_buyer`; None: no limit) or
-        SeatsUnavailable naming every conflict, and leaves nothing changed (a savepoint undoes the
-        partial work). Rows are locked seats first, then zones, then the buyer's count, as `_move` does.
-        Returns the rows as this transaction leaves them, for Redis to follow."""
-        async with self.conn.transaction():
-            taken: list[str] = []
-            seats: list[SeatRow] = []
-            zone_rows: list[ZoneRow] = []
-            if seat_ids:
-                # Rows are locked in seat id order first, so that two orders never wait on each other crosswise.
-                reserved = await (
-                    await self.conn.execute(
-                        """
-                        WITH wanted AS (
-                            SELECT seat_id FROM seating.show_seats
-                            WHERE show_id = %(show)s AND seat_id = ANY(%(seats)s)
-                            ORDER BY seat_id
-                            FOR UPDATE
-                        )
-                        UPDATE seating.show_seats s
-                        SET status = 'reserved', order_id = %(order)s, version = s.version + 1, updated_at = now()
-                        FROM wanted
-                        WHERE s.show_id = %(show)s AND s.seat_id = wanted.seat_id AND s.status = 'available'
-                        RETURNING s.seat_id, s.status, s.version
-                        """,
-                        {"show": show_id, "seats": list(seat_ids), "order": order_id},
-                    )
-                ).fetchall()
-                seats = [SeatRow(row["seat_id"], row["status"], row["version"]) for row in reserved]
-                got = {row["seat_id"] for row in reserved}
-                taken = [seat_id for seat_id in seat_ids if seat_id not in got]
-            short: dict[str, int] = {}
-            for zone_id in sorted(zones):
-                row = await (
-                    await self.conn.execute(
-                        """
-                        UPDATE seating.show_zones
-                        SET reserved = reserved + %(qty)s, version = version + 1, updated_at = now()
-                        WHERE show_id = %(show)s AND zone_id = %(zone)s AND sold + reserved + %(qty)s <= capacity
-                        RETURNING zone_id, capacity, sold + reserved AS taken, version
-                        """,
-                        {"show": show_id, "zone": zone_id, "qty": zones[zone_id]},
-                    )
-                ).fetchone()
-                if row is not None:
-                    zone_rows.append(ZoneRow(row["zone_id"], row["capacity"], row["taken"], row["version"]))
-                else:
-                    left = await (
-                        await self.conn.execute(
-                            "SELECT capacity - sold - reserved AS left FROM seating.show_zones"
-                            " WHERE show_id = %s AND zone_id = %s",
-                            (show_id, zone_id),
-                        )
-                    ).fetchone()
-                    short[zone_id] = max(0, left["left"]) if left else 0
-            buyer = await self._count(show_id, buyer_key, len(seat_ids) + sum(zones.values()), max_per_buyer)
-            if taken or short:
-                raise SeatsUnavailable(taken, short, zones)
-            places = [(seat_id, False, 1) for seat_id in seat_ids] + [(z, True, q) for z, q in zones.items()]
-            await self.conn.execute(
-                """
-                INSERT INTO seating.order_places (show_id, order_id, place, is_zone, quantity, organization_id, status)
-                SELECT %(show)s, %(order)s, u.place, u.is_zone, u.quantity, i.organization_id, 'reserved'
-                FROM unnest(%(places)s::text[], %(zone)s::boolean[], %(qty)s::integer[]) AS u (place, is_zone, quantity)
-                CROSS JOIN seating.show_inventories i
-                WHERE i.show_id = %(show)s
-                -- A late payment takes back the places its expired order had released.
-                ON CONFLICT (order_id, is_zone, place) DO UPDATE SET status = 'reserved', updated_at = now()
-                WHERE seating.order_places.status = 'released'
-                """,
-                {"show": show_id, "order": order_id, "places": [p[0] for p in places],
-                 "zone": [p[1] for p in places], "qty": [p[2] for p in places]},
-            )
-            # The holds of the buyer's orders, read after the buyer's row was locked: any other order of
-            # theirs committed before (and is seen here) or waits for this one (as `_BUYER_ROWS` reads).
-            added = await (
+        SeatsUnavailable naming every conflict, having changed some rows already: the caller rolls
+        back (its transaction, or a savepoint of its own; none here, which would cost two round trips
+        for callers that roll back anyway). Rows are locked seats first, then zones, then the buyer's
+        count, as `_move` does. Returns the rows as this transaction leaves them, for Redis to follow."""
+        taken: list[str] = []
+        seats: list[SeatRow] = []
+        zone_rows: list[ZoneRow] = []
+        if seat_ids:
+            # Rows are locked in seat id order first, so that two orders never wait on each other crosswise.
+            reserved = await (
                 await self.conn.execute(
                     """
-                    WITH added AS (
-                        INSERT INTO seating.order_buyers (order_id, show_id, buyer_key, hold_id, organization_id)
-                        SELECT %(order)s, %(show)s, %(buyer)s, %(hold)s, i.organization_id
-                        FROM seating.show_inventories i WHERE i.show_id = %(show)s
-                        ON CONFLICT (order_id) DO NOTHING
+                    WITH wanted AS (
+                        SELECT seat_id FROM seating.show_seats
+                        WHERE show_id = %(show)s AND seat_id = ANY(%(seats)s)
+                        ORDER BY seat_id
+                        FOR UPDATE
                     )
-                    SELECT array(SELECT o.hold_id FROM seating.order_buyers o
-                                 WHERE o.show_id = %(show)s AND o.buyer_key = %(buyer)s
-                                   AND EXISTS (SELECT FROM seating.order_places p WHERE p.order_id = o.order_id
-                                               AND p.status IN ('reserved', 'sold'))) AS holds
+                    UPDATE seating.show_seats s
+                    SET status = 'reserved', order_id = %(order)s, version = s.version + 1, updated_at = now()
+                    FROM wanted
+                    WHERE s.show_id = %(show)s AND s.seat_id = wanted.seat_id AND s.status = 'available'
+                    RETURNING s.seat_id, s.status, s.version
                     """,
-                    {"order": order_id, "show": show_id, "buyer": buyer_key, "hold": hold_id},
+                    {"show": show_id, "seats": list(seat_ids), "order": order_id},
+                )
+            ).fetchall()
+            seats = [SeatRow(row["seat_id"], row["status"], row["version"]) for row in reserved]
+            got = {row["seat_id"] for row in reserved}
+            taken = [seat_id for seat_id in seat_ids if seat_id not in got]
+        short: dict[str, int] = {}
+        for zone_id in sorted(zones):
+            row = await (
+                await self.conn.execute(
+                    """
+                    UPDATE seating.show_zones
+                    SET reserved = reserved + %(qty)s, version = version + 1, updated_at = now()
+                    WHERE show_id = %(show)s AND zone_id = %(zone)s AND sold + reserved + %(qty)s <= capacity
+                    RETURNING zone_id, capacity, sold + reserved AS taken, version
+                    """,
+                    {"show": show_id, "zone": zone_id, "qty": zones[zone_id]},
                 )
             ).fetchone()
+            if row is not None:
+                zone_rows.append(ZoneRow(row["zone_id"], row["capacity"], row["taken"], row["version"]))
+            else:
+                left = await (
+                    await self.conn.execute(
+                        "SELECT capacity - sold - reserved AS left FROM seating.show_zones"
+                        " WHERE show_id = %s AND zone_id = %s",
+                        (show_id, zone_id),
+                    )
+                ).fetchone()
+                short[zone_id] = max(0, left["left"]) if left else 0
+        buyer = await self._count(show_id, buyer_key, len(seat_ids) + sum(zones.values()), max_per_buyer)
+        if taken or short:
+            raise SeatsUnavailable(taken, short, zones)
+        places = [(seat_id, False, 1) for seat_id in seat_ids] + [(z, True, q) for z, q in zones.items()]
+        await self.conn.execute(
+            """
+            INSERT INTO seating.order_places (show_id, order_id, place, is_zone, quantity, organization_id, status)
+            SELECT %(show)s, %(order)s, u.place, u.is_zone, u.quantity, i.organization_id, 'reserved'
+            FROM unnest(%(places)s::text[], %(zone)s::boolean[], %(qty)s::integer[]) AS u (place, is_zone, quantity)
+            CROSS JOIN seating.show_inventories i
+            WHERE i.show_id = %(show)s
+            -- A late payment takes back the places its expired order had released.
+            ON CONFLICT (order_id, is_zone, place) DO UPDATE SET status = 'reserved', updated_at = now()
+            WHERE seating.order_places.status = 'released'
+            """,
+            {"show": show_id, "order": order_id, "places": [p[0] for p in places],
+             "zone": [p[1] for p in places], "qty": [p[2] for p in places]},
+        )
+        # The holds of the buyer's orders, read after the buyer's row was locked: any other order of
+        # theirs committed before (and is seen here) or waits for this one (as `_BUYER_ROWS` reads).
+        added = await (
+            await self.conn.execute(
+                """
+                WITH added AS (
+                    INSERT INTO seating.order_buyers (order_id, show_id, buyer_key, hold_id, organization_id)
+                    SELECT %(order)s, %(show)s, %(buyer)s, %(hold)s, i.organization_id
+                    FROM seating.show_inventories i WHERE i.show_id = %(show)s
+                    ON CONFLICT (order_id) DO NOTHING
+                )
+                SELECT array(SELECT o.hold_id FROM seating.order_buyers o
+                             WHERE o.show_id = %(show)s AND o.buyer_key = %(buyer)s
+                               AND EXISTS (SELECT FROM seating.order_places p WHERE p.order_id = o.order_id
+                                           AND p.status IN ('reserved', 'sold'))) AS holds
+                """,
+                {"order": order_id, "show": show_id, "buyer": buyer_key, "hold": hold_id},
+            )
+        ).fetchone()
         holds = {hold_id, *(added["holds"] if added else [])}
         return InventoryRows(seats=seats, zones=zone_rows, buyers=[buyer] if buyer else [], holds=sorted(holds))
 

@@ -7,8 +7,11 @@ that made-up ids cannot turn into a query each."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
 from cachetools import TTLCache
+from psycopg import AsyncConnection
 
 from lml.platform.db import Database
 from lml.platform.single_flight import SingleFlight
@@ -25,6 +28,14 @@ SELECT show_id::text, organization_id::text, event_id::text, cancelled, opens_at
        max_seats_per_buyer, hold_seconds, currency, layout_id, layout_version, layout_hash, tiers, avoid_single_seats
 FROM seating.show_terms WHERE show_id = %s
 """
+
+
+async def read_sale_terms(conn: AsyncConnection[dict[str, Any]], show_id: str) -> SaleTerms | None:
+    """The show's terms as the connection's transaction sees them; None for a show never put on sale."""
+    row = await (await conn.execute(_SELECT, (show_id,))).fetchone()
+    if row is None:
+        return None
+    return SaleTerms(**{**row, "tiers": tuple(msgspec.convert(row["tiers"], list[SaleTier]))})
 
 
 class SaleTermsReader:
@@ -54,9 +65,6 @@ class SaleTermsReader:
             # One spelling per show: Redis keys are built from the id, so an upper-case or brace
             # spelling of the same uuid must not reach them as if it were another show.
             return None
-        async with self._db.unit_of_work() as uow:
-            row = await (await uow.conn.execute(_SELECT, (show_id,))).fetchone()
-        if row is None:
-            return None
-        return SaleTerms(**{**row, "tiers": tuple(msgspec.convert(row["tiers"], list[SaleTier]))})
+        async with self._db.unit_of_work(read_only=True) as uow:
+            return await read_sale_terms(uow.conn, show_id)
 
