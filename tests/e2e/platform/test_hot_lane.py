@@ -13,8 +13,8 @@ import httpx
 from litestar import Litestar
 
 from lml.platform.domain.principal import Principal
-from lml.platform.http.edge import Edge
 from lml.platform.http import hot_lane
+from lml.platform.http.edge import Edge
 from lml.platform.http.hot_lane import HotLane
 from lml.platform.ids import new_id
 from lml.platform.resources import Resources
