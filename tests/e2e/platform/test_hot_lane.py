@@ -1,79 +1,128 @@
 """The hot lane (`lml.platform.http.hot_lane`) answers what the full Litestar path answers: the same
 requests, sent to two shows of one world, the lane on for one and off for the other, get the same
-statuses, headers and bodies (what differs by nature masked: ids, secrets, times, the shows' seats)."""
+statuses, headers and bodies (what differs by nature masked: ids, secrets, times, the shows' seats).
+Each way has its own client address, so that the budgets per address start alike."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
+import msgspec
+import pytest
 from litestar import Litestar
 
+from lml.config import Settings
 from lml.platform.domain.principal import Principal
 from lml.platform.http import hot_lane
 from lml.platform.http.edge import Edge
 from lml.platform.http.hot_lane import HotLane
 from lml.platform.ids import new_id
 from lml.platform.resources import Resources
+from tests.e2e.admission.test_waiting_room import open_room
+from tests.fixtures.seating import ApiFrom
+from tests.timing import TestClock
 
-Request = tuple[str, dict[str, str], bytes]
+# method, the path after the show's (`/v1/shows/{id}`), headers, body
+Request = tuple[str, str, dict[str, str], bytes]
+Answer = tuple[int, list[tuple[str, str]], str]
+Token = Callable[..., str]
+_BUYER = frozenset({"buyer"})
 
 
-def _cases(resources: Resources, seats: list[str]) -> list[Request]:
-    """A broad set of hold requests, each buyer new (tokens made here, so each show gets its own)."""
+@pytest.fixture
+def settings(base_settings: Settings, clean_world: None) -> Settings:
+    # A join's budget per address small enough to be spent in a test.
+    return msgspec.structs.replace(base_settings, queue_joins_per_address=3)
+
+
+def _tokens(resources: Resources) -> Token:
+    """A new buyer's token each call (so each show gets its own buyers)."""
     now = datetime.now(UTC)
 
-    def token(scopes: frozenset[str] = frozenset({"buyer"}), issued: datetime = now, seconds: int = 3600) -> str:
+    def token(scopes: frozenset[str] = _BUYER, issued: datetime = now, seconds: int = 3600) -> str:
         return resources.tokens.issue(Principal(new_id(), "guest", scopes, "g@example.com"), issued, seconds)
 
-    def auth(value: str) -> dict[str, str]:
-        return {"authorization": f"Bearer {value}", "content-type": "application/json"}
+    return token
 
-    one, two = token(), token()
-    limited = token()
-    keyed = token()
+
+def _auth(value: str) -> dict[str, str]:
+    return {"authorization": f"Bearer {value}", "content-type": "application/json"}
+
+
+def _refused_tokens(token: Token) -> list[dict[str, str]]:
+    """Headers the lane leaves to the full path: no token, an invalid one, an expired one, the wrong scope."""
+    return [{"content-type": "application/json"}, _auth("not.a.token"),
+            _auth(token(issued=datetime.now(UTC) - timedelta(hours=2), seconds=60)),
+            _auth(token(frozenset({"other"})))]
+
+
+def _hold_cases(token: Token, seats: list[str]) -> list[Request]:
+    """A broad set of hold requests."""
+    one, two, limited, keyed = token(), token(), token(), token()
     body = b'{"seat_ids": ["%s", "%s"]}' % (seats[0].encode(), seats[1].encode())
-    cases: list[Request] = [
-        ("", auth(one), body),                                             # 201
-        ("", auth(two), body),                                             # 409, the seats taken
-        ("", auth(token()), b'{"seat_ids": ['),                            # malformed
-        ("", auth(token()), b'{"seat_ids": "x"}'),                         # wrong type
-        ("", auth(token()), b'{"seat_ids": ["%s"], "extra": 1}' % seats[2].encode()),  # unknown field
-        ("", auth(token()), b""),                                          # no body
-        ("", auth(token()), b"null"),
-        ("", auth(token()), b'{"seat_ids": ["ab\\u0000c"]}'),               # a NUL
-        ("", auth(token()), b'{"seat_ids": ["\xff\xfe"]}'),                # not UTF-8
-        ("", auth(token()), b'{"seat_ids": []}'),                          # nothing asked
-        ("", auth(token()), b'{"seat_ids": ["zz"]}'),                      # not a seat id
-        ("", auth(token()), b'{"seat_ids": ["0000000000000000"]}'),        # not the show's seat
-        ("", auth(token()), b'{"seat_ids": ["%s"]}' % seats[3].encode() + b" " * 3_000_000),  # too large
-        ("", {"content-type": "application/json"}, body),                 # no token
-        ("", auth("not.a.token"), body),
-        ("", auth(token(issued=now - timedelta(hours=2), seconds=60)), body),  # expired
-        ("", auth(token(frozenset({"other"}))), body),                     # wrong scope
-        ("?x=1", auth(token()), b'{"seat_ids": ["%s"]}' % seats[4].encode()),  # a query string
-        ("", {**auth(token()), "content-type": "application/x-www-form-urlencoded"}, b"a=%00"),
-        ("", {**auth(keyed), "idempotency-key": "k1"}, b'{"seat_ids": ["%s"]}' % seats[5].encode()),
-        ("", {**auth(keyed), "idempotency-key": "k1"}, b'{"seat_ids": ["%s"]}' % seats[5].encode()),  # replay
-        ("", {**auth(keyed), "idempotency-key": "k1"}, b'{"seat_ids": ["%s"]}' % seats[6].encode()),  # other body
-        ("", {**auth(token()), "x-queue-pass": "nope"}, b'{"seat_ids": ["%s"]}' % seats[7].encode()),
-        ("", auth(token()), b'{"zones": {"nowhere": 1}}'),
-        ("", auth(token()), b'{"seat_ids": ["%s"], "best_available": {"quantity": 1}}' % seats[8].encode()),
-        ("", auth(token()), b'{"best_available": {"quantity": 2}}'),     # best available
+
+    def seat(index: int) -> bytes:
+        return b'{"seat_ids": ["%s"]}' % seats[index].encode()
+
+    cases: list[tuple[str, dict[str, str], bytes]] = [
+        ("", _auth(one), body),                                            # 201
+        ("", _auth(two), body),                                            # 409, the seats taken
+        ("", _auth(token()), b'{"seat_ids": ['),                           # malformed
+        ("", _auth(token()), b'{"seat_ids": "x"}'),                        # wrong type
+        ("", _auth(token()), b'{"seat_ids": ["%s"], "extra": 1}' % seats[2].encode()),  # unknown field
+        ("", _auth(token()), b""),                                         # no body
+        ("", _auth(token()), b"null"),
+        ("", _auth(token()), b'{"seat_ids": ["ab\\u0000c"]}'),              # a NUL
+        ("", _auth(token()), b'{"seat_ids": ["\xff\xfe"]}'),               # not UTF-8
+        ("", _auth(token()), b'{"seat_ids": []}'),                         # nothing asked
+        ("", _auth(token()), b'{"seat_ids": ["zz"]}'),                     # not a seat id
+        ("", _auth(token()), b'{"seat_ids": ["0000000000000000"]}'),       # not the show's seat
+        ("", _auth(token()), seat(3) + b" " * 3_000_000),                  # too large
+        *(("", headers, body) for headers in _refused_tokens(token)),
+        ("?x=1", _auth(token()), seat(4)),                                 # a query string
+        ("", {**_auth(token()), "content-type": "application/x-www-form-urlencoded"}, b"a=%00"),
+        ("", {**_auth(keyed), "idempotency-key": "k1"}, seat(5)),
+        ("", {**_auth(keyed), "idempotency-key": "k1"}, seat(5)),          # replay
+        ("", {**_auth(keyed), "idempotency-key": "k1"}, seat(6)),          # other body
+        ("", {**_auth(token()), "x-queue-pass": "nope"}, seat(7)),
+        ("", _auth(token()), b'{"zones": {"nowhere": 1}}'),
+        ("", _auth(token()), b'{"seat_ids": ["%s"], "best_available": {"quantity": 1}}' % seats[8].encode()),
+        ("", _auth(token()), b'{"best_available": {"quantity": 2}}'),    # best available
     ]
     # The buyer's route budget (20 at once): the 21st is refused.
-    cases += [("", auth(limited), b'{"seat_ids": ["%s"]}' % seats[9].encode())] * 22
-    return cases
+    cases += [("", _auth(limited), seat(9))] * 22
+    return [("POST", f"/holds{query}", headers, body) for query, headers, body in cases]
 
 
-def _masked(response: httpx.Response, show_id: str, seats: list[str]) -> tuple[int, list[tuple[str, str]], str]:
+def _waiting_room_cases(token: Token) -> list[Request]:
+    """A broad set of joins and polls of a show's waiting room."""
+    first, second, polling, stranger = token(), token(), token(), token()
+    cases: list[Request] = [
+        ("GET", "/queue/me", _auth(first), b""),                           # 404: not in line
+        ("POST", "/queue", _auth(first), b""),                             # 201
+        ("POST", "/queue", _auth(first), b""),                             # 200: the same place
+        ("POST", "/queue", _auth(second), b'{"ignored": "\\u0000"}'),      # a body nobody reads
+        ("GET", "/queue/me", _auth(first), b""),
+        ("GET", "/queue/me?x=1", _auth(second), b""),                      # a query string
+        *(("POST", "/queue", headers, b"") for headers in _refused_tokens(token)),
+        *(("GET", "/queue/me", headers, b"") for headers in _refused_tokens(token)),
+        ("POST", "/queue", _auth(polling), b""),                           # the address' third join
+        ("POST", "/queue", _auth(stranger), b""),                          # 429: the address' joins spent
+        ("GET", "/queue/me", _auth(stranger), b""),                        # 404
+    ]
+    # The poller's budget (10 at once): the 11th is refused.
+    return cases + [("GET", "/queue/me", _auth(polling), b"")] * 12
+
+
+def _masked(response: httpx.Response, show_id: str, seats: list[str]) -> Answer:
     text = response.content.decode("utf-8", "replace").replace(show_id, "SHOW")
     for index, seat in enumerate(seats):
         text = text.replace(seat, f"SEAT{index}")
-    text = re.sub(r'"(hold_id|hold_token|expires_at|max_expires_at|request_id)":"[^"]*"', r'"\1":"-"', text)
+    text = re.sub(r'"(hold_id|hold_token|entry_id|expires_at|max_expires_at|request_id)":"[^"]*"', r'"\1":"-"', text)
     headers = [(name, "-" if name in ("x-request-id", "location") else value.replace(show_id, "SHOW"))
                for name, value in response.headers.multi_items() if name not in ("date",)]
     return response.status_code, headers, text
@@ -91,8 +140,9 @@ def _lane_off(app: Litestar) -> Callable[[], None]:
     return back
 
 
-async def test_hold_answers_are_the_full_paths_answers(api: httpx.AsyncClient, app: Litestar, resources: Resources,
-                                                        make_show_on_sale: Any, monkeypatch: Any) -> None:
+async def _both_ways(app: Litestar, api_from: ApiFrom, monkeypatch: Any, show: Callable[[], Awaitable[Any]],
+                     cases: Callable[[Any], list[Request]]) -> tuple[list[Answer], list[Answer], int]:
+    """The answers to `cases(show)`, each way on a new show: with the lane, without, and how many the lane served."""
     served = []
     serve = hot_lane._HotRoute.bill_and_run
 
@@ -103,23 +153,54 @@ async def test_hold_answers_are_the_full_paths_answers(api: httpx.AsyncClient, a
     monkeypatch.setattr(hot_lane._HotRoute, "bill_and_run", counted)
     answers = []
     lane_served = 0
-    for lane in (True, False):
-        show = await make_show_on_sale(seats=40, zones={"floor": 10})
+    for lane, address in ((True, "198.51.100.1"), (False, "198.51.100.2")):
+        made = await show()
+        seats = getattr(made, "seat_ids", [])
         back = (lambda: None) if lane else _lane_off(app)
         try:
             seen = []
-            for query, headers, body in _cases(resources, show.seat_ids):
-                response = await api.post(f"/v1/shows/{show.show_id}/holds{query}", headers=headers, content=body)
-                seen.append(_masked(response, show.show_id, show.seat_ids))
+            for method, path, headers, body in cases(made):
+                response = await api_from(address).request(method, f"/v1/shows/{made.show_id}{path}",
+                                                           headers=headers, content=body)
+                seen.append(_masked(response, made.show_id, seats))
         finally:
             back()
         answers.append(seen)
-        # The plain ones (valid, conflicting, unknown seats or zones, best available, the budget's) took the lane.
-        lane_served = lane_served if not lane else len(served)
-        assert lane_served >= 25
+        lane_served = len(served) if lane else lane_served
     assert len(served) == lane_served, "the lane served requests while it was off"
     with_lane, without = answers
-    statuses = [status for status, _, _ in with_lane]
-    assert {201, 409, 400, 422, 413, 401, 403, 429} <= set(statuses)
     for index, (mine, theirs) in enumerate(zip(with_lane, without, strict=True)):
         assert mine == theirs, f"case {index}"
+    return with_lane, without, lane_served
+
+
+async def test_hold_answers_are_the_full_paths_answers(app: Litestar, api_from: ApiFrom, resources: Resources,
+                                                        make_show_on_sale: Any, monkeypatch: Any) -> None:
+    token = _tokens(resources)
+
+    async def show() -> Any:
+        return await make_show_on_sale(seats=40, zones={"floor": 10})
+
+    with_lane, _, lane_served = await _both_ways(app, api_from, monkeypatch, show,
+                                                 lambda made: _hold_cases(token, made.seat_ids))
+    assert {201, 409, 400, 422, 413, 401, 403, 429} <= {status for status, _, _ in with_lane}
+    # The plain ones (valid, conflicting, unknown seats or zones, best available, the budget's) took the lane.
+    assert lane_served >= 25
+
+
+async def test_waiting_room_answers_are_the_full_paths_answers(
+    app: Litestar, api: httpx.AsyncClient, api_from: ApiFrom, resources: Resources, make_show_on_sale: Any,
+    clock: TestClock, monkeypatch: Any,
+) -> None:
+    token = _tokens(resources)
+
+    async def show() -> Any:
+        made = await make_show_on_sale(seats=10)
+        await open_room(api, made, clock)
+        return made
+
+    with_lane, _, lane_served = await _both_ways(app, api_from, monkeypatch, show,
+                                                 lambda _: _waiting_room_cases(token))
+    assert {200, 201, 401, 403, 404, 429} <= {status for status, _, _ in with_lane}
+    # Every join and poll with a buyer's token and no query string took the lane.
+    assert lane_served == 20

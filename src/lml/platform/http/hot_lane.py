@@ -33,13 +33,13 @@ from litestar.types import ASGIApp, Receive, ReceiveMessage, Scope, Send
 from litestar.utils.scope.state import ScopeState
 
 from lml.platform.domain.principal import Principal
-from lml.platform.http.auth import client_network_of, principal_in, scope_checked_by
+from lml.platform.http.auth import principal_in, scope_checked_by
 from lml.platform.http.idempotency import HEADER as IDEMPOTENCY_KEY
 from lml.platform.http.idempotency import idempotent
 from lml.platform.http.kit import HttpKit
 from lml.platform.http.rate_limits import (
-    ADDRESS,
     GeneralBudget,
+    address_of,
     caller_key,
     general_in_store_of,
     own_limit,
@@ -67,6 +67,11 @@ class HotRequest:
         self.principal = principal
         self.parsed = parsed
         self.bill: Any = None
+
+    @property
+    def checked_principal(self) -> Principal:
+        """The principal of a route that checks a scope: the lane serves its requests only with one."""
+        return cast(Principal, self.principal)
 
 
 def hot_lane(serve: Serve, parse: Parse | None = None) -> dict[str, Any]:
@@ -108,7 +113,7 @@ class _HotRoute:
     async def bill_and_run(self, request: HotRequest, receive: Receive, send: Send, kit: HttpKit) -> None:
         scope = request.scope
         principal = request.principal
-        key = principal.owner if principal is not None else ADDRESS + client_network_of(scope)
+        key = principal.owner if principal is not None else address_of(scope)
         tag = request.params[self.tag_of] if self.tag_of is not None else None
         limiter = kit.limiter
         if self.limit is not None:

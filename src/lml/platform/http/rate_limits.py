@@ -27,9 +27,9 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from lml.platform.domain.errors import DomainError, Unavailable
 from lml.platform.domain.rate_budget import RateBill
-from lml.platform.http.auth import bearer_principal, checks_scope, client_network, principal_if_any
+from lml.platform.http.auth import bearer_principal, checks_scope, client_network_of, principal_if_any
 from lml.platform.http.contract import Contract, documented
-from lml.platform.http.kit import kit_of
+from lml.platform.http.kit import kit_in, kit_of
 from lml.platform.http.problems import handle_domain_error
 from lml.platform.logging import get_logger
 from lml.platform.rate_leases import RateLeases
@@ -44,7 +44,12 @@ ADDRESS = "address:"
 
 async def address_key(connection: Connection) -> str:
     """The client's network (an IPv6 /64 is one), so that a new address of it is not a new bucket."""
-    return ADDRESS + client_network(connection)
+    return address_of(connection.scope)
+
+
+def address_of(scope: Scope) -> str:
+    """`address_key` of a request's scope."""
+    return ADDRESS + client_network_of(scope)
 
 
 async def caller_key(connection: Connection) -> str:
@@ -337,6 +342,12 @@ def general_budget(middleware: Callable[[ASGIApp], ASGIApp]) -> GeneralBudget:
 async def charge(connection: Connection, name: str, limit: RateLimit, *, by: KeyOf = caller_key) -> None:
     """One token of the caller's `name` bucket, spent by a handler whose limit the process's settings
     set (route middleware is made before any settings exist). Raises TooManyRequests."""
-    decision = await kit_of(connection).limiter.hit(f"{name}:{await by(connection)}", limit)
+    await charge_key(connection.scope, name, limit, await by(connection))
+
+
+async def charge_key(scope: Scope, name: str, limit: RateLimit, key: str) -> None:
+    """`charge` of the bucket of `key` (what a route's `by` would name), for a handler that has the
+    request's scope alone (`lml.platform.http.hot_lane`). Raises TooManyRequests."""
+    decision = await kit_in(scope).limiter.hit(f"{name}:{key}", limit)
     if not decision.allowed:
         raise decision.refusal()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, cast
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, Router, delete, get, patch, post
@@ -192,8 +192,7 @@ def _plain_hold(body: bytes) -> tuple[HoldBody, HoldRequest] | None:
 
 async def _place_plain(request: HotRequest, seating: SeatingServices) -> ASGIApp:
     data, hold_request = request.parsed
-    principal = cast(Principal, request.principal)  # the route checks the buyer scope: there is one
-    return await _placed_answer(request.scope, seating, request.params["show_id"], principal, data,
+    return await _placed_answer(request.scope, seating, request.params["show_id"], request.checked_principal, data,
                                 hold_request, request.bill)
 
 
