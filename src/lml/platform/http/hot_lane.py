@@ -25,9 +25,16 @@ from collections.abc import Awaitable, Callable
 from typing import Any, cast
 
 from litestar import Litestar
-from litestar._asgi.utils import is_valid_host
+
+# Litestar's own internals, so that the lane routes, checks and answers exceptions exactly as its router
+# does (litestar 2.25.0, pinned in uv.lock): `is_valid_host` is the router's Host check;
+# `wrap_in_exception_handler` wraps every route handler's app (its routing trie does it); the router
+# hands that wrapper the route's exception handlers in `ScopeState` (problems.py reads it too), and
+# `app.asgi_router.handle_routing` is its cached routing. A change to any of them in an upgrade turns
+# tests/e2e/platform/test_hot_lane.py red (its invalid Host, the waiting room's problems it raises,
+# every request's answer, lane on against lane off) or breaks its import.
+from litestar._asgi.utils import is_valid_host, wrap_in_exception_handler
 from litestar.handlers import HTTPRouteHandler
-from litestar.middleware._internal.exceptions import ExceptionHandlerMiddleware
 from litestar.routes import HTTPRoute
 from litestar.types import ASGIApp, Receive, ReceiveMessage, Scope, Send
 from litestar.utils.scope.state import ScopeState
@@ -107,7 +114,7 @@ class _HotRoute:
             await answer(scope, receive, send)
 
         # An exception is answered as the full path answers it.
-        self.run = ExceptionHandlerMiddleware(run, debug=None)
+        self.run = wrap_in_exception_handler(run)
         self.exception_handlers = handler.resolve_exception_handlers()
 
     async def bill_and_run(self, request: HotRequest, receive: Receive, send: Send, kit: HttpKit) -> None:
