@@ -119,6 +119,23 @@ def _waiting_room_cases(token: Token) -> list[Request]:
     return cases + [("GET", "/queue/me", _auth(polling), b"")] * 12
 
 
+def _conditional_cases(token: Token, etags: dict[str, str]) -> list[Request]:
+    """Reads of the seat map and availability, most of them revalidations (304)."""
+    cases: list[Request] = []
+    for path, etag in etags.items():
+        cases += [
+            ("GET", path, {}, b""),                                                   # 200
+            ("GET", path, {"if-none-match": etag}, b""),                             # 304
+            ("GET", path, {"if-none-match": f'W/"x", {etag}'}, b""),                 # 304, one of a list
+            ("GET", path, {"if-none-match": '"other"'}, b""),                        # 200
+            ("GET", path, {"if-none-match": "*"}, b""),
+            ("GET", path, {**_auth(token()), "if-none-match": etag}, b""),           # a buyer's budget
+            ("GET", path, {**_auth("not.a.token"), "if-none-match": etag}, b""),     # the address'
+            ("GET", f"{path}?x=1", {"if-none-match": etag}, b""),                    # a query string
+        ]
+    return cases
+
+
 def _masked(response: httpx.Response, show_id: str, seats: list[str]) -> Answer:
     text = response.content.decode("utf-8", "replace").replace(show_id, "SHOW")
     for index, seat in enumerate(seats):
@@ -205,3 +222,22 @@ async def test_waiting_room_answers_are_the_full_paths_answers(
     assert {200, 201, 400, 401, 403, 404, 429} <= {status for status, _, _ in with_lane}
     # Every join and poll with a buyer's token and no query string took the lane.
     assert lane_served == 20
+
+
+async def test_seat_map_and_availability_answers_are_the_full_paths_answers(
+    app: Litestar, api: httpx.AsyncClient, api_from: ApiFrom, resources: Resources, make_show_on_sale: Any,
+    monkeypatch: Any,
+) -> None:
+    token = _tokens(resources)
+    made = await make_show_on_sale(seats=10, zones={"floor": 10})
+    # Reads change nothing: both ways read the one show.
+    etags = {path: (await api.get(f"/v1/shows/{made.show_id}{path}")).headers["etag"]
+             for path in ("/seatmap", "/availability")}
+
+    async def show() -> Any:
+        return made
+
+    with_lane, _, lane_served = await _both_ways(app, api_from, monkeypatch, show,
+                                                 lambda _: _conditional_cases(token, etags))
+    assert {200, 304} == {status for status, _, _ in with_lane}
+    assert lane_served == 14  # all but the query strings

@@ -250,31 +250,32 @@ async def release(request: AnyRequest, seating: NamedDependency[SeatingServices]
                        token=_token(request.headers.get("if-match")))
 
 
-@get("/v1/shows/{show_id:str}/seatmap", operation_id="getSeatMap",
-     opt=route_contract(CONDITIONAL | contract(body={"application/json": SeatMap})),
-     tags=["seating"], summary="The show's seat map: geometry, tiers, prices")
-async def seatmap(request: AnyRequest, seating: NamedDependency[SeatingServices], show_id: FromPath[str]) -> ASGIApp:
+async def _seatmap_answer(scope: Scope, seating: SeatingServices, show_id: str) -> ASGIApp:
     seatmaps = seating.seatmaps
     current = _etag(await seatmaps.version(show_id))
-    if _matches(header(request.scope, b"if-none-match"), current):
+    if _matches(header(scope, b"if-none-match"), current):
         return not_modified([_SEATMAP_CACHING, (b"etag", current.encode())])
     version, body = await seatmaps.body(show_id)
     return json_answer(200, body, [_SEATMAP_CACHING, (b"etag", _etag(version).encode())])
 
 
-@get("/v1/shows/{show_id:str}/availability", operation_id="getAvailability",
-     opt=route_contract(CONDITIONAL | contract(body={"application/json": Availability})), tags=["seating"],
-     # The snapshot script spends the general budget: a reader's is their own per show (README, "Rate limits").
-     middleware=[general_limit_in_store_of("show_id")],
-     summary="Every seat's status (one character per seat, seat map order) and each GA zone's places left")
-async def availability(
-    request: AnyRequest, seating: NamedDependency[SeatingServices], show_id: FromPath[str]
-) -> ASGIApp:
+async def _seatmap_plain(request: HotRequest, seating: SeatingServices) -> ASGIApp:
+    return await _seatmap_answer(request.scope, seating, request.params["show_id"])
+
+
+@get("/v1/shows/{show_id:str}/seatmap", operation_id="getSeatMap",
+     opt={**route_contract(CONDITIONAL | contract(body={"application/json": SeatMap})), **hot_lane(_seatmap_plain)},
+     tags=["seating"], summary="The show's seat map: geometry, tiers, prices")
+async def seatmap(request: AnyRequest, seating: NamedDependency[SeatingServices], show_id: FromPath[str]) -> ASGIApp:
+    return await _seatmap_answer(request.scope, seating, show_id)
+
+
+async def _availability_answer(scope: Scope, seating: SeatingServices, show_id: str, bill: RateBill | None) -> ASGIApp:
     cached = seating.availability_bodies.get(show_id)
     found = await read_availability_since(seating.holding, show_id=show_id,
-                                          known_version=None if cached is None else cached[0], bill=rate_bill(request))
+                                          known_version=None if cached is None else cached[0], bill=bill)
     if isinstance(found, DomainError):
-        return domain_error_answer(request.scope, found)
+        return domain_error_answer(scope, found)
     if isinstance(found, Availability):
         cached = seating.availability_bodies.put(found)
     elif cached is None:
@@ -282,9 +283,26 @@ async def availability(
     version, body = cached
     etag = _etag(version)
     headers = [(b"etag", etag.encode()), _REVALIDATE]
-    if _matches(header(request.scope, b"if-none-match"), etag):
+    if _matches(header(scope, b"if-none-match"), etag):
         return not_modified(headers)
     return json_answer(200, body, headers)
+
+
+async def _availability_plain(request: HotRequest, seating: SeatingServices) -> ASGIApp:
+    return await _availability_answer(request.scope, seating, request.params["show_id"], request.bill)
+
+
+@get("/v1/shows/{show_id:str}/availability", operation_id="getAvailability",
+     opt={**route_contract(CONDITIONAL | contract(body={"application/json": Availability})),
+          **hot_lane(_availability_plain)},
+     tags=["seating"],
+     # The snapshot script spends the general budget: a reader's is their own per show (README, "Rate limits").
+     middleware=[general_limit_in_store_of("show_id")],
+     summary="Every seat's status (one character per seat, seat map order) and each GA zone's places left")
+async def availability(
+    request: AnyRequest, seating: NamedDependency[SeatingServices], show_id: FromPath[str]
+) -> ASGIApp:
+    return await _availability_answer(request.scope, seating, show_id, rate_bill(request))
 
 
 @get("/v1/shows/{show_id:str}/availability/stream", operation_id="streamAvailability",
