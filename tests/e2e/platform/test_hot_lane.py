@@ -21,6 +21,7 @@ from lml.platform.http import hot_lane
 from lml.platform.http.edge import Edge
 from lml.platform.http.hot_lane import HotLane
 from lml.platform.ids import new_id
+from lml.platform.rate_leases import RateLeases
 from lml.platform.resources import Resources
 from tests.e2e.admission.test_waiting_room import open_room
 from tests.fixtures.seating import ApiFrom
@@ -241,3 +242,23 @@ async def test_seat_map_and_availability_answers_are_the_full_paths_answers(
                                                  lambda _: _conditional_cases(token, etags))
     assert {200, 304} == {status for status, _, _ in with_lane}
     assert lane_served == 14  # all but the query strings
+
+
+async def test_an_error_while_the_bill_is_settled_is_answered_as_the_full_path_answers_it(
+    app: Litestar, api_from: ApiFrom, make_show_on_sale: Any, monkeypatch: Any,
+) -> None:
+    made = await make_show_on_sale(seats=10)
+
+    async def broken(*_: Any) -> None:
+        raise RuntimeError("the limiter broke")
+
+    # Not an outage the limiter turns into Unavailable: Litestar's handlers answer it (a 500 problem).
+    monkeypatch.setattr(RateLeases, "spend", broken)
+
+    async def show() -> Any:
+        return made
+
+    with_lane, _, lane_served = await _both_ways(app, api_from, monkeypatch, show,
+                                                 lambda _: [("GET", "/seatmap", {}, b"")])
+    assert [status for status, _, _ in with_lane] == [500]
+    assert lane_served == 1

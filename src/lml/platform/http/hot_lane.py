@@ -89,7 +89,8 @@ def hot_lane(serve: Serve, parse: Parse | None = None) -> dict[str, Any]:
 
 
 class _HotRoute:
-    def __init__(self, handler: HTTPRouteHandler, serve: Serve, parse: Parse | None, *, general: GeneralBudget) -> None:
+    def __init__(self, handler: HTTPRouteHandler, serve: Serve, parse: Parse | None, *, general: GeneralBudget,
+                 kit: HttpKit) -> None:
         self.parse = parse
         self.max_body = handler.resolve_request_max_body_size() or math.inf
         self.idempotent = idempotent in (handler.middleware or ())
@@ -113,16 +114,23 @@ class _HotRoute:
             answer = await serve(request, **services)
             await answer(scope, receive, send)
 
-        # An exception is answered as the full path answers it.
-        self.run = wrap_in_exception_handler(run)
-        self.exception_handlers = handler.resolve_exception_handlers()
+        async def billed(scope: Scope, receive: Receive, send: Send) -> None:
+            await self.bill_and_run(scope["state"][_STATE_KEY], receive, send)
 
-    async def bill_and_run(self, request: HotRequest, receive: Receive, send: Send, kit: HttpKit) -> None:
+        # An exception is answered as the full path answers it: one raised by the route, by the wrapper
+        # Litestar puts between the route and its middleware (the answer gets the rate headers); one
+        # raised while the bill is settled, by the app's own wrapper, outside the middleware.
+        self.run = wrap_in_exception_handler(run)
+        self.served = wrap_in_exception_handler(billed)
+        self.exception_handlers = handler.resolve_exception_handlers()
+        self.kit = kit
+
+    async def bill_and_run(self, request: HotRequest, receive: Receive, send: Send) -> None:
         scope = request.scope
         principal = request.principal
         key = principal.owner if principal is not None else address_of(scope)
         tag = request.params[self.tag_of] if self.tag_of is not None else None
-        limiter = kit.limiter
+        limiter = self.kit.limiter
         if self.limit is not None:
             bill = route_bill(limiter, self.limit.name, self.limit.limit, key, tag=tag,
                               general=self.general.limit_of, caller=key)
@@ -135,7 +143,6 @@ class _HotRoute:
         answer_by = await settle_first(scope, receive, send, bill, limiter, in_store=tag is not None,
                                        leases=leases, unavailable=unavailable)
         if answer_by is not None:
-            scope["state"][_STATE_KEY] = request
             await self.run(scope, receive, answer_by)
 
 
@@ -151,7 +158,7 @@ class HotLane:
         for route in app.routes:
             for handler in route.route_handlers if isinstance(route, HTTPRoute) else ():
                 if _OPT_KEY in handler.opt:
-                    self._routes[id(handler)] = _HotRoute(handler, *handler.opt[_OPT_KEY], general=general)
+                    self._routes[id(handler)] = _HotRoute(handler, *handler.opt[_OPT_KEY], general=general, kit=kit)
         self._methods = frozenset(method for route in app.routes if isinstance(route, HTTPRoute)
                                   for handler in route.route_handlers if id(handler) in self._routes
                                   for method in handler.http_methods)
@@ -204,7 +211,8 @@ class HotLane:
         scope["path_template"] = template
         scope["path_params"] = params
         ScopeState.from_scope(scope).exception_handlers = route.exception_handlers
-        await route.bill_and_run(HotRequest(scope, params, principal, parsed), receive, send, self._kit)
+        scope["state"][_STATE_KEY] = HotRequest(scope, params, principal, parsed)
+        await route.served(scope, receive, send)
         return True
 
     async def _body(self, scope: Scope, receive: Receive, route: _HotRoute) -> bytes | list[ReceiveMessage | None]:
