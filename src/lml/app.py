@@ -29,10 +29,11 @@ from lml.platform.http.client_address import TrustedProxies
 from lml.platform.http.cors import Cors
 from lml.platform.http.edge import Edge
 from lml.platform.http.health import router as health_router
+from lml.platform.http.hot_lane import HotLane
 from lml.platform.http.kit import HttpKit, provide
 from lml.platform.http.openapi import openapi_config
 from lml.platform.http.problems import exception_handlers
-from lml.platform.http.rate_limits import general_rate_limit
+from lml.platform.http.rate_limits import GeneralBudget, general_budget, general_rate_limit
 from lml.platform.http.request_guard import request_guard
 from lml.platform.http.security_headers import SecurityHeaders
 from lml.platform.idempotency import IdempotencyStore
@@ -62,12 +63,16 @@ def http_kit(container: Container) -> HttpKit:
     )
 
 
-def served(app: Litestar, container: Container) -> Litestar:
+def served(app: Litestar, container: Container, general: GeneralBudget | None = None) -> Litestar:
     """`app` behind its edge (`lml.platform.http.edge`), what every request and answer passes through:
     the request's span (when traces are exported), its id, access log line and metrics, the HTTP kit,
-    the client's address (trusted proxies), the security headers, CORS."""
+    the client's address (trusted proxies), the security headers, CORS; then the hot routes' lane
+    (`lml.platform.http.hot_lane`) when given `general`, the app's general rate limit, which it spends as
+    the app does."""
     settings = container.settings
-    app.asgi_handler = Edge(app.asgi_handler, http_kit(container),
+    kit = http_kit(container)
+    inner = app.asgi_handler if general is None else HotLane(app, kit, general, settings.body_timeout_seconds)
+    app.asgi_handler = Edge(inner, kit,
                             TrustedProxies(settings.trusted_proxy_networks, settings.forwarded_header),
                             SecurityHeaders(production=settings.is_production), Cors(settings.cors_origin_list))
     return app
@@ -104,6 +109,11 @@ def create_app(
             await container.close()
             log.info("api_stopped")
 
+    general = general_rate_limit(
+        RateLimit(settings.rate_limit_principal_burst, settings.rate_limit_principal_per_second),
+        RateLimit(settings.rate_limit_address_burst, settings.rate_limit_address_per_second),
+        exempt_paths=UNLIMITED_PATHS,
+    )
     app = Litestar(
         route_handlers=[
             health_router,
@@ -129,14 +139,7 @@ def create_app(
         },
         lifespan=[lifespan],
         exception_handlers=exception_handlers(),
-        middleware=[
-            request_guard(settings.body_timeout_seconds),
-            general_rate_limit(
-                RateLimit(settings.rate_limit_principal_burst, settings.rate_limit_principal_per_second),
-                RateLimit(settings.rate_limit_address_burst, settings.rate_limit_address_per_second),
-                exempt_paths=UNLIMITED_PATHS,
-            ),
-        ],
+        middleware=[request_guard(settings.body_timeout_seconds), general],
         request_max_body_size=settings.max_body_bytes,
         openapi_config=openapi_config(general_limit_exempt=UNLIMITED_PATHS),
         debug=False,
@@ -144,7 +147,7 @@ def create_app(
         logging_config=None,
     )
     answer_options_with_every_method(app)
-    return served(app, container)
+    return served(app, container, general_budget(general))
 
 
 def create_served_app() -> Litestar:

@@ -7,9 +7,10 @@ import uuid
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Request, Response, Router, get, post, put
+from litestar import Request, Router, get, post, put
 from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, JSONBody
+from litestar.types import ASGIApp, Scope
 
 from lml.admission.application.configure_room import configure_room, set_paused
 from lml.admission.application.line_places import join_line, my_place
@@ -26,10 +27,12 @@ from lml.admission.infrastructure.services import AdmissionServices
 from lml.identity.facade import READERS, WRITERS, OperatorAccess, current_operator, operator_in
 from lml.platform.domain.buyer_limit import limit_key
 from lml.platform.domain.date_time import OffsetDateTime
-from lml.platform.domain.principal import BUYER_SCOPE
+from lml.platform.domain.principal import BUYER_SCOPE, Principal
+from lml.platform.http.answer import json_answer
 from lml.platform.http.auth import bearer_principal, requires_scope
 from lml.platform.http.contract import contract, route_contract
-from lml.platform.http.rate_limits import address_key, charge, rate_limited
+from lml.platform.http.hot_lane import HotRequest, hot_lane
+from lml.platform.http.rate_limits import address_of, charge_key, rate_limited
 from lml.platform.rate_limit import RateLimit
 
 AnyRequest = Request[Any, Any, Any]
@@ -51,16 +54,16 @@ class RoomBody(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
                                                                  "maximum": PASS_SECONDS_MAX})] = PASS_SECONDS_DEFAULT
 
 
-def _buyer(request: AnyRequest) -> str:
+def _buyer(principal: Principal) -> str:
     """Who holds a place in line: a user, or a guest counted by email (a second guest session with the
     same email is the same buyer, as for the show's limit of seats)."""
-    principal = bearer_principal(request)
     return limit_key(principal.kind, principal.subject, principal.email)
 
 
-def _answer(entry: QueueEntry, status_code: int) -> Response[QueueEntry]:
-    return Response(entry, status_code=status_code, headers={
-        "Retry-After": str(entry.poll_after_seconds), "Cache-Control": "no-store"})
+def _answer(entry: QueueEntry, status_code: int) -> ASGIApp:
+    # A prepared answer (`lml.platform.http.answer`): join and poll are a waiting room's hot routes.
+    return json_answer(status_code, entry, [(b"retry-after", str(entry.poll_after_seconds).encode()),
+                                            (b"cache-control", b"no-store")])
 
 
 async def _status(admission: AdmissionServices, operator: OperatorAccess, show_id: str) -> RoomStatus:
@@ -109,20 +112,39 @@ async def resume(admission: Admission, operator: Operator, show_id: FromPath[uui
     return await _pause(admission, operator, str(show_id), False)
 
 
-@post("/v1/shows/{show_id:uuid}/queue", operation_id="joinQueue", opt=route_contract(contract(200, 409, 429)),
+async def _joined(scope: Scope, admission: AdmissionServices, show_id: str, principal: Principal) -> ASGIApp:
+    await charge_key(scope, "admission:joins", admission.joins_per_address, address_of(scope))
+    entry, new = await join_line(admission.desk, show_id=show_id, buyer=_buyer(principal))
+    return _answer(entry, 201 if new else 200)
+
+
+async def _join_plain(request: HotRequest, admission: AdmissionServices) -> ASGIApp:
+    return await _joined(request.scope, admission, str(request.params["show_id"]), request.checked_principal)
+
+
+# The answers are prepared (`_answer`): their body is stated in the contract.
+@post("/v1/shows/{show_id:uuid}/queue", operation_id="joinQueue",
+      opt={**route_contract(contract(200, 409, 429, json_answer=QueueEntry)), **hot_lane(_join_plain)},
       guards=[requires_scope(BUYER_SCOPE)],
       summary="Join the show's waiting room line (once: joining again answers the same place)")
-async def join(request: AnyRequest, admission: Admission, show_id: FromPath[uuid.UUID]) -> Response[QueueEntry]:
-    await charge(request, "admission:joins", admission.joins_per_address, by=address_key)
-    entry, new = await join_line(admission.desk, show_id=str(show_id), buyer=_buyer(request))
-    return _answer(entry, 201 if new else 200)
+async def join(request: AnyRequest, admission: Admission, show_id: FromPath[uuid.UUID]) -> ASGIApp:
+    return await _joined(request.scope, admission, str(show_id), bearer_principal(request))
+
+
+async def _place_of(admission: AdmissionServices, show_id: str, principal: Principal) -> ASGIApp:
+    return _answer(await my_place(admission.desk, show_id=show_id, buyer=_buyer(principal)), 200)
+
+
+async def _poll_plain(request: HotRequest, admission: AdmissionServices) -> ASGIApp:
+    return await _place_of(admission, str(request.params["show_id"]), request.checked_principal)
 
 
 @get("/v1/shows/{show_id:uuid}/queue/me", operation_id="getQueuePosition", guards=[requires_scope(BUYER_SCOPE)],
      middleware=[rate_limited("admission:polls", POLLS_PER_BUYER)],
+     opt={**route_contract(contract(json_answer=QueueEntry)), **hot_lane(_poll_plain)},
      summary="Your place in the show's line; once admitted, the pass to hold seats with (X-Queue-Pass)")
-async def me(request: AnyRequest, admission: Admission, show_id: FromPath[uuid.UUID]) -> Response[QueueEntry]:
-    return _answer(await my_place(admission.desk, show_id=str(show_id), buyer=_buyer(request)), 200)
+async def me(request: AnyRequest, admission: Admission, show_id: FromPath[uuid.UUID]) -> ASGIApp:
+    return await _place_of(admission, str(show_id), bearer_principal(request))
 
 
 router = Router(path="/", route_handlers=[set_room, get_room, pause, resume, join, me],

@@ -15,7 +15,7 @@ from lml.platform.domain.principal import Principal
 from lml.platform.http.contract import BEARER, documented
 from lml.platform.http.kit import kit_of
 from lml.platform.http.request_headers import header
-from lml.platform.tokens import InvalidToken
+from lml.platform.tokens import InvalidToken, TokenCodec
 
 # Marks the middleware `scope_checked` makes.
 _CHECKS_SCOPE = "__lml_checks_scope__"
@@ -36,16 +36,20 @@ def principal_if_any(connection: ASGIConnection[Any, Any, Any, Any]) -> Principa
 
 
 def _principal(connection: ASGIConnection[Any, Any, Any, Any]) -> Principal | str:
-    """The principal of the request's bearer token, or why there is none."""
-    state = connection.scope.setdefault("state", {})
+    return principal_in(connection.scope, kit_of(connection).tokens)
+
+
+def principal_in(scope: Scope, tokens: TokenCodec) -> Principal | str:
+    """The principal of the request's bearer token, or why there is none (remembered in the scope's state)."""
+    state = scope.setdefault("state", {})
     cached: Principal | None = state.get("principal")
     if cached is not None:
         return cached
-    scheme, _, token = (header(connection.scope, b"authorization") or "").partition(" ")
+    scheme, _, token = (header(scope, b"authorization") or "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return "A bearer access token is required"
     try:
-        principal = kit_of(connection).tokens.verify(token.strip())
+        principal = tokens.verify(token.strip())
     except InvalidToken:
         return "The access token is invalid or expired"
     state["principal"] = principal
@@ -61,6 +65,7 @@ def requires_scope(scope: str) -> Any:
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         _check_scope(connection, scope)
 
+    setattr(guard, _CHECKS_SCOPE, scope)
     return guard
 
 
@@ -77,13 +82,25 @@ def scope_checked(scope: str) -> Callable[[ASGIApp], ASGIApp]:
 
         return check
 
-    setattr(wrap, _CHECKS_SCOPE, True)
+    setattr(wrap, _CHECKS_SCOPE, scope)
     return documented(wrap, BEARER)
 
 
 def checks_scope(handler: BaseRouteHandler) -> bool:
     """Whether a `scope_checked` middleware guards the route."""
-    return any(getattr(middleware, _CHECKS_SCOPE, False) for middleware in handler.middleware or ())
+    return any(hasattr(middleware, _CHECKS_SCOPE) for middleware in handler.middleware or ())
+
+
+def scope_checked_by(check: Any) -> str | None:
+    """The scope a `requires_scope` guard or a `scope_checked` middleware asks for; None for anything else."""
+    needed: str | None = getattr(check, _CHECKS_SCOPE, None)
+    return needed
+
+
+def client_network_of(scope: Scope) -> str:
+    """`client_network` of a request's scope."""
+    client = scope.get("client")
+    return address_group(client[0] if client else "unknown")
 
 
 def _check_scope(connection: ASGIConnection[Any, Any, Any, Any], scope: str) -> None:
@@ -98,4 +115,4 @@ def client_address(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
 
 def client_network(connection: ASGIConnection[Any, Any, Any, Any]) -> str:
     """What every limit per client address counts: the client's IPv4 address, or its IPv6 /64."""
-    return address_group(client_address(connection))
+    return client_network_of(connection.scope)

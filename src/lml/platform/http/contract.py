@@ -39,6 +39,9 @@ class Contract:
     # The type of the JSON body a hot route reads itself (`lml.platform.http.json_body`), documented as a
     # `data` parameter of that type is.
     json_body: Any = None
+    # The type of the JSON body a hot route answers with itself (`lml.platform.http.answer`), documented
+    # as a handler's returned type is.
+    json_answer: Any = None
     # What a request the schema calls valid must still meet, that JSON Schema cannot state (what it names
     # exists, a rule across items, a rule against the state): said in the description of the 422.
     rule: str = ""
@@ -58,6 +61,7 @@ class Contract:
             body={**self.body, **other.body},
             reads_body={**self.reads_body, **other.reads_body},
             json_body=self.json_body if other.json_body is None else other.json_body,
+            json_answer=self.json_answer if other.json_answer is None else other.json_answer,
             rule="; ".join(dict.fromkeys(rule for rule in (self.rule, other.rule) if rule)),
         )
 
@@ -68,9 +72,10 @@ def _merged(first: Iterable[str], second: Iterable[str]) -> tuple[str, ...]:
 
 def contract(*statuses: int, reads: tuple[str, ...] = (), requires: tuple[str, ...] = (),
              sends: tuple[str, ...] = (), body: dict[str, Any] | None = None,
-             reads_body: dict[str, Any] | None = None, json_body: Any = None, rule: str = "") -> Contract:
+             reads_body: dict[str, Any] | None = None, json_body: Any = None, json_answer: Any = None,
+             rule: str = "") -> Contract:
     return Contract(statuses=frozenset(statuses), reads=reads, requires=requires, sends=sends, body=body or {},
-                    reads_body=reads_body or {}, json_body=json_body, rule=rule)
+                    reads_body=reads_body or {}, json_body=json_body, json_answer=json_answer, rule=rule)
 
 
 # A bearer token is needed: 401 without a valid one; 403 when its scope or role does not allow.

@@ -40,7 +40,11 @@ async def json_body(receive: Receive, target: Any) -> Any:
     """The body converted to `target` (a type, or an Annotated one), as loosely as Litestar converts
     a `data` parameter (`strict=False`: "2" is a 2). A body nested deeper than msgspec decodes raises
     its RecursionError, answered as a 400 like any such body."""
-    body = await read_body(receive)
+    return decode_json(await read_body(receive), target)
+
+
+def decode_json(body: bytes, target: Any) -> Any:
+    """`json_body`'s conversion of a body already read."""
     if not body:
         raise _invalid(_NO_BODY)
     try:

@@ -14,6 +14,7 @@ from typing import Any, Protocol, TypeVar
 
 from litestar.connection import ASGIConnection
 from litestar.di import Provide
+from litestar.types import Scope
 
 from lml.platform.domain.principal import Principal
 from lml.platform.idempotency import IdempotencyStore
@@ -42,7 +43,12 @@ class HttpKit:
 
 
 def kit_of(connection: ASGIConnection[Any, Any, Any, Any]) -> HttpKit:
-    kit: HttpKit = connection.scope["state"][SCOPE_KEY]
+    return kit_in(connection.scope)
+
+
+def kit_in(scope: Scope) -> HttpKit:
+    """`kit_of` a request's scope."""
+    kit: HttpKit = scope["state"][SCOPE_KEY]
     return kit
 
 

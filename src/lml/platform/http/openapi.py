@@ -167,11 +167,13 @@ def document(schema: dict[str, Any], app: Litestar, general_limit_exempt: Collec
     _, components = msgspec.json.schema_components(types, ref_template=_REF, schema_hook=_schema_hook)
     # Litestar's own components stay for what only it describes (a query parameter's enum, say);
     # msgspec's describe every body, and win where both name one. Litestar sorts its components by name:
-    # a body a route reads itself (`Contract.json_body`) is named among them, as a `data` parameter is.
+    # a body a route reads itself (`Contract.json_body`) is named among them, as a `data` parameter is,
+    # and one it answers with itself (`Contract.json_answer`), as a returned type is.
     litestar = out["components"].get("schemas", {})
-    read_bodies = [promise.json_body for promise in (_contract(handler) for _, _, handler, _ in operations)
-                   if promise.json_body is not None]
-    _, own = msgspec.json.schema_components(read_bodies, ref_template=_REF, schema_hook=_schema_hook)
+    promises = [_contract(handler) for _, _, handler, _ in operations]
+    own_bodies = [body for promise in promises for body in (promise.json_body, promise.json_answer)
+                  if body is not None]
+    _, own = msgspec.json.schema_components(own_bodies, ref_template=_REF, schema_hook=_schema_hook)
     litestar = {name: litestar.get(name) for name in sorted({*litestar, *own})}
     out["components"]["schemas"] = {**litestar, **_without_boolean_items(components)}
     out["components"]["headers"] = RESPONSE_HEADERS
@@ -232,6 +234,9 @@ def _request_type(handler: HTTPRouteHandler) -> Any | None:
 
 
 def _response_type(handler: HTTPRouteHandler) -> Any | None:
+    answered = _contract(handler).json_answer
+    if answered is not None:
+        return answered
     spec = (handler.responses or {}).get(handler.status_code)
     if spec is not None and spec.data_container is not None:
         return spec.data_container  # a handler that sends encoded bytes names their type here

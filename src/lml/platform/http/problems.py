@@ -14,7 +14,7 @@ import pymongo.errors
 from litestar import Request, Response
 from litestar.exceptions import HTTPException, SerializationException, ValidationException
 from litestar.serialization import decode_json
-from litestar.types import Empty
+from litestar.types import Empty, Scope
 from litestar.utils.scope.state import ScopeState
 
 from lml.platform.domain.errors import (
@@ -91,11 +91,11 @@ def problem(
     extensions: dict[str, Any] | None = None,
 ) -> Response[bytes]:
     """The problem document for this request, encoded once (409s are a hot path in a surge)."""
-    return Response(content=_problem_document(request, status, kind, detail, title, extensions), status_code=status,
-                    media_type=PROBLEM_JSON, headers=headers)
+    document = _problem_document(request.scope, status, kind, detail, title, extensions)
+    return Response(content=document, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def _problem_document(request: Request[Any, Any, Any], status: int, kind: str, detail: str, title: str | None,
+def _problem_document(scope: Scope, status: int, kind: str, detail: str, title: str | None,
                       extensions: dict[str, Any] | None) -> bytes:
     """The standard members win over an extension of the same name, so a context cannot break the shape."""
     body: dict[str, Any] = {
@@ -104,9 +104,9 @@ def _problem_document(request: Request[Any, Any, Any], status: int, kind: str, d
         "title": title or TITLES.get(status, "Error"),
         "status": status,
         "detail": detail,
-        "instance": request.scope["path"],
+        "instance": scope["path"],
     }
-    if request_id := request.scope.get("state", {}).get("request_id"):
+    if request_id := scope.get("state", {}).get("request_id"):
         body["request_id"] = request_id
     return msgspec.json.encode(body)
 
@@ -123,10 +123,10 @@ def handle_domain_error(request: Request[Any, Any, Any], exc: DomainError) -> Re
     return problem(request, status, _kebab(type(exc).__name__), exc.detail, headers=headers, extensions=extensions)
 
 
-def domain_error_answer(request: Request[Any, Any, Any], exc: DomainError) -> Answer:
+def domain_error_answer(scope: Scope, exc: DomainError) -> Answer:
     """`handle_domain_error`'s problem as an `Answer`, for a route that answers a refusal without raising."""
     status, headers, extensions = _domain_problem(exc)
-    document = _problem_document(request, status, _kebab(type(exc).__name__), exc.detail, None, extensions)
+    document = _problem_document(scope, status, _kebab(type(exc).__name__), exc.detail, None, extensions)
     return json_answer(status, document, headers_of(headers.items()), media_type=PROBLEM_JSON_BYTES)
 
 

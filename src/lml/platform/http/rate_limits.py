@@ -18,6 +18,7 @@ import time
 from collections.abc import Awaitable, Callable, Collection
 from typing import Any
 
+import msgspec
 from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.enums import ScopeType
@@ -26,13 +27,13 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from lml.platform.domain.errors import DomainError, Unavailable
 from lml.platform.domain.rate_budget import RateBill
-from lml.platform.http.auth import bearer_principal, checks_scope, client_network, principal_if_any
+from lml.platform.http.auth import bearer_principal, checks_scope, client_network_of, principal_if_any
 from lml.platform.http.contract import Contract, documented
-from lml.platform.http.kit import kit_of
+from lml.platform.http.kit import kit_in, kit_of
 from lml.platform.http.problems import handle_domain_error
 from lml.platform.logging import get_logger
 from lml.platform.rate_leases import RateLeases
-from lml.platform.rate_limit import RateDecision, RateLimit
+from lml.platform.rate_limit import RateDecision, RateLimit, RateLimiter
 
 log = get_logger("lml.rate_limits")
 
@@ -43,7 +44,12 @@ ADDRESS = "address:"
 
 async def address_key(connection: Connection) -> str:
     """The client's network (an IPv6 /64 is one), so that a new address of it is not a new bucket."""
-    return ADDRESS + client_network(connection)
+    return address_of(connection.scope)
+
+
+def address_of(scope: Scope) -> str:
+    """`address_key` of a request's scope."""
+    return ADDRESS + client_network_of(scope)
 
 
 async def caller_key(connection: Connection) -> str:
@@ -78,6 +84,8 @@ _BILL = "rate_bill"
 _OWN_LIMIT = "__lml_own_rate_limit__"
 # Marks a route whose store script spends the general bucket: the path parameter whose hash tag it carries.
 _IN_STORE_OF = "__lml_general_limit_in_store_of__"
+# The general middleware's budget, on the middleware.
+_GENERAL_BUDGET = "__lml_general_budget__"
 
 
 def _bucket_name(name: str, tag: str | None, key: str) -> str:
@@ -102,6 +110,76 @@ def rate_bill(connection: Connection) -> RateBill | None:
     return bill
 
 
+def route_bill(limiter: RateLimiter, name: str, limit: RateLimit, key: str, *, tag: str | None,
+               general: Callable[[str], RateLimit] | None = None, caller: str = "") -> RateBill:
+    """The buckets of one request: the general one of `caller` first when a route's own limit spends it
+    (`general`: its limit for the caller), then the `name` bucket of `key`."""
+    buckets = []
+    if general is not None:
+        buckets.append(limiter.bucket(_bucket_name("general", tag, caller), general(caller)))
+    buckets.append(limiter.bucket(_bucket_name(name, tag, key), limit))
+    return RateBill(buckets)
+
+
+def sending_rate_headers(scope: Scope, receive: Receive, send: Send, bill: RateBill, limiter: RateLimiter,
+                         unavailable: Callable[[], None] | None = None) -> Send:
+    """`send` adding the bill's `RateLimit-*` headers to the answer. A request that ended before its
+    store script ran (invalid, a replayed answer...) pays when its answer starts, and a budget that
+    cannot be checked then answers 503 in its place (unless `unavailable`: called, and the answer goes
+    out without the headers)."""
+    replaced = False  # the route's answer gave way to a 503: its own messages go nowhere
+
+    async def send_with_headers(message: Message) -> None:
+        nonlocal replaced
+        if replaced:
+            return
+        # An inner limit's headers describe the tighter budget, and another limit's 429 its own.
+        if message["type"] == "http.response.start" and not any(
+                name.lower() == b"ratelimit-limit" for name, _ in message.get("headers", [])):
+            decision: RateDecision | None = bill.decision
+            if decision is None:
+                try:
+                    decision = await limiter.spend(bill)
+                except Unavailable as down:
+                    if unavailable is None:
+                        replaced = True
+                        await _problem(scope, receive, send, down)
+                        return
+                    unavailable()
+            if decision is not None:
+                message = {**message, "headers": [*message.get("headers", []), *_rate_headers(decision)]}
+        await send(message)
+
+    return send_with_headers
+
+
+async def refuse(scope: Scope, receive: Receive, send: Send, decision: RateDecision) -> None:
+    """The 429 problem of a refused request, with its budget's headers."""
+    await _problem(scope, receive, send, decision.refusal(), _rate_headers(decision))
+
+
+async def settle_first(scope: Scope, receive: Receive, send: Send, bill: RateBill, limiter: RateLimiter, *,
+                       in_store: bool, leases: RateLeases | None = None,
+                       unavailable: Callable[[], None] | None = None) -> Send | None:
+    """The bill spent before the route runs, unless its store script spends it (`in_store`); the `send`
+    the route answers through (`sending_rate_headers`), or None once a refusal was answered (429).
+    While the store cannot be reached: raises Unavailable (503), or with `unavailable`, calls it and
+    the route answers as it is, unlimited."""
+    if not in_store:
+        try:
+            await (limiter.spend(bill) if leases is None else leases.spend(limiter, bill))
+        except Unavailable:
+            if unavailable is None:
+                raise
+            unavailable()
+            return send
+    refused = bill.decision
+    if refused is None or refused.allowed:
+        return sending_rate_headers(scope, receive, send, bill, limiter, unavailable)
+    await refuse(scope, receive, send, refused)
+    return None
+
+
 def _limit_middleware(
     app: ASGIApp, by: KeyOf, name: str, limit_of: Callable[[str], RateLimit], *, own: bool,
     in_store_of: str | None = None, unavailable: Callable[[], None] | None = None, leases: RateLeases | None = None,
@@ -120,59 +198,27 @@ def _limit_middleware(
         limiter = kit_of(connection).limiter
         tag = connection.path_params[in_store_of] if in_store_of is not None else None
         key = await by(connection)
-        buckets = []
         state = scope.setdefault("state", {})
         general: Callable[[str], RateLimit] | None = state.pop(_GENERAL, None) if own else None
-        if general is not None:
-            caller = key if by is caller_key else await caller_key(connection)
-            buckets.append(limiter.bucket(_bucket_name("general", tag, caller), general(caller)))
-        buckets.append(limiter.bucket(_bucket_name(name, tag, key), limit_of(key)))
-        bill = RateBill(buckets)
+        caller = key if general is None or by is caller_key else await caller_key(connection)
+        bill = route_bill(limiter, name, limit_of(key), key, tag=tag, general=general, caller=caller)
         if in_store_of is not None:
             state[_BILL] = bill
-        else:
-            try:
-                await (limiter.spend(bill) if leases is None else leases.spend(limiter, bill))
-            except Unavailable:  # the limiter's store cannot be reached
-                if unavailable is None:
-                    raise
-                unavailable()
-                await app(scope, receive, send)
-                return
-
-        replaced = False  # the route's answer gave way to a 503: its own messages go nowhere
-
-        async def send_with_headers(message: Message) -> None:
-            nonlocal replaced
-            if replaced:
-                return
-            # An inner limit's headers describe the tighter budget, and another limit's 429 its own.
-            if message["type"] == "http.response.start" and not any(
-                    name.lower() == b"ratelimit-limit" for name, _ in message.get("headers", [])):
-                decision: RateDecision | None = bill.decision
-                if decision is None:
-                    # The request ended before its store script ran (invalid, a replayed answer...):
-                    # it pays now, and a budget that cannot be checked answers 503, as it would have
-                    # before the route ran.
-                    try:
-                        decision = await limiter.spend(bill)
-                    except Unavailable as down:
-                        if unavailable is None:
-                            replaced = True
-                            await _problem(scope, receive, send, down)
-                            return
-                        unavailable()
-                if decision is not None:
-                    message = {**message, "headers": [*message.get("headers", []), *_rate_headers(decision)]}
-            await send(message)
-
-        refused = bill.decision
-        if refused is None or refused.allowed:
-            await app(scope, receive, send_with_headers)
-            return
-        await _problem(scope, receive, send, refused.refusal(), _rate_headers(refused))
+        answer_by = await settle_first(scope, receive, send, bill, limiter, in_store=in_store_of is not None,
+                                       leases=leases, unavailable=unavailable)
+        if answer_by is not None:
+            await app(scope, receive, answer_by)
 
     return middleware
+
+
+class RouteLimit(msgspec.Struct, frozen=True):
+    """A route's own limit as `rate_limited` declares it (read back by `lml.platform.http.hot_lane`)."""
+
+    name: str
+    limit: RateLimit
+    by: KeyOf
+    in_store_of: str | None
 
 
 def rate_limited(
@@ -186,7 +232,7 @@ def rate_limited(
     def wrap(app: ASGIApp) -> ASGIApp:
         return _limit_middleware(app, by, name, lambda _: limit, own=True, in_store_of=in_store_of)
 
-    setattr(wrap, _OWN_LIMIT, True)
+    setattr(wrap, _OWN_LIMIT, RouteLimit(name, limit, by, in_store_of))
     return documented(wrap, RATE_LIMITED)
 
 
@@ -203,6 +249,15 @@ def general_limit_in_store_of(path_param: str) -> Callable[[ASGIApp], ASGIApp]:
     return wrap
 
 
+class GeneralBudget(msgspec.Struct, frozen=True):
+    """The general limit of `general_rate_limit`: each caller's limit (by key), the process's leases of
+    callers' tokens, and what to do while the store cannot be reached (go on unlimited, said once a minute)."""
+
+    limit_of: Callable[[str], RateLimit]
+    leases: RateLeases
+    unavailable: Callable[[], None]
+
+
 def is_exempt(path: str, exempt_paths: Collection[str]) -> bool:
     """Whether `path` is one of `exempt_paths` or under one."""
     return any(path == prefix or path.startswith(prefix + "/") for prefix in exempt_paths)
@@ -213,9 +268,17 @@ def _route_marks(scope: Scope) -> tuple[bool, str | None]:
     handler = scope.get("route_handler")
     if not isinstance(handler, HTTPRouteHandler):
         return False, None
-    marks = handler.middleware or ()
-    in_store_of = next((getattr(m, _IN_STORE_OF) for m in marks if hasattr(m, _IN_STORE_OF)), None)
-    return any(getattr(m, _OWN_LIMIT, False) for m in marks), in_store_of
+    return own_limit(handler) is not None, general_in_store_of(handler)
+
+
+def general_in_store_of(handler: HTTPRouteHandler) -> str | None:
+    """The path parameter whose store script spends the route's general bucket (`general_limit_in_store_of`)."""
+    return next((getattr(m, _IN_STORE_OF) for m in handler.middleware or () if hasattr(m, _IN_STORE_OF)), None)
+
+
+def own_limit(handler: HTTPRouteHandler) -> RouteLimit | None:
+    """The route's own limit, if it has one."""
+    return next((getattr(m, _OWN_LIMIT) for m in handler.middleware or () if hasattr(m, _OWN_LIMIT)), None)
 
 
 def general_rate_limit(
@@ -231,7 +294,6 @@ def general_rate_limit(
         return per_address if key.startswith(ADDRESS) else per_principal
 
     last_warned = -math.inf
-    leases = RateLeases()
 
     def unavailable() -> None:
         # Reading one's tickets, or the event list, must not fail because the limiter's store is
@@ -242,9 +304,11 @@ def general_rate_limit(
             last_warned = time.monotonic()
             log.warning("general_rate_limit_unavailable", detail="Redis cannot be reached; requests go unlimited")
 
+    budget = GeneralBudget(limit_of, RateLeases(), unavailable)
+
     def wrap(app: ASGIApp) -> ASGIApp:
         limited = _limit_middleware(app, caller_key, "general", limit_of, own=False, unavailable=unavailable,
-                                    leases=leases)
+                                    leases=budget.leases)
         in_store: dict[str, ASGIApp] = {}
 
         async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
@@ -265,12 +329,25 @@ def general_rate_limit(
 
         return middleware
 
+    setattr(wrap, _GENERAL_BUDGET, budget)
     return wrap
+
+
+def general_budget(middleware: Callable[[ASGIApp], ASGIApp]) -> GeneralBudget:
+    """What the middleware `general_rate_limit` made spends: its limit per caller, leases, outage policy."""
+    budget: GeneralBudget = getattr(middleware, _GENERAL_BUDGET)
+    return budget
 
 
 async def charge(connection: Connection, name: str, limit: RateLimit, *, by: KeyOf = caller_key) -> None:
     """One token of the caller's `name` bucket, spent by a handler whose limit the process's settings
     set (route middleware is made before any settings exist). Raises TooManyRequests."""
-    decision = await kit_of(connection).limiter.hit(f"{name}:{await by(connection)}", limit)
+    await charge_key(connection.scope, name, limit, await by(connection))
+
+
+async def charge_key(scope: Scope, name: str, limit: RateLimit, key: str) -> None:
+    """`charge` of the bucket of `key` (what a route's `by` would name), for a handler that has the
+    request's scope alone (`lml.platform.http.hot_lane`). Raises TooManyRequests."""
+    decision = await kit_in(scope).limiter.hit(f"{name}:{key}", limit)
     if not decision.allowed:
         raise decision.refusal()

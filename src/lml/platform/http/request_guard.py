@@ -77,6 +77,11 @@ def request_guard(body_timeout_seconds: float) -> Callable[[ASGIApp], ASGIApp]:
     return middleware
 
 
+def may_hold_nul(content_type: str | None, body: bytes) -> bool:
+    """Whether the guard would look into this whole body for a NUL (a form's, or one a suspect may be)."""
+    return (content_type or "").lower().startswith(_FORM) or any(s in body for s in _JSON_SUSPECTS)
+
+
 def _refuse_nul_in_url(scope: Scope) -> None:
     paths = [f"/{name}" for name, value in scope.get("path_params", {}).items()
              if isinstance(value, str) and NUL in value]

@@ -8,18 +8,21 @@ from typing import Annotated, Any
 import msgspec
 from litestar import Request, Router, delete, get, patch, post
 from litestar.di import NamedDependency
+from litestar.exceptions import SerializationException, ValidationException
 from litestar.params import FromPath
 from litestar.response import ServerSentEvent
-from litestar.types import ASGIApp
+from litestar.types import ASGIApp, Scope
 
 from lml.platform.domain.buyer_limit import limit_key
 from lml.platform.domain.errors import BrokenInvariant, DomainError
-from lml.platform.domain.principal import BUYER_SCOPE
+from lml.platform.domain.principal import BUYER_SCOPE, Principal
+from lml.platform.domain.rate_budget import RateBill
 from lml.platform.http.answer import json_answer, not_modified
-from lml.platform.http.auth import bearer_principal, client_network, requires_scope, scope_checked
+from lml.platform.http.auth import bearer_principal, client_network_of, requires_scope, scope_checked
 from lml.platform.http.contract import contract, route_contract
+from lml.platform.http.hot_lane import HotRequest, hot_lane
 from lml.platform.http.idempotency import idempotent
-from lml.platform.http.json_body import json_body
+from lml.platform.http.json_body import decode_json, json_body
 from lml.platform.http.problems import domain_error_answer
 from lml.platform.http.rate_limits import general_limit_in_store_of, rate_bill, rate_limited
 from lml.platform.http.request_headers import header
@@ -75,11 +78,10 @@ def _owner(request: AnyRequest) -> str:
     return principal.owner
 
 
-def _holder(request: AnyRequest) -> Holder:
-    principal = bearer_principal(request)
+def _holder(principal: Principal, scope: Scope) -> Holder:
     return Holder(owner=principal.owner,
                   limit_key=limit_key(principal.kind, principal.subject, principal.email),
-                  address=client_network(request), guest=principal.kind == "guest")
+                  address=client_network_of(scope), guest=principal.kind == "guest")
 
 
 def _etag(version: str) -> str:
@@ -155,14 +157,54 @@ class ExtendedOut(msgspec.Struct, frozen=True):
     max_expires_at: datetime
 
 
+def _hold_request(data: HoldBody) -> HoldRequest:
+    best = data.best_available
+    return HoldRequest.parse(
+        data.seat_ids, data.zones,
+        None if best is None else BestAvailable(quantity=best.quantity, tier_id=best.tier_id,
+                                                sections=tuple(best.sections), together=best.together),
+    )
+
+
+async def _placed_answer(scope: Scope, seating: SeatingServices, show_id: str, principal: Principal, data: HoldBody,
+                         hold_request: HoldRequest, bill: RateBill | None) -> ASGIApp:
+    placed = await place_hold(seating.holding, show_id=show_id, holder=_holder(principal, scope),
+                              request=hold_request, queue_pass=header(scope, b"x-queue-pass"), bill=bill)
+    if isinstance(placed, DomainError):
+        return domain_error_answer(scope, placed)
+    labels = None
+    if data.best_available is not None:
+        described = await seating.places.labels(show_id, placed.seat_ids)
+        labels = [SeatLabelOut(seat_id, described.get(seat_id)) for seat_id in placed.seat_ids]
+    body = HoldOut(placed.hold_id, placed.hold_token, placed.show_id, placed.expires_at, placed.max_expires_at,
+                   placed.seat_ids, placed.zones, labels)
+    return json_answer(201, body, [(b"location", f"/v1/holds/{placed.hold_id}".encode()), _NO_STORE])
+
+
+def _plain_hold(body: bytes) -> tuple[HoldBody, HoldRequest] | None:
+    """A hold's body the lane serves; None for one the full path refuses (with its problem)."""
+    try:
+        data: HoldBody = decode_json(body, HoldRequestBody)
+        return data, _hold_request(data)
+    except (SerializationException, ValidationException, RecursionError, DomainError):
+        return None
+
+
+async def _place_plain(request: HotRequest, seating: SeatingServices) -> ASGIApp:
+    data, hold_request = request.parsed
+    return await _placed_answer(request.scope, seating, request.params["show_id"], request.checked_principal, data,
+                                hold_request, request.bill)
+
+
 @post(
     "/v1/shows/{show_id:str}/holds",
     operation_id="createHold",
     # The answer's type is stated here: the handler answers a refusal as a problem, without raising.
     # The body is read by the handler (`json_body`: a hold skips Litestar's kwargs), so stated here.
-    opt=route_contract(contract(409, reads=("X-Queue-Pass",), sends=("Location", "Cache-Control"),
-                                body={"application/json": HoldOut},
-                                json_body=HoldRequestBody, rule=HOLD_RULE)),
+    opt={**route_contract(contract(409, reads=("X-Queue-Pass",), sends=("Location", "Cache-Control"),
+                                   body={"application/json": HoldOut},
+                                   json_body=HoldRequestBody, rule=HOLD_RULE)),
+         **hot_lane(_place_plain, parse=_plain_hold)},
     status_code=201,
     # The hold script spends the rate budgets: they are the buyer's for this show (see README, "Rate limits").
     # The buyers-only check last, where a guard would run.
@@ -175,23 +217,8 @@ async def place(
     request: AnyRequest, seating: NamedDependency[SeatingServices], show_id: FromPath[str]
 ) -> ASGIApp:
     data: HoldBody = await json_body(request.receive, HoldRequestBody)
-    best = data.best_available
-    hold_request = HoldRequest.parse(
-        data.seat_ids, data.zones,
-        None if best is None else BestAvailable(quantity=best.quantity, tier_id=best.tier_id,
-                                                sections=tuple(best.sections), together=best.together),
-    )
-    placed = await place_hold(seating.holding, show_id=show_id, holder=_holder(request), request=hold_request,
-                              queue_pass=header(request.scope, b"x-queue-pass"), bill=rate_bill(request))
-    if isinstance(placed, DomainError):
-        return domain_error_answer(request, placed)
-    labels = None
-    if best is not None:
-        described = await seating.places.labels(show_id, placed.seat_ids)
-        labels = [SeatLabelOut(seat_id, described.get(seat_id)) for seat_id in placed.seat_ids]
-    body = HoldOut(placed.hold_id, placed.hold_token, placed.show_id, placed.expires_at, placed.max_expires_at,
-                   placed.seat_ids, placed.zones, labels)
-    return json_answer(201, body, [(b"location", f"/v1/holds/{placed.hold_id}".encode()), _NO_STORE])
+    return await _placed_answer(request.scope, seating, show_id, bearer_principal(request), data,
+                                _hold_request(data), rate_bill(request))
 
 
 @patch(
@@ -223,31 +250,32 @@ async def release(request: AnyRequest, seating: NamedDependency[SeatingServices]
                        token=_token(request.headers.get("if-match")))
 
 
-@get("/v1/shows/{show_id:str}/seatmap", operation_id="getSeatMap",
-     opt=route_contract(CONDITIONAL | contract(body={"application/json": SeatMap})),
-     tags=["seating"], summary="The show's seat map: geometry, tiers, prices")
-async def seatmap(request: AnyRequest, seating: NamedDependency[SeatingServices], show_id: FromPath[str]) -> ASGIApp:
+async def _seatmap_answer(scope: Scope, seating: SeatingServices, show_id: str) -> ASGIApp:
     seatmaps = seating.seatmaps
     current = _etag(await seatmaps.version(show_id))
-    if _matches(header(request.scope, b"if-none-match"), current):
+    if _matches(header(scope, b"if-none-match"), current):
         return not_modified([_SEATMAP_CACHING, (b"etag", current.encode())])
     version, body = await seatmaps.body(show_id)
     return json_answer(200, body, [_SEATMAP_CACHING, (b"etag", _etag(version).encode())])
 
 
-@get("/v1/shows/{show_id:str}/availability", operation_id="getAvailability",
-     opt=route_contract(CONDITIONAL | contract(body={"application/json": Availability})), tags=["seating"],
-     # The snapshot script spends the general budget: a reader's is their own per show (README, "Rate limits").
-     middleware=[general_limit_in_store_of("show_id")],
-     summary="Every seat's status (one character per seat, seat map order) and each GA zone's places left")
-async def availability(
-    request: AnyRequest, seating: NamedDependency[SeatingServices], show_id: FromPath[str]
-) -> ASGIApp:
+async def _seatmap_plain(request: HotRequest, seating: SeatingServices) -> ASGIApp:
+    return await _seatmap_answer(request.scope, seating, request.params["show_id"])
+
+
+@get("/v1/shows/{show_id:str}/seatmap", operation_id="getSeatMap",
+     opt={**route_contract(CONDITIONAL | contract(body={"application/json": SeatMap})), **hot_lane(_seatmap_plain)},
+     tags=["seating"], summary="The show's seat map: geometry, tiers, prices")
+async def seatmap(request: AnyRequest, seating: NamedDependency[SeatingServices], show_id: FromPath[str]) -> ASGIApp:
+    return await _seatmap_answer(request.scope, seating, show_id)
+
+
+async def _availability_answer(scope: Scope, seating: SeatingServices, show_id: str, bill: RateBill | None) -> ASGIApp:
     cached = seating.availability_bodies.get(show_id)
     found = await read_availability_since(seating.holding, show_id=show_id,
-                                          known_version=None if cached is None else cached[0], bill=rate_bill(request))
+                                          known_version=None if cached is None else cached[0], bill=bill)
     if isinstance(found, DomainError):
-        return domain_error_answer(request, found)
+        return domain_error_answer(scope, found)
     if isinstance(found, Availability):
         cached = seating.availability_bodies.put(found)
     elif cached is None:
@@ -255,9 +283,26 @@ async def availability(
     version, body = cached
     etag = _etag(version)
     headers = [(b"etag", etag.encode()), _REVALIDATE]
-    if _matches(header(request.scope, b"if-none-match"), etag):
+    if _matches(header(scope, b"if-none-match"), etag):
         return not_modified(headers)
     return json_answer(200, body, headers)
+
+
+async def _availability_plain(request: HotRequest, seating: SeatingServices) -> ASGIApp:
+    return await _availability_answer(request.scope, seating, request.params["show_id"], request.bill)
+
+
+@get("/v1/shows/{show_id:str}/availability", operation_id="getAvailability",
+     opt={**route_contract(CONDITIONAL | contract(body={"application/json": Availability})),
+          **hot_lane(_availability_plain)},
+     tags=["seating"],
+     # The snapshot script spends the general budget: a reader's is their own per show (README, "Rate limits").
+     middleware=[general_limit_in_store_of("show_id")],
+     summary="Every seat's status (one character per seat, seat map order) and each GA zone's places left")
+async def availability(
+    request: AnyRequest, seating: NamedDependency[SeatingServices], show_id: FromPath[str]
+) -> ASGIApp:
+    return await _availability_answer(request.scope, seating, show_id, rate_bill(request))
 
 
 @get("/v1/shows/{show_id:str}/availability/stream", operation_id="streamAvailability",
