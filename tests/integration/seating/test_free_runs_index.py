@@ -22,6 +22,7 @@ from lml.seating.domain.availability import AVAILABLE, InventoryState, SeatRow, 
 from lml.seating.domain.best_available import BestAvailable, Shortfall, Spot, choose
 from lml.seating.domain.hold import HoldPlaced, HoldRequest, HoldTerms, InventoryNotLoaded, new_hold_id
 from lml.seating.domain.inventory import SeatStatus
+from lml.seating.domain.seat_quality import PlacedSeat
 from lml.seating.infrastructure.redis_holds import RedisHoldStore
 from tests.integration.seating.test_best_available_model import World, holder
 
@@ -68,7 +69,7 @@ def expected_tallies(world: World, status: str) -> Tallies:
         spots.setdefault(p.row_no, []).append(
             (p.row_pos, Spot(p.seat_id, p.rank, code[p.seat_id] == AVAILABLE, p.tier_id, world.rows[p.row_no].section)))
     rows: dict[str, Tally] = {}
-    free: dict[str, int] = {"ready": 1}
+    free: dict[str, int] = {"ready": 2}  # the index layout (lua/show_state.lua: INDEX_LAYOUT)
     longest: set[str] = set()
     for row_no, placed in spots.items():
         row = [spot for _, spot in sorted(placed)]
@@ -194,6 +195,20 @@ def on_show(redis_url: str, world: World, clock: list[int], check: Callable[[Sho
     asyncio.run(run())
 
 
+def with_varied_tiers(world: World, rng: random.Random) -> World:
+    """The world's rows, some of one tier, some of seats without a tier, some mixed with seats without one:
+    the index reads a row of one tier (or none) the short way, the others seat by seat."""
+    kinds = [rng.choice(["one", "none", "mixed", "as_is"]) for _ in world.rows]
+    one = [rng.choice(["std", "vip"]) for _ in world.rows]
+    places = []
+    for p in world.places:
+        kind = kinds[p.row_no]
+        tier = {"one": one[p.row_no], "none": None, "mixed": rng.choice(["std", "vip", None])}.get(kind, p.tier_id)
+        places.append(PlacedSeat(p.seat_id, p.rank, p.row_no, p.row_pos, tier))
+    world.places = places
+    return world
+
+
 OPS = ("explicit", "best", "release", "expire", "sell", "block", "unblock", "refund", "cancel", "reload")
 
 
@@ -203,7 +218,7 @@ def test_the_runs_index_and_the_tallies_equal_a_rebuild_after_any_changes(
     base_settings: Settings, seed: int, ops: list[str],
 ) -> None:
     rng = random.Random(seed)
-    world = World(seed)
+    world = with_varied_tiers(World(seed), rng)
     for seat_id, status in world.status.items():
         if status == "held":
             world.status[seat_id] = "available"
@@ -252,5 +267,31 @@ def test_a_show_loaded_before_the_tallies_is_loaded_again_by_its_first_best_avai
         assert await show.current() == await show.rebuilt()
         await show.hold(random.Random(2), ask, avoid=False)
         assert len(show.holds) == 1
+
+    on_show(base_settings.redis_url, world, [1_000_000], run)
+
+
+def test_a_show_an_older_version_loaded_is_loaded_again_before_its_index_is_read(base_settings: Settings) -> None:
+    """After an upgrade, a show whose index an older version built (no seats' ranks by row, `ready` 1) is
+    not read: scripts that change its seats leave the index alone, the first hold asks for a new load, and
+    the load rebuilds the index whole."""
+    world = World(5)
+    for seat_id in world.status:
+        world.status[seat_id] = "available"
+    seats = list(world.status)
+
+    async def run(show: Show) -> None:
+        await show.store.load(show.show_id, show.state())
+        await show.client.delete(show.key("rowranks"))
+        await show.client.hset(show.key("free"), "ready", 1)
+        await show.set_status(seats[:1], "blocked", [])
+        await show.hold(random.Random(1), HoldRequest(tuple(seats[1:2]), ()), avoid=False)
+        assert not show.holds
+        assert not await show.client.exists(show.key("loaded"))
+        await show.store.load(show.show_id, show.state())
+        assert await show.current() == await show.rebuilt()
+        await show.hold(random.Random(2), HoldRequest(tuple(seats[1:2]), ()), avoid=False)
+        assert len(show.holds) == 1
+        assert await show.current() == await show.rebuilt()
 
     on_show(base_settings.redis_url, world, [1_000_000], run)

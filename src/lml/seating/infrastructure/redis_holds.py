@@ -46,7 +46,7 @@ from lml.seating.infrastructure.metrics import SHOWS_LOADED, count_hold
 
 _KEYS = ("inv", "idx", "holder", "holds", "expiry", "zones", "buyers", "status", "version", "log", "loaded",
          "ordered", "addresses", "closed", "places", "rows", "rowstate", "rowseats", "ranked", "labels", "runs",
-         "rowfree", "free", "longest")
+         "rowfree", "free", "longest", "rowranks")
 # The hold and snapshot scripts answer with JSON text, [rate, reply]:
 # one bulk string is read in one go, where nested arrays cost redis-py a read per item. `rate` is the
 # bucket script's answer, `{}` when no budget was spent (cjson writes an empty table so).
@@ -240,7 +240,7 @@ class RedisHoldStore:
             for zone in zones:
                 args += [zone.zone_id, zone.capacity, zone.taken, zone.version]
             for row_no, row in show_rows.items():
-                args += [row_no, row]
+                args += [row_no, row, layout.ranks[row_no]]
             for label, count in labels.items():
                 args += [label, count]
             for buyer in buyers:
@@ -323,10 +323,12 @@ class RedisHoldStore:
 
 class RowLayout(msgspec.Struct, frozen=True):
     """The best-available structures' values (see lua/show_state.lua): each seat's place
-    "rank,offset,row,tier", each row's "start,length,section", the sections' and tiers' seat counts."""
+    "rank,offset,row,tier", each row's "start,length,section" and its seats' ranks and tiers (`rowranks`),
+    the sections' and tiers' seat counts."""
 
     places: dict[str, str]
     rows: dict[int, str]
+    ranks: dict[int, str]
     labels: dict[str, int]
 
 
@@ -337,19 +339,37 @@ def row_layout(places: Sequence[PlacedSeat], rows: Sequence[ShowRow]) -> RowLayo
         by_row.setdefault(place.row_no, []).append(place)
     values: dict[str, str] = {}
     row_values: dict[int, str] = {}
+    row_ranks: dict[int, str] = {}
     labels: Counter[str] = Counter()
+    rank_digits = len(str(max((place.rank for place in places), default=0)))
     offset = 0
     for row_no in sorted(by_row):
         seats = sorted(by_row[row_no], key=lambda p: p.row_pos)
         section = rows[row_no].section
         row_values[row_no] = f"{offset},{len(seats)},{section}"
+        row_ranks[row_no] = _row_ranks(seats, rank_digits)
         labels[f"s:{section}"] += len(seats)
         for place in seats:
             values[place.seat_id] = f"{place.rank},{offset},{row_no},{place.tier_id or ''}"
             if place.tier_id is not None:
                 labels[f"t:{place.tier_id}"] += 1
             offset += 1
-    return RowLayout(values, row_values, dict(labels))
+    return RowLayout(values, row_values, row_ranks, dict(labels))
+
+
+def _row_ranks(seats: Sequence[PlacedSeat], rank_digits: int) -> str:
+    """A row's `rowranks` value (see lua/show_state.lua): "<r>,<t>:<tiers>:" then each seat's rank in r
+    digits and, when its seats' tiers differ (t > 0), its tier's 1-based index in <tiers> (0: none)."""
+    ranks = [f"{seat.rank:0{rank_digits}d}" for seat in seats]
+    tiers = {seat.tier_id for seat in seats}
+    if len(tiers) == 1:
+        return f"{rank_digits},0:{tiers.pop() or ''}:{''.join(ranks)}"
+    names = list(dict.fromkeys(seat.tier_id for seat in seats if seat.tier_id is not None))
+    index: dict[str | None, int] = {name: number for number, name in enumerate(names, 1)}
+    index[None] = 0
+    tier_digits = len(str(len(names)))
+    return f"{rank_digits},{tier_digits}:{','.join(names)}:" + "".join(
+        f"{rank}{index[seat.tier_id]:0{tier_digits}d}" for rank, seat in zip(ranks, seats, strict=True))
 
 
 def _rated(answer: bytes) -> tuple[list[int], list[str | int]]:

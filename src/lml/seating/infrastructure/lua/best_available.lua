@@ -23,12 +23,8 @@ local F = 14 + 2 * BUCKETS
 
 local function choose()
   -- Not loaded yet: the caller loads the show and runs the script again, which spends the budgets.
-  if redis.call('EXISTS', K_LOADED) == 0 then return {'not_loaded'} end
-  -- A show loaded before the tallies existed is rebuilt (the caller loads it again and retries).
-  if redis.call('HEXISTS', K_FREE, 'ready') == 0 then
-    redis.call('DEL', K_LOADED)
-    return {'not_loaded'}
-  end
+  -- A show whose index an older version built is rebuilt the same way (see loaded).
+  if not loaded() then return {'not_loaded'} end
   local refused, now = admit()
   if refused then return refused end
   local quantity, together, tier = tonumber(ARGV[F]), ARGV[F + 1] == '1', ARGV[F + 2]
@@ -105,7 +101,7 @@ local function choose()
         in_row[alone] = true
         if not single_left(info, in_row, {pos, alone}) then
           chosen[#chosen + 1] = seat
-          chosen[#chosen + 1] = info.ids[alone + 1]
+          chosen[#chosen + 1] = row_ids(info)[alone + 1]
           return false
         end
         in_row[alone] = nil
@@ -202,7 +198,8 @@ local function choose()
           if not best_sum or sum < best_sum then best_sum, best_start = sum, start end
         end
       end
-      for i = best_start, best_start + quantity - 1 do chosen[#chosen + 1] = info.ids[i + 1] end
+      local ids = row_ids(info)
+      for i = best_start, best_start + quantity - 1 do chosen[#chosen + 1] = ids[i + 1] end
     end
   elseif not together and most_apart >= quantity then
     chosen = apart(quantity)

@@ -6,10 +6,10 @@
 local HID, OWNER, BUYER, ADDRESS, TOKEN = ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
 local AVOID_SINGLE = ARGV[12] == '1'
 
--- The show takes holds: {reply} when it does not (closed, not loaded), else nil and the time.
+-- The show takes holds (the script has found it loaded): {reply} when it does not (closed), else nil and
+-- the time.
 local function gate()
   if redis.call('EXISTS', K_CLOSED) == 1 then return {'closed'} end
-  if redis.call('EXISTS', K_LOADED) == 0 then return {'not_loaded'} end
   local now = now_ms()
   purge(now)
   return nil, now
@@ -70,11 +70,13 @@ end
 local function take(now, seats, zones, qtys, quantity)
   local expires = now + tonumber(ARGV[8])
   local max_expires = now + tonumber(ARGV[9])
-  local held_zones = {}
+  local held_zones, holder = {}, {}
   for _, seat in ipairs(seats) do
-    redis.call('HSET', K_HOLDER, seat, HID)
+    holder[#holder + 1] = seat
+    holder[#holder + 1] = HID
     touch_seat(seat)
   end
+  if #holder > 0 then redis.call('HSET', K_HOLDER, unpack(holder)) end
   for i, zone in ipairs(zones) do
     redis.call('HINCRBY', K_ZONES, 'held:' .. zone, qtys[i])
     held_zones[zone] = qtys[i]
@@ -88,28 +90,4 @@ local function take(now, seats, zones, qtys, quantity)
   redis.call('HINCRBY', K_BUYERS, BUYER, quantity)
   redis.call('HINCRBY', K_ADDRESSES, ADDRESS, quantity)
   return {'ok', expires, max_expires, redis.call('ZCARD', K_EXPIRY)}
-end
-
--- Rows as this script sees them, read once each: {start, len, section, state}; ids, ranks and tiers
--- of its seats (1-based by position + 1) when `detail` is asked.
-local rows_seen = {}
-local function row_info(row, detail)
-  local info = rows_seen[row]
-  if not info then
-    local start, len, section = string.match(redis.call('HGET', K_ROWS, row), '^(%d+),(%d+),(.*)$')
-    info = {start = tonumber(start), len = tonumber(len), section = section}
-    info.state = redis.call('GETRANGE', K_ROWSTATE, info.start, info.start + info.len - 1)
-    rows_seen[row] = info
-  end
-  if detail and not info.ids then
-    local raw = redis.call('GETRANGE', K_ROWSEATS, info.start * 16, (info.start + info.len) * 16 - 1)
-    info.ids, info.ranks, info.tiers = {}, {}, {}
-    for i = 1, info.len do info.ids[i] = string.sub(raw, i * 16 - 15, i * 16) end
-    local places = redis.call('HMGET', K_PLACES, unpack(info.ids))
-    for i = 1, info.len do
-      local rank, _, _, tier = parse_place(places[i])
-      info.ranks[i], info.tiers[i] = rank, tier
-    end
-  end
-  return info
 end

@@ -14,7 +14,7 @@ local FIRST_SEAT = 15 + 2 * BUCKETS
 
 local function place()
   -- Not loaded yet: the caller loads the show and runs the script again, which spends the budgets.
-  if redis.call('EXISTS', K_LOADED) == 0 then return {'not_loaded'} end
+  if not loaded() then return {'not_loaded'} end
   local refused, now = admit()
   if refused then return refused end
   local n = tonumber(ARGV[FIRST_SEAT - 1])
@@ -59,19 +59,19 @@ local function place()
     -- The seats' rows with the positions this hold takes, then each row's neighbours checked.
     local by_row, order = {}, {}
     for _, seat in ipairs(seats) do
-      local _, offset, row = parse_place(redis.call('HGET', K_PLACES, seat))
+      local _, offset, row = seat_place(seat)
       if row then
         if not by_row[row] then
           by_row[row] = {taken = {}, positions = {}}
           order[#order + 1] = row
         end
-        local pos = offset - row_info(row, false).start
+        local pos = offset - row_info(row).start
         by_row[row].taken[pos] = true
         by_row[row].positions[#by_row[row].positions + 1] = pos
       end
     end
     for _, row in ipairs(order) do
-      local info = row_info(row, false)
+      local info = row_info(row)
       local alone = single_left(info, by_row[row].taken, by_row[row].positions)
       if alone then
         return {'single_seat', redis.call('GETRANGE', K_ROWSEATS, (info.start + alone) * 16,

@@ -26,19 +26,25 @@
 --   rowstate STRING one status char per seat (as `status`), seats laid out row after row: seats side
 --            by side in a row are side by side here
 --   rowseats STRING the 16-character seat ids in the same layout
+--   rowranks HASH row number -> "<r>,<t>:<tiers>:<seats>": the row's seats in row order, each its rank in r
+--            digits then, when t > 0, the 1-based index of its tier in <tiers> (a comma list) in t digits
+--            (0: no tier); with t = 0 every seat of the row has the one tier <tiers> names ('' none).
+--            What index_row reads of a row's seats, in one read
 --   ranked   ZSET seat -> rank, of the seats free right now (status 'a'): best first
 --   labels   HASH s:<section>, t:<tier> -> seats: the sections and tiers a request may name
 --   runs     ZSET "<row>:<length>" -> length * 2^32 + the best rank among the row's free seats (status
 --            'a') that stand in a run of exactly that many free seats side by side: a block request
 --            finds the rows that could hold it, best seat first, without reading any seat. Kept exact by
---            index_row whenever a seat's status changes, rebuilt whole when the show is loaded.
+--            index_row whenever a row's free seats change (from the row's status characters before and after
+--            the change), rebuilt whole when the show is loaded.
 -- What a request that nothing fits is told, without reading a seat; kept exact with `runs`. A filter is
 -- a tier ('' any); a group is a filter over the show ("<tier>") or over one section ("<tier>|<section>"):
 --   rowfree  HASH row number -> "<tier>,<longest>,<apart>,<free>;..." for '' and each tier of the row's
 --            free seats: the longest run of the filter's free seats side by side, how many of them the
 --            apart chooser would pick with the single-seat rule and no limit, how many there are
 --   free     HASH f<group> -> the group's free seats, a<group> -> its seats apart with the single-seat
---            rule (tiers only: with no tier the chooser takes every free seat), ready -> 1 once built
+--            rule (tiers only: with no tier the chooser takes every free seat), ready -> INDEX_LAYOUT once
+--            built: a show an older version built (another value, or none) is loaded again before use
 --   longest  ZSET (lexical, scores 0) of "<length of group, 3 digits><group><999999 - longest run,
 --            6 digits><row>" for every group and row with a free seat: a group's first member names its
 --            longest run
@@ -53,7 +59,7 @@ local K_INV, K_IDX, K_HOLDER, K_HOLDS, K_EXPIRY, K_ZONES, K_BUYERS, K_STATUS, K_
 local K_ORDERED, K_ADDRESSES, K_CLOSED = KEYS[12], KEYS[13], KEYS[14]
 local K_PLACES, K_ROWS, K_ROWSTATE, K_ROWSEATS, K_RANKED, K_LABELS = KEYS[15], KEYS[16], KEYS[17], KEYS[18],
   KEYS[19], KEYS[20]
-local K_RUNS, K_ROWFREE, K_FREE, K_LONGEST = KEYS[21], KEYS[22], KEYS[23], KEYS[24]
+local K_RUNS, K_ROWFREE, K_FREE, K_LONGEST, K_ROWRANKS = KEYS[21], KEYS[22], KEYS[23], KEYS[24], KEYS[25]
 local CHANNEL = ARGV[2]
 local LOG_LENGTH = 1000
 
@@ -137,8 +143,21 @@ local function purge(now)
   end
 end
 
-local function current_version()
-  return (redis.call('GET', K_LOADED) or '0') .. '.' .. (redis.call('GET', K_VERSION) or '0')
+-- The availability's version; `counter`: the change counter when the caller has just read it.
+local function current_version(counter)
+  return (redis.call('GET', K_LOADED) or '0') .. '.' .. (counter or redis.call('GET', K_VERSION) or '0')
+end
+
+-- The layout of the best-available index this version builds and reads (see `free`'s `ready`).
+local INDEX_LAYOUT = '2'
+
+-- Whether the show is loaded, by this version: a show whose index an older version built loses its
+-- `loaded` marker, so that the caller loads it again from PostgreSQL (which rebuilds the index whole).
+local function loaded()
+  if redis.call('EXISTS', K_LOADED) == 0 then return false end
+  if redis.call('HGET', K_FREE, 'ready') == INDEX_LAYOUT then return true end
+  redis.call('DEL', K_LOADED)
+  return false
 end
 
 -- A seat's place for best available: rank, offset in the row strings (0-based), row, tier; nil for a
@@ -149,6 +168,17 @@ local function parse_place(raw)
   return tonumber(rank), tonumber(offset), row, tier
 end
 
+-- Seats' places as this script reads them, once each ({} for a seat without one).
+local places_seen = {}
+local function seat_place(seat)
+  local place = places_seen[seat]
+  if not place then
+    place = {parse_place(redis.call('HGET', K_PLACES, seat))}
+    places_seen[seat] = place
+  end
+  return place[1], place[2], place[3], place[4]
+end
+
 -- A run's length and a rank in one score of `runs`: exact, as scores are doubles and ranks stay below 2^32.
 local RUN_SCALE = 4294967296
 
@@ -156,6 +186,58 @@ local RUN_SCALE = 4294967296
 local function row_range(spec)
   local start, len, section = string.match(spec, '^(%d+),(%d+),(.*)$')
   return tonumber(start), tonumber(len), section
+end
+
+-- Rows as this script sees them, read once each: {start, len, section, state}, `state` the row's status
+-- characters (emit writes a script's changes last, and keeps `state` in step); with `detail`, also
+-- `ranks` and `tiers` of its seats (1-based by position + 1) and `tier`, the one tier of all its seats
+-- (nil when they differ). nil for a row not loaded yet (a show being loaded), or, with `detail`, without
+-- its ranks (a show an older version loaded).
+local rows_seen = {}
+local function row_info(row, detail)
+  local info = rows_seen[row]
+  if not info then
+    local spec = redis.call('HGET', K_ROWS, row)
+    if not spec then return nil end
+    local start, len, section = row_range(spec)
+    info = {start = start, len = len, section = section,
+            state = redis.call('GETRANGE', K_ROWSTATE, start, start + len - 1)}
+    rows_seen[row] = info
+  end
+  if detail and not info.ranks then
+    local raw = redis.call('HGET', K_ROWRANKS, row)
+    if not raw then return nil end
+    local r, t, names, seats = string.match(raw, '^(%d+),(%d+):([^:]*):(.*)$')
+    r, t = tonumber(r), tonumber(t)
+    local ranks, tiers, width = {}, {}, r + t
+    if t == 0 then
+      info.tier = names
+      for i = 1, info.len do
+        ranks[i] = tonumber(string.sub(seats, i * width - width + 1, i * width))
+        tiers[i] = names
+      end
+    else
+      local list = {}
+      for name in string.gmatch(names, '[^,]+') do list[#list + 1] = name end
+      for i = 1, info.len do
+        local at = i * width - width
+        ranks[i] = tonumber(string.sub(seats, at + 1, at + r))
+        tiers[i] = list[tonumber(string.sub(seats, at + r + 1, at + width))] or ''
+      end
+    end
+    info.ranks, info.tiers = ranks, tiers
+  end
+  return info
+end
+
+-- The row's 16-character seat ids (1-based by position + 1), read once.
+local function row_ids(info)
+  if not info.ids then
+    local raw = redis.call('GETRANGE', K_ROWSEATS, info.start * 16, (info.start + info.len) * 16 - 1)
+    info.ids = {}
+    for i = 1, info.len do info.ids[i] = string.sub(raw, i * 16 - 15, i * 16) end
+  end
+  return info.ids
 end
 
 -- Whether the seat at 0-based position `pos` of the row is free once `taken` (a set of positions
@@ -258,26 +340,51 @@ local function longest_member(group, longest, row)
   return longest_prefix(group) .. string.format('%06d', LONGEST_SCALE - longest) .. row
 end
 
-local function count_free(field, n)
-  if n ~= 0 and redis.call('HINCRBY', K_FREE, field, n) == 0 then redis.call('HDEL', K_FREE, field) end
-end
+local NO_FIGURES = {0, 0, 0}
 
--- Moves the row's groups (its filters over the show and over its section) from its `old` tally to `new`.
+-- Moves the row's groups (its filters over the show and over its section) from its `old` tally to `new`:
+-- only the figures that changed, in one read and one write of `free` and at most two writes of `longest`.
 local function retally(row, section, old, new)
   local tiers = {}
   for tier in pairs(old) do tiers[tier] = true end
   for tier in pairs(new) do tiers[tier] = true end
+  local fields, deltas, gone, added = {}, {}, {}, {}
+  local function count(field, delta)
+    if delta ~= 0 then
+      fields[#fields + 1] = field
+      deltas[#fields] = delta
+    end
+  end
   for tier in pairs(tiers) do
-    local was, now = old[tier] or {0, 0, 0}, new[tier] or {0, 0, 0}
+    local was, now = old[tier] or NO_FIGURES, new[tier] or NO_FIGURES
     for _, group in ipairs({tier, tier .. '|' .. section}) do
-      count_free('f' .. group, now[3] - was[3])
-      if tier ~= '' then count_free('a' .. group, now[2] - was[2]) end
+      count('f' .. group, now[3] - was[3])
+      if tier ~= '' then count('a' .. group, now[2] - was[2]) end
       if now[1] ~= was[1] then
-        if was[1] > 0 then redis.call('ZREM', K_LONGEST, longest_member(group, was[1], row)) end
-        if now[1] > 0 then redis.call('ZADD', K_LONGEST, 0, longest_member(group, now[1], row)) end
+        if was[1] > 0 then gone[#gone + 1] = longest_member(group, was[1], row) end
+        if now[1] > 0 then
+          added[#added + 1] = 0
+          added[#added + 1] = longest_member(group, now[1], row)
+        end
       end
     end
   end
+  if #fields > 0 then
+    local counts, set, emptied = redis.call('HMGET', K_FREE, unpack(fields)), {}, {}
+    for i, field in ipairs(fields) do
+      local n = tonumber(counts[i] or 0) + deltas[i]
+      if n == 0 then
+        emptied[#emptied + 1] = field
+      else
+        set[#set + 1] = field
+        set[#set + 1] = n
+      end
+    end
+    if #set > 0 then redis.call('HSET', K_FREE, unpack(set)) end
+    if #emptied > 0 then redis.call('HDEL', K_FREE, unpack(emptied)) end
+  end
+  if #gone > 0 then redis.call('ZREM', K_LONGEST, unpack(gone)) end
+  if #added > 0 then redis.call('ZADD', K_LONGEST, unpack(added)) end
 end
 
 -- What a request for seats of `tier` ('' any) in `sections` (a list; empty: every section) could have
@@ -300,83 +407,129 @@ local function free_figures(tier, sections, single)
   return together, apart
 end
 
--- Indexes the row's free runs (see `runs`) and tallies them (`rowfree`, `free`, `longest`) from its
--- status characters and its seats' places; `fresh`: the index has nothing of the row to drop.
-local function index_row(row, spec, fresh)
-  local start, len, section = row_range(spec)
-  local old = {}
-  if not fresh then
-    local stale = {}
-    for length = 1, len do stale[length] = row .. ':' .. length end
-    redis.call('ZREM', K_RUNS, unpack(stale))
-    old = row_tally(row)
+-- The row's runs of free seats in `state` (its status characters): their lengths, and the best rank of
+-- the runs of each length (see `runs`). `info` has the row's detail (row_info).
+local function free_runs(info, state)
+  local lengths, best = {}, {}
+  for first, after in string.gmatch(state, '()a+()') do
+    local top = info.ranks[first]
+    for pos = first + 1, after - 1 do
+      if info.ranks[pos] < top then top = info.ranks[pos] end
+    end
+    local length = after - first
+    lengths[#lengths + 1] = length
+    if not best[length] or top < best[length] then best[length] = top end
   end
-  local state = redis.call('GETRANGE', K_ROWSTATE, start, start + len - 1)
+  return lengths, best
+end
+
+-- The row's tally (see `rowfree`) in `state`, its runs' `lengths` from free_runs.
+local function state_tally(info, state, lengths)
+  if info.tier then
+    -- One tier for the whole row: the tier's figures are the row's, as every run is all of the tier.
+    local longest, free = 0, 0
+    for _, length in ipairs(lengths) do
+      if length > longest then longest = length end
+      free = free + length
+    end
+    if free == 0 then return {} end
+    local figures = {longest, free, free}
+    if info.tier == '' then return {[''] = figures} end
+    return {[''] = figures, [info.tier] = figures}
+  end
   local runs = {}
-  if string.find(state, 'a', 1, true) then
-    local ids = redis.call('GETRANGE', K_ROWSEATS, start * 16, (start + len) * 16 - 1)
-    local free, positions = {}, {}
-    for pos = 1, len do
-      if string.sub(state, pos, pos) == 'a' then
-        free[#free + 1] = string.sub(ids, pos * 16 - 15, pos * 16)
-        positions[#positions + 1] = pos
-      end
-    end
-    local places, last = redis.call('HMGET', K_PLACES, unpack(free)), nil
-    for i, pos in ipairs(positions) do
-      local rank, _, _, tier = parse_place(places[i])
-      if not last or pos ~= last + 1 then runs[#runs + 1] = {} end
-      local run = runs[#runs]
-      run[#run + 1] = {rank = rank, tier = tier}
-      last = pos
-    end
-    local best = {}
-    for _, run in ipairs(runs) do
-      local run_best = run[1].rank
-      for _, seat in ipairs(run) do
-        if seat.rank < run_best then run_best = seat.rank end
-      end
-      if not best[#run] or run_best < best[#run] then best[#run] = run_best end
-    end
-    local scored = {}
-    for length, rank in pairs(best) do
+  for first, after in string.gmatch(state, '()a+()') do
+    local run = {}
+    for pos = first, after - 1 do run[#run + 1] = {rank = info.ranks[pos], tier = info.tiers[pos]} end
+    runs[#runs + 1] = run
+  end
+  return tally_runs(runs)
+end
+
+-- Moves the row's part of the index (`runs`, `rowfree`, `free`, `longest`) from its status characters
+-- `before` (nil: the index has nothing of the row) to `after`, writing only what differs. `info` has the
+-- row's detail (row_info).
+local function index_row(row, info, before, after)
+  local old_best, old_tally = {}, {}
+  if before then
+    local lengths
+    lengths, old_best = free_runs(info, before)
+    old_tally = state_tally(info, before, lengths)
+  end
+  local lengths, best = free_runs(info, after)
+  local tally = state_tally(info, after, lengths)
+  local gone, scored = {}, {}
+  for length in pairs(old_best) do
+    if not best[length] then gone[#gone + 1] = row .. ':' .. length end
+  end
+  for length, rank in pairs(best) do
+    if old_best[length] ~= rank then
       scored[#scored + 1] = length * RUN_SCALE + rank
       scored[#scored + 1] = row .. ':' .. length
     end
-    redis.call('ZADD', K_RUNS, unpack(scored))
   end
-  local tally = tally_runs(runs)
-  retally(row, section, old, tally)
-  if #runs > 0 then
+  if #gone > 0 then redis.call('ZREM', K_RUNS, unpack(gone)) end
+  if #scored > 0 then redis.call('ZADD', K_RUNS, unpack(scored)) end
+  retally(row, info.section, old_tally, tally)
+  if next(tally) then
     redis.call('HSET', K_ROWFREE, row, encode_tally(tally))
-  elseif next(old) then
+  elseif next(old_tally) then
     redis.call('HDEL', K_ROWFREE, row)
   end
-end
-
--- The rows whose seats changed status in this script: emit indexes them again, once each.
-local rows_changed = {}
-
--- Keeps the best-available structures in step with a seat's status code.
-local function place_seat(seat, code)
-  local rank, offset, row = parse_place(redis.call('HGET', K_PLACES, seat))
-  if not rank then return end
-  redis.call('SETRANGE', K_ROWSTATE, offset, code)
-  if code == 'a' then
-    redis.call('ZADD', K_RANKED, rank, seat)
-  else
-    redis.call('ZREM', K_RANKED, seat)
-  end
-  rows_changed[row] = true
 end
 
 -- The runs index and the tallies rebuilt from every row's seats (the show loaded from PostgreSQL).
 local function index_all_rows()
   redis.call('DEL', K_RUNS, K_ROWFREE, K_FREE, K_LONGEST)
-  local rows = redis.call('HGETALL', K_ROWS)
-  for i = 1, #rows, 2 do index_row(rows[i], rows[i + 1], true) end
-  rows_changed = {}
-  redis.call('HSET', K_FREE, 'ready', 1)
+  local rows = redis.call('HKEYS', K_ROWS)
+  for _, row in ipairs(rows) do
+    local info = row_info(row, true)
+    if info then index_row(row, info, nil, info.state) end
+  end
+  redis.call('HSET', K_FREE, 'ready', INDEX_LAYOUT)
+end
+
+-- Brings the best-available structures in step with the status codes of seats (seat -> code): each
+-- touched row's status characters, the index of free seats, and the row's index when its free seats
+-- changed.
+local function place_seats(codes)
+  local by_row, ranked, unranked = {}, {}, {}
+  for seat, code in pairs(codes) do
+    local rank, offset, row = seat_place(seat)
+    if rank then
+      local changes = by_row[row] or {}
+      by_row[row] = changes
+      changes[#changes + 1] = {seat = seat, code = code, rank = rank, offset = offset}
+    end
+  end
+  for row, changes in pairs(by_row) do
+    local info = row_info(row, false)
+    if info then
+      local before = info.state
+      local after, moved = before, false
+      for _, change in ipairs(changes) do
+        local pos = change.offset - info.start + 1
+        local was = string.sub(after, pos, pos)
+        if was ~= change.code then after = string.sub(after, 1, pos - 1) .. change.code .. string.sub(after, pos + 1) end
+        if (was == 'a') ~= (change.code == 'a') then
+          moved = true
+          if change.code == 'a' then
+            ranked[#ranked + 1] = change.rank
+            ranked[#ranked + 1] = change.seat
+          else
+            unranked[#unranked + 1] = change.seat
+          end
+        end
+      end
+      if after ~= before then
+        redis.call('SETRANGE', K_ROWSTATE, info.start, after)
+        info.state = after
+      end
+      if moved and row_info(row, true) then index_row(row, info, before, after) end
+    end
+  end
+  if #ranked > 0 then redis.call('ZADD', K_RANKED, unpack(ranked)) end
+  if #unranked > 0 then redis.call('ZREM', K_RANKED, unpack(unranked)) end
 end
 
 -- Publishes what this script changed, if anything: the status string, the version, the log (for
@@ -390,21 +543,15 @@ local function emit(reset)
       seats[seat] = code
       local idx = redis.call('HGET', K_IDX, seat)
       if idx then redis.call('SETRANGE', K_STATUS, tonumber(idx), code) end
-      place_seat(seat, code)
     end
   end
-  for row in pairs(rows_changed) do
-    local spec = redis.call('HGET', K_ROWS, row)
-    if spec then index_row(row, spec, false) end
-  end
-  rows_changed = {}
+  place_seats(seats)
   local zones = {}
   for zone in pairs(changed_zones) do
     zones[zone] = zone_remaining(zone)
   end
-  redis.call('INCR', K_VERSION)
-  local body = cjson.encode({v = current_version(), seats = seats, zones = zones, reset = reset})
+  local body = cjson.encode({v = current_version(redis.call('INCR', K_VERSION)), seats = seats, zones = zones,
+                             reset = reset})
   local id = redis.call('XADD', K_LOG, 'MAXLEN', '~', LOG_LENGTH, '*', 'm', body)
   redis.call('SPUBLISH', CHANNEL, id .. ' ' .. body)
 end
-

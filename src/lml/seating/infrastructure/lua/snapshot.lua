@@ -14,7 +14,7 @@ local function snapshot()
   local refused
   rate, refused = spend_request_buckets(BUCKETS, ARGV, 5)
   if refused then return {'rate_limited'} end
-  if redis.call('EXISTS', K_LOADED) == 0 then return {'not_loaded'} end
+  if not loaded() then return {'not_loaded'} end
   purge(now_ms())
   emit(false)
   local version = current_version()
