@@ -51,10 +51,14 @@ class GuardedConnection(aioredis.Connection):
     while calls on them are in flight), and redis-py 8.1 then fails on its missing writer with an
     AttributeError, which reached buyers as a 500. Here it is the connection error it is: the cluster
     client retries it, and what still fails is an outage (503). redis/redis-py#4287, fixed upstream
-    by #4288, in no release yet. And commands packed at half redis-py's cost (`pack_command`)."""
+    by #4288, in no release yet. The same on uvloop (`lml serve`'s loop) when the socket itself is gone
+    (a Redis node died): uvloop refuses a write to a closed transport with a RuntimeError where asyncio's
+    loop lets the write fail as a connection error. And commands packed at half redis-py's cost
+    (`pack_command`)."""
 
     async def _send_packed_command(self, command: Iterable[bytes]) -> None:
-        if self._writer is None:
+        writer = self._writer
+        if writer is None or writer.transport.is_closing():
             raise aioredis.ConnectionError("the connection was closed while a command was being sent")
         await super()._send_packed_command(command)
 
