@@ -124,6 +124,13 @@ def redis_cluster_url() -> Iterator[str]:
         yield cluster.url
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The long tests (marked `slow`) first, in their order, then the rest in theirs: the test processes
+    (`pytest -n`) share out the short ones as they finish, rather than one running a long test alone
+    at the end of the run while the other waits."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Tests marked `redis_cluster` run on one Redis and on the cluster."""
     if metafunc.definition.get_closest_marker("redis_cluster") and "redis_mode" in metafunc.fixturenames:

@@ -4,6 +4,7 @@ back empty, a worker is killed with SIGKILL and PgBouncer restarts."""
 
 from __future__ import annotations
 
+import pytest
 from benchmarks import fault_drill
 
 # 100 seats, 160 buyers arriving 12 a second (so no machine sells out before 8 s), the timeline at a
@@ -13,6 +14,7 @@ SHORT_FORM = ["--seats", "100", "--buyers", "160", "--arrivals-per-second", "12"
               "--outbox-claim-lease", "5", "--retry-cap", "1", "--settle-timeout", "60"]
 
 
+@pytest.mark.slow
 async def test_a_sell_out_through_a_dead_redis_master_a_killed_worker_and_a_pgbouncer_restart() -> None:
     args = fault_drill.parse_args(SHORT_FORM)
     with fault_drill.world(args) as world:

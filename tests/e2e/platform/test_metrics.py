@@ -9,6 +9,7 @@ from pathlib import Path
 import httpx
 import msgspec
 import psycopg
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from lml.config import Settings
@@ -39,6 +40,7 @@ def moved(before: Samples, after: Samples, name: str, **labels: str) -> float:
     return value(after, name, **labels) - value(before, name, **labels)
 
 
+@pytest.mark.slow
 async def test_the_api_processes_count_as_one_across_a_reload_and_the_worker_shows_the_business_and_the_backlog(
     settings: Settings, service_urls: dict[str, str], make_show_on_sale: MakeShowOnSale, make_user: MakeUser,
     stripe_app: StripeApp, tmp_path: Path,

@@ -185,6 +185,7 @@ def exercise(operation: Any, mode: GenerationMode, world: World, served: str, se
         outcome.failures[f"{operation.label} ({mode.value})"] = str(exc)[:3000]
 
 
+@pytest.mark.slow
 async def test_every_operation_answers_as_the_document_says(world: World, served: str) -> None:
     async def ready() -> bool:
         async with httpx.AsyncClient() as client:
