@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from lml.container import Container
+from lml.seating.infrastructure.pg_sales import PgInventoryReads
 from lml.seating.infrastructure.place_descriptions import LayoutPlaceDescriptions
 from lml.venues.facade import PinnedLayout, VenuesFacade
 from tests.fixtures.catalog import MakeShowOnSale
@@ -30,7 +31,7 @@ async def test_requests_racing_for_a_shows_labels_read_its_layout_once(
 ) -> None:
     show = await make_show_on_sale(seats=30)
     venues = CountedVenues(container.venues)
-    places = LayoutPlaceDescriptions(container.resources.db, container.seating.terms, venues)
+    places = LayoutPlaceDescriptions(PgInventoryReads(container.resources.db), container.seating.terms, venues)
     answers = await asyncio.gather(*(places.labels(show.show_id, show.seat_ids[i : i + 2]) for i in range(20)))
     assert venues.reads == 1
     assert all(len(answer) == 2 and all(label.startswith("A, row ") for label in answer.values())
@@ -42,7 +43,7 @@ async def test_held_seats_tiers_and_labels_are_read_once_per_show_then_asked_of_
 ) -> None:
     show = await make_show_on_sale(seats=30)
     db = container.resources.db
-    places = LayoutPlaceDescriptions(db, container.seating.terms, VenuesFacade(container.venues))
+    places = LayoutPlaceDescriptions(PgInventoryReads(db), container.seating.terms, VenuesFacade(container.venues))
     await container.seating.terms.terms(show.show_id)  # the hold path has read the show's terms already
     opened: list[bool] = []
     unit_of_work = db.unit_of_work

@@ -53,7 +53,7 @@ class PgInventoryReads:
 
     async def tiers(self, show_id: str) -> tuple[dict[str, str | None], dict[str, str]]:
         """Each seat's and each GA zone's price tier (fixed once the show is on sale)."""
-        async with self._db.unit_of_work() as uow:
+        async with self._db.unit_of_work(read_only=True) as uow:
             seats = await (
                 await uow.conn.execute("SELECT seat_id, tier_id FROM seating.show_seats WHERE show_id = %s", (show_id,))
             ).fetchall()

@@ -10,9 +10,9 @@ from collections.abc import Sequence
 import msgspec
 from cachetools import LRUCache
 
-from lml.platform.db import Database
 from lml.platform.single_flight import SingleFlight
 from lml.seating.domain.hold import seat_label
+from lml.seating.infrastructure.pg_sales import PgInventoryReads
 from lml.seating.infrastructure.sale_terms_reader import SaleTermsReader
 from lml.venues.facade import VenuesFacade
 
@@ -26,8 +26,8 @@ class _ShowPlaces(msgspec.Struct, frozen=True):
 
 
 class LayoutPlaceDescriptions:
-    def __init__(self, db: Database, terms: SaleTermsReader, venues: VenuesFacade) -> None:
-        self._db = db
+    def __init__(self, reads: PgInventoryReads, terms: SaleTermsReader, venues: VenuesFacade) -> None:
+        self._reads = reads
         self._terms = terms
         self._venues = venues
         self._places: LRUCache[str, _ShowPlaces] = LRUCache(maxsize=MAX_SHOWS)
@@ -62,15 +62,9 @@ class LayoutPlaceDescriptions:
         pinned = await self._venues.get_pinned_layout(layout_id=terms.layout_id, version=terms.layout_version,
                                                       hash=terms.layout_hash)
         labels = {s.seat_id: seat_label(s.section, s.row, s.number) for s in pinned.layout.seats}
-        async with self._db.unit_of_work(read_only=True) as uow:
-            seat_rows = await (
-                await uow.conn.execute("SELECT seat_id, tier_id FROM seating.show_seats WHERE show_id = %s", (show_id,))
-            ).fetchall()
-            zone_rows = await (
-                await uow.conn.execute("SELECT zone_id, tier_id FROM seating.show_zones WHERE show_id = %s", (show_id,))
-            ).fetchall()
+        seat_tiers, zone_tiers = await self._reads.tiers(show_id)
         return _ShowPlaces(
-            seats={row["seat_id"]: (row["tier_id"], labels.get(row["seat_id"])) for row in seat_rows},
-            zone_tiers={row["zone_id"]: row["tier_id"] for row in zone_rows},
+            seats={seat_id: (tier_id, labels.get(seat_id)) for seat_id, tier_id in seat_tiers.items()},
+            zone_tiers=zone_tiers,
             labels=labels,
         )

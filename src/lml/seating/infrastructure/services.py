@@ -76,7 +76,7 @@ class SeatingServices:
             reads=reads,
             hub=AvailabilityHub(resources.redis, prefix),
             seatmaps=SeatMaps(resources.redis, prefix, terms, reads, venues),
-            places=LayoutPlaceDescriptions(resources.db, terms, venues),
+            places=LayoutPlaceDescriptions(reads, terms, venues),
             availability_bodies=AvailabilityBodies(),
             heartbeat_seconds=resources.settings.sse_heartbeat_seconds,
         )
