@@ -16,14 +16,16 @@ its keys' slot."""
 from __future__ import annotations
 
 import asyncio
+import math
 from collections.abc import Sequence
 from typing import Any
 
 import redis.asyncio as aioredis
 from redis.commands.core import AsyncScript
-from redis.exceptions import NoScriptError
+from redis.exceptions import NoScriptError, ResponseError
 
 from lml.platform.redis import RedisClient
+from lml.platform.tracing.stores import batch_span
 
 MAX_BATCH = 128
 
@@ -57,12 +59,17 @@ class ScriptBatcher:
             task.add_done_callback(self._sending.discard)
 
     async def _send(self, batch: list[_Call]) -> None:
+        commands = [("EVALSHA", script.sha, len(keys), *keys, *args) for script, keys, args, _ in batch]
         try:
-            pipe = self._client.pipeline(transaction=False)
-            for script, keys, args, _ in batch:
-                # By name: a cluster pipeline refuses `evalsha()`, yet sends EVALSHA to its keys' node.
-                pipe.execute_command("EVALSHA", script.sha, len(keys), *keys, *args)
-            replies = await pipe.execute(raise_on_error=False)
+            client = self._client
+            if isinstance(client, aioredis.RedisCluster):
+                # A cluster pipeline sends each script to its keys' node (by name: it refuses `evalsha()`).
+                pipe = client.pipeline(transaction=False)
+                for command in commands:
+                    pipe.execute_command(*command)
+                replies = await pipe.execute(raise_on_error=False)
+            else:
+                replies = await _exchange(client.connection_pool, commands)
         except BaseException as exc:
             # Every caller of the batch gets the failure (a cancelled send, at shutdown, as an error).
             failure = exc if isinstance(exc, Exception) else aioredis.ConnectionError("the batch was cancelled")
@@ -85,6 +92,32 @@ class ScriptBatcher:
                 future.set_exception(reply)
             else:
                 future.set_result(reply)
+
+
+async def _exchange(pool: aioredis.ConnectionPool, commands: list[tuple[Any, ...]]) -> list[Any]:
+    """The commands written at once on one of the pool's connections, then their replies read (an error
+    reply in its command's place): what redis-py's pipeline does for them, without its bookkeeping
+    around each command and each reply. A connection that fails is closed (the batch's callers get the
+    error, as from the pipeline, which retries nothing either); the next batch gets a new one."""
+    connection = await pool.get_connection()  # type: ignore[no-untyped-call]
+    try:
+        with batch_span(len(commands)):
+            await connection.send_packed_command(connection.pack_commands(commands))
+            replies: list[Any] = []
+            try:
+                # One deadline for the whole batch, not one per reply.
+                async with asyncio.timeout(connection.socket_timeout):
+                    for _ in commands:
+                        try:
+                            replies.append(await connection.read_response(timeout=math.inf))
+                        except ResponseError as error:
+                            replies.append(error)
+            except TimeoutError as exc:
+                await connection.disconnect(nowait=True)  # its replies may still come: never reused
+                raise aioredis.TimeoutError("Redis did not answer a batch of scripts in time") from exc
+            return replies
+    finally:
+        await pool.release(connection)
 
 
 class _BatchedScript:

@@ -88,10 +88,16 @@ def traced_redis(client: TracedClient) -> TracedClient:
     return client
 
 
+def batch_span(size: int) -> AbstractContextManager[Any]:
+    """The span of commands sent together on one connection without a pipeline object
+    (`lml.platform.redis_batch`), as a pipeline's is."""
+    return _command_span("PIPELINE", **{"db.operation.batch.size": size})
+
+
 def _traced_pipeline_execute(pipe: Any, execute: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
     @wraps(execute)
     async def traced(*args: Any, **kwargs: Any) -> Any:
-        with _command_span("PIPELINE", **{"db.operation.batch.size": len(pipe)}):
+        with batch_span(len(pipe)):
             return await execute(*args, **kwargs)
 
     return traced
