@@ -30,6 +30,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -53,8 +54,13 @@ TOO_MANY_FRONT = HoldRequest((), (), BestAvailable(quantity=11, tier_id="front")
 REFUSAL_TERMS = HoldTerms(hold_ms=3_600_000, cap_ms=3_600_000, max_per_buyer=100, max_per_address=10_000_000)
 
 
-def show_state(seats: int) -> tuple[InventoryState, list[list[str]]]:
-    """The storm's layout as inventory, and its rows' seat ids left to right."""
+def front_or_rest(section: int) -> str:
+    return "front" if section < FRONT_SECTIONS else "rest"
+
+
+def show_state(seats: int, tier_of: Callable[[int], str] = front_or_rest) -> tuple[InventoryState, list[list[str]]]:
+    """The storm's layout as inventory, and its rows' seat ids left to right; `tier_of` gives a section's
+    price tier by its index."""
     body = layout_json(seats, sections=SECTIONS)
     geometry: list[SeatGeometry] = []
     tiers: dict[str, str] = {}
@@ -64,7 +70,7 @@ def show_state(seats: int) -> tuple[InventoryState, list[list[str]]]:
                 key = f"bench_{section['label']}_{row['label']}_{seat['number']}"
                 seat_id = hashlib.sha256(key.encode()).hexdigest()[:16]
                 geometry.append(SeatGeometry(seat_id, section["label"], row["label"], seat["x"], seat["y"]))
-                tiers[seat_id] = "front" if s_index < FRONT_SECTIONS else "rest"
+                tiers[seat_id] = tier_of(s_index)
     plan = rank_seats(geometry, VenueGeometry(focal_point=(0.5, 0.0), viewport=(1.0, 1.0)))
     places = [PlacedSeat(p.seat_id, p.rank, p.row_no, p.row_pos, tiers[p.seat_id]) for p in plan.places]
     rows: list[list[str]] = [[] for _ in plan.rows]

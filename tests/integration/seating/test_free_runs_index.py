@@ -7,11 +7,14 @@ availability string) and the seats' places, the tallies' figures as the plain Py
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
+from collections import Counter
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 import msgspec
+import pytest
 import redis.asyncio as aioredis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -24,31 +27,47 @@ from lml.seating.domain.hold import HoldPlaced, HoldRequest, HoldTerms, Inventor
 from lml.seating.domain.inventory import SeatStatus
 from lml.seating.domain.seat_quality import PlacedSeat
 from lml.seating.infrastructure.redis_holds import RedisHoldStore
-from tests.integration.seating.test_best_available_model import World, holder
+from tests.integration.seating.test_best_available_model import World, holder, tiers_in_stretches
 
-RUN_SCALE = 2**32
 HOLD_MS = 60_000
 PREFIX = "lml-runs-index"
+INDEX_LAYOUT = 3  # lua/show_state.lua: INDEX_LAYOUT
 
 
-def expected_runs(world: World, status: str) -> dict[str, float]:
-    """`runs` rebuilt from the seats: "<row>:<length>" -> length * 2^32 + best rank free in such a run."""
+def runs_member(tier: str, length: int, rank: int, row: int) -> str:
+    """A member of `runs` (lua/show_state.lua): the filter ('' any tier), the length, the rank, the row."""
+    return f"{len(tier):03d}{tier}{length:06d}{rank:010d}{row}"
+
+
+def expected_runs(world: World, status: str) -> set[str]:
+    """`runs` rebuilt from the seats: for any tier ('') and each tier, for each length, the rows with a run of
+    that many of the filter's free seats side by side, with the best rank free in such a run; a tier's
+    run inside a longer run of free seats is listed at one less too (a block one shorter may fit there)."""
     code = dict(zip(seat_order(list(world.status)), status, strict=True))
-    rows: dict[int, list[tuple[int, int, bool]]] = {}
+    best: dict[tuple[str, int, int], int] = {}
+
+    def note(tier: str, length: int, rank: int, row_no: int) -> None:
+        key = (tier, length, row_no)
+        best[key] = min(best.get(key, rank), rank)
+
+    rows: dict[int, list[PlacedSeat]] = {}
     for place in world.places:
-        rows.setdefault(place.row_no, []).append((place.row_pos, place.rank, code[place.seat_id] == AVAILABLE))
-    index: dict[str, float] = {}
-    for row_no, seats in rows.items():
-        run: list[int] = []
-        for _, rank, free in [*sorted(seats), (0, 0, False)]:
-            if free:
-                run.append(rank)
-            elif run:
-                member = f"{row_no}:{len(run)}"
-                score = len(run) * RUN_SCALE + min(run)
-                index[member] = min(index.get(member, score), score)
-                run = []
-    return index
+        rows.setdefault(place.row_no, []).append(place)
+    for row_no, places in rows.items():
+        seats = sorted(places, key=lambda p: p.row_pos)
+        for free, grouped in itertools.groupby(seats, key=lambda p: code[p.seat_id] == AVAILABLE):
+            run = list(grouped)
+            if not free:
+                continue
+            note("", len(run), min(p.rank for p in run), row_no)
+            for tier, stretched in itertools.groupby(run, key=lambda p: p.tier_id):
+                stretch = list(stretched)
+                if tier is None:
+                    continue
+                note(tier, len(stretch), min(p.rank for p in stretch), row_no)
+                if 1 < len(stretch) < len(run):
+                    note(tier, len(stretch) - 1, min(p.rank for p in stretch), row_no)
+    return {runs_member(tier, length, rank, row_no) for (tier, length, row_no), rank in best.items()}
 
 
 Tally = dict[str, tuple[int, int, int]]  # tier ('' any) -> longest run, seats apart (single-seat rule), free
@@ -69,7 +88,7 @@ def expected_tallies(world: World, status: str) -> Tallies:
         spots.setdefault(p.row_no, []).append(
             (p.row_pos, Spot(p.seat_id, p.rank, code[p.seat_id] == AVAILABLE, p.tier_id, world.rows[p.row_no].section)))
     rows: dict[str, Tally] = {}
-    free: dict[str, int] = {"ready": 2}  # the index layout (lua/show_state.lua: INDEX_LAYOUT)
+    free: dict[str, int] = {"ready": INDEX_LAYOUT}
     longest: set[str] = set()
     for row_no, placed in spots.items():
         row = [spot for _, spot in sorted(placed)]
@@ -125,7 +144,8 @@ class Show:
             await self.hold(rng, HoldRequest(tuple(rng.sample(seats, min(len(seats), rng.randint(1, 3)))), ()),
                             rng.random() < 0.5)
         elif op == "best":
-            ask = BestAvailable(quantity=rng.randint(1, 4), together=rng.random() < 0.7)
+            ask = BestAvailable(quantity=rng.randint(1, 4), together=rng.random() < 0.7,
+                                tier_id=rng.choice([None, "std", "vip"]))
             await self.hold(rng, HoldRequest((), (), ask), rng.random() < 0.5)
         elif op == "release" and self.holds:
             hold_id, owner, token = self.holds.pop(rng.randrange(len(self.holds)))
@@ -159,9 +179,8 @@ class Show:
         return InventoryState(seats=[SeatRow(s.seat_id, s.status, self.versions.get(s.seat_id, 1)) for s in base.seats],
                               zones=[], places=base.places, rows=base.rows)
 
-    async def index(self) -> dict[str, float]:
-        return {member.decode(): score for member, score in
-                await self.client.zrange(self.key("runs"), 0, -1, withscores=True)}
+    async def index(self) -> set[str]:
+        return {member.decode() for member in await self.client.zrange(self.key("runs"), 0, -1)}
 
     async def tallies(self) -> Tallies:
         rows: dict[str, Tally] = {}
@@ -172,12 +191,12 @@ class Show:
         longest = {member.decode() for member in await self.client.zrange(self.key("longest"), 0, -1)}
         return Tallies(rows, free, longest)
 
-    async def rebuilt(self) -> tuple[dict[str, float], Tallies]:
+    async def rebuilt(self) -> tuple[set[str], Tallies]:
         availability = await self.store.availability(self.show_id)
         assert availability is not None and not isinstance(availability, str)
         return expected_runs(self.world, availability.seats), expected_tallies(self.world, availability.seats)
 
-    async def current(self) -> tuple[dict[str, float], Tallies]:
+    async def current(self) -> tuple[set[str], Tallies]:
         return await self.index(), await self.tallies()
 
 
@@ -196,14 +215,18 @@ def on_show(redis_url: str, world: World, clock: list[int], check: Callable[[Sho
 
 
 def with_varied_tiers(world: World, rng: random.Random) -> World:
-    """The world's rows, some of one tier, some of seats without a tier, some mixed with seats without one:
-    the index reads a row of one tier (or none) the short way, the others seat by seat."""
-    kinds = [rng.choice(["one", "none", "mixed", "as_is"]) for _ in world.rows]
+    """The world's rows, some of one tier, some of seats without a tier, some mixed with seats without one,
+    some of tiers in stretches: the index reads a row of one tier (or none) the short way, the others seat
+    by seat, and lists a tier's run beside another tier's free seats at one less too."""
+    kinds = [rng.choice(["one", "none", "mixed", "stretches", "as_is"]) for _ in world.rows]
     one = [rng.choice(["std", "vip"]) for _ in world.rows]
+    lengths = Counter(p.row_no for p in world.places)
+    stretched = [tiers_in_stretches(rng, lengths[row_no]) for row_no in range(len(world.rows))]
     places = []
     for p in world.places:
         kind = kinds[p.row_no]
-        tier = {"one": one[p.row_no], "none": None, "mixed": rng.choice(["std", "vip", None])}.get(kind, p.tier_id)
+        tier = {"one": one[p.row_no], "none": None, "mixed": rng.choice(["std", "vip", None]),
+                "stretches": stretched[p.row_no][p.row_pos]}.get(kind, p.tier_id)
         places.append(PlacedSeat(p.seat_id, p.rank, p.row_no, p.row_pos, tier))
     world.places = places
     return world
@@ -239,7 +262,7 @@ def test_a_rebuild_drops_what_the_index_had(base_settings: Settings) -> None:
     world = World(7)
 
     async def run(show: Show) -> None:
-        await show.client.zadd(show.key("runs"), {"999:3": 3 * RUN_SCALE + 1})
+        await show.client.zadd(show.key("runs"), {runs_member("std", 3, 1, 999): 0})
         await show.client.hset(show.key("free"), mapping={"fstd": 999})
         await show.client.zadd(show.key("longest"), {"003std999990999": 0})
         await show.store.load(show.show_id, show.state())
@@ -271,10 +294,26 @@ def test_a_show_loaded_before_the_tallies_is_loaded_again_by_its_first_best_avai
     on_show(base_settings.redis_url, world, [1_000_000], run)
 
 
-def test_a_show_an_older_version_loaded_is_loaded_again_before_its_index_is_read(base_settings: Settings) -> None:
-    """After an upgrade, a show whose index an older version built (no seats' ranks by row, `ready` 1) is
-    not read: scripts that change its seats leave the index alone, the first hold asks for a new load, and
-    the load rebuilds the index whole."""
+async def as_layout_1(show: Show) -> None:
+    """The index as layout 1 left it: no seats' ranks by row."""
+    await show.client.delete(show.key("rowranks"))
+    await show.client.hset(show.key("free"), "ready", 1)
+
+
+async def as_layout_2(show: Show) -> None:
+    """The index as layout 2 left it: `runs` scored by a run's length and best rank, over any tier's runs."""
+    await show.client.delete(show.key("runs"))
+    await show.client.zadd(show.key("runs"), {"0:3": 3 * 2**32 + 1})
+    await show.client.hset(show.key("free"), "ready", 2)
+
+
+@pytest.mark.parametrize("as_older", [as_layout_1, as_layout_2])
+def test_a_show_an_older_version_loaded_is_loaded_again_before_its_index_is_read(
+    base_settings: Settings, as_older: Callable[[Show], Awaitable[None]],
+) -> None:
+    """After an upgrade, a show whose index an older version built is not read: scripts that change its
+    seats may leave the index as it is, the first hold asks for a new load, and the load rebuilds the index
+    whole."""
     world = World(5)
     for seat_id in world.status:
         world.status[seat_id] = "available"
@@ -282,8 +321,7 @@ def test_a_show_an_older_version_loaded_is_loaded_again_before_its_index_is_read
 
     async def run(show: Show) -> None:
         await show.store.load(show.show_id, show.state())
-        await show.client.delete(show.key("rowranks"))
-        await show.client.hset(show.key("free"), "ready", 1)
+        await as_older(show)
         await show.set_status(seats[:1], "blocked", [])
         await show.hold(random.Random(1), HoldRequest(tuple(seats[1:2]), ()), avoid=False)
         assert not show.holds

@@ -7,10 +7,10 @@
 -- bucket's capacity and refill per second, then from F = 14 + 2b: [F] quantity, [F+1] '1' together /
 -- '0' apart, [F+2] tier id ('' any), [F+3] number of sections s, [F+4..F+3+s] sections, then zone id /
 -- quantity pairs.
--- Cost: a block (together) is looked for through the runs index: only rows with a free run of a length
--- that could hold it are read, best seat first, and none whose best such seat is worse than the best
--- block found so far; the rows in between are never read, nor, with a tier asked, a row whose tally says
--- no run of the tier could hold the block. Apart, seats are read best first, CHUNK at a time, from the
+-- Cost: a block (together) is looked for through the runs index: only rows with a run of the tier's free
+-- seats (any tier's without one) of a length that could hold it are read, best seat first, and none whose
+-- best such seat is worse than the best block found so far; the rows in between are never read, nor any
+-- row of another tier. Apart, seats are read best first, CHUNK at a time, from the
 -- index of free seats; a row is read once (its status string, and when needed its ids and ranks). A
 -- request that cannot fit is refused from the tallies (`free`, `longest`) without reading a seat; one
 -- that the tallies let through but the chooser cannot serve (apart, with the single-seat rule, seats
@@ -127,10 +127,6 @@ local function choose()
   -- The best candidate any block of the row can contain: its rank and position, nil when no block fits.
   local function best_in_row(row)
     if not row_matches(row_info(row, false)) then return nil end
-    if tier ~= '' then
-      local of_tier = row_tally(row)[tier]
-      if not of_tier or of_tier[1] < quantity then return nil end
-    end
     local info = row_info(row, true)
     local best_rank, best_pos
     for start = 0, info.len - quantity do
@@ -142,29 +138,31 @@ local function choose()
     end
     return best_rank, best_pos
   end
-  -- The row and position of the best candidate any block contains. Only runs of a length that can hold
-  -- the block are looked at (with the single-seat rule, not one seat longer: it would leave one alone):
-  -- one list per length in `runs`, merged best seat first, each row judged whole once, until the next
-  -- row's best seat cannot beat the best block found.
-  local function best_block_seat()
-    local top = redis.call('ZREVRANGE', K_RUNS, 0, 0, 'WITHSCORES')
-    if #top == 0 then return nil end
+  -- The row and position of the best candidate any block contains. Only the tier's runs (any tier's
+  -- without one) of a length that can hold the block are looked at, up to `longest`, the longest such
+  -- run (with the single-seat rule, not one seat longer: it would leave one alone; `runs` lists a run
+  -- that may yet hold it at one less too): one list per length in `runs`, merged best seat first, each
+  -- row judged whole once, until the next row's best seat cannot beat the best block found.
+  local function best_block_seat(longest)
     local lists = {}
-    for length = quantity, math.floor(tonumber(top[2]) / RUN_SCALE) do
+    for length = quantity, longest do
       if not AVOID_SINGLE or length ~= quantity + 1 then
-        lists[#lists + 1] = {base = length * RUN_SCALE, first = 0, page = {}, at = 1}
+        local prefix = runs_prefix(tier, length)
+        lists[#lists + 1] = {from = '[' .. prefix, to = '[' .. prefix .. '\255', skip = #prefix, page = {}, at = 1}
       end
     end
     -- A list's next row: the rank of its best seat in such a run, and the row; nil once read to the end.
     local function head(list)
       if list.at > #list.page then
         if list.ended then return nil end
-        list.page = redis.call('ZRANGEBYSCORE', K_RUNS, list.base, list.base + RUN_SCALE - 1, 'WITHSCORES',
-                               'LIMIT', list.first, RUNS_PAGE)
-        list.first, list.at, list.ended = list.first + RUNS_PAGE, 1, #list.page < 2 * RUNS_PAGE
+        list.page = redis.call('ZRANGEBYLEX', K_RUNS, list.from, list.to, 'LIMIT', 0, RUNS_PAGE)
+        list.at, list.ended = 1, #list.page < RUNS_PAGE
         if #list.page == 0 then return nil end
+        list.from = '(' .. list.page[#list.page]
       end
-      return tonumber(list.page[list.at + 1]) - list.base, string.match(list.page[list.at], '^(%d+):')
+      local member = list.page[list.at]
+      return tonumber(string.sub(member, list.skip + 1, list.skip + RUNS_RANK_DIGITS)),
+        string.sub(member, list.skip + RUNS_RANK_DIGITS + 1)
     end
     local judged, best_rank, best_row, best_pos = {}, nil, nil, nil
     while true do
@@ -174,7 +172,7 @@ local function choose()
         if rank and (not next_rank or rank < next_rank) then next_list, next_rank, next_row = list, rank, row end
       end
       if not next_list or (best_rank and next_rank >= best_rank) then return best_row, best_pos end
-      next_list.at = next_list.at + 2
+      next_list.at = next_list.at + 1
       if not judged[next_row] then
         judged[next_row] = true
         local rank, pos = best_in_row(next_row)
@@ -186,7 +184,7 @@ local function choose()
   local most_together, most_apart = free_figures(tier, section_list, AVOID_SINGLE)
   local chosen = {}
   if together and most_together >= quantity then
-    local row, pos = best_block_seat()
+    local row, pos = best_block_seat(most_together)
     if row then
       -- Among the blocks holding that seat: the lowest sum of ranks, then the leftmost.
       local info = row_info(row, true)

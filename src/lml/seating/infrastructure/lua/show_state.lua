@@ -32,11 +32,17 @@
 --            What index_row reads of a row's seats, in one read
 --   ranked   ZSET seat -> rank, of the seats free right now (status 'a'): best first
 --   labels   HASH s:<section>, t:<tier> -> seats: the sections and tiers a request may name
---   runs     ZSET "<row>:<length>" -> length * 2^32 + the best rank among the row's free seats (status
---            'a') that stand in a run of exactly that many free seats side by side: a block request
---            finds the rows that could hold it, best seat first, without reading any seat. Kept exact by
---            index_row whenever a row's free seats change (from the row's status characters before and after
---            the change), rebuilt whole when the show is loaded.
+--   runs     ZSET (lexical, scores 0) of "<length of filter, 3 digits><filter><length, 6 digits><rank, 10
+--            digits><row>": for a filter (a tier, or '' any) and a length, the rows with a run of exactly that
+--            many of the filter's free seats (status 'a') side by side, each with the best rank in such a
+--            run; one range per filter and length, best seat first. A block request reads the rows that
+--            could hold it, of its tier only, best seat first, without reading any seat. With a tier, a run
+--            of its seats that is part of a longer run of free seats (another tier's, or no tier's, free
+--            seat beside it) is listed at its length and one less: a block one shorter may leave its spare
+--            seat beside that free seat, not alone (the single-seat rule), so the index may name a row that
+--            cannot hold the block, never miss one that can. Kept exact by index_row whenever a row's free
+--            seats change (from the row's status characters before and after the change), rebuilt whole
+--            when the show is loaded.
 -- What a request that nothing fits is told, without reading a seat; kept exact with `runs`. A filter is
 -- a tier ('' any); a group is a filter over the show ("<tier>") or over one section ("<tier>|<section>"):
 --   rowfree  HASH row number -> "<tier>,<longest>,<apart>,<free>;..." for '' and each tier of the row's
@@ -149,7 +155,7 @@ local function current_version(counter)
 end
 
 -- The layout of the best-available index this version builds and reads (see `free`'s `ready`).
-local INDEX_LAYOUT = '2'
+local INDEX_LAYOUT = '3'
 
 -- Whether the show is loaded, by this version: a show whose index an older version built loses its
 -- `loaded` marker, so that the caller loads it again from PostgreSQL (which rebuilds the index whole).
@@ -178,9 +184,6 @@ local function seat_place(seat)
   end
   return place[1], place[2], place[3], place[4]
 end
-
--- A run's length and a rank in one score of `runs`: exact, as scores are doubles and ranks stay below 2^32.
-local RUN_SCALE = 4294967296
 
 -- The row's range in the row strings ("start,length,section"): start offset, length, section.
 local function row_range(spec)
@@ -320,17 +323,6 @@ local function encode_tally(tally)
   return table.concat(parts, ';')
 end
 
-local function row_tally(row)
-  local tally = {}
-  local raw = redis.call('HGET', K_ROWFREE, row)
-  if raw then
-    for tier, longest, apart, free in string.gmatch(raw, '([^,;]*),(%d+),(%d+),(%d+)') do
-      tally[tier] = {tonumber(longest), tonumber(apart), tonumber(free)}
-    end
-  end
-  return tally
-end
-
 -- A `longest` member: groups of one length sort together, and a group's longest run first.
 local LONGEST_SCALE = 999999
 local function longest_prefix(group)
@@ -407,23 +399,63 @@ local function free_figures(tier, sections, single)
   return together, apart
 end
 
--- The row's runs of free seats in `state` (its status characters): their lengths, and the best rank of
--- the runs of each length (see `runs`). `info` has the row's detail (row_info).
-local function free_runs(info, state)
-  local lengths, best = {}, {}
-  for first, after in string.gmatch(state, '()a+()') do
-    local top = info.ranks[first]
-    for pos = first + 1, after - 1 do
-      if info.ranks[pos] < top then top = info.ranks[pos] end
-    end
-    local length = after - first
-    lengths[#lengths + 1] = length
-    if not best[length] or top < best[length] then best[length] = top end
-  end
-  return lengths, best
+-- The `runs` members of a filter's runs of one length: the prefix all of them share, and one of them.
+local function runs_prefix(filter, length)
+  return longest_prefix(filter) .. string.format('%06d', length)
+end
+local RUNS_RANK_DIGITS = 10  -- ranks stay below 2^32
+local RUNS_RANK_FORMAT = '%0' .. RUNS_RANK_DIGITS .. 'd'
+local function runs_member(filter, length, rank, row)
+  return runs_prefix(filter, length) .. string.format(RUNS_RANK_FORMAT, rank) .. row
 end
 
--- The row's tally (see `rowfree`) in `state`, its runs' `lengths` from free_runs.
+-- The row's members of `runs` in `state` (its status characters), as a set, and the lengths of its runs
+-- of free seats. `info` has the row's detail (row_info).
+local function run_members(row, info, state)
+  local best, lengths = {}, {}
+  local function note(filter, length, rank)
+    local of_filter = best[filter] or {}
+    best[filter] = of_filter
+    if not of_filter[length] or rank < of_filter[length] then of_filter[length] = rank end
+  end
+  local ranks, tiers = info.ranks, info.tiers
+  for first, after in string.gmatch(state, '()a+()') do
+    local length, top = after - first, ranks[first]
+    lengths[#lengths + 1] = length
+    if info.tier then
+      for pos = first + 1, after - 1 do
+        if ranks[pos] < top then top = ranks[pos] end
+      end
+      note('', length, top)
+      if info.tier ~= '' then note(info.tier, length, top) end
+    else
+      -- The run's stretches of one tier each (a seat without a tier is no tier's candidate).
+      local from = first
+      while from < after do
+        local tier, low, to = tiers[from], ranks[from], from + 1
+        while to < after and tiers[to] == tier do
+          if ranks[to] < low then low = ranks[to] end
+          to = to + 1
+        end
+        if low < top then top = low end
+        if tier ~= '' then
+          local stretch = to - from
+          note(tier, stretch, low)
+          if stretch < length and stretch > 1 then note(tier, stretch - 1, low) end
+        end
+        from = to
+      end
+      note('', length, top)
+    end
+  end
+  local members = {}
+  for filter, of_filter in pairs(best) do
+    for length, rank in pairs(of_filter) do members[runs_member(filter, length, rank, row)] = true end
+  end
+  return members, lengths
+end
+
+-- The row's tally (see `rowfree`) in `state`, its runs' `lengths` from run_members.
 local function state_tally(info, state, lengths)
   if info.tier then
     -- One tier for the whole row: the tier's figures are the row's, as every run is all of the tier.
@@ -450,26 +482,26 @@ end
 -- `before` (nil: the index has nothing of the row) to `after`, writing only what differs. `info` has the
 -- row's detail (row_info).
 local function index_row(row, info, before, after)
-  local old_best, old_tally = {}, {}
+  local old_members, old_tally = {}, {}
   if before then
     local lengths
-    lengths, old_best = free_runs(info, before)
+    old_members, lengths = run_members(row, info, before)
     old_tally = state_tally(info, before, lengths)
   end
-  local lengths, best = free_runs(info, after)
+  local members, lengths = run_members(row, info, after)
   local tally = state_tally(info, after, lengths)
-  local gone, scored = {}, {}
-  for length in pairs(old_best) do
-    if not best[length] then gone[#gone + 1] = row .. ':' .. length end
+  local gone, added = {}, {}
+  for member in pairs(old_members) do
+    if not members[member] then gone[#gone + 1] = member end
   end
-  for length, rank in pairs(best) do
-    if old_best[length] ~= rank then
-      scored[#scored + 1] = length * RUN_SCALE + rank
-      scored[#scored + 1] = row .. ':' .. length
+  for member in pairs(members) do
+    if not old_members[member] then
+      added[#added + 1] = 0
+      added[#added + 1] = member
     end
   end
   if #gone > 0 then redis.call('ZREM', K_RUNS, unpack(gone)) end
-  if #scored > 0 then redis.call('ZADD', K_RUNS, unpack(scored)) end
+  if #added > 0 then redis.call('ZADD', K_RUNS, unpack(added)) end
   retally(row, info.section, old_tally, tally)
   if next(tally) then
     redis.call('HSET', K_ROWFREE, row, encode_tally(tally))
