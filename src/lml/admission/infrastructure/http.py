@@ -28,10 +28,10 @@ from lml.identity.facade import READERS, WRITERS, OperatorAccess, current_operat
 from lml.platform.domain.buyer_limit import limit_key
 from lml.platform.domain.date_time import OffsetDateTime
 from lml.platform.domain.principal import BUYER_SCOPE, Principal
+from lml.platform.domain.rate_budget import RateBill
 from lml.platform.http.answer import json_answer
 from lml.platform.http.auth import bearer_principal, requires_scope
 from lml.platform.http.contract import contract, route_contract
-from lml.platform.domain.rate_budget import RateBill
 from lml.platform.http.hot_lane import HotRequest, hot_lane
 from lml.platform.http.kit import kit_in
 from lml.platform.http.rate_limits import (
