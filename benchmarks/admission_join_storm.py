@@ -11,6 +11,7 @@ connections) measures, in order:
 
   1. GET /livez, closed loop, `--livez-seconds`: the framework's ceiling, same app, same client;
   2. the join storm: every buyer POSTs /v1/shows/{id}/queue once, closed loop: joins/s, p50/p99;
+     the commands Redis ran per join, by command (INFO commandstats: every client of the server counts);
      Redis memory per waiting buyer (used_memory before/after, and MEMORY USAGE of the room's keys);
   3. GET .../queue/me, closed loop over random buyers, `--ceiling-seconds`: what polling can take;
   4. every buyer polling GET .../queue/me as the API tells it (`Retry-After`), one timer per buyer,
@@ -182,6 +183,23 @@ def _memory(settings: Settings) -> dict[str, int]:
         return {"used_memory": int(client.info("memory")["used_memory"]), "keys": int(client.dbsize())}
     finally:
         client.close()
+
+
+def _commands(settings: Settings) -> collections.Counter[str]:
+    """The commands the Redis server has run so far, by name (INFO commandstats)."""
+    client = redis.Redis.from_url(settings.redis_url)
+    try:
+        stats = client.info("commandstats")
+    finally:
+        client.close()
+    return collections.Counter({name.removeprefix("cmdstat_"): int(value["calls"]) for name, value in stats.items()})
+
+
+def _per_request(before: collections.Counter[str], after: collections.Counter[str], requests: int) -> dict[str, Any]:
+    """Commands run between two `_commands`, per request: in all and by command."""
+    ran = after - before
+    return {"per_request": round(sum(ran.values()) / requests, 2) if requests else None,
+            "by_command": {name: round(calls / requests, 2) for name, calls in ran.most_common()} if requests else {}}
 
 
 def _key_memory(settings: Settings, keys: list[str]) -> dict[str, int]:
@@ -374,11 +392,13 @@ async def _measure(container: Container, settings: Settings, base: str, api_pids
                 buyer.retry_after = int(headers["Retry-After"])
 
         load_before = os.getloadavg()
+        commands_before = _commands(settings)
         spent = Spent(api_pids, settings).start()
         start = time.perf_counter()
         end = start + await _closed_loop(args.connections, buyers, join)
         storm = {**joins.figures(start, end), "statuses": dict(joins.statuses), "errors": joins.errors,
-                 "cpu": spent.stop(len(joins.samples))}
+                 "cpu": spent.stop(len(joins.samples)),
+                 "redis_commands": _per_request(commands_before, _commands(settings), len(joins.samples))}
         memory_after = _memory(settings)
         key_memory = _key_memory(settings, container.admission.line.keys(show_id))
         waiting = [b for b in buyers if b.entry_id]

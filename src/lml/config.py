@@ -81,7 +81,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True):
     # Polls a second that one waiting room's line may make in all: each buyer is told to poll at an
     # interval that keeps the room within it.
     queue_polls_per_second: int = 1000
-    # Buyers that may join waiting rooms from one client address at once, then one a second more.
+    # Buyers that may join one show's waiting room from one client address at once, then one a second
+    # more: a budget per address and show (the join script spends it, and a script's keys are all in
+    # its show's Redis Cluster slot), so each show's room counts its own.
     queue_joins_per_address: int = 50
     # HMAC-SHA256 key of the ticket payloads that door scanners verify offline (they hold it too).
     ticket_signing_key: str = DEV_TICKET_SIGNING_KEY

@@ -1,7 +1,10 @@
 """Joining lines from one client address is limited (a script making buyers join by the thousand),
-within what the operator's settings allow."""
+within what the operator's settings allow, per show: the join script spends the address's budget,
+and a script's keys are all the show's (one Cluster slot)."""
 
 from __future__ import annotations
+
+import asyncio
 
 import msgspec
 import pytest
@@ -43,3 +46,33 @@ async def test_the_addresses_of_one_ipv6_network_share_its_limit(
     answers = [(await join(api_from(f"2001:db8:7:1::{n:x}"), show, make_buyer())).status_code for n in range(2, 6)]
     assert answers == [201, 201, 201, 429]
     assert (await join(api_from("2001:db8:7:2::2"), show, make_buyer())).status_code == 201
+
+
+async def test_an_address_that_spent_its_joins_on_one_show_still_joins_another_show_as_many_times(
+    api_from: ApiFrom, make_show_on_sale: MakeShowOnSale, make_buyer: MakeBuyer, clock: TestClock,
+) -> None:
+    office = api_from("198.51.100.8")
+    first, second = await make_show_on_sale(seats=4), await make_show_on_sale(seats=4)
+    for show in (first, second):
+        await open_room(office, show, clock)
+
+    assert [(await join(office, first, make_buyer())).status_code for _ in range(4)] == [201, 201, 201, 429]
+    assert [(await join(office, second, make_buyer())).status_code for _ in range(4)] == [201, 201, 201, 429]
+
+
+async def test_buyers_racing_to_join_from_one_address_get_its_budget_and_the_refused_get_no_place(
+    api_from: ApiFrom, make_show_on_sale: MakeShowOnSale, make_buyer: MakeBuyer, clock: TestClock,
+) -> None:
+    show = await make_show_on_sale(seats=4)
+    office = api_from("198.51.100.9")
+    await open_room(office, show, clock)
+    buyers = [make_buyer() for _ in range(20)]
+
+    answers = await asyncio.gather(*(join(office, show, buyer) for buyer in buyers))
+
+    assert sorted(answer.status_code for answer in answers) == [201] * 3 + [429] * 17
+    in_line = [(await office.get(f"/v1/shows/{show.show_id}/queue/me", headers=buyer.headers)).status_code
+               for buyer in buyers]
+    assert in_line == [200 if answer.status_code == 201 else 404 for answer in answers]
+    room = await office.get(f"/v1/admin/shows/{show.show_id}/waiting-room", headers=show.operator.headers)
+    assert room.json()["waiting"] == 3

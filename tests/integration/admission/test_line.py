@@ -1,7 +1,7 @@
 """One show's line in Redis (and in a Redis Cluster), driven as the worker's tick and the buyers'
 requests drive it, with the time given: first come first served once the sale is open, a uniform
 shuffle of the pre-queue, the pace and the cap on active passes never exceeded, ticks racing each
-other, and sold out and back."""
+other, sold out and back, and the joins' rate budgets spent by the join script (the show's slot)."""
 
 from __future__ import annotations
 
@@ -13,9 +13,11 @@ import uuid
 import pytest
 
 from lml.admission.application.line_places import PRE_QUEUE_RANKS
-from lml.admission.application.ports import Joined, RoomFacts
+from lml.admission.application.ports import Joined, JoinRefused, RoomFacts
 from lml.admission.infrastructure.redis_line import RedisLine
 from lml.container import Container
+from lml.platform.domain.rate_budget import RateBill, RateLimit
+from lml.platform.rate_limit import RateLimiter
 
 pytestmark = pytest.mark.redis_cluster
 
@@ -36,11 +38,24 @@ async def a_room(line: RedisLine, **overrides: object) -> str:
     return show_id
 
 
-async def join(line: RedisLine, show_id: str, buyer: str, now_ms: int) -> Joined:
-    joined = await line.join(show_id, buyer=buyer, entry_id=str(uuid.uuid4()),
-                             pre_queue_rank=secrets.randbelow(PRE_QUEUE_RANKS), now_ms=now_ms)
+async def join(line: RedisLine, show_id: str, buyer: str, now_ms: int, bills: tuple[RateBill, ...] = ()) -> Joined:
+    joined = await try_join(line, show_id, buyer, now_ms, bills)
     assert isinstance(joined, Joined), joined
     return joined
+
+
+async def try_join(line: RedisLine, show_id: str, buyer: str, now_ms: int, bills: tuple[RateBill, ...] = ()
+                   ) -> Joined | JoinRefused:
+    return await line.join(show_id, buyer=buyer, entry_id=str(uuid.uuid4()),
+                           pre_queue_rank=secrets.randbelow(PRE_QUEUE_RANKS), now_ms=now_ms, bills=bills)
+
+
+def budget_of(container: Container, name: str, show_id: str, capacity: int) -> RateBill:
+    """A request's bill of one bucket as the join route names it: tagged with the show, refilled too
+    slowly to matter during a test."""
+    limiter = RateLimiter(container.resources.redis, container.resources.settings.redis_key_prefix)
+    return RateBill([limiter.bucket(f"{name}:{{{show_id}}}:address:198.51.100.7",
+                                    RateLimit(capacity=capacity, refill_per_second=0.001))])
 
 
 
@@ -136,3 +151,44 @@ async def test_a_buyer_whose_pass_lapsed_leaves_the_line_and_may_join_again_at_i
     again = await join(line, show, "user:first", ON_SALE + 62_000)
     assert again.new and again.place.entry_id != first.place.entry_id
     assert (again.place.state, again.place.rank) == ("waiting", 2)
+
+
+async def test_joins_racing_on_one_budget_take_exactly_its_tokens_and_the_refused_leave_the_line_as_it_was(
+    container: Container,
+) -> None:
+    line = container.admission.line
+    show, other = await a_room(line), await a_room(line)
+
+    outcomes = await asyncio.gather(*(
+        try_join(line, show, f"user:{n}", ON_SALE + 1, (budget_of(container, "joins", show, 50),)) for n in range(60)))
+
+    joined = [n for n, outcome in enumerate(outcomes) if isinstance(outcome, Joined)]
+    refused = [n for n, outcome in enumerate(outcomes) if isinstance(outcome, JoinRefused)]
+    assert (len(joined), len(refused)) == (50, 10)
+    assert {outcome.reason for outcome in outcomes if isinstance(outcome, JoinRefused)} == {"rate_limited"}
+    assert (await line.figures(show, now_ms=ON_SALE + 2)).waiting == 50
+    assert [await line.place(show, buyer=f"user:{n}", now_ms=ON_SALE + 2) for n in refused] == [None] * 10
+    # The budget is the show's: the same address joins another show's line with a budget of its own.
+    assert (await join(line, other, "user:0", ON_SALE + 3, (budget_of(container, "joins", other, 50),))).new
+
+
+async def test_a_join_spends_its_bills_in_turn_each_settled_on_its_own_and_none_past_one_that_refuses(
+    container: Container,
+) -> None:
+    line = container.admission.line
+    show = await a_room(line)
+    first, second = budget_of(container, "general", show, 1), budget_of(container, "joins", show, 5)
+
+    joined = await join(line, show, "user:1", ON_SALE + 1, (first, second))
+
+    assert joined.new
+    assert first.decision is not None and (first.decision.limit, first.decision.remaining) == (1, 0)
+    assert second.decision is not None and (second.decision.limit, second.decision.remaining) == (5, 4)
+    refused_first, untouched = budget_of(container, "general", show, 1), budget_of(container, "joins", show, 5)
+    assert await try_join(line, show, "user:2", ON_SALE + 2, (refused_first, untouched)) == JoinRefused(
+        reason="rate_limited")
+    assert refused_first.decision is not None and not refused_first.decision.allowed
+    assert untouched.decision is None
+    # Its bucket was left as it was: four tokens; and a bill already settled is not spent again.
+    assert (await join(line, show, "user:3", ON_SALE + 3, (first, budget_of(container, "joins", show, 5)))).new
+    assert first.decision.remaining == 0

@@ -9,7 +9,7 @@ that instant. The rank is never shown before the sale opens."""
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -23,6 +23,8 @@ from lml.admission.domain.entry import (
 from lml.admission.domain.errors import NotInLine, WaitingRoomClosed, WaitingRoomNotEnabled, WaitingRoomNotOpen
 from lml.admission.domain.queue_pass import PassClaims, sign_pass
 from lml.platform.clock import Clock
+from lml.platform.domain.errors import TooManyRequests
+from lml.platform.domain.rate_budget import RateBill
 from lml.platform.ids import new_id
 
 # Ranks drawn for the pre-queue; those who join later rank from here up (the line keeps ranks as
@@ -46,21 +48,35 @@ class LineDesk:
         return int(self.clock.now().timestamp() * 1000)
 
 
-async def join_line(desk: LineDesk, *, show_id: str, buyer: str) -> tuple[QueueEntry, bool]:
-    """The buyer's entry, and whether it is new. Raises WaitingRoomNotEnabled, WaitingRoomNotOpen,
-    WaitingRoomClosed."""
+async def join_line(desk: LineDesk, *, show_id: str, buyer: str, bills: Sequence[RateBill] = ()
+                    ) -> tuple[QueueEntry, bool]:
+    """The buyer's entry, and whether it is new. `bills`: the request's rate budgets, spent by the line
+    in the same step as the join, before anything else (see `Line.join`). Raises TooManyRequests (the
+    refusing bill's), WaitingRoomNotEnabled, WaitingRoomNotOpen, WaitingRoomClosed."""
     entry_id, rank = new_id(), secrets.randbelow(PRE_QUEUE_RANKS)
-    joined = await desk.line.join(show_id, buyer=buyer, entry_id=entry_id, pre_queue_rank=rank, now_ms=desk.now_ms())
+    joined = await desk.line.join(show_id, buyer=buyer, entry_id=entry_id, pre_queue_rank=rank, now_ms=desk.now_ms(),
+                                  bills=bills)
     if isinstance(joined, JoinRefused) and joined.reason == "unconfigured" and await desk.restore_room(show_id):
+        # The bills were spent by the first call: settled, they are not spent again.
         joined = await desk.line.join(show_id, buyer=buyer, entry_id=entry_id, pre_queue_rank=rank,
-                                      now_ms=desk.now_ms())
+                                      now_ms=desk.now_ms(), bills=bills)
     if isinstance(joined, Joined):
         return entry_view(desk, show_id, buyer, joined.place), joined.new
+    if joined.reason == "rate_limited":
+        raise _refusal(bills)
     if joined.reason == "not_open" and joined.opens_ms is not None:
         raise WaitingRoomNotOpen(datetime.fromtimestamp(joined.opens_ms / 1000, UTC).isoformat())
     if joined.reason == "closed":
         raise WaitingRoomClosed()
     raise WaitingRoomNotEnabled()
+
+
+def _refusal(bills: Sequence[RateBill]) -> TooManyRequests:
+    """The 429 of the bill whose budget refused the join."""
+    for bill in bills:
+        if bill.decision is not None and not bill.decision.allowed:
+            return bill.decision.refusal()
+    raise RuntimeError("the line refused a join for a budget none of its bills holds")
 
 
 async def my_place(desk: LineDesk, *, show_id: str, buyer: str) -> QueueEntry:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 from typing import Protocol
@@ -9,6 +10,7 @@ from typing import Protocol
 import msgspec
 
 from lml.admission.domain.room import WaitingRoom
+from lml.platform.domain.rate_budget import RateBill
 
 
 class RoomRepository(Protocol):
@@ -83,8 +85,9 @@ class Joined(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class JoinRefused(msgspec.Struct, frozen=True, kw_only=True):
-    """Why the line took nobody: `unconfigured` (the room's facts are not in Redis), `not_enabled`,
-    `not_open` (until `opens_ms`), `closed`."""
+    """Why the line took nobody: `rate_limited` (a bill's budget refused: its decision says so),
+    `unconfigured` (the room's facts are not in Redis), `not_enabled`, `not_open` (until `opens_ms`),
+    `closed`."""
 
     reason: str
     opens_ms: int | None = None
@@ -109,9 +112,11 @@ class Line(Protocol):
 
     async def configure(self, show_id: str, facts: RoomFacts) -> None: ...
 
-    async def join(self, show_id: str, *, buyer: str, entry_id: str, pre_queue_rank: int, now_ms: int
-                   ) -> Joined | JoinRefused:
-        """The buyer's place (new or theirs already), or why not."""
+    async def join(self, show_id: str, *, buyer: str, entry_id: str, pre_queue_rank: int, now_ms: int,
+                   bills: Sequence[RateBill] = ()) -> Joined | JoinRefused:
+        """The buyer's place (new or theirs already), or why not. The request's rate budgets (`bills`,
+        whose buckets carry the show's hash tag) are spent first, in the same step, bill after bill
+        until one refuses, each settled with its own decision; a bill already settled is not spent."""
 
     async def place(self, show_id: str, *, buyer: str, now_ms: int) -> Place | None: ...
 

@@ -28,11 +28,19 @@ from lml.identity.facade import READERS, WRITERS, OperatorAccess, current_operat
 from lml.platform.domain.buyer_limit import limit_key
 from lml.platform.domain.date_time import OffsetDateTime
 from lml.platform.domain.principal import BUYER_SCOPE, Principal
+from lml.platform.domain.rate_budget import RateBill
 from lml.platform.http.answer import json_answer
 from lml.platform.http.auth import bearer_principal, requires_scope
 from lml.platform.http.contract import contract, route_contract
 from lml.platform.http.hot_lane import HotRequest, hot_lane
-from lml.platform.http.rate_limits import address_of, charge_key, rate_limited
+from lml.platform.http.kit import kit_in
+from lml.platform.http.rate_limits import (
+    address_of,
+    general_limit_in_store_of,
+    rate_bill,
+    rate_limited,
+    route_bill,
+)
 from lml.platform.rate_limit import RateLimit
 
 AnyRequest = Request[Any, Any, Any]
@@ -112,23 +120,30 @@ async def resume(admission: Admission, operator: Operator, show_id: FromPath[uui
     return await _pause(admission, operator, str(show_id), False)
 
 
-async def _joined(scope: Scope, admission: AdmissionServices, show_id: str, principal: Principal) -> ASGIApp:
-    await charge_key(scope, "admission:joins", admission.joins_per_address, address_of(scope))
-    entry, new = await join_line(admission.desk, show_id=show_id, buyer=_buyer(principal))
+async def _joined(scope: Scope, admission: AdmissionServices, show_id: str, principal: Principal,
+                  bill: RateBill | None) -> ASGIApp:
+    # The join script spends both budgets, the request's general one (`bill`: its decision gives the
+    # answer's RateLimit-* headers) then the client address's joins, in the one call a join makes; both
+    # carry the show's hash tag, so the address's joins are counted per show.
+    joins = route_bill(kit_in(scope).limiter, "admission:joins", admission.joins_per_address, address_of(scope),
+                       tag=show_id)
+    bills = (joins,) if bill is None else (bill, joins)
+    entry, new = await join_line(admission.desk, show_id=show_id, buyer=_buyer(principal), bills=bills)
     return _answer(entry, 201 if new else 200)
 
 
 async def _join_plain(request: HotRequest, admission: AdmissionServices) -> ASGIApp:
-    return await _joined(request.scope, admission, str(request.params["show_id"]), request.checked_principal)
+    return await _joined(request.scope, admission, str(request.params["show_id"]), request.checked_principal,
+                         request.bill)
 
 
 # The answers are prepared (`_answer`): their body is stated in the contract.
 @post("/v1/shows/{show_id:uuid}/queue", operation_id="joinQueue",
       opt={**route_contract(contract(200, 409, 429, json_answer=QueueEntry)), **hot_lane(_join_plain)},
-      guards=[requires_scope(BUYER_SCOPE)],
+      guards=[requires_scope(BUYER_SCOPE)], middleware=[general_limit_in_store_of("show_id")],
       summary="Join the show's waiting room line (once: joining again answers the same place)")
 async def join(request: AnyRequest, admission: Admission, show_id: FromPath[uuid.UUID]) -> ASGIApp:
-    return await _joined(request.scope, admission, str(show_id), bearer_principal(request))
+    return await _joined(request.scope, admission, str(show_id), bearer_principal(request), rate_bill(request))
 
 
 async def _place_of(admission: AdmissionServices, show_id: str, principal: Principal) -> ASGIApp:

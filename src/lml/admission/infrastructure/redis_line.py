@@ -1,32 +1,43 @@
 """The Line port on Redis: one Lua script per decision over one show's room (lua/room.lua holds the
 structure). Calls made in the same event-loop turn share a round trip (the platform's batcher): a
-join storm is thousands of scripts a second."""
+join storm is thousands of scripts a second. The join script spends the request's rate budgets in
+its own step (the platform's bucket functions go first), so that a join is one call to Redis."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
+import msgspec
 from redis.commands.core import AsyncScript
 
 from lml.admission.application.ports import Admitted, Joined, JoinRefused, Place, RoomFacts, RoomFigures
+from lml.platform.domain.rate_budget import RateBill
+from lml.platform.rate_limit import bucket_args
 from lml.platform.redis import RedisClient, lua_source
 from lml.platform.redis_batch import ScriptBatcher
 
 _KEYS = ("room", "of", "who", "line", "active", "recent", "log")
 # A room's keys outlive its sale by a day (operators read its figures after), then go.
 KEEP_AFTER_SALE = timedelta(days=1)
+# The join script answers with JSON text, [rates, reply] (lua/join.lua): one bulk string is read in one
+# go, where nested arrays cost redis-py a read per item. `rates` is `{}` when no bill was given (cjson
+# writes an empty table so).
+_JOIN_REPLY = msgspec.json.Decoder(tuple[list[list[int]] | dict[str, int], list[str | int]])
 
 
 def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
-def _load(client: RedisClient, name: str) -> AsyncScript:
-    return client.register_script(lua_source("lml.admission.infrastructure", "room.lua", name))
+def _load(client: RedisClient, name: str, *, spends_budgets: bool = False) -> AsyncScript:
+    """`spends_budgets`: the script spends a request's rate budgets with its own work."""
+    budgets = lua_source("lml.platform", "buckets.lua") if spends_budgets else ""
+    return client.register_script(budgets + lua_source("lml.admission.infrastructure", "room.lua", name))
 
 
-def _place(reply: list[Any]) -> Place:
+def _place(reply: Sequence[Any]) -> Place:
     entry, state, rank, expires, waiting, rate = (_text(v) if isinstance(v, bytes) else v for v in reply)
     return Place(entry_id=str(entry), state=str(state), rank=int(rank) if rank != "" else None,
                  pass_expires_ms=int(float(expires)) if expires != "" else None, waiting=int(waiting),
@@ -39,7 +50,7 @@ class RedisLine:
         self._prefix = key_prefix
         self._batcher = ScriptBatcher(client)
         self._configure = _load(client, "configure.lua")
-        self._join = _load(client, "join.lua")
+        self._join = _load(client, "join.lua", spends_budgets=True)
         self._read = _load(client, "place.lua")
         self._admit = _load(client, "admit.lua")
         self._keep = _load(client, "keep_pass.lua")
@@ -60,13 +71,22 @@ class RedisLine:
             facts.max_active, facts.pass_ms, int(facts.paused), int(facts.closed), keep_until,
         )
 
-    async def join(self, show_id: str, *, buyer: str, entry_id: str, pre_queue_rank: int, now_ms: int
-                   ) -> Joined | JoinRefused:
-        reply = await self._run(self._join, show_id, now_ms, buyer, entry_id, pre_queue_rank)
-        outcome = _text(reply[0])
+    async def join(self, show_id: str, *, buyer: str, entry_id: str, pre_queue_rank: int, now_ms: int,
+                   bills: Sequence[RateBill] = ()) -> Joined | JoinRefused:
+        """The bills' buckets carry the show's hash tag: the join script spends them first, in its own
+        step, each bill settled with its own answer (a bill already settled is not spent again)."""
+        unpaid = [bill for bill in bills if bill.decision is None and bill.buckets]
+        args: list[Any] = [now_ms, buyer, entry_id, pre_queue_rank, len(unpaid)]
+        for bill in unpaid:
+            args += [len(bill.buckets), *bucket_args(bill.buckets)]
+        keys = [*self.keys(show_id), *(bucket.key for bill in unpaid for bucket in bill.buckets)]
+        rates, reply = _JOIN_REPLY.decode(await self._batcher.run(self._join, keys, args))
+        for bill, rate in zip(unpaid, rates if isinstance(rates, list) else [], strict=False):
+            bill.settle(rate)
+        outcome = str(reply[0])
         if outcome in ("joined", "existing"):
             return Joined(place=_place(reply[1:]), new=outcome == "joined")
-        return JoinRefused(reason=outcome, opens_ms=int(_text(reply[1])) if outcome == "not_open" else None)
+        return JoinRefused(reason=outcome, opens_ms=int(reply[1]) if outcome == "not_open" else None)
 
     async def place(self, show_id: str, *, buyer: str, now_ms: int) -> Place | None:
         reply = await self._run(self._read, show_id, now_ms, buyer)
