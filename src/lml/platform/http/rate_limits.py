@@ -29,7 +29,7 @@ from lml.platform.domain.errors import DomainError, Unavailable
 from lml.platform.domain.rate_budget import RateBill
 from lml.platform.http.auth import bearer_principal, checks_scope, client_network_of, principal_if_any
 from lml.platform.http.contract import Contract, documented
-from lml.platform.http.kit import kit_in, kit_of
+from lml.platform.http.kit import kit_of
 from lml.platform.http.problems import handle_domain_error
 from lml.platform.logging import get_logger
 from lml.platform.rate_leases import RateLeases
@@ -337,17 +337,3 @@ def general_budget(middleware: Callable[[ASGIApp], ASGIApp]) -> GeneralBudget:
     """What the middleware `general_rate_limit` made spends: its limit per caller, leases, outage policy."""
     budget: GeneralBudget = getattr(middleware, _GENERAL_BUDGET)
     return budget
-
-
-async def charge(connection: Connection, name: str, limit: RateLimit, *, by: KeyOf = caller_key) -> None:
-    """One token of the caller's `name` bucket, spent by a handler whose limit the process's settings
-    set (route middleware is made before any settings exist). Raises TooManyRequests."""
-    await charge_key(connection.scope, name, limit, await by(connection))
-
-
-async def charge_key(scope: Scope, name: str, limit: RateLimit, key: str) -> None:
-    """`charge` of the bucket of `key` (what a route's `by` would name), for a handler that has the
-    request's scope alone (`lml.platform.http.hot_lane`). Raises TooManyRequests."""
-    decision = await kit_in(scope).limiter.hit(f"{name}:{key}", limit)
-    if not decision.allowed:
-        raise decision.refusal()
