@@ -103,7 +103,7 @@ async def test_the_pre_queue_is_shuffled_uniformly_and_ahead_of_everyone_who_joi
         assert later.place.rank == size + 1
         for n in range(size):
             place = await line.place(show, buyer=f"user:{n}", now_ms=ON_SALE + 2)
-            assert place is not None and place.rank is not None
+            assert isinstance(place, Place) and place.rank is not None
             counts[(n, place.rank)] += 1
 
     for start in range(0, runs, 100):
