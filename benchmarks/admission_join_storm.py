@@ -13,12 +13,13 @@ connections) measures, in order:
   2. the join storm: every buyer POSTs /v1/shows/{id}/queue once, closed loop: joins/s, p50/p99;
      the commands Redis ran per join, by command (INFO commandstats: every client of the server counts);
      Redis memory per waiting buyer (used_memory before/after, and MEMORY USAGE of the room's keys);
-  3. GET .../queue/me, closed loop over random buyers, `--ceiling-seconds`: what polling can take;
+  3. GET .../queue/me, closed loop over random buyers, `--ceiling-seconds`: what polling can take, and
+     the commands Redis ran per poll, by command (as for joins: one EVALSHA per call to Redis);
   4. every buyer polling GET .../queue/me as the API tells it (`Retry-After`), one timer per buyer,
      the first poll at a random moment within the interval the back of the line is given (the last
      join's Retry-After), measured once that interval has passed, over `--poll-seconds`:
-     polls/s served against the room's budget (LML_QUEUE_POLLS_PER_SECOND), p50/p99, and whether the
-     load generator kept up (how late its timers fired);
+     polls/s served against the room's budget (LML_QUEUE_POLLS_PER_SECOND), p50/p99, the commands Redis
+     ran per poll, and whether the load generator kept up (how late its timers fired);
   5. the sell-out, while everyone keeps polling: one admission tick lets the head of the line in, as
      many of them as the seats need take a pass and hold 8 seats each (X-Queue-Pass), then one more
      tick finds no place left and marks the room sold out: the time of that tick, and from it until
@@ -410,11 +411,13 @@ async def _measure(container: Container, settings: Settings, base: str, api_pids
         async def poll_someone(_: object) -> None:
             await _send(session, "GET", me, capacity, random.choice(waiting).headers)
 
+        commands_before = _commands(settings)
         spent = Spent(api_pids, settings).start()
         start = time.perf_counter()
         end = start + await _closed_loop(args.connections, itertools.repeat(None), poll_someone, args.ceiling_seconds)
         poll_ceiling = {**capacity.figures(start, end), "statuses": dict(capacity.statuses),
-                        "errors": capacity.errors, "cpu": spent.stop(len(capacity.samples))}
+                        "errors": capacity.errors, "cpu": spent.stop(len(capacity.samples)),
+                        "redis_commands": _per_request(commands_before, _commands(settings), len(capacity.samples))}
 
         # 4. Everyone polls at the Retry-After they are given.
         pollers = Pollers(session, me, waiting)
@@ -428,16 +431,18 @@ async def _measure(container: Container, settings: Settings, base: str, api_pids
             pollers.start(lambda _: started + random.uniform(0, warm_up))
             gc.freeze()  # the pollers too
             await asyncio.sleep(warm_up)
+            commands_before = _commands(settings)
             spent = Spent(api_pids, settings).start()
             poll_start = time.perf_counter()
             await asyncio.sleep(args.poll_seconds)
             poll_end = time.perf_counter()
             polled = pollers.tally.figures(poll_start, poll_end)
+            commands = _per_request(commands_before, _commands(settings), polled["requests"])
             polling = {**polled, "statuses": dict(pollers.tally.statuses), "errors": pollers.tally.errors,
                        "budget_per_second": settings.queue_polls_per_second,
                        "within_budget": polled["per_second"] <= settings.queue_polls_per_second,
                        "asked_by_retry_after": _offered(waiting), **pollers.kept_up(poll_start, poll_end),
-                       "cpu": spent.stop(polled["requests"])}
+                       "cpu": spent.stop(polled["requests"]), "redis_commands": commands}
             memory_polling = _memory(settings)
 
             # 5. The sell-out, everyone still polling.

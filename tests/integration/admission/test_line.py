@@ -1,7 +1,8 @@
 """One show's line in Redis (and in a Redis Cluster), driven as the worker's tick and the buyers'
 requests drive it, with the time given: first come first served once the sale is open, a uniform
 shuffle of the pre-queue, the pace and the cap on active passes never exceeded, ticks racing each
-other, sold out and back, and the joins' rate budgets spent by the join script (the show's slot)."""
+other, sold out and back, and the joins' and polls' rate budgets spent by the join and place scripts
+(the show's slot)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import uuid
 import pytest
 
 from lml.admission.application.line_places import PRE_QUEUE_RANKS
-from lml.admission.application.ports import Joined, JoinRefused, RoomFacts
+from lml.admission.application.ports import Joined, JoinRefused, Place, RateLimited, RoomFacts
 from lml.admission.infrastructure.redis_line import RedisLine
 from lml.container import Container
 from lml.platform.domain.rate_budget import RateBill, RateLimit
@@ -50,13 +51,18 @@ async def try_join(line: RedisLine, show_id: str, buyer: str, now_ms: int, bills
                            pre_queue_rank=secrets.randbelow(PRE_QUEUE_RANKS), now_ms=now_ms, bills=bills)
 
 
-def budget_of(container: Container, name: str, show_id: str, capacity: int) -> RateBill:
-    """A request's bill of one bucket as the join route names it: tagged with the show, refilled too
-    slowly to matter during a test."""
+def budget_of(container: Container, name: str, show_id: str, *capacities: int) -> RateBill:
+    """A request's bill as the routes name its buckets (one per capacity, in turn): tagged with the show,
+    refilled too slowly to matter during a test."""
     limiter = RateLimiter(container.resources.redis, container.resources.settings.redis_key_prefix)
-    return RateBill([limiter.bucket(f"{name}:{{{show_id}}}:address:198.51.100.7",
-                                    RateLimit(capacity=capacity, refill_per_second=0.001))])
+    return RateBill([limiter.bucket(f"{name}:{{{show_id}}}:address:198.51.100.7:{n}",
+                                    RateLimit(capacity=capacity, refill_per_second=0.001))
+                     for n, capacity in enumerate(capacities)])
 
+
+async def room_state(container: Container, show_id: str) -> list[bytes | None]:
+    """Every key of the show's room, whole (DUMP)."""
+    return [await container.resources.redis.dump(key) for key in container.admission.line.keys(show_id)]
 
 
 async def test_after_the_sale_opens_buyers_are_let_in_as_they_came_within_the_pace_and_the_cap(
@@ -97,7 +103,7 @@ async def test_the_pre_queue_is_shuffled_uniformly_and_ahead_of_everyone_who_joi
         assert later.place.rank == size + 1
         for n in range(size):
             place = await line.place(show, buyer=f"user:{n}", now_ms=ON_SALE + 2)
-            assert place is not None and place.rank is not None
+            assert isinstance(place, Place) and place.rank is not None
             counts[(n, place.rank)] += 1
 
     for start in range(0, runs, 100):
@@ -192,3 +198,49 @@ async def test_a_join_spends_its_bills_in_turn_each_settled_on_its_own_and_none_
     # Its bucket was left as it was: four tokens; and a bill already settled is not spent again.
     assert (await join(line, show, "user:3", ON_SALE + 3, (first, budget_of(container, "joins", show, 5)))).new
     assert first.decision.remaining == 0
+
+
+async def test_polls_racing_on_one_budget_read_exactly_its_tokens_and_the_refused_read_nothing(
+    container: Container,
+) -> None:
+    line = container.admission.line
+    show, other = await a_room(line), await a_room(line)
+    await join(line, show, "user:1", ON_SALE + 1)
+    bills = [budget_of(container, "polls", show, 1000, 50) for _ in range(60)]
+
+    places = await asyncio.gather(*(line.place(show, buyer="user:1", now_ms=ON_SALE + 2, bills=(bill,))
+                                    for bill in bills))
+
+    assert sum(isinstance(place, Place) for place in places) == 50
+    assert sum(isinstance(place, RateLimited) for place in places) == 10
+    refusals = [bill.decision for bill, place in zip(bills, places, strict=True) if isinstance(place, RateLimited)]
+    assert {(d.allowed, d.limit, d.remaining) for d in refusals if d is not None} == {(False, 50, 0)}
+    assert sorted(bill.decision.remaining for bill in bills if bill.decision and bill.decision.allowed) == list(
+        range(50))
+    # The budget is the show's: the same buyer reads their place in another show's line on a budget of its own.
+    await join(line, other, "user:1", ON_SALE + 3)
+    assert isinstance(await line.place(other, buyer="user:1", now_ms=ON_SALE + 4,
+                                       bills=(budget_of(container, "polls", other, 1000, 50),)), Place)
+
+
+async def test_a_refused_poll_changes_nothing_in_the_line_and_one_that_passes_reads_it_as_a_join_would(
+    container: Container,
+) -> None:
+    line = container.admission.line
+    show = await a_room(line, pass_ms=60_000)
+    await join(line, show, "user:first", ON_SALE + 1)
+    await line.admit(show, now_ms=ON_SALE + 1000, sold_out=False, closed=False, at_most=1)
+    spent = budget_of(container, "polls", show, 1)
+    assert isinstance(await line.place(show, buyer="user:first", now_ms=ON_SALE + 2000, bills=(spent,)), Place)
+    before = await room_state(container, show)
+
+    # The pass has lapsed: a poll that read the line would purge it and find nobody.
+    refused, untouched = budget_of(container, "polls", show, 1), budget_of(container, "other", show, 5)
+    assert await line.place(show, buyer="user:first", now_ms=ON_SALE + 61_000, bills=(refused, untouched)
+                            ) == RateLimited()
+
+    assert await room_state(container, show) == before
+    assert refused.decision is not None and not refused.decision.allowed and untouched.decision is None
+    assert await line.place(show, buyer="user:first", now_ms=ON_SALE + 61_000,
+                            bills=(untouched,)) is None
+    assert untouched.decision is not None and untouched.decision.remaining == 4

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from lml.admission.application.ports import Joined, JoinRefused, Line, Place
+from lml.admission.application.ports import Joined, JoinRefused, Line, Place, RateLimited
 from lml.admission.domain.entry import (
     EntryState,
     QueueEntry,
@@ -72,16 +72,19 @@ async def join_line(desk: LineDesk, *, show_id: str, buyer: str, bills: Sequence
 
 
 def _refusal(bills: Sequence[RateBill]) -> TooManyRequests:
-    """The 429 of the bill whose budget refused the join."""
+    """The 429 of the bill whose budget refused the request."""
     for bill in bills:
         if bill.decision is not None and not bill.decision.allowed:
             return bill.decision.refusal()
-    raise RuntimeError("the line refused a join for a budget none of its bills holds")
+    raise RuntimeError("the line refused a request for a budget none of its bills holds")
 
 
-async def my_place(desk: LineDesk, *, show_id: str, buyer: str) -> QueueEntry:
-    """Raises NotInLine."""
-    place = await desk.line.place(show_id, buyer=buyer, now_ms=desk.now_ms())
+async def my_place(desk: LineDesk, *, show_id: str, buyer: str, bills: Sequence[RateBill] = ()) -> QueueEntry:
+    """`bills`: the request's rate budgets, spent by the line in the same step as the read, before it
+    (see `Line.place`). Raises TooManyRequests (the refusing bill's), NotInLine."""
+    place = await desk.line.place(show_id, buyer=buyer, now_ms=desk.now_ms(), bills=bills)
+    if isinstance(place, RateLimited):
+        raise _refusal(bills)
     if place is None:
         raise NotInLine()
     return entry_view(desk, show_id, buyer, place)

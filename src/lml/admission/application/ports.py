@@ -93,6 +93,10 @@ class JoinRefused(msgspec.Struct, frozen=True, kw_only=True):
     opens_ms: int | None = None
 
 
+class RateLimited(msgspec.Struct, frozen=True):
+    """A bill's budget refused the request (its decision says which): the line did nothing."""
+
+
 class Admitted(msgspec.Struct, frozen=True, kw_only=True):
     entry_id: str
     buyer: str
@@ -118,7 +122,10 @@ class Line(Protocol):
         whose buckets carry the show's hash tag) are spent first, in the same step, bill after bill
         until one refuses, each settled with its own decision; a bill already settled is not spent."""
 
-    async def place(self, show_id: str, *, buyer: str, now_ms: int) -> Place | None: ...
+    async def place(self, show_id: str, *, buyer: str, now_ms: int, bills: Sequence[RateBill] = ()
+                    ) -> Place | RateLimited | None:
+        """The buyer's place, None when not in line. The bills are spent first, as `join` spends them;
+        RateLimited when one refused."""
 
     async def admit(self, show_id: str, *, now_ms: int, sold_out: bool, closed: bool, at_most: int
                     ) -> list[Admitted] | None:

@@ -146,20 +146,25 @@ async def join(request: AnyRequest, admission: Admission, show_id: FromPath[uuid
     return await _joined(request.scope, admission, str(show_id), bearer_principal(request), rate_bill(request))
 
 
-async def _place_of(admission: AdmissionServices, show_id: str, principal: Principal) -> ASGIApp:
-    return _answer(await my_place(admission.desk, show_id=show_id, buyer=_buyer(principal)), 200)
+async def _place_of(admission: AdmissionServices, show_id: str, principal: Principal, bill: RateBill | None
+                    ) -> ASGIApp:
+    # The place script spends the request's budgets (`bill`: the caller's general one, then the poll
+    # budget, both tagged with the show) in the one call a poll makes.
+    bills = () if bill is None else (bill,)
+    entry = await my_place(admission.desk, show_id=show_id, buyer=_buyer(principal), bills=bills)
+    return _answer(entry, 200)
 
 
 async def _poll_plain(request: HotRequest, admission: AdmissionServices) -> ASGIApp:
-    return await _place_of(admission, str(request.params["show_id"]), request.checked_principal)
+    return await _place_of(admission, str(request.params["show_id"]), request.checked_principal, request.bill)
 
 
 @get("/v1/shows/{show_id:uuid}/queue/me", operation_id="getQueuePosition", guards=[requires_scope(BUYER_SCOPE)],
-     middleware=[rate_limited("admission:polls", POLLS_PER_BUYER)],
+     middleware=[rate_limited("admission:polls", POLLS_PER_BUYER, in_store_of="show_id")],
      opt={**route_contract(contract(json_answer=QueueEntry)), **hot_lane(_poll_plain)},
      summary="Your place in the show's line; once admitted, the pass to hold seats with (X-Queue-Pass)")
 async def me(request: AnyRequest, admission: Admission, show_id: FromPath[uuid.UUID]) -> ASGIApp:
-    return await _place_of(admission, str(show_id), bearer_principal(request))
+    return await _place_of(admission, str(show_id), bearer_principal(request), rate_bill(request))
 
 
 router = Router(path="/", route_handlers=[set_room, get_room, pause, resume, join, me],

@@ -1,7 +1,8 @@
 """The Line port on Redis: one Lua script per decision over one show's room (lua/room.lua holds the
 structure). Calls made in the same event-loop turn share a round trip (the platform's batcher): a
-join storm is thousands of scripts a second. The join script spends the request's rate budgets in
-its own step (the platform's bucket functions go first), so that a join is one call to Redis."""
+join storm is thousands of scripts a second. The join and place scripts spend the request's rate
+budgets in their own step (lua/bills.lua, after the platform's bucket functions), so that a join and
+a poll are one call to Redis each."""
 
 from __future__ import annotations
 
@@ -12,7 +13,15 @@ from typing import Any
 import msgspec
 from redis.commands.core import AsyncScript
 
-from lml.admission.application.ports import Admitted, Joined, JoinRefused, Place, RoomFacts, RoomFigures
+from lml.admission.application.ports import (
+    Admitted,
+    Joined,
+    JoinRefused,
+    Place,
+    RateLimited,
+    RoomFacts,
+    RoomFigures,
+)
 from lml.platform.domain.rate_budget import RateBill
 from lml.platform.rate_limit import bucket_args
 from lml.platform.redis import RedisClient, lua_source
@@ -21,10 +30,10 @@ from lml.platform.redis_batch import ScriptBatcher
 _KEYS = ("room", "of", "who", "line", "active", "recent", "log")
 # A room's keys outlive its sale by a day (operators read its figures after), then go.
 KEEP_AFTER_SALE = timedelta(days=1)
-# The join script answers with JSON text, [rates, reply] (lua/join.lua): one bulk string is read in one
-# go, where nested arrays cost redis-py a read per item. `rates` is `{}` when no bill was given (cjson
-# writes an empty table so).
-_JOIN_REPLY = msgspec.json.Decoder(tuple[list[list[int]] | dict[str, int], list[str | int]])
+# A script that spends bills answers with JSON text, [rates, reply] (lua/bills.lua): one bulk string is
+# read in one go, where nested arrays cost redis-py a read per item. `rates` is `{}` when no bill was
+# given (cjson writes an empty table so).
+_BILLED_REPLY = msgspec.json.Decoder(tuple[list[list[int]] | dict[str, int], list[str | int]])
 
 
 def _text(value: bytes | str) -> str:
@@ -32,9 +41,11 @@ def _text(value: bytes | str) -> str:
 
 
 def _load(client: RedisClient, name: str, *, spends_budgets: bool = False) -> AsyncScript:
-    """`spends_budgets`: the script spends a request's rate budgets with its own work."""
-    budgets = lua_source("lml.platform", "buckets.lua") if spends_budgets else ""
-    return client.register_script(budgets + lua_source("lml.admission.infrastructure", "room.lua", name))
+    """`spends_budgets`: the script spends a request's rate budgets with its own work (lua/bills.lua)."""
+    if not spends_budgets:
+        return client.register_script(lua_source("lml.admission.infrastructure", "room.lua", name))
+    return client.register_script(lua_source("lml.platform", "buckets.lua")
+                                  + lua_source("lml.admission.infrastructure", "room.lua", "bills.lua", name))
 
 
 def _place(reply: Sequence[Any]) -> Place:
@@ -51,7 +62,7 @@ class RedisLine:
         self._batcher = ScriptBatcher(client)
         self._configure = _load(client, "configure.lua")
         self._join = _load(client, "join.lua", spends_budgets=True)
-        self._read = _load(client, "place.lua")
+        self._read = _load(client, "place.lua", spends_budgets=True)
         self._admit = _load(client, "admit.lua")
         self._keep = _load(client, "keep_pass.lua")
         self._figures = _load(client, "figures.lua")
@@ -71,26 +82,34 @@ class RedisLine:
             facts.max_active, facts.pass_ms, int(facts.paused), int(facts.closed), keep_until,
         )
 
-    async def join(self, show_id: str, *, buyer: str, entry_id: str, pre_queue_rank: int, now_ms: int,
-                   bills: Sequence[RateBill] = ()) -> Joined | JoinRefused:
-        """The bills' buckets carry the show's hash tag: the join script spends them first, in its own
-        step, each bill settled with its own answer (a bill already settled is not spent again)."""
+    async def _run_billed(self, script: AsyncScript, show_id: str, bills: Sequence[RateBill], now_ms: int,
+                          *args: Any) -> list[str | int]:
+        """The reply of a script that spends the bills first (lua/bills.lua). Their buckets carry the show's
+        hash tag; each bill is settled with its own answer, and one already settled is not spent again."""
         unpaid = [bill for bill in bills if bill.decision is None and bill.buckets]
-        args: list[Any] = [now_ms, buyer, entry_id, pre_queue_rank, len(unpaid)]
+        billed: list[Any] = [now_ms, *args, len(unpaid)]
         for bill in unpaid:
-            args += [len(bill.buckets), *bucket_args(bill.buckets)]
+            billed += [len(bill.buckets), *bucket_args(bill.buckets)]
         keys = [*self.keys(show_id), *(bucket.key for bill in unpaid for bucket in bill.buckets)]
-        rates, reply = _JOIN_REPLY.decode(await self._batcher.run(self._join, keys, args))
+        rates, reply = _BILLED_REPLY.decode(await self._batcher.run(script, keys, billed))
         for bill, rate in zip(unpaid, rates if isinstance(rates, list) else [], strict=False):
             bill.settle(rate)
+        return reply
+
+    async def join(self, show_id: str, *, buyer: str, entry_id: str, pre_queue_rank: int, now_ms: int,
+                   bills: Sequence[RateBill] = ()) -> Joined | JoinRefused:
+        reply = await self._run_billed(self._join, show_id, bills, now_ms, buyer, entry_id, pre_queue_rank)
         outcome = str(reply[0])
         if outcome in ("joined", "existing"):
             return Joined(place=_place(reply[1:]), new=outcome == "joined")
         return JoinRefused(reason=outcome, opens_ms=int(reply[1]) if outcome == "not_open" else None)
 
-    async def place(self, show_id: str, *, buyer: str, now_ms: int) -> Place | None:
-        reply = await self._run(self._read, show_id, now_ms, buyer)
-        return _place(reply) if reply else None
+    async def place(self, show_id: str, *, buyer: str, now_ms: int, bills: Sequence[RateBill] = ()
+                    ) -> Place | RateLimited | None:
+        reply = await self._run_billed(self._read, show_id, bills, now_ms, buyer)
+        if reply[0] == "rate_limited":
+            return RateLimited()
+        return _place(reply[1:]) if reply[0] == "in_line" else None
 
     async def admit(self, show_id: str, *, now_ms: int, sold_out: bool, closed: bool, at_most: int
                     ) -> list[Admitted] | None:

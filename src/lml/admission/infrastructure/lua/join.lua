@@ -1,29 +1,7 @@
--- A buyer joins the line, once, the request's rate budgets (buckets.lua) spent first, in the same step:
--- a request refused by one changes nothing in the line.
--- ARGV[2] buyer, [3] a new entry id, [4] its rank if it is a pre-queue place, [5] the number of bills
--- (a request's budgets whose answers are kept apart, e.g. the one its headers describe), then each
--- bill's bucket count b and its b buckets' capacity and refill per second; the buckets are the KEYS
--- after the room's, bill after bill, each bill's spent in order.
--- Returns the JSON text of [rates, reply] (one bulk string, read in one go): rates holds each bill's
--- answer (buckets.lua: spend_buckets) up to the first that refused (`{}` when no bill was given), reply
--- one of {'joined' | 'existing', describe...} | {'rate_limited'} | {'unconfigured'} | {'not_enabled'}
--- | {'closed'} | {'not_open', opens ms}.
-local FIRST_BUCKET_KEY = 8 -- after the room's seven keys (room.lua)
-
--- Each bill's buckets, bill after bill until one refuses: their answers, and whether one refused.
-local function spend_bills()
-  local rates, key, at = {}, FIRST_BUCKET_KEY, 6
-  for i = 1, tonumber(ARGV[5]) do
-    local count = tonumber(ARGV[at])
-    local buckets = {}
-    for k = 1, count do buckets[k] = KEYS[key + k - 1] end
-    rates[i] = spend_buckets(buckets, ARGV, at + 1, 1, 'take')
-    if rates[i][1] == 0 then return rates, true end
-    key, at = key + count, at + 1 + 2 * count
-  end
-  return rates, false
-end
-
+-- A buyer joins the line, once, the request's rate budgets spent first (bills.lua).
+-- ARGV[2] buyer, [3] a new entry id, [4] its rank if it is a pre-queue place, [5] on: the bills.
+-- Returns after_bills' JSON text, its reply one of {'joined' | 'existing', describe...}
+-- | {'rate_limited'} | {'unconfigured'} | {'not_enabled'} | {'closed'} | {'not_open', opens ms}.
 local function join()
   local f = redis.call('HMGET', K_ROOM, 'enabled', 'opens', 'on_sale', 'closed')
   if not f[1] then return {'unconfigured'} end
@@ -51,7 +29,4 @@ local function join()
   return reply
 end
 
-local rates, refused = spend_bills()
-if refused then return cjson.encode({rates, {'rate_limited'}}) end
-purge()
-return cjson.encode({rates, join()})
+return after_bills(5, join)
