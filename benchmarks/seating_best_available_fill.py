@@ -14,7 +14,7 @@ What it does, on a Redis server of its own (so that Redis' own per-call figures 
      a 409 `not-enough-seats` with its figures), without a tier and with the tier `front`, then as many
      best-available holds (2 seats together, the single-seat rule on), without a tier and with `front`,
      then as many explicit holds of two random free seats side by side, one request at a time;
-  4. prints for each level and each kind Redis' own time per EVALSHA (INFO commandstats, reset before
+  4. prints for each level and each kind Redis' own time per FCALL (INFO commandstats, reset before
      each window), the client's round trip per request, and how many requests were answered as the kind
      means (`as_asked`: placed, or refused for want of seats).
 Reports only; it never fails on timing."""
@@ -145,9 +145,9 @@ async def window(client: aioredis.Redis, requests: int, step: Any) -> dict[str, 
             done += 1
     elapsed = time.perf_counter() - started
     stats = await client.info("commandstats")
-    evalsha = stats.get("cmdstat_evalsha", {"calls": 0, "usec": 0})
+    fcall = stats.get("cmdstat_fcall", {"calls": 0, "usec": 0})  # the seating scripts are functions
     return {"requests": requests, "as_asked": done,
-            "redis_ms_per_request": round(evalsha["usec"] / 1000 / max(evalsha["calls"], 1), 3),
+            "redis_ms_per_request": round(fcall["usec"] / 1000 / max(fcall["calls"], 1), 3),
             "round_trip_ms": round(elapsed * 1000 / requests, 3)}
 
 

@@ -12,7 +12,7 @@ What it does, on a Redis server of its own (so that Redis' own per-call figures 
   2. holds seats of every `back` row (explicit holds: seats 4, 8, 9 and 10 of a row of ten), so that
      `back` keeps its free seats in runs of 3 only; every other row stays free;
   3. runs `--requests` requests of each kind, one at a time, the single-seat rule on, and prints for each
-     Redis' own time per EVALSHA (INFO commandstats, reset before each window), the client's round trip
+     Redis' own time per FCALL (INFO commandstats, reset before each window), the client's round trip
      per request, and how many requests were answered as the kind means (`as_asked`):
        - `refused_in_tier`: 2 together in `back`: refused (409 `not-enough-seats`), as a block of 2 would
          leave a seat alone in every run of 3;

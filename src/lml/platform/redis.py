@@ -1,12 +1,16 @@
-"""Redis: one asyncio client per process (a Redis Cluster's when LML_REDIS_CLUSTER is on), and Lua
-scripts loaded once and called by SHA.
+"""Redis: one asyncio client per process (a Redis Cluster's when LML_REDIS_CLUSTER is on), Lua
+scripts loaded once and called by SHA, and libraries of Redis functions (Redis >= 7.0), loaded on
+first use and called by name.
 
 In a cluster every command and script goes to the node serving its keys' slot: every script's keys
 share one hash tag (a show's `{show_id}`, or a script has one key), so none spans slots."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import asyncio
+import hashlib
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
@@ -14,7 +18,7 @@ import redis.asyncio as aioredis
 from redis.asyncio.client import PubSub
 from redis.asyncio.cluster import ClusterNode
 from redis.commands.core import AsyncScript
-from redis.exceptions import ClusterDownError, RedisClusterException
+from redis.exceptions import ClusterDownError, RedisClusterException, ResponseError
 from redis.typing import EncodableT
 
 from lml.config import Settings
@@ -157,3 +161,105 @@ class LuaScript:
 
     async def __call__(self, keys: list[Any], args: list[Any]) -> Any:
         return await self._script(keys=keys, args=args)
+
+
+@dataclass(frozen=True)
+class LibrarySource:
+    """A library of Redis functions: its name and text, and its functions' names by their short names."""
+
+    name: str
+    code: str
+    functions: Mapping[str, str]
+
+
+_LIBRARY_HEADER = """#!lua name={name}
+-- Assembled by lml.platform.redis.library_source. Each function binds KEYS and ARGV first, for the code
+-- the library shares and the function's own, written as scripts read them; Redis runs one call at a
+-- time, so a call never sees another's.
+local KEYS, ARGV
+"""
+_LIBRARY_FUNCTION = """redis.register_function('{name}', function(keys, args)
+KEYS, ARGV = keys, args
+{body}
+end)
+"""
+
+
+def library_source(prefix: str, shared: str, bodies: Mapping[str, str]) -> LibrarySource:
+    """`shared` defined once, when the library is loaded, then one function per body (a script's text: it
+    may `return` at its end). The library's name and its functions' carry a hash of its text: another
+    version (an older process's, during a rolling deploy) is another library, loaded beside this one."""
+    digest = hashlib.sha256()
+    for part in (_LIBRARY_HEADER, _LIBRARY_FUNCTION, shared, *(f"{short}\n{body}" for short, body in bodies.items())):
+        digest.update(part.encode() + b"\0")
+    name = f"{prefix}_{digest.hexdigest()[:16]}"
+    functions = {short: f"{name}_{short}" for short in bodies}
+    code = _LIBRARY_HEADER.format(name=name) + shared + "".join(
+        _LIBRARY_FUNCTION.format(name=functions[short], body=body) for short, body in bodies.items())
+    return LibrarySource(name, code, functions)
+
+
+def function_missing(error: Exception) -> bool:
+    """Redis' answer to FCALL of a function it does not have (a first use, a restart, FUNCTION FLUSH)."""
+    return isinstance(error, ResponseError) and str(error) == "Function not found"
+
+
+class FunctionLibrary:
+    """A library of Redis functions on one client: its functions are called by name (FCALL), and the
+    library is loaded when Redis answers that one is missing (see `LibraryFunction`)."""
+
+    def __init__(self, client: RedisClient, source: LibrarySource) -> None:
+        self.client = client
+        self.source = source
+        self._loading: asyncio.Future[None] | None = None
+
+    def function(self, short_name: str) -> LibraryFunction:
+        return LibraryFunction(self, self.source.functions[short_name])
+
+    async def load(self) -> None:
+        """FUNCTION LOAD REPLACE (the same text again changes nothing, and processes loading it at once
+        never fail on each other's), once for the callers that find it missing at the same time."""
+        if self._loading is None:
+            self._loading = asyncio.ensure_future(self._load())
+            self._loading.add_done_callback(self._loaded)
+        await asyncio.shield(self._loading)
+
+    def _loaded(self, _: asyncio.Future[None]) -> None:
+        self._loading = None
+
+    async def _load(self) -> None:
+        client = self.client
+        if not isinstance(client, aioredis.RedisCluster):
+            await client.execute_command("FUNCTION LOAD", "REPLACE", self.source.code)  # type: ignore[no-untyped-call]
+            return
+        # Every primary: a replica has its primary's functions (they are replicated), a primary added
+        # later gets the library at its first "Function not found". A primary that does not answer is
+        # left: a call on it fails as it would have, and its replica, once promoted, has the library.
+        await client.initialize()
+        answers = await asyncio.gather(*(
+            client.execute_command("FUNCTION LOAD", "REPLACE", self.source.code, target_nodes=node)
+            for node in client.get_primaries()
+        ), return_exceptions=True)
+        for answer in answers:
+            if isinstance(answer, ResponseError):
+                raise answer  # the library itself is refused (a compile error)
+
+
+class LibraryFunction:
+    """One function of a library, called as a registered script is (`await function(keys, args)`)."""
+
+    def __init__(self, library: FunctionLibrary, name: str) -> None:
+        self.library = library
+        self.name = name
+
+    async def __call__(self, keys: Sequence[Any], args: Sequence[Any]) -> Any:
+        try:
+            return await self.call(keys, args)
+        except ResponseError as error:
+            if not function_missing(error):
+                raise
+        await self.library.load()
+        return await self.call(keys, args)
+
+    def call(self, keys: Sequence[Any], args: Sequence[Any]) -> Any:
+        return self.library.client.execute_command("FCALL", self.name, len(keys), *keys, *args)

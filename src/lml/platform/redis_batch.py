@@ -1,7 +1,7 @@
 """Script calls of concurrent requests share round trips to Redis.
 
     batcher = ScriptBatcher(client)
-    reply = await batcher.run(script, keys, args)        # script: a registered AsyncScript
+    reply = await batcher.run(script, keys, args)        # a registered AsyncScript, or a LibraryFunction
     limiter = RateLimiter(BatchingScripts(client), prefix)  # anything that takes a client and registers scripts
 
 
@@ -24,12 +24,14 @@ import redis.asyncio as aioredis
 from redis.commands.core import AsyncScript
 from redis.exceptions import NoScriptError, ResponseError
 
-from lml.platform.redis import RedisClient
+from lml.platform.redis import LibraryFunction, RedisClient, function_missing
 from lml.platform.tracing.stores import batch_span
 
 MAX_BATCH = 128
 
-_Call = tuple[AsyncScript, Sequence[Any], Sequence[Any], "asyncio.Future[Any]"]
+# A script sent by SHA (EVALSHA), or a function of a library (FCALL).
+_Runnable = AsyncScript | LibraryFunction
+_Call = tuple[_Runnable, Sequence[Any], Sequence[Any], "asyncio.Future[Any]"]
 
 
 class ScriptBatcher:
@@ -39,7 +41,7 @@ class ScriptBatcher:
         self._scheduled = False
         self._sending: set[asyncio.Task[None]] = set()
 
-    async def run(self, script: AsyncScript, keys: Sequence[Any], args: Sequence[Any]) -> Any:
+    async def run(self, script: _Runnable, keys: Sequence[Any], args: Sequence[Any]) -> Any:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Any] = loop.create_future()
         self._pending.append((script, keys, args, future))
@@ -59,14 +61,20 @@ class ScriptBatcher:
             task.add_done_callback(self._sending.discard)
 
     async def _send(self, batch: list[_Call]) -> None:
-        commands = [("EVALSHA", script.sha, len(keys), *keys, *args) for script, keys, args, _ in batch]
+        commands = [_command(script, keys, args) for script, keys, args, _ in batch]
         try:
             client = self._client
             if isinstance(client, aioredis.RedisCluster):
                 # A cluster pipeline sends each script to its keys' node (by name: it refuses `evalsha()`).
+                await client.initialize()  # the slots are known once the client has met the cluster
                 pipe = client.pipeline(transaction=False)
-                for command in commands:
-                    pipe.execute_command(*command)
+                for (script, keys, _, _), command in zip(batch, commands, strict=True):
+                    if isinstance(script, LibraryFunction):
+                        # Its keys' node named: redis-py would ask a node for an FCALL's keys (COMMAND GETKEYS)
+                        # every call. A redirection or a retry after a failover finds the node the slow way.
+                        pipe.execute_command(*command, target_nodes=client.get_node_from_key(keys[0]))
+                    else:
+                        pipe.execute_command(*command)
                 replies = await pipe.execute(raise_on_error=False)
             else:
                 replies = await _exchange(client.connection_pool, commands)
@@ -80,10 +88,11 @@ class ScriptBatcher:
                 raise
             return
         for (script, keys, args, future), reply in zip(batch, replies, strict=True):
-            if isinstance(reply, NoScriptError):
-                # Redis lost its scripts (restart, flush): this call loads it again, once.
+            if _lost(script, reply):
+                # Redis lost its scripts or functions (restart, flush), or never had them (a function's
+                # first use): this call loads it again, once.
                 try:
-                    reply = await script(keys=list(keys), args=list(args))
+                    reply = await _again(script, keys, args)
                 except Exception as exc:  # noqa: BLE001 - handed to the caller
                     reply = exc
             if future.done():
@@ -92,6 +101,27 @@ class ScriptBatcher:
                 future.set_exception(reply)
             else:
                 future.set_result(reply)
+
+
+def _command(script: _Runnable, keys: Sequence[Any], args: Sequence[Any]) -> tuple[Any, ...]:
+    if isinstance(script, LibraryFunction):
+        return ("FCALL", script.name, len(keys), *keys, *args)
+    return ("EVALSHA", script.sha, len(keys), *keys, *args)
+
+
+def _lost(script: _Runnable, reply: Any) -> bool:
+    """Redis answered that it does not have the script (NOSCRIPT) or the function."""
+    if isinstance(script, LibraryFunction):
+        return isinstance(reply, Exception) and function_missing(reply)
+    return isinstance(reply, NoScriptError)
+
+
+async def _again(script: _Runnable, keys: Sequence[Any], args: Sequence[Any]) -> Any:
+    """The call once its script or library is loaded (redis-py's script loads itself on NOSCRIPT)."""
+    if isinstance(script, LibraryFunction):
+        await script.library.load()
+        return await script.call(keys, args)
+    return await script(keys=list(keys), args=list(args))
 
 
 async def _exchange(pool: aioredis.ConnectionPool, commands: list[tuple[Any, ...]]) -> list[Any]:

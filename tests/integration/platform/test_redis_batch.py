@@ -1,17 +1,22 @@
 """Scripts of concurrent callers sent together (`lml.platform.redis_batch`): each caller gets its own
 reply or its own error; a connection Redis dropped fails the batch on it with a connection error (an
-outage: the API answers 503), never anything else, and the next batch is answered over a new one."""
+outage: the API answers 503), never anything else, and the next batch is answered over a new one.
+Functions of a library (`lml.platform.redis.FunctionLibrary`) alike, the library loaded on first use,
+again once Redis lost it, and beside another version of it."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+from collections.abc import AsyncIterator
 
 import pytest
+import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
 from lml.config import Settings
-from lml.platform.redis import create_redis
+from lml.platform.redis import FunctionLibrary, LibrarySource, RedisClient, create_redis, library_source
 from lml.platform.redis_batch import ScriptBatcher
 
 pytestmark = pytest.mark.redis_cluster
@@ -62,3 +67,93 @@ async def test_after_redis_dropped_the_connection_the_next_batch_is_answered_ove
     finally:
         await client.aclose()
         await admin.aclose()
+
+
+@pytest.fixture
+async def admin(settings: Settings) -> AsyncIterator[RedisClient]:
+    client = create_redis(settings)
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
+def echo_library(prefix: str, version: str = "1") -> LibrarySource:
+    """The test's library (a prefix of its own), its text changed by `version`."""
+    shared = f"local VERSION = '{version}'\nlocal function echo(key, value) return {{key, value, VERSION}} end\n"
+    body = ("if ARGV[1] == 'fail' then return redis.error_reply('ERR refused ' .. KEYS[1]) end\n"
+            "return echo(KEYS[1], ARGV[1])")
+    return library_source(prefix, shared, {"echo": body})
+
+
+def own_prefix() -> str:
+    return f"test_{os.urandom(6).hex()}"
+
+
+async def libraries_on_every_primary(client: RedisClient) -> list[set[str]]:
+    """The names of the libraries loaded on each primary (the one Redis: one set)."""
+    if isinstance(client, aioredis.RedisCluster):
+        await client.initialize()
+        nodes = client.get_primaries()
+        answers = [await client.execute_command("FUNCTION LIST", target_nodes=node) for node in nodes]
+    else:
+        answers = [await client.execute_command("FUNCTION LIST")]
+    return [{_library_name(library) for library in answer} for answer in answers]
+
+
+def _library_name(library: list[bytes] | dict[bytes, bytes]) -> str:
+    fields = dict(zip(library[::2], library[1::2], strict=True)) if isinstance(library, list) else library
+    return fields[b"library_name"].decode()
+
+
+async def test_a_librarys_functions_are_batched_loaded_on_first_use_on_every_primary_and_again_once_lost(
+    settings: Settings, admin: RedisClient,
+) -> None:
+    client = create_redis(settings)
+    source = echo_library(own_prefix())
+    try:
+        batcher = ScriptBatcher(client)
+        echo = FunctionLibrary(client, source).function("echo")
+
+        def calls(value: str) -> list[asyncio.Future[object]]:
+            return [asyncio.ensure_future(batcher.run(echo, [f"{{f{i}}}:k"], ["fail" if i == 3 else value]))
+                    for i in range(8)]
+
+        async def answers_of(value: str) -> None:
+            answers = await asyncio.gather(*calls(value), return_exceptions=True)
+            for i, answer in enumerate(answers):
+                if i == 3:
+                    assert isinstance(answer, ResponseError) and "refused {f3}:k" in str(answer)
+                else:
+                    assert answer == [f"{{f{i}}}:k".encode(), value.encode(), b"1"]
+
+        await answers_of("first")  # not loaded yet: the first calls load it
+        assert all(source.name in names for names in await libraries_on_every_primary(admin))
+
+        await admin.function_flush()  # as a restart or a failover to an empty replica would
+        await answers_of("after")
+        assert all(source.name in names for names in await libraries_on_every_primary(admin))
+    finally:
+        await admin.function_delete(source.name)
+        await client.aclose()
+
+
+async def test_two_versions_of_a_library_are_loaded_side_by_side_and_each_answers_as_its_own(
+    settings: Settings, admin: RedisClient,
+) -> None:
+    prefix = own_prefix()
+    older, newer = echo_library(prefix, "old"), echo_library(prefix, "new")
+    assert older.name != newer.name and older.functions["echo"] != newer.functions["echo"]
+    old_client, new_client = create_redis(settings), create_redis(settings)
+    try:
+        old_function = FunctionLibrary(old_client, older).function("echo")
+        new_function = FunctionLibrary(new_client, newer).function("echo")
+        assert await old_function(["{v}:k"], ["a"]) == [b"{v}:k", b"a", b"old"]  # an older process's, loaded first
+        assert await ScriptBatcher(new_client).run(new_function, ["{v}:k"], ["b"]) == [b"{v}:k", b"b", b"new"]
+        assert await ScriptBatcher(old_client).run(old_function, ["{v}:k"], ["c"]) == [b"{v}:k", b"c", b"old"]
+        assert all({older.name, newer.name} <= names for names in await libraries_on_every_primary(admin))
+    finally:
+        for source in (older, newer):
+            await admin.function_delete(source.name)
+        await old_client.aclose()
+        await new_client.aclose()

@@ -11,7 +11,7 @@ import pytest
 
 from lml.platform.domain.rate_budget import RateBill, RateBucket, RateLimit
 from lml.platform.ids import new_id
-from lml.platform.redis import ShardSubscriber, shard_of
+from lml.platform.redis import FunctionLibrary, LibrarySource, ShardSubscriber, shard_of
 from lml.platform.resources import Resources
 from lml.seating.domain.availability import Availability, BuyerRow, InventoryState, SeatRow, ZoneRow
 from lml.seating.domain.best_available import BestAvailable
@@ -328,14 +328,14 @@ async def test_changes_are_published_and_logged(
         await subscriber.aclose()
 
 
-async def test_scripts_redis_lost_are_loaded_again_by_the_call_that_finds_them_gone(
+async def test_the_library_redis_lost_is_loaded_again_by_the_call_that_finds_it_gone(
     store: RedisHoldStore, show: str, resources: Resources
 ) -> None:
     free = seat_ids(20)[2:]
     _, before = await place(store, show, hold(free[:2]))
     assert isinstance(before, HoldPlaced)
 
-    await resources.redis.script_flush()  # as a restart or a failover to an empty replica would
+    await resources.redis.function_flush()  # as a restart or a failover to an empty replica would
 
     budget = RateBill([RateBucket(f"lml:ratelimit:holds:{{{show}}}:buyer", RateLimit(5, 1.0))])
     hold_id = new_hold_id(show, new_id().encode()[-12:])
@@ -343,6 +343,28 @@ async def test_scripts_redis_lost_are_loaded_again_by_the_call_that_finds_them_g
     assert isinstance(after, HoldPlaced) and budget.decision is not None and budget.decision.remaining == 4
     whole = await store.availability(show)
     assert isinstance(whole, Availability) and [whole.seats[i] for i in range(2, 6)] == ["h"] * 4
+
+
+async def test_an_older_versions_library_left_loaded_does_not_break_this_ones(
+    store: RedisHoldStore, show: str, resources: Resources
+) -> None:
+    current = redis_holds.seating_library()
+    older_name = "lml_seating_0123456789abcdef"  # an older process's, during a rolling deploy
+    older = LibrarySource(older_name, current.code.replace(current.name, older_name),
+                          {short: name.replace(current.name, older_name) for short, name in current.functions.items()})
+    await FunctionLibrary(resources.redis, older).load()
+    try:
+        free = seat_ids(20)[2:]
+        hold_id, placed = await place(store, show, hold(free[:2]))
+        assert isinstance(placed, HoldPlaced)
+
+        keys = store.show_keys(show)
+        read = FunctionLibrary(resources.redis, older).function("read_hold")
+        answer = await read(keys.keys, ["", keys.channel, hold_id])  # the older process reads the same hold
+        assert answer[0] == b"ok"
+        assert (await store.get(show, hold_id)) is not None
+    finally:
+        await resources.redis.function_delete(older_name)
 
 
 async def test_a_best_available_hold_spends_the_buyers_budget_in_its_own_step_once_the_show_is_loaded(

@@ -1,21 +1,30 @@
 """HoldStore on Redis: one Lua script per decision over one show's keys (see lua/show_state.lua
-for the structure). Scripts are loaded once and called by SHA (reloaded on NOSCRIPT)."""
+for the structure), each a function of one library of Redis functions (Redis >= 7.0) whose top defines
+the code they share once, when it is loaded: the library is loaded on first use, and again when Redis
+has lost it (a restart, a flush)."""
 
 from __future__ import annotations
 
 import time
 from collections import Counter
 from collections.abc import Callable, Sequence
-from functools import lru_cache
+from functools import cache, lru_cache
 from typing import Any, cast
 
 import msgspec
 import redis.asyncio as aioredis
-from redis.commands.core import AsyncScript
 
 from lml.platform.domain.rate_budget import RateBill
 from lml.platform.rate_limit import bucket_args
-from lml.platform.redis import PackedKey, RedisClient, lua_source
+from lml.platform.redis import (
+    FunctionLibrary,
+    LibraryFunction,
+    LibrarySource,
+    PackedKey,
+    RedisClient,
+    library_source,
+    lua_source,
+)
 from lml.platform.redis_batch import ScriptBatcher
 from lml.seating.domain.availability import (
     CODE_OF_STATUS,
@@ -108,12 +117,25 @@ def parse_change(entry_id: str, body: bytes | str) -> AvailabilityChange:
     )
 
 
-def _load_script(client: RedisClient, name: str, *preludes: str, spends_budgets: bool = False) -> AsyncScript:
-    """`spends_budgets`: the script spends a request's rate budgets with its own work (the platform's
-    bucket functions go first)."""
-    budgets = lua_source("lml.platform", "buckets.lua") if spends_budgets else ""
-    return client.register_script(budgets + lua_source("lml.seating.infrastructure", "show_state.lua", *preludes,
-                                                       name))
+# The scripts (lua/<name>.lua), each a function of the library; those that place a hold run holding.lua's
+# part of the library too.
+_SCRIPTS = ("place_hold", "best_available", "change_hold", "read_hold", "apply_inventory", "load_inventory",
+            "snapshot", "purge", "close_show")
+_HOLDING = ("place_hold", "best_available")
+
+
+@cache
+def seating_library() -> LibrarySource:
+    """The library: the platform's bucket functions (a hold or snapshot spends a request's rate budgets
+    with its own work), then show_state.lua and holding.lua, then each script in a function that binds
+    the call's values of their locals first."""
+    shared = lua_source("lml.platform", "buckets.lua") + lua_source("lml.seating.infrastructure", "show_state.lua",
+                                                                     "holding.lua")
+    return library_source("lml_seating", shared, {
+        name: ("bind_call()\nbind_hold()\n" if name in _HOLDING else "bind_call()\n")
+        + lua_source("lml.seating.infrastructure", f"{name}.lua")
+        for name in _SCRIPTS
+    })
 
 
 def _flag(on: bool) -> str:
@@ -132,22 +154,25 @@ class RedisHoldStore:
         self._prefix = key_prefix
         self._now_ms = now_ms
         self._batcher = ScriptBatcher(client)
-        self._place = _load_script(client, "place_hold.lua", "holding.lua", spends_budgets=True)
-        self._best = _load_script(client, "best_available.lua", "holding.lua", spends_budgets=True)
-        self._change = _load_script(client, "change_hold.lua")
-        self._read = _load_script(client, "read_hold.lua")
-        self._apply = _load_script(client, "apply_inventory.lua")
-        self._loader = _load_script(client, "load_inventory.lua")
-        self._snapshot = _load_script(client, "snapshot.lua", spends_budgets=True)
-        self._purge = _load_script(client, "purge.lua")
-        self._close = _load_script(client, "close_show.lua")
+        library = FunctionLibrary(client, seating_library())
+        self._place = library.function("place_hold")
+        self._best = library.function("best_available")
+        self._change = library.function("change_hold")
+        self._read = library.function("read_hold")
+        self._apply = library.function("apply_inventory")
+        self._loader = library.function("load_inventory")
+        self._snapshot = library.function("snapshot")
+        self._purge = library.function("purge")
+        self._close = library.function("close_show")
         self.show_keys = lru_cache(maxsize=4096)(self._show_keys)
         self.active_shows_key = f"{key_prefix}:seating:active-shows"
 
     def _show_keys(self, show_id: str) -> ShowKeys:
         return ShowKeys(self._prefix, show_id)
 
-    async def _run(self, script: AsyncScript, show_id: str, args: Sequence[Any], more_keys: Sequence[str] = ()) -> Any:
+    async def _run(
+        self, script: LibraryFunction, show_id: str, args: Sequence[Any], more_keys: Sequence[str] = ()
+    ) -> Any:
         keys = self.show_keys(show_id)
         now = "" if self._now_ms is None else str(self._now_ms())
         return await self._batcher.run(script, [*keys.keys, *more_keys] if more_keys else keys.keys,

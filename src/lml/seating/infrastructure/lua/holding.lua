@@ -1,10 +1,20 @@
 -- What placing a hold means, whoever chose the seats (place_hold.lua: the buyer; best_available.lua:
--- the server). Loaded after show_state.lua, before the script.
+-- the server). Loaded after show_state.lua, before the scripts; a holding script calls bind_hold after
+-- bind_call, which binds the call's own values of these locals (as show_state.lua's).
 -- ARGV[3] hold id, [4] owner, [5] limit key (the buyer the limit counts), [6] client address,
 -- [7] token sha256, [8] hold ms, [9] cap ms (total life), [10] max places per buyer (held + ordered),
 -- [11] max places held per address, [12] '1' when no free seat may be left alone by this hold.
-local HID, OWNER, BUYER, ADDRESS, TOKEN = ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
-local AVOID_SINGLE = ARGV[12] == '1'
+-- ARGV[13] b: the request's rate buckets (KEYS after the show's, spent in order), [14..13+2b] each one's
+-- capacity and refill per second. `rate` is their answer (buckets.lua: spend_buckets; `{}` when b = 0),
+-- which the script returns with its reply.
+local HID, OWNER, BUYER, ADDRESS, TOKEN, AVOID_SINGLE, BUCKETS, rate
+
+local function bind_hold()
+  HID, OWNER, BUYER, ADDRESS, TOKEN = ARGV[3], ARGV[4], ARGV[5], ARGV[6], ARGV[7]
+  AVOID_SINGLE = ARGV[12] == '1'
+  BUCKETS = tonumber(ARGV[13])
+  rate = {}
+end
 
 -- The show takes holds (the script has found it loaded): {reply} when it does not (closed), else nil and
 -- the time.
@@ -14,12 +24,6 @@ local function gate()
   purge(now)
   return nil, now
 end
-
--- ARGV[13] b: the request's rate buckets (KEYS after the show's, spent in order), [14..13+2b] each one's
--- capacity and refill per second. `rate` is their answer (buckets.lua: spend_buckets; `{}` when b = 0),
--- which the script returns with its reply.
-local BUCKETS = tonumber(ARGV[13])
-local rate = {}
 
 -- The request admitted: its rate budgets spent, then the show's gate; {reply} when refused, else nil and
 -- the time.

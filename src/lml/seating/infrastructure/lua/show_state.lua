@@ -1,5 +1,5 @@
--- The state of one show's holds, shared by every seating script (the adapter puts it in front of
--- each script when it loads it). Every key is one show's and carries its hash tag, so a script
+-- The state of one show's holds, shared by every seating script (the top of the seating library of
+-- Redis functions, which redis_holds.py assembles: each script a function). Every key is one show's and carries its hash tag, so a script
 -- never spans Cluster slots; all of them are declared in KEYS:
 --   inv      HASH seat -> state char (a available, b blocked, r reserved, s sold) .. PostgreSQL row version
 --   idx      HASH seat -> position of the seat in the status string (ascending seat id)
@@ -60,13 +60,31 @@
 -- Expiry without a worker: a hold is live while its expiry score is in the future. Every script
 -- first drops the holds whose score has passed (seats, zone places and buyer counts with them), so
 -- what it reads is exact; the work is proportional to what expired since the last script ran.
-local K_INV, K_IDX, K_HOLDER, K_HOLDS, K_EXPIRY, K_ZONES, K_BUYERS, K_STATUS, K_VERSION, K_LOG, K_LOADED =
-  KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11]
-local K_ORDERED, K_ADDRESSES, K_CLOSED = KEYS[12], KEYS[13], KEYS[14]
-local K_PLACES, K_ROWS, K_ROWSTATE, K_ROWSEATS, K_RANKED, K_LABELS = KEYS[15], KEYS[16], KEYS[17], KEYS[18],
-  KEYS[19], KEYS[20]
-local K_RUNS, K_ROWFREE, K_FREE, K_LONGEST, K_ROWRANKS = KEYS[21], KEYS[22], KEYS[23], KEYS[24], KEYS[25]
-local CHANNEL = ARGV[2]
+-- The keys, the channel and what a call has changed or read so far are the call's own: the library's
+-- functions (redis_holds.py assembles them from these files) share these locals, and each function calls
+-- bind_call first, which sets them afresh from the call's KEYS and ARGV (the library binds those before:
+-- lml.platform.redis.FunctionLibrary). Redis runs one call at a time, so no call sees another's values.
+local K_INV, K_IDX, K_HOLDER, K_HOLDS, K_EXPIRY, K_ZONES, K_BUYERS, K_STATUS, K_VERSION, K_LOG, K_LOADED
+local K_ORDERED, K_ADDRESSES, K_CLOSED
+local K_PLACES, K_ROWS, K_ROWSTATE, K_ROWSEATS, K_RANKED, K_LABELS
+local K_RUNS, K_ROWFREE, K_FREE, K_LONGEST, K_ROWRANKS
+local CHANNEL
+-- What this call changed (emit publishes it), and the seats' places and rows it has read (seat_place,
+-- row_info).
+local changed_seats, changed_zones, dirty
+local places_seen, rows_seen
+
+local function bind_call()
+  K_INV, K_IDX, K_HOLDER, K_HOLDS, K_EXPIRY, K_ZONES, K_BUYERS, K_STATUS, K_VERSION, K_LOG, K_LOADED =
+    KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[6], KEYS[7], KEYS[8], KEYS[9], KEYS[10], KEYS[11]
+  K_ORDERED, K_ADDRESSES, K_CLOSED = KEYS[12], KEYS[13], KEYS[14]
+  K_PLACES, K_ROWS, K_ROWSTATE, K_ROWSEATS, K_RANKED, K_LABELS = KEYS[15], KEYS[16], KEYS[17], KEYS[18],
+    KEYS[19], KEYS[20]
+  K_RUNS, K_ROWFREE, K_FREE, K_LONGEST, K_ROWRANKS = KEYS[21], KEYS[22], KEYS[23], KEYS[24], KEYS[25]
+  CHANNEL = ARGV[2]
+  changed_seats, changed_zones, dirty = {}, {}, false
+  places_seen, rows_seen = {}, {}
+end
 local LOG_LENGTH = 1000
 
 local function now_ms()
@@ -74,8 +92,6 @@ local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
-
-local changed_seats, changed_zones, dirty = {}, {}, false
 
 local function touch_seat(seat)
   changed_seats[seat] = true
@@ -174,8 +190,7 @@ local function parse_place(raw)
   return tonumber(rank), tonumber(offset), row, tier
 end
 
--- Seats' places as this script reads them, once each ({} for a seat without one).
-local places_seen = {}
+-- Seats' places as this script reads them, once each ({} for a seat without one; places_seen).
 local function seat_place(seat)
   local place = places_seen[seat]
   if not place then
@@ -191,12 +206,11 @@ local function row_range(spec)
   return tonumber(start), tonumber(len), section
 end
 
--- Rows as this script sees them, read once each: {start, len, section, state}, `state` the row's status
+-- Rows as this script sees them, read once each (rows_seen): {start, len, section, state}, `state` the row's status
 -- characters (emit writes a script's changes last, and keeps `state` in step); with `detail`, also
 -- `ranks` and `tiers` of its seats (1-based by position + 1) and `tier`, the one tier of all its seats
 -- (nil when they differ). nil for a row not loaded yet (a show being loaded), or, with `detail`, without
 -- its ranks (a show an older version loaded).
-local rows_seen = {}
 local function row_info(row, detail)
   local info = rows_seen[row]
   if not info then
