@@ -103,14 +103,39 @@ class UnitOfWork:
         self.committed = False
         self.first_rows: list[dict[str, Any]] = []
         self._after_commit: list[Callable[[], None]] = []
+        self._with_commit: list[Statement] = []
 
     def after_commit(self, action: Callable[[], None]) -> None:
         """Run `action` once the transaction has committed (never if it rolls back): what counts a
         change, say, counts only the changes that happened."""
         self._after_commit.append(action)
 
+    def write_with_commit(self, statement: Statement) -> None:
+        """Send `statement` with the COMMIT, in its round trip (after those given before it): a write
+        that nothing in the transaction reads back, such as an outbox event. Dropped if the transaction
+        rolls back, or the savepoint (`savepoint`) it was given in does; a failing one fails the
+        commit."""
+        self._with_commit.append(statement)
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        """A savepoint (psycopg's nested transaction) that also drops the writes given to
+        `write_with_commit` inside it when it rolls back."""
+        kept = len(self._with_commit)
+        try:
+            async with self.conn.transaction():
+                yield
+        except BaseException:
+            del self._with_commit[kept:]
+            raise
+
     async def commit(self) -> None:
-        await self.conn.commit()
+        if self._with_commit:
+            statements, self._with_commit = self._with_commit, []
+            await execute_together(self.conn, [*(query for query, _ in statements), "COMMIT"],
+                                   [param for _, params in statements for param in params])
+        else:
+            await self.conn.commit()
         self.committed = True
         actions, self._after_commit = self._after_commit, []
         # Statements after the commit open a new transaction (psycopg's own `BEGIN`), which the end

@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
-from psycopg.types.json import Jsonb
 
 from lml.platform.backlog import Figure, queue_figures
 from lml.platform.backoff import backoff
@@ -69,11 +68,13 @@ def event_type_of(event: msgspec.Struct) -> str:
 
 
 async def add_event(uow: UnitOfWork, event: msgspec.Struct) -> None:
-    """Record an integration event inside the caller's unit of work (and the trace it is part of)."""
-    await uow.conn.execute(
-        "INSERT INTO platform.outbox (event_type, payload, trace_context) VALUES (%s, %s, %s)",
-        (event_type_of(event), Jsonb(msgspec.to_builtins(event)), current_traceparent()),
-    )
+    """Record an integration event inside the caller's unit of work (and the trace it is part of).
+    Written with the unit of work's COMMIT, in its round trip: nothing reads an event back in the
+    transaction that records it."""
+    uow.write_with_commit((
+        "INSERT INTO platform.outbox (event_type, payload, trace_context) VALUES (%s, %s::jsonb, %s)",
+        (event_type_of(event), msgspec.json.encode(event).decode(), current_traceparent()),
+    ))
 
 
 # How long a claimed event is left to the relay that claimed it: past this, another relay may take

@@ -27,8 +27,13 @@ class TicketIssued(msgspec.Struct, frozen=True):
     ticket_id: int
 
 
+class Slow(msgspec.Struct, frozen=True):
+    pass
+
+
 RELEASED = event_type_of(SeatsReleased("s", []))
 ISSUED = event_type_of(TicketIssued(0))
+SLOW = event_type_of(Slow())
 
 
 @pytest.fixture
@@ -250,11 +255,11 @@ async def test_no_lock_taken_by_a_delivery_is_held_while_the_next_event_is_deliv
         second_started.set()
         await finish_second.wait()
 
-    relay = OutboxRelay(db, clock, {ISSUED: [lock_something], "test.Slow": [call_remote_service]})
+    relay = OutboxRelay(db, clock, {ISSUED: [lock_something], SLOW: [call_remote_service]})
     async with db.unit_of_work() as uow:
         await uow.conn.execute("UPDATE platform.outbox SET status = 'done' WHERE id = %s", (locked_row["id"],))
         await add_event(uow, TicketIssued(1))
-        await uow.conn.execute("INSERT INTO platform.outbox (event_type, payload) VALUES ('test.Slow', '{}')")
+        await add_event(uow, Slow())
         await uow.commit()
     relaying = asyncio.create_task(relay.relay_batch())
     await asyncio.wait_for(second_started.wait(), timeout=10)

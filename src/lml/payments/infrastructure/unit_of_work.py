@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import msgspec
 
@@ -31,10 +31,8 @@ class PgPaymentsUnitOfWork:
             raise RuntimeError("this unit of work was opened without access to ordering")
         return self._orders
 
-    @asynccontextmanager
-    async def savepoint(self) -> AsyncIterator[None]:
-        async with self._uow.conn.transaction():
-            yield
+    def savepoint(self) -> AbstractAsyncContextManager[None]:
+        return self._uow.savepoint()
 
     async def publish(self, event: msgspec.Struct) -> None:
         await add_event(self._uow, event)
