@@ -19,7 +19,7 @@ organization is set. Public reads of tenant data (a buyer browsing shows) need t
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -70,13 +70,14 @@ Statement = tuple[str, Sequence[Any]]
 
 
 async def execute_together(
-    conn: AsyncConnection[dict[str, Any]], statements: Sequence[str], params: Sequence[Any],
+    conn: AsyncConnection[dict[str, Any]], statements: Sequence[str], params: Sequence[Any] | Mapping[str, Any],
 ) -> list[list[dict[str, Any]]]:
     """`statements` as one query, in one round trip; the rows of each statement the query holds (none
     for one that returns none). PostgreSQL runs them in order, each with a snapshot and a statement
-    timeout of its own, and stops at the first that fails. Their parameters (all of them, in order) are
-    bound here, not by the server (several statements in one query take none), so they are planned
-    each time: for short statements that would otherwise cost a round trip each."""
+    timeout of its own, and stops at the first that fails. Their parameters (all of them, in order; or
+    by name, shared by all) are bound here, not by the server (several statements in one query take
+    none), so they are planned each time: for short statements that would otherwise cost a round trip
+    each."""
     cursor = TracedClientCursor(conn, row_factory=dict_row)
     await cursor.execute("; ".join(statements), params)
     results = [await cursor.fetchall() if cursor.description else []]

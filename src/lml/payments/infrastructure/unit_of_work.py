@@ -23,7 +23,7 @@ class PgPaymentsUnitOfWork:
         self._orders = orders
         self.intents = PgPaymentRecords(uow.conn)
         self.refunds = PgRefundRecords(uow.conn)
-        self.inbox = PgEventInbox(uow.conn)
+        self.inbox = PgEventInbox(uow)
 
     @property
     def orders(self) -> OrderPayments:
