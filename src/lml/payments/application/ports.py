@@ -46,7 +46,8 @@ class PaymentRecords(Protocol):
 
     async def by_payment_intent(self, payment_intent_id: str) -> PaymentRecord | None: ...
 
-    async def add(self, record: PaymentRecord) -> None: ...
+    async def add(self, record: PaymentRecord) -> None:
+        """Kept when the unit of work commits (and only then seen by reads)."""
 
     async def set_status(self, payment_intent_id: str, status: str) -> None: ...
 

@@ -21,7 +21,7 @@ class PgPaymentsUnitOfWork:
     def __init__(self, uow: UnitOfWork, orders: OrderPayments | None = None) -> None:
         self._uow = uow
         self._orders = orders
-        self.intents = PgPaymentRecords(uow.conn)
+        self.intents = PgPaymentRecords(uow)
         self.refunds = PgRefundRecords(uow.conn)
         self.inbox = PgEventInbox(uow)
 
