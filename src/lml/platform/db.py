@@ -111,6 +111,15 @@ class UnitOfWork:
         change, say, counts only the changes that happened."""
         self._after_commit.append(action)
 
+    async def _send_commit(self) -> None:
+        """COMMIT, with the writes given to `write_with_commit` before it in the same round trip."""
+        if self._with_commit:
+            statements, self._with_commit = self._with_commit, []
+            await execute_together(self.conn, [*(query for query, _ in statements), "COMMIT"],
+                                   [param for _, params in statements for param in params])
+        else:
+            await self.conn.commit()
+
     def write_with_commit(self, statement: Statement) -> None:
         """Send `statement` with the COMMIT, in its round trip (after those given before it): a write
         that nothing in the transaction reads back, such as an outbox event. Dropped if the transaction
@@ -131,12 +140,7 @@ class UnitOfWork:
             raise
 
     async def commit(self) -> None:
-        if self._with_commit:
-            statements, self._with_commit = self._with_commit, []
-            await execute_together(self.conn, [*(query for query, _ in statements), "COMMIT"],
-                                   [param for _, params in statements for param in params])
-        else:
-            await self.conn.commit()
+        await self._send_commit()
         self.committed = True
         actions, self._after_commit = self._after_commit, []
         # Statements after the commit open a new transaction (psycopg's own `BEGIN`), which the end
@@ -207,7 +211,9 @@ class Database:
                     uow.first_rows = await _send_with_opening(conn, begin, first, commit=False)
                 yield uow
                 if read_only:
-                    await conn.commit()
+                    # With what was given to `write_with_commit`: PostgreSQL refuses it as any write in
+                    # a read-only transaction, rather than it being dropped without a word.
+                    await uow._send_commit()
             finally:
                 # Also after a commit: statements run after it opened a new transaction that must not
                 # go back to the pool. A broken connection is left to the pool, so that the original

@@ -191,6 +191,11 @@ async def test_a_read_only_unit_of_work_refuses_to_write(db: Database) -> None:
     with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
         async with db.unit_of_work(read_only=True) as uow:
             await insert_row(uow.conn)
+    # A write given for the commit is refused too, not dropped without a word.
+    with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+        async with db.unit_of_work(read_only=True) as uow:
+            uow.write_with_commit(("INSERT INTO platform.outbox (event_type, payload) VALUES (%s, %s)",
+                                   ("test.Probe", "{}")))
 
     assert await outbox_rows(db) == 0
 
