@@ -19,7 +19,7 @@ organization is set. Public reads of tenant data (a buyer browsing shows) need t
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -70,13 +70,14 @@ Statement = tuple[str, Sequence[Any]]
 
 
 async def execute_together(
-    conn: AsyncConnection[dict[str, Any]], statements: Sequence[str], params: Sequence[Any],
+    conn: AsyncConnection[dict[str, Any]], statements: Sequence[str], params: Sequence[Any] | Mapping[str, Any],
 ) -> list[list[dict[str, Any]]]:
     """`statements` as one query, in one round trip; the rows of each statement the query holds (none
     for one that returns none). PostgreSQL runs them in order, each with a snapshot and a statement
-    timeout of its own, and stops at the first that fails. Their parameters (all of them, in order) are
-    bound here, not by the server (several statements in one query take none), so they are planned
-    each time: for short statements that would otherwise cost a round trip each."""
+    timeout of its own, and stops at the first that fails. Their parameters (all of them, in order; or
+    by name, shared by all) are bound here, not by the server (several statements in one query take
+    none), so they are planned each time: for short statements that would otherwise cost a round trip
+    each."""
     cursor = TracedClientCursor(conn, row_factory=dict_row)
     await cursor.execute("; ".join(statements), params)
     results = [await cursor.fetchall() if cursor.description else []]
@@ -103,14 +104,43 @@ class UnitOfWork:
         self.committed = False
         self.first_rows: list[dict[str, Any]] = []
         self._after_commit: list[Callable[[], None]] = []
+        self._with_commit: list[Statement] = []
 
     def after_commit(self, action: Callable[[], None]) -> None:
         """Run `action` once the transaction has committed (never if it rolls back): what counts a
         change, say, counts only the changes that happened."""
         self._after_commit.append(action)
 
+    async def _send_commit(self) -> None:
+        """COMMIT, with the writes given to `write_with_commit` before it in the same round trip."""
+        if self._with_commit:
+            statements, self._with_commit = self._with_commit, []
+            await execute_together(self.conn, [*(query for query, _ in statements), "COMMIT"],
+                                   [param for _, params in statements for param in params])
+        else:
+            await self.conn.commit()
+
+    def write_with_commit(self, statement: Statement) -> None:
+        """Send `statement` with the COMMIT, in its round trip (after those given before it): a write
+        that nothing in the transaction reads back, such as an outbox event. Dropped if the transaction
+        rolls back, or the savepoint (`savepoint`) it was given in does; a failing one fails the
+        commit."""
+        self._with_commit.append(statement)
+
+    @asynccontextmanager
+    async def savepoint(self) -> AsyncIterator[None]:
+        """A savepoint (psycopg's nested transaction) that also drops the writes given to
+        `write_with_commit` inside it when it rolls back."""
+        kept = len(self._with_commit)
+        try:
+            async with self.conn.transaction():
+                yield
+        except BaseException:
+            del self._with_commit[kept:]
+            raise
+
     async def commit(self) -> None:
-        await self.conn.commit()
+        await self._send_commit()
         self.committed = True
         actions, self._after_commit = self._after_commit, []
         # Statements after the commit open a new transaction (psycopg's own `BEGIN`), which the end
@@ -181,7 +211,9 @@ class Database:
                     uow.first_rows = await _send_with_opening(conn, begin, first, commit=False)
                 yield uow
                 if read_only:
-                    await conn.commit()
+                    # With what was given to `write_with_commit`: PostgreSQL refuses it as any write in
+                    # a read-only transaction, rather than it being dropped without a word.
+                    await uow._send_commit()
             finally:
                 # Also after a commit: statements run after it opened a new transaction that must not
                 # go back to the pool. A broken connection is left to the pool, so that the original

@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
-from psycopg.types.json import Jsonb
 
 from lml.platform.backlog import Figure, queue_figures
 from lml.platform.backoff import backoff
@@ -46,6 +45,21 @@ class DeadEvent(msgspec.Struct, frozen=True):
 Handler = Callable[[OutboxEvent, UnitOfWork], Awaitable[None]]
 
 
+class OutsideTransaction:
+    """A handler whose work is all outside the delivery's transaction (Redis, the broker, Stripe, or a
+    transaction of its own). An event whose handlers are all of this kind (or that has none) needs no
+    transaction of its own: the relay runs its handlers, then marks it done with the others of its
+    batch in one statement. Still a `Handler`, called with the unit of work it does not use."""
+
+    __slots__ = ("run",)
+
+    def __init__(self, run: Callable[[OutboxEvent], Awaitable[None]]) -> None:
+        self.run = run
+
+    async def __call__(self, event: OutboxEvent, uow: UnitOfWork) -> None:
+        await self.run(event)
+
+
 def event_type_of(event: msgspec.Struct) -> str:
     """`lml.identity.events.UserRegistered` → `identity.UserRegistered`."""
     module = type(event).__module__.split(".")
@@ -54,11 +68,13 @@ def event_type_of(event: msgspec.Struct) -> str:
 
 
 async def add_event(uow: UnitOfWork, event: msgspec.Struct) -> None:
-    """Record an integration event inside the caller's unit of work (and the trace it is part of)."""
-    await uow.conn.execute(
-        "INSERT INTO platform.outbox (event_type, payload, trace_context) VALUES (%s, %s, %s)",
-        (event_type_of(event), Jsonb(msgspec.to_builtins(event)), current_traceparent()),
-    )
+    """Record an integration event inside the caller's unit of work (and the trace it is part of).
+    Written with the unit of work's COMMIT, in its round trip: nothing reads an event back in the
+    transaction that records it."""
+    uow.write_with_commit((
+        "INSERT INTO platform.outbox (event_type, payload, trace_context) VALUES (%s, %s::jsonb, %s)",
+        (event_type_of(event), msgspec.json.encode(event).decode(), current_traceparent()),
+    ))
 
 
 # How long a claimed event is left to the relay that claimed it: past this, another relay may take
@@ -67,9 +83,11 @@ CLAIM_LEASE = timedelta(minutes=2)
 
 
 class OutboxRelay:
-    """Claims due events in a short transaction of its own, then delivers each event in a transaction
-    of its own: a handler's locks (an order's row, say) are released before the next event is
-    delivered, and one slow or failing delivery never undoes another."""
+    """Claims due events in a short transaction of its own, then delivers them in order: an event with
+    a handler that works in the delivery's transaction in a transaction of its own (a handler's locks,
+    an order's row say, are released before the next event is delivered, and one slow or failing
+    delivery never undoes another); the others without one, marked done together once the batch is
+    through (see `_deliver_outside`)."""
 
     def __init__(
         self, db: Database, clock: Clock, handlers: Mapping[str, list[Handler]], *, max_attempts: int = 10,
@@ -84,10 +102,20 @@ class OutboxRelay:
     async def relay_batch(self, limit: int = 20) -> int:
         """Deliver up to `limit` due events; returns how many were claimed."""
         claimed = await self._claim(limit)
+        delivered: list[int] = []
         for event, lease in claimed:
             with continued(event.trace_context, f"outbox deliver {event.event_type}",
                            attributes={"lml.outbox.event_id": event.id, "lml.outbox.event_type": event.event_type}):
-                await self._deliver(event, lease)
+                handlers = self.handlers.get(event.event_type, [])
+                outside = [handler for handler in handlers if isinstance(handler, OutsideTransaction)]
+                if len(outside) == len(handlers):
+                    if await self._deliver_outside(event, lease, outside):
+                        delivered.append(event.id)
+                else:
+                    await self._deliver(event, lease)
+        if delivered:
+            # One claim, one lease for the whole batch.
+            await self._mark_done(delivered, claimed[0][1])
         return len(claimed)
 
     async def _claim(self, limit: int) -> list[tuple[OutboxEvent, datetime]]:
@@ -132,23 +160,46 @@ class OutboxRelay:
             # In a transaction of its own: the delivery's may be gone with its connection.
             await self._record_failure(event, lease, exc)
 
+    async def _deliver_outside(self, event: OutboxEvent, lease: datetime, handlers: list[OutsideTransaction]) -> bool:
+        """Run the handlers of an event that needs no transaction; True when they all succeeded, and
+        the event is to be marked done (`_mark_done`). Until then it stays pending under the batch's
+        lease: a relay that dies before the mark leaves it to be delivered again once the lease has
+        run out (at least once), never lost. A lease that ran out meanwhile is left alone, as
+        `_deliver` leaves one: another relay may be delivering the event."""
+        if self.clock.now() >= lease:
+            return False
+        try:
+            for handler in handlers:
+                await handler.run(event)
+        except Exception as exc:  # noqa: BLE001 - any failure is recorded and retried
+            await self._record_failure(event, lease, exc)
+            return False
+        return True
+
+    async def _mark_done(self, event_ids: list[int], lease: datetime) -> None:
+        """The events delivered outside a transaction, marked done in one statement; those whose lease
+        another relay took over meanwhile are left to it (it delivers them again: at least once)."""
+        await self.db.run_alone(
+            "UPDATE platform.outbox SET status = 'done', attempts = attempts + 1, processed_at = %s,"
+            " last_error = NULL WHERE id = ANY(%s) AND status = 'pending' AND next_attempt_at = %s",
+            (self.clock.now(), event_ids, lease),
+        )
+
     async def _record_failure(self, event: OutboxEvent, lease: datetime, exc: Exception) -> None:
         attempts = event.attempts + 1
         dead = attempts >= self.max_attempts
         mark_failed(exc)
         log.warning("outbox_delivery_failed", event_id=event.id, event_type=event.event_type,
                     attempts=attempts, dead=dead, error=type(exc).__name__)
-        async with self.db.unit_of_work() as uow:
-            await uow.conn.execute(
-                """
-                UPDATE platform.outbox
-                SET attempts = %s, last_error = %s, status = %s, next_attempt_at = %s
-                WHERE id = %s AND status = 'pending' AND next_attempt_at = %s
-                """,
-                (attempts, f"{type(exc).__name__}: {exc}"[:2000], "dead" if dead else "pending",
-                 self.clock.now() + backoff(attempts), event.id, lease),
-            )
-            await uow.commit()
+        await self.db.run_alone(
+            """
+            UPDATE platform.outbox
+            SET attempts = %s, last_error = %s, status = %s, next_attempt_at = %s
+            WHERE id = %s AND status = 'pending' AND next_attempt_at = %s
+            """,
+            (attempts, f"{type(exc).__name__}: {exc}"[:2000], "dead" if dead else "pending",
+             self.clock.now() + backoff(attempts), event.id, lease),
+        )
 
     async def dead_events(self, limit: int = 100) -> list[DeadEvent]:
         async with self.db.unit_of_work() as uow:

@@ -34,8 +34,9 @@ async def status_of(resources: Resources, event_id: int) -> str:
 async def publish(resources: Resources, event: msgspec.Struct) -> int:
     async with resources.db.unit_of_work() as uow:
         await add_event(uow, event)
-        row = await (await uow.conn.execute("SELECT max(id) AS id FROM platform.outbox")).fetchone()
         await uow.commit()
+        # The event is written with the commit.
+        row = await (await uow.conn.execute("SELECT max(id) AS id FROM platform.outbox")).fetchone()
     assert row is not None
     return int(row["id"])
 

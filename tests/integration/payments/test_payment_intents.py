@@ -131,7 +131,7 @@ async def test_the_order_locked_across_a_provider_call_waits_as_long_as_that_cal
     resources: Resources,
 ) -> None:
     async with resources.db.unit_of_work() as uow:
-        assert await PgPaymentRecords(uow.conn).locked(str(uuid.uuid4()), across_provider_call=True) is None
+        assert await PgPaymentRecords(uow).locked(str(uuid.uuid4()), across_provider_call=True) is None
         limits = await (await uow.conn.execute("SELECT current_setting('lock_timeout') AS lock,"
                                                " current_setting('statement_timeout') AS statement")).fetchone()
     assert limits == {"lock": "15s", "statement": "15s"}

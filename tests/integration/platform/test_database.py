@@ -191,6 +191,11 @@ async def test_a_read_only_unit_of_work_refuses_to_write(db: Database) -> None:
     with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
         async with db.unit_of_work(read_only=True) as uow:
             await insert_row(uow.conn)
+    # A write given for the commit is refused too, not dropped without a word.
+    with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
+        async with db.unit_of_work(read_only=True) as uow:
+            uow.write_with_commit(("INSERT INTO platform.outbox (event_type, payload) VALUES (%s, %s)",
+                                   ("test.Probe", "{}")))
 
     assert await outbox_rows(db) == 0
 
@@ -237,3 +242,52 @@ async def test_a_first_statement_sent_with_the_opening_is_part_of_the_unit_of_wo
     async with db.unit_of_work(first=insert) as uow:
         await uow.commit()
     assert await outbox_rows(db) == 1
+
+
+PROBE = ("INSERT INTO platform.outbox (event_type, payload) VALUES (%s, %s)", ("test.Probe", "{}"))
+
+
+async def test_writes_sent_with_the_commit_are_kept_in_the_order_given_and_only_if_it_commits(db: Database) -> None:
+    async with db.unit_of_work() as uow:
+        uow.write_with_commit(PROBE)
+    assert await outbox_rows(db) == 0  # rolled back: never sent
+
+    async with db.unit_of_work() as uow:
+        await insert_row(uow.conn)
+        for n in range(3):
+            uow.write_with_commit(("INSERT INTO platform.outbox (event_type, payload) VALUES (%s, %s)",
+                                   (f"test.Probe{n}", "{}")))
+        await uow.commit()
+        await insert_row(uow.conn)  # after the commit: a new transaction, rolled back
+    async with db.unit_of_work() as uow:
+        kept = await (await uow.conn.execute("SELECT event_type FROM platform.outbox ORDER BY id")).fetchall()
+    assert [row["event_type"] for row in kept] == ["test.Probe", "test.Probe0", "test.Probe1", "test.Probe2"]
+
+
+async def test_a_write_sent_with_the_commit_that_fails_fails_the_commit_and_keeps_nothing(db: Database) -> None:
+    with pytest.raises(psycopg.errors.NotNullViolation):
+        async with db.unit_of_work() as uow:
+            await insert_row(uow.conn)
+            uow.write_with_commit(("INSERT INTO platform.outbox (event_type, payload) VALUES (%s, NULL)",
+                                   ("test.Probe",)))
+            await uow.commit()
+    assert await outbox_rows(db) == 0
+    async with db.unit_of_work() as uow:
+        uow.write_with_commit(PROBE)
+        await uow.commit()
+    assert await outbox_rows(db) == 1
+
+
+async def test_writes_given_in_a_savepoint_that_rolls_back_are_dropped_with_it(db: Database) -> None:
+    async with db.unit_of_work() as uow:
+        uow.write_with_commit(PROBE)
+        with pytest.raises(LookupError):
+            async with uow.savepoint():
+                await insert_row(uow.conn)
+                uow.write_with_commit(PROBE)
+                raise LookupError("no such seat")
+        async with uow.savepoint():
+            uow.write_with_commit(PROBE)
+        await uow.commit()
+
+    assert await outbox_rows(db) == 2

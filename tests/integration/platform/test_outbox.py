@@ -13,7 +13,7 @@ import pytest
 
 from lml.config import Settings
 from lml.platform.db import Database, UnitOfWork
-from lml.platform.outbox import Handler, OutboxEvent, OutboxRelay, add_event, event_type_of
+from lml.platform.outbox import Handler, OutboxEvent, OutboxRelay, OutsideTransaction, add_event, event_type_of
 from lml.platform.resources import Resources
 from tests.timing import TestClock, eventually, waiting_for_a_lock
 
@@ -27,8 +27,13 @@ class TicketIssued(msgspec.Struct, frozen=True):
     ticket_id: int
 
 
+class Slow(msgspec.Struct, frozen=True):
+    pass
+
+
 RELEASED = event_type_of(SeatsReleased("s", []))
 ISSUED = event_type_of(TicketIssued(0))
+SLOW = event_type_of(Slow())
 
 
 @pytest.fixture
@@ -250,11 +255,11 @@ async def test_no_lock_taken_by_a_delivery_is_held_while_the_next_event_is_deliv
         second_started.set()
         await finish_second.wait()
 
-    relay = OutboxRelay(db, clock, {ISSUED: [lock_something], "test.Slow": [call_remote_service]})
+    relay = OutboxRelay(db, clock, {ISSUED: [lock_something], SLOW: [call_remote_service]})
     async with db.unit_of_work() as uow:
         await uow.conn.execute("UPDATE platform.outbox SET status = 'done' WHERE id = %s", (locked_row["id"],))
         await add_event(uow, TicketIssued(1))
-        await uow.conn.execute("INSERT INTO platform.outbox (event_type, payload) VALUES ('test.Slow', '{}')")
+        await add_event(uow, Slow())
         await uow.commit()
     relaying = asyncio.create_task(relay.relay_batch())
     await asyncio.wait_for(second_started.wait(), timeout=10)
@@ -318,3 +323,116 @@ async def test_events_claimed_by_a_relay_that_died_are_delivered_by_another_once
     clock.advance(seconds=2)
     assert await other.relay_batch() == 2
     assert sorted(e.payload["ticket_id"] for e in delivered) == [1, 2]
+
+
+def outside_recorder(into: list[OutboxEvent]) -> OutsideTransaction:
+    async def handle(event: OutboxEvent) -> None:
+        into.append(event)
+
+    return OutsideTransaction(handle)
+
+
+async def test_events_handled_outside_a_transaction_are_delivered_in_order_with_the_others_and_marked_done(
+    db: Database, clock: TestClock
+) -> None:
+    order: list[int] = []
+
+    async def outside(event: OutboxEvent) -> None:
+        order.append(event.id)
+
+    async def inside(event: OutboxEvent, uow: UnitOfWork) -> None:
+        order.append(event.id)
+
+    relay = OutboxRelay(db, clock, {RELEASED: [OutsideTransaction(outside)], ISSUED: [inside]})
+    await add(db, SeatsReleased("show-1", ["A-1"]), TicketIssued(1), SeatsReleased("show-1", ["A-2"]))
+
+    assert await relay.relay_batch() == 3
+
+    assert order == [r["id"] for r in await rows(db)]
+    assert [(r["status"], r["attempts"], r["processed_at"]) for r in await rows(db)] == [("done", 1, clock.now())] * 3
+    assert await relay.relay_batch() == 0
+
+
+async def test_a_failing_event_of_a_batch_outside_transactions_is_retried_and_the_others_are_done(
+    db: Database, clock: TestClock
+) -> None:
+    delivered: list[OutboxEvent] = []
+    broken = {"bad"}
+
+    async def deliver(event: OutboxEvent) -> None:
+        if event.payload["show_id"] in broken:
+            raise ConnectionError("redis unreachable")
+        delivered.append(event)
+
+    relay = OutboxRelay(db, clock, {RELEASED: [OutsideTransaction(deliver)]})
+    await add(db, SeatsReleased("good-1", ["A-1"]), SeatsReleased("bad", ["A-1"]), SeatsReleased("good-2", ["A-1"]))
+
+    assert await relay.relay_batch() == 3
+
+    assert [(r["payload"]["show_id"], r["status"], r["attempts"], r["last_error"]) for r in await rows(db)] == [
+        ("good-1", "done", 1, None),
+        ("bad", "pending", 1, "ConnectionError: redis unreachable"),
+        ("good-2", "done", 1, None),
+    ]
+    broken.clear()
+    assert await relay.relay_batch() == 0  # not due before its backoff
+    clock.advance(seconds=1)
+    assert await relay.relay_batch() == 1
+    assert [e.payload["show_id"] for e in delivered] == ["good-1", "good-2", "bad"]
+    assert {(r["status"], r["last_error"]) for r in await rows(db)} == {("done", None)}
+
+
+async def test_a_relay_dying_in_a_batch_outside_transactions_loses_nothing(db: Database, clock: TestClock) -> None:
+    lease = timedelta(seconds=10)
+    await add(db, TicketIssued(1), TicketIssued(2), TicketIssued(3))
+    first: list[OutboxEvent] = []
+    delivering, never = asyncio.Event(), asyncio.Event()
+
+    async def hang_at_the_second(event: OutboxEvent) -> None:
+        if event.payload["ticket_id"] == 2:
+            delivering.set()
+            await never.wait()
+        first.append(event)
+
+    # The first relay delivers the first event, then dies in the second's handler, before the batch's
+    # events are marked done.
+    dying = asyncio.create_task(
+        OutboxRelay(db, clock, {ISSUED: [OutsideTransaction(hang_at_the_second)]}, claim_lease=lease).relay_batch())
+    await asyncio.wait_for(delivering.wait(), timeout=10)
+    dying.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await dying
+    assert [e.payload["ticket_id"] for e in first] == [1]
+    assert {r["status"] for r in await rows(db)} == {"pending"}
+
+    delivered: list[OutboxEvent] = []
+    other = OutboxRelay(db, clock, {ISSUED: [outside_recorder(delivered)]}, claim_lease=lease)
+    clock.advance(lease - timedelta(seconds=1))
+    assert await other.relay_batch() == 0
+    clock.advance(seconds=2)
+    assert await other.relay_batch() == 3
+    # At least once: the first event again, too.
+    assert [e.payload["ticket_id"] for e in delivered] == [1, 2, 3]
+    assert {(r["status"], r["attempts"]) for r in await rows(db)} == {("done", 1)}
+
+
+async def test_an_event_outside_transactions_whose_lease_ran_out_is_left_to_the_relay_that_took_it_over(
+    db: Database, clock: TestClock
+) -> None:
+    lease = timedelta(seconds=10)
+    await add(db, TicketIssued(1), TicketIssued(2))
+    slow_delivered: list[int] = []
+
+    async def outlive_the_lease(event: OutboxEvent) -> None:
+        slow_delivered.append(event.payload["ticket_id"])
+        clock.advance(lease)  # the first delivery takes the whole lease
+
+    assert await OutboxRelay(db, clock, {ISSUED: [OutsideTransaction(outlive_the_lease)]},
+                             claim_lease=lease).relay_batch() == 2
+
+    # The second event was not touched: its lease had run out, another relay may have it.
+    assert slow_delivered == [1]
+    assert [(r["payload"]["ticket_id"], r["status"]) for r in await rows(db)] == [(1, "done"), (2, "pending")]
+    delivered: list[OutboxEvent] = []
+    assert await OutboxRelay(db, clock, {ISSUED: [outside_recorder(delivered)]}).relay_batch() == 1
+    assert [e.payload["ticket_id"] for e in delivered] == [2]

@@ -12,7 +12,7 @@ from lml.ordering.events import OrderPlaced, OrderReleased
 from lml.ordering.infrastructure.actors import EXPIRY_MARGIN_MS
 from lml.ordering.infrastructure.services import OrderingServices
 from lml.platform.db import UnitOfWork
-from lml.platform.outbox import Handler, OutboxEvent
+from lml.platform.outbox import Handler, OutboxEvent, OutsideTransaction
 
 ORDER_PLACED = "ordering.OrderPlaced"
 ORDER_RELEASED = "ordering.OrderReleased"
@@ -24,12 +24,12 @@ ScheduleExpiry = Callable[[str, int], Awaitable[None]]
 def outbox_handlers(ordering: OrderingServices, *, schedule_expiry: ScheduleExpiry) -> dict[str, list[Handler]]:
     """`schedule_expiry` queues the delayed expiry message of a new order (the worker's broker)."""
 
-    async def schedule(event: OutboxEvent, _: UnitOfWork) -> None:
+    async def schedule(event: OutboxEvent) -> None:
         placed = msgspec.convert(event.payload, OrderPlaced)
         delay = (placed.expires_at - ordering.clock.now()).total_seconds() * 1000
         await schedule_expiry(placed.order_id, max(0, int(delay)) + EXPIRY_MARGIN_MS)
 
-    async def cancel_payment_intent(event: OutboxEvent, _: UnitOfWork) -> None:
+    async def cancel_payment_intent(event: OutboxEvent) -> None:
         # Stripe refuses to cancel a PaymentIntent that succeeded meanwhile: that is a late payment,
         # and its webhook takes the order from here. Unreachable: retried with backoff by the relay.
         await ordering.payments.cancel_intent(msgspec.convert(event.payload, OrderReleased).order_id)
@@ -40,4 +40,7 @@ def outbox_handlers(ordering: OrderingServices, *, schedule_expiry: ScheduleExpi
         await start_show_cancellation(ordering.transactions.within(uow), show_id=cancelled.show_id,
                                       organization_id=cancelled.org_id, cancelled_at=cancelled.at)
 
-    return {ORDER_PLACED: [schedule], ORDER_RELEASED: [cancel_payment_intent], SHOW_CANCELLED: [start_cancellation]}
+    # Scheduling an expiry and cancelling a PaymentIntent touch only the broker and Stripe: delivered in
+    # the relay's batches, without a transaction each.
+    return {ORDER_PLACED: [OutsideTransaction(schedule)], ORDER_RELEASED: [OutsideTransaction(cancel_payment_intent)],
+            SHOW_CANCELLED: [start_cancellation]}

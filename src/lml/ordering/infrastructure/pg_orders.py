@@ -14,6 +14,7 @@ from psycopg.types.json import Jsonb
 from lml.ordering.domain.errors import HoldAlreadyOrdered
 from lml.ordering.domain.order import AWAITING_PAYMENT, Buyer, Moved, Order, OrderLine, OrderStatus, Refund, Trigger
 from lml.ordering.infrastructure.metrics import count_created, count_moved
+from lml.platform.db import execute_together
 from lml.platform.domain.errors import BrokenInvariant
 
 _AWAITING = [s.value for s in AWAITING_PAYMENT]
@@ -150,14 +151,14 @@ class PgOrders:
 
     async def get(self, order_id: str, *, for_update: bool = False) -> Order | None:
         if for_update:
-            # Locked by a statement of its own, then read by the next: under READ COMMITTED a
-            # `SELECT ... FOR UPDATE` that waited for the lock re-reads the locked row but not its
-            # subqueries, which would show the refunds as they were before the lock holder committed.
-            locked = await (
-                await self._conn.execute("SELECT 1 FROM ordering.orders WHERE order_id = %s FOR UPDATE", (order_id,))
-            ).fetchone()
-            if locked is None:
-                return None
+            # Locked by a statement of its own, then read by the next (in the same round trip): under
+            # READ COMMITTED a `SELECT ... FOR UPDATE` that waited for the lock re-reads the locked row but
+            # not its subqueries, which would show the refunds as they were before the lock holder
+            # committed; each statement of the pair takes its own snapshot, the read's after the lock.
+            locked, rows = await execute_together(
+                self._conn, ["SELECT 1 FROM ordering.orders WHERE order_id = %s FOR UPDATE",
+                             ORDER_SELECT + " WHERE o.order_id = %s"], (order_id, order_id))
+            return order_from_row(rows[0]) if locked and rows else None
         row = await (await self._conn.execute(ORDER_SELECT + " WHERE o.order_id = %s", (order_id,))).fetchone()
         return order_from_row(row) if row else None
 

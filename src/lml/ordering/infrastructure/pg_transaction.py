@@ -41,12 +41,7 @@ class PgOrderingTransaction:
         await add_event(self._uow, event)
 
     def savepoint(self) -> AbstractAsyncContextManager[None]:
-        @asynccontextmanager
-        async def nested() -> AsyncIterator[None]:
-            async with self._uow.conn.transaction():
-                yield
-
-        return nested()
+        return self._uow.savepoint()
 
     async def commit(self) -> None:
         await self._uow.commit()

@@ -46,7 +46,8 @@ class PaymentRecords(Protocol):
 
     async def by_payment_intent(self, payment_intent_id: str) -> PaymentRecord | None: ...
 
-    async def add(self, record: PaymentRecord) -> None: ...
+    async def add(self, record: PaymentRecord) -> None:
+        """Kept when the unit of work commits (and only then seen by reads)."""
 
     async def set_status(self, payment_intent_id: str, status: str) -> None: ...
 
@@ -74,7 +75,8 @@ class EventInbox(Protocol):
         """Up to `limit` due pending events, oldest due first, locked until the transaction ends; skips
         events locked by others."""
 
-    async def finish(self, event_id: str, *, status: InboxStatus, note: str | None, now: datetime) -> None: ...
+    async def finish(self, event_id: str, *, status: InboxStatus, note: str | None, now: datetime) -> None:
+        """The event's outcome, kept when the unit of work commits (and only then seen by reads)."""
 
     async def fail(
         self, event_id: str, *, attempts: int, error: str, next_attempt_at: datetime, dead: bool

@@ -6,12 +6,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 
 from lml.payments.domain.inbox import EventSource, InboxEntry, InboxStatus
 from lml.payments.domain.stripe_events import StripeEvent
-from lml.platform.db import Database
+from lml.platform.db import Database, UnitOfWork
 from lml.platform.tracing.spans import current_traceparent
 
 _SELECT = """
@@ -35,8 +34,9 @@ def _inserted(event: StripeEvent, source: EventSource, status: InboxStatus, note
 
 
 class PgEventInbox:
-    def __init__(self, conn: AsyncConnection[dict[str, Any]]) -> None:
-        self.conn = conn
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.conn = uow.conn
+        self._uow = uow
 
     async def add(self, event: StripeEvent, *, source: EventSource, status: InboxStatus, note: str | None) -> bool:
         cur = await self.conn.execute(_INSERT, _inserted(event, source, status, note))
@@ -51,11 +51,13 @@ class PgEventInbox:
         return [InboxEntry(**row) for row in await cur.fetchall()]
 
     async def finish(self, event_id: str, *, status: InboxStatus, note: str | None, now: datetime) -> None:
-        await self.conn.execute(
+        # Written with the commit, in its round trip: the event is claimed (locked) by this transaction,
+        # and nothing reads it back before the commit.
+        self._uow.write_with_commit((
             "UPDATE payments.stripe_events SET status = %s, note = %s, processed_at = %s,"
             " attempts = attempts + 1, last_error = NULL WHERE event_id = %s",
             (status, note, now, event_id),
-        )
+        ))
 
     async def fail(self, event_id: str, *, attempts: int, error: str, next_attempt_at: datetime, dead: bool) -> None:
         await self.conn.execute(

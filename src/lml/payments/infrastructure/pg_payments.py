@@ -9,7 +9,7 @@ from psycopg import AsyncConnection
 
 from lml.payments.domain.errors import PaymentProviderUnavailable
 from lml.payments.domain.payment import PaymentRecord, Refund
-from lml.platform.db import execute_together
+from lml.platform.db import UnitOfWork, execute_together
 
 Conn = AsyncConnection[dict[str, Any]]
 
@@ -39,8 +39,9 @@ _SELECT_REFUND = """
 
 
 class PgPaymentRecords:
-    def __init__(self, conn: Conn) -> None:
-        self.conn = conn
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.conn = uow.conn
+        self._uow = uow
 
     async def lock_order(self, order_id: str, *, across_provider_call: bool = False) -> None:
         if across_provider_call:
@@ -76,12 +77,14 @@ class PgPaymentRecords:
         return _record(await cur.fetchone())
 
     async def add(self, record: PaymentRecord) -> None:
-        await self.conn.execute(
+        # Written with the commit, in its round trip: what records a PaymentIntent commits right after
+        # (under the order's lock), and nothing references the row before.
+        self._uow.write_with_commit((
             "INSERT INTO payments.payment_intents (order_id, show_id, payment_intent_id, client_secret, status, amount,"
             " currency) VALUES (%s, %s, %s, %s, %s, %s, %s)",
             (record.order_id, record.show_id, record.payment_intent_id, record.client_secret, record.status,
              record.amount, record.currency),
-        )
+        ))
 
     async def set_status(self, payment_intent_id: str, status: str) -> None:
         await self.conn.execute(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 import msgspec
 
@@ -21,9 +21,9 @@ class PgPaymentsUnitOfWork:
     def __init__(self, uow: UnitOfWork, orders: OrderPayments | None = None) -> None:
         self._uow = uow
         self._orders = orders
-        self.intents = PgPaymentRecords(uow.conn)
+        self.intents = PgPaymentRecords(uow)
         self.refunds = PgRefundRecords(uow.conn)
-        self.inbox = PgEventInbox(uow.conn)
+        self.inbox = PgEventInbox(uow)
 
     @property
     def orders(self) -> OrderPayments:
@@ -31,10 +31,8 @@ class PgPaymentsUnitOfWork:
             raise RuntimeError("this unit of work was opened without access to ordering")
         return self._orders
 
-    @asynccontextmanager
-    async def savepoint(self) -> AsyncIterator[None]:
-        async with self._uow.conn.transaction():
-            yield
+    def savepoint(self) -> AbstractAsyncContextManager[None]:
+        return self._uow.savepoint()
 
     async def publish(self, event: msgspec.Struct) -> None:
         await add_event(self._uow, event)

@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import msgspec
 
-from lml.platform.db import UnitOfWork
-from lml.platform.outbox import Handler, OutboxEvent
+from lml.platform.outbox import Handler, OutboxEvent, OutsideTransaction
 from lml.seating.events import InventoryChanged, SaleClosed
-from lml.seating.infrastructure.inventory_sync import follow
+from lml.seating.infrastructure.inventory_sync import follow_now
 from lml.seating.infrastructure.services import SeatingServices
 
 
 def outbox_handlers(services: SeatingServices) -> dict[str, list[Handler]]:
-    async def follow_inventory(event: OutboxEvent, uow: UnitOfWork) -> None:
-        await follow(services.store, uow, msgspec.convert(event.payload, InventoryChanged))
+    """Both work in Redis only (a change that carries no rows reads them in a read-only transaction of
+    its own), so their events are delivered in the relay's batches, without a transaction each."""
 
-    async def close_holds(event: OutboxEvent, uow: UnitOfWork) -> None:
+    async def follow_inventory(event: OutboxEvent) -> None:
+        await follow_now(services.store, services.resources.db, msgspec.convert(event.payload, InventoryChanged))
+
+    async def close_holds(event: OutboxEvent) -> None:
         # The terms refuse holds since the cancellation committed; the hold script knows too from now
         # on (before the terms' few seconds in process caches end), and the live holds are dropped.
         await services.store.close(msgspec.convert(event.payload, SaleClosed).show_id)
 
-    return {"seating.InventoryChanged": [follow_inventory], "seating.SaleClosed": [close_holds]}
+    return {"seating.InventoryChanged": [OutsideTransaction(follow_inventory)],
+            "seating.SaleClosed": [OutsideTransaction(close_holds)]}

@@ -15,6 +15,7 @@ from typing import Any
 import msgspec
 from psycopg import AsyncConnection
 
+from lml.platform.db import execute_together
 from lml.platform.domain.buyer_limit import BuyerLimitExceeded
 from lml.seating.domain.availability import BuyerRow, InventoryRows, SeatRow, ZoneRow
 from lml.seating.domain.errors import SeatsUnavailable
@@ -103,24 +104,23 @@ class PgOrderInventory:
         if taken or short:
             raise SeatsUnavailable(taken, short, zones)
         places = [(seat_id, False, 1) for seat_id in seat_ids] + [(z, True, q) for z, q in zones.items()]
-        await self.conn.execute(
-            """
-            INSERT INTO seating.order_places (show_id, order_id, place, is_zone, quantity, organization_id, status)
-            SELECT %(show)s, %(order)s, u.place, u.is_zone, u.quantity, i.organization_id, 'reserved'
-            FROM unnest(%(places)s::text[], %(zone)s::boolean[], %(qty)s::integer[]) AS u (place, is_zone, quantity)
-            CROSS JOIN seating.show_inventories i
-            WHERE i.show_id = %(show)s
-            -- A late payment takes back the places its expired order had released.
-            ON CONFLICT (order_id, is_zone, place) DO UPDATE SET status = 'reserved', updated_at = now()
-            WHERE seating.order_places.status = 'released'
-            """,
-            {"show": show_id, "order": order_id, "places": [p[0] for p in places],
-             "zone": [p[1] for p in places], "qty": [p[2] for p in places]},
-        )
-        # The holds of the buyer's orders, read after the buyer's row was locked: any other order of
-        # theirs committed before (and is seen here) or waits for this one (as `_BUYER_ROWS` reads).
-        added = await (
-            await self.conn.execute(
+        # The order's places, then its buyer and the holds of the buyer's orders, in one round trip.
+        # The holds are read after the buyer's row was locked: any other order of theirs committed
+        # before (and is seen here) or waits for this one (as `_BUYER_ROWS` reads).
+        _, [added] = await execute_together(
+            self.conn,
+            [
+                """
+                INSERT INTO seating.order_places (show_id, order_id, place, is_zone, quantity, organization_id, status)
+                SELECT %(show)s, %(order)s, u.place, u.is_zone, u.quantity, i.organization_id, 'reserved'
+                FROM unnest(%(places)s::text[], %(zone)s::boolean[], %(qty)s::integer[])
+                    AS u (place, is_zone, quantity)
+                CROSS JOIN seating.show_inventories i
+                WHERE i.show_id = %(show)s
+                -- A late payment takes back the places its expired order had released.
+                ON CONFLICT (order_id, is_zone, place) DO UPDATE SET status = 'reserved', updated_at = now()
+                WHERE seating.order_places.status = 'released'
+                """,
                 """
                 WITH added AS (
                     INSERT INTO seating.order_buyers (order_id, show_id, buyer_key, hold_id, organization_id)
@@ -133,10 +133,11 @@ class PgOrderInventory:
                                AND EXISTS (SELECT FROM seating.order_places p WHERE p.order_id = o.order_id
                                            AND p.status IN ('reserved', 'sold'))) AS holds
                 """,
-                {"order": order_id, "show": show_id, "buyer": buyer_key, "hold": hold_id},
-            )
-        ).fetchone()
-        holds = {hold_id, *(added["holds"] if added else [])}
+            ],
+            {"show": show_id, "order": order_id, "places": [p[0] for p in places],
+             "zone": [p[1] for p in places], "qty": [p[2] for p in places], "buyer": buyer_key, "hold": hold_id},
+        )
+        holds = {hold_id, *added["holds"]}
         return InventoryRows(seats=seats, zones=zone_rows, buyers=[buyer] if buyer else [], holds=sorted(holds))
 
     async def _count(
