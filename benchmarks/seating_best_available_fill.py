@@ -30,7 +30,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import redis.asyncio as aioredis
@@ -200,11 +200,17 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--requests", type=int, default=200, help="requests measured per level and kind")
     parser.add_argument("--seed", type=int, default=16)
     args = parser.parse_args(argv)
+    return report_on_own_redis("lml-fill-", lambda url: run(args, url))
+
+
+def report_on_own_redis(prefix: str, measure: Callable[[str], Awaitable[dict[str, Any]]]) -> int:
+    """`measure` run against a Redis server of its own (its CPU and commands are the run's alone), its
+    report printed as JSON."""
     port = free_port()
-    with tempfile.TemporaryDirectory(prefix="lml-fill-") as work, \
+    with tempfile.TemporaryDirectory(prefix=prefix) as work, \
             background(["redis-server", "--port", str(port), "--save", "", "--appendonly", "no"], port, "redis",
                        work):
-        report = asyncio.run(run(args, f"redis://127.0.0.1:{port}/0"))
+        report = asyncio.run(measure(f"redis://127.0.0.1:{port}/0"))
     print(json.dumps(report, indent=2))
     return 0
 

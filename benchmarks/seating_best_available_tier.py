@@ -24,16 +24,19 @@ Reports only; it never fails on timing."""
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
 import random
 import sys
-import tempfile
 from typing import Any
 
 import redis.asyncio as aioredis
-from benchmarks.seating_best_available_fill import FRONT_SECTIONS, SECTIONS, Show, show_state, window
-from tests.services import background, free_port
+from benchmarks.seating_best_available_fill import (
+    FRONT_SECTIONS,
+    SECTIONS,
+    Show,
+    report_on_own_redis,
+    show_state,
+    window,
+)
 
 from lml.seating.domain.best_available import BestAvailable
 from lml.seating.domain.hold import HoldRequest
@@ -99,13 +102,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--requests", type=int, default=200, help="requests measured per kind")
     parser.add_argument("--seed", type=int, default=16)
     args = parser.parse_args(argv)
-    port = free_port()
-    with tempfile.TemporaryDirectory(prefix="lml-tier-") as work, \
-            background(["redis-server", "--port", str(port), "--save", "", "--appendonly", "no"], port, "redis",
-                       work):
-        report = asyncio.run(run(args, f"redis://127.0.0.1:{port}/0"))
-    print(json.dumps(report, indent=2))
-    return 0
+    return report_on_own_redis("lml-tier-", lambda url: run(args, url))
 
 
 if __name__ == "__main__":
