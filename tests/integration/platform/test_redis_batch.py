@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import uuid
 from collections.abc import AsyncIterator
 
 import pytest
@@ -19,11 +20,10 @@ from lml.config import Settings
 from lml.platform.redis import FunctionLibrary, LibrarySource, RedisClient, create_redis, library_source
 from lml.platform.redis_batch import ScriptBatcher
 
-pytestmark = pytest.mark.redis_cluster
-
 ECHO = "if ARGV[1] == 'fail' then return redis.error_reply('ERR refused ' .. KEYS[1]) end return {KEYS[1], ARGV[1]}"
 
 
+@pytest.mark.redis_cluster
 async def test_each_caller_gets_its_own_reply_and_a_failing_script_fails_only_its_caller(settings: Settings) -> None:
     client = create_redis(settings)
     try:
@@ -48,14 +48,20 @@ async def test_each_caller_gets_its_own_reply_and_a_failing_script_fails_only_it
 async def test_after_redis_dropped_the_connection_the_next_batch_is_answered_over_a_new_one(
     settings: Settings,
 ) -> None:
+    """One Redis: a cluster's batches go through redis-py's pipeline, not `_exchange`."""
     client = create_redis(settings)
+    # Named, so that only its connections are dropped: other tests' clients share the server.
+    client.connection_pool.connection_kwargs["client_name"] = name = f"lml-batch-test-{uuid.uuid4().hex}"
     admin = create_redis(settings)
     try:
         script = client.register_script(ECHO)
         batcher = ScriptBatcher(client)
         assert await batcher.run(script, ["{x}:k"], ["before"]) == [b"{x}:k", b"before"]
-        # Redis drops every connection of the client's (a restart, a failover, an idle timeout).
-        await admin.execute_command("CLIENT", "KILL", "TYPE", "normal", "SKIPME", "yes")
+        # Redis drops the client's connections (a restart, a failover, an idle timeout).
+        ours = [connection["id"] for connection in await admin.client_list() if connection["name"] == name]
+        assert ours
+        for connection_id in ours:
+            await admin.client_kill_filter(_id=connection_id)
 
         on_the_dropped = await asyncio.gather(*(batcher.run(script, [f"{{y{i}}}:k"], ["after"]) for i in range(4)),
                                               return_exceptions=True)
@@ -106,6 +112,7 @@ def _library_name(library: list[bytes] | dict[bytes, bytes]) -> str:
     return fields[b"library_name"].decode()
 
 
+@pytest.mark.redis_cluster
 async def test_a_librarys_functions_are_batched_loaded_on_first_use_on_every_primary_and_again_once_lost(
     settings: Settings, admin: RedisClient,
 ) -> None:
@@ -130,7 +137,8 @@ async def test_a_librarys_functions_are_batched_loaded_on_first_use_on_every_pri
         await answers_of("first")  # not loaded yet: the first calls load it
         assert all(source.name in names for names in await libraries_on_every_primary(admin))
 
-        await admin.function_flush()  # as a restart or a failover to an empty replica would
+        # As a restart or a failover to an empty replica would (this library only: other tests share the server).
+        await admin.function_delete(source.name)
         await answers_of("after")
         assert all(source.name in names for names in await libraries_on_every_primary(admin))
     finally:
@@ -138,6 +146,7 @@ async def test_a_librarys_functions_are_batched_loaded_on_first_use_on_every_pri
         await client.aclose()
 
 
+@pytest.mark.redis_cluster
 async def test_two_versions_of_a_library_are_loaded_side_by_side_and_each_answers_as_its_own(
     settings: Settings, admin: RedisClient,
 ) -> None:

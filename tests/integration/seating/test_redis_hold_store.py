@@ -27,7 +27,7 @@ from lml.seating.domain.hold import (
     new_hold_id,
 )
 from lml.seating.infrastructure import redis_holds
-from lml.seating.infrastructure.redis_holds import RedisHoldStore
+from lml.seating.infrastructure.redis_holds import RedisHoldStore, seating_library
 from tests.fixtures.seating import seat_ids
 from tests.timing import TestClock
 
@@ -335,7 +335,8 @@ async def test_the_library_redis_lost_is_loaded_again_by_the_call_that_finds_it_
     _, before = await place(store, show, hold(free[:2]))
     assert isinstance(before, HoldPlaced)
 
-    await resources.redis.function_flush()  # as a restart or a failover to an empty replica would
+    # As a restart or a failover to an empty replica would (this library only: other tests share the server).
+    await resources.redis.function_delete(seating_library().name)
 
     budget = RateBill([RateBucket(f"lml:ratelimit:holds:{{{show}}}:buyer", RateLimit(5, 1.0))])
     hold_id = new_hold_id(show, new_id().encode()[-12:])
@@ -348,7 +349,7 @@ async def test_the_library_redis_lost_is_loaded_again_by_the_call_that_finds_it_
 async def test_an_older_versions_library_left_loaded_does_not_break_this_ones(
     store: RedisHoldStore, show: str, resources: Resources
 ) -> None:
-    current = redis_holds.seating_library()
+    current = seating_library()
     older_name = "lml_seating_0123456789abcdef"  # an older process's, during a rolling deploy
     older = LibrarySource(older_name, current.code.replace(current.name, older_name),
                           {short: name.replace(current.name, older_name) for short, name in current.functions.items()})
