@@ -297,6 +297,23 @@ async def test_a_claimed_event_whose_row_another_relay_is_looking_at_is_still_de
     assert {r["status"] for r in await rows(db)} == {"done"}
 
 
+async def killed_while_delivering(relay: OutboxRelay, delivering: asyncio.Event) -> None:
+    """`relay` runs a batch until a handler sets `delivering`, and is then killed (its worker ended)."""
+    dying = asyncio.create_task(relay.relay_batch())
+    await asyncio.wait_for(delivering.wait(), timeout=10)
+    dying.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await dying
+
+
+async def claimed_before_and_after_the_lease(relay: OutboxRelay, clock: TestClock, lease: timedelta) -> tuple[int, int]:
+    """What `relay` claims a second before a claim made now runs out, and a second after."""
+    clock.advance(lease - timedelta(seconds=1))
+    before = await relay.relay_batch()
+    clock.advance(seconds=2)
+    return before, await relay.relay_batch()
+
+
 async def test_events_claimed_by_a_relay_that_died_are_delivered_by_another_once_its_claim_lease_ran_out(
     db: Database, clock: TestClock
 ) -> None:
@@ -310,18 +327,11 @@ async def test_events_claimed_by_a_relay_that_died_are_delivered_by_another_once
 
     # The first relay claims both and dies delivering the first (a worker killed: its transaction
     # rolls back, its claim stays).
-    dying = asyncio.create_task(OutboxRelay(db, clock, {ISSUED: [hang]}, claim_lease=lease).relay_batch())
-    await asyncio.wait_for(delivering.wait(), timeout=10)
-    dying.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await dying
+    await killed_while_delivering(OutboxRelay(db, clock, {ISSUED: [hang]}, claim_lease=lease), delivering)
     delivered: list[OutboxEvent] = []
     other = OutboxRelay(db, clock, {ISSUED: [recorder(delivered)]}, claim_lease=lease)
 
-    clock.advance(lease - timedelta(seconds=1))
-    assert await other.relay_batch() == 0
-    clock.advance(seconds=2)
-    assert await other.relay_batch() == 2
+    assert await claimed_before_and_after_the_lease(other, clock, lease) == (0, 2)
     assert sorted(e.payload["ticket_id"] for e in delivered) == [1, 2]
 
 
@@ -396,21 +406,14 @@ async def test_a_relay_dying_in_a_batch_outside_transactions_loses_nothing(db: D
 
     # The first relay delivers the first event, then dies in the second's handler, before the batch's
     # events are marked done.
-    dying = asyncio.create_task(
-        OutboxRelay(db, clock, {ISSUED: [OutsideTransaction(hang_at_the_second)]}, claim_lease=lease).relay_batch())
-    await asyncio.wait_for(delivering.wait(), timeout=10)
-    dying.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await dying
+    await killed_while_delivering(
+        OutboxRelay(db, clock, {ISSUED: [OutsideTransaction(hang_at_the_second)]}, claim_lease=lease), delivering)
     assert [e.payload["ticket_id"] for e in first] == [1]
     assert {r["status"] for r in await rows(db)} == {"pending"}
 
     delivered: list[OutboxEvent] = []
     other = OutboxRelay(db, clock, {ISSUED: [outside_recorder(delivered)]}, claim_lease=lease)
-    clock.advance(lease - timedelta(seconds=1))
-    assert await other.relay_batch() == 0
-    clock.advance(seconds=2)
-    assert await other.relay_batch() == 3
+    assert await claimed_before_and_after_the_lease(other, clock, lease) == (0, 3)
     # At least once: the first event again, too.
     assert [e.payload["ticket_id"] for e in delivered] == [1, 2, 3]
     assert {(r["status"], r["attempts"]) for r in await rows(db)} == {("done", 1)}
