@@ -12,7 +12,7 @@ import msgspec
 from lml.platform.backlog import Figure, queue_figures
 from lml.platform.backoff import backoff
 from lml.platform.clock import Clock
-from lml.platform.db import Database, UnitOfWork
+from lml.platform.db import Database, Statement, UnitOfWork
 from lml.platform.logging import get_logger
 from lml.platform.tracing.spans import continued, current_traceparent, mark_failed
 
@@ -147,10 +147,7 @@ class OutboxRelay:
             # undelivered until its lease ran out. A relay that took the event over holds it while it
             # delivers; this one then finds the lease changed (or gives up at the lock timeout, which
             # changes nothing).
-            mark_done = ("UPDATE platform.outbox SET status = 'done', attempts = attempts + 1, processed_at = %s,"
-                         " last_error = NULL WHERE id = %s AND status = 'pending' AND next_attempt_at = %s"
-                         " RETURNING 1", (self.clock.now(), event.id, lease))
-            async with self.db.unit_of_work(first=mark_done) as uow:
+            async with self.db.unit_of_work(first=self._marked_done([event.id], lease)) as uow:
                 if not uow.first_rows:
                     return
                 for handler in self.handlers.get(event.event_type, []):
@@ -179,11 +176,13 @@ class OutboxRelay:
     async def _mark_done(self, event_ids: list[int], lease: datetime) -> None:
         """The events delivered outside a transaction, marked done in one statement; those whose lease
         another relay took over meanwhile are left to it (it delivers them again: at least once)."""
-        await self.db.run_alone(
-            "UPDATE platform.outbox SET status = 'done', attempts = attempts + 1, processed_at = %s,"
-            " last_error = NULL WHERE id = ANY(%s) AND status = 'pending' AND next_attempt_at = %s",
-            (self.clock.now(), event_ids, lease),
-        )
+        await self.db.run_alone(*self._marked_done(event_ids, lease))
+
+    def _marked_done(self, event_ids: list[int], lease: datetime) -> Statement:
+        """The statement marking the events done, those still pending under `lease` (a row each)."""
+        return ("UPDATE platform.outbox SET status = 'done', attempts = attempts + 1, processed_at = %s,"
+                " last_error = NULL WHERE id = ANY(%s) AND status = 'pending' AND next_attempt_at = %s"
+                " RETURNING 1", (self.clock.now(), event_ids, lease))
 
     async def _record_failure(self, event: OutboxEvent, lease: datetime, exc: Exception) -> None:
         attempts = event.attempts + 1
