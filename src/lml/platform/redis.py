@@ -258,6 +258,10 @@ class LibraryFunction:
         except ResponseError as error:
             if not function_missing(error):
                 raise
+        return await self.loaded_and_called(keys, args)
+
+    async def loaded_and_called(self, keys: Sequence[Any], args: Sequence[Any]) -> Any:
+        """The call once the library is loaded (Redis answered that it did not have the function)."""
         await self.library.load()
         return await self.call(keys, args)
 

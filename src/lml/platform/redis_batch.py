@@ -119,8 +119,7 @@ def _lost(script: _Runnable, reply: Any) -> bool:
 async def _again(script: _Runnable, keys: Sequence[Any], args: Sequence[Any]) -> Any:
     """The call once its script or library is loaded (redis-py's script loads itself on NOSCRIPT)."""
     if isinstance(script, LibraryFunction):
-        await script.library.load()
-        return await script.call(keys, args)
+        return await script.loaded_and_called(keys, args)
     return await script(keys=list(keys), args=list(args))
 
 
