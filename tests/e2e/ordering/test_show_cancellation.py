@@ -113,25 +113,6 @@ async def test_a_payment_that_lands_after_the_cancellation_is_refunded_not_sold(
     assert (report["state"], report["orders_to_refund"], report["orders_refunded"]) == ("done", 1, 1)
 
 
-async def test_an_order_cannot_be_placed_for_a_show_ordering_knows_is_cancelled(
-    api: httpx.AsyncClient, make_show_on_sale: MakeShowOnSale, make_buyer: MakeBuyer, worker: TestWorker,
-    resources: Resources,
-) -> None:
-    show = await make_show_on_sale(seats=4)
-    buyer = make_buyer()
-    held = await hold(api, buyer, show.show_id, show.seat_ids[:1])
-    assert held.status_code == 201, held.text
-    async with resources.db.unit_of_work() as uow:
-        # As if the catalog's answer had been read a moment before the cancellation committed.
-        await uow.conn.execute(
-            "INSERT INTO ordering.show_cancellations (show_id, organization_id, cancelled_at, started_at)"
-            " VALUES (%s, %s, now(), now())", (show.show_id, show.org_id))
-        await uow.commit()
-    placed = await api.post("/v1/orders", json={"hold_id": held.json()["hold_id"],
-                                                "hold_token": held.json()["hold_token"]}, headers=buyer.headers)
-    assert placed.status_code == 409 and "cancelled" in placed.text
-
-
 async def test_an_order_cannot_be_placed_the_moment_the_catalog_cancelled_the_show(
     api: httpx.AsyncClient, make_show_on_sale: MakeShowOnSale, make_buyer: MakeBuyer,
 ) -> None:

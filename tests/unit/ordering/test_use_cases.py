@@ -357,10 +357,17 @@ async def test_a_live_hold_may_still_be_ordered_after_the_sale_window_closed(
     assert (await order_from(world, clock, ANN, SEATS[:1])).status is S.PENDING_PAYMENT
 
 
-async def _cancel_show(world: MemoryWorld, clock: TestClock) -> int:
+async def _start_cancellation(world: MemoryWorld, clock: TestClock) -> None:
+    """As it happens: the catalog marks the show's terms cancelled (seating's copy, in the catalog's
+    cancelling transaction), then ordering starts the show's cancellation."""
+    world.shows[SHOW] = msgspec.structs.replace(world.shows[SHOW], sale_status="cancelled")
     async with world.transaction() as tx:
         await start_show_cancellation(tx, show_id=SHOW, organization_id="org", cancelled_at=clock.now())
         await tx.commit()
+
+
+async def _cancel_show(world: MemoryWorld, clock: TestClock) -> int:
+    await _start_cancellation(world, clock)
     return await cancel_orders_of_cancelled_shows(transaction=world.transaction, sync=world, clock=clock, limit=1)
 
 
@@ -388,9 +395,7 @@ async def test_a_payment_for_a_cancelled_show_is_refunded_and_sells_nothing(
     world: MemoryWorld, clock: TestClock
 ) -> None:
     order = await order_from(world, clock, ANN, SEATS[:2])
-    async with world.transaction() as tx:
-        await start_show_cancellation(tx, show_id=SHOW, organization_id="org", cancelled_at=clock.now())
-        await tx.commit()
+    await _start_cancellation(world, clock)
     await pay(world, clock, order)
 
     stored = world.state.orders[order.order_id]

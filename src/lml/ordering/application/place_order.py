@@ -49,7 +49,9 @@ async def place_order(
             raise HoldAlreadyOrdered(existing[0]) from None
         raise
     async with transaction() as tx:
-        # The show's terms in the order's own transaction: one transaction per order, not two.
+        # The show's terms in the order's own transaction: one transaction per order, not two. They are
+        # marked cancelled in the catalog's cancelling transaction, before ordering's cancellation starts;
+        # an order committed as that happens is the cancellation's to close (or its payment's to refund).
         show = await tx.shows.terms(hold.show_id)
         check_show_selling(show.sale_status)
         now = clock.now()
@@ -67,9 +69,6 @@ async def place_order(
             show_starts_at=show.starts_at,
             buyer_limit=show.max_seats_per_buyer,
         )
-        if await tx.cancellations.covers(order.show_id):
-            # Cancelled since the catalog was read: nothing is sold for it any more.
-            check_show_selling("cancelled")
         # The order row first: a concurrent twin of this request waits on the hold id's unique
         # index and then fails with `HoldAlreadyOrdered`, rather than with a seat conflict.
         await tx.orders.add(order, actor=owner)
