@@ -36,6 +36,73 @@ _BUYER_ROWS = """
 """
 
 
+# The statements of `reserve`, sent together. Rows are locked in seat id order first, so that two orders
+# never wait on each other crosswise.
+_RESERVE_SEATS = """
+    WITH wanted AS (
+        SELECT seat_id FROM seating.show_seats
+        WHERE show_id = %(show)s AND seat_id = ANY(%(seats)s)
+        ORDER BY seat_id
+        FOR UPDATE
+    )
+    UPDATE seating.show_seats s
+    SET status = 'reserved', order_id = %(order)s, version = s.version + 1, updated_at = now()
+    FROM wanted
+    WHERE s.show_id = %(show)s AND s.seat_id = wanted.seat_id AND s.status = 'available'
+    RETURNING s.seat_id, s.status, s.version
+"""
+
+# Zone number {i}'s places, if that many are left.
+_RESERVE_ZONE = """
+    UPDATE seating.show_zones
+    SET reserved = reserved + %(zone_quantity_{i})s, version = version + 1, updated_at = now()
+    WHERE show_id = %(show)s AND zone_id = %(zone_{i})s AND sold + reserved + %(zone_quantity_{i})s <= capacity
+    RETURNING zone_id, capacity, sold + reserved AS taken, version
+"""
+
+# The buyer's places counted, unless that passes the limit: one conditional upsert, so concurrent orders
+# of one buyer queue on the row and each sees the others' places. No row: over the limit, or a show
+# without inventory.
+_COUNT_BUYER = """
+    INSERT INTO seating.buyer_places AS b (show_id, buyer_key, organization_id, places, version)
+    SELECT %(show)s, %(buyer)s, i.organization_id, %(quantity)s, 1
+    FROM seating.show_inventories i
+    WHERE i.show_id = %(show)s AND (%(max)s::integer IS NULL OR %(quantity)s <= %(max)s)
+    ON CONFLICT (show_id, buyer_key) DO UPDATE
+    SET places = b.places + excluded.places, version = b.version + 1, updated_at = now()
+    WHERE %(max)s::integer IS NULL OR b.places + excluded.places <= %(max)s
+    RETURNING places, version
+"""
+
+_ADD_PLACES = """
+    INSERT INTO seating.order_places (show_id, order_id, place, is_zone, quantity, organization_id, status)
+    SELECT %(show)s, %(order)s, u.place, u.is_zone, u.quantity, i.organization_id, 'reserved'
+    FROM unnest(%(places)s::text[], %(is_zone)s::boolean[], %(quantities)s::integer[])
+        AS u (place, is_zone, quantity)
+    CROSS JOIN seating.show_inventories i
+    WHERE i.show_id = %(show)s
+    -- A late payment takes back the places its expired order had released.
+    ON CONFLICT (order_id, is_zone, place) DO UPDATE SET status = 'reserved', updated_at = now()
+    WHERE seating.order_places.status = 'released'
+"""
+
+# The order's buyer, and the holds of the buyer's orders. The holds are read after the buyer's row was
+# locked: any other order of theirs committed before (and is seen here) or waits for this one (as
+# `_BUYER_ROWS` reads).
+_ADD_BUYER = """
+    WITH added AS (
+        INSERT INTO seating.order_buyers (order_id, show_id, buyer_key, hold_id, organization_id)
+        SELECT %(order)s, %(show)s, %(buyer)s, %(hold)s, i.organization_id
+        FROM seating.show_inventories i WHERE i.show_id = %(show)s
+        ON CONFLICT (order_id) DO NOTHING
+    )
+    SELECT array(SELECT o.hold_id FROM seating.order_buyers o
+                 WHERE o.show_id = %(show)s AND o.buyer_key = %(buyer)s
+                   AND EXISTS (SELECT FROM seating.order_places p WHERE p.order_id = o.order_id
+                               AND p.status IN ('reserved', 'sold'))) AS holds
+"""
+
+
 class PgOrderInventory:
     def __init__(self, conn: AsyncConnection[dict[str, Any]]) -> None:
         self.conn = conn
@@ -46,125 +113,42 @@ class PgOrderInventory:
     ) -> InventoryRows:
         """`available → reserved` for exactly these seats and GA places, counted for `buyer_key`; or
         raises BuyerLimitExceeded (the buyer's places would pass `max_per_buyer`; None: no limit) or
-        SeatsUnavailable naming every conflict, having changed some rows already: the caller rolls
-        back (its transaction, or a savepoint of its own; none here, which would cost two round trips
-        for callers that roll back anyway). Rows are locked seats first, then zones, then the buyer's
+        SeatsUnavailable naming every conflict, having changed rows already: the caller rolls back (its
+        transaction, or a savepoint of its own; none here, which would cost two round trips for callers
+        that roll back anyway). One round trip: the seats, each zone, the buyer's count, the order's
+        places and buyer, in that order, so rows are locked seats first, then zones, then the buyer's
         count, as `_move` does. Returns the rows as this transaction leaves them, for Redis to follow."""
-        taken: list[str] = []
-        seats: list[SeatRow] = []
-        zone_rows: list[ZoneRow] = []
-        if seat_ids:
-            # Rows are locked in seat id order first, so that two orders never wait on each other crosswise.
-            reserved = await (
-                await self.conn.execute(
-                    """
-                    WITH wanted AS (
-                        SELECT seat_id FROM seating.show_seats
-                        WHERE show_id = %(show)s AND seat_id = ANY(%(seats)s)
-                        ORDER BY seat_id
-                        FOR UPDATE
-                    )
-                    UPDATE seating.show_seats s
-                    SET status = 'reserved', order_id = %(order)s, version = s.version + 1, updated_at = now()
-                    FROM wanted
-                    WHERE s.show_id = %(show)s AND s.seat_id = wanted.seat_id AND s.status = 'available'
-                    RETURNING s.seat_id, s.status, s.version
-                    """,
-                    {"show": show_id, "seats": list(seat_ids), "order": order_id},
-                )
-            ).fetchall()
-            seats = [SeatRow(row["seat_id"], row["status"], row["version"]) for row in reserved]
-            got = {row["seat_id"] for row in reserved}
-            taken = [seat_id for seat_id in seat_ids if seat_id not in got]
-        short: dict[str, int] = {}
-        for zone_id in sorted(zones):
-            row = await (
-                await self.conn.execute(
-                    """
-                    UPDATE seating.show_zones
-                    SET reserved = reserved + %(qty)s, version = version + 1, updated_at = now()
-                    WHERE show_id = %(show)s AND zone_id = %(zone)s AND sold + reserved + %(qty)s <= capacity
-                    RETURNING zone_id, capacity, sold + reserved AS taken, version
-                    """,
-                    {"show": show_id, "zone": zone_id, "qty": zones[zone_id]},
-                )
-            ).fetchone()
-            if row is not None:
-                zone_rows.append(ZoneRow(row["zone_id"], row["capacity"], row["taken"], row["version"]))
-            else:
-                left = await (
-                    await self.conn.execute(
-                        "SELECT capacity - sold - reserved AS left FROM seating.show_zones"
-                        " WHERE show_id = %s AND zone_id = %s",
-                        (show_id, zone_id),
-                    )
-                ).fetchone()
-                short[zone_id] = max(0, left["left"]) if left else 0
-        buyer = await self._count(show_id, buyer_key, len(seat_ids) + sum(zones.values()), max_per_buyer)
+        zone_ids = sorted(zones)
+        places = [(seat_id, False, 1) for seat_id in seat_ids] + [(z, True, zones[z]) for z in zone_ids]
+        params: dict[str, Any] = {
+            "show": show_id, "order": order_id, "seats": list(seat_ids), "buyer": buyer_key, "hold": hold_id,
+            "quantity": len(seat_ids) + sum(zones.values()), "max": max_per_buyer,
+            "places": [p[0] for p in places], "is_zone": [p[1] for p in places], "quantities": [p[2] for p in places],
+        }
+        statements = [_RESERVE_SEATS] if seat_ids else []
+        for i, zone_id in enumerate(zone_ids):
+            params[f"zone_{i}"], params[f"zone_quantity_{i}"] = zone_id, zones[zone_id]
+            statements.append(_RESERVE_ZONE.replace("{i}", str(i)))
+        results = await execute_together(self.conn, [*statements, _COUNT_BUYER, _ADD_PLACES, _ADD_BUYER], params)
+        reserved = results[0] if seat_ids else []
+        zone_results = results[len(statements) - len(zone_ids):len(statements)]
+        counted, added = results[len(statements)], results[len(statements) + 2][0]
+        seats = [SeatRow(row["seat_id"], row["status"], row["version"]) for row in reserved]
+        got = {row["seat_id"] for row in reserved}
+        taken = [seat_id for seat_id in seat_ids if seat_id not in got]
+        zone_rows = [ZoneRow(row["zone_id"], row["capacity"], row["taken"], row["version"])
+                     for found in zone_results for row in found]
+        if not counted and max_per_buyer is not None:
+            await self._refuse_over_limit(show_id, buyer_key, params["quantity"], max_per_buyer)
+        buyer = BuyerRow(buyer_key, counted[0]["places"], counted[0]["version"]) if counted else None
+        short = {zone_id: await self._places_left(show_id, zone_id)
+                 for zone_id, found in zip(zone_ids, zone_results, strict=True) if not found}
         if taken or short:
             raise SeatsUnavailable(taken, short, zones)
-        places = [(seat_id, False, 1) for seat_id in seat_ids] + [(z, True, q) for z, q in zones.items()]
-        # The order's places, then its buyer and the holds of the buyer's orders, in one round trip.
-        # The holds are read after the buyer's row was locked: any other order of theirs committed
-        # before (and is seen here) or waits for this one (as `_BUYER_ROWS` reads).
-        _, [added] = await execute_together(
-            self.conn,
-            [
-                """
-                INSERT INTO seating.order_places (show_id, order_id, place, is_zone, quantity, organization_id, status)
-                SELECT %(show)s, %(order)s, u.place, u.is_zone, u.quantity, i.organization_id, 'reserved'
-                FROM unnest(%(places)s::text[], %(zone)s::boolean[], %(qty)s::integer[])
-                    AS u (place, is_zone, quantity)
-                CROSS JOIN seating.show_inventories i
-                WHERE i.show_id = %(show)s
-                -- A late payment takes back the places its expired order had released.
-                ON CONFLICT (order_id, is_zone, place) DO UPDATE SET status = 'reserved', updated_at = now()
-                WHERE seating.order_places.status = 'released'
-                """,
-                """
-                WITH added AS (
-                    INSERT INTO seating.order_buyers (order_id, show_id, buyer_key, hold_id, organization_id)
-                    SELECT %(order)s, %(show)s, %(buyer)s, %(hold)s, i.organization_id
-                    FROM seating.show_inventories i WHERE i.show_id = %(show)s
-                    ON CONFLICT (order_id) DO NOTHING
-                )
-                SELECT array(SELECT o.hold_id FROM seating.order_buyers o
-                             WHERE o.show_id = %(show)s AND o.buyer_key = %(buyer)s
-                               AND EXISTS (SELECT FROM seating.order_places p WHERE p.order_id = o.order_id
-                                           AND p.status IN ('reserved', 'sold'))) AS holds
-                """,
-            ],
-            {"show": show_id, "order": order_id, "places": [p[0] for p in places],
-             "zone": [p[1] for p in places], "qty": [p[2] for p in places], "buyer": buyer_key, "hold": hold_id},
-        )
         holds = {hold_id, *added["holds"]}
         return InventoryRows(seats=seats, zones=zone_rows, buyers=[buyer] if buyer else [], holds=sorted(holds))
 
-    async def _count(
-        self, show_id: str, buyer_key: str, quantity: int, max_per_buyer: int | None
-    ) -> BuyerRow | None:
-        """Adds `quantity` to the buyer's places unless that passes `max_per_buyer` (BuyerLimitExceeded):
-        one conditional upsert, so concurrent orders of one buyer queue on the row and each sees the
-        others' places. Returns the buyer's row as counted; None for a show without inventory."""
-        counted = await (
-            await self.conn.execute(
-                """
-                INSERT INTO seating.buyer_places AS b (show_id, buyer_key, organization_id, places, version)
-                SELECT %(show)s, %(buyer)s, i.organization_id, %(qty)s, 1
-                FROM seating.show_inventories i
-                WHERE i.show_id = %(show)s AND (%(max)s::integer IS NULL OR %(qty)s <= %(max)s)
-                ON CONFLICT (show_id, buyer_key) DO UPDATE
-                SET places = b.places + excluded.places, version = b.version + 1, updated_at = now()
-                WHERE %(max)s::integer IS NULL OR b.places + excluded.places <= %(max)s
-                RETURNING places, version
-                """,
-                {"show": show_id, "buyer": buyer_key, "qty": quantity, "max": max_per_buyer},
-            )
-        ).fetchone()
-        if counted is not None:
-            return BuyerRow(buyer_key, counted["places"], counted["version"])
-        if max_per_buyer is None:
-            return None
+    async def _refuse_over_limit(self, show_id: str, buyer_key: str, quantity: int, max_per_buyer: int) -> None:
         row = await (
             await self.conn.execute(
                 "SELECT places FROM seating.buyer_places WHERE show_id = %s AND buyer_key = %s", (show_id, buyer_key)
@@ -172,6 +156,15 @@ class PgOrderInventory:
         ).fetchone()
         raise BuyerLimitExceeded(requested=quantity, held=0, ordered=int(row["places"]) if row else 0,
                                  limit=max_per_buyer)
+
+    async def _places_left(self, show_id: str, zone_id: str) -> int:
+        left = await (
+            await self.conn.execute(
+                "SELECT capacity - sold - reserved AS left FROM seating.show_zones WHERE show_id = %s AND zone_id = %s",
+                (show_id, zone_id),
+            )
+        ).fetchone()
+        return max(0, left["left"]) if left else 0
 
     async def sell(self, show_id: str, order_id: str) -> InventoryRows | None:
         """The order's reserved seats and places become sold (still the buyer's: counted as they were).
