@@ -300,6 +300,52 @@ async def test_the_snapshot_spends_the_readers_budget_in_its_own_step_loaded_or_
     assert answers[:2] == [None, None] and isinstance(answers[2], RateLimited)
 
 
+async def test_readers_of_a_show_at_once_are_each_answered_on_their_own_budget(
+    store: RedisHoldStore, show: str
+) -> None:
+    # 150 readers in one turn (more than one call holds), every third already past their budget of one.
+    def bill(reader: int) -> RateBill:
+        return RateBill([RateBucket(f"lml:ratelimit:general:{{{show}}}:reader:{reader}:{new_id()}",
+                                    RateLimit(1, 0.001))])
+
+    bills = [bill(i) for i in range(150)]
+    for spent in bills[::3]:
+        assert not isinstance(await store.availability(show, None, spent), RateLimited)
+        spent.decision = None  # as a new request of that reader, on the same bucket
+    whole = await store.availability(show)
+    assert isinstance(whole, Availability)
+    answers = await asyncio.gather(*(store.availability(show, whole.version, b) for b in bills))
+    for i, (answer, b) in enumerate(zip(answers, bills, strict=True)):
+        assert b.decision is not None
+        if i % 3 == 0:
+            assert isinstance(answer, RateLimited) and not b.decision.allowed
+        else:
+            assert answer == whole.version and (b.decision.allowed, b.decision.remaining) == (True, 0)
+    # Readers that know another version, or none, in the same turn: each gets what it needs.
+    _, placed = await place(store, show, hold(seat_ids(20)[5:6]))
+    assert isinstance(placed, HoldPlaced)
+    old, new, none = await asyncio.gather(store.availability(show, whole.version), store.availability(show, "x"),
+                                          store.availability(show))
+    assert isinstance(old, Availability) and old == new == none and old.seats[5] == "h"
+
+
+async def test_a_buyer_reading_right_after_a_hold_sees_it_however_many_read_with_them(
+    store: RedisHoldStore, show: str
+) -> None:
+    seats = seat_ids(20)[2:]
+
+    async def hold_then_read(seat: int) -> str:
+        _, placed = await place(store, show, hold([seats[seat]]), owner=f"user:{seat}")
+        assert isinstance(placed, HoldPlaced)
+        answer = await store.availability(show)
+        assert isinstance(answer, Availability)
+        return answer.seats[2 + seat]
+
+    readers = [store.availability(show) for _ in range(40)]
+    seen = await asyncio.gather(*(hold_then_read(i) for i in range(len(seats))), *readers)
+    assert seen[:len(seats)] == ["h"] * len(seats)
+
+
 async def test_changes_are_published_and_logged(
     store: RedisHoldStore, show: str, resources: Resources
 ) -> None:

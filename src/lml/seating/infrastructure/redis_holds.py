@@ -14,7 +14,7 @@ from typing import Any, cast
 import msgspec
 import redis.asyncio as aioredis
 
-from lml.platform.domain.rate_budget import RateBill
+from lml.platform.domain.rate_budget import RateBill, RateBucket
 from lml.platform.rate_limit import bucket_args
 from lml.platform.redis import (
     FunctionLibrary,
@@ -52,11 +52,12 @@ from lml.seating.domain.hold import (
 )
 from lml.seating.domain.seat_quality import PlacedSeat, ShowRow
 from lml.seating.infrastructure.metrics import SHOWS_LOADED, count_hold
+from lml.seating.infrastructure.shared_snapshots import SharedSnapshots
 
 _KEYS = ("inv", "idx", "holder", "holds", "expiry", "zones", "buyers", "status", "version", "log", "loaded",
          "ordered", "addresses", "closed", "places", "rows", "rowstate", "rowseats", "ranked", "labels", "runs",
          "rowfree", "free", "longest", "rowranks")
-# The hold and snapshot scripts answer with JSON text, [rate, reply]:
+# The hold scripts answer with JSON text, [rate, reply]:
 # one bulk string is read in one go, where nested arrays cost redis-py a read per item. `rate` is the
 # bucket script's answer, `{}` when no budget was spent (cjson writes an empty table so).
 _RATED = msgspec.json.Decoder(tuple[list[int] | dict[str, int], list[str | int]])
@@ -162,6 +163,7 @@ class RedisHoldStore:
         self._apply = library.function("apply_inventory")
         self._loader = library.function("load_inventory")
         self._snapshot = library.function("snapshot")
+        self._snapshots = SharedSnapshots(self._snapshot_for)
         self._purge = library.function("purge")
         self._close = library.function("close_show")
         self.show_keys = lru_cache(maxsize=4096)(self._show_keys)
@@ -177,6 +179,14 @@ class RedisHoldStore:
         now = "" if self._now_ms is None else str(self._now_ms())
         return await self._batcher.run(script, [*keys.keys, *more_keys] if more_keys else keys.keys,
                                        [now, keys.channel, *args])
+
+    async def _snapshot_for(self, show_id: str, known_version: str, readers: list[Sequence[RateBucket]]) -> bytes:
+        args: list[Any] = [known_version, len(readers)]
+        keys: list[str] = []
+        for buckets in readers:
+            args += [len(buckets), *bucket_args(buckets)]
+            keys += [bucket.key for bucket in buckets]
+        return cast(bytes, await self._run(self._snapshot, show_id, args, keys))
 
     async def place(
         self, show_id: str, hold_id: str, holder: Holder, token_hash: str, request: HoldRequest, terms: HoldTerms,
@@ -292,15 +302,11 @@ class RedisHoldStore:
     ) -> Availability | str | RateLimited | None:
         """The show's availability; only its version when it is still `known_version`; None when
         the show is not loaded. The bill's buckets carry the show's hash tag: the snapshot script
-        spends them in its own step."""
+        spends them in its own step, shared with the readers of the show that came in with this one
+        (`SharedSnapshots`)."""
         unpaid = bill if bill is not None and bill.decision is None else None
-        buckets = unpaid.buckets if unpaid is not None else ()
-        rate, reply = _rated(await self._run(self._snapshot, show_id,
-                                             [known_version or "", len(buckets), *bucket_args(buckets)],
-                                             [b.key for b in buckets]))
-        if unpaid is not None:
-            unpaid.settle(rate)
-        if reply[0] == "rate_limited":
+        rate, reply = await self._snapshots.read(show_id, known_version or "", unpaid.buckets if unpaid else ())
+        if unpaid is not None and not unpaid.settle(rate).allowed:
             return RateLimited()
         if reply[0] == "not_loaded":
             return None
