@@ -23,11 +23,13 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
+import psycopg
 from psycopg import AsyncConnection, sql
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from lml.config import Settings
+from lml.platform.logging import get_logger
 from lml.platform.tracing.stores import TracedClientCursor, TracedCursor
 
 # How every transaction opens: BEGIN and its settings in one round trip (the pool's connections are in
@@ -48,6 +50,8 @@ BEGIN_STATEMENT = sql.SQL("BEGIN; " + _TRANSACTION_SETTINGS)
 # connections from ever reusing a prepared statement. READ ONLY makes PostgreSQL refuse any write in
 # it, so that its COMMIT cannot keep one.
 BEGIN_READ_ONLY_STATEMENT = sql.SQL("BEGIN READ ONLY; " + _TRANSACTION_SETTINGS)
+
+log = get_logger("lml.db")
 
 
 def _transaction_limits(settings: Settings) -> tuple[str, str, str]:
@@ -105,6 +109,7 @@ class UnitOfWork:
         self.first_rows: list[dict[str, Any]] = []
         self._after_commit: list[Callable[[], None]] = []
         self._with_commit: list[Statement] = []
+        self._savepoints = 0
 
     def after_commit(self, action: Callable[[], None]) -> None:
         """Run `action` once the transaction has committed (never if it rolls back): what counts a
@@ -129,14 +134,24 @@ class UnitOfWork:
 
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:
-        """A savepoint (psycopg's nested transaction) that also drops the writes given to
-        `write_with_commit` inside it when it rolls back."""
+        """A savepoint: leaving it with an exception undoes only what was done inside it, the writes
+        given to `write_with_commit` there included. One that completes is left for the COMMIT to
+        release, a round trip fewer than psycopg's nested transaction (`SAVEPOINT`, then `RELEASE`):
+        released or not, what it did and the locks it took stay the transaction's until it ends, and
+        a savepoint opened after it still rolls back only its own work."""
+        self._savepoints += 1
+        name = f"lml_{self._savepoints}"
+        await self.conn.execute(f"SAVEPOINT {name}", prepare=False)
         kept = len(self._with_commit)
         try:
-            async with self.conn.transaction():
-                yield
+            yield
         except BaseException:
             del self._with_commit[kept:]
+            try:
+                await self.conn.execute(f"ROLLBACK TO SAVEPOINT {name}", prepare=False)
+            except psycopg.Error as failed:
+                # The connection is gone: the caller hears of what went wrong first, not of this.
+                log.warning("savepoint_rollback_failed", error=type(failed).__name__)
             raise
 
     async def commit(self) -> None:

@@ -6,7 +6,9 @@ import asyncio
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
+import msgspec
 import pytest
+from psycopg.errors import UniqueViolation
 
 from lml.notifications.application.ports import UnitOfWorkFactory
 from lml.notifications.application.testing import MemoryNotifications
@@ -81,6 +83,29 @@ async def test_a_message_reads_back_as_it_was_added_and_only_committed_work_stay
         assert await tx.messages.find(message.dedupe_key) == message
         assert await tx.messages.find(token_mail.dedupe_key) == token_mail
         assert await tx.messages.find(sms.dedupe_key) == sms
+
+
+async def test_a_message_added_is_seen_from_the_commit_on_and_a_key_added_twice_fails_the_transaction(
+    stores: Stores,
+) -> None:
+    message = confirmation()
+    async with stores(None)() as tx:
+        await tx.messages.add(message)
+        assert await tx.messages.find(message.dedupe_key) is None
+        assert await tx.messages.locked_recipient(message.recipient, dedupe_key=message.dedupe_key,
+                                                  since=T0 - timedelta(days=1)) == (None, [])
+        await tx.commit()
+    async with stores(None)() as tx:
+        assert await tx.messages.find(message.dedupe_key) == message
+
+    twin = confirmation()
+    with pytest.raises((ValueError, UniqueViolation)):
+        async with stores(None)() as tx:
+            await tx.messages.add(twin)
+            await tx.messages.add(msgspec.structs.replace(twin, message_id=new_id()))
+            await tx.commit()
+    async with stores(None)() as tx:
+        assert await tx.messages.find(twin.dedupe_key) is None
 
 
 async def test_a_locked_recipient_shows_the_message_of_a_key_and_those_recorded_after_the_moment_given(

@@ -189,6 +189,33 @@ async def test_a_locked_order_keeps_the_next_locker_waiting_until_the_holder_com
     assert seen is not None and seen.status is S.PAID
 
 
+async def test_an_order_locked_with_its_shows_cancellation_reads_both_as_the_lock_holder_left_them(
+    ordering: Ordering,
+) -> None:
+    order, elsewhere = ordering.order(), ordering.order(show_id=new_id())
+    await ordering.add(order, elsewhere)
+    async with ordering.transaction() as tx:
+        assert await tx.orders.locked_with_show_cancelled(order.order_id) == (order, False)
+        assert await tx.orders.locked_with_show_cancelled(new_id()) is None
+
+    async def lock_it() -> tuple[Order, bool] | None:
+        async with ordering.transaction() as tx:
+            return await tx.orders.locked_with_show_cancelled(order.order_id)
+
+    async with ordering.transaction() as holder:
+        locked = await holder.orders.get(order.order_id, for_update=True)
+        assert locked is not None
+        waiting = asyncio.create_task(lock_it())
+        await eventually(ordering.someone_waits, within=5, what="the second locker waiting for the order")
+        await holder.orders.save(paid(locked), actor="system:payments", at=NOW)
+        await holder.cancellations.start(ordering.show_id, ordering.organization_id, NOW)
+        await holder.commit()
+    seen = await waiting
+    assert seen is not None and seen[0].status is S.PAID and seen[1] is True
+    async with ordering.transaction() as tx:
+        assert await tx.orders.locked_with_show_cancelled(elsewhere.order_id) == (elsewhere, False)
+
+
 async def test_a_sweep_skips_the_orders_another_transaction_holds(ordering: Ordering) -> None:
     orders = [ordering.order(expires_at=NOW - timedelta(minutes=m)) for m in (4, 3, 2, 1)]
     await ordering.add(*orders)

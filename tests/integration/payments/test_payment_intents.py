@@ -12,6 +12,7 @@ from lml.payments.facade import PaymentIntentView, PaymentProviderUnavailable, P
 from lml.payments.infrastructure.pg_payments import PgPaymentRecords
 from lml.platform.resources import Resources
 from tests.fixtures.payments import StripeApp
+from tests.timing import eventually, waiting_for_a_lock
 
 SHOW = str(uuid.uuid4())
 
@@ -135,3 +136,29 @@ async def test_the_order_locked_across_a_provider_call_waits_as_long_as_that_cal
         limits = await (await uow.conn.execute("SELECT current_setting('lock_timeout') AS lock,"
                                                " current_setting('statement_timeout') AS statement")).fetchone()
     assert limits == {"lock": "15s", "statement": "15s"}
+
+
+async def test_a_status_reported_while_another_worker_records_a_terminal_one_leaves_the_terminal_one(
+    resources: Resources, payments: PaymentsServices,
+) -> None:
+    # Two workers apply two events of one PaymentIntent at once, the stale one (`processing`) waiting
+    # for the row that the other one's `succeeded` holds.
+    order = str(uuid.uuid4())
+    view = await _ensure(payments, order)
+    async with resources.db.unit_of_work() as first:
+        succeeded = await PgPaymentRecords(first).report_status(view.payment_intent_id, "succeeded")
+        assert succeeded is not None and succeeded.status == "succeeded"
+
+        async def stale() -> None:
+            async with resources.db.unit_of_work() as second:
+                reported = await PgPaymentRecords(second).report_status(view.payment_intent_id, "processing")
+                assert reported is not None and reported.order_id == order
+                await second.commit()
+
+        late = asyncio.create_task(stale())
+        await eventually(lambda: waiting_for_a_lock(resources, "transactionid"), what="the stale report waiting")
+        await first.commit()
+    await late
+    async with resources.db.unit_of_work() as uow:
+        recorded = await PgPaymentRecords(uow).get(order)
+    assert recorded is not None and recorded.status == "succeeded"

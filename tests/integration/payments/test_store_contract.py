@@ -131,7 +131,7 @@ async def test_payment_records_and_refunds_are_found_by_their_keys(uows: UnitOfW
     async with uows() as uow:
         assert await uow.intents.locked(str(uuid.uuid4()), across_provider_call=True) is None
         assert await uow.intents.locked(order) == await uow.intents.get(order) == record
-        await uow.intents.set_status(record.payment_intent_id, "succeeded")
+        await uow.intents.report_status(record.payment_intent_id, "succeeded")
         await uow.refunds.save(msgspec.structs.replace(refunds[1], status="pending", stripe_refund_id="re_1"))
         await uow.commit()
     async with uows() as uow:
@@ -142,6 +142,27 @@ async def test_payment_records_and_refunds_are_found_by_their_keys(uows: UnitOfW
         assert by_stripe is not None and (by_stripe.id, by_stripe.status) == (refunds[1].id, "pending")
         assert await uow.refunds.lock(refunds[0].id) == refunds[0]
         assert await uow.intents.get(str(uuid.uuid4())) is None
+
+
+async def test_a_reported_status_is_recorded_unless_the_recorded_one_is_terminal(uows: UnitOfWorkFactory) -> None:
+    order = str(uuid.uuid4())
+    record = PaymentRecord(order_id=order, show_id=str(uuid.uuid4()), payment_intent_id=f"pi_{order[:8]}",
+                           client_secret="secret", status="requires_payment_method", amount=100, currency="USD")
+    async with uows() as uow:
+        await uow.intents.add(record)
+        await uow.commit()
+    statuses = []
+    async with uows() as uow:
+        assert await uow.intents.report_status(f"pi_{uuid.uuid4().hex}", "succeeded") is None
+        for reported in ("processing", "processing", "succeeded", "requires_payment_method", "canceled"):
+            reported_on = await uow.intents.report_status(record.payment_intent_id, reported)
+            assert reported_on is not None
+            assert reported_on == await uow.intents.get(order)
+            statuses.append(reported_on.status)
+        await uow.commit()
+    assert statuses == ["processing", "processing", "succeeded", "succeeded", "succeeded"]
+    async with uows() as uow:
+        assert await uow.intents.get(order) == msgspec.structs.replace(record, status="succeeded")
 
 
 async def test_a_savepoint_undoes_only_what_was_done_inside_it(uows: UnitOfWorkFactory) -> None:

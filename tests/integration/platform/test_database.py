@@ -291,3 +291,39 @@ async def test_writes_given_in_a_savepoint_that_rolls_back_are_dropped_with_it(d
         await uow.commit()
 
     assert await outbox_rows(db) == 2
+
+
+async def test_savepoints_left_to_the_commit_each_undo_only_their_own_work(db: Database) -> None:
+    async with db.unit_of_work() as uow:
+        async with uow.savepoint():
+            await insert_row(uow.conn)
+            async with uow.savepoint():
+                await insert_row(uow.conn)
+        with pytest.raises(LookupError):
+            async with uow.savepoint():
+                await insert_row(uow.conn)
+                raise LookupError("no such order")
+        # A savepoint after one that rolled back, and one whose inner savepoint rolled back.
+        async with uow.savepoint():
+            await insert_row(uow.conn)
+            with pytest.raises(psycopg.errors.UndefinedTable):
+                async with uow.savepoint():
+                    await insert_row(uow.conn)
+                    await uow.conn.execute("SELECT * FROM platform.no_such_table")
+        await uow.commit()
+
+    assert await outbox_rows(db) == 3
+
+
+async def test_a_savepoint_that_rolls_back_undoes_the_completed_savepoints_inside_it(db: Database) -> None:
+    async with db.unit_of_work() as uow:
+        await insert_row(uow.conn)
+        with pytest.raises(LookupError):
+            async with uow.savepoint():
+                async with uow.savepoint():
+                    await insert_row(uow.conn)
+                    uow.write_with_commit(PROBE)
+                raise LookupError("the late payment's seats are gone")
+        await uow.commit()
+
+    assert await outbox_rows(db) == 1

@@ -73,6 +73,20 @@ async def test_a_batch_recorded_again_after_a_crash_records_nobody_twice(
     assert sorted(m.recipient for m in world.messages.values()) == HOLDERS
 
 
+async def test_holders_whose_addresses_are_one_recipient_once_normalized_get_one_announcement(
+    world: MemoryNotifications, clock: TestClock, bookings: FakeBookings
+) -> None:
+    show = a_show()
+    bookings.shows[show.show_id] = show
+    bookings.holders[show.show_id] = [" ann@example.com", "ann@example.com", "bob@example.com"]
+    await plan(world, clock, bookings, show.show_id)
+
+    while await record_announcement_batch(world.unit_of_work(), clock, bookings, batch=10):
+        pass
+
+    assert sorted(m.recipient for m in world.messages.values()) == ["ann@example.com", "bob@example.com"]
+
+
 async def test_progress_counts_sent_and_failed_messages(
     world: MemoryNotifications, clock: TestClock, bookings: FakeBookings, email: RecordingEmailSender,
     delivery: Delivery,

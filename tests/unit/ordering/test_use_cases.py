@@ -13,6 +13,7 @@ from lml.ordering.application.cancel_show import cancel_orders_of_cancelled_show
 from lml.ordering.application.place_order import payment_for_order, place_order
 from lml.ordering.application.ports import HoldForOrder, ShowTerms
 from lml.ordering.application.refund_order import refund_order
+from lml.ordering.application.refund_requests import request_refund
 from lml.ordering.application.release_orders import cancel_order, expire_due_orders, expire_order
 from lml.ordering.application.settle_payments import (
     OVER_LIMIT_REFUND_REASON,
@@ -25,7 +26,9 @@ from lml.ordering.domain.checkout import ChosenSeat, ChosenZone, ShowNotSelling,
 from lml.ordering.domain.errors import (
     HoldAlreadyOrdered,
     OrderNotCancellable,
+    OrderNotFound,
     OrderNotPayable,
+    OrderNotRefundable,
     RefundTooLarge,
     SeatsTaken,
 )
@@ -389,6 +392,24 @@ async def test_a_cancelled_show_cancels_its_unpaid_orders_and_refunds_its_paid_o
     assert {t.status for t in world.state.tickets.values()} == {"void"}
     assert world.state.seats[SEATS[0]][0] == "sold"  # nothing is sold again for a cancelled show
     assert world.state.cancelled_shows[SHOW] is not None
+
+
+async def test_a_refund_asked_for_once_the_show_is_cancelled_is_refused_as_the_cancellation_refunds_in_full(
+    world: MemoryWorld, clock: TestClock
+) -> None:
+    order = await order_from(world, clock, ANN, SEATS[:2])
+    await pay(world, clock, order)
+    async with world.transaction() as tx:
+        await start_show_cancellation(tx, show_id=SHOW, organization_id="org", cancelled_at=clock.now())
+        await tx.commit()
+
+    with pytest.raises(OrderNotRefundable, match="The show is cancelled"):
+        await request_refund(transaction=world.transaction, clock=clock, new_id=new_id, buyer=ANN,
+                             order_id=order.order_id, ticket_ids=None, reason="cannot come")
+    with pytest.raises(OrderNotFound):
+        await request_refund(transaction=world.transaction, clock=clock, new_id=new_id, buyer=BOB,
+                             order_id=order.order_id, ticket_ids=None, reason="not mine")
+    assert world.state.buyer_requests == {} and world.state.refund_requests == []
 
 
 async def test_a_payment_for_a_cancelled_show_is_refunded_and_sells_nothing(

@@ -73,6 +73,7 @@ async def record_announcement_batch(
             return False
         holders = await bookings.ticket_holders(announcement.show_id, after=announcement.cursor, limit=batch)
         now = clock.now()
+        recipients: set[str] = set()
         for email in holders:
             try:
                 message = new_message(
@@ -85,6 +86,11 @@ async def record_announcement_batch(
                 # One unusable address (other contexts check them; this is the net) must not stop the
                 # rest, nor fail the batch again at every retry.
                 continue
+            # Two addresses may be one recipient once normalized, and what `record` adds is not read
+            # back before the commit: the second would be recorded again rather than found.
+            if message.recipient in recipients:
+                continue
+            recipients.add(message.recipient)
             await record(tx, message, limit)
         if holders:
             announcement = announcement.advanced(holders[-1])

@@ -29,7 +29,9 @@ class MessageStore(Protocol):
 
     async def find(self, dedupe_key: str) -> Message | None: ...
 
-    async def add(self, message: Message) -> None: ...
+    async def add(self, message: Message) -> None:
+        """Kept when the unit of work commits, and only then seen by reads (`locked_recipient`'s too):
+        a transaction records at most one message per recipient."""
 
     async def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[Message]:
         """Up to `limit` pending messages due by `now`, the longest due first, skipping those another

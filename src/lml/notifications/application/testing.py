@@ -59,6 +59,7 @@ class MemoryUnitOfWork:
         self.world = world
         self.org_id = org_id
         self.message_writes: dict[str, Message] = {}
+        self.message_adds: dict[str, Message] = {}  # seen from the commit on, as `MessageStore.add` says
         self.announcement_writes: dict[str, Announcement] = {}
         self.claimed: set[str] = set()
         self.locks: list[asyncio.Lock] = []
@@ -69,8 +70,10 @@ class MemoryUnitOfWork:
         return self.org_id is None or organization_id == self.org_id
 
     async def commit(self) -> None:
+        self.world.messages.update(self.message_adds)
         self.world.messages.update(self.message_writes)
         self.world.announcements.update(self.announcement_writes)
+        self.message_adds.clear()
         self.message_writes.clear()
         self.announcement_writes.clear()
 
@@ -103,9 +106,11 @@ class MemoryMessages:
         return next((m for m in self._all() if m.dedupe_key == dedupe_key), None)
 
     async def add(self, message: Message) -> None:
-        if await self.find(message.dedupe_key) is not None or message.message_id in self._tx.world.messages:
+        added = self._tx.message_adds.values()
+        if (await self.find(message.dedupe_key) is not None or message.message_id in self._tx.world.messages
+                or any(m.dedupe_key == message.dedupe_key or m.message_id == message.message_id for m in added)):
             raise ValueError(f"message {message.message_id} would be recorded twice")
-        self._tx.message_writes[message.message_id] = message
+        self._tx.message_adds[message.message_id] = message
 
     async def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[Message]:
         due = sorted((m for m in self._all() if m.status in PENDING and m.next_attempt_at <= now

@@ -7,13 +7,12 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 
 from lml.notifications.domain.announcement import AnnouncementProgress
 from lml.notifications.domain.message import Message
 from lml.notifications.domain.recipient_limit import RecentMessage
-from lml.platform.db import execute_together
+from lml.platform.db import UnitOfWork, execute_together
 from lml.platform.tracing.spans import current_traceparent
 
 _SELECT = """
@@ -25,8 +24,9 @@ FROM notifications.messages
 
 
 class PgMessageStore:
-    def __init__(self, conn: AsyncConnection[dict[str, Any]]) -> None:
-        self.conn = conn
+    def __init__(self, uow: UnitOfWork) -> None:
+        self.conn = uow.conn
+        self._uow = uow
 
     async def locked_recipient(
         self, recipient: str, *, dedupe_key: str, since: datetime
@@ -45,7 +45,9 @@ class PgMessageStore:
         return _message(row) if row else None
 
     async def add(self, m: Message) -> None:
-        await self.conn.execute(
+        # Written with the commit, in its round trip: the recipient's lock (`locked_recipient`) is held
+        # until then, and nothing in the transaction reads the message back.
+        self._uow.write_with_commit((
             """
             INSERT INTO notifications.messages
                 (message_id, dedupe_key, kind, channel, recipient, organization_id, order_id, show_id,
@@ -56,7 +58,7 @@ class PgMessageStore:
             (m.message_id, m.dedupe_key, m.kind, m.channel, m.recipient, m.organization_id, m.order_id, m.show_id,
              m.announcement_id, Jsonb(m.data), m.secret, m.status, m.attempts, m.last_error, m.provider_message_id,
              m.next_attempt_at, m.created_at, m.sent_at, m.trace_context or current_traceparent()),
-        )
+        ))
 
     async def claim_due(self, now: datetime, lease_until: datetime, limit: int) -> list[Message]:
         # Materialized, so that the locking LIMIT runs once: as an `IN (subquery)`, the planner may

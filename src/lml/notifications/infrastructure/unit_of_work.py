@@ -15,7 +15,7 @@ class PgNotificationsUnitOfWork:
     def __init__(self, uow: UnitOfWork, *, owns_transaction: bool = True) -> None:
         self._uow = uow
         self._owns_transaction = owns_transaction
-        self.messages = PgMessageStore(uow.conn)
+        self.messages = PgMessageStore(uow)
         self.announcements = PgAnnouncementStore(uow.conn)
 
     async def commit(self) -> None:

@@ -30,6 +30,10 @@ class OrderRepository(Protocol):
         """`for_update`: the row stays locked until the transaction ends, so that two workers
         deciding about one order queue up and the second sees what the first did."""
 
+    async def locked_with_show_cancelled(self, order_id: str) -> tuple[Order, bool] | None:
+        """`get(order_id, for_update=True)`, and whether the order's show is cancelled
+        (`ShowCancellations.covers`) as the lock leaves it: the two reads in one round trip."""
+
     async def order_for_hold(self, hold_id: str) -> tuple[str, str] | None:
         """(order id, buyer owner `kind:subject`) of the order made from this hold, if any."""
 

@@ -70,10 +70,11 @@ async def request_refund(
     ticket_ids: Sequence[str] | None, reason: str | None,
 ) -> RefundRequest:
     async with transaction() as tx:
-        order = await tx.orders.get(order_id, for_update=True)
-        if order is None or order.buyer.owner != buyer.owner:
+        found = await tx.orders.locked_with_show_cancelled(order_id)
+        if found is None or found[0].buyer.owner != buyer.owner:
             raise OrderNotFound()
-        if await tx.cancellations.covers(order.show_id):
+        order, show_cancelled = found
+        if show_cancelled:
             raise OrderNotRefundable(order.status.value, "The show is cancelled: the order is refunded in full")
         if order.status not in _REQUESTABLE:
             raise OrderNotRefundable(order.status.value)

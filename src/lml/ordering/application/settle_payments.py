@@ -56,14 +56,16 @@ async def _why_seats_not_taken_back(tx: OrderingTransaction, order: Order) -> st
 async def record_payment_succeeded(
     tx: OrderingTransaction, *, clock: Clock, new_id: Callable[[], str], order_id: str, payment: Payment
 ) -> None:
-    order = await _locked(tx, order_id)
+    found = await tx.orders.locked_with_show_cancelled(order_id)
+    if found is None:
+        raise OrderNotFound(f"No order {order_id}")
+    order, show_cancelled = found
     if order.status in MONEY_RECEIVED:
         if order.payment_intent_id != payment.payment_intent_id:
             log.error("second_payment_for_order", order_id=order_id, payment_intent_id=payment.payment_intent_id)
         return
     now = clock.now()
     detail = {"payment_intent_id": payment.payment_intent_id, "amount": payment.amount}
-    show_cancelled = await tx.cancellations.covers(order.show_id)
     if show_cancelled and order.status in AWAITING_PAYMENT:
         # Paid as (or after) its show was cancelled: the order closes unpaid, and the money goes back below.
         moved = order.cancel()

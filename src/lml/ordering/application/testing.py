@@ -154,6 +154,10 @@ class MemoryOrders:
             await self._rows.lock(f"order:{order_id}")
         return self._s.orders.get(order_id)
 
+    async def locked_with_show_cancelled(self, order_id: str) -> tuple[Order, bool] | None:
+        order = await self.get(order_id, for_update=True)
+        return (order, order.show_id in self._s.cancelled_shows) if order else None
+
     async def order_for_hold(self, hold_id: str) -> tuple[str, str] | None:
         for order in self._s.orders.values():
             if order.hold_id == hold_id:

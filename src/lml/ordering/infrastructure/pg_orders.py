@@ -14,13 +14,14 @@ from psycopg.types.json import Jsonb
 from lml.ordering.domain.errors import HoldAlreadyOrdered
 from lml.ordering.domain.order import AWAITING_PAYMENT, Buyer, Moved, Order, OrderLine, OrderStatus, Refund, Trigger
 from lml.ordering.infrastructure.metrics import count_created, count_moved
+from lml.ordering.infrastructure.pg_show_cancellations import show_cancelled
 from lml.platform.db import execute_together
 from lml.platform.domain.errors import BrokenInvariant
 
 _AWAITING = [s.value for s in AWAITING_PAYMENT]
 
-ORDER_SELECT = """
-SELECT o.order_id::text, o.organization_id::text, o.show_id::text, o.hold_id, o.buyer_kind, o.buyer_subject,
+_ORDER_COLUMNS = """
+       o.order_id::text, o.organization_id::text, o.show_id::text, o.hold_id, o.buyer_kind, o.buyer_subject,
        o.buyer_email, o.buyer_name, o.buyer_phone, o.status, o.currency, o.expires_at, o.created_at,
        o.show_starts_at, o.buyer_limit,
        o.payment_intent_id, o.amount_paid, o.paid_at, o.failure_reason, o.unseated,
@@ -34,8 +35,11 @@ SELECT o.order_id::text, o.organization_id::text, o.show_id::text, o.hold_id, o.
                 'failure_reason', r.failure_reason, 'ticket_ids', r.ticket_ids)
                 ORDER BY r.created_at, r.refund_id), '[]')
           FROM ordering.refunds r WHERE r.order_id = o.order_id) AS refunds
-FROM ordering.orders o
 """
+ORDER_SELECT = "SELECT" + _ORDER_COLUMNS + "FROM ordering.orders o\n"
+_LOCK_ORDER = "SELECT 1 FROM ordering.orders WHERE order_id = %s FOR UPDATE"
+_ORDER_WITH_SHOW_CANCELLED = ("SELECT" + _ORDER_COLUMNS + ", " + show_cancelled("o.show_id")
+                              + " AS show_cancelled FROM ordering.orders o WHERE o.order_id = %s")
 
 
 # The audit row of the order the statement's CTE `changed` returned (none when it returned none).
@@ -151,16 +155,23 @@ class PgOrders:
 
     async def get(self, order_id: str, *, for_update: bool = False) -> Order | None:
         if for_update:
-            # Locked by a statement of its own, then read by the next (in the same round trip): under
-            # READ COMMITTED a `SELECT ... FOR UPDATE` that waited for the lock re-reads the locked row but
-            # not its subqueries, which would show the refunds as they were before the lock holder
-            # committed; each statement of the pair takes its own snapshot, the read's after the lock.
-            locked, rows = await execute_together(
-                self._conn, ["SELECT 1 FROM ordering.orders WHERE order_id = %s FOR UPDATE",
-                             ORDER_SELECT + " WHERE o.order_id = %s"], (order_id, order_id))
-            return order_from_row(rows[0]) if locked and rows else None
-        row = await (await self._conn.execute(ORDER_SELECT + " WHERE o.order_id = %s", (order_id,))).fetchone()
+            row = await self._locked(order_id, ORDER_SELECT + " WHERE o.order_id = %s")
+        else:
+            row = await (await self._conn.execute(ORDER_SELECT + " WHERE o.order_id = %s", (order_id,))).fetchone()
         return order_from_row(row) if row else None
+
+    async def locked_with_show_cancelled(self, order_id: str) -> tuple[Order, bool] | None:
+        row = await self._locked(order_id, _ORDER_WITH_SHOW_CANCELLED)
+        return (order_from_row(row), row["show_cancelled"]) if row else None
+
+    async def _locked(self, order_id: str, read: str) -> dict[str, Any] | None:
+        """The order's row locked by a statement of its own, then `read` (of the order id) by the next,
+        in the same round trip: under READ COMMITTED a `SELECT ... FOR UPDATE` that waited for the lock
+        re-reads the locked row but not its subqueries, which would show the refunds as they were
+        before the lock holder committed; each statement of the pair takes its own snapshot, the
+        read's after the lock."""
+        locked, rows = await execute_together(self._conn, [_LOCK_ORDER, read], (order_id, order_id))
+        return rows[0] if locked and rows else None
 
     async def order_for_hold(self, hold_id: str) -> tuple[str, str] | None:
         row = await (

@@ -20,6 +20,14 @@ _UNHANDLED = """
 """
 
 
+def show_cancelled(show_id: str) -> str:
+    """SQL: whether the show `show_id` (an SQL expression) is cancelled, its cancellation finished or not."""
+    return f"EXISTS (SELECT FROM ordering.show_cancellations c WHERE c.show_id = {show_id})"
+
+
+_COVERS = "SELECT " + show_cancelled("%s") + " AS cancelled"
+
+
 class PgShowCancellations:
     def __init__(self, conn: AsyncConnection[dict[str, Any]]) -> None:
         self._conn = conn
@@ -36,10 +44,8 @@ class PgShowCancellations:
         return cur.rowcount == 1
 
     async def covers(self, show_id: str) -> bool:
-        row = await (
-            await self._conn.execute("SELECT 1 FROM ordering.show_cancellations WHERE show_id = %s", (show_id,))
-        ).fetchone()
-        return row is not None
+        row = await (await self._conn.execute(_COVERS, (show_id,))).fetchone()
+        return bool(row and row["cancelled"])
 
     async def next_orders(self, limit: int) -> list[str]:
         locked = await (

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from lml.payments.application.ports import PaymentGateway, UnitOfWorkFactory
 from lml.payments.domain.errors import PaymentProviderRejected, PaymentStillProcessing
-from lml.payments.domain.payment import TERMINAL_STATUSES, next_status
+from lml.payments.domain.payment import TERMINAL_STATUSES
 from lml.payments.domain.stripe_events import reconciliation_event
 from lml.platform.logging import get_logger
 
@@ -30,7 +30,7 @@ async def cancel_payment_intent(uows: UnitOfWorkFactory, gateway: PaymentGateway
                 raise PaymentStillProcessing(detail=f"PaymentIntent {pi.id} is still processing") from None
             if pi.status not in TERMINAL_STATUSES:
                 raise
-        await uow.intents.set_status(pi.id, next_status(record.status, pi.status))
+        await uow.intents.report_status(pi.id, pi.status)
         event = reconciliation_event(pi) if pi.status == "succeeded" else None
         if event is not None and await uow.inbox.add(event, source="reconciliation", status="pending", note=None):
             log.info("payment_found_at_cancellation", order_id=order_id, payment_intent_id=pi.id)

@@ -19,6 +19,6 @@ async def fetch_payment_intent(
     status = next_status(record.status, pi.status)
     if status != record.status:
         async with uows() as uow:
-            await uow.intents.set_status(record.payment_intent_id, status)
+            await uow.intents.report_status(record.payment_intent_id, pi.status)
             await uow.commit()
     return msgspec.structs.replace(record, status=status)

@@ -49,7 +49,9 @@ class PaymentRecords(Protocol):
     async def add(self, record: PaymentRecord) -> None:
         """Kept when the unit of work commits (and only then seen by reads)."""
 
-    async def set_status(self, payment_intent_id: str, status: str) -> None: ...
+    async def report_status(self, payment_intent_id: str, reported: str) -> PaymentRecord | None:
+        """Record the status Stripe reports for the PaymentIntent, unless the one recorded is terminal
+        (`next_status`); our record of it, None when the PaymentIntent is not ours."""
 
 
 class RefundRecords(Protocol):

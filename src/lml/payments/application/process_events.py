@@ -9,12 +9,7 @@ import msgspec
 from lml.payments.application.ports import PaymentsUnitOfWork, UnitOfWorkFactory
 from lml.payments.domain.errors import MalformedWebhookEvent
 from lml.payments.domain.inbox import MAX_ATTEMPTS, InboxEntry, InboxStatus, is_dead_after
-from lml.payments.domain.payment import (
-    FINAL_REFUND_STATUSES,
-    Refund,
-    contradicts,
-    next_status,
-)
+from lml.payments.domain.payment import FINAL_REFUND_STATUSES, Refund, contradicts
 from lml.payments.domain.stripe_events import (
     Outcome,
     PaymentFailed,
@@ -116,12 +111,11 @@ async def _apply_outcome(uow: PaymentsUnitOfWork, outcome: Outcome) -> str | Non
     if isinstance(outcome, RefundChanged):
         return await _apply_refund(uow, outcome)
     pi = outcome.payment_intent
-    record = await uow.intents.by_payment_intent(pi.id)
+    record = await uow.intents.report_status(pi.id, pi.status)
     # Our record is the authority on which order a PaymentIntent pays. The metadata covers a
     # PaymentIntent whose recording was lost (a crash right after Stripe created it), if ordering
     # knows the order it names.
     if record is not None:
-        await uow.intents.set_status(pi.id, next_status(record.status, pi.status))
         await _tell_ordering(uow, outcome, record.order_id)
         return None
     if pi.order_id is None:

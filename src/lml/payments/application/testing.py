@@ -14,7 +14,7 @@ import msgspec
 from lml.payments.application.ports import PaymentsUnitOfWork, UnitOfWorkFactory
 from lml.payments.domain.errors import PaymentProviderRejected, PaymentProviderUnavailable
 from lml.payments.domain.inbox import EventSource, InboxEntry, InboxStatus
-from lml.payments.domain.payment import PaymentRecord, Refund
+from lml.payments.domain.payment import PaymentRecord, Refund, next_status
 from lml.payments.domain.stripe_events import StripeEvent
 from lml.payments.domain.stripe_objects import PaymentIntentSnapshot, RefundSnapshot
 from lml.platform.domain.errors import NotFound
@@ -213,10 +213,13 @@ class _Intents:
             raise KeyError(f"order {record.order_id} has a PaymentIntent already")
         self.uow.state.intents[record.order_id] = record
 
-    async def set_status(self, payment_intent_id: str, status: str) -> None:
+    async def report_status(self, payment_intent_id: str, reported: str) -> PaymentRecord | None:
         record = await self.by_payment_intent(payment_intent_id)
-        if record:
-            self.uow.state.intents[record.order_id] = msgspec.structs.replace(record, status=status)
+        if record is None:
+            return None
+        record = msgspec.structs.replace(record, status=next_status(record.status, reported))
+        self.uow.state.intents[record.order_id] = record
+        return record
 
 
 class _Refunds:

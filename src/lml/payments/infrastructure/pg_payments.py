@@ -8,7 +8,7 @@ import psycopg.errors
 from psycopg import AsyncConnection
 
 from lml.payments.domain.errors import PaymentProviderUnavailable
-from lml.payments.domain.payment import PaymentRecord, Refund
+from lml.payments.domain.payment import TERMINAL_STATUSES, PaymentRecord, Refund
 from lml.platform.db import UnitOfWork, execute_together
 
 Conn = AsyncConnection[dict[str, Any]]
@@ -25,12 +25,24 @@ _PROVIDER_CALL_LIMITS = {
 _SET_PROVIDER_CALL_LIMITS = "SELECT " + ", ".join(f"set_config('{name}', '{value}', true)"
                                                   for name, value in _PROVIDER_CALL_LIMITS.items())
 
+_TERMINAL = sorted(TERMINAL_STATUSES)
 _LOCK = "SELECT pg_advisory_xact_lock(%s::int, hashtext(%s))"
-_SELECT_INTENT = """
-    SELECT order_id::text AS order_id, show_id::text AS show_id, payment_intent_id, client_secret, status, amount,
-           currency
-    FROM payments.payment_intents
+_INTENT_COLUMNS = """
+    order_id::text AS order_id, show_id::text AS show_id, payment_intent_id, client_secret, status, amount, currency
 """
+_SELECT_INTENT = "SELECT" + _INTENT_COLUMNS + "FROM payments.payment_intents "
+# The reported status unless the one recorded is terminal (`next_status`), and the record in the same
+# statement: as the update left it, or as it was when the update changed nothing. The update's
+# conditions are checked against the row as the statement finds it (after waiting for another
+# transaction's change to it), so that a terminal status set meanwhile stays too.
+_REPORT_STATUS = """
+    WITH moved AS (
+        UPDATE payments.payment_intents SET status = %(reported)s, updated_at = now()
+        WHERE payment_intent_id = %(payment_intent_id)s AND status <> %(reported)s AND status <> ALL(%(terminal)s)
+        RETURNING""" + _INTENT_COLUMNS + """)
+    SELECT * FROM moved
+    UNION ALL
+""" + _SELECT_INTENT + "WHERE payment_intent_id = %(payment_intent_id)s AND NOT EXISTS (SELECT FROM moved)"  # noqa: S608 - fixed text
 _SELECT_REFUND = """
     SELECT id::text AS id, order_id::text AS order_id, seq, payment_intent_id, amount, currency, reason, status,
            stripe_refund_id, failure_reason
@@ -86,12 +98,12 @@ class PgPaymentRecords:
              record.amount, record.currency),
         ))
 
-    async def set_status(self, payment_intent_id: str, status: str) -> None:
-        await self.conn.execute(
-            "UPDATE payments.payment_intents SET status = %s, updated_at = now()"
-            " WHERE payment_intent_id = %s AND status <> %s",
-            (status, payment_intent_id, status),
+    async def report_status(self, payment_intent_id: str, reported: str) -> PaymentRecord | None:
+        cur = await self.conn.execute(
+            _REPORT_STATUS,
+            {"payment_intent_id": payment_intent_id, "reported": reported, "terminal": _TERMINAL},
         )
+        return _record(await cur.fetchone())
 
 
 class PgRefundRecords:
