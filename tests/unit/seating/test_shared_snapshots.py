@@ -20,9 +20,11 @@ class Script:
     def __init__(self) -> None:
         self.calls: list[tuple[str, str, int]] = []
         self.failure: Exception | None = None
+        self.called = asyncio.Event()
 
     async def __call__(self, show_id: str, known_version: str, readers: list[Sequence[RateBucket]]) -> bytes:
         self.calls.append((show_id, known_version, len(readers)))
+        self.called.set()
         await asyncio.sleep(0)  # the reply comes in a later turn, as Redis' does
         if self.failure is not None:
             raise self.failure
@@ -48,8 +50,7 @@ async def test_a_reader_that_comes_while_a_call_is_out_waits_for_a_call_of_its_o
     script = Script()
     snapshots = SharedSnapshots(script)
     first = asyncio.ensure_future(snapshots.read("s", "v1", buckets(1)))
-    while not script.calls:  # until the first call is out
-        await asyncio.sleep(0)
+    await script.called.wait()  # the first call is out
     await asyncio.gather(first, snapshots.read("s", "v1", buckets(2)))
     assert script.calls == [("s", "v1", 1), ("s", "v1", 1)]
 
