@@ -10,7 +10,9 @@ The seats an order takes are the other contract on this port (test_seat_inventor
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import TypeVar
 
 import msgspec
 import pytest
@@ -27,6 +29,8 @@ from lml.platform.domain.errors import BrokenInvariant
 from lml.platform.ids import new_id
 from tests.integration.ordering.implementations import BOB, NOW, Ordering
 from tests.timing import eventually
+
+_Read = TypeVar("_Read")
 
 S = OrderStatus
 # Writes the use cases never make (they lock and check first), refused by PostgreSQL (its conditional
@@ -178,15 +182,26 @@ async def test_a_locked_order_keeps_the_next_locker_waiting_until_the_holder_com
         async with ordering.transaction() as tx:
             return await tx.orders.get(order.order_id, for_update=True)
 
+    seen = await _paid_while_another_locks(ordering, order, lock_it)
+    assert seen is not None and seen.status is S.PAID
+
+
+async def _paid_while_another_locks(
+    ordering: Ordering, order: Order, lock_it: Callable[[], Awaitable[_Read]],
+    also: Callable[[OrderingTransaction], Awaitable[object]] | None = None,
+) -> _Read:
+    """What `lock_it` (a transaction of its own) read, having waited for the order while another
+    transaction held it, paid it (and did `also`), and committed."""
     async with ordering.transaction() as holder:
         locked = await holder.orders.get(order.order_id, for_update=True)
         assert locked is not None
         waiting = asyncio.create_task(lock_it())
         await eventually(ordering.someone_waits, within=5, what="the second locker waiting for the order")
         await holder.orders.save(paid(locked), actor="system:payments", at=NOW)
+        if also is not None:
+            await also(holder)
         await holder.commit()
-    seen = await waiting
-    assert seen is not None and seen.status is S.PAID
+    return await waiting
 
 
 async def test_an_order_locked_with_its_shows_cancellation_reads_both_as_the_lock_holder_left_them(
@@ -202,15 +217,9 @@ async def test_an_order_locked_with_its_shows_cancellation_reads_both_as_the_loc
         async with ordering.transaction() as tx:
             return await tx.orders.locked_with_show_cancelled(order.order_id)
 
-    async with ordering.transaction() as holder:
-        locked = await holder.orders.get(order.order_id, for_update=True)
-        assert locked is not None
-        waiting = asyncio.create_task(lock_it())
-        await eventually(ordering.someone_waits, within=5, what="the second locker waiting for the order")
-        await holder.orders.save(paid(locked), actor="system:payments", at=NOW)
-        await holder.cancellations.start(ordering.show_id, ordering.organization_id, NOW)
-        await holder.commit()
-    seen = await waiting
+    seen = await _paid_while_another_locks(
+        ordering, order, lock_it,
+        also=lambda holder: holder.cancellations.start(ordering.show_id, ordering.organization_id, NOW))
     assert seen is not None and seen[0].status is S.PAID and seen[1] is True
     async with ordering.transaction() as tx:
         assert await tx.orders.locked_with_show_cancelled(elsewhere.order_id) == (elsewhere, False)
