@@ -19,7 +19,7 @@ class Script:
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, str, int]] = []
-        self.failure: Exception | None = None
+        self.failure: BaseException | None = None
         self.called = asyncio.Event()
 
     async def __call__(self, show_id: str, known_version: str, readers: list[Sequence[RateBucket]]) -> bytes:
@@ -76,3 +76,12 @@ async def test_a_failing_call_fails_every_reader_and_one_gone_takes_nobody_with_
             await reader
     script.failure = None
     assert (await snapshots.read("s", "v1", buckets(3)))[0][1] == 3
+
+
+async def test_a_call_cancelled_cancels_its_readers_waits() -> None:
+    script = Script()
+    script.failure = asyncio.CancelledError()  # as when the process stops with the call out
+    snapshots = SharedSnapshots(script)
+    reader = asyncio.ensure_future(snapshots.read("s", "v1", buckets(1)))
+    with pytest.raises(asyncio.CancelledError):
+        await reader

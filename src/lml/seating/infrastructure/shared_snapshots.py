@@ -62,10 +62,18 @@ class SharedSnapshots:
     async def _answer(self, key: tuple[str, str], readers: _Readers) -> None:
         try:
             rates, reply = _ANSWER.decode(await self._call(*key, readers.buckets))
-        except Exception as failure:  # noqa: BLE001 - every reader's own failure, raised where it waits
+        except BaseException as failure:
+            # Every reader's own failure, raised where it waits; the call cancelled (the process
+            # stopping), every reader's wait with it. A reader gone (its request cancelled) waits no more.
             for future in readers.waiting:
-                if not future.done():  # a reader gone (its request cancelled) waits no more
+                if future.done():
+                    continue
+                if isinstance(failure, Exception):
                     future.set_exception(failure)
+                else:
+                    future.cancel()
+            if not isinstance(failure, Exception):
+                raise
             return
         for future, rate in zip(readers.waiting, rates, strict=True):
             if not future.done():
