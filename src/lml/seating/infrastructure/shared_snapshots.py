@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 import msgspec
 
+from lml.platform.domain.errors import BrokenInvariant
 from lml.platform.domain.rate_budget import RateBucket
 
 # Readers per call: each one's buckets are spent inside the script, which holds Redis meanwhile.
@@ -62,6 +63,8 @@ class SharedSnapshots:
     async def _answer(self, key: tuple[str, str], readers: _Readers) -> None:
         try:
             rates, reply = _ANSWER.decode(await self._call(*key, readers.buckets))
+            if len(rates) != len(readers.waiting):
+                raise BrokenInvariant(f"a snapshot answered {len(rates)} readers of {len(readers.waiting)}")
         except BaseException as failure:
             # Every reader's own failure, raised where it waits; the call cancelled (the process
             # stopping), every reader's wait with it. A reader gone (its request cancelled) waits no more.
