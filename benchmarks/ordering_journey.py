@@ -3,6 +3,7 @@
     .venv/bin/python -m benchmarks.ordering_journey                         # 2,000 seats, 4,000 buyers
     .venv/bin/python -m benchmarks.ordering_journey --seats 500 --buyers 1000 --connections 32
     .venv/bin/python -m benchmarks.ordering_journey --big --connections 16   # 10,000 seats, 20,000 buyers
+    .venv/bin/python -m benchmarks.ordering_journey ... --worker-every 1.0  # worker passes ticked as in production
 
 A throwaway world like the tests' (new database, claimed Redis index, nx-27017, localstripe), the API
 served by granian in a process of its own, and the worker's passes (Stripe inbox, outbox) in another.
@@ -40,6 +41,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import contextlib
 import hashlib
 import hmac
 import json
@@ -204,10 +206,12 @@ async def _buyer(api: httpx.AsyncClient, stripe: httpx.AsyncClient, settings: Se
     tally.gave_up += 1
 
 
-async def _worker_loop(mail: bool) -> None:
+async def _worker_loop(mail: bool, every: float | None) -> None:
     """What `lml worker` does for this journey (Stripe inbox, outbox; with `mail`, sending the messages
     due), in a process of its own, until SIGTERM. Its settings come from the LML_* variables the parent
-    exported. Sending runs beside the other passes, as its own actor does, not between them."""
+    exported. Sending runs beside the other passes, as its own actor does, not between them. Each pass
+    follows the last at once while it finds work (50 ms after one that found none), or with `every`,
+    one pass each `every` seconds, as the production worker's ticker sends them."""
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
     container = build_container(Settings.from_env())
@@ -216,8 +220,13 @@ async def _worker_loop(mail: bool) -> None:
 
     async def until_stopped(work: Callable[[], Awaitable[int]]) -> None:
         while not stop.is_set():
-            if await work() == 0:
-                await asyncio.sleep(0.05)
+            started = time.monotonic()
+            found = await work()
+            idle = 0.0 if found else 0.05
+            pause = idle if every is None else every - (time.monotonic() - started)
+            if pause > 0:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), pause)
 
     async def passes() -> int:
         return (await worker.process_stripe_events() + await worker.relay_outbox()
@@ -505,10 +514,11 @@ async def run(settings: Settings, api: ServedApi, args: argparse.Namespace, work
 
 
 @contextmanager
-def _worker_process(mail: bool, env: dict[str, str]) -> Iterator[int]:
+def _worker_process(mail: bool, every: float | None, env: dict[str, str]) -> Iterator[int]:
     """The worker's process; yields its pid."""
     process = subprocess.Popen([sys.executable, "-m", "benchmarks.ordering_journey", "--worker-loop",
-                                *(["--mail"] if mail else [])], cwd=ROOT, env={**os.environ, **env})
+                                *(["--mail"] if mail else []), *(["--worker-every", str(every)] if every else [])],
+                               cwd=ROOT, env={**os.environ, **env})
     try:
         yield process.pid
     finally:
@@ -531,12 +541,15 @@ def main() -> None:
     parser.add_argument("--explain", action="store_true",
                         help="then print the plans PostgreSQL ran (EXPLAIN ANALYZE, BUFFERS via auto_explain)"
                              " for the run's statements; slows every statement: for the plans, not the figures")
+    parser.add_argument("--worker-every", type=float, metavar="SECONDS",
+                        help="the worker's passes once each SECONDS, as production's ticker sends them (1.0),"
+                             " rather than one after the other while they find work")
     parser.add_argument("--worker-loop", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.big:
         args.seats, args.buyers = 10_000, 20_000
     if args.worker_loop:
-        asyncio.run(_worker_loop(args.mail))
+        asyncio.run(_worker_loop(args.mail, args.worker_every))
         return
     with ExitStack() as stack:
         sink = _mail_sink(stack) if args.mail else None
@@ -549,7 +562,8 @@ def main() -> None:
         # The API in a process of its own, as in production: the load and the worker stay here.
         api = stack.enter_context(serve_api(settings, workers=args.api_workers, log=work / "lml-serve.log",
                                             extra_env={**_env(settings), **probe_env(probes["api"])}))
-        worker_pid = stack.enter_context(_worker_process(args.mail, {**_env(settings), **probe_env(probes["worker"])}))
+        worker_pid = stack.enter_context(_worker_process(args.mail, args.worker_every,
+                                                         {**_env(settings), **probe_env(probes["worker"])}))
         emulator_port = settings.stripe_api_base.rsplit(":", 1)[1]
         accounting = Accounting(settings, {
             "api": api.pids, "worker": lambda: [worker_pid],
