@@ -54,11 +54,13 @@ UNLIMITED_PATHS = ("/livez", "/readyz", "/metrics", "/schema", "/v1/payments/str
 
 def http_kit(container: Container) -> HttpKit:
     resources, settings = container.resources, container.settings
+    # Through one batcher: the limiter's and idempotency's scripts of concurrent requests share round
+    # trips to Redis, and each call skips redis-py's own way through its pool.
+    scripts = cast(Any, BatchingScripts(resources.redis))
     return HttpKit(
         tokens=resources.tokens,
-        idempotency=IdempotencyStore(resources.redis, settings.redis_key_prefix, settings.idempotency_secret),
-        # Through a batcher: the limiter's scripts of concurrent requests share round trips to Redis.
-        limiter=RateLimiter(cast(Any, BatchingScripts(resources.redis)), settings.redis_key_prefix),
+        idempotency=IdempotencyStore(scripts, settings.redis_key_prefix, settings.idempotency_secret),
+        limiter=RateLimiter(scripts, settings.redis_key_prefix),
         authorize_operator=container.identity_facade.authorize_operator,
     )
 
