@@ -112,8 +112,8 @@ class UnitOfWork:
         self._savepoints = 0
 
     def after_commit(self, action: Callable[[], None]) -> None:
-        """Run `action` once the transaction has committed (never if it rolls back): what counts a
-        change, say, counts only the changes that happened."""
+        """Run `action` once the transaction has committed (never if it rolls back, or the savepoint it
+        was given in does): what counts a change, say, counts only the changes that happened."""
         self._after_commit.append(action)
 
     async def _send_commit(self) -> None:
@@ -135,18 +135,20 @@ class UnitOfWork:
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:
         """A savepoint: leaving it with an exception undoes only what was done inside it, the writes
-        given to `write_with_commit` there included. One that completes is left for the COMMIT to
-        release, a round trip fewer than psycopg's nested transaction (`SAVEPOINT`, then `RELEASE`):
-        released or not, what it did and the locks it took stay the transaction's until it ends, and
-        a savepoint opened after it still rolls back only its own work."""
+        given to `write_with_commit` and the actions given to `after_commit` there included. One that
+        completes is left for the COMMIT to release, a round trip fewer than psycopg's nested
+        transaction (`SAVEPOINT`, then `RELEASE`): released or not, what it did and the locks it took
+        stay the transaction's until it ends, and a savepoint opened after it still rolls back only its
+        own work."""
         self._savepoints += 1
         name = f"lml_{self._savepoints}"
         await self.conn.execute(f"SAVEPOINT {name}", prepare=False)
-        kept = len(self._with_commit)
+        kept, waiting = len(self._with_commit), len(self._after_commit)
         try:
             yield
         except BaseException:
             del self._with_commit[kept:]
+            del self._after_commit[waiting:]
             try:
                 await self.conn.execute(f"ROLLBACK TO SAVEPOINT {name}", prepare=False)
             except psycopg.Error as failed:

@@ -187,6 +187,20 @@ async def test_what_waits_for_the_commit_runs_once_after_it_and_never_after_a_ro
     assert ran == ["committed"]
 
 
+async def test_what_waits_for_the_commit_in_a_savepoint_that_rolls_back_is_dropped_with_it(db: Database) -> None:
+    ran: list[str] = []
+    async with db.unit_of_work() as uow:
+        uow.after_commit(lambda: ran.append("before"))
+        with pytest.raises(LookupError):
+            async with uow.savepoint():
+                uow.after_commit(lambda: ran.append("undone"))
+                raise LookupError("no such seat")
+        async with uow.savepoint():
+            uow.after_commit(lambda: ran.append("kept"))
+        await uow.commit()
+    assert ran == ["before", "kept"]
+
+
 async def test_a_read_only_unit_of_work_refuses_to_write(db: Database) -> None:
     with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
         async with db.unit_of_work(read_only=True) as uow:
