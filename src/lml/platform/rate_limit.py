@@ -23,6 +23,18 @@ def bucket_args(buckets: Sequence[RateBucket]) -> list[str | int]:
     return args
 
 
+def bills_args(bills: Sequence[Sequence[RateBucket]]) -> tuple[list[str | int], list[str]]:
+    """Budgets kept apart (each bill's buckets), as lua/buckets.lua's `spend_bills` reads them: the
+    ARGV (the number of bills, then each one's bucket count and `bucket_args`) and the KEYS to put
+    last (every bill's buckets, bill after bill)."""
+    args: list[str | int] = [len(bills)]
+    keys: list[str] = []
+    for buckets in bills:
+        args += [len(buckets), *bucket_args(buckets)]
+        keys += [bucket.key for bucket in buckets]
+    return args, keys
+
+
 class RateLimiter:
     def __init__(self, redis: RedisClient, key_prefix: str = "lml") -> None:
         self._script = LuaScript(redis, "lml.platform", "buckets.lua", "token_bucket.lua")

@@ -23,7 +23,7 @@ from lml.admission.application.ports import (
     RoomFigures,
 )
 from lml.platform.domain.rate_budget import RateBill
-from lml.platform.rate_limit import bucket_args
+from lml.platform.rate_limit import bills_args
 from lml.platform.redis import RedisClient, lua_source
 from lml.platform.redis_batch import ScriptBatcher
 
@@ -87,11 +87,9 @@ class RedisLine:
         """The reply of a script that spends the bills first (lua/bills.lua). Their buckets carry the show's
         hash tag; each bill is settled with its own answer, and one already settled is not spent again."""
         unpaid = [bill for bill in bills if bill.decision is None and bill.buckets]
-        billed: list[Any] = [now_ms, *args, len(unpaid)]
-        for bill in unpaid:
-            billed += [len(bill.buckets), *bucket_args(bill.buckets)]
-        keys = [*self.keys(show_id), *(bucket.key for bill in unpaid for bucket in bill.buckets)]
-        rates, reply = _BILLED_REPLY.decode(await self._batcher.run(script, keys, billed))
+        billed, bucket_keys = bills_args([bill.buckets for bill in unpaid])
+        rates, reply = _BILLED_REPLY.decode(await self._batcher.run(script, [*self.keys(show_id), *bucket_keys],
+                                                                    [now_ms, *args, *billed]))
         for bill, rate in zip(unpaid, rates if isinstance(rates, list) else [], strict=False):
             bill.settle(rate)
         return reply

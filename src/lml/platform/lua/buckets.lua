@@ -71,3 +71,34 @@ local function spend_request_buckets(count, args, first)
   local answer = spend_buckets(buckets, args, first, 1, 'take')
   return answer, answer[1] == 0
 end
+
+-- Several budgets kept apart, each answered on its own (bills: a request's budgets whose answers differ,
+-- or the readers sharing one call), one token of each bucket spent in the same step as a script's
+-- work. ARGV from `at` on: the number of bills, then each bill's bucket count b and its b buckets'
+-- capacity and refill per second; the buckets are the last KEYS, bill after bill. Each bill's buckets
+-- are spent in order (spend_buckets; `{}` answers a bill of no bucket); with `stop_at_refusal`, no bill
+-- after the first that refused. Returns the bills' answers, whether one refused, whether one went through.
+local function spend_bills(at, stop_at_refusal)
+  local bills, total, arg = tonumber(ARGV[at]), 0, at + 1
+  for _ = 1, bills do
+    local count = tonumber(ARGV[arg])
+    total, arg = total + count, arg + 1 + 2 * count
+  end
+  local rates, refused, through = {}, false, false
+  local key = #KEYS - total + 1
+  arg = at + 1
+  for i = 1, bills do
+    local count = tonumber(ARGV[arg])
+    local buckets = {}
+    for k = 1, count do buckets[k] = KEYS[key + k - 1] end
+    rates[i] = count == 0 and {} or spend_buckets(buckets, ARGV, arg + 1, 1, 'take')
+    if count > 0 and rates[i][1] == 0 then
+      refused = true
+      if stop_at_refusal then break end
+    else
+      through = true
+    end
+    key, arg = key + count, arg + 1 + 2 * count
+  end
+  return rates, refused, through
+end

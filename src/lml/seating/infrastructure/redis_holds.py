@@ -15,7 +15,7 @@ import msgspec
 import redis.asyncio as aioredis
 
 from lml.platform.domain.rate_budget import RateBill, RateBucket
-from lml.platform.rate_limit import bucket_args
+from lml.platform.rate_limit import bills_args, bucket_args
 from lml.platform.redis import (
     FunctionLibrary,
     LibraryFunction,
@@ -181,12 +181,8 @@ class RedisHoldStore:
                                        [now, keys.channel, *args])
 
     async def _snapshot_for(self, show_id: str, known_version: str, readers: list[Sequence[RateBucket]]) -> bytes:
-        args: list[Any] = [known_version, len(readers)]
-        keys: list[str] = []
-        for buckets in readers:
-            args += [len(buckets), *bucket_args(buckets)]
-            keys += [bucket.key for bucket in buckets]
-        return cast(bytes, await self._run(self._snapshot, show_id, args, keys))
+        budgets, keys = bills_args(readers)
+        return cast(bytes, await self._run(self._snapshot, show_id, [known_version, *budgets], keys))
 
     async def place(
         self, show_id: str, hold_id: str, holder: Holder, token_hash: str, request: HoldRequest, terms: HoldTerms,
