@@ -12,11 +12,16 @@ for the first time), `--concurrency` requests in flight. Routes:
 - `hold`: `POST /v1/shows/{id}/holds` for two adjacent seats at a random place (201s, then 409s as
   the show fills);
 - `seatmap304` / `availability304`: `GET .../seatmap` and `GET .../availability` with the ETag in
-  `If-None-Match`.
+  `If-None-Match`;
+- `order`: `POST /v1/orders` for a hold of one seat, each by its own buyer with an Idempotency-Key
+  (the holds placed beforehand, not counted), its PaymentIntent created at the Stripe emulator;
+- `webhook`: `POST /v1/payments/stripe/webhook`, a signed `payment_intent.succeeded` for one of
+  those orders (the worker that would apply it does not run).
 
-Prints one JSON line per route: process CPU and wall time per request, statuses; with `--profile N`,
+Prints one JSON line per route: process CPU (and the kernel's part of it) and wall time per request,
+statuses; with `--profile N`,
 cProfile's top N functions by own time and by cumulative time for each route (slower: read shares,
-not absolutes). Redis and PostgreSQL run in processes of their own: their work is not counted.
+not absolutes). Redis, PostgreSQL and the Stripe emulator run in processes of their own: their work is not counted.
 Reports only; figures move with the machine's load (printed), compare within one run.
 """
 
@@ -38,16 +43,21 @@ from contextlib import ExitStack
 from datetime import UTC, datetime
 from typing import Any
 
+import httpx
 import msgspec
+import uvloop
+from benchmarks.ordering_journey import _signed
 from benchmarks.seating_hold_storm import _show_on_sale
 from benchmarks.served_api import fresh_settings
+from tests import services
 
 from lml.app import create_app
+from lml.config import Settings
 from lml.container import build_container
 from lml.platform.domain.principal import Principal
 from lml.platform.tokens import TokenCodec
 
-ROUTES = ("livez", "hold", "seatmap304", "availability304")
+ROUTES = ("livez", "hold", "seatmap304", "availability304", "order", "webhook")
 Call = Callable[[], Awaitable[int]]
 
 
@@ -59,7 +69,7 @@ class InProcess:
 
     async def __call__(
         self, method: str, path: str, headers: dict[str, str], body: bytes = b""
-    ) -> tuple[int, dict[str, str]]:
+    ) -> tuple[int, dict[str, str], bytes]:
         sent: list[dict[str, Any]] = []
         delivered = False
 
@@ -80,7 +90,8 @@ class InProcess:
                  "client": ("10.0.0.1", 50000), "server": ("127.0.0.1", 8000), "state": {}}
         await self.app(scope, receive, send)
         start = sent[0]
-        return start["status"], {k.decode(): v.decode() for k, v in start.get("headers", [])}
+        body = b"".join(message.get("body", b"") for message in sent[1:])
+        return start["status"], {k.decode(): v.decode() for k, v in start.get("headers", [])}, body
 
 
 async def _measure(route: str, call: Call, requests: int, concurrency: int, profile: int) -> None:
@@ -90,17 +101,19 @@ async def _measure(route: str, call: Call, requests: int, concurrency: int, prof
     await call()  # warm: caches, the script loaded
     per_client = max(1, requests // concurrency)
     profiler = cProfile.Profile() if profile else None
-    wall, cpu = time.perf_counter(), time.process_time()
+    wall, before = time.perf_counter(), os.times()
     if profiler:
         profiler.enable()
     counts = await asyncio.gather(*(client(per_client) for _ in range(concurrency)))
     if profiler:
         profiler.disable()
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    wall, after = time.perf_counter() - wall, os.times()
+    user, system = after.user - before.user, after.system - before.system
     done = per_client * concurrency
     statuses: Counter[int] = sum(counts, Counter())
     print(json.dumps({"route": route, "requests": done, "concurrency": concurrency,
-                      "cpu_us_per_request": round(cpu / done * 1e6, 1),
+                      "cpu_us_per_request": round((user + system) / done * 1e6, 1),
+                      "of_which_system_us": round(system / done * 1e6, 1),
                       "wall_us_per_request": round(wall / done * 1e6, 1),
                       "statuses": {str(k): v for k, v in sorted(statuses.items())},
                       "profiled": bool(profiler), "load_average": [round(x, 2) for x in os.getloadavg()]}), flush=True)
@@ -129,9 +142,55 @@ async def _lifespan(app: Any) -> Callable[[], Awaitable[None]]:
     return stop
 
 
+def _json_request(token: str, body: bytes, **headers: str) -> dict[str, str]:
+    return {"authorization": token, "content-type": "application/json", "content-length": str(len(body)), **headers}
+
+
+async def _held(app: InProcess, show_id: str, seats: list[str], tokens: list[str]) -> list[tuple[str, bytes]]:
+    """A hold of each seat, each by its own buyer (`tokens`, one a seat): the buyer's token and the body of
+    its order."""
+    orders = []
+    for seat, token in zip(seats, tokens, strict=True):
+        body = msgspec.json.encode({"seat_ids": [seat]})
+        status, _, answer = await app("POST", f"/v1/shows/{show_id}/holds", _json_request(token, body), body)
+        if status != 201:
+            raise RuntimeError(f"hold {status}: {answer[:200]!r}")
+        hold = msgspec.json.decode(answer)
+        orders.append((token, msgspec.json.encode({"hold_id": hold["hold_id"], "hold_token": hold["hold_token"]})))
+    return orders
+
+
+async def _placed(app: InProcess, held: list[tuple[str, bytes]]) -> list[str]:
+    """An order for each hold; their PaymentIntents' ids."""
+    intents = []
+    for token, body in held:
+        status, _, answer = await app("POST", "/v1/orders", _json_request(token, body), body)
+        if status != 201:
+            raise RuntimeError(f"order {status}: {answer[:200]!r}")
+        intents.append(msgspec.json.decode(answer)["payment"]["payment_intent_id"])
+    return intents
+
+
+async def _succeeded_events(settings: Settings, intents: list[str]) -> list[tuple[bytes, str]]:
+    """Stripe's `payment_intent.succeeded` for each PaymentIntent as the emulator holds it, signed as Stripe
+    signs it: the body and its `Stripe-Signature`."""
+    secret = settings.stripe_webhook_secrets[0]
+    events = []
+    async with httpx.AsyncClient(base_url=settings.stripe_api_base, auth=(settings.stripe_secret_key, "")) as stripe:
+        for intent in intents:
+            pi = (await stripe.get(f"/v1/payment_intents/{intent}")).json() | {"status": "succeeded"}
+            body = msgspec.json.encode({"id": f"evt_{uuid.uuid4().hex[:24]}", "object": "event",
+                                        "created": int(time.time()), "type": "payment_intent.succeeded",
+                                        "data": {"object": pi}, "livemode": False})
+            events.append((body, _signed(body, secret)))
+    return events
+
+
 async def _run(args: argparse.Namespace) -> None:
     with ExitStack() as stack:
-        settings = fresh_settings(stack)
+        emulator = stack.enter_context(services.stripe_emulator(stack.enter_context(services.workdir())))
+        settings = fresh_settings(stack, stripe_api_base=emulator, stripe_secret_key="sk_test_bench",  # noqa: S106
+                                  stripe_webhook_secret="whsec_bench")  # noqa: S106 - the emulator's keys
         show_id, seats = await _show_on_sale(settings, args.seats)
         # One process stands for buyers on many networks: no cap per client address.
         settings = msgspec.structs.replace(settings, rate_limit_address_burst=10_000_000,
@@ -165,9 +224,38 @@ async def _run(args: argparse.Namespace) -> None:
                 return (await app("GET", availability, {"if-none-match": availability_etag[0]}))[0]
 
             availability_etag: list[str] = []
+            # The orders' seats and buyers (and the warming call's), kept apart from those the holds pick from.
+            ordering = {"order", "webhook"} & set(args.routes)
+            count = args.requests + 1 if ordering else 0
+            order_seats, order_tokens = seats[len(seats) - count:], tokens[len(tokens) - count:]
+            seats, tokens = seats[:len(seats) - count], tokens[:len(tokens) - count]
+            to_order: list[tuple[str, bytes]] = []
+            intents: list[str] = []
+            events: list[tuple[bytes, str]] = []
+
+            async def order() -> int:
+                token, body = to_order.pop()
+                status, _, answer = await app("POST", "/v1/orders", _json_request(
+                    token, body, **{"idempotency-key": uuid.uuid4().hex}), body)
+                if status == 201:
+                    intents.append(msgspec.json.decode(answer)["payment"]["payment_intent_id"])
+                return status
+
+            async def webhook() -> int:
+                body, signature = events.pop()
+                return (await app("POST", "/v1/payments/stripe/webhook", {
+                    "stripe-signature": signature, "content-type": "application/json",
+                    "content-length": str(len(body))}, body))[0]
+
             calls: dict[str, Call] = {"livez": livez, "hold": hold, "seatmap304": seatmap304,
-                                      "availability304": availability304}
+                                      "availability304": availability304, "order": order, "webhook": webhook}
             for route in args.routes:
+                if route == "order":
+                    to_order = await _held(app, show_id, order_seats, order_tokens)
+                if route == "webhook":
+                    if not intents:
+                        intents = await _placed(app, await _held(app, show_id, order_seats, order_tokens))
+                    events = await _succeeded_events(settings, intents)
                 await _measure(route, calls[route], args.requests, args.concurrency, args.profile)
         finally:
             await stop()
@@ -181,7 +269,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--seats", type=int, default=20_000)
     parser.add_argument("--buyers", type=int, default=20_000)
     parser.add_argument("--profile", type=int, default=0, metavar="N", help="cProfile's top N functions per route")
-    asyncio.run(_run(parser.parse_args(argv)))
+    # libuv's loop, as `lml serve` runs the app.
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        runner.run(_run(parser.parse_args(argv)))
     return 0
 
 
