@@ -14,6 +14,7 @@ from litestar.testing import AsyncTestClient
 
 from lml.app import create_app
 from lml.config import Settings
+from lml.platform.logging import rebuild_loggers
 
 
 class CapturedLogs:
@@ -42,6 +43,7 @@ def logs(capsys: pytest.CaptureFixture[str]) -> Iterator[CapturedLogs]:
         yield CapturedLogs(capsys)
     finally:
         structlog.configure(**config)
+        rebuild_loggers()
         root.handlers[:] = handlers
         root.setLevel(level)
 

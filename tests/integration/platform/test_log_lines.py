@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import json
 import uuid
+
+import pytest
 
 from lml.config import Settings
 from lml.platform.logging import configure_logging, get_logger
@@ -32,3 +37,23 @@ def test_a_line_with_text_that_is_not_unicode_is_still_one_json_line(logs: Captu
     assert line["path"] == "/v1/\udcff"
     assert line["request_headers"] == {"Cookie": "[redacted]", "7": "x"}
     assert "s=1" not in logs.text()
+
+
+def test_a_logger_already_used_follows_the_configuration_and_the_stream_in_force(
+    logs: CapturedLogs, capsys: pytest.CaptureFixture[str],
+) -> None:
+    log = get_logger("lml.test")
+    configure_logging(Settings(log_format="json", log_level="warning"))
+    log.info("dropped")
+    log.warning("kept_at_warning")
+
+    configure_logging(Settings(log_format="json", log_level="info"))
+    log.info("kept_at_info")
+    with capsys.disabled():  # another stream in place of stderr since the logger was built
+        swapped = io.StringIO()
+        with contextlib.redirect_stderr(swapped):
+            log.info("written_to_the_new_stream")
+
+    events = [line["event"] for line in logs.json_lines()]
+    assert events == ["kept_at_warning", "kept_at_info"]
+    assert json.loads(swapped.getvalue())["event"] == "written_to_the_new_stream"
