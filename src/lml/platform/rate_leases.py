@@ -12,9 +12,9 @@ one process, an upper bound with several."""
 from __future__ import annotations
 
 import msgspec
-from cachetools import TTLCache
 
 from lml.platform.domain.rate_budget import RateBill, RateDecision
+from lml.platform.expiring_map import ExpiringMap
 from lml.platform.rate_limit import RateLimiter
 
 LEASE_SECONDS = 1.0
@@ -36,7 +36,7 @@ class _Lease:
 class RateLeases:
     def __init__(self, *, seconds: float = LEASE_SECONDS, max_lease: int = MAX_LEASE,
                  max_callers: int = MAX_CALLERS) -> None:
-        self._leases: TTLCache[str, _Lease] = TTLCache(maxsize=max_callers, ttl=seconds)
+        self._leases: ExpiringMap[str, _Lease] = ExpiringMap(maxsize=max_callers, ttl=seconds)
         self._max_lease = max_lease
 
     async def spend(self, limiter: RateLimiter, bill: RateBill) -> RateDecision:

@@ -5,11 +5,10 @@ on or off reaches every process within that time."""
 
 from __future__ import annotations
 
-from cachetools import TTLCache
-
 from lml.admission.domain.room import WaitingRoom
 from lml.admission.infrastructure.pg_rooms import PgRooms
 from lml.platform.db import Database
+from lml.platform.expiring_map import ExpiringMap
 from lml.platform.single_flight import SingleFlight
 
 TTL_SECONDS = 2.0
@@ -19,7 +18,7 @@ MAX_SHOWS = 10_000
 class RoomDirectory:
     def __init__(self, db: Database, *, ttl_seconds: float = TTL_SECONDS) -> None:
         self._db = db
-        self._cache: TTLCache[str, tuple[WaitingRoom | None]] = TTLCache(maxsize=MAX_SHOWS, ttl=ttl_seconds)
+        self._cache: ExpiringMap[str, tuple[WaitingRoom | None]] = ExpiringMap(maxsize=MAX_SHOWS, ttl=ttl_seconds)
         self._reading: SingleFlight[str, WaitingRoom | None] = SingleFlight()
 
     async def room(self, show_id: str) -> WaitingRoom | None:
@@ -31,7 +30,7 @@ class RoomDirectory:
 
     def forget(self, show_id: str) -> None:
         """This process changed the room: its next hold reads it afresh."""
-        self._cache.pop(show_id, None)
+        self._cache.pop(show_id)
 
     async def _read(self, show_id: str) -> WaitingRoom | None:
         async with self._db.unit_of_work() as uow:

@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 import msgspec
-from cachetools import TTLCache
 from psycopg import AsyncConnection
 
 from lml.platform.db import Database
+from lml.platform.expiring_map import ExpiringMap
 from lml.platform.single_flight import SingleFlight
 from lml.seating.domain.errors import UnknownShow
 from lml.seating.domain.hold import is_canonical_show_id
@@ -44,7 +44,7 @@ class SaleTermsReader:
     def __init__(self, db: Database, *, ttl_seconds: float = TTL_SECONDS) -> None:
         self._db = db
         # A one-tuple, so that "known not to exist" (None) is cached like the rest.
-        self._cache: TTLCache[str, tuple[SaleTerms | None]] = TTLCache(maxsize=MAX_SHOWS, ttl=ttl_seconds)
+        self._cache: ExpiringMap[str, tuple[SaleTerms | None]] = ExpiringMap(maxsize=MAX_SHOWS, ttl=ttl_seconds)
         self._reading: SingleFlight[str, SaleTerms | None] = SingleFlight()
 
     async def terms(self, show_id: str) -> SaleTerms:
