@@ -3,10 +3,12 @@
 
     .venv/bin/python -m benchmarks.request_cost                        # every route, 4,000 requests each
     .venv/bin/python -m benchmarks.request_cost --routes hold --profile 40
+    .venv/bin/python -m benchmarks.request_cost --instructions --requests 400 --seats 2000 --buyers 2000
 
-On a throwaway world like the tests' (new database, claimed Redis index, nx-27017): a 20,000-seat
-show on sale, 20,000 guest tokens (each request a random buyer, as in a storm: most tokens are seen
-for the first time), `--concurrency` requests in flight. Routes:
+On a throwaway world like the tests' (new database, claimed Redis index, nx-27017, the Stripe
+emulator): a 20,000-seat show on sale, 20,000 guest tokens (each request a random buyer, as in a
+storm: most tokens are seen for the first time), `--concurrency` requests in flight, on libuv's loop
+as `lml serve` runs the app. Routes:
 
 - `livez`: `GET /livez`, the framework's floor;
 - `hold`: `POST /v1/shows/{id}/holds` for two adjacent seats at a random place (201s, then 409s as
@@ -19,10 +21,12 @@ for the first time), `--concurrency` requests in flight. Routes:
   those orders (the worker that would apply it does not run).
 
 Prints one JSON line per route: process CPU (and the kernel's part of it) and wall time per request,
-statuses; with `--profile N`,
-cProfile's top N functions by own time and by cumulative time for each route (slower: read shares,
-not absolutes). Redis, PostgreSQL and the Stripe emulator run in processes of their own: their work is not counted.
-Reports only; figures move with the machine's load (printed), compare within one run.
+statuses. With `--profile N`, cProfile's top N functions by own time and by cumulative time for each
+route (slower: read shares, not absolutes). With `--instructions`, the script runs itself under
+valgrind's callgrind and also prints the instructions the process ran per request: a count that does
+not move with the machine's load, for comparing code (its CPU figures are then valgrind's). Redis,
+PostgreSQL and the Stripe emulator run in processes of their own: their work is not counted. The CPU
+figures move with the machine's load (printed): compare within one run.
 """
 
 from __future__ import annotations
@@ -34,13 +38,16 @@ import json
 import os
 import pstats
 import random
+import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from contextlib import ExitStack
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -57,6 +64,8 @@ from lml.container import build_container
 from lml.platform.domain.principal import Principal
 from lml.platform.tokens import TokenCodec
 
+# Where the callgrind run of `--instructions` writes its counts; set once this script runs under it.
+_CALLGRIND_DIR = "LML_BENCH_CALLGRIND_DIR"
 ROUTES = ("livez", "hold", "seatmap304", "availability304", "order", "webhook")
 Call = Callable[[], Awaitable[int]]
 
@@ -94,7 +103,30 @@ class InProcess:
         return start["status"], {k.decode(): v.decode() for k, v in start.get("headers", [])}, body
 
 
-async def _measure(route: str, call: Call, requests: int, concurrency: int, profile: int) -> None:
+class _Callgrind:
+    """Counts the instructions this process runs (valgrind's callgrind, which this script runs under
+    with `--instructions`) between `start` and `stop`: the same count for the same code and inputs,
+    whatever else the machine does."""
+
+    def __init__(self, directory: str) -> None:
+        self._directory = Path(directory)
+
+    def _control(self, *args: str) -> None:
+        subprocess.run(["callgrind_control", *args, str(os.getpid())], capture_output=True, check=True)
+
+    def start(self) -> None:
+        self._control("--zero")
+        self._control("--instr=on")
+
+    def stop(self, route: str) -> int:
+        self._control("--instr=off")
+        self._control(f"--dump={route}")
+        dump = max(self._directory.glob("callgrind.out.*"), key=lambda path: int(path.suffix[1:]))
+        return int(next(line for line in dump.read_text().splitlines() if line.startswith("totals:")).split()[1])
+
+
+async def _measure(route: str, call: Call, requests: int, concurrency: int, profile: int,
+                   callgrind: _Callgrind | None) -> None:
     async def client(count: int) -> Counter[int]:
         return Counter([await call() for _ in range(count)])
 
@@ -104,7 +136,10 @@ async def _measure(route: str, call: Call, requests: int, concurrency: int, prof
     wall, before = time.perf_counter(), os.times()
     if profiler:
         profiler.enable()
+    if callgrind:
+        callgrind.start()
     counts = await asyncio.gather(*(client(per_client) for _ in range(concurrency)))
+    instructions = callgrind.stop(route) if callgrind else None
     if profiler:
         profiler.disable()
     wall, after = time.perf_counter() - wall, os.times()
@@ -112,6 +147,7 @@ async def _measure(route: str, call: Call, requests: int, concurrency: int, prof
     done = per_client * concurrency
     statuses: Counter[int] = sum(counts, Counter())
     print(json.dumps({"route": route, "requests": done, "concurrency": concurrency,
+                      **({"instructions_per_request": round(instructions / done)} if instructions else {}),
                       "cpu_us_per_request": round((user + system) / done * 1e6, 1),
                       "of_which_system_us": round(system / done * 1e6, 1),
                       "wall_us_per_request": round(wall / done * 1e6, 1),
@@ -186,7 +222,8 @@ async def _succeeded_events(settings: Settings, intents: list[str]) -> list[tupl
     return events
 
 
-async def _run(args: argparse.Namespace) -> None:
+async def _run(args: argparse.Namespace, callgrind: _Callgrind | None) -> None:
+    random.seed(14)  # the same seats asked for in the same order, run after run
     with ExitStack() as stack:
         emulator = stack.enter_context(services.stripe_emulator(stack.enter_context(services.workdir())))
         settings = fresh_settings(stack, stripe_api_base=emulator, stripe_secret_key="sk_test_bench",  # noqa: S106
@@ -256,7 +293,7 @@ async def _run(args: argparse.Namespace) -> None:
                     if not intents:
                         intents = await _placed(app, await _held(app, show_id, order_seats, order_tokens))
                     events = await _succeeded_events(settings, intents)
-                await _measure(route, calls[route], args.requests, args.concurrency, args.profile)
+                await _measure(route, calls[route], args.requests, args.concurrency, args.profile, callgrind)
         finally:
             await stop()
 
@@ -269,9 +306,20 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--seats", type=int, default=20_000)
     parser.add_argument("--buyers", type=int, default=20_000)
     parser.add_argument("--profile", type=int, default=0, metavar="N", help="cProfile's top N functions per route")
+    parser.add_argument("--instructions", action="store_true",
+                        help="also count the instructions per request (under valgrind: about 50 times slower)")
+    args = parser.parse_args(argv)
+    if args.instructions and _CALLGRIND_DIR not in os.environ:
+        directory = tempfile.mkdtemp(prefix="lml-callgrind-")
+        # Python's own allocator confuses valgrind's; the children (stores, emulator) run natively.
+        os.execvpe("valgrind", [  # noqa: S606 - this very script, under valgrind
+            "valgrind", "--tool=callgrind", "--instr-atstart=no", f"--log-file={directory}/valgrind.log",
+            f"--callgrind-out-file={directory}/callgrind.out", sys.executable, "-m", "benchmarks.request_cost", *argv,
+        ], {**os.environ, "PYTHONMALLOC": "malloc", _CALLGRIND_DIR: directory})
+    callgrind = _Callgrind(os.environ[_CALLGRIND_DIR]) if args.instructions else None
     # libuv's loop, as `lml serve` runs the app.
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        runner.run(_run(parser.parse_args(argv)))
+        runner.run(_run(args, callgrind))
     return 0
 
 
