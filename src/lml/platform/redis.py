@@ -37,6 +37,10 @@ REDIS_OUTAGES: tuple[type[Exception], ...] = (
 MAX_CONNECTIONS = 256
 
 
+# The protocol's length line of each short argument, built once.
+_LENGTHS = [b"$%d\r\n" % size for size in range(256)]
+
+
 class PackedKey(bytes):
     """A key sent with many calls (a show's keys go with every script call on the show), its protocol
     form built once: `GuardedConnection.pack_command` copies it as it is."""
@@ -70,26 +74,30 @@ class GuardedConnection(aioredis.Connection):
         """The command in the Redis protocol, built in one pass: redis-py's own packer copies the command
         so far once per argument and runs its encoder's type checks on each, which made packing a hold
         script's call (about fifty arguments) take twice as long as here. Bytes, text and integers (every
-        argument of our scripts) are packed here, a `PackedKey` as it was packed once; anything else, or a
-        command name holding a space ("SCRIPT LOAD"), goes to redis-py's packer."""
+        argument of our scripts, their subclasses aside) are packed here, a `PackedKey` as it was packed
+        once; anything else, or a command name holding a space ("SCRIPT LOAD"), goes to redis-py's packer."""
         head = args[0]
         if (isinstance(head, str) and " " in head) or (isinstance(head, bytes) and b" " in head):
             return super().pack_command(*args)
         encoding, errors = self.encoder.encoding, self.encoder.encoding_errors
         parts = [b"*%d\r\n" % len(args)]
+        append = parts.append
         for arg in args:
             if arg.__class__ is PackedKey:
-                parts.append(arg.packed)
+                append(arg.packed)
                 continue
-            if isinstance(arg, bytes):
-                value = arg
-            elif isinstance(arg, str):
+            if arg.__class__ is str:
                 value = arg.encode(encoding, errors)
-            elif type(arg) is int:  # not a bool, which redis-py refuses
+            elif arg.__class__ is bytes:
+                value = arg
+            elif arg.__class__ is int:  # not a bool, which redis-py refuses
                 value = b"%d" % arg
             else:
                 return super().pack_command(*args)
-            parts.append(b"$%d\r\n%b\r\n" % (len(value), value))
+            size = len(value)
+            append(_LENGTHS[size] if size < len(_LENGTHS) else b"$%d\r\n" % size)
+            append(value)
+            append(b"\r\n")
         return [b"".join(parts)]
 
 
