@@ -62,6 +62,7 @@ from typing import Any
 
 import httpx
 import msgspec
+import uvloop
 from benchmarks import statement_plans
 from benchmarks.process_accounting import Accounting, pgrep, probe_env
 from benchmarks.served_api import ServedApi, serve_api
@@ -549,7 +550,7 @@ def main() -> None:
     if args.big:
         args.seats, args.buyers = 10_000, 20_000
     if args.worker_loop:
-        asyncio.run(_worker_loop(args.mail, args.worker_every))
+        uvloop.run(_worker_loop(args.mail, args.worker_every))  # libuv's loop, as `lml worker` runs it
         return
     with ExitStack() as stack:
         sink = _mail_sink(stack) if args.mail else None

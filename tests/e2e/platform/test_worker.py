@@ -7,6 +7,7 @@ import threading
 from typing import Any
 
 import msgspec
+import uvloop
 
 from lml.config import Settings
 from lml.platform.db import UnitOfWork
@@ -45,9 +46,11 @@ async def test_a_committed_event_is_delivered_by_the_workers_periodic_relay(
     settings: Settings, resources: Resources
 ) -> None:
     delivered: list[dict[str, Any]] = []
+    loops: list[asyncio.AbstractEventLoop] = []
 
     async def on_doors_opened(event: OutboxEvent, uow: UnitOfWork) -> None:
         delivered.append(event.payload)
+        loops.append(asyncio.get_running_loop())
 
     with running(Worker(settings, threads=2, handlers={DOORS_OPENED: [on_doors_opened]})) as worker:
         event_id = await publish(resources, DoorsOpened("show-42"))
@@ -58,6 +61,7 @@ async def test_a_committed_event_is_delivered_by_the_workers_periodic_relay(
         await eventually(done)
 
     assert delivered == [{"show_id": "show-42"}]
+    assert isinstance(loops[0], uvloop.Loop)  # libuv's loop, as the API's
     assert ("relay_outbox", 1.0) in worker.periodic
 
 
