@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import threading
 from collections.abc import Mapping, MutableMapping
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, cast
@@ -118,13 +119,18 @@ def _stdlib_logger_name(_: Any, __: str, event: MutableMapping[str, Any]) -> Mut
     return event
 
 
+# Lines from the worker's threads and its event loop's are written one at a time, never interleaved.
+_WRITING = threading.Lock()
+
+
 class _StderrLogger:
     """Writes each line to `sys.stderr` as it is when the line is written."""
 
     def msg(self, message: str) -> None:
-        stream = sys.stderr
-        stream.write(message + "\n")
-        stream.flush()
+        with _WRITING:
+            stream = sys.stderr
+            stream.write(message + "\n")
+            stream.flush()
 
     log = debug = info = warn = warning = fatal = failure = err = error = critical = exception = msg
 
