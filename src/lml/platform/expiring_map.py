@@ -1,14 +1,16 @@
 """What a process keeps for a few seconds on the request path (shows' terms, waiting rooms, rate
 leases), looked up at the price of a dict's: cachetools' TTLCache took about 0.95 µs a look-up, this
-about 0.12."""
+about 0.12. `ReadThrough` reads what is missing, once at a time per key."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Hashable
 from typing import Generic, TypeVar
 
-K = TypeVar("K")
+from lml.platform.single_flight import SingleFlight
+
+K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
 
@@ -45,3 +47,25 @@ class ExpiringMap(Generic[K, V]):
 
     def pop(self, key: K) -> None:
         self._items.pop(key, None)
+
+
+class ReadThrough(Generic[K, V]):
+    """What `read` answers for a key, None included (a show that does not exist is remembered too), kept
+    for `ttl` seconds; callers missing the same key meanwhile wait for one read."""
+
+    def __init__(self, read: Callable[[K], Awaitable[V]], *, maxsize: int, ttl: float) -> None:
+        self._read = read
+        # A one-tuple, so that a None read is kept like any other answer.
+        self._kept: ExpiringMap[K, tuple[V]] = ExpiringMap(maxsize=maxsize, ttl=ttl)
+        self._reading: SingleFlight[K, V] = SingleFlight()
+
+    async def get(self, key: K) -> V:
+        kept = self._kept.get(key)
+        if kept is None:
+            kept = (await self._reading.run(key, lambda: self._read(key)),)
+            self._kept[key] = kept
+        return kept[0]
+
+    def forget(self, key: K) -> None:
+        """The next `get` reads afresh."""
+        self._kept.pop(key)

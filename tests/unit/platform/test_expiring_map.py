@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from lml.platform.expiring_map import ExpiringMap
+import asyncio
+
+from lml.platform.expiring_map import ExpiringMap, ReadThrough
 
 
 class Clock:
@@ -55,3 +57,34 @@ def test_a_value_popped_is_gone_and_popping_an_unknown_key_is_harmless() -> None
     kept.pop("room")
     kept.pop("room")
     assert kept.get("room") is None
+
+
+async def test_a_read_through_answer_none_included_is_read_once_for_callers_at_once_and_kept() -> None:
+    reads: list[str] = []
+    release = asyncio.Event()
+
+    async def read(show: str) -> int | None:
+        reads.append(show)
+        await release.wait()
+        return None if show == "unknown" else len(show)
+
+    kept: ReadThrough[str, int | None] = ReadThrough(read, maxsize=10, ttl=60.0)
+    waiting = [asyncio.create_task(kept.get(show)) for show in ("unknown", "unknown", "abc")]
+    await asyncio.sleep(0)
+    release.set()
+
+    assert await asyncio.gather(*waiting) == [None, None, 3]
+    assert [await kept.get("unknown"), await kept.get("abc")] == [None, 3]
+    assert reads == ["unknown", "abc"]
+
+
+async def test_a_forgotten_read_through_answer_is_read_again() -> None:
+    answers = iter([1, 2])
+
+    async def read(_: str) -> int:
+        return next(answers)
+
+    kept: ReadThrough[str, int] = ReadThrough(read, maxsize=10, ttl=60.0)
+    assert await kept.get("room") == 1
+    kept.forget("room")
+    assert await kept.get("room") == 2

@@ -13,8 +13,7 @@ import msgspec
 from psycopg import AsyncConnection
 
 from lml.platform.db import Database
-from lml.platform.expiring_map import ExpiringMap
-from lml.platform.single_flight import SingleFlight
+from lml.platform.expiring_map import ReadThrough
 from lml.seating.domain.errors import UnknownShow
 from lml.seating.domain.hold import is_canonical_show_id
 from lml.seating.domain.sale_rules import SaleRules
@@ -43,19 +42,14 @@ class SaleTermsReader:
 
     def __init__(self, db: Database, *, ttl_seconds: float = TTL_SECONDS) -> None:
         self._db = db
-        # A one-tuple, so that "known not to exist" (None) is cached like the rest.
-        self._cache: ExpiringMap[str, tuple[SaleTerms | None]] = ExpiringMap(maxsize=MAX_SHOWS, ttl=ttl_seconds)
-        self._reading: SingleFlight[str, SaleTerms | None] = SingleFlight()
+        self._terms: ReadThrough[str, SaleTerms | None] = ReadThrough(self._read, maxsize=MAX_SHOWS, ttl=ttl_seconds)
 
     async def terms(self, show_id: str) -> SaleTerms:
         """Raises UnknownShow for a show that never went on sale (or does not exist)."""
-        cached = self._cache.get(show_id)
-        if cached is None:
-            cached = (await self._reading.run(show_id, lambda: self._read(show_id)),)
-            self._cache[show_id] = cached
-        if cached[0] is None:
+        terms = await self._terms.get(show_id)
+        if terms is None:
             raise UnknownShow()
-        return cached[0]
+        return terms
 
     async def rules(self, show_id: str) -> SaleRules:
         return (await self.terms(show_id)).rules
