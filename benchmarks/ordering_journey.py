@@ -18,9 +18,13 @@ ticketed). Nothing here fails on timing.
 In the same run, before the buyers: `GET /livez` from the same load generator at the same concurrency,
 the ceiling the figures compare with. From the first request to the sell-out: each process's CPU time
 per paid order (benchmarks.process_accounting: the API, the worker, the run's PostgreSQL backends,
-redis-server, the Stripe emulator, the load generator), and the API's and the worker's statements to
-PostgreSQL and commands to Redis per paid order, statement by statement (benchmarks/probe). With
-`--profile DIR`, py-spy records the API's worker process and the worker meanwhile (collapsed stacks).
+redis-server, the Stripe emulator, the load generator). With `--round-trips`, also the API's and the
+worker's statements to PostgreSQL and commands to Redis per paid order, statement by statement
+(benchmarks/probe), at a cost of 4-7 % of their CPU. With `--profile DIR`, py-spy records the API's
+worker process and the worker meanwhile (collapsed stacks).
+
+The buyers' HTTP client is aiohttp's (benchmarks.lean_http): on httpx, the load generator took 14 ms
+of CPU per paid order, a third of a 2-core machine, from the processes under test.
 
 With `--cancel`, the sold-out show is then cancelled as its operator would: reported are the time
 until the worker has handled every order (a batch per transaction) and until every refund is
@@ -60,10 +64,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 import msgspec
 import uvloop
 from benchmarks import statement_plans
+from benchmarks.lean_http import HttpError, LeanClient
 from benchmarks.process_accounting import Accounting, pgrep, probe_env
 from benchmarks.served_api import ServedApi, serve_api
 from benchmarks.served_api import cpu_seconds as _cpu_seconds
@@ -138,7 +142,7 @@ def _signed(body: bytes, secret: str) -> str:
     return f"t={t},v1={hmac.new(secret.encode(), f'{t}.'.encode() + body, hashlib.sha256).hexdigest()}"
 
 
-async def _pay(stripe: httpx.AsyncClient, api: httpx.AsyncClient, secret: str, pi_id: str) -> None:
+async def _pay(stripe: LeanClient, api: LeanClient, secret: str, pi_id: str) -> None:
     """As the app (a card on the PaymentIntent, confirm), then Stripe's event to our webhook."""
     method = (await stripe.post("/v1/payment_methods", data={
         "type": "card", "card[number]": "4242424242424242", "card[exp_month]": "12", "card[exp_year]": "2034",
@@ -153,7 +157,7 @@ async def _pay(stripe: httpx.AsyncClient, api: httpx.AsyncClient, secret: str, p
     response.raise_for_status()
 
 
-async def _deferred_payment(api: httpx.AsyncClient, headers: dict[str, str], order_id: str, tally: Tally,
+async def _deferred_payment(api: LeanClient, headers: dict[str, str], order_id: str, tally: Tally,
                             attempts: int = 10) -> dict[str, Any] | None:
     """The order stands but Stripe was not reached in time: the app asks for its PaymentIntent again,
     after the Retry-After it is given."""
@@ -166,7 +170,7 @@ async def _deferred_payment(api: httpx.AsyncClient, headers: dict[str, str], ord
     return None
 
 
-async def _buyer(api: httpx.AsyncClient, stripe: httpx.AsyncClient, settings: Settings, token: str, show_id: str,
+async def _buyer(api: LeanClient, stripe: LeanClient, settings: Settings, token: str, show_id: str,
                  seat_ids: list[str], tally: Tally, attempts: int = 6) -> None:
     headers = {"Authorization": f"Bearer {token}"}
     for _ in range(attempts):
@@ -395,7 +399,7 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000 if ordered else float("nan")
 
 
-async def _livez_ceiling(client: httpx.AsyncClient, connections: int, api_pids: Callable[[], list[int]],
+async def _livez_ceiling(client: LeanClient, connections: int, api_pids: Callable[[], list[int]],
                          requests: int = 3_000) -> dict[str, float]:
     """`GET /livez` from the same load generator, at the same concurrency: what the machine, the server
     and the client do for a request that does nothing, the ceiling the journey's figures compare with."""
@@ -447,7 +451,6 @@ async def run(settings: Settings, api: ServedApi, args: argparse.Namespace, work
         show_id = await show_on_sale(container, seats=args.seats, sections=SECTIONS, front_sections=2,
                                      max_seats_per_buyer=4, title="The Big Sell-out")
         seat_ids = await _seat_ids(resources, show_id)
-        limits = httpx.Limits(max_connections=args.connections, max_keepalive_connections=args.connections)
         now = datetime.now(UTC)
         tokens = [resources.tokens.issue(Principal(subject=new_id(), kind="guest", scopes=frozenset({"buyer"}),
                                                    email=f"buyer{i}@bench.test"), now, 3600)
@@ -455,15 +458,15 @@ async def run(settings: Settings, api: ServedApi, args: argparse.Namespace, work
         tally = Tally()
         gate = asyncio.Semaphore(args.connections)
         async with (
-            httpx.AsyncClient(base_url=api.base, limits=limits, timeout=60) as client,
-            httpx.AsyncClient(base_url=settings.stripe_api_base, auth=(settings.stripe_secret_key, ""),
-                              limits=limits, timeout=60) as stripe,
+            LeanClient(api.base, connections=args.connections) as client,
+            LeanClient(settings.stripe_api_base, connections=args.connections,
+                       auth=(settings.stripe_secret_key, "")) as stripe,
         ):
             async def one(token: str) -> None:
                 async with gate:
                     try:
                         await _buyer(client, stripe, settings, token, show_id, seat_ids, tally)
-                    except httpx.HTTPError as exc:
+                    except HttpError as exc:
                         tally.errors.append(f"{type(exc).__name__}: {exc}")
 
             ceiling = await _livez_ceiling(client, args.connections, api.pids)
@@ -545,6 +548,10 @@ def main() -> None:
     parser.add_argument("--worker-every", type=float, metavar="SECONDS",
                         help="the worker's passes once each SECONDS, as production's ticker sends them (1.0),"
                              " rather than one after the other while they find work")
+    parser.add_argument("--round-trips", action="store_true",
+                        help="also count the API's and the worker's statements to PostgreSQL and commands to Redis"
+                             " per paid order; the counting costs them 4-7 %% of their CPU: for the counts, not the"
+                             " CPU figures")
     parser.add_argument("--worker-loop", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.big:
@@ -559,12 +566,15 @@ def main() -> None:
             statement_plans.log_plans(settings.migrate_database_url)
             log_from = statement_plans.log_offset()
         work = Path(stack.enter_context(services.workdir()))
-        probes = {"api": work / "probe-api", "worker": work / "probe-worker"}
+        probes = {"api": work / "probe-api", "worker": work / "probe-worker"} if args.round_trips else {}
+
+        def env(role: str) -> dict[str, str]:
+            return {**_env(settings), **(probe_env(probes[role]) if role in probes else {})}
+
         # The API in a process of its own, as in production: the load and the worker stay here.
         api = stack.enter_context(serve_api(settings, workers=args.api_workers, log=work / "lml-serve.log",
-                                            extra_env={**_env(settings), **probe_env(probes["api"])}))
-        worker_pid = stack.enter_context(_worker_process(args.mail, args.worker_every,
-                                                         {**_env(settings), **probe_env(probes["worker"])}))
+                                            extra_env=env("api")))
+        worker_pid = stack.enter_context(_worker_process(args.mail, args.worker_every, env("worker")))
         emulator_port = settings.stripe_api_base.rsplit(":", 1)[1]
         accounting = Accounting(settings, {
             "api": api.pids, "worker": lambda: [worker_pid],
