@@ -23,8 +23,8 @@ worker's statements to PostgreSQL and commands to Redis per paid order, statemen
 (benchmarks/probe), at a cost of 4-7 % of their CPU. With `--profile DIR`, py-spy records the API's
 worker process and the worker meanwhile (collapsed stacks).
 
-The buyers' HTTP client is aiohttp's (benchmarks.lean_http): on httpx, the load generator took 14 ms
-of CPU per paid order, a third of a 2-core machine, from the processes under test.
+The buyers' HTTP client is aiohttp's (benchmarks.lean_http): httpx costs the load generator 4-5 times
+as much CPU, taken from the processes under test.
 
 With `--cancel`, the sold-out show is then cancelled as its operator would: reported are the time
 until the worker has handled every order (a batch per transaction) and until every refund is
