@@ -25,8 +25,10 @@ statuses. With `--profile N`, cProfile's top N functions by own time and by cumu
 route (slower: read shares, not absolutes). With `--instructions`, the script runs itself under
 valgrind's callgrind and also prints the instructions the process ran per request: a count that does
 not move with the machine's load, for comparing code (its CPU figures are then valgrind's). Redis,
-PostgreSQL and the Stripe emulator run in processes of their own: their work is not counted. The CPU
-figures move with the machine's load (printed): compare within one run.
+PostgreSQL and the Stripe emulator run in processes of their own: their work is not counted in the
+process' figures; the Redis server's CPU per request is printed beside them (the whole server's, as INFO
+tells it: other clients of a shared server count too). The CPU figures move with the machine's load
+(printed): compare within one run.
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ import msgspec
 import uvloop
 from benchmarks.ordering_journey import _signed
 from benchmarks.seating_hold_storm import _show_on_sale
-from benchmarks.served_api import fresh_settings
+from benchmarks.served_api import fresh_settings, redis_cpu_seconds
 from tests import services
 
 from lml.app import create_app
@@ -126,14 +128,14 @@ class _Callgrind:
 
 
 async def _measure(route: str, call: Call, requests: int, concurrency: int, profile: int,
-                   callgrind: _Callgrind | None) -> None:
+                   callgrind: _Callgrind | None, settings: Settings) -> None:
     async def client(count: int) -> Counter[int]:
         return Counter([await call() for _ in range(count)])
 
     await call()  # warm: caches, the script loaded
     per_client = max(1, requests // concurrency)
     profiler = cProfile.Profile() if profile else None
-    wall, before = time.perf_counter(), os.times()
+    wall, before, redis_before = time.perf_counter(), os.times(), redis_cpu_seconds(settings)
     if profiler:
         profiler.enable()
     if callgrind:
@@ -143,6 +145,7 @@ async def _measure(route: str, call: Call, requests: int, concurrency: int, prof
     if profiler:
         profiler.disable()
     wall, after = time.perf_counter() - wall, os.times()
+    redis_cpu = redis_cpu_seconds(settings) - redis_before
     user, system = after.user - before.user, after.system - before.system
     done = per_client * concurrency
     statuses: Counter[int] = sum(counts, Counter())
@@ -151,6 +154,7 @@ async def _measure(route: str, call: Call, requests: int, concurrency: int, prof
                       "cpu_us_per_request": round((user + system) / done * 1e6, 1),
                       "of_which_system_us": round(system / done * 1e6, 1),
                       "wall_us_per_request": round(wall / done * 1e6, 1),
+                      "redis_server_cpu_us_per_request": round(redis_cpu / done * 1e6, 1),
                       "statuses": {str(k): v for k, v in sorted(statuses.items())},
                       "profiled": bool(profiler), "load_average": [round(x, 2) for x in os.getloadavg()]}), flush=True)
     if profiler:
@@ -293,7 +297,8 @@ async def _run(args: argparse.Namespace, callgrind: _Callgrind | None) -> None:
                     if not intents:
                         intents = await _placed(app, await _held(app, show_id, order_seats, order_tokens))
                     events = await _succeeded_events(settings, intents)
-                await _measure(route, calls[route], args.requests, args.concurrency, args.profile, callgrind)
+                await _measure(route, calls[route], args.requests, args.concurrency, args.profile, callgrind,
+                               settings)
         finally:
             await stop()
 
