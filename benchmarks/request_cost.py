@@ -4,6 +4,8 @@
     .venv/bin/python -m benchmarks.request_cost                        # every route, 4,000 requests each
     .venv/bin/python -m benchmarks.request_cost --routes hold --profile 40
     .venv/bin/python -m benchmarks.request_cost --instructions --requests 400 --seats 2000 --buyers 2000
+    .venv/bin/python -m benchmarks.request_cost --routes hold --requests 2000 --seats 4000 --buyers 8000 \
+        --redis-instructions
 
 On a throwaway world like the tests' (new database, claimed Redis index, nx-27017, the Stripe
 emulator): a 20,000-seat show on sale, 20,000 guest tokens (each request a random buyer, as in a
@@ -28,7 +30,9 @@ not move with the machine's load, for comparing code (its CPU figures are then v
 PostgreSQL and the Stripe emulator run in processes of their own: their work is not counted in the
 process' figures; the Redis server's CPU per request is printed beside them (the whole server's, as INFO
 tells it: other clients of a shared server count too). The CPU figures move with the machine's load
-(printed): compare within one run.
+(printed): compare within one run. With `--redis-instructions`, the stores' Redis is one of the run's own
+under callgrind, and each route also prints the instructions it ran per request (its network handling
+included: how many calls share a batch moves it by about 1 %).
 """
 
 from __future__ import annotations
@@ -106,15 +110,16 @@ class InProcess:
 
 
 class _Callgrind:
-    """Counts the instructions this process runs (valgrind's callgrind, which this script runs under
-    with `--instructions`) between `start` and `stop`: the same count for the same code and inputs,
-    whatever else the machine does."""
+    """Counts the instructions a process run under valgrind's callgrind runs between `start` and `stop`
+    (this script with `--instructions`, Redis with `--redis-instructions`), its dumps in `directory`: the
+    same count for the same code and inputs, whatever else the machine does."""
 
-    def __init__(self, directory: str) -> None:
+    def __init__(self, directory: str, pid: int) -> None:
         self._directory = Path(directory)
+        self._pid = pid
 
     def _control(self, *args: str) -> None:
-        subprocess.run(["callgrind_control", *args, str(os.getpid())], capture_output=True, check=True)
+        subprocess.run(["callgrind_control", *args, str(self._pid)], capture_output=True, check=True)
 
     def start(self) -> None:
         self._control("--zero")
@@ -127,8 +132,22 @@ class _Callgrind:
         return int(next(line for line in dump.read_text().splitlines() if line.startswith("totals:")).split()[1])
 
 
+def _redis_under_callgrind(stack: ExitStack) -> tuple[str, _Callgrind]:
+    """A Redis of its own under callgrind, counting only while a route is measured; its URL."""
+    directory = stack.enter_context(services.workdir())
+    port = services.free_port()
+    process = subprocess.Popen([
+        "valgrind", "--tool=callgrind", "--instr-atstart=no", f"--log-file={directory}/valgrind.log",
+        f"--callgrind-out-file={directory}/callgrind.out", "redis-server", "--port", str(port), "--save", "",
+        "--appendonly", "no", "--dir", directory], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    stack.callback(process.wait, timeout=60)
+    stack.callback(process.terminate)
+    services.wait_for_port(port, process, "redis-server under callgrind", timeout=60)
+    return f"redis://127.0.0.1:{port}", _Callgrind(directory, process.pid)
+
+
 async def _measure(route: str, call: Call, requests: int, concurrency: int, profile: int,
-                   callgrind: _Callgrind | None, settings: Settings) -> None:
+                   callgrinds: dict[str, _Callgrind], settings: Settings) -> None:
     async def client(count: int) -> Counter[int]:
         return Counter([await call() for _ in range(count)])
 
@@ -138,10 +157,10 @@ async def _measure(route: str, call: Call, requests: int, concurrency: int, prof
     wall, before, redis_before = time.perf_counter(), os.times(), redis_cpu_seconds(settings)
     if profiler:
         profiler.enable()
-    if callgrind:
+    for callgrind in callgrinds.values():
         callgrind.start()
     counts = await asyncio.gather(*(client(per_client) for _ in range(concurrency)))
-    instructions = callgrind.stop(route) if callgrind else None
+    instructions = {name: callgrind.stop(route) for name, callgrind in callgrinds.items()}
     if profiler:
         profiler.disable()
     wall, after = time.perf_counter() - wall, os.times()
@@ -150,7 +169,7 @@ async def _measure(route: str, call: Call, requests: int, concurrency: int, prof
     done = per_client * concurrency
     statuses: Counter[int] = sum(counts, Counter())
     print(json.dumps({"route": route, "requests": done, "concurrency": concurrency,
-                      **({"instructions_per_request": round(instructions / done)} if instructions else {}),
+                      **{name: round(count / done) for name, count in instructions.items()},
                       "cpu_us_per_request": round((user + system) / done * 1e6, 1),
                       "of_which_system_us": round(system / done * 1e6, 1),
                       "wall_us_per_request": round(wall / done * 1e6, 1),
@@ -226,9 +245,12 @@ async def _succeeded_events(settings: Settings, intents: list[str]) -> list[tupl
     return events
 
 
-async def _run(args: argparse.Namespace, callgrind: _Callgrind | None) -> None:
+async def _run(args: argparse.Namespace, callgrinds: dict[str, _Callgrind]) -> None:
     random.seed(14)  # the same seats asked for in the same order, run after run
     with ExitStack() as stack:
+        if args.redis_instructions:
+            os.environ["LML_TEST_REDIS_URL"], callgrinds["redis_instructions_per_request"] = \
+                _redis_under_callgrind(stack)
         emulator = stack.enter_context(services.stripe_emulator(stack.enter_context(services.workdir())))
         settings = fresh_settings(stack, stripe_api_base=emulator, stripe_secret_key="sk_test_bench",  # noqa: S106
                                   stripe_webhook_secret="whsec_bench")  # noqa: S106 - the emulator's keys
@@ -297,7 +319,7 @@ async def _run(args: argparse.Namespace, callgrind: _Callgrind | None) -> None:
                     if not intents:
                         intents = await _placed(app, await _held(app, show_id, order_seats, order_tokens))
                     events = await _succeeded_events(settings, intents)
-                await _measure(route, calls[route], args.requests, args.concurrency, args.profile, callgrind,
+                await _measure(route, calls[route], args.requests, args.concurrency, args.profile, callgrinds,
                                settings)
         finally:
             await stop()
@@ -313,6 +335,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--profile", type=int, default=0, metavar="N", help="cProfile's top N functions per route")
     parser.add_argument("--instructions", action="store_true",
                         help="also count the instructions per request (under valgrind: about 50 times slower)")
+    parser.add_argument("--redis-instructions", action="store_true",
+                        help="also count the instructions Redis runs per request: a Redis of its own under valgrind"
+                             " (keep --seats small enough that loading the show stays under Redis' 5 s script limit)")
     args = parser.parse_args(argv)
     if args.instructions and _CALLGRIND_DIR not in os.environ:
         directory = tempfile.mkdtemp(prefix="lml-callgrind-")
@@ -321,10 +346,11 @@ def main(argv: list[str]) -> int:
             "valgrind", "--tool=callgrind", "--instr-atstart=no", f"--log-file={directory}/valgrind.log",
             f"--callgrind-out-file={directory}/callgrind.out", sys.executable, "-m", "benchmarks.request_cost", *argv,
         ], {**os.environ, "PYTHONMALLOC": "malloc", _CALLGRIND_DIR: directory})
-    callgrind = _Callgrind(os.environ[_CALLGRIND_DIR]) if args.instructions else None
+    callgrinds = {"instructions_per_request": _Callgrind(os.environ[_CALLGRIND_DIR], os.getpid())
+                  } if args.instructions else {}
     # libuv's loop, as `lml serve` runs the app.
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        runner.run(_run(args, callgrind))
+        runner.run(_run(args, callgrinds))
     return 0
 
 
