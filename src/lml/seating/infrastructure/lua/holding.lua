@@ -78,7 +78,7 @@ local function take(now, seats, zones, qtys, quantity)
   for _, seat in ipairs(seats) do
     holder[#holder + 1] = seat
     holder[#holder + 1] = HID
-    touch_seat(seat)
+    touch_seat(seat, 'h')  -- free and unheld (checked), now held
   end
   if #holder > 0 then redis.call('HSET', K_HOLDER, unpack(holder)) end
   for i, zone in ipairs(zones) do

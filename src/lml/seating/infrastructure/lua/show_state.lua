@@ -93,8 +93,10 @@ local function now_ms()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
-local function touch_seat(seat)
-  changed_seats[seat] = true
+-- `code`: the seat's status as buyers now see it, when the caller has just set it (emit reads it
+-- otherwise); a later touch without one has it read again.
+local function touch_seat(seat, code)
+  changed_seats[seat] = code or true
   dirty = true
 end
 
@@ -583,8 +585,9 @@ end
 local function emit(reset)
   if not dirty and not reset then return end
   local seats = {}
-  for seat in pairs(changed_seats) do
-    local code = seat_code(seat)
+  for seat, known in pairs(changed_seats) do
+    local code = known
+    if code == true then code = seat_code(seat) end
     if code then
       seats[seat] = code
       local idx = redis.call('HGET', K_IDX, seat)
