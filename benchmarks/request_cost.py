@@ -136,14 +136,12 @@ def _redis_under_callgrind(stack: ExitStack) -> tuple[str, _Callgrind]:
     """A Redis of its own under callgrind, counting only while a route is measured; its URL."""
     directory = stack.enter_context(services.workdir())
     port = services.free_port()
-    process = subprocess.Popen([
+    server = stack.enter_context(services.background([
         "valgrind", "--tool=callgrind", "--instr-atstart=no", f"--log-file={directory}/valgrind.log",
         f"--callgrind-out-file={directory}/callgrind.out", "redis-server", "--port", str(port), "--save", "",
-        "--appendonly", "no", "--dir", directory], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    stack.callback(process.wait, timeout=60)
-    stack.callback(process.terminate)
-    services.wait_for_port(port, process, "redis-server under callgrind", timeout=60)
-    return f"redis://127.0.0.1:{port}", _Callgrind(directory, process.pid)
+        "--appendonly", "no", "--dir", directory], port, "redis-under-callgrind", directory))
+    assert server.process is not None  # started by `background`
+    return f"redis://127.0.0.1:{port}", _Callgrind(directory, server.process.pid)
 
 
 async def _measure(route: str, call: Call, requests: int, concurrency: int, profile: int,
