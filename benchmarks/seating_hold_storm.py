@@ -48,7 +48,7 @@ from lml.config import Settings
 from lml.container import build_container
 from lml.platform.domain.principal import Principal
 from lml.platform.tokens import TokenCodec
-from lml.seating.infrastructure.redis_holds import ShowKeys
+from lml.seating.infrastructure.redis_holds import TABLE_FIELD, ShowKeys
 
 HERE = Path(__file__).parent
 SECTIONS = 20
@@ -105,7 +105,8 @@ def _double_hold_check(settings: Settings, show_id: str, created: int, unanswere
         pipe.hgetall(keys.keys[3])
         pipe.hgetall(keys.keys[2])
         holds, holder_raw = pipe.execute()
-        holder = {k.decode(): v.decode() for k, v in holder_raw.items()}
+        holds.pop(TABLE_FIELD, None)
+        holder = {k.decode(): v.decode() for k, v in holder_raw.items() if k != TABLE_FIELD}
     finally:
         client.close()
     owner_of_seat: dict[str, str] = {}

@@ -26,7 +26,7 @@ from lml.seating.domain.best_available import BestAvailable, Shortfall, Spot, ch
 from lml.seating.domain.hold import HoldPlaced, HoldRequest, HoldTerms, InventoryNotLoaded, new_hold_id
 from lml.seating.domain.inventory import SeatStatus
 from lml.seating.domain.seat_quality import PlacedSeat
-from lml.seating.infrastructure.redis_holds import RedisHoldStore
+from lml.seating.infrastructure.redis_holds import TABLE_FIELD, RedisHoldStore
 from tests.integration.seating.test_best_available_model import World, holder, tiers_in_stretches
 
 HOLD_MS = 60_000
@@ -185,9 +185,12 @@ class Show:
     async def tallies(self) -> Tallies:
         rows: dict[str, Tally] = {}
         for row, raw in (await self.client.hgetall(self.key("rowfree"))).items():
+            if row == TABLE_FIELD:
+                continue
             entries = [entry.split(",") for entry in raw.decode().split(";")]
             rows[row.decode()] = {tier: (int(run), int(apart), int(count)) for tier, run, apart, count in entries}
-        free = {field.decode(): int(n) for field, n in (await self.client.hgetall(self.key("free"))).items()}
+        free = {field.decode(): int(n) for field, n in (await self.client.hgetall(self.key("free"))).items()
+                if field != TABLE_FIELD}
         longest = {member.decode() for member in await self.client.zrange(self.key("longest"), 0, -1)}
         return Tallies(rows, free, longest)
 

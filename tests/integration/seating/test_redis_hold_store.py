@@ -27,7 +27,7 @@ from lml.seating.domain.hold import (
     new_hold_id,
 )
 from lml.seating.infrastructure import redis_holds
-from lml.seating.infrastructure.redis_holds import RedisHoldStore, seating_library
+from lml.seating.infrastructure.redis_holds import TABLE_FIELD, RedisHoldStore, seating_library
 from tests.fixtures.seating import seat_ids
 from tests.timing import TestClock
 
@@ -218,8 +218,24 @@ async def test_a_hold_placed_before_limit_keys_and_addresses_frees_what_it_count
     await resources.redis.hdel(addresses_key, "nat")
     assert await store.get(show, hold_id) is not None
     assert await store.release(show, hold_id, "guest:old", "digest") is None
-    assert await resources.redis.hgetall(buyers_key) == {}
-    assert await resources.redis.hgetall(addresses_key) == {}
+    assert await resources.redis.hkeys(buyers_key) == [TABLE_FIELD]
+    assert await resources.redis.hkeys(addresses_key) == [TABLE_FIELD]
+
+
+async def test_a_loaded_show_keeps_every_hash_a_hash_table_however_few_its_fields(
+    store: RedisHoldStore, show: str, resources: Resources
+) -> None:
+    # In a listpack, Redis's form for a hash of few fields, finding a field walks the fields before it.
+    _, placed = await place(store, show, hold(seat_ids(20)[2:4]))
+    assert isinstance(placed, HoldPlaced)
+    encodings = {}
+    for key in store.show_keys(show).keys:
+        if await resources.redis.type(key) == b"hash":
+            encoding = await resources.redis.object("encoding", key)
+            encodings[key.split(b":")[-2].decode()] = encoding.decode() if isinstance(encoding, bytes) else encoding
+    assert encodings == {name: "hashtable" for name in ("inv", "idx", "holder", "holds", "zones", "buyers", "ordered",
+                                                        "addresses", "places", "rows", "labels", "rowfree", "free",
+                                                        "rowranks")}
 
 
 async def test_a_rebuild_in_many_calls_loads_every_seat_and_every_buyers_orders(
