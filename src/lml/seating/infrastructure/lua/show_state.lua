@@ -86,7 +86,7 @@ local function bind_call()
   changed_seats, changed_zones, dirty = {}, {}, false
   places_seen, rows_seen = {}, {}
 end
-local LOG_LENGTH = 1000
+local LOG_LENGTH = '1000'
 
 local function now_ms()
   if ARGV[1] ~= '' then return tonumber(ARGV[1]) end
@@ -336,7 +336,7 @@ end
 
 local function encode_tally(tally)
   local parts = {}
-  for tier, t in pairs(tally) do parts[#parts + 1] = tier .. ',' .. t[1] .. ',' .. t[2] .. ',' .. t[3] end
+  for tier, t in pairs(tally) do parts[#parts + 1] = string.format('%s,%d,%d,%d', tier, t[1], t[2], t[3]) end
   return table.concat(parts, ';')
 end
 
@@ -372,7 +372,7 @@ local function retally(row, section, old, new)
       if now[1] ~= was[1] then
         if was[1] > 0 then gone[#gone + 1] = longest_member(group, was[1], row) end
         if now[1] > 0 then
-          added[#added + 1] = 0
+          added[#added + 1] = '0'
           added[#added + 1] = longest_member(group, now[1], row)
         end
       end
@@ -386,7 +386,7 @@ local function retally(row, section, old, new)
         emptied[#emptied + 1] = field
       else
         set[#set + 1] = field
-        set[#set + 1] = n
+        set[#set + 1] = string.format('%d', n)
       end
     end
     if #set > 0 then redis.call('HSET', K_FREE, unpack(set)) end
@@ -513,7 +513,7 @@ local function index_row(row, info, before, after)
   end
   for member in pairs(members) do
     if not old_members[member] then
-      added[#added + 1] = 0
+      added[#added + 1] = '0'
       added[#added + 1] = member
     end
   end
@@ -607,7 +607,7 @@ local function emit(reset)
     if code then
       seats[seat] = code
       local idx = redis.call('HGET', K_IDX, seat)
-      if idx then redis.call('SETRANGE', K_STATUS, tonumber(idx), code) end
+      if idx then redis.call('SETRANGE', K_STATUS, idx, code) end
     end
   end
   place_seats(seats)
