@@ -426,9 +426,10 @@ local function runs_member(filter, length, rank, row)
   return runs_prefix(filter, length) .. string.format(RUNS_RANK_FORMAT, rank) .. row
 end
 
--- The row's members of `runs` in `state` (its status characters), as a set, and the lengths of its runs
--- of free seats. `info` has the row's detail (row_info).
-local function run_members(row, info, state)
+-- The row's entries of `runs` in `state` (its status characters): filter -> length -> best rank (each
+-- one member, runs_member), and the lengths of its runs of free seats. `info` has the row's detail
+-- (row_info).
+local function run_ranks(info, state)
   local best, lengths = {}, {}
   local function note(filter, length, rank)
     local of_filter = best[filter] or {}
@@ -465,14 +466,27 @@ local function run_members(row, info, state)
       note('', length, top)
     end
   end
-  local members = {}
-  for filter, of_filter in pairs(best) do
-    for length, rank in pairs(of_filter) do members[runs_member(filter, length, rank, row)] = true end
-  end
-  return members, lengths
+  return best, lengths
 end
 
--- The row's tally (see `rowfree`) in `state`, its runs' `lengths` from run_members.
+-- The members of `runs` in `ranks` (run_ranks) that `other` does not have, in a list, each after `score`
+-- when one is given (a ZADD's arguments). Only these are built: the row's entries that a change leaves as
+-- they were cost no text.
+local function runs_members_apart(row, ranks, other, score)
+  local list = {}
+  for filter, of_filter in pairs(ranks) do
+    local of_other = other[filter] or {}
+    for length, rank in pairs(of_filter) do
+      if of_other[length] ~= rank then
+        if score then list[#list + 1] = score end
+        list[#list + 1] = runs_member(filter, length, rank, row)
+      end
+    end
+  end
+  return list
+end
+
+-- The row's tally (see `rowfree`) in `state`, its runs' `lengths` from run_ranks.
 local function state_tally(info, state, lengths)
   if info.tier then
     -- One tier for the whole row: the tier's figures are the row's, as every run is all of the tier.
@@ -499,24 +513,16 @@ end
 -- `before` (nil: the index has nothing of the row) to `after`, writing only what differs. `info` has the
 -- row's detail (row_info).
 local function index_row(row, info, before, after)
-  local old_members, old_tally = {}, {}
+  local old_ranks, old_tally = {}, {}
   if before then
     local lengths
-    old_members, lengths = run_members(row, info, before)
+    old_ranks, lengths = run_ranks(info, before)
     old_tally = state_tally(info, before, lengths)
   end
-  local members, lengths = run_members(row, info, after)
+  local ranks, lengths = run_ranks(info, after)
   local tally = state_tally(info, after, lengths)
-  local gone, added = {}, {}
-  for member in pairs(old_members) do
-    if not members[member] then gone[#gone + 1] = member end
-  end
-  for member in pairs(members) do
-    if not old_members[member] then
-      added[#added + 1] = '0'
-      added[#added + 1] = member
-    end
-  end
+  local gone = runs_members_apart(row, old_ranks, ranks)
+  local added = runs_members_apart(row, ranks, old_ranks, '0')
   if #gone > 0 then redis.call('ZREM', K_RUNS, unpack(gone)) end
   if #added > 0 then redis.call('ZADD', K_RUNS, unpack(added)) end
   retally(row, info.section, old_tally, tally)
