@@ -1,5 +1,5 @@
 """The index of free runs the best-available script finds blocks through (`runs`, lua/show_state.lua) and
-the tallies a refusal is answered from (`rowfree`, `free`, `longest`) stay exact whatever happens to a
+the tallies a refusal is answered from (`free`, `longest`) stay exact whatever happens to a
 show's seats: after a random sequence of holds (explicit and best available), releases, expiries, sales,
 blocks and unblocks, cancelling and reloading, they equal what is rebuilt here from what buyers see (the
 availability string) and the seats' places, the tallies' figures as the plain Python chooser gives them."""
@@ -74,7 +74,6 @@ Tally = dict[str, tuple[int, int, int]]  # tier ('' any) -> longest run, seats a
 
 
 class Tallies(msgspec.Struct, frozen=True):
-    rows: dict[str, Tally]
     free: dict[str, int]
     longest: set[str]
 
@@ -87,7 +86,6 @@ def expected_tallies(world: World, status: str) -> Tallies:
     for p in world.places:
         spots.setdefault(p.row_no, []).append(
             (p.row_pos, Spot(p.seat_id, p.rank, code[p.seat_id] == AVAILABLE, p.tier_id, world.rows[p.row_no].section)))
-    rows: dict[str, Tally] = {}
     free: dict[str, int] = {"ready": INDEX_LAYOUT}
     longest: set[str] = set()
     for row_no, placed in spots.items():
@@ -99,16 +97,13 @@ def expected_tallies(world: World, status: str) -> Tallies:
             count = sum(1 for spot in row if spot.free and tier in (None, spot.tier_id))
             if count:
                 tally[tier or ""] = (refused.together, refused.apart, count)
-        if not tally:
-            continue
-        rows[str(row_no)] = tally
         for tier, (run, apart, count) in tally.items():
             for group in (tier, f"{tier}|{world.rows[row_no].section}"):
                 free[f"f{group}"] = free.get(f"f{group}", 0) + count
                 if tier:
                     free[f"a{group}"] = free.get(f"a{group}", 0) + apart
                 longest.add(f"{len(group):03d}{group}{999_999 - run:06d}{row_no}")
-    return Tallies(rows, {field: n for field, n in free.items() if n}, longest)
+    return Tallies({field: n for field, n in free.items() if n}, longest)
 
 
 @dataclass
@@ -183,16 +178,10 @@ class Show:
         return {member.decode() for member in await self.client.zrange(self.key("runs"), 0, -1)}
 
     async def tallies(self) -> Tallies:
-        rows: dict[str, Tally] = {}
-        for row, raw in (await self.client.hgetall(self.key("rowfree"))).items():
-            if row == TABLE_FIELD:
-                continue
-            entries = [entry.split(",") for entry in raw.decode().split(";")]
-            rows[row.decode()] = {tier: (int(run), int(apart), int(count)) for tier, run, apart, count in entries}
         free = {field.decode(): int(n) for field, n in (await self.client.hgetall(self.key("free"))).items()
                 if field != TABLE_FIELD}
         longest = {member.decode() for member in await self.client.zrange(self.key("longest"), 0, -1)}
-        return Tallies(rows, free, longest)
+        return Tallies(free, longest)
 
     async def rebuilt(self) -> tuple[set[str], Tallies]:
         availability = await self.store.availability(self.show_id)
@@ -284,7 +273,7 @@ def test_a_show_loaded_before_the_tallies_is_loaded_again_by_its_first_best_avai
 
     async def run(show: Show) -> None:
         await show.store.load(show.show_id, show.state())
-        await show.client.delete(show.key("rowfree"), show.key("free"), show.key("longest"))
+        await show.client.delete(show.key("free"), show.key("longest"))
         await show.hold(random.Random(1), ask, avoid=False)
         assert not show.holds
         assert isinstance(await show.store.place(show.show_id, new_hold_id(show.show_id, b"x" * 12), holder("b"), "t",

@@ -234,8 +234,7 @@ async def test_a_loaded_show_keeps_every_hash_a_hash_table_however_few_its_field
             encoding = await resources.redis.object("encoding", key)
             encodings[key.split(b":")[-2].decode()] = encoding.decode() if isinstance(encoding, bytes) else encoding
     assert encodings == {name: "hashtable" for name in ("inv", "idx", "holder", "holds", "zones", "buyers", "ordered",
-                                                        "addresses", "places", "rows", "labels", "rowfree", "free",
-                                                        "rowranks")}
+                                                        "addresses", "places", "rows", "labels", "free", "rowranks")}
 
 
 async def test_a_rebuild_in_many_calls_loads_every_seat_and_every_buyers_orders(

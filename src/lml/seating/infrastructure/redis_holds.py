@@ -56,7 +56,7 @@ from lml.seating.infrastructure.shared_snapshots import SharedSnapshots
 
 _KEYS = ("inv", "idx", "holder", "holds", "expiry", "zones", "buyers", "status", "version", "log", "loaded",
          "ordered", "addresses", "closed", "places", "rows", "rowstate", "rowseats", "ranked", "labels", "runs",
-         "rowfree", "free", "longest", "rowranks")
+         "free", "longest", "rowranks")
 # A field every hash of a loaded show holds, which names nothing of the show: it keeps the hash a hash
 # table (lua/show_state.lua: TABLE_FIELD). Whoever reads a whole hash leaves it out.
 TABLE_FIELD = b"#table"

@@ -45,9 +45,6 @@
 --            when the show is loaded.
 -- What a request that nothing fits is told, without reading a seat; kept exact with `runs`. A filter is
 -- a tier ('' any); a group is a filter over the show ("<tier>") or over one section ("<tier>|<section>"):
---   rowfree  HASH row number -> "<tier>,<longest>,<apart>,<free>;..." for '' and each tier of the row's
---            free seats: the longest run of the filter's free seats side by side, how many of them the
---            apart chooser would pick with the single-seat rule and no limit, how many there are
 --   free     HASH f<group> -> the group's free seats, a<group> -> its seats apart with the single-seat
 --            rule (tiers only: with no tier the chooser takes every free seat), ready -> INDEX_LAYOUT once
 --            built: a show an older version built (another value, or none) is loaded again before use
@@ -68,7 +65,7 @@
 local K_INV, K_IDX, K_HOLDER, K_HOLDS, K_EXPIRY, K_ZONES, K_BUYERS, K_STATUS, K_VERSION, K_LOG, K_LOADED
 local K_ORDERED, K_ADDRESSES, K_CLOSED
 local K_PLACES, K_ROWS, K_ROWSTATE, K_ROWSEATS, K_RANKED, K_LABELS
-local K_RUNS, K_ROWFREE, K_FREE, K_LONGEST, K_ROWRANKS
+local K_RUNS, K_FREE, K_LONGEST, K_ROWRANKS
 local CHANNEL
 -- What this call changed (emit publishes it), and the seats' places and rows it has read (seat_place,
 -- row_info).
@@ -81,7 +78,7 @@ local function bind_call()
   K_ORDERED, K_ADDRESSES, K_CLOSED = KEYS[12], KEYS[13], KEYS[14]
   K_PLACES, K_ROWS, K_ROWSTATE, K_ROWSEATS, K_RANKED, K_LABELS = KEYS[15], KEYS[16], KEYS[17], KEYS[18],
     KEYS[19], KEYS[20]
-  K_RUNS, K_ROWFREE, K_FREE, K_LONGEST, K_ROWRANKS = KEYS[21], KEYS[22], KEYS[23], KEYS[24], KEYS[25]
+  K_RUNS, K_FREE, K_LONGEST, K_ROWRANKS = KEYS[21], KEYS[22], KEYS[23], KEYS[24]
   CHANNEL = ARGV[2]
   changed_seats, changed_zones, dirty = {}, {}, false
   places_seen, rows_seen = {}, {}
@@ -308,8 +305,10 @@ local function apart_in_run(run, tier)
   return picked
 end
 
--- A row's tally (see `rowfree`): tier ('' any) -> {longest run, seats apart, free seats}, from its runs
--- of free seats side by side. With no tier every free seat is a candidate, and the apart chooser takes
+-- A row's tally: tier ('' any) -> {longest run, seats apart, free seats} for '' and each tier of the row's
+-- free seats (the longest run of the filter's free seats side by side, how many of them the apart chooser
+-- would pick with the single-seat rule and no limit, how many there are), from its runs of free seats side
+-- by side. With no tier every free seat is a candidate, and the apart chooser takes
 -- a whole run (seat by seat, or a seat with the one it would leave alone).
 local function tally_runs(runs)
   local tally = {}
@@ -332,12 +331,6 @@ local function tally_runs(runs)
     end
   end
   return tally
-end
-
-local function encode_tally(tally)
-  local parts = {}
-  for tier, t in pairs(tally) do parts[#parts + 1] = string.format('%s,%d,%d,%d', tier, t[1], t[2], t[3]) end
-  return table.concat(parts, ';')
 end
 
 -- A `longest` member: groups of one length sort together, and a group's longest run first.
@@ -486,7 +479,7 @@ local function runs_members_apart(row, ranks, other, score)
   return list
 end
 
--- The row's tally (see `rowfree`) in `state`, its runs' `lengths` from run_ranks.
+-- The row's tally (tally_runs) in `state`, its runs' `lengths` from run_ranks.
 local function state_tally(info, state, lengths)
   if info.tier then
     -- One tier for the whole row: the tier's figures are the row's, as every run is all of the tier.
@@ -509,7 +502,7 @@ local function state_tally(info, state, lengths)
   return tally_runs(runs)
 end
 
--- Moves the row's part of the index (`runs`, `rowfree`, `free`, `longest`) from its status characters
+-- Moves the row's part of the index (`runs`, `free`, `longest`) from its status characters
 -- `before` (nil: the index has nothing of the row) to `after`, writing only what differs. `info` has the
 -- row's detail (row_info).
 local function index_row(row, info, before, after)
@@ -526,11 +519,6 @@ local function index_row(row, info, before, after)
   if #gone > 0 then redis.call('ZREM', K_RUNS, unpack(gone)) end
   if #added > 0 then redis.call('ZADD', K_RUNS, unpack(added)) end
   retally(row, info.section, old_tally, tally)
-  if next(tally) then
-    redis.call('HSET', K_ROWFREE, row, encode_tally(tally))
-  elseif next(old_tally) then
-    redis.call('HDEL', K_ROWFREE, row)
-  end
 end
 
 -- Redis keeps a hash of up to hash-max-listpack-entries fields (512 by default) as a listpack, where
@@ -543,14 +531,14 @@ local TABLE_VALUE = 'longer than hash-max-listpack-value: keeps this hash a hash
 
 local function keep_hashes_as_tables()
   for _, key in ipairs({K_INV, K_IDX, K_HOLDER, K_HOLDS, K_ZONES, K_BUYERS, K_ORDERED, K_ADDRESSES, K_PLACES,
-                        K_ROWS, K_LABELS, K_ROWFREE, K_FREE, K_ROWRANKS}) do
+                        K_ROWS, K_LABELS, K_FREE, K_ROWRANKS}) do
     redis.call('HSET', key, TABLE_FIELD, TABLE_VALUE)
   end
 end
 
 -- The runs index and the tallies rebuilt from every row's seats (the show loaded from PostgreSQL).
 local function index_all_rows()
-  redis.call('DEL', K_RUNS, K_ROWFREE, K_FREE, K_LONGEST)
+  redis.call('DEL', K_RUNS, K_FREE, K_LONGEST)
   keep_hashes_as_tables()
   for _, row in ipairs(redis.call('HKEYS', K_ROWS)) do
     local info = row ~= TABLE_FIELD and row_info(row, true)
