@@ -308,8 +308,8 @@ end
 -- A row's tally: tier ('' any) -> {longest run, seats apart, free seats} for '' and each tier of the row's
 -- free seats (the longest run of the filter's free seats side by side, how many of them the apart chooser
 -- would pick with the single-seat rule and no limit, how many there are), from its runs of free seats side
--- by side. With no tier every free seat is a candidate, and the apart chooser takes
--- a whole run (seat by seat, or a seat with the one it would leave alone).
+-- by side. With no tier every free seat is a candidate, and the apart chooser takes a whole run (seat by
+-- seat, or a seat with the one it would leave alone).
 local function tally_runs(runs)
   local tally = {}
   local function add(tier, longest, apart, free)
@@ -522,8 +522,8 @@ local function index_row(row, info, before, after)
 end
 
 -- Redis keeps a hash of up to hash-max-listpack-entries fields (512 by default) as a listpack, where
--- finding a field walks the fields before it: about 7,000 instructions a field in a 400-row show's
--- `rows`, a few hundred in a hash table. A value longer than hash-max-listpack-value (64 bytes by
+-- finding a field walks the fields before it: about 7,000 instructions a field read in a 400-row show,
+-- a few hundred in a hash table. A value longer than hash-max-listpack-value (64 bytes by
 -- default) makes the hash a hash table for good, so every hash of the show holds this field, set when
 -- the show is loaded. No seat, row, hold, buyer, address, zone, label or group is named so.
 local TABLE_FIELD = '#table'
