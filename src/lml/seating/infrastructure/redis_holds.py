@@ -57,8 +57,8 @@ from lml.seating.infrastructure.shared_snapshots import SharedSnapshots
 _KEYS = ("inv", "idx", "holder", "holds", "expiry", "zones", "buyers", "status", "version", "log", "loaded",
          "ordered", "addresses", "closed", "places", "rows", "rowstate", "rowseats", "ranked", "labels", "runs",
          "free", "longest", "rowranks")
-# A field every hash of a loaded show holds, which names nothing of the show: it keeps the hash a hash
-# table (lua/show_state.lua: TABLE_FIELD). Whoever reads a whole hash leaves it out.
+# A field every hash of a loaded show but `zones` holds, which names nothing of the show: it keeps the hash
+# a hash table (lua/show_state.lua: TABLE_FIELD). Whoever reads a whole hash leaves it out.
 TABLE_FIELD = b"#table"
 # The hold scripts answer with JSON text, [rate, reply]:
 # one bulk string is read in one go, where nested arrays cost redis-py a read per item. `rate` is the

@@ -51,7 +51,8 @@
 --   longest  ZSET (lexical, scores 0) of "<length of group, 3 digits><group><999999 - longest run,
 --            6 digits><row>" for every group and row with a free seat: a group's first member names its
 --            longest run
--- Every hash above also holds the field `#table` once the show is loaded (keep_hashes_as_tables).
+-- Every hash above but `zones` also holds the field `#table` once the show is loaded
+-- (keep_hashes_as_tables).
 -- ARGV[1] is the time in ms ('' = the Redis server's clock), ARGV[2] the show's shard channel of
 -- changes (sharded pub/sub: the channel carries the show's hash tag, so it lives in the keys' slot).
 --
@@ -525,13 +526,14 @@ end
 -- finding a field walks the fields before it: about 7,000 instructions a field read in a 400-row show,
 -- a few hundred in a hash table. A value longer than hash-max-listpack-value (64 bytes by
 -- default) makes the hash a hash table for good, so every hash of the show holds this field, set when
--- the show is loaded. No seat, row, hold, buyer, address, zone, label or group is named so.
+-- the show is loaded; but `zones`, a few fields for each GA zone, which the snapshot hands over whole.
+-- No seat, row, hold, buyer, address, label or group is named so.
 local TABLE_FIELD = '#table'
 local TABLE_VALUE = 'longer than hash-max-listpack-value: keeps this hash a hash table, however few its fields'
 
 local function keep_hashes_as_tables()
-  for _, key in ipairs({K_INV, K_IDX, K_HOLDER, K_HOLDS, K_ZONES, K_BUYERS, K_ORDERED, K_ADDRESSES, K_PLACES,
-                        K_ROWS, K_LABELS, K_FREE, K_ROWRANKS}) do
+  for _, key in ipairs({K_INV, K_IDX, K_HOLDER, K_HOLDS, K_BUYERS, K_ORDERED, K_ADDRESSES, K_PLACES, K_ROWS,
+                        K_LABELS, K_FREE, K_ROWRANKS}) do
     redis.call('HSET', key, TABLE_FIELD, TABLE_VALUE)
   end
 end
