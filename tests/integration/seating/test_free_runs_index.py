@@ -286,6 +286,31 @@ def test_a_show_loaded_before_the_tallies_is_loaded_again_by_its_first_best_avai
     on_show(base_settings.redis_url, world, [1_000_000], run)
 
 
+def test_a_show_loaded_again_with_its_seats_ranked_otherwise_is_indexed_by_their_new_ranks(
+    base_settings: Settings,
+) -> None:
+    """The library keeps the rows' ranks as it parsed them, by the text Redis holds: once the show is loaded
+    again with its seats ranked the other way round, its index and best available go by the new ranks."""
+    world = World(13)
+    for seat_id in world.status:
+        world.status[seat_id] = "available"
+
+    async def run(show: Show) -> None:
+        await show.store.load(show.show_id, show.state())
+        assert await show.current() == await show.rebuilt()
+        last = len(world.places) + 1
+        world.places = [PlacedSeat(p.seat_id, last - p.rank, p.row_no, p.row_pos, p.tier_id) for p in world.places]
+        await show.client.delete(show.key("loaded"))
+        await show.store.load(show.show_id, show.state())
+        assert await show.current() == await show.rebuilt()
+        await show.hold(random.Random(3), HoldRequest((), (), BestAvailable(quantity=1, together=True)), avoid=False)
+        found = await show.store.get(show.show_id, show.holds[0][0])
+        assert found is not None
+        assert found.seat_ids == (min(world.places, key=lambda p: p.rank).seat_id,)
+
+    on_show(base_settings.redis_url, world, [1_000_000], run)
+
+
 async def as_layout_1(show: Show) -> None:
     """The index as layout 1 left it: no seats' ranks by row."""
     await show.client.delete(show.key("rowranks"))
