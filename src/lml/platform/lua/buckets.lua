@@ -48,9 +48,9 @@ end
 -- A request's buckets: keys[i] with capacity and refill per second at args[first + 2i - 2], [first + 2i - 1];
 -- `cost` tokens of each, in turn, until one refuses (the buckets before it stay spent).
 -- Returns the refusing bucket's answer, else the last one's, with that bucket's number (1-based) fifth
--- (before the tokens spent).
-local function spend_buckets(keys, args, first, cost, mode)
-  local now = clock_ms()
+-- (before the tokens spent). `now`: Redis's clock when the caller has just read it (TIME).
+local function spend_buckets(keys, args, first, cost, mode, now)
+  now = now or clock_ms()
   local answer
   for i, key in ipairs(keys) do
     local at = first + 2 * i - 2
@@ -62,13 +62,13 @@ local function spend_buckets(keys, args, first, cost, mode)
 end
 
 -- The request's budgets when a store's script spends them in the same step as its own work: its last
--- `count` KEYS, one token each, capacities and refills from args[first]. Returns spend_buckets' answer
--- (`{}` when count is 0) and whether a bucket refused.
-local function spend_request_buckets(count, args, first)
+-- `count` KEYS, one token each, capacities and refills from args[first]; `now` as spend_buckets. Returns
+-- spend_buckets' answer (`{}` when count is 0) and whether a bucket refused.
+local function spend_request_buckets(count, args, first, now)
   if count == 0 then return {}, false end
   local buckets = {}
   for i = 1, count do buckets[i] = KEYS[#KEYS - count + i] end
-  local answer = spend_buckets(buckets, args, first, 1, 'take')
+  local answer = spend_buckets(buckets, args, first, 1, 'take', now)
   return answer, answer[1] == 0
 end
 
@@ -77,13 +77,15 @@ end
 -- work. ARGV from `at` on: the number of bills, then each bill's bucket count b and its b buckets'
 -- capacity and refill per second; the buckets are the last KEYS, bill after bill. Each bill's buckets
 -- are spent in order (spend_buckets; `{}` answers a bill of no bucket); with `stop_at_refusal`, no bill
--- after the first that refused. Returns the bills' answers, whether one refused, whether one went through.
-local function spend_bills(at, stop_at_refusal)
+-- after the first that refused. All by one reading of Redis's clock: `now` when the caller has just read
+-- it (TIME). Returns the bills' answers, whether one refused, whether one went through.
+local function spend_bills(at, stop_at_refusal, now)
   local bills, total, arg = tonumber(ARGV[at]), 0, at + 1
   for _ = 1, bills do
     local count = tonumber(ARGV[arg])
     total, arg = total + count, arg + 1 + 2 * count
   end
+  if total > 0 then now = now or clock_ms() end
   local rates, refused, through = {}, false, false
   local key = #KEYS - total + 1
   arg = at + 1
@@ -91,7 +93,7 @@ local function spend_bills(at, stop_at_refusal)
     local count = tonumber(ARGV[arg])
     local buckets = {}
     for k = 1, count do buckets[k] = KEYS[key + k - 1] end
-    rates[i] = count == 0 and {} or spend_buckets(buckets, ARGV, arg + 1, 1, 'take')
+    rates[i] = count == 0 and {} or spend_buckets(buckets, ARGV, arg + 1, 1, 'take', now)
     if count > 0 and rates[i][1] == 0 then
       refused = true
       if stop_at_refusal then break end
