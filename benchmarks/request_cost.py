@@ -15,6 +15,8 @@ as `lml serve` runs the app. Routes:
 - `livez`: `GET /livez`, the framework's floor;
 - `hold`: `POST /v1/shows/{id}/holds` for two adjacent seats at a random place (201s, then 409s as
   the show fills);
+- `best`: `POST /v1/shows/{id}/holds` for the best two seats together (best available; after `hold`,
+  on what its holds left free);
 - `seatmap304` / `availability304`: `GET .../seatmap` and `GET .../availability` with the ETag in
   `If-None-Match`;
 - `order`: `POST /v1/orders` for a hold of one seat, each by its own buyer with an Idempotency-Key
@@ -72,7 +74,7 @@ from lml.platform.tokens import TokenCodec
 
 # Where the callgrind run of `--instructions` writes its counts; set once this script runs under it.
 _CALLGRIND_DIR = "LML_BENCH_CALLGRIND_DIR"
-ROUTES = ("livez", "hold", "seatmap304", "availability304", "order", "webhook")
+ROUTES = ("livez", "hold", "best", "seatmap304", "availability304", "order", "webhook")
 Call = Callable[[], Awaitable[int]]
 
 
@@ -199,6 +201,9 @@ async def _lifespan(app: Any) -> Callable[[], Awaitable[None]]:
     return stop
 
 
+_BEST_AVAILABLE_PAIR = msgspec.json.encode({"best_available": {"quantity": 2}})
+
+
 def _json_request(token: str, body: bytes, **headers: str) -> dict[str, str]:
     return {"authorization": token, "content-type": "application/json", "content-length": str(len(body)), **headers}
 
@@ -276,6 +281,10 @@ async def _run(args: argparse.Namespace, callgrinds: dict[str, _Callgrind]) -> N
                     "authorization": random.choice(tokens), "content-type": "application/json",
                     "content-length": str(len(body))}, body))[0]
 
+            async def best() -> int:
+                return (await app("POST", f"/v1/shows/{show_id}/holds", _json_request(
+                    random.choice(tokens), _BEST_AVAILABLE_PAIR), _BEST_AVAILABLE_PAIR))[0]
+
             async def seatmap304() -> int:
                 return (await app("GET", seatmap, {"if-none-match": seatmap_etag}))[0]
 
@@ -308,7 +317,7 @@ async def _run(args: argparse.Namespace, callgrinds: dict[str, _Callgrind]) -> N
                     "stripe-signature": signature, "content-type": "application/json",
                     "content-length": str(len(body))}, body))[0]
 
-            calls: dict[str, Call] = {"livez": livez, "hold": hold, "seatmap304": seatmap304,
+            calls: dict[str, Call] = {"livez": livez, "hold": hold, "best": best, "seatmap304": seatmap304,
                                       "availability304": availability304, "order": order, "webhook": webhook}
             for route in args.routes:
                 if route == "order":
