@@ -18,7 +18,10 @@
 -- Returns the JSON text of [rate, reply], as place_hold.lua: its replies, with the chosen seats after
 -- 'ok', or {'not_enough', together, apart} | {'unknown_choice', tier or '', unknown sections..}
 local CHUNK = 128
-local RUNS_PAGE = 32
+-- A block's lists of runs are read a page at a time: the first a few members, as the best block is
+-- mostly in the first rows of each (every list's head is compared, a list read on only while its rows
+-- may beat the best block found); then RUNS_PAGE at a time.
+local FIRST_RUNS_PAGE, RUNS_PAGE = 4, 32
 local F = 14 + 2 * BUCKETS
 
 local function choose()
@@ -148,15 +151,17 @@ local function choose()
     for length = quantity, longest do
       if not AVOID_SINGLE or length ~= quantity + 1 then
         local prefix = runs_prefix(tier, length)
-        lists[#lists + 1] = {from = '[' .. prefix, to = '[' .. prefix .. '\255', skip = #prefix, page = {}, at = 1}
+        lists[#lists + 1] = {from = '[' .. prefix, to = '[' .. prefix .. '\255', skip = #prefix, page = {}, at = 1,
+                             size = FIRST_RUNS_PAGE}
       end
     end
     -- A list's next row: the rank of its best seat in such a run, and the row; nil once read to the end.
     local function head(list)
       if list.at > #list.page then
         if list.ended then return nil end
-        list.page = redis.call('ZRANGEBYLEX', K_RUNS, list.from, list.to, 'LIMIT', 0, RUNS_PAGE)
-        list.at, list.ended = 1, #list.page < RUNS_PAGE
+        list.page = redis.call('ZRANGEBYLEX', K_RUNS, list.from, list.to, 'LIMIT', '0', digits(list.size))
+        list.at, list.ended = 1, #list.page < list.size
+        list.size = RUNS_PAGE
         if #list.page == 0 then return nil end
         list.from = '(' .. list.page[#list.page]
       end
