@@ -10,15 +10,17 @@
 -- Cost: a block (together) is looked for through the runs index: only rows with a run of the tier's free
 -- seats (any tier's without one) of a length that could hold it are read, best seat first, and none whose
 -- best such seat is worse than the best block found so far; the rows in between are never read, nor any
--- row of another tier. Apart, seats are read best first, CHUNK at a time, from the
+-- row of another tier. Apart, seats are read best first, a few then CHUNK at a time, from the
 -- index of free seats; a row is read once (its status string, and when needed its ids and ranks). A
 -- request that cannot fit is refused from the tallies (`free`, `longest`) without reading a seat; one
 -- that the tallies let through but the chooser cannot serve (apart, with the single-seat rule, seats
 -- that only come in pairs for an odd quantity) reads every free seat it could have, once.
 -- Returns the JSON text of [rate, reply], as place_hold.lua: its replies, with the chosen seats after
 -- 'ok', or {'not_enough', together, apart} | {'unknown_choice', tier or '', unknown sections..}
-local CHUNK = 128
--- A block's lists of runs are read a page at a time: the first a few members, as the best block is
+-- Apart, the free seats are read best first: FIRST_CHUNK of them, as most requests are served from the
+-- first few, then CHUNK at a time.
+local FIRST_CHUNK, CHUNK = 8, 128
+-- A block's lists of runs are read a page at a time: a first page of a few members, as the best block is
 -- mostly in the first rows of each (every list's head is compared, a list read on only while its rows
 -- may beat the best block found); then RUNS_PAGE at a time.
 local FIRST_RUNS_PAGE, RUNS_PAGE = 4, 32
@@ -66,11 +68,11 @@ local function choose()
     if string.sub(info.state, pos + 1, pos + 1) ~= 'a' then return false end
     return tier == '' or info.tiers[pos + 1] == tier
   end
-  -- The free seats best first, CHUNK at a time: calls visit(seat, row, pos, tier) until it says stop.
+  -- The free seats best first, a chunk at a time: calls visit(seat, row, pos, tier) until it says stop.
   local function each_candidate(visit)
-    local first = 0
+    local first, size = 0, FIRST_CHUNK
     while true do
-      local seats = redis.call('ZRANGE', K_RANKED, first, first + CHUNK - 1)
+      local seats = redis.call('ZRANGE', K_RANKED, digits(first), digits(first + size - 1))
       if #seats == 0 then return end
       local places = redis.call('HMGET', K_PLACES, unpack(seats))
       for i, seat in ipairs(seats) do
@@ -80,7 +82,7 @@ local function choose()
           if row_matches(info) and visit(seat, row, offset - info.start) then return end
         end
       end
-      first = first + CHUNK
+      first, size = first + size, CHUNK
     end
   end
   -- Apart: the best candidates one by one; one that would leave a seat alone takes that seat with it
