@@ -289,8 +289,8 @@ def test_a_show_loaded_before_the_tallies_is_loaded_again_by_its_first_best_avai
 def test_a_show_loaded_again_with_its_seats_ranked_otherwise_is_indexed_by_their_new_ranks(
     base_settings: Settings,
 ) -> None:
-    """The library keeps the rows' ranks as it parsed them, by the text Redis holds: once the show is loaded
-    again with its seats ranked the other way round, its index and best available go by the new ranks."""
+    """Once the show is loaded again with its seats ranked the other way round, its index and best available
+    go by the new ranks, not by what an earlier call read of the rows."""
     world = World(13)
     for seat_id in world.status:
         world.status[seat_id] = "available"

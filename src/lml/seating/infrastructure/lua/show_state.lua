@@ -226,41 +226,6 @@ local function row_range(spec)
   return tonumber(start), tonumber(len), section
 end
 
--- A row's seats as its `rowranks` field gives them, {ranks, tiers, tier} as row_info keeps them: parsed
--- once while the library is loaded (a row of ten took about 15,000 instructions to parse), then shared by
--- every call that reads the row, which never changes them. Kept by the field's text, which names every
--- seat's rank and tier: a show loaded again with its seats ranked otherwise has other texts. At ROWS_KEPT
--- rows the cache starts again empty.
-local ROWS_KEPT = 4096
-local parsed_rows, parsed_count = {}, 0
-
-local function parse_row_ranks(raw, len)
-  local parsed = parsed_rows[raw]
-  if parsed then return parsed end
-  local r, t, names, seats = string.match(raw, '^(%d+),(%d+):([^:]*):(.*)$')
-  r, t = tonumber(r), tonumber(t)
-  local ranks, tiers, width = {}, {}, r + t
-  parsed = {ranks = ranks, tiers = tiers}
-  if t == 0 then
-    parsed.tier = names
-    for i = 1, len do
-      ranks[i] = tonumber(string.sub(seats, i * width - width + 1, i * width))
-      tiers[i] = names
-    end
-  else
-    local list = {}
-    for name in string.gmatch(names, '[^,]+') do list[#list + 1] = name end
-    for i = 1, len do
-      local at = i * width - width
-      ranks[i] = tonumber(string.sub(seats, at + 1, at + r))
-      tiers[i] = list[tonumber(string.sub(seats, at + r + 1, at + width))] or ''
-    end
-  end
-  if parsed_count == ROWS_KEPT then parsed_rows, parsed_count = {}, 0 end
-  parsed_rows[raw], parsed_count = parsed, parsed_count + 1
-  return parsed
-end
-
 -- Rows as this script sees them, read once each (rows_seen): {start, len, section, state}, `state` the row's status
 -- characters (emit writes a script's changes last, and keeps `state` in step); with `detail`, also
 -- `ranks` and `tiers` of its seats (1-based by position + 1) and `tier`, the one tier of all its seats
@@ -279,8 +244,25 @@ local function row_info(row, detail)
   if detail and not info.ranks then
     local raw = redis.call('HGET', K_ROWRANKS, row)
     if not raw then return nil end
-    local parsed = parse_row_ranks(raw, info.len)
-    info.ranks, info.tiers, info.tier = parsed.ranks, parsed.tiers, parsed.tier
+    local r, t, names, seats = string.match(raw, '^(%d+),(%d+):([^:]*):(.*)$')
+    r, t = tonumber(r), tonumber(t)
+    local ranks, tiers, width = {}, {}, r + t
+    if t == 0 then
+      info.tier = names
+      for i = 1, info.len do
+        ranks[i] = tonumber(string.sub(seats, i * width - width + 1, i * width))
+        tiers[i] = names
+      end
+    else
+      local list = {}
+      for name in string.gmatch(names, '[^,]+') do list[#list + 1] = name end
+      for i = 1, info.len do
+        local at = i * width - width
+        ranks[i] = tonumber(string.sub(seats, at + 1, at + r))
+        tiers[i] = list[tonumber(string.sub(seats, at + r + 1, at + width))] or ''
+      end
+    end
+    info.ranks, info.tiers = ranks, tiers
   end
   return info
 end
