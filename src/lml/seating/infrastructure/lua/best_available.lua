@@ -72,7 +72,7 @@ local function choose()
   local function each_candidate(visit)
     local first, size = 0, FIRST_CHUNK
     while true do
-      local seats = redis.call('ZRANGE', K_RANKED, digits(first), digits(first + size - 1))
+      local seats = redis.call('ZRANGE', K_RANKED, first, first + size - 1)
       if #seats == 0 then return end
       local places = redis.call('HMGET', K_PLACES, unpack(seats))
       for i, seat in ipairs(seats) do
@@ -161,7 +161,7 @@ local function choose()
     local function head(list)
       if list.at > #list.page then
         if list.ended then return nil end
-        list.page = redis.call('ZRANGEBYLEX', K_RUNS, list.from, list.to, 'LIMIT', '0', digits(list.size))
+        list.page = redis.call('ZRANGEBYLEX', K_RUNS, list.from, list.to, 'LIMIT', 0, list.size)
         list.at, list.ended = 1, #list.page < list.size
         list.size = RUNS_PAGE
         if #list.page == 0 then return nil end

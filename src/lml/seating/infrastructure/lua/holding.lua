@@ -82,7 +82,7 @@ local function take(now, seats, zones, qtys, quantity)
   end
   if #holder > 0 then redis.call('HSET', K_HOLDER, unpack(holder)) end
   for i, zone in ipairs(zones) do
-    redis.call('HINCRBY', K_ZONES, 'held:' .. zone, digits(qtys[i]))
+    redis.call('HINCRBY', K_ZONES, 'held:' .. zone, qtys[i])
     held_zones[zone] = qtys[i]
     touch_zone(zone)
   end
@@ -91,7 +91,7 @@ local function take(now, seats, zones, qtys, quantity)
     c = now, m = max_expires,
   }))
   redis.call('ZADD', K_EXPIRY, expires, HID)
-  redis.call('HINCRBY', K_BUYERS, BUYER, digits(quantity))
-  redis.call('HINCRBY', K_ADDRESSES, ADDRESS, digits(quantity))
+  redis.call('HINCRBY', K_BUYERS, BUYER, quantity)
+  redis.call('HINCRBY', K_ADDRESSES, ADDRESS, quantity)
   return {'ok', expires, max_expires, redis.call('ZCARD', K_EXPIRY)}
 end

@@ -86,25 +86,6 @@ local function bind_call()
 end
 local LOG_LENGTH = '1000'
 
--- Integers as text, each formatted once while the library is loaded. Formatting runs libc's printf
--- (string.format, a number joined into a string, and Redis's own text of a number argument to
--- redis.call: about 1,500 to 2,400 instructions each), where a table look-up takes a few dozen. The
--- figures are ranks, lengths, offsets and counts of the shows' seats, so their texts are few; a table
--- that reaches TEXTS_KEPT of them starts again empty.
-local TEXTS_KEPT = 100000
-local function formatter(format)
-  local texts, count = {}, 0
-  return function(n)
-    local text = texts[n]
-    if text then return text end
-    if count == TEXTS_KEPT then texts, count = {}, 0 end
-    text = string.format(format, n)
-    texts[n], count = text, count + 1
-    return text
-  end
-end
-local digits, digits3, digits6 = formatter('%d'), formatter('%03d'), formatter('%06d')
-
 local function now_ms()
   if ARGV[1] ~= '' then return tonumber(ARGV[1]) end
   local t = redis.call('TIME')
@@ -146,7 +127,7 @@ local function zone_remaining(zone)
 end
 
 local function uncount(key, field, n)
-  if redis.call('HINCRBY', key, field, digits(-n)) <= 0 then redis.call('HDEL', key, field) end
+  if redis.call('HINCRBY', key, field, -n) <= 0 then redis.call('HDEL', key, field) end
 end
 
 -- The one place a hold's counts are freed (expiry, release, conversion to an order, a dropped show).
@@ -159,7 +140,7 @@ local function drop_hold(hid, raw)
     end
   end
   for zone, qty in pairs(rec.z) do
-    redis.call('HINCRBY', K_ZONES, 'held:' .. zone, digits(-qty))
+    redis.call('HINCRBY', K_ZONES, 'held:' .. zone, -qty)
     touch_zone(zone)
   end
   -- A hold placed before holds carried a limit key and an address was counted by its owner only.
@@ -238,7 +219,7 @@ local function row_info(row, detail)
     if not spec then return nil end
     local start, len, section = row_range(spec)
     info = {start = start, len = len, section = section,
-            state = redis.call('GETRANGE', K_ROWSTATE, digits(start), digits(start + len - 1))}
+            state = redis.call('GETRANGE', K_ROWSTATE, start, start + len - 1)}
     rows_seen[row] = info
   end
   if detail and not info.ranks then
@@ -270,7 +251,7 @@ end
 -- The row's 16-character seat ids (1-based by position + 1), read once.
 local function row_ids(info)
   if not info.ids then
-    local raw = redis.call('GETRANGE', K_ROWSEATS, digits(info.start * 16), digits((info.start + info.len) * 16 - 1))
+    local raw = redis.call('GETRANGE', K_ROWSEATS, info.start * 16, (info.start + info.len) * 16 - 1)
     info.ids = {}
     for i = 1, info.len do info.ids[i] = string.sub(raw, i * 16 - 15, i * 16) end
   end
@@ -356,10 +337,10 @@ end
 -- A `longest` member: groups of one length sort together, and a group's longest run first.
 local LONGEST_SCALE = 999999
 local function longest_prefix(group)
-  return digits3(#group) .. group
+  return string.format('%03d', #group) .. group
 end
 local function longest_member(group, longest, row)
-  return longest_prefix(group) .. digits6(LONGEST_SCALE - longest) .. row
+  return longest_prefix(group) .. string.format('%06d', LONGEST_SCALE - longest) .. row
 end
 
 local NO_FIGURES = {0, 0, 0}
@@ -399,7 +380,7 @@ local function retally(row, section, old, new)
         emptied[#emptied + 1] = field
       else
         set[#set + 1] = field
-        set[#set + 1] = digits(n)
+        set[#set + 1] = string.format('%d', n)
       end
     end
     if #set > 0 then redis.call('HSET', K_FREE, unpack(set)) end
@@ -431,12 +412,12 @@ end
 
 -- The `runs` members of a filter's runs of one length: the prefix all of them share, and one of them.
 local function runs_prefix(filter, length)
-  return longest_prefix(filter) .. digits6(length)
+  return longest_prefix(filter) .. string.format('%06d', length)
 end
 local RUNS_RANK_DIGITS = 10  -- ranks stay below 2^32
-local runs_rank = formatter('%0' .. RUNS_RANK_DIGITS .. 'd')
+local RUNS_RANK_FORMAT = '%0' .. RUNS_RANK_DIGITS .. 'd'
 local function runs_member(filter, length, rank, row)
-  return runs_prefix(filter, length) .. runs_rank(rank) .. row
+  return runs_prefix(filter, length) .. string.format(RUNS_RANK_FORMAT, rank) .. row
 end
 
 -- The row's entries of `runs` in `state` (its status characters): filter -> length -> best rank (each
@@ -593,7 +574,7 @@ local function place_seats(codes)
         if (was == 'a') ~= (change.code == 'a') then
           moved = true
           if change.code == 'a' then
-            ranked[#ranked + 1] = digits(change.rank)
+            ranked[#ranked + 1] = change.rank
             ranked[#ranked + 1] = change.seat
           else
             unranked[#unranked + 1] = change.seat
@@ -601,7 +582,7 @@ local function place_seats(codes)
         end
       end
       if after ~= before then
-        redis.call('SETRANGE', K_ROWSTATE, digits(info.start), after)
+        redis.call('SETRANGE', K_ROWSTATE, info.start, after)
         info.state = after
       end
       if moved and row_info(row, true) then index_row(row, info, before, after) end
