@@ -34,7 +34,9 @@ process' figures; the Redis server's CPU per request is printed beside them (the
 tells it: other clients of a shared server count too). The CPU figures move with the machine's load
 (printed): compare within one run. With `--redis-instructions`, the stores' Redis is one of the run's own
 under callgrind, and each route also prints the instructions it ran per request (its network handling
-included: how many calls share a batch moves it by about 1 %).
+included: how many calls share a batch moves it by about 1 %) and its misses of a last-level cache the
+size of this machine's L2 (callgrind's simulation, `redis_ll_misses_per_request`): fewer instructions
+that keep more data at hand can cost more time than they save, which the count alone does not show.
 """
 
 from __future__ import annotations
@@ -127,11 +129,27 @@ class _Callgrind:
         self._control("--zero")
         self._control("--instr=on")
 
-    def stop(self, route: str) -> int:
+    def stop(self, route: str) -> dict[str, int]:
+        """The counts since `start` by callgrind's event: `Ir` the instructions, and where the caches are
+        simulated, their misses (`ILmr`, `DLmr`, `DLmw` those of the last level)."""
         self._control("--instr=off")
         self._control(f"--dump={route}")
         dump = max(self._directory.glob("callgrind.out.*"), key=lambda path: int(path.suffix[1:]))
-        return int(next(line for line in dump.read_text().splitlines() if line.startswith("totals:")).split()[1])
+        lines = dump.read_text().splitlines()
+        events = next(line for line in lines if line.startswith("events:")).split()[1:]
+        totals = next(line for line in lines if line.startswith("totals:")).split()[1:]
+        return dict(zip(events, map(int, totals), strict=True))
+
+
+def _l2_cache() -> str:
+    """This machine's level-2 cache per core as valgrind's `--LL` takes it (size,associativity,line size):
+    what a process keeps close to its core. Its last level, L3, is shared with the machine's other
+    processes (and, on a VM, with other machines): what spills L2 is what the cores fight over."""
+    folder = Path("/sys/devices/system/cpu/cpu0/cache/index2")
+    size = (folder / "size").read_text().strip()
+    size_bytes = int(size[:-1]) * 1024 if size.endswith("K") else int(size)
+    return (f"{size_bytes},{(folder / 'ways_of_associativity').read_text().strip()},"
+            f"{(folder / 'coherency_line_size').read_text().strip()}")
 
 
 def _redis_under_callgrind(stack: ExitStack) -> tuple[str, _Callgrind]:
@@ -139,9 +157,10 @@ def _redis_under_callgrind(stack: ExitStack) -> tuple[str, _Callgrind]:
     directory = stack.enter_context(services.workdir())
     port = services.free_port()
     server = stack.enter_context(services.background([
-        "valgrind", "--tool=callgrind", "--instr-atstart=no", f"--log-file={directory}/valgrind.log",
-        f"--callgrind-out-file={directory}/callgrind.out", "redis-server", "--port", str(port), "--save", "",
-        "--appendonly", "no", "--dir", directory], port, "redis-under-callgrind", directory))
+        "valgrind", "--tool=callgrind", "--instr-atstart=no", "--cache-sim=yes", f"--LL={_l2_cache()}",
+        f"--log-file={directory}/valgrind.log", f"--callgrind-out-file={directory}/callgrind.out",
+        "redis-server", "--port", str(port), "--save", "", "--appendonly", "no", "--dir", directory,
+    ], port, "redis-under-callgrind", directory))
     assert server.process is not None  # started by `background`
     return f"redis://127.0.0.1:{port}", _Callgrind(directory, server.process.pid)
 
@@ -160,7 +179,7 @@ async def _measure(route: str, call: Call, requests: int, concurrency: int, prof
     for callgrind in callgrinds.values():
         callgrind.start()
     counts = await asyncio.gather(*(client(per_client) for _ in range(concurrency)))
-    instructions = {name: callgrind.stop(route) for name, callgrind in callgrinds.items()}
+    counted = {name: callgrind.stop(route) for name, callgrind in callgrinds.items()}
     if profiler:
         profiler.disable()
     wall, after = time.perf_counter() - wall, os.times()
@@ -169,7 +188,7 @@ async def _measure(route: str, call: Call, requests: int, concurrency: int, prof
     done = per_client * concurrency
     statuses: Counter[int] = sum(counts, Counter())
     print(json.dumps({"route": route, "requests": done, "concurrency": concurrency,
-                      **{name: round(count / done) for name, count in instructions.items()},
+                      **_per_request(counted, done),
                       "cpu_us_per_request": round((user + system) / done * 1e6, 1),
                       "of_which_system_us": round(system / done * 1e6, 1),
                       "wall_us_per_request": round(wall / done * 1e6, 1),
@@ -180,6 +199,17 @@ async def _measure(route: str, call: Call, requests: int, concurrency: int, prof
         stats = pstats.Stats(profiler, stream=sys.stdout)
         stats.sort_stats("tottime").print_stats(profile)
         stats.sort_stats("cumulative").print_stats(profile)
+
+
+def _per_request(counted: dict[str, dict[str, int]], done: int) -> dict[str, float]:
+    """Each process's instructions per request, and its last-level cache misses where they were simulated."""
+    figures: dict[str, float] = {}
+    for process, events in counted.items():
+        figures[f"{process}instructions_per_request"] = round(events["Ir"] / done)
+        if "DLmr" in events:
+            figures[f"{process}ll_misses_per_request"] = round(
+                (events["ILmr"] + events["DLmr"] + events["DLmw"]) / done, 1)
+    return figures
 
 
 async def _lifespan(app: Any) -> Callable[[], Awaitable[None]]:
@@ -252,7 +282,7 @@ async def _run(args: argparse.Namespace, callgrinds: dict[str, _Callgrind]) -> N
     random.seed(14)  # the same seats asked for in the same order, run after run
     with ExitStack() as stack:
         if args.redis_instructions:
-            os.environ["LML_TEST_REDIS_URL"], callgrinds["redis_instructions_per_request"] = \
+            os.environ["LML_TEST_REDIS_URL"], callgrinds["redis_"] = \
                 _redis_under_callgrind(stack)
         emulator = stack.enter_context(services.stripe_emulator(stack.enter_context(services.workdir())))
         settings = fresh_settings(stack, stripe_api_base=emulator, stripe_secret_key="sk_test_bench",  # noqa: S106
@@ -353,7 +383,7 @@ def main(argv: list[str]) -> int:
             "valgrind", "--tool=callgrind", "--instr-atstart=no", f"--log-file={directory}/valgrind.log",
             f"--callgrind-out-file={directory}/callgrind.out", sys.executable, "-m", "benchmarks.request_cost", *argv,
         ], {**os.environ, "PYTHONMALLOC": "malloc", _CALLGRIND_DIR: directory})
-    callgrinds = {"instructions_per_request": _Callgrind(os.environ[_CALLGRIND_DIR], os.getpid())
+    callgrinds = {"": _Callgrind(os.environ[_CALLGRIND_DIR], os.getpid())
                   } if args.instructions else {}
     # libuv's loop, as `lml serve` runs the app.
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
