@@ -28,8 +28,7 @@ end
 local function admit()
   local now = now_ms()
   local refused
-  -- The budgets go by Redis's clock, which is the show's too unless a test drives that (ARGV[1]).
-  rate, refused = spend_request_buckets(BUCKETS, ARGV, 14, ARGV[1] == '' and now or nil)
+  rate, refused = spend_request_buckets(BUCKETS, ARGV, 14, budget_clock(now))
   if refused then return {'rate_limited'} end
   return gate(now), now
 end

@@ -21,10 +21,9 @@ local function snapshot(now)
   return reply
 end
 
--- First, even for a show not loaded (or unknown): readers past their budget cost no more. The budgets go
--- by Redis's clock, which is the show's too unless a test drives that (ARGV[1]).
+-- First, even for a show not loaded (or unknown): readers past their budget cost no more.
 local now = now_ms()
-local rates, _, through = spend_bills(4, false, ARGV[1] == '' and now or nil)
+local rates, _, through = spend_bills(4, false, budget_clock(now))
 local reply = {'rate_limited'}
 if through then reply = snapshot(now) end
 return cjson.encode({rates, reply})
